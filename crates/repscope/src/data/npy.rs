@@ -1,0 +1,435 @@
+//! numpy's `.npy` and `.npz` formats.
+//!
+//! Decoding and encoding of each array go through `ndarray-npy` (header
+//! parsing, byte order, C and Fortran layout); this module dispatches on the
+//! header's dtype, converts every numeric dtype to `f64`, and adds what that
+//! crate lacks: `float16` elements and 1-D text arrays (numpy `<U`), which an
+//! `.npz` may carry as stimulus labels under the key `stimuli`.
+//!
+//! An `.npz` is a zip of `.npy` files (plain or deflate-compressed); the
+//! container goes through the `zip` crate.
+
+use std::io::{Cursor, Read, Write};
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use ndarray::{Array2, ArrayD, ShapeBuilder};
+use ndarray_npy::npy::header::{Header, Layout, ReadHeaderError};
+use ndarray_npy::{ReadDataError, ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
+use py_literal::Value as PyValue;
+
+use super::atomic::write_atomically;
+use super::repset::RepSet;
+use crate::error::{Error, Result};
+
+/// The npz key that carries one text label per stimulus.
+pub const STIMULI_KEY: &str = "stimuli";
+
+/// What one `.npy` payload decodes to.
+pub(crate) enum NpyArray {
+    /// A numeric array of any shape, converted to f64.
+    Numeric(ArrayD<f64>),
+    /// A 1-D array of text (numpy dtype `<U…`).
+    Text(Vec<String>),
+}
+
+/// Reads a `.npy` file holding one 2-D array.
+pub fn read_npy_file(path: &Path) -> Result<Mat<f64>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let name = array_name_from_path(path);
+    match decode_npy(&bytes, path, &name)? {
+        NpyArray::Numeric(a) => to_matrix(a, &name),
+        NpyArray::Text(_) => Err(Error::UnsupportedDtype {
+            array: name,
+            dtype: "text (numpy '<U')".into(),
+        }),
+    }
+}
+
+/// Reads every array of an `.npz` archive, in archive order. A 1-D text
+/// array under the key [`STIMULI_KEY`] becomes the stimulus labels.
+pub fn read_npz_file(path: &Path) -> Result<RepSet> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+        Error::format(
+            path,
+            format!("not a readable .npz (zip) archive ({e})"),
+            "the file may be truncated or not an .npz; re-save it with numpy.savez",
+        )
+    })?;
+    let mut set = RepSet::new();
+    let mut stimuli = None;
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|e| {
+            Error::format(
+                path,
+                format!("entry {index} of the archive is unreadable ({e})"),
+                "re-save the file with numpy.savez",
+            )
+        })?;
+        let entry_name = entry.name().to_string();
+        let name = entry_name
+            .strip_suffix(".npy")
+            .unwrap_or(&entry_name)
+            .to_string();
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut bytes).map_err(|e| {
+            Error::format(
+                path,
+                format!("array '{name}' could not be decompressed ({e})"),
+                "the archive is corrupt or truncated; re-save it with numpy.savez",
+            )
+        })?;
+        match decode_npy(&bytes, path, &name)? {
+            NpyArray::Text(labels) if name == STIMULI_KEY => stimuli = Some(labels),
+            NpyArray::Text(_) => {
+                return Err(Error::UnsupportedDtype {
+                    array: name,
+                    dtype: format!("text (numpy '<U'); only the key '{STIMULI_KEY}' may hold text"),
+                });
+            }
+            NpyArray::Numeric(a) => set.push(name.clone(), to_matrix(a, &name)?)?,
+        }
+    }
+    if let Some(labels) = stimuli {
+        set.set_stimuli(labels)?;
+    }
+    Ok(set)
+}
+
+/// Writes one matrix as a C-order `.npy` file of float64.
+pub fn write_npy_file(path: &Path, x: MatRef<'_, f64>) -> Result<()> {
+    let bytes = encode_npy_f64(x)?;
+    write_atomically(path, |w| w.write_all(&bytes))
+}
+
+/// Writes a RepSet as an `.npz` (float64 arrays in order, then the stimulus
+/// labels under [`STIMULI_KEY`]), deflate-compressed when `compress` is set.
+pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {
+    if set.names().iter().any(|n| n == STIMULI_KEY) && set.stimuli().is_some() {
+        return Err(Error::DuplicateName {
+            name: STIMULI_KEY.into(),
+        });
+    }
+    let method = if compress {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(set.len() + 1);
+    for rep in set.views() {
+        entries.push((rep.name.to_string(), encode_npy_f64(rep.x)?));
+    }
+    if let Some(labels) = set.stimuli() {
+        entries.push((STIMULI_KEY.to_string(), encode_npy_text(labels)?));
+    }
+    write_atomically(path, |w| {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, bytes) in &entries {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(method)
+                .large_file(bytes.len() as u64 >= u32::MAX as u64);
+            zip.start_file(format!("{name}.npy"), options)
+                .map_err(std::io::Error::other)?;
+            zip.write_all(bytes)?;
+        }
+        let buffer = zip.finish().map_err(std::io::Error::other)?.into_inner();
+        w.write_all(&buffer)
+    })
+}
+
+/// The array name a file stands for: its file name without the extension.
+pub(crate) fn array_name_from_path(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Decodes one `.npy` payload, whatever its numeric dtype.
+pub(crate) fn decode_npy(bytes: &[u8], path: &Path, name: &str) -> Result<NpyArray> {
+    let mut cursor = Cursor::new(bytes);
+    let header = Header::from_reader(&mut cursor).map_err(|e| header_error(e, path, name))?;
+    let data = &bytes[cursor.position() as usize..];
+    let descr = match &header.type_descriptor {
+        PyValue::String(s) => s.clone(),
+        other => {
+            return Err(Error::UnsupportedDtype {
+                array: name.to_string(),
+                dtype: format!("{other} (a structured dtype)"),
+            });
+        }
+    };
+    let unsupported = || Error::UnsupportedDtype {
+        array: name.to_string(),
+        dtype: format!("'{descr}'"),
+    };
+    let (order, kind) = descr.split_at(1.min(descr.len()));
+    if !matches!(order, "<" | ">" | "|" | "=") {
+        return Err(unsupported());
+    }
+    let numeric = |r: std::result::Result<ArrayD<f64>, ReadNpyError>| {
+        r.map(NpyArray::Numeric)
+            .map_err(|e| data_error(e, &header, data.len(), path, name))
+    };
+    match kind {
+        "f8" => numeric(read_as::<f64>(bytes, |v| v)),
+        "f4" => numeric(read_as::<f32>(bytes, f64::from)),
+        "f2" => numeric(read_as::<F16>(bytes, |v| v.0.to_f64())),
+        "i1" => numeric(read_as::<i8>(bytes, f64::from)),
+        "i2" => numeric(read_as::<i16>(bytes, f64::from)),
+        "i4" => numeric(read_as::<i32>(bytes, f64::from)),
+        "i8" => numeric(read_as::<i64>(bytes, |v| v as f64)),
+        "u1" => numeric(read_as::<u8>(bytes, f64::from)),
+        "u2" => numeric(read_as::<u16>(bytes, f64::from)),
+        "u4" => numeric(read_as::<u32>(bytes, f64::from)),
+        "u8" => numeric(read_as::<u64>(bytes, |v| v as f64)),
+        "b1" => numeric(read_as::<bool>(bytes, |v| f64::from(u8::from(v)))),
+        _ if kind.starts_with('U') => {
+            decode_text(&header, data, order == ">", &descr, path, name).map(NpyArray::Text)
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+fn read_as<T: ReadableElement + Clone + 'static>(
+    bytes: &[u8],
+    to_f64: impl Fn(T) -> f64,
+) -> std::result::Result<ArrayD<f64>, ReadNpyError> {
+    ArrayD::<T>::read_npy(bytes).map(|a| a.mapv_into_any(to_f64))
+}
+
+fn header_error(e: ReadHeaderError, path: &Path, name: &str) -> Error {
+    let detail = match e {
+        ReadHeaderError::Io(_) => format!("array '{name}' ends inside its .npy header"),
+        ReadHeaderError::Parse(p) => format!("array '{name}' has an invalid .npy header ({p})"),
+    };
+    Error::format(
+        path,
+        detail,
+        "the file is truncated or not a numpy file; re-save it with numpy.save",
+    )
+}
+
+fn data_error(e: ReadNpyError, header: &Header, available: usize, path: &Path, name: &str) -> Error {
+    let elements: usize = header.shape.iter().product();
+    match e {
+        ReadNpyError::MissingData | ReadNpyError::Io(_) => Error::format(
+            path,
+            format!(
+                "array '{name}' is truncated: its header promises shape {:?} ({elements} \
+                 elements) but only {available} bytes of data follow",
+                header.shape
+            ),
+            "the file was cut short (an interrupted copy or download?); re-create it",
+        ),
+        ReadNpyError::ExtraBytes(n) => Error::format(
+            path,
+            format!("array '{name}' has {n} unexpected bytes after its data"),
+            "the file is corrupt; re-save it with numpy.save",
+        ),
+        other => Error::format(
+            path,
+            format!("array '{name}' could not be decoded ({other})"),
+            "the file is corrupt; re-save it with numpy.save",
+        ),
+    }
+}
+
+/// Decodes a 1-D numpy unicode array (`<U{width}`: UTF-32 code units,
+/// NUL-padded to `width` per element).
+fn decode_text(
+    header: &Header,
+    data: &[u8],
+    big_endian: bool,
+    descr: &str,
+    path: &Path,
+    name: &str,
+) -> Result<Vec<String>> {
+    let width: usize = descr[2..].parse().map_err(|_| Error::UnsupportedDtype {
+        array: name.to_string(),
+        dtype: format!("'{descr}'"),
+    })?;
+    let [count] = header.shape[..] else {
+        return Err(Error::NotTwoDimensional {
+            array: format!("{name} (text labels must be 1-D)"),
+            shape: header.shape.clone(),
+        });
+    };
+    let needed = count * width * 4;
+    if data.len() < needed {
+        return Err(Error::format(
+            path,
+            format!("text array '{name}' is truncated ({} of {needed} bytes)", data.len()),
+            "re-save the file with numpy.savez",
+        ));
+    }
+    let mut labels = Vec::with_capacity(count);
+    for chunk in data[..needed].chunks_exact(width * 4) {
+        let mut label = String::new();
+        for unit in chunk.chunks_exact(4) {
+            let unit: [u8; 4] = [unit[0], unit[1], unit[2], unit[3]];
+            let code = if big_endian {
+                u32::from_be_bytes(unit)
+            } else {
+                u32::from_le_bytes(unit)
+            };
+            if code == 0 {
+                break;
+            }
+            label.push(char::from_u32(code).ok_or_else(|| {
+                Error::format(
+                    path,
+                    format!("text array '{name}' holds the invalid code point {code:#x}"),
+                    "re-save the labels as ordinary strings",
+                )
+            })?);
+        }
+        labels.push(label);
+    }
+    Ok(labels)
+}
+
+/// Turns a decoded array into a stimuli × units matrix.
+pub(crate) fn to_matrix(a: ArrayD<f64>, name: &str) -> Result<Mat<f64>> {
+    let &[rows, cols] = a.shape() else {
+        return Err(Error::NotTwoDimensional {
+            array: name.to_string(),
+            shape: a.shape().to_vec(),
+        });
+    };
+    if rows == 0 || cols == 0 {
+        return Err(Error::Empty {
+            array: name.to_string(),
+            rows,
+            cols,
+        });
+    }
+    Ok(Mat::from_fn(rows, cols, |i, j| a[[i, j]]))
+}
+
+fn encode_npy_f64(x: MatRef<'_, f64>) -> Result<Vec<u8>> {
+    // Column-major storage maps onto a Fortran-order array without a copy
+    // of the layout logic; ndarray-npy writes the header accordingly.
+    let data: Vec<f64> = x.col_iter().flat_map(|c| c.iter().copied()).collect();
+    let array = Array2::from_shape_vec((x.nrows(), x.ncols()).f(), data)
+        .map_err(|e| Error::internal(format!("building an array for .npy output: {e}")))?;
+    let mut bytes = Vec::new();
+    array
+        .write_npy(&mut bytes)
+        .map_err(|e| Error::internal(format!("encoding .npy: {e}")))?;
+    Ok(bytes)
+}
+
+fn encode_npy_text(labels: &[String]) -> Result<Vec<u8>> {
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let header = Header {
+        type_descriptor: PyValue::String(format!("<U{width}")),
+        layout: Layout::Standard,
+        shape: vec![labels.len()],
+    };
+    let mut bytes = header
+        .to_bytes()
+        .map_err(|e| Error::internal(format!("encoding a .npy header: {e}")))?;
+    for label in labels {
+        let mut n = 0;
+        for c in label.chars() {
+            bytes.extend_from_slice(&(c as u32).to_le_bytes());
+            n += 1;
+        }
+        bytes.resize(bytes.len() + (width - n) * 4, 0);
+    }
+    Ok(bytes)
+}
+
+/// numpy's `float16`, which `ndarray-npy` does not know.
+#[derive(Clone, Copy)]
+struct F16(half::f16);
+
+impl ReadableElement for F16 {
+    fn read_to_end_exact_vec<R: Read>(
+        mut reader: R,
+        type_desc: &PyValue,
+        len: usize,
+    ) -> std::result::Result<Vec<Self>, ReadDataError> {
+        let big_endian = match type_desc {
+            PyValue::String(s) if s == "<f2" || s == "=f2" => false,
+            PyValue::String(s) if s == ">f2" => true,
+            other => return Err(ReadDataError::WrongDescriptor(other.clone())),
+        };
+        let mut raw = Vec::new();
+        reader.read_to_end(&mut raw).map_err(ReadDataError::Io)?;
+        match raw.len().cmp(&(2 * len)) {
+            std::cmp::Ordering::Less => return Err(ReadDataError::MissingData),
+            std::cmp::Ordering::Greater => {
+                return Err(ReadDataError::ExtraBytes(raw.len() - 2 * len));
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+        Ok(raw
+            .chunks_exact(2)
+            .map(|b| {
+                let bits = [b[0], b[1]];
+                F16(if big_endian {
+                    half::f16::from_be_bytes(bits)
+                } else {
+                    half::f16::from_le_bytes(bits)
+                })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Mat<f64> {
+        Mat::from_fn(3, 4, |i, j| (i * 10 + j) as f64 + 0.25)
+    }
+
+    #[test]
+    fn npy_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("layer.npy");
+        write_npy_file(&path, sample().as_ref()).unwrap();
+        assert_eq!(read_npy_file(&path).unwrap(), sample());
+    }
+
+    #[test]
+    fn npz_round_trip_with_labels_plain_and_compressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = RepSet::new();
+        set.push("b", sample()).unwrap();
+        set.push("a", Mat::from_fn(3, 2, |i, j| (i + j) as f64))
+            .unwrap();
+        set.set_stimuli(vec!["cat".into(), "dög".into(), "".into()])
+            .unwrap();
+        for compress in [false, true] {
+            let path = dir.path().join(format!("s{compress}.npz"));
+            write_npz_file(&path, &set, compress).unwrap();
+            let back = read_npz_file(&path).unwrap();
+            assert_eq!(back.names(), ["b", "a"]);
+            assert_eq!(back.get("b").unwrap(), sample().as_ref());
+            assert_eq!(back.stimuli().unwrap(), ["cat", "dög", ""]);
+        }
+    }
+
+    #[test]
+    fn truncated_npy_is_a_clear_format_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.npy");
+        let bytes = encode_npy_f64(sample().as_ref()).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 9]).unwrap();
+        let e = read_npy_file(&path).unwrap_err();
+        assert!(e.is_file_error());
+        assert!(e.to_string().contains("truncated"), "{e}");
+        std::fs::write(&path, &bytes[..20]).unwrap();
+        let e = read_npy_file(&path).unwrap_err();
+        assert!(e.to_string().contains("header"), "{e}");
+    }
+}

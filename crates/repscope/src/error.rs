@@ -1,0 +1,255 @@
+//! One error type for the whole core.
+//!
+//! Every variant carries the offending values (shapes, positions, names) so
+//! its message can say *what* is wrong, *where*, and *how to fix it*. Context
+//! such as the file or the layer is added by wrapping ([`Error::Context`]),
+//! not by flattening the error into a string early.
+//!
+//! [`Error::is_input_error`] separates problems with the user's input (the
+//! CLI exits with status 2, Python raises `InputError`/`FormatError`) from
+//! failures inside repscope (status 1).
+
+use std::path::{Path, PathBuf};
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in repscope.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened, read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file exists but its contents are not what its format promises
+    /// (truncated, corrupt, or not that format at all).
+    #[error("{}: {detail}; {hint}", path.display())]
+    Format {
+        path: PathBuf,
+        detail: String,
+        hint: String,
+    },
+
+    /// The file extension (or folder contents) is not a format repscope reads.
+    #[error("{}: {detail}", path.display())]
+    UnsupportedFile { path: PathBuf, detail: String },
+
+    /// An array's element type cannot be read as numbers.
+    #[error(
+        "array '{array}' has element type {dtype}, which repscope cannot read; \
+         store it as float16, bfloat16, float32, float64 or an integer type"
+    )]
+    UnsupportedDtype { array: String, dtype: String },
+
+    /// A representation must be a 2-D stimuli × units matrix.
+    #[error(
+        "array '{array}' has shape {shape:?} ({} dimensions) but a representation must be 2-D \
+         (stimuli × units){}",
+        shape.len(),
+        reshape_hint(shape)
+    )]
+    NotTwoDimensional { array: String, shape: Vec<usize> },
+
+    /// An array with no stimuli or no units.
+    #[error(
+        "array '{array}' is empty (shape {rows} × {cols}); a representation needs at least \
+         one stimulus and one unit"
+    )]
+    Empty {
+        array: String,
+        rows: usize,
+        cols: usize,
+    },
+
+    /// NaN or ±Inf inside a representation.
+    #[error(
+        "{value} at row {row}, column {col} of '{array}'; remove or impute non-finite \
+         values before comparing representations"
+    )]
+    NonFinite {
+        array: String,
+        row: usize,
+        col: usize,
+        value: f64,
+    },
+
+    /// Two representations that must describe the same stimuli do not.
+    #[error(
+        "'{a}' has {a_rows} stimuli but '{b}' has {b_rows}; representations compared with each \
+         other must have one row per stimulus, in the same order"
+    )]
+    StimulusMismatch {
+        a: String,
+        a_rows: usize,
+        b: String,
+        b_rows: usize,
+    },
+
+    /// Two arrays in one RepSet share a name.
+    #[error("the name '{name}' is used twice; names in a RepSet must be unique")]
+    DuplicateName { name: String },
+
+    /// A RepSet or list of representations with nothing in it.
+    #[error("{what} holds no representations")]
+    NoRepresentations { what: String },
+
+    /// The measure registry has no measure of that name.
+    #[error("unknown measure '{name}'; known measures: {}", known.join(", "))]
+    UnknownMeasure { name: String, known: Vec<String> },
+
+    /// A parameter that the measure does not take or whose value is invalid.
+    #[error("measure '{measure}': {detail}")]
+    InvalidParameter { measure: String, detail: String },
+
+    /// The input is well formed but the measure is undefined on it.
+    #[error("{measure} is undefined for '{array}': {detail}")]
+    Undefined {
+        measure: String,
+        array: String,
+        detail: String,
+    },
+
+    /// A model folder (for `extract`) is missing a file or has an unexpected layout.
+    #[error("model: {detail}")]
+    Model { detail: String },
+
+    /// A failure inside repscope or a library it calls, not caused by the input.
+    #[error("internal error: {detail} (please report this as a bug)")]
+    Internal { detail: String },
+
+    /// Another error, with where it happened (a file, a layer).
+    #[error("{context}: {source}")]
+    Context {
+        context: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+fn reshape_hint(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("; to use it as {n} stimuli × 1 unit, reshape it to ({n}, 1)"),
+        [] => "; it holds a single number".to_string(),
+        [first, rest @ ..] => {
+            let units: usize = rest.iter().product();
+            format!("; to flatten every dimension after the first, reshape it to ({first}, {units})")
+        }
+    }
+}
+
+impl Error {
+    /// True when the input (files, arrays, parameters) is at fault: the user
+    /// can fix it. False for failures inside repscope.
+    pub fn is_input_error(&self) -> bool {
+        match self {
+            Error::Internal { .. } => false,
+            Error::Context { source, .. } => source.is_input_error(),
+            _ => true,
+        }
+    }
+
+    /// True when the problem is with a file (missing, unreadable, corrupt),
+    /// which Python reports as `FormatError(OSError)`.
+    pub fn is_file_error(&self) -> bool {
+        match self {
+            Error::Io { .. } | Error::Format { .. } | Error::UnsupportedFile { .. } => true,
+            Error::Context { source, .. } => source.is_file_error(),
+            _ => false,
+        }
+    }
+
+    /// The innermost error, below any [`Error::Context`] wrappers.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Context { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
+    /// Wraps `self` with a note on where it happened.
+    pub fn context(self, context: impl Into<String>) -> Error {
+        Error::Context {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn format(path: &Path, detail: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Format {
+            path: path.to_path_buf(),
+            detail: detail.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub(crate) fn internal(detail: impl Into<String>) -> Error {
+        Error::Internal {
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Adds context to the error of a `Result`.
+pub trait ResultExt<T> {
+    /// Wraps an error with where it happened; the closure runs only on error.
+    fn with_context<C: Into<String>>(self, context: impl FnOnce() -> C) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for Result<T> {
+    fn with_context<C: Into<String>>(self, context: impl FnOnce() -> C) -> Result<T> {
+        self.map_err(|e| e.context(context()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_where_and_how() {
+        let e = Error::NonFinite {
+            array: "layer3".into(),
+            row: 4,
+            col: 9,
+            value: f64::NAN,
+        };
+        assert_eq!(
+            e.to_string(),
+            "NaN at row 4, column 9 of 'layer3'; remove or impute non-finite values before \
+             comparing representations"
+        );
+        let e = Error::NotTwoDimensional {
+            array: "x".into(),
+            shape: vec![10],
+        };
+        assert!(e.to_string().contains("reshape it to (10, 1)"), "{e}");
+        let e = Error::NotTwoDimensional {
+            array: "x".into(),
+            shape: vec![10, 3, 4],
+        };
+        assert!(e.to_string().contains("reshape it to (10, 12)"), "{e}");
+    }
+
+    #[test]
+    fn context_keeps_the_classification() {
+        let e = Error::internal("boom").context("layer1");
+        assert!(!e.is_input_error());
+        assert!(matches!(e.root(), Error::Internal { .. }));
+        let e = Error::format(Path::new("a.npy"), "truncated", "re-save it").context("loading");
+        assert!(e.is_input_error());
+        assert!(e.is_file_error());
+        assert_eq!(e.to_string(), "loading: a.npy: truncated; re-save it");
+    }
+}

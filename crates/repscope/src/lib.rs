@@ -1,0 +1,30 @@
+//! repscope: measure, compare, probe and compress neural representations.
+//!
+//! A *representation* is a stimuli × units matrix: the activations of one
+//! model layer, or the responses of one brain region, to a set of stimuli.
+//! A [`RepSet`] holds several of them over the same stimuli.
+//!
+//! - [`data`]: the data model and its files (`.npy`, `.npz`, `.safetensors`).
+//! - [`measures`]: similarity measures, one registry looked up by name.
+//! - [`pairwise`]: every representation against every other, prepared once.
+//! - [`stats`]: seeded random numbers (and, later, resampling statistics).
+//! - `extract` (feature `extract`): hidden states of BERT-family models.
+//!
+//! This crate computes and returns values; it never prints. The `repscope`
+//! binary and the Python package are thin layers over it.
+
+pub mod data;
+pub mod error;
+#[cfg(feature = "extract")]
+pub mod extract;
+pub mod linalg;
+pub mod measures;
+pub mod pairwise;
+pub mod stats;
+#[cfg(test)]
+mod testing;
+
+pub use data::{RepRef, RepSet, load, save};
+pub use error::{Error, Result};
+pub use measures::{AnyMeasure, MeasureInfo, measures, similarity};
+pub use pairwise::{PairwiseMatrix, PairwiseOptions, Progress, pairwise};

@@ -1,0 +1,361 @@
+//! Centered kernel alignment with a linear kernel, plain and debiased.
+//!
+//! Kornblith, Norouzi, Lee & Hinton (2019), "Similarity of Neural Network
+//! Representations Revisited", ICML, eq. (3)–(4): with column-centred X (n×p)
+//! and Y (n×q), K = XXᵀ and L = YYᵀ,
+//!
+//! ```text
+//! linear CKA = tr(KL) / sqrt(tr(KK) tr(LL)) = ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F)
+//! ```
+//!
+//! The debiased variant replaces each HSIC by the unbiased estimator of
+//! Song et al. (2012), "Feature Selection via Dependence Maximization", JMLR
+//! 13, eq. (5) (U-centring of the Gram matrices). Written with the centred
+//! features it needs only tr(KL), diag(K) and tr(K):
+//!
+//! ```text
+//! HSIC₁(K, L) ∝ tr(KL) − n/(n−2) · diag(K)·diag(L) + tr(K) tr(L) / ((n−1)(n−2))
+//! ```
+//!
+//! (the common factor 1/(n(n−3)) cancels in the ratio).
+//!
+//! Each representation is prepared in the cheaper of two forms: its centred
+//! features when it has fewer units than stimuli (p < n), otherwise its
+//! centred n×n Gram matrix. tr(KL) is then a p×q product, an n×n inner
+//! product, or, for one of each, `Σ (L X) ∘ X`.
+
+use faer::Par;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat};
+
+use super::{Invariance, Kind, Measure, MeasureInfo};
+use crate::data::RepRef;
+use crate::error::{Error, Result};
+use crate::linalg::{center_columns, cross_product, frobenius_dot, gram, sum_of_squares};
+
+/// Linear CKA (Kornblith et al. 2019).
+#[derive(Clone, Debug, Default)]
+pub struct LinearCka;
+
+/// Debiased linear CKA (unbiased HSIC of Song et al. 2012).
+#[derive(Clone, Debug, Default)]
+pub struct DebiasedCka;
+
+const INVARIANCES: &[Invariance] = &[
+    Invariance::Permutation,
+    Invariance::Orthogonal,
+    Invariance::IsotropicScaling,
+    Invariance::Translation,
+];
+
+pub(crate) const LINEAR_CKA_INFO: MeasureInfo = MeasureInfo {
+    name: "linear_cka",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    invariances: INVARIANCES,
+    summary: "centered kernel alignment with a linear kernel, in [0, 1]",
+    reference: "Kornblith et al. 2019, ICML, eq. (3)-(4)",
+};
+
+pub(crate) const DEBIASED_CKA_INFO: MeasureInfo = MeasureInfo {
+    name: "debiased_cka",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    invariances: INVARIANCES,
+    summary: "linear CKA from unbiased (U-centred) HSIC estimates; can be negative",
+    reference: "Kornblith et al. 2019 (debiased=True); Song et al. 2012, JMLR 13, eq. (5)",
+};
+
+/// The shared prepared state: one centred representation.
+pub struct Centered {
+    name: String,
+    form: Form,
+    /// tr(KK) = ‖XᵀX‖²_F.
+    self_dot: f64,
+    /// diag(K): squared norms of the centred rows.
+    diag: Vec<f64>,
+    /// tr(K) = ‖X‖²_F.
+    trace: f64,
+}
+
+enum Form {
+    /// Centred features, n × p (used when p < n).
+    Features(Mat<f64>),
+    /// Centred Gram matrix, n × n (used when p ≥ n).
+    Gram(Mat<f64>),
+}
+
+impl Centered {
+    fn new(x: RepRef<'_>, measure: &str, par: Par) -> Result<Self> {
+        let centred = center_columns(x.x);
+        let diag: Vec<f64> = (0..centred.nrows())
+            .map(|i| centred.row(i).iter().map(|v| v * v).sum())
+            .collect();
+        let trace = diag.iter().sum();
+        let (form, self_dot) = if x.x.ncols() < x.x.nrows() {
+            let self_dot = sum_of_squares(cross_product(centred.as_ref(), centred.as_ref(), par).as_ref());
+            (Form::Features(centred), self_dot)
+        } else {
+            let k = gram(centred.as_ref(), par);
+            let self_dot = sum_of_squares(k.as_ref());
+            (Form::Gram(k), self_dot)
+        };
+        if self_dot == 0.0 {
+            return Err(Error::Undefined {
+                measure: measure.into(),
+                array: x.name.into(),
+                detail: "every unit is constant across stimuli (zero variance after centring); \
+                         drop this representation or check how it was extracted"
+                    .into(),
+            });
+        }
+        Ok(Self {
+            name: x.name.to_string(),
+            form,
+            self_dot,
+            diag,
+            trace,
+        })
+    }
+
+    fn n(&self) -> usize {
+        self.diag.len()
+    }
+
+    /// Orders a pair canonically so that tr(KL) is computed with the same
+    /// operations (and rounding) whichever way round the pair is given.
+    fn canonical<'a>(a: &'a Self, b: &'a Self) -> (&'a Self, &'a Self) {
+        let key = |c: &Self| {
+            let (tag, width) = match &c.form {
+                Form::Features(x) => (0u8, x.ncols()),
+                Form::Gram(_) => (1u8, 0),
+            };
+            (tag, width, c.self_dot.to_bits(), c.trace.to_bits())
+        };
+        if key(a) <= key(b) { (a, b) } else { (b, a) }
+    }
+
+    /// tr(K_a K_b), the unnormalised linear HSIC of the pair.
+    fn trace_of_product(a: &Self, b: &Self, par: Par) -> f64 {
+        let (a, b) = Self::canonical(a, b);
+        match (&a.form, &b.form) {
+            (Form::Features(x), Form::Features(y)) => {
+                sum_of_squares(cross_product(x.as_ref(), y.as_ref(), par).as_ref())
+            }
+            (Form::Gram(k), Form::Gram(l)) => frobenius_dot(k.as_ref(), l.as_ref()),
+            (Form::Features(x), Form::Gram(l)) | (Form::Gram(l), Form::Features(x)) => {
+                let mut lx = Mat::zeros(x.nrows(), x.ncols());
+                matmul(lx.as_mut(), Accum::Replace, l.as_ref(), x.as_ref(), 1.0, par);
+                frobenius_dot(lx.as_ref(), x.as_ref())
+            }
+        }
+    }
+
+    /// The debiased HSIC estimate (up to the factor 1/(n(n−3))), given tr(KL).
+    fn unbiased_hsic(a: &Self, b: &Self, trace_kl: f64) -> f64 {
+        let n = a.n() as f64;
+        let diag_dot: f64 = a.diag.iter().zip(&b.diag).map(|(x, y)| x * y).sum();
+        trace_kl - n / (n - 2.0) * diag_dot + a.trace * b.trace / ((n - 1.0) * (n - 2.0))
+    }
+}
+
+fn check_same_n(a: &Centered, b: &Centered) -> Result<()> {
+    if a.n() != b.n() {
+        return Err(Error::StimulusMismatch {
+            a: a.name.clone(),
+            a_rows: a.n(),
+            b: b.name.clone(),
+            b_rows: b.n(),
+        });
+    }
+    Ok(())
+}
+
+impl Measure for LinearCka {
+    type Prepared = Centered;
+
+    fn info(&self) -> &MeasureInfo {
+        &LINEAR_CKA_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<Centered> {
+        Centered::new(x, LINEAR_CKA_INFO.name, par)
+    }
+
+    fn score(&self, a: &Centered, b: &Centered, par: Par) -> Result<f64> {
+        check_same_n(a, b)?;
+        let hsic = Centered::trace_of_product(a, b, par);
+        Ok(hsic / (a.self_dot.sqrt() * b.self_dot.sqrt()))
+    }
+}
+
+/// Per-representation state of debiased CKA: the centred representation
+/// and its own unbiased HSIC.
+pub struct DebiasedPrepared {
+    centered: Centered,
+    self_hsic: f64,
+}
+
+impl Measure for DebiasedCka {
+    type Prepared = DebiasedPrepared;
+
+    fn info(&self) -> &MeasureInfo {
+        &DEBIASED_CKA_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<DebiasedPrepared> {
+        let undefined = |detail: String| Error::Undefined {
+            measure: DEBIASED_CKA_INFO.name.into(),
+            array: x.name.into(),
+            detail,
+        };
+        if x.x.nrows() < 4 {
+            return Err(undefined(format!(
+                "it has {} stimuli but the unbiased HSIC estimator needs at least 4",
+                x.x.nrows()
+            )));
+        }
+        let centered = Centered::new(x, DEBIASED_CKA_INFO.name, par)?;
+        let self_hsic = Centered::unbiased_hsic(&centered, &centered, centered.self_dot);
+        if self_hsic <= 0.0 {
+            return Err(undefined(format!(
+                "its unbiased HSIC with itself is {self_hsic:e}, not positive (too few \
+                 stimuli, or rows of equal norm around a common centre); use linear_cka"
+            )));
+        }
+        Ok(DebiasedPrepared {
+            centered,
+            self_hsic,
+        })
+    }
+
+    fn score(&self, a: &DebiasedPrepared, b: &DebiasedPrepared, par: Par) -> Result<f64> {
+        check_same_n(&a.centered, &b.centered)?;
+        let trace_kl = Centered::trace_of_product(&a.centered, &b.centered, par);
+        let (first, second) = Centered::canonical(&a.centered, &b.centered);
+        let hsic = Centered::unbiased_hsic(first, second, trace_kl);
+        Ok(hsic / (a.self_hsic.sqrt() * b.self_hsic.sqrt()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measures::similarity;
+    use crate::testing::{gaussian, rotation};
+
+    fn rep<'a>(name: &'a str, x: &'a Mat<f64>) -> RepRef<'a> {
+        RepRef { name, x: x.as_ref() }
+    }
+
+    /// Linear CKA straight from its Gram-matrix definition: H K H and H L H.
+    fn gram_form_cka(x: &Mat<f64>, y: &Mat<f64>) -> f64 {
+        let n = x.nrows();
+        let h = Mat::from_fn(n, n, |i, j| f64::from(u8::from(i == j)) - 1.0 / n as f64);
+        let hkh = |m: &Mat<f64>| &h * (m * m.transpose()) * &h;
+        let (k, l) = (hkh(x), hkh(y));
+        frobenius_dot(k.as_ref(), l.as_ref())
+            / (sum_of_squares(k.as_ref()).sqrt() * sum_of_squares(l.as_ref()).sqrt())
+    }
+
+    /// Debiased CKA from explicitly U-centred Gram matrices (Song et al. 2012).
+    fn u_centred_cka(x: &Mat<f64>, y: &Mat<f64>) -> f64 {
+        let n = x.nrows();
+        let u_centre = |m: &Mat<f64>| {
+            let mut k = m * m.transpose();
+            for i in 0..n {
+                k[(i, i)] = 0.0;
+            }
+            let row: Vec<f64> = (0..n).map(|i| k.row(i).iter().sum()).collect();
+            let total: f64 = row.iter().sum();
+            let nf = n as f64;
+            Mat::from_fn(n, n, |i, j| {
+                if i == j {
+                    0.0
+                } else {
+                    k[(i, j)] - row[i] / (nf - 2.0) - row[j] / (nf - 2.0)
+                        + total / ((nf - 1.0) * (nf - 2.0))
+                }
+            })
+        };
+        let (k, l) = (u_centre(x), u_centre(y));
+        frobenius_dot(k.as_ref(), l.as_ref())
+            / (frobenius_dot(k.as_ref(), k.as_ref()).sqrt()
+                * frobenius_dot(l.as_ref(), l.as_ref()).sqrt())
+    }
+
+    fn related_pair(n: usize, p: usize, q: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+        let x = gaussian(n, p, seed);
+        let w = gaussian(p, q, seed + 1);
+        let noise = gaussian(n, q, seed + 2);
+        let y = &x * &w + noise * 3.0;
+        (x, y)
+    }
+
+    fn assert_close(a: f64, b: f64, rel: f64) {
+        assert!(
+            (a - b).abs() <= rel * b.abs().max(1e-300),
+            "{a} vs {b} (relative error {:e})",
+            (a - b).abs() / b.abs()
+        );
+    }
+
+    #[test]
+    fn linear_cka_matches_gram_definition_in_every_form() {
+        // (n, p, q): feature × feature, gram × gram, and the mixed case.
+        for (n, p, q) in [(60, 8, 12), (20, 30, 45), (40, 10, 55)] {
+            let (x, y) = related_pair(n, p, q, 7);
+            let ours = similarity(rep("x", &x), rep("y", &y), &LinearCka).unwrap();
+            assert_close(ours, gram_form_cka(&x, &y), 1e-12);
+            let swapped = similarity(rep("y", &y), rep("x", &x), &LinearCka).unwrap();
+            assert_eq!(ours.to_bits(), swapped.to_bits(), "not symmetric bitwise");
+        }
+    }
+
+    #[test]
+    fn debiased_cka_matches_u_centred_gram_formula() {
+        for (n, p, q) in [(50, 6, 9), (15, 20, 40), (30, 5, 60)] {
+            let (x, y) = related_pair(n, p, q, 11);
+            let ours = similarity(rep("x", &x), rep("y", &y), &DebiasedCka).unwrap();
+            assert_close(ours, u_centred_cka(&x, &y), 1e-10);
+        }
+    }
+
+    #[test]
+    fn cka_of_a_representation_with_itself_is_one() {
+        let x = gaussian(30, 5, 3);
+        for m in [&LinearCka as &dyn crate::measures::AnyMeasure, &DebiasedCka] {
+            let v = similarity(rep("x", &x), rep("x", &x), m).unwrap();
+            assert_close(v, 1.0, 1e-14);
+        }
+    }
+
+    #[test]
+    fn constant_representation_is_a_clear_error() {
+        let x = Mat::from_fn(10, 3, |_, j| j as f64);
+        let y = gaussian(10, 3, 1);
+        let e = similarity(rep("flat", &x), rep("y", &y), &LinearCka).unwrap_err();
+        assert!(e.to_string().contains("'flat'"), "{e}");
+        let e = similarity(rep("tiny", &y.subrows(0, 3).to_owned()), rep("t", &y.subrows(0, 3).to_owned()), &DebiasedCka)
+            .unwrap_err();
+        assert!(e.to_string().contains("at least 4"), "{e}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        #[test]
+        fn invariant_to_rotation_scaling_and_translation(
+            seed in 0u64..1000, scale in 0.01f64..100.0, shift in -50.0f64..50.0,
+            n in 8usize..40, p in 2usize..12, q in 2usize..50,
+        ) {
+            let (x, y) = related_pair(n, p, q, seed);
+            let q_rot = rotation(q, seed + 5);
+            let y2 = Mat::from_fn(n, q, |i, j| (&y * &q_rot)[(i, j)] * scale + shift);
+            for m in [&LinearCka as &dyn crate::measures::AnyMeasure, &DebiasedCka] {
+                let a = similarity(rep("x", &x), rep("y", &y), m).unwrap();
+                let b = similarity(rep("x", &x), rep("y2", &y2), m).unwrap();
+                proptest::prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1e-3), "{} vs {}", a, b);
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Statistics support: seeded random numbers (more to come: bootstrap,
+//! permutation tests, noise ceilings).
+
+pub mod rng;
