@@ -1,0 +1,74 @@
+//! repscope's figures, shared by the CLI and the Python package.
+//!
+//! Drawn with plotters; text uses the DejaVu Sans font compiled into the
+//! binary, so figures render the same on a machine with no fonts installed.
+//! The format follows the extension: `.png` or `.svg`. Files are written
+//! under a temporary name and renamed when complete.
+
+mod heatmap;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+pub use heatmap::{Heatmap, heatmap};
+
+use repscope::Error;
+
+/// The font family every figure uses.
+const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is a known-good TTF compiled in: failure would be a bug.
+        let _ = plotters::style::register_font(
+            FONT,
+            plotters::style::FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+        let _ = plotters::style::register_font(
+            FONT,
+            plotters::style::FontStyle::Bold,
+            dejavu::sans::bold(),
+        );
+    });
+}
+
+/// Image formats a figure can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ImageFormat {
+    Png,
+    Svg,
+}
+
+fn image_format(path: &Path) -> Result<ImageFormat, Error> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => Ok(ImageFormat::Png),
+        Some("svg") => Ok(ImageFormat::Svg),
+        _ => Err(Error::UnsupportedFile {
+            path: path.to_path_buf(),
+            detail: "figures are written as .png or .svg; change the extension".into(),
+        }),
+    }
+}
+
+/// A temporary path beside `path`, with the same extension (plotters picks
+/// the PNG encoder from it).
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "figure.png".into());
+    path.with_file_name(format!(".{}.partial-{name}", std::process::id()))
+}
+
+fn draw_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal {
+        detail: format!("drawing the figure: {e}"),
+    }
+}

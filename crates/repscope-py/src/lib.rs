@@ -1,0 +1,204 @@
+//! Python bindings: convert numpy ↔ faer and `repscope::Error` → Python
+//! exceptions, release the GIL, call the core. No formula lives here.
+
+mod convert;
+mod errors;
+
+use std::collections::HashMap;
+
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use convert::{Input, matrix_to_numpy, params_from_dict};
+use errors::enter_core;
+use repscope::data::{RepRef, StoreAs};
+use repscope::pairwise::PairwiseOptions;
+
+/// Loads a RepSet: returns (names, float64 arrays, stimulus labels or None).
+#[pyfunction]
+fn load<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+) -> PyResult<(Vec<String>, Vec<Bound<'py, PyArray2<f64>>>, Option<Vec<String>>)> {
+    let set = enter_core(py, || repscope::load(&path))?;
+    let (names, mats, stimuli) = set.into_parts();
+    let arrays = mats.iter().map(|m| matrix_to_numpy(py, m.as_ref())).collect();
+    Ok((names, arrays, stimuli))
+}
+
+/// Saves named arrays (`.npy`, `.npz`, `.safetensors`).
+#[pyfunction]
+#[pyo3(signature = (path, names, arrays, stimuli=None, float32=false))]
+fn save(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    names: Vec<String>,
+    arrays: Vec<Bound<'_, PyAny>>,
+    stimuli: Option<Vec<String>>,
+    float32: bool,
+) -> PyResult<()> {
+    let inputs = arrays
+        .iter()
+        .map(|a| Input::from_py(a))
+        .collect::<PyResult<Vec<_>>>()?;
+    let mats: Vec<faer::Mat<f64>> = inputs.iter().map(|i| i.view().to_owned()).collect();
+    enter_core(py, move || {
+        let mut set = repscope::RepSet::new();
+        for (name, m) in names.into_iter().zip(mats) {
+            set.push(name, m)?;
+        }
+        if let Some(s) = stimuli {
+            set.set_stimuli(s)?;
+        }
+        let store = if float32 { StoreAs::F32 } else { StoreAs::F64 };
+        repscope::save(&path, &set, store)
+    })
+}
+
+/// Similarity of two representations with one measure.
+#[pyfunction]
+#[pyo3(signature = (x, y, measure, params=None))]
+fn similarity(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    measure: &str,
+    params: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    let params = params_from_dict(params)?;
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    enter_core(py, move || {
+        let m = repscope::measures::build(measure, &params)?;
+        repscope::similarity(RepRef { name: "X", x: xv }, RepRef { name: "Y", x: yv }, m.as_ref())
+    })
+}
+
+/// The A × B matrix of one measure; B = None compares A with itself.
+#[pyfunction]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn pairwise<'py>(
+    py: Python<'py>,
+    names_a: Vec<String>,
+    arrays_a: Vec<Bound<'py, PyAny>>,
+    names_b: Option<Vec<String>>,
+    arrays_b: Option<Vec<Bound<'py, PyAny>>>,
+    measure: &str,
+    params: Option<&Bound<'py, PyDict>>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let params = params_from_dict(params)?;
+    let convert = |arrays: &[Bound<'py, PyAny>]| {
+        arrays.iter().map(Input::from_py).collect::<PyResult<Vec<_>>>()
+    };
+    let inputs_a = convert(&arrays_a)?;
+    let inputs_b = arrays_b.as_deref().map(convert).transpose()?;
+    let names_b = names_b.unwrap_or_default();
+    let values = {
+        let reps = |names: &'_ [String], inputs: &'_ [Input<'_>]| -> Vec<RepRef<'_>> {
+            names
+                .iter()
+                .zip(inputs)
+                .map(|(name, i)| RepRef { name, x: i.view() })
+                .collect()
+        };
+        let a = reps(&names_a, &inputs_a);
+        let b = inputs_b.as_deref().map(|i| reps(&names_b, i));
+        enter_core(py, move || {
+            let m = repscope::measures::build(measure, &params)?;
+            let options = PairwiseOptions { threads };
+            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {})
+                .map(|r| r.values)
+        })?
+    };
+    Ok(matrix_to_numpy(py, values.as_ref()))
+}
+
+/// The measures the registry knows: name, kind, invariances, summary, reference.
+#[pyfunction]
+fn measures(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
+    repscope::measures()
+        .into_iter()
+        .map(|m| {
+            let d = PyDict::new(py);
+            d.set_item("name", m.name)?;
+            let kind = match m.kind {
+                repscope::measures::Kind::Distance => "distance",
+                _ => "similarity",
+            };
+            d.set_item("kind", kind)?;
+            d.set_item("needs_same_dim", m.needs_same_dim)?;
+            let inv: Vec<String> = m
+                .invariances
+                .iter()
+                .map(|i| convert::snake_case(&format!("{i:?}")))
+                .collect();
+            d.set_item("invariances", inv)?;
+            d.set_item("summary", m.summary)?;
+            d.set_item("reference", m.reference)?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// Draws a labelled heatmap (.png or .svg) with the Rust plotting code.
+#[pyfunction]
+#[pyo3(signature = (path, values, rows, cols, title, value_label, vmin=None, vmax=None))]
+#[allow(clippy::too_many_arguments)]
+fn plot_heatmap(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    values: PyReadonlyArray2<'_, f64>,
+    rows: Vec<String>,
+    cols: Vec<String>,
+    title: String,
+    value_label: String,
+    vmin: Option<f64>,
+    vmax: Option<f64>,
+) -> PyResult<()> {
+    let values = Input::F64(values);
+    let view = values.view();
+    enter_core(py, move || {
+        repscope_plot::heatmap(
+            &path,
+            &repscope_plot::Heatmap {
+                values: view,
+                row_labels: &rows,
+                col_labels: &cols,
+                title: &title,
+                row_axis: "A",
+                col_axis: "B",
+                value_label: &value_label,
+                range: vmin.zip(vmax),
+            },
+        )
+    })
+}
+
+/// Version and build facts, for bug reports.
+#[pyfunction]
+fn build_info() -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("version", env!("CARGO_PKG_VERSION").to_string()),
+        ("threads", repscope_threads().to_string()),
+    ])
+}
+
+fn repscope_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[pymodule]
+fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(save, m)?)?;
+    m.add_function(wrap_pyfunction!(similarity, m)?)?;
+    m.add_function(wrap_pyfunction!(pairwise, m)?)?;
+    m.add_function(wrap_pyfunction!(measures, m)?)?;
+    m.add_function(wrap_pyfunction!(plot_heatmap, m)?)?;
+    m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    let _ = IntoPyArray::into_pyarray; // keep the trait in scope for convert.rs users
+    Ok(())
+}

@@ -22,7 +22,12 @@ pub fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let mut temp = tempfile::Builder::new()
+    let mut builder = tempfile::Builder::new();
+    // A new file gets the usual permissions (0666 less the umask), not the
+    // owner-only ones of a temporary file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder
         .prefix(&format!(".{file_name}."))
         .suffix(".partial")
         .tempfile_in(dir)

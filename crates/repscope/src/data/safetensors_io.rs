@@ -34,6 +34,11 @@ pub enum StoreAs {
 /// Reads every tensor of a `.safetensors` file as a representation.
 pub fn read_safetensors_file(path: &Path) -> Result<RepSet> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_safetensors_bytes(&bytes, path)
+}
+
+/// Reads the contents of a `.safetensors` file; `path` names it in errors.
+pub fn read_safetensors_bytes(bytes: &[u8], path: &Path) -> Result<RepSet> {
     let corrupt = |e: safetensors::SafeTensorError| {
         Error::format(
             path,
@@ -41,8 +46,8 @@ pub fn read_safetensors_file(path: &Path) -> Result<RepSet> {
             "the file may be truncated or corrupt; re-save it with safetensors",
         )
     };
-    let (_, metadata) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(corrupt)?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(corrupt)?;
     let info = metadata.metadata().clone().unwrap_or_default();
     let json_list = |key: &str| -> Result<Option<Vec<String>>> {
         info.get(key)

@@ -1,0 +1,96 @@
+//! Command-line arguments (clap). Only parsing lives here; validation and
+//! work happen in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Measure, compare, probe and compress neural representations.
+#[derive(Debug, Parser)]
+#[command(name = "repscope", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// No progress bars.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Describe the arrays in a file or folder: names, shapes, value ranges.
+    Info {
+        /// A .npy, .npz or .safetensors file, or a folder of them.
+        path: PathBuf,
+    },
+    /// Compare every representation of A with every one of B (or of A).
+    Similarity(SimilarityArgs),
+    /// Pooled hidden states of a BERT-family model for a list of texts.
+    Extract(ExtractArgs),
+    /// Run the main job on bundled real data (MiniLM on 320 sentences).
+    Demo {
+        /// Folder for the tables and figures.
+        #[arg(short, long, default_value = "repscope-demo")]
+        out: PathBuf,
+    },
+    /// List the similarity measures.
+    Measures,
+}
+
+#[derive(Debug, Args)]
+pub struct SimilarityArgs {
+    /// Representations A (file or folder).
+    pub a: PathBuf,
+    /// Representations B; compare A with itself when absent.
+    pub b: Option<PathBuf>,
+    /// Measure name (see `repscope measures`).
+    #[arg(short, long, default_value = "linear_cka")]
+    pub measure: String,
+    /// A measure parameter, NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Write the matrix as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw the matrix as a heatmap (.png or .svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Model folder: config.json, model.safetensors, tokenizer.json.
+    pub model_dir: PathBuf,
+    /// Texts: one per line, or a .tsv with a `sentence` or `text` column.
+    #[arg(long, value_name = "FILE")]
+    pub texts: PathBuf,
+    /// Output: .safetensors (float32), .npz (float64).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// How token states become one vector per text.
+    #[arg(long, value_enum, default_value_t = Pool::Mean)]
+    pub pool: Pool,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Pool {
+    /// Mean over real tokens (attention-masked).
+    Mean,
+    /// The first token ([CLS]).
+    Cls,
+}

@@ -1,0 +1,137 @@
+//! `repscope demo`: the main job on bundled real data.
+//!
+//! The data are the mean-pooled hidden states of all-MiniLM-L6-v2
+//! (embedding output and its 6 layers, 384 units) for 320 sentences on 8
+//! topics (`data/corpus.tsv`), extracted by `repscope extract`
+//! (`scripts/make-demo-data`) and compiled into the binary, so the demo runs
+//! anywhere with no model and no network. It computes the layer × layer
+//! linear and debiased CKA matrices, and how strongly each layer's geometry
+//! follows the topic labels (CKA with the one-hot topic matrix).
+
+use std::path::Path;
+
+use faer::Mat;
+use repscope::RepSet;
+use repscope::data::safetensors_io::read_safetensors_bytes;
+use repscope::measures::{Params, build};
+
+use super::similarity::{compute, plot};
+use crate::cli::Global;
+use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+
+const HIDDEN_STATES: &[u8] = include_bytes!("../../../../data/minilm_corpus.safetensors");
+const CORPUS: &str = include_str!("../../../../data/corpus.tsv");
+
+pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
+    let reps = read_safetensors_bytes(HIDDEN_STATES, Path::new("<bundled minilm_corpus.safetensors>"))?;
+    let topics = topic_labels(CORPUS);
+    std::fs::create_dir_all(out).map_err(|e| repscope::Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let n = reps.n_stimuli().unwrap_or(0);
+    let (topic_names, one_hot) = one_hot(&topics);
+    if !g.json {
+        println!(
+            "repscope demo: all-MiniLM-L6-v2, {} hidden states x {n} sentences x 384 units, {} topics\n",
+            reps.len(),
+            topic_names.len()
+        );
+    }
+    let mut json = serde_json::Map::new();
+    let mut written = Vec::new();
+    for measure_name in ["linear_cka", "debiased_cka"] {
+        let measure = build(measure_name, &Params::new())?;
+        let result = compute(&reps, None, measure.as_ref(), g)?;
+        let csv = out.join(format!("{measure_name}.csv"));
+        let png = out.join(format!("{measure_name}.png"));
+        write_matrix_csv(&csv, measure_name, result.values.as_ref(), &result.names_a, &result.names_b)?;
+        plot(&png, &result, "layer", "layer")?;
+        written.extend([csv, png]);
+        if g.json {
+            json.insert(
+                measure_name.into(),
+                matrix_json(result.values.as_ref(), &result.names_a, &result.names_b),
+            );
+        } else {
+            println!("layer x layer {measure_name}");
+            println!("{}", matrix_table(result.values.as_ref(), &result.names_a, &result.names_b));
+        }
+    }
+
+    // How much of each layer's geometry the topics explain.
+    let mut labels = RepSet::new();
+    labels.push("topic", one_hot)?;
+    let columns = ["linear_cka", "debiased_cka"].map(|m| -> anyhow::Result<Vec<f64>> {
+        let measure = build(m, &Params::new())?;
+        let r = compute(&reps, Some(&labels), measure.as_ref(), g)?;
+        Ok((0..reps.len()).map(|i| r.values[(i, 0)]).collect())
+    });
+    let [linear, debiased] = columns;
+    let (linear, debiased) = (linear?, debiased?);
+    let alignment = Mat::from_fn(reps.len(), 2, |i, j| if j == 0 { linear[i] } else { debiased[i] });
+    let cols = vec!["linear_cka".to_string(), "debiased_cka".to_string()];
+    let csv = out.join("topic_alignment.csv");
+    write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
+    written.push(csv);
+    if g.json {
+        json.insert(
+            "topic_alignment".into(),
+            matrix_json(alignment.as_ref(), reps.names(), &cols),
+        );
+        json.insert(
+            "files".into(),
+            written.iter().map(|p| p.display().to_string()).collect(),
+        );
+        println!("{}", serde_json::Value::Object(json));
+    } else {
+        println!("CKA of each layer with the one-hot topic labels ({} topics)", topic_names.len());
+        println!("{}", matrix_table(alignment.as_ref(), reps.names(), &cols));
+        println!("wrote:");
+        for p in &written {
+            println!("  {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// The `topic` column of the corpus, in order.
+fn topic_labels(corpus: &str) -> Vec<String> {
+    corpus
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Topic names in order of first appearance and the stimuli × topics
+/// indicator matrix.
+fn one_hot(labels: &[String]) -> (Vec<String>, Mat<f64>) {
+    let mut names: Vec<String> = Vec::new();
+    for l in labels {
+        if !names.contains(l) {
+            names.push(l.clone());
+        }
+    }
+    let x = Mat::from_fn(labels.len(), names.len(), |i, j| f64::from(u8::from(labels[i] == names[j])));
+    (names, x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_data_and_corpus_agree() {
+        let reps = read_safetensors_bytes(HIDDEN_STATES, Path::new("bundled")).unwrap();
+        let topics = topic_labels(CORPUS);
+        assert_eq!(reps.len(), 7);
+        assert_eq!(reps.n_stimuli(), Some(topics.len()));
+        let sentences: Vec<&str> = CORPUS.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap()).collect();
+        assert_eq!(reps.stimuli().unwrap(), sentences.as_slice());
+        let (names, x) = one_hot(&topics);
+        assert_eq!(names.len(), 8);
+        assert_eq!(x.ncols(), 8);
+    }
+}

@@ -1,0 +1,97 @@
+//! `repscope extract MODEL_DIR --texts FILE -o OUT`: hidden states per text.
+
+use std::path::Path;
+
+use repscope::data::StoreAs;
+use repscope::extract::{ExtractOptions, Extractor, Pooling};
+
+use crate::UsageError;
+use crate::cli::{ExtractArgs, Global, Pool};
+use crate::progress;
+
+pub fn run(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
+    let texts = read_texts(&args.texts)?;
+    if args.batch_size == 0 {
+        return Err(UsageError("--batch-size must be at least 1".into()).into());
+    }
+    if repscope::data::Format::from_path(&args.output).is_none() {
+        return Err(UsageError(format!(
+            "{}: write the hidden states as .safetensors or .npz",
+            args.output.display()
+        ))
+        .into());
+    }
+    let extractor = Extractor::load(&args.model_dir)?;
+    let options = ExtractOptions {
+        pooling: match args.pool {
+            Pool::Mean => Pooling::Mean,
+            Pool::Cls => Pooling::Cls,
+        },
+        batch_size: args.batch_size,
+    };
+    let bar = progress::bar(texts.len() as u64, "encoding texts", g.quiet);
+    let set = extractor.extract(&texts, &options, &|done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    repscope::save(&args.output, &set, StoreAs::F32)?;
+    if g.json {
+        let doc = serde_json::json!({
+            "output": args.output.display().to_string(),
+            "texts": texts.len(),
+            "representations": set.names(),
+            "units": set.views().first().map(|r| r.x.ncols()),
+        });
+        println!("{doc}");
+    } else {
+        eprintln!(
+            "wrote {} hidden states × {} texts to {}",
+            set.len(),
+            texts.len(),
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Texts, one per non-empty line; from a `.tsv`, the `sentence` or `text`
+/// column (the first line is the header).
+fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
+    let content = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut lines = content.lines().map(|l| l.trim_end_matches('\r'));
+    let is_tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let texts: Vec<String> = if is_tsv {
+        let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+        let column = header
+            .iter()
+            .position(|h| *h == "sentence" || *h == "text")
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{}: the header has no 'sentence' or 'text' column (found: {})",
+                    path.display(),
+                    header.join(", ")
+                ))
+            })?;
+        lines
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                l.split('\t').nth(column).map(str::to_string).ok_or_else(|| {
+                    UsageError(format!(
+                        "{}: line {} has no column {}",
+                        path.display(),
+                        i + 2,
+                        column + 1
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        lines.filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+    };
+    if texts.is_empty() {
+        return Err(UsageError(format!("{}: no texts found", path.display())).into());
+    }
+    Ok(texts)
+}

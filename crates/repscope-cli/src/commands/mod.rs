@@ -1,0 +1,69 @@
+//! One module per verb.
+
+mod demo;
+#[cfg(feature = "extract")]
+mod extract;
+mod info;
+mod measures;
+mod similarity;
+
+use repscope::measures::{ParamValue, Params};
+
+use crate::UsageError;
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Info { path } => info::run(&path, g),
+        Command::Similarity(args) => similarity::run(&args, g),
+        #[cfg(feature = "extract")]
+        Command::Extract(args) => extract::run(&args, g),
+        #[cfg(not(feature = "extract"))]
+        Command::Extract(_) => Err(UsageError(
+            "this repscope was built without the `extract` feature; rebuild with \
+             `cargo install repscope-cli --features extract`"
+                .into(),
+        )
+        .into()),
+        Command::Demo { out } => demo::run(&out, g),
+        Command::Measures => measures::run(g),
+    }
+}
+
+/// Parses `--param NAME=VALUE` options: numbers, `true`/`false`, or text.
+pub fn parse_params(raw: &[String]) -> Result<Params, UsageError> {
+    let mut params = Params::new();
+    for item in raw {
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            UsageError(format!("--param '{item}' is not NAME=VALUE (e.g. --param sigma=0.8)"))
+        })?;
+        let value = match value {
+            "true" => ParamValue::Bool(true),
+            "false" => ParamValue::Bool(false),
+            v => v
+                .parse::<f64>()
+                .map(ParamValue::Number)
+                .unwrap_or_else(|_| ParamValue::Text(v.to_string())),
+        };
+        if params.insert(name.trim().to_string(), value).is_some() {
+            return Err(UsageError(format!("--param {name} is given twice")));
+        }
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_parse_by_type() {
+        let p = parse_params(&["k=10".into(), "kind=yanai".into(), "debiased=true".into()]).unwrap();
+        assert_eq!(p["k"], ParamValue::Number(10.0));
+        assert_eq!(p["kind"], ParamValue::Text("yanai".into()));
+        assert_eq!(p["debiased"], ParamValue::Bool(true));
+        assert!(parse_params(&["k".into()]).is_err());
+        assert!(parse_params(&["k=1".into(), "k=2".into()]).is_err());
+    }
+}

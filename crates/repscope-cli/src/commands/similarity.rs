@@ -1,0 +1,83 @@
+//! `repscope similarity A [B]`: the A × B matrix of one measure.
+
+use repscope::pairwise::{PairwiseMatrix, PairwiseOptions};
+use repscope::{RepSet, measures::AnyMeasure};
+
+use super::parse_params;
+use crate::cli::{Global, SimilarityArgs};
+use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+use crate::progress;
+
+pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
+    let measure = repscope::measures::build(&args.measure, &parse_params(&args.params)?)?;
+    let a = repscope::load(&args.a)?;
+    let b = args.b.as_deref().map(repscope::load).transpose()?;
+    let result = compute(&a, b.as_ref(), measure.as_ref(), g)?;
+    present(&result, g)?;
+    if let Some(path) = &args.output {
+        write_matrix_csv(path, &result.measure, result.values.as_ref(), &result.names_a, &result.names_b)?;
+    }
+    if let Some(path) = &args.plot {
+        plot(path, &result, "A", "B")?;
+    }
+    Ok(())
+}
+
+/// Runs the pairwise engine with a progress bar.
+pub fn compute(
+    a: &RepSet,
+    b: Option<&RepSet>,
+    measure: &dyn AnyMeasure,
+    g: &Global,
+) -> repscope::Result<PairwiseMatrix> {
+    let (va, vb) = (a.views(), b.map(RepSet::views));
+    let n_pairs = match &vb {
+        Some(vb) => va.len() * vb.len(),
+        None => va.len() * (va.len() + 1) / 2,
+    };
+    let steps = va.len() + vb.as_ref().map_or(0, Vec::len) + n_pairs;
+    let bar = progress::bar(steps as u64, measure.info().name, g.quiet);
+    let options = PairwiseOptions { threads: g.threads };
+    let result = repscope::pairwise(&va, vb.as_deref(), measure, &options, &|p| {
+        bar.set_position(p.done as u64)
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Prints the matrix (or its JSON) on stdout.
+pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
+    if g.json {
+        let mut doc = matrix_json(result.values.as_ref(), &result.names_a, &result.names_b);
+        doc["measure"] = serde_json::Value::from(result.measure.clone());
+        println!("{}", serde_json::to_string(&doc)?);
+    } else {
+        println!("{}", result.measure);
+        print!("{}", matrix_table(result.values.as_ref(), &result.names_a, &result.names_b));
+    }
+    Ok(())
+}
+
+/// Draws the matrix as a heatmap.
+pub fn plot(path: &std::path::Path, result: &PairwiseMatrix, rows: &str, cols: &str) -> repscope::Result<()> {
+    let info = repscope::measures()
+        .into_iter()
+        .find(|m| m.name == result.measure);
+    let range = match info.map(|m| m.name) {
+        Some("linear_cka") => Some((0.0, 1.0)),
+        _ => None,
+    };
+    repscope_plot::heatmap(
+        path,
+        &repscope_plot::Heatmap {
+            values: result.values.as_ref(),
+            row_labels: &result.names_a,
+            col_labels: &result.names_b,
+            title: &result.measure,
+            row_axis: rows,
+            col_axis: cols,
+            value_label: &result.measure,
+            range,
+        },
+    )
+}

@@ -1,0 +1,81 @@
+//! Presenting results: aligned tables on stdout, CSV and JSON files.
+
+use std::io::Write;
+use std::path::Path;
+
+use faer::MatRef;
+use repscope::data::atomic::write_atomically;
+
+/// A matrix as an aligned text table with row and column names.
+pub fn matrix_table(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> String {
+    let first = rows.iter().map(String::len).max().unwrap_or(0).max(4);
+    let width = cols.iter().map(String::len).max().unwrap_or(0).max(7);
+    let mut out = format!("{:first$}", "");
+    for c in cols {
+        out.push_str(&format!("  {c:>width$}"));
+    }
+    out.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(&format!("{r:first$}"));
+        for j in 0..cols.len() {
+            out.push_str(&format!("  {:>width$.4}", values[(i, j)]));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes a matrix as CSV: a header of column names, then one row per
+/// row name. Values keep full precision (shortest round-trip form).
+pub fn write_matrix_csv(
+    path: &Path,
+    corner: &str,
+    values: MatRef<'_, f64>,
+    rows: &[String],
+    cols: &[String],
+) -> repscope::Result<()> {
+    write_atomically(path, |w| {
+        let header: Vec<String> = std::iter::once(corner)
+            .chain(cols.iter().map(String::as_str))
+            .map(csv_field)
+            .collect();
+        writeln!(w, "{}", header.join(","))?;
+        for (i, r) in rows.iter().enumerate() {
+            let mut line = csv_field(r);
+            for j in 0..cols.len() {
+                line.push_str(&format!(",{}", values[(i, j)]));
+            }
+            writeln!(w, "{line}")?;
+        }
+        Ok(())
+    })
+}
+
+/// A matrix as JSON: `{"rows": [...], "cols": [...], "values": [[...]]}`.
+pub fn matrix_json(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> serde_json::Value {
+    let matrix: Vec<Vec<f64>> = (0..rows.len())
+        .map(|i| (0..cols.len()).map(|j| values[(i, j)]).collect())
+        .collect();
+    serde_json::json!({ "rows": rows, "cols": cols, "values": matrix })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field("layer1"), "layer1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,183 @@
+//! Hidden states of a BERT-family model, pooled per text.
+//!
+//! [`Extractor::load`] reads a model folder (`config.json`,
+//! `model.safetensors`, `tokenizer.json`: the Hugging Face layout) with no
+//! Python and no network; [`Extractor::extract`] returns a [`RepSet`] with
+//! one representation per hidden state: `layer0` is the embedding output,
+//! `layer1` … `layerN` the encoder layers, each texts × hidden.
+
+mod bert;
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use faer::Mat;
+use tokenizers::Tokenizer;
+
+pub use bert::BertConfig;
+use bert::{Bert, pool, var_builder};
+
+use crate::data::RepSet;
+use crate::error::{Error, Result};
+
+/// How token states become one vector per text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Pooling {
+    /// Mean over the real (attention-masked) tokens, as sentence-transformers.
+    #[default]
+    Mean,
+    /// The first token (`[CLS]`).
+    Cls,
+}
+
+/// Options for [`Extractor::extract`].
+#[derive(Clone, Debug)]
+pub struct ExtractOptions {
+    pub pooling: Pooling,
+    /// Texts per forward pass.
+    pub batch_size: usize,
+}
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        Self {
+            pooling: Pooling::Mean,
+            batch_size: 32,
+        }
+    }
+}
+
+/// A loaded model and its tokenizer.
+pub struct Extractor {
+    model: Bert,
+    tokenizer: Tokenizer,
+}
+
+fn model_error(detail: impl Into<String>) -> Error {
+    Error::Model {
+        detail: detail.into(),
+    }
+}
+
+impl Extractor {
+    /// Loads `config.json`, `model.safetensors` and `tokenizer.json` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let file = |name: &str| {
+            let path = dir.join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(model_error(format!(
+                    "{} has no {name}; a model folder needs config.json, model.safetensors \
+                     and tokenizer.json (the Hugging Face layout)",
+                    dir.display()
+                )))
+            }
+        };
+        let config_path = file("config.json")?;
+        let weights_path = file("model.safetensors")?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| {
+            model_error(format!("{} is not a BERT config ({e})", config_path.display()))
+        })?;
+        let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+        let vb = var_builder(weights).map_err(|e| {
+            model_error(format!("{} is not readable ({e})", weights_path.display()))
+        })?;
+        let model = Bert::load(vb, &config).map_err(model_error)?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| {
+            model_error(format!("{} is not a tokenizer ({e})", tokenizer_path.display()))
+        })?;
+        // Batches are padded here, to their longest text; truncation stays
+        // as the tokenizer file sets it, but never beyond the position table.
+        tokenizer.with_padding(None);
+        let max_length = tokenizer
+            .get_truncation()
+            .map_or(model.max_positions, |t| t.max_length.min(model.max_positions));
+        let truncation = tokenizers::TruncationParams {
+            max_length,
+            ..tokenizer.get_truncation().cloned().unwrap_or_default()
+        };
+        tokenizer
+            .with_truncation(Some(truncation))
+            .map_err(|e| model_error(format!("setting truncation: {e}")))?;
+        Ok(Self { model, tokenizer })
+    }
+
+    /// Number of representations [`Extractor::extract`] returns.
+    pub fn n_hidden_states(&self) -> usize {
+        self.model.n_hidden_states()
+    }
+
+    /// Pooled hidden states of every text; `progress(done, total)` is called
+    /// after each batch with the number of texts processed.
+    pub fn extract(
+        &self,
+        texts: &[String],
+        options: &ExtractOptions,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<RepSet> {
+        if texts.is_empty() {
+            return Err(Error::NoRepresentations {
+                what: "the text list (no texts to encode)".into(),
+            });
+        }
+        let n_states = self.n_hidden_states();
+        let mut pooled: Vec<Vec<Vec<f32>>> = vec![Vec::with_capacity(texts.len()); n_states];
+        let batch_size = options.batch_size.max(1);
+        for (b, chunk) in texts.chunks(batch_size).enumerate() {
+            let states = self
+                .forward_batch(chunk, options.pooling)
+                .map_err(|e| Error::internal(format!("model forward pass: {e}")))?;
+            for (layer, rows) in states.into_iter().enumerate() {
+                pooled[layer].extend(rows);
+            }
+            progress((b * batch_size + chunk.len()).min(texts.len()), texts.len());
+        }
+        let mut set = RepSet::new();
+        for (layer, rows) in pooled.into_iter().enumerate() {
+            let width = rows[0].len();
+            let x = Mat::from_fn(rows.len(), width, |i, j| f64::from(rows[i][j]));
+            set.push(format!("layer{layer}"), x)?;
+        }
+        set.set_stimuli(texts.to_vec())?;
+        Ok(set)
+    }
+
+    /// Pooled states of one batch: `[layer][text][unit]`.
+    fn forward_batch(
+        &self,
+        texts: &[String],
+        pooling: Pooling,
+    ) -> std::result::Result<Vec<Vec<Vec<f32>>>, String> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| format!("tokenizing: {e}"))?;
+        let tokens = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(texts.len() * tokens);
+        let mut type_ids = Vec::with_capacity(texts.len() * tokens);
+        let mut mask = Vec::with_capacity(texts.len() * tokens);
+        for e in &encodings {
+            let pad = tokens - e.len();
+            ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
+            type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
+            mask.extend(std::iter::repeat_n(1f32, e.len()).chain(std::iter::repeat_n(0.0, pad)));
+        }
+        let shape = (texts.len(), tokens);
+        let run = || -> candle_core::Result<Vec<Vec<Vec<f32>>>> {
+            let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
+            let type_ids = Tensor::from_vec(type_ids, shape, &Device::Cpu)?;
+            let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
+            self.model
+                .hidden_states(&ids, &type_ids, &mask)?
+                .iter()
+                .map(|state| pool(state, &mask, pooling == Pooling::Mean)?.to_vec2::<f32>())
+                .collect()
+        };
+        run().map_err(|e| e.to_string())
+    }
+}
