@@ -105,7 +105,12 @@ fn draw<DB: DrawingBackend>(
     let colour = |v: f64| ViridisRGB::get_color_normalized(v.clamp(lo, lo + span), lo, lo + span);
 
     // Column labels wider than a cell are turned to run downwards.
-    let widest = h.col_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let widest = h
+        .col_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let rotate = widest as u32 * 7 > cell;
     root.fill(&WHITE).map_err(draw_error)?;
     let (width, _) = root.dim_in_pixel();
@@ -117,7 +122,10 @@ fn draw<DB: DrawingBackend>(
         .x_label_area_size(if rotate { label_space } else { 50 })
         .y_label_area_size(label_space)
         // A segmented range a..b has b - a + 1 segments.
-        .build_cartesian_2d((0..cols - 1).into_segmented(), (0..rows - 1).into_segmented())
+        .build_cartesian_2d(
+            (0..cols - 1).into_segmented(),
+            (0..rows - 1).into_segmented(),
+        )
         .map_err(draw_error)?;
     let label = |labels: &[String], v: &SegmentValue<usize>, flip: bool| match v {
         SegmentValue::CenterOf(i) => {
@@ -171,10 +179,17 @@ fn draw<DB: DrawingBackend>(
         chart
             .draw_series(cells.map(|(i, j)| {
                 let v = h.values[(i, j)];
-                let ink: &RGBColor = if (v - lo) / span > 0.6 { &BLACK } else { &WHITE };
+                let ink: &RGBColor = if (v - lo) / span > 0.6 {
+                    &BLACK
+                } else {
+                    &WHITE
+                };
                 Text::new(
                     format!("{v:.2}"),
-                    (SegmentValue::CenterOf(j), SegmentValue::CenterOf(rows - 1 - i)),
+                    (
+                        SegmentValue::CenterOf(j),
+                        SegmentValue::CenterOf(rows - 1 - i),
+                    ),
                     TextStyle::from((FONT, 11).into_font())
                         .color(ink)
                         .pos(Pos::new(HPos::Center, VPos::Center)),

@@ -27,7 +27,9 @@ impl<'py> Input<'py> {
         let array = obj.cast::<PyUntypedArray>().map_err(|_| {
             pyo3::exceptions::PyTypeError::new_err(format!(
                 "expected a numpy array, got {}",
-                obj.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+                obj.get_type()
+                    .name()
+                    .map_or_else(|_| "?".into(), |n| n.to_string())
             ))
         })?;
         if array.ndim() != 2 {
@@ -45,9 +47,11 @@ impl<'py> Input<'py> {
         if let Ok(a) = obj.cast::<PyArray2<f32>>() {
             let a = a.readonly();
             let v = a.as_array();
-            return Ok(Input::Widened(Mat::from_fn(v.nrows(), v.ncols(), |i, j| {
-                f64::from(v[[i, j]])
-            })));
+            return Ok(Input::Widened(Mat::from_fn(
+                v.nrows(),
+                v.ncols(),
+                |i, j| f64::from(v[[i, j]]),
+            )));
         }
         Err(pyo3::exceptions::PyTypeError::new_err(format!(
             "arrays must be float32 or float64 here, got {}",

@@ -6,7 +6,7 @@ mod errors;
 
 use std::collections::HashMap;
 
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
+use numpy::{PyArray2, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -15,15 +15,22 @@ use errors::enter_core;
 use repscope::data::{RepRef, StoreAs};
 use repscope::pairwise::PairwiseOptions;
 
+/// What `load` returns to Python: names, float64 arrays, stimulus labels.
+type LoadedRepSet<'py> = (
+    Vec<String>,
+    Vec<Bound<'py, PyArray2<f64>>>,
+    Option<Vec<String>>,
+);
+
 /// Loads a RepSet: returns (names, float64 arrays, stimulus labels or None).
 #[pyfunction]
-fn load<'py>(
-    py: Python<'py>,
-    path: std::path::PathBuf,
-) -> PyResult<(Vec<String>, Vec<Bound<'py, PyArray2<f64>>>, Option<Vec<String>>)> {
+fn load<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<LoadedRepSet<'py>> {
     let set = enter_core(py, || repscope::load(&path))?;
     let (names, mats, stimuli) = set.into_parts();
-    let arrays = mats.iter().map(|m| matrix_to_numpy(py, m.as_ref())).collect();
+    let arrays = mats
+        .iter()
+        .map(|m| matrix_to_numpy(py, m.as_ref()))
+        .collect();
     Ok((names, arrays, stimuli))
 }
 
@@ -40,7 +47,7 @@ fn save(
 ) -> PyResult<()> {
     let inputs = arrays
         .iter()
-        .map(|a| Input::from_py(a))
+        .map(Input::from_py)
         .collect::<PyResult<Vec<_>>>()?;
     let mats: Vec<faer::Mat<f64>> = inputs.iter().map(|i| i.view().to_owned()).collect();
     enter_core(py, move || {
@@ -71,7 +78,11 @@ fn similarity(
     let (xv, yv) = (x.view(), y.view());
     enter_core(py, move || {
         let m = repscope::measures::build(measure, &params)?;
-        repscope::similarity(RepRef { name: "X", x: xv }, RepRef { name: "Y", x: yv }, m.as_ref())
+        repscope::similarity(
+            RepRef { name: "X", x: xv },
+            RepRef { name: "Y", x: yv },
+            m.as_ref(),
+        )
     })
 }
 
@@ -91,29 +102,32 @@ fn pairwise<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let params = params_from_dict(params)?;
     let convert = |arrays: &[Bound<'py, PyAny>]| {
-        arrays.iter().map(Input::from_py).collect::<PyResult<Vec<_>>>()
+        arrays
+            .iter()
+            .map(Input::from_py)
+            .collect::<PyResult<Vec<_>>>()
     };
     let inputs_a = convert(&arrays_a)?;
     let inputs_b = arrays_b.as_deref().map(convert).transpose()?;
     let names_b = names_b.unwrap_or_default();
     let values = {
-        let reps = |names: &'_ [String], inputs: &'_ [Input<'_>]| -> Vec<RepRef<'_>> {
-            names
-                .iter()
-                .zip(inputs)
-                .map(|(name, i)| RepRef { name, x: i.view() })
-                .collect()
-        };
         let a = reps(&names_a, &inputs_a);
         let b = inputs_b.as_deref().map(|i| reps(&names_b, i));
         enter_core(py, move || {
             let m = repscope::measures::build(measure, &params)?;
             let options = PairwiseOptions { threads };
-            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {})
-                .map(|r| r.values)
+            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {}).map(|r| r.values)
         })?
     };
     Ok(matrix_to_numpy(py, values.as_ref()))
+}
+
+fn reps<'a>(names: &'a [String], inputs: &'a [Input<'_>]) -> Vec<RepRef<'a>> {
+    names
+        .iter()
+        .zip(inputs)
+        .map(|(name, i)| RepRef { name, x: i.view() })
+        .collect()
 }
 
 /// The measures the registry knows: name, kind, invariances, summary, reference.
@@ -199,6 +213,5 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(measures, m)?)?;
     m.add_function(wrap_pyfunction!(plot_heatmap, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
-    let _ = IntoPyArray::into_pyarray; // keep the trait in scope for convert.rs users
     Ok(())
 }

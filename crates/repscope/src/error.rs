@@ -137,7 +137,9 @@ fn reshape_hint(shape: &[usize]) -> String {
         [] => "; it holds a single number".to_string(),
         [first, rest @ ..] => {
             let units: usize = rest.iter().product();
-            format!("; to flatten every dimension after the first, reshape it to ({first}, {units})")
+            format!(
+                "; to flatten every dimension after the first, reshape it to ({first}, {units})"
+            )
         }
     }
 }

@@ -6,8 +6,15 @@
 //! measures score a pair the same whichever way round it is given, so the
 //! mirrored matrix is what scoring both halves would give.
 //!
+//! A measure may score all pairs in one pass when that shares work (CKA on
+//! Gram matrices reads each matrix once instead of once per pair); the
+//! result is the same as scoring pair by pair.
+//!
 //! Results do not depend on the number of threads: each prepare and each
-//! score is a sequential computation whose result lands in a fixed slot.
+//! score is a sequential computation whose result lands in a fixed slot,
+//! and block scoring sums in an order fixed by the data, not the threads.
+//! A representation given in both A and B (the same memory) is prepared
+//! once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::data::{RepRef, check_same_stimuli};
 use crate::error::{Error, Result, ResultExt};
-use crate::measures::{AnyMeasure, Prepared, check_input};
+use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_input, same_view};
 
 /// How the engine runs.
 #[derive(Clone, Debug, Default)]
@@ -108,30 +115,69 @@ fn run_pairs(
         progress(Progress { stage, done, total });
     };
 
-    let prepare_all = |reps: &[RepRef<'_>]| -> Result<Vec<Prepared>> {
+    let prepare_all = |reps: &[RepRef<'_>], partners: usize| -> Result<Vec<Prepared>> {
+        let ctx = PrepareContext {
+            par: Par::Seq,
+            partners,
+        };
         reps.par_iter()
             .map(|r| {
                 check_input(*r)?;
                 let prepared = measure
-                    .prepare(*r, Par::Seq)
+                    .prepare(*r, &ctx)
                     .with_context(|| format!("preparing '{}' for {name}", r.name))?;
                 step(Stage::Prepare);
                 Ok(prepared)
             })
             .collect()
     };
-    let prepared_a = prepare_all(a)?;
-    let prepared_b = b.map(prepare_all).transpose()?;
-    let (right, right_reps) = match (&prepared_b, b) {
-        (Some(p), Some(reps)) => (p, reps),
-        _ => (&prepared_a, a),
+    let prepared_a = prepare_all(a, b.map_or(a.len(), <[_]>::len))?;
+    // A representation of B that is also in A (the same memory) is prepared
+    // once, so its pairs are scored exactly as in the symmetric case.
+    let b_in_a: Vec<Option<usize>> = b.map_or_else(Vec::new, |b| {
+        b.iter()
+            .map(|r| a.iter().position(|q| same_view(*q, *r)))
+            .collect()
+    });
+    let b_own: Vec<RepRef<'_>> = b.map_or_else(Vec::new, |b| {
+        b.iter()
+            .zip(&b_in_a)
+            .filter(|(_, found)| found.is_none())
+            .map(|(r, _)| *r)
+            .collect()
+    });
+    let prepared_b = prepare_all(&b_own, a.len())?;
+    for _ in 0..b_in_a.iter().filter(|f| f.is_some()).count() {
+        step(Stage::Prepare);
+    }
+    let right_reps = b.unwrap_or(a);
+    let left: Vec<&Prepared> = prepared_a.iter().collect();
+    let right: Vec<&Prepared> = match b {
+        None => left.clone(),
+        Some(_) => {
+            let mut own = prepared_b.iter();
+            b_in_a
+                .iter()
+                .map(|found| match found {
+                    Some(i) => Some(&prepared_a[*i]),
+                    None => own.next(),
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(|| Error::internal("fewer prepared states than representations of B"))?
+        }
     };
 
+    let par = Par::rayon(rayon::current_num_threads());
+    if let Some(block) = measure.score_block(&left, &right, &pairs, par) {
+        let scores = block.with_context(|| format!("{name} of every pair"))?;
+        pairs.iter().for_each(|_| step(Stage::Score));
+        return Ok(assemble(a, right_reps, b.is_none(), &pairs, &scores, name));
+    }
     let scores: Vec<f64> = pairs
         .par_iter()
         .map(|&(i, j)| {
             let s = measure
-                .score(&prepared_a[i], &right[j], Par::Seq)
+                .score(left[i], right[j], Par::Seq)
                 .with_context(|| {
                     format!("{name} of '{}' and '{}'", a[i].name, right_reps[j].name)
                 })?;
@@ -139,20 +185,31 @@ fn run_pairs(
             Ok(s)
         })
         .collect::<Result<_>>()?;
+    Ok(assemble(a, right_reps, b.is_none(), &pairs, &scores, name))
+}
 
-    let mut values = Mat::zeros(a.len(), right_reps.len());
-    for (&(i, j), &s) in pairs.iter().zip(&scores) {
+/// The matrix from the scored pairs, mirrored when A was compared with itself.
+fn assemble(
+    a: &[RepRef<'_>],
+    b: &[RepRef<'_>],
+    symmetric: bool,
+    pairs: &[(usize, usize)],
+    scores: &[f64],
+    measure: &str,
+) -> PairwiseMatrix {
+    let mut values = Mat::zeros(a.len(), b.len());
+    for (&(i, j), &s) in pairs.iter().zip(scores) {
         values[(i, j)] = s;
-        if b.is_none() {
+        if symmetric {
             values[(j, i)] = s;
         }
     }
-    Ok(PairwiseMatrix {
+    PairwiseMatrix {
         values,
         names_a: a.iter().map(|r| r.name.to_string()).collect(),
-        names_b: right_reps.iter().map(|r| r.name.to_string()).collect(),
-        measure: name.to_string(),
-    })
+        names_b: b.iter().map(|r| r.name.to_string()).collect(),
+        measure: measure.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -177,7 +234,10 @@ mod tests {
         names
             .iter()
             .zip(mats)
-            .map(|(name, x)| RepRef { name, x: x.as_ref() })
+            .map(|(name, x)| RepRef {
+                name,
+                x: x.as_ref(),
+            })
             .collect()
     }
 
@@ -186,23 +246,67 @@ mod tests {
         let mats = layers();
         let names: Vec<String> = (0..mats.len()).map(|i| format!("l{i}")).collect();
         let reps = views(&names, &mats);
-        for measure_name in ["linear_cka", "debiased_cka"] {
-            let m = build(measure_name, &Params::new()).unwrap();
+        for (measure_name, form) in [
+            ("linear_cka", "features"),
+            ("linear_cka", "gram"),
+            ("debiased_cka", "features"),
+            ("debiased_cka", "gram"),
+        ] {
+            let mut params = Params::new();
+            params.insert(
+                "form".into(),
+                crate::measures::ParamValue::Text(form.into()),
+            );
+            let m = build(measure_name, &params).unwrap();
             let run = |threads| {
-                pairwise(&reps, None, m.as_ref(), &PairwiseOptions { threads: Some(threads) }, &|_| {})
-                    .unwrap()
-                    .values
+                pairwise(
+                    &reps,
+                    None,
+                    m.as_ref(),
+                    &PairwiseOptions {
+                        threads: Some(threads),
+                    },
+                    &|_| {},
+                )
+                .unwrap()
+                .values
             };
             let one = run(1);
             assert_eq!(one, run(2));
-            let cross = pairwise(&reps, Some(&reps), m.as_ref(), &PairwiseOptions::default(), &|_| {})
-                .unwrap();
-            assert_eq!(one, cross.values, "symmetric shortcut differs from the full matrix");
+            let cross = pairwise(
+                &reps,
+                Some(&reps),
+                m.as_ref(),
+                &PairwiseOptions::default(),
+                &|_| {},
+            )
+            .unwrap();
+            assert_eq!(
+                one, cross.values,
+                "symmetric shortcut differs from the full matrix"
+            );
             for i in 0..reps.len() {
                 for j in 0..reps.len() {
                     let single = similarity(reps[i], reps[j], m.as_ref()).unwrap();
                     assert_eq!(one[(i, j)].to_bits(), single.to_bits(), "({i}, {j})");
                 }
+            }
+        }
+        // With the automatic form, many-partner jobs may prepare Gram
+        // matrices where one pair uses features: equal up to rounding.
+        let m = build("linear_cka", &Params::new()).unwrap();
+        let auto = pairwise(
+            &reps,
+            None,
+            m.as_ref(),
+            &PairwiseOptions::default(),
+            &|_| {},
+        )
+        .unwrap();
+        for i in 0..reps.len() {
+            for j in 0..reps.len() {
+                let single = similarity(reps[i], reps[j], m.as_ref()).unwrap();
+                assert!((auto.values[(i, j)] - single).abs() <= 1e-13, "({i}, {j})");
             }
         }
     }
@@ -225,9 +329,22 @@ mod tests {
 
         let short = gaussian(49, 3, 1);
         let bad_name = "short".to_string();
-        let bad = [RepRef { name: &bad_name, x: short.as_ref() }];
-        let e = pairwise(&reps, Some(&bad), m.as_ref(), &PairwiseOptions::default(), &|_| {})
-            .unwrap_err();
-        assert!(e.to_string().contains("'l0' has 50 stimuli but 'short' has 49"), "{e}");
+        let bad = [RepRef {
+            name: &bad_name,
+            x: short.as_ref(),
+        }];
+        let e = pairwise(
+            &reps,
+            Some(&bad),
+            m.as_ref(),
+            &PairwiseOptions::default(),
+            &|_| {},
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("'l0' has 50 stimuli but 'short' has 49"),
+            "{e}"
+        );
     }
 }

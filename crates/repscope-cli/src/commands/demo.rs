@@ -23,7 +23,10 @@ const HIDDEN_STATES: &[u8] = include_bytes!("../../../../data/minilm_corpus.safe
 const CORPUS: &str = include_str!("../../../../data/corpus.tsv");
 
 pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
-    let reps = read_safetensors_bytes(HIDDEN_STATES, Path::new("<bundled minilm_corpus.safetensors>"))?;
+    let reps = read_safetensors_bytes(
+        HIDDEN_STATES,
+        Path::new("<bundled minilm_corpus.safetensors>"),
+    )?;
     let topics = topic_labels(CORPUS);
     std::fs::create_dir_all(out).map_err(|e| repscope::Error::Io {
         path: out.to_path_buf(),
@@ -45,7 +48,13 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
         let result = compute(&reps, None, measure.as_ref(), g)?;
         let csv = out.join(format!("{measure_name}.csv"));
         let png = out.join(format!("{measure_name}.png"));
-        write_matrix_csv(&csv, measure_name, result.values.as_ref(), &result.names_a, &result.names_b)?;
+        write_matrix_csv(
+            &csv,
+            measure_name,
+            result.values.as_ref(),
+            &result.names_a,
+            &result.names_b,
+        )?;
         plot(&png, &result, "layer", "layer")?;
         written.extend([csv, png]);
         if g.json {
@@ -55,7 +64,10 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             );
         } else {
             println!("layer x layer {measure_name}");
-            println!("{}", matrix_table(result.values.as_ref(), &result.names_a, &result.names_b));
+            println!(
+                "{}",
+                matrix_table(result.values.as_ref(), &result.names_a, &result.names_b)
+            );
         }
     }
 
@@ -69,7 +81,11 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     });
     let [linear, debiased] = columns;
     let (linear, debiased) = (linear?, debiased?);
-    let alignment = Mat::from_fn(reps.len(), 2, |i, j| if j == 0 { linear[i] } else { debiased[i] });
+    let alignment = Mat::from_fn(
+        reps.len(),
+        2,
+        |i, j| if j == 0 { linear[i] } else { debiased[i] },
+    );
     let cols = vec!["linear_cka".to_string(), "debiased_cka".to_string()];
     let csv = out.join("topic_alignment.csv");
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
@@ -85,7 +101,10 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
         );
         println!("{}", serde_json::Value::Object(json));
     } else {
-        println!("CKA of each layer with the one-hot topic labels ({} topics)", topic_names.len());
+        println!(
+            "CKA of each layer with the one-hot topic labels ({} topics)",
+            topic_names.len()
+        );
         println!("{}", matrix_table(alignment.as_ref(), reps.names(), &cols));
         println!("wrote:");
         for p in &written {
@@ -114,7 +133,9 @@ fn one_hot(labels: &[String]) -> (Vec<String>, Mat<f64>) {
             names.push(l.clone());
         }
     }
-    let x = Mat::from_fn(labels.len(), names.len(), |i, j| f64::from(u8::from(labels[i] == names[j])));
+    let x = Mat::from_fn(labels.len(), names.len(), |i, j| {
+        f64::from(u8::from(labels[i] == names[j]))
+    });
     (names, x)
 }
 
@@ -128,7 +149,11 @@ mod tests {
         let topics = topic_labels(CORPUS);
         assert_eq!(reps.len(), 7);
         assert_eq!(reps.n_stimuli(), Some(topics.len()));
-        let sentences: Vec<&str> = CORPUS.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap()).collect();
+        let sentences: Vec<&str> = CORPUS
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').nth(1).unwrap())
+            .collect();
         assert_eq!(reps.stimuli().unwrap(), sentences.as_slice());
         let (names, x) = one_hot(&topics);
         assert_eq!(names.len(), 8);

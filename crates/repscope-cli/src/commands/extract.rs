@@ -60,7 +60,9 @@ fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
         source: e,
     })?;
     let mut lines = content.lines().map(|l| l.trim_end_matches('\r'));
-    let is_tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let is_tsv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
     let texts: Vec<String> = if is_tsv {
         let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
         let column = header
@@ -77,18 +79,24 @@ fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| {
-                l.split('\t').nth(column).map(str::to_string).ok_or_else(|| {
-                    UsageError(format!(
-                        "{}: line {} has no column {}",
-                        path.display(),
-                        i + 2,
-                        column + 1
-                    ))
-                })
+                l.split('\t')
+                    .nth(column)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "{}: line {} has no column {}",
+                            path.display(),
+                            i + 2,
+                            column + 1
+                        ))
+                    })
             })
             .collect::<Result<_, _>>()?
     } else {
-        lines.filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+        lines
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
     };
     if texts.is_empty() {
         return Err(UsageError(format!("{}: no texts found", path.display())).into());

@@ -10,7 +10,9 @@ pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
         .views()
         .iter()
         .map(|r| {
-            let values = r.x.col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>());
+            let values =
+                r.x.col_iter()
+                    .flat_map(|c| c.iter().copied().collect::<Vec<_>>());
             let (mut min, mut max, mut sum, mut finite, mut non_finite) =
                 (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
             for v in values {
@@ -23,7 +25,11 @@ pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
                     non_finite += 1;
                 }
             }
-            let mean = if finite > 0 { sum / finite as f64 } else { f64::NAN };
+            let mean = if finite > 0 {
+                sum / finite as f64
+            } else {
+                f64::NAN
+            };
             serde_json::json!({
                 "name": r.name, "stimuli": r.x.nrows(), "units": r.x.ncols(),
                 "min": min, "max": max, "mean": mean, "non_finite": non_finite,
@@ -45,9 +51,19 @@ pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
         path.display(),
         set.len(),
         set.n_stimuli().unwrap_or(0),
-        if set.stimuli().is_some() { " (with stimulus labels)" } else { "" }
+        if set.stimuli().is_some() {
+            " (with stimulus labels)"
+        } else {
+            ""
+        }
     );
-    let width = set.names().iter().map(String::len).max().unwrap_or(4).max(4);
+    let width = set
+        .names()
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(4)
+        .max(4);
     println!(
         "{:width$}  {:>8}  {:>7}  {:>11}  {:>11}  {:>11}  {:>10}",
         "name", "stimuli", "units", "min", "max", "mean", "non-finite"

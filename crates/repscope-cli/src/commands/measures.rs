@@ -11,7 +11,12 @@ pub fn run(g: &Global) -> anyhow::Result<()> {
     for m in &list {
         println!("{:16} {:?}  {}", m.name, m.kind, m.summary);
         let inv: Vec<String> = m.invariances.iter().map(|i| format!("{i:?}")).collect();
-        println!("{:16} invariant to: {}; {}", "", inv.join(", "), m.reference);
+        println!(
+            "{:16} invariant to: {}; {}",
+            "",
+            inv.join(", "),
+            m.reference
+        );
     }
     Ok(())
 }

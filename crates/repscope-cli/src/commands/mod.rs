@@ -36,7 +36,9 @@ pub fn parse_params(raw: &[String]) -> Result<Params, UsageError> {
     let mut params = Params::new();
     for item in raw {
         let (name, value) = item.split_once('=').ok_or_else(|| {
-            UsageError(format!("--param '{item}' is not NAME=VALUE (e.g. --param sigma=0.8)"))
+            UsageError(format!(
+                "--param '{item}' is not NAME=VALUE (e.g. --param sigma=0.8)"
+            ))
         })?;
         let value = match value {
             "true" => ParamValue::Bool(true),
@@ -59,7 +61,8 @@ mod tests {
 
     #[test]
     fn params_parse_by_type() {
-        let p = parse_params(&["k=10".into(), "kind=yanai".into(), "debiased=true".into()]).unwrap();
+        let p =
+            parse_params(&["k=10".into(), "kind=yanai".into(), "debiased=true".into()]).unwrap();
         assert_eq!(p["k"], ParamValue::Number(10.0));
         assert_eq!(p["kind"], ParamValue::Text("yanai".into()));
         assert_eq!(p["debiased"], ParamValue::Bool(true));

@@ -15,7 +15,13 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     let result = compute(&a, b.as_ref(), measure.as_ref(), g)?;
     present(&result, g)?;
     if let Some(path) = &args.output {
-        write_matrix_csv(path, &result.measure, result.values.as_ref(), &result.names_a, &result.names_b)?;
+        write_matrix_csv(
+            path,
+            &result.measure,
+            result.values.as_ref(),
+            &result.names_a,
+            &result.names_b,
+        )?;
     }
     if let Some(path) = &args.plot {
         plot(path, &result, "A", "B")?;
@@ -53,13 +59,21 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&doc)?);
     } else {
         println!("{}", result.measure);
-        print!("{}", matrix_table(result.values.as_ref(), &result.names_a, &result.names_b));
+        print!(
+            "{}",
+            matrix_table(result.values.as_ref(), &result.names_a, &result.names_b)
+        );
     }
     Ok(())
 }
 
 /// Draws the matrix as a heatmap.
-pub fn plot(path: &std::path::Path, result: &PairwiseMatrix, rows: &str, cols: &str) -> repscope::Result<()> {
+pub fn plot(
+    path: &std::path::Path,
+    result: &PairwiseMatrix,
+    rows: &str,
+    cols: &str,
+) -> repscope::Result<()> {
     let info = repscope::measures()
         .into_iter()
         .find(|m| m.name == result.measure);

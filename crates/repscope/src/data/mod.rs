@@ -59,8 +59,9 @@ pub fn load(path: &Path) -> Result<RepSet> {
             Ok(set)
         }
         Some(Format::Npz) => npy::read_npz_file(path).with_context(|| path.display().to_string()),
-        Some(Format::Safetensors) => safetensors_io::read_safetensors_file(path)
-            .with_context(|| path.display().to_string()),
+        Some(Format::Safetensors) => {
+            safetensors_io::read_safetensors_file(path).with_context(|| path.display().to_string())
+        }
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: format!("unknown file type; repscope reads {SUPPORTED}"),
@@ -125,9 +126,7 @@ pub fn save(path: &Path, set: &RepSet, store_as: StoreAs) -> Result<()> {
             }),
         },
         Some(Format::Npz) => npy::write_npz_file(path, set, true),
-        Some(Format::Safetensors) => {
-            safetensors_io::write_safetensors_file(path, set, store_as)
-        }
+        Some(Format::Safetensors) => safetensors_io::write_safetensors_file(path, set, store_as),
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: "unknown output type; use .npy, .npz or .safetensors".into(),

@@ -210,7 +210,13 @@ fn header_error(e: ReadHeaderError, path: &Path, name: &str) -> Error {
     )
 }
 
-fn data_error(e: ReadNpyError, header: &Header, available: usize, path: &Path, name: &str) -> Error {
+fn data_error(
+    e: ReadNpyError,
+    header: &Header,
+    available: usize,
+    path: &Path,
+    name: &str,
+) -> Error {
     let elements: usize = header.shape.iter().product();
     match e {
         ReadNpyError::MissingData | ReadNpyError::Io(_) => Error::format(
@@ -259,7 +265,10 @@ fn decode_text(
     if data.len() < needed {
         return Err(Error::format(
             path,
-            format!("text array '{name}' is truncated ({} of {needed} bytes)", data.len()),
+            format!(
+                "text array '{name}' is truncated ({} of {needed} bytes)",
+                data.len()
+            ),
             "re-save the file with numpy.savez",
         ));
     }

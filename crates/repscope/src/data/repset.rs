@@ -116,7 +116,10 @@ impl RepSet {
         self.names
             .iter()
             .zip(&self.mats)
-            .map(|(name, x)| RepRef { name, x: x.as_ref() })
+            .map(|(name, x)| RepRef {
+                name,
+                x: x.as_ref(),
+            })
             .collect()
     }
 

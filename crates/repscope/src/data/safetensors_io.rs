@@ -189,8 +189,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("reps.safetensors");
         let mut set = RepSet::new();
-        set.push("layer10", Mat::from_fn(2, 3, |i, j| (i * 3 + j) as f64 / 7.0))
-            .unwrap();
+        set.push(
+            "layer10",
+            Mat::from_fn(2, 3, |i, j| (i * 3 + j) as f64 / 7.0),
+        )
+        .unwrap();
         set.push("layer2", Mat::from_fn(2, 1, |i, _| i as f64))
             .unwrap();
         set.set_stimuli(vec!["a".into(), "b".into()]).unwrap();
@@ -204,9 +207,15 @@ mod tests {
     #[test]
     fn bfloat16_and_float16_convert_exactly() {
         let bf = half::bf16::from_f32(-3.140625);
-        let f = half::f16::from_f32(0.0999755859375);
-        assert_eq!(decode_le(Dtype::BF16, &bf.to_le_bytes()).unwrap(), [-3.140625]);
-        assert_eq!(decode_le(Dtype::F16, &f.to_le_bytes()).unwrap(), [f.to_f64()]);
+        let f = half::f16::from_bits(0x2e66);
+        assert_eq!(
+            decode_le(Dtype::BF16, &bf.to_le_bytes()).unwrap(),
+            [-3.140625]
+        );
+        assert_eq!(
+            decode_le(Dtype::F16, &f.to_le_bytes()).unwrap(),
+            [f.to_f64()]
+        );
     }
 
     #[test]
@@ -214,7 +223,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cut.safetensors");
         let mut set = RepSet::new();
-        set.push("x", Mat::from_fn(4, 4, |i, j| (i + j) as f64)).unwrap();
+        set.push("x", Mat::from_fn(4, 4, |i, j| (i + j) as f64))
+            .unwrap();
         write_safetensors_file(&path, &set, StoreAs::F32).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();

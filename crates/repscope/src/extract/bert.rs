@@ -146,7 +146,11 @@ impl Bert {
                         value: linear(h, h, a.pp("self.value"))?,
                         attention_out: linear(h, h, a.pp("output.dense"))?,
                         attention_norm: layer_norm(h, eps, a.pp("output.LayerNorm"))?,
-                        intermediate: linear(h, config.intermediate_size, l.pp("intermediate.dense"))?,
+                        intermediate: linear(
+                            h,
+                            config.intermediate_size,
+                            l.pp("intermediate.dense"),
+                        )?,
                         output: linear(config.intermediate_size, h, l.pp("output.dense"))?,
                         output_norm: layer_norm(h, eps, l.pp("output.LayerNorm"))?,
                     })
@@ -154,7 +158,11 @@ impl Bert {
                 .collect::<candle_core::Result<Vec<_>>>()?;
             Ok(Self {
                 word: embedding(config.vocab_size, h, e.pp("word_embeddings"))?,
-                position: embedding(config.max_position_embeddings, h, e.pp("position_embeddings"))?,
+                position: embedding(
+                    config.max_position_embeddings,
+                    h,
+                    e.pp("position_embeddings"),
+                )?,
                 token_type: embedding(config.type_vocab_size, h, e.pp("token_type_embeddings"))?,
                 embedding_norm: layer_norm(h, eps, e.pp("LayerNorm"))?,
                 layers,
@@ -191,8 +199,8 @@ impl Bert {
         let mut h = self.embedding_norm.forward(&embedded)?;
         // Additive mask: 0 for real tokens, the most negative f32 for padding,
         // so padding gets exactly zero attention weight.
-        let bias = ((mask.ones_like()? - mask)? * f64::from(f32::MIN))?
-            .reshape((batch, 1, 1, tokens))?;
+        let bias =
+            ((mask.ones_like()? - mask)? * f64::from(f32::MIN))?.reshape((batch, 1, 1, tokens))?;
         let mut states = Vec::with_capacity(self.n_hidden_states());
         states.push(h.clone());
         for layer in &self.layers {

@@ -81,7 +81,10 @@ impl Extractor {
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
         let config: BertConfig = serde_json::from_str(&config_text).map_err(|e| {
-            model_error(format!("{} is not a BERT config ({e})", config_path.display()))
+            model_error(format!(
+                "{} is not a BERT config ({e})",
+                config_path.display()
+            ))
         })?;
         let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
         let vb = var_builder(weights).map_err(|e| {
@@ -89,14 +92,17 @@ impl Extractor {
         })?;
         let model = Bert::load(vb, &config).map_err(model_error)?;
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| {
-            model_error(format!("{} is not a tokenizer ({e})", tokenizer_path.display()))
+            model_error(format!(
+                "{} is not a tokenizer ({e})",
+                tokenizer_path.display()
+            ))
         })?;
         // Batches are padded here, to their longest text; truncation stays
         // as the tokenizer file sets it, but never beyond the position table.
         tokenizer.with_padding(None);
-        let max_length = tokenizer
-            .get_truncation()
-            .map_or(model.max_positions, |t| t.max_length.min(model.max_positions));
+        let max_length = tokenizer.get_truncation().map_or(model.max_positions, |t| {
+            t.max_length.min(model.max_positions)
+        });
         let truncation = tokenizers::TruncationParams {
             max_length,
             ..tokenizer.get_truncation().cloned().unwrap_or_default()
@@ -163,8 +169,18 @@ impl Extractor {
         let mut mask = Vec::with_capacity(texts.len() * tokens);
         for e in &encodings {
             let pad = tokens - e.len();
-            ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
-            type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
+            ids.extend(
+                e.get_ids()
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, pad)),
+            );
+            type_ids.extend(
+                e.get_type_ids()
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, pad)),
+            );
             mask.extend(std::iter::repeat_n(1f32, e.len()).chain(std::iter::repeat_n(0.0, pad)));
         }
         let shape = (texts.len(), tokens);

@@ -19,27 +19,120 @@
 //!
 //! (the common factor 1/(n(n−3)) cancels in the ratio).
 //!
-//! Each representation is prepared in the cheaper of two forms: its centred
-//! features when it has fewer units than stimuli (p < n), otherwise its
-//! centred n×n Gram matrix. tr(KL) is then a p×q product, an n×n inner
-//! product, or, for one of each, `Σ (L X) ∘ X`.
+//! Each representation is prepared in one of two forms (see [`Form`]):
+//! its centred features (n × p), or its centred Gram matrix K = XXᵀ (n × n,
+//! stored packed). With features, tr(KL) of a pair is a p × q product,
+//! O(n p q); with Gram matrices it is an n × n inner product, O(n²), and
+//! many pairs share one pass over memory ([`block_dots`]). Computing K costs
+//! O(n² p) once per representation, which pays off when p ≥ n, or when a
+//! representation meets many partners in a pairwise job: "prepare once,
+//! score many" (see [`FormPolicy::Auto`]).
 
 use faer::Par;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat};
 
-use super::{Invariance, Kind, Measure, MeasureInfo};
+use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::{center_columns, cross_product, frobenius_dot, gram, sum_of_squares};
+use crate::linalg::packed::{PackedSymmetric, block_dots};
+use crate::linalg::{
+    center_columns, cross_product, frobenius_dot, lower_cross_product, lower_gram, sum_of_squares,
+    symmetric_sum_of_squares,
+};
+
+/// Which prepared form to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormPolicy {
+    /// The cheaper form for the job: the Gram matrix when p ≥ n, or when it
+    /// is predicted faster for m partners and its packed storage (4 n²
+    /// bytes) stays within [`GRAM_BUDGET_BYTES`]; features otherwise.
+    ///
+    /// Per representation, features cost m · n p² / 2 multiply-adds in
+    /// full GEMMs (its share of the pairs); the Gram form costs n² p / 2 in a
+    /// triangular product plus m · n² / 2 in inner products. Measured on
+    /// x86-64 (faer 0.24), a triangular-product multiply-add costs about
+    /// [`GRAM_PRODUCT_COST`] full-GEMM ones and an inner-product one about
+    /// [`INNER_PRODUCT_COST`], so the Gram form is chosen when
+    /// n (c₁ p + c₂ m) < m p².
+    #[default]
+    Auto,
+    /// Always the centred features.
+    Features,
+    /// Always the centred Gram matrix.
+    Gram,
+}
+
+/// The most memory one packed Gram matrix may take under [`FormPolicy::Auto`]
+/// when the features form is also possible (p < n).
+pub const GRAM_BUDGET_BYTES: usize = 1 << 30;
+
+/// Relative cost of a multiply-add in the triangular Gram product (with
+/// packing) against one in a full GEMM (c₁ in [`FormPolicy::Auto`]).
+pub const GRAM_PRODUCT_COST: f64 = 3.0;
+
+/// Relative cost of a multiply-add in the packed inner products against one
+/// in a full GEMM (c₂ in [`FormPolicy::Auto`]).
+pub const INNER_PRODUCT_COST: f64 = 15.0;
+
+impl FormPolicy {
+    fn from_params(measure: &str, params: &Params) -> Result<Self> {
+        match params.get("form") {
+            None => Ok(Self::Auto),
+            Some(ParamValue::Text(t)) if t == "auto" => Ok(Self::Auto),
+            Some(ParamValue::Text(t)) if t == "features" => Ok(Self::Features),
+            Some(ParamValue::Text(t)) if t == "gram" => Ok(Self::Gram),
+            Some(other) => Err(Error::InvalidParameter {
+                measure: measure.into(),
+                detail: format!("form must be 'auto', 'features' or 'gram', not {other:?}"),
+            }),
+        }
+    }
+
+    fn use_gram(self, n: usize, p: usize, partners: usize) -> bool {
+        match self {
+            Self::Features => false,
+            Self::Gram => true,
+            Self::Auto => {
+                if p >= n {
+                    return true;
+                }
+                let fits = n.saturating_mul(n).saturating_mul(4) <= GRAM_BUDGET_BYTES;
+                let (n, p, m) = (n as f64, p as f64, partners.max(1) as f64);
+                fits && n * (GRAM_PRODUCT_COST * p + INNER_PRODUCT_COST * m) < m * p * p
+            }
+        }
+    }
+}
 
 /// Linear CKA (Kornblith et al. 2019).
 #[derive(Clone, Debug, Default)]
-pub struct LinearCka;
+pub struct LinearCka {
+    pub form: FormPolicy,
+}
 
 /// Debiased linear CKA (unbiased HSIC of Song et al. 2012).
 #[derive(Clone, Debug, Default)]
-pub struct DebiasedCka;
+pub struct DebiasedCka {
+    pub form: FormPolicy,
+}
+
+impl LinearCka {
+    pub(crate) fn from_params(params: &Params) -> Result<Self> {
+        Ok(Self {
+            form: FormPolicy::from_params(LINEAR_CKA_INFO.name, params)?,
+        })
+    }
+}
+
+impl DebiasedCka {
+    pub(crate) fn from_params(params: &Params) -> Result<Self> {
+        Ok(Self {
+            form: FormPolicy::from_params(DEBIASED_CKA_INFO.name, params)?,
+        })
+    }
+}
 
 const INVARIANCES: &[Invariance] = &[
     Invariance::Permutation,
@@ -78,27 +171,32 @@ pub struct Centered {
     trace: f64,
 }
 
-enum Form {
-    /// Centred features, n × p (used when p < n).
+/// The two prepared forms.
+pub enum Form {
+    /// Centred features, n × p.
     Features(Mat<f64>),
-    /// Centred Gram matrix, n × n (used when p ≥ n).
-    Gram(Mat<f64>),
+    /// Centred Gram matrix K = XXᵀ, packed lower triangle.
+    Gram(PackedSymmetric),
 }
 
 impl Centered {
-    fn new(x: RepRef<'_>, measure: &str, par: Par) -> Result<Self> {
+    fn new(x: RepRef<'_>, measure: &str, ctx: &PrepareContext, policy: FormPolicy) -> Result<Self> {
+        let (n, p) = (x.x.nrows(), x.x.ncols());
         let centred = center_columns(x.x);
-        let diag: Vec<f64> = (0..centred.nrows())
+        let diag: Vec<f64> = (0..n)
             .map(|i| centred.row(i).iter().map(|v| v * v).sum())
             .collect();
         let trace = diag.iter().sum();
-        let (form, self_dot) = if x.x.ncols() < x.x.nrows() {
-            let self_dot = sum_of_squares(cross_product(centred.as_ref(), centred.as_ref(), par).as_ref());
-            (Form::Features(centred), self_dot)
-        } else {
-            let k = gram(centred.as_ref(), par);
-            let self_dot = sum_of_squares(k.as_ref());
+        let (form, self_dot) = if policy.use_gram(n, p, ctx.partners) {
+            let k = PackedSymmetric::from_lower(lower_gram(centred.as_ref(), ctx.par).as_ref());
+            let self_dot = k.dot(&k);
             (Form::Gram(k), self_dot)
+        } else {
+            let xtx = lower_cross_product(centred.as_ref(), ctx.par);
+            (
+                Form::Features(centred),
+                symmetric_sum_of_squares(xtx.as_ref()),
+            )
         };
         if self_dot == 0.0 {
             return Err(Error::Undefined {
@@ -122,6 +220,11 @@ impl Centered {
         self.diag.len()
     }
 
+    /// The prepared form.
+    pub fn form(&self) -> &Form {
+        &self.form
+    }
+
     /// Orders a pair canonically so that tr(KL) is computed with the same
     /// operations (and rounding) whichever way round the pair is given.
     fn canonical<'a>(a: &'a Self, b: &'a Self) -> (&'a Self, &'a Self) {
@@ -137,22 +240,56 @@ impl Centered {
 
     /// tr(K_a K_b), the unnormalised linear HSIC of the pair.
     fn trace_of_product(a: &Self, b: &Self, par: Par) -> f64 {
+        if std::ptr::eq(a, b) {
+            return a.self_dot;
+        }
         let (a, b) = Self::canonical(a, b);
         match (&a.form, &b.form) {
             (Form::Features(x), Form::Features(y)) => {
                 sum_of_squares(cross_product(x.as_ref(), y.as_ref(), par).as_ref())
             }
-            (Form::Gram(k), Form::Gram(l)) => frobenius_dot(k.as_ref(), l.as_ref()),
+            (Form::Gram(k), Form::Gram(l)) => k.dot(l),
             (Form::Features(x), Form::Gram(l)) | (Form::Gram(l), Form::Features(x)) => {
                 let mut lx = Mat::zeros(x.nrows(), x.ncols());
-                matmul(lx.as_mut(), Accum::Replace, l.as_ref(), x.as_ref(), 1.0, par);
+                matmul(
+                    lx.as_mut(),
+                    Accum::Replace,
+                    l.to_full().as_ref(),
+                    x.as_ref(),
+                    1.0,
+                    par,
+                );
                 frobenius_dot(lx.as_ref(), x.as_ref())
             }
         }
     }
 
+    /// tr(K_a K_b) for many pairs at once when every state is a Gram
+    /// matrix (bit-identical to [`Centered::trace_of_product`]).
+    fn block_traces(
+        a: &[&Self],
+        b: &[&Self],
+        pairs: &[(usize, usize)],
+        par: Par,
+    ) -> Option<Vec<f64>> {
+        fn grams<'a>(list: &[&'a Centered]) -> Option<Vec<&'a PackedSymmetric>> {
+            list.iter()
+                .map(|c| match &c.form {
+                    Form::Gram(k) => Some(k),
+                    Form::Features(_) => None,
+                })
+                .collect()
+        }
+        let (ga, gb) = (grams(a)?, grams(b)?);
+        if ga.iter().chain(&gb).any(|k| k.n() != ga[0].n()) {
+            return None; // let the per-pair path report the mismatch
+        }
+        Some(block_dots(&ga, &gb, pairs, par))
+    }
+
     /// The debiased HSIC estimate (up to the factor 1/(n(n−3))), given tr(KL).
     fn unbiased_hsic(a: &Self, b: &Self, trace_kl: f64) -> f64 {
+        let (a, b) = Self::canonical(a, b);
         let n = a.n() as f64;
         let diag_dot: f64 = a.diag.iter().zip(&b.diag).map(|(x, y)| x * y).sum();
         trace_kl - n / (n - 2.0) * diag_dot + a.trace * b.trace / ((n - 1.0) * (n - 2.0))
@@ -171,6 +308,10 @@ fn check_same_n(a: &Centered, b: &Centered) -> Result<()> {
     Ok(())
 }
 
+fn linear_from_trace(a: &Centered, b: &Centered, trace_kl: f64) -> f64 {
+    trace_kl / (a.self_dot.sqrt() * b.self_dot.sqrt())
+}
+
 impl Measure for LinearCka {
     type Prepared = Centered;
 
@@ -178,14 +319,32 @@ impl Measure for LinearCka {
         &LINEAR_CKA_INFO
     }
 
-    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<Centered> {
-        Centered::new(x, LINEAR_CKA_INFO.name, par)
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Centered> {
+        Centered::new(x, LINEAR_CKA_INFO.name, ctx, self.form)
     }
 
     fn score(&self, a: &Centered, b: &Centered, par: Par) -> Result<f64> {
         check_same_n(a, b)?;
-        let hsic = Centered::trace_of_product(a, b, par);
-        Ok(hsic / (a.self_dot.sqrt() * b.self_dot.sqrt()))
+        Ok(linear_from_trace(
+            a,
+            b,
+            Centered::trace_of_product(a, b, par),
+        ))
+    }
+
+    fn score_block(
+        &self,
+        a: &[&Centered],
+        b: &[&Centered],
+        pairs: &[(usize, usize)],
+        par: Par,
+    ) -> Option<Result<Vec<f64>>> {
+        let traces = Centered::block_traces(a, b, pairs, par)?;
+        Some(Ok(pairs
+            .iter()
+            .zip(traces)
+            .map(|(&(i, j), t)| linear_from_trace(a[i], b[j], t))
+            .collect()))
     }
 }
 
@@ -196,6 +355,15 @@ pub struct DebiasedPrepared {
     self_hsic: f64,
 }
 
+fn debiased_from_trace(a: &DebiasedPrepared, b: &DebiasedPrepared, trace_kl: f64) -> f64 {
+    let hsic = if std::ptr::eq(a, b) {
+        a.self_hsic
+    } else {
+        Centered::unbiased_hsic(&a.centered, &b.centered, trace_kl)
+    };
+    hsic / (a.self_hsic.sqrt() * b.self_hsic.sqrt())
+}
+
 impl Measure for DebiasedCka {
     type Prepared = DebiasedPrepared;
 
@@ -203,7 +371,7 @@ impl Measure for DebiasedCka {
         &DEBIASED_CKA_INFO
     }
 
-    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<DebiasedPrepared> {
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<DebiasedPrepared> {
         let undefined = |detail: String| Error::Undefined {
             measure: DEBIASED_CKA_INFO.name.into(),
             array: x.name.into(),
@@ -215,7 +383,7 @@ impl Measure for DebiasedCka {
                 x.x.nrows()
             )));
         }
-        let centered = Centered::new(x, DEBIASED_CKA_INFO.name, par)?;
+        let centered = Centered::new(x, DEBIASED_CKA_INFO.name, ctx, self.form)?;
         let self_hsic = Centered::unbiased_hsic(&centered, &centered, centered.self_dot);
         if self_hsic <= 0.0 {
             return Err(undefined(format!(
@@ -232,9 +400,24 @@ impl Measure for DebiasedCka {
     fn score(&self, a: &DebiasedPrepared, b: &DebiasedPrepared, par: Par) -> Result<f64> {
         check_same_n(&a.centered, &b.centered)?;
         let trace_kl = Centered::trace_of_product(&a.centered, &b.centered, par);
-        let (first, second) = Centered::canonical(&a.centered, &b.centered);
-        let hsic = Centered::unbiased_hsic(first, second, trace_kl);
-        Ok(hsic / (a.self_hsic.sqrt() * b.self_hsic.sqrt()))
+        Ok(debiased_from_trace(a, b, trace_kl))
+    }
+
+    fn score_block(
+        &self,
+        a: &[&DebiasedPrepared],
+        b: &[&DebiasedPrepared],
+        pairs: &[(usize, usize)],
+        par: Par,
+    ) -> Option<Result<Vec<f64>>> {
+        let ca: Vec<&Centered> = a.iter().map(|p| &p.centered).collect();
+        let cb: Vec<&Centered> = b.iter().map(|p| &p.centered).collect();
+        let traces = Centered::block_traces(&ca, &cb, pairs, par)?;
+        Some(Ok(pairs
+            .iter()
+            .zip(traces)
+            .map(|(&(i, j), t)| debiased_from_trace(a[i], b[j], t))
+            .collect()))
     }
 }
 
@@ -245,7 +428,10 @@ mod tests {
     use crate::testing::{gaussian, rotation};
 
     fn rep<'a>(name: &'a str, x: &'a Mat<f64>) -> RepRef<'a> {
-        RepRef { name, x: x.as_ref() }
+        RepRef {
+            name,
+            x: x.as_ref(),
+        }
     }
 
     /// Linear CKA straight from its Gram-matrix definition: H K H and H L H.
@@ -305,10 +491,14 @@ mod tests {
         // (n, p, q): feature × feature, gram × gram, and the mixed case.
         for (n, p, q) in [(60, 8, 12), (20, 30, 45), (40, 10, 55)] {
             let (x, y) = related_pair(n, p, q, 7);
-            let ours = similarity(rep("x", &x), rep("y", &y), &LinearCka).unwrap();
-            assert_close(ours, gram_form_cka(&x, &y), 1e-12);
-            let swapped = similarity(rep("y", &y), rep("x", &x), &LinearCka).unwrap();
-            assert_eq!(ours.to_bits(), swapped.to_bits(), "not symmetric bitwise");
+            let expected = gram_form_cka(&x, &y);
+            for form in [FormPolicy::Auto, FormPolicy::Features, FormPolicy::Gram] {
+                let m = LinearCka { form };
+                let ours = similarity(rep("x", &x), rep("y", &y), &m).unwrap();
+                assert_close(ours, expected, 1e-12);
+                let swapped = similarity(rep("y", &y), rep("x", &x), &m).unwrap();
+                assert_eq!(ours.to_bits(), swapped.to_bits(), "not symmetric bitwise");
+            }
         }
     }
 
@@ -316,15 +506,20 @@ mod tests {
     fn debiased_cka_matches_u_centred_gram_formula() {
         for (n, p, q) in [(50, 6, 9), (15, 20, 40), (30, 5, 60)] {
             let (x, y) = related_pair(n, p, q, 11);
-            let ours = similarity(rep("x", &x), rep("y", &y), &DebiasedCka).unwrap();
-            assert_close(ours, u_centred_cka(&x, &y), 1e-10);
+            for form in [FormPolicy::Features, FormPolicy::Gram] {
+                let ours = similarity(rep("x", &x), rep("y", &y), &DebiasedCka { form }).unwrap();
+                assert_close(ours, u_centred_cka(&x, &y), 1e-10);
+            }
         }
     }
 
     #[test]
     fn cka_of_a_representation_with_itself_is_one() {
         let x = gaussian(30, 5, 3);
-        for m in [&LinearCka as &dyn crate::measures::AnyMeasure, &DebiasedCka] {
+        for m in [
+            &LinearCka::default() as &dyn crate::measures::AnyMeasure,
+            &DebiasedCka::default(),
+        ] {
             let v = similarity(rep("x", &x), rep("x", &x), m).unwrap();
             assert_close(v, 1.0, 1e-14);
         }
@@ -334,10 +529,14 @@ mod tests {
     fn constant_representation_is_a_clear_error() {
         let x = Mat::from_fn(10, 3, |_, j| j as f64);
         let y = gaussian(10, 3, 1);
-        let e = similarity(rep("flat", &x), rep("y", &y), &LinearCka).unwrap_err();
+        let e = similarity(rep("flat", &x), rep("y", &y), &LinearCka::default()).unwrap_err();
         assert!(e.to_string().contains("'flat'"), "{e}");
-        let e = similarity(rep("tiny", &y.subrows(0, 3).to_owned()), rep("t", &y.subrows(0, 3).to_owned()), &DebiasedCka)
-            .unwrap_err();
+        let e = similarity(
+            rep("tiny", &y.subrows(0, 3).to_owned()),
+            rep("t", &y.subrows(0, 3).to_owned()),
+            &DebiasedCka::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("at least 4"), "{e}");
     }
 
@@ -351,7 +550,7 @@ mod tests {
             let (x, y) = related_pair(n, p, q, seed);
             let q_rot = rotation(q, seed + 5);
             let y2 = Mat::from_fn(n, q, |i, j| (&y * &q_rot)[(i, j)] * scale + shift);
-            for m in [&LinearCka as &dyn crate::measures::AnyMeasure, &DebiasedCka] {
+            for m in [&LinearCka::default() as &dyn crate::measures::AnyMeasure, &DebiasedCka::default()] {
                 let a = similarity(rep("x", &x), rep("y", &y), m).unwrap();
                 let b = similarity(rep("x", &x), rep("y2", &y2), m).unwrap();
                 proptest::prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1e-3), "{} vs {}", a, b);

@@ -62,6 +62,25 @@ pub struct MeasureInfo {
     pub reference: &'static str,
 }
 
+/// What `prepare` knows about the job it prepares for.
+#[derive(Clone, Copy, Debug)]
+pub struct PrepareContext {
+    /// Parallelism allowed inside this one prepare.
+    pub par: Par,
+    /// How many representations this one will be scored against. A measure
+    /// may pick a costlier prepared form that makes each score cheaper when
+    /// there are many partners.
+    pub partners: usize,
+}
+
+impl PrepareContext {
+    /// One representation compared with one other, sequentially.
+    pub const ONE_PAIR: PrepareContext = PrepareContext {
+        par: Par::Seq,
+        partners: 1,
+    };
+}
+
 /// A similarity measure with a typed prepared state.
 pub trait Measure: Send + Sync {
     /// Per-representation work, reused for every pair it takes part in.
@@ -70,10 +89,26 @@ pub trait Measure: Send + Sync {
     fn info(&self) -> &MeasureInfo;
 
     /// Prepares one representation (finite and non-empty, as checked by the caller).
-    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<Self::Prepared>;
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Self::Prepared>;
 
-    /// Compares two prepared representations of the same stimuli.
+    /// Compares two prepared representations of the same stimuli. Passing
+    /// the same state twice (`a` and `b` the same reference) compares a
+    /// representation with itself.
     fn score(&self, a: &Self::Prepared, b: &Self::Prepared, par: Par) -> Result<f64>;
+
+    /// Scores many pairs at once, `(i, j)` meaning `a[i]` with `b[j]`, when
+    /// the measure can share work (memory traffic) across pairs; the result
+    /// must equal `score` pair by pair, bit for bit. `None` means "score
+    /// each pair on its own".
+    fn score_block(
+        &self,
+        _a: &[&Self::Prepared],
+        _b: &[&Self::Prepared],
+        _pairs: &[(usize, usize)],
+        _par: Par,
+    ) -> Option<Result<Vec<f64>>> {
+        None
+    }
 }
 
 /// A prepared state whose type is known only to the measure that made it.
@@ -82,8 +117,15 @@ pub struct Prepared(Box<dyn Any + Send + Sync>);
 /// The object-safe face of [`Measure`], used through the registry.
 pub trait AnyMeasure: Send + Sync {
     fn info(&self) -> &MeasureInfo;
-    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<Prepared>;
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared>;
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64>;
+    fn score_block(
+        &self,
+        a: &[&Prepared],
+        b: &[&Prepared],
+        pairs: &[(usize, usize)],
+        par: Par,
+    ) -> Option<Result<Vec<f64>>>;
 }
 
 impl<M: Measure> AnyMeasure for M {
@@ -91,12 +133,29 @@ impl<M: Measure> AnyMeasure for M {
         Measure::info(self)
     }
 
-    fn prepare(&self, x: RepRef<'_>, par: Par) -> Result<Prepared> {
-        Ok(Prepared(Box::new(Measure::prepare(self, x, par)?)))
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared> {
+        Ok(Prepared(Box::new(Measure::prepare(self, x, ctx)?)))
     }
 
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64> {
         Measure::score(self, downcast::<M>(self, a)?, downcast::<M>(self, b)?, par)
+    }
+
+    fn score_block(
+        &self,
+        a: &[&Prepared],
+        b: &[&Prepared],
+        pairs: &[(usize, usize)],
+        par: Par,
+    ) -> Option<Result<Vec<f64>>> {
+        fn cast<'p, M: Measure>(m: &M, list: &[&'p Prepared]) -> Result<Vec<&'p M::Prepared>> {
+            list.iter().map(|p| downcast::<M>(m, p)).collect()
+        }
+        let (a, b) = match (cast(self, a), cast(self, b)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+        };
+        Measure::score_block(self, &a, &b, pairs, par)
     }
 }
 
@@ -122,8 +181,22 @@ pub fn similarity(x: RepRef<'_>, y: RepRef<'_>, measure: &dyn AnyMeasure) -> Res
     check_input(x)?;
     check_input(y)?;
     crate::data::check_same_stimuli(&[x], &[y])?;
-    let par = Par::Seq;
-    let a = measure.prepare(x, par)?;
-    let b = measure.prepare(y, par)?;
-    measure.score(&a, &b, par)
+    let ctx = PrepareContext::ONE_PAIR;
+    let a = measure.prepare(x, &ctx)?;
+    if same_view(x, y) {
+        // One representation with itself: prepared once, as the pairwise
+        // engine does for its diagonal, so both give the same bits.
+        return measure.score(&a, &a, ctx.par);
+    }
+    let b = measure.prepare(y, &ctx)?;
+    measure.score(&a, &b, ctx.par)
+}
+
+/// True when two views show the same memory in the same layout.
+pub(crate) fn same_view(x: RepRef<'_>, y: RepRef<'_>) -> bool {
+    x.x.as_ptr() == y.x.as_ptr()
+        && x.x.nrows() == y.x.nrows()
+        && x.x.ncols() == y.x.ncols()
+        && x.x.row_stride() == y.x.row_stride()
+        && x.x.col_stride() == y.x.col_stride()
 }

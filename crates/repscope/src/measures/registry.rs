@@ -32,13 +32,13 @@ struct Entry {
 const ENTRIES: &[Entry] = &[
     Entry {
         info: &LINEAR_CKA_INFO,
-        params: &[],
-        build: |_| Ok(Box::new(LinearCka)),
+        params: &["form"],
+        build: |p| Ok(Box::new(LinearCka::from_params(p)?)),
     },
     Entry {
         info: &DEBIASED_CKA_INFO,
-        params: &[],
-        build: |_| Ok(Box::new(DebiasedCka)),
+        params: &["form"],
+        build: |p| Ok(Box::new(DebiasedCka::from_params(p)?)),
     },
 ];
 
@@ -76,13 +76,24 @@ mod tests {
 
     #[test]
     fn lookup_by_name_and_helpful_errors() {
-        assert_eq!(build("linear_cka", &Params::new()).unwrap().info().name, "linear_cka");
+        assert_eq!(
+            build("linear_cka", &Params::new()).unwrap().info().name,
+            "linear_cka"
+        );
         let e = build("cka", &Params::new()).err().unwrap();
-        assert!(e.to_string().contains("known measures: linear_cka, debiased_cka"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("known measures: linear_cka, debiased_cka"),
+            "{e}"
+        );
         let mut p = Params::new();
         p.insert("sigma".into(), ParamValue::Number(1.0));
         let e = build("linear_cka", &p).err().unwrap();
-        assert!(e.to_string().contains("takes no parameters"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("unknown parameter 'sigma'; it takes form"),
+            "{e}"
+        );
         let names: Vec<_> = measures().iter().map(|m| m.name).collect();
         assert_eq!(names, ["linear_cka", "debiased_cka"]);
     }

@@ -40,8 +40,16 @@ mod tests {
         assert_eq!(a, gaussian_matrix(200, 50, 42));
         assert_ne!(a, gaussian_matrix(200, 50, 43));
         let n = (200 * 50) as f64;
-        let mean: f64 = a.col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>()).sum::<f64>() / n;
-        let var: f64 = a.col_iter().flat_map(|c| c.iter().map(|v| v * v).collect::<Vec<_>>()).sum::<f64>() / n;
+        let mean: f64 = a
+            .col_iter()
+            .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+            .sum::<f64>()
+            / n;
+        let var: f64 = a
+            .col_iter()
+            .flat_map(|c| c.iter().map(|v| v * v).collect::<Vec<_>>())
+            .sum::<f64>()
+            / n;
         assert!(mean.abs() < 0.05, "{mean}");
         assert!((var - 1.0).abs() < 0.05, "{var}");
     }

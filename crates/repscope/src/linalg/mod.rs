@@ -1,6 +1,9 @@
-//! Small dense helpers shared by the measures.
+//! Dense helpers shared by the measures.
+
+pub mod packed;
 
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 
 /// A copy of `x` with every column's mean subtracted.
@@ -28,10 +31,47 @@ pub fn gram(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     out
 }
 
+/// The lower triangle (with the diagonal) of `aᵀ a`; the strict upper
+/// triangle of the result is zero. Half the work of a full product.
+pub fn lower_cross_product(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut out = Mat::zeros(a.ncols(), a.ncols());
+    triangular::matmul(
+        out.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        a.transpose(),
+        BlockStructure::Rectangular,
+        a,
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+    out
+}
+
+/// The lower triangle (with the diagonal) of `a aᵀ`, the linear Gram matrix.
+pub fn lower_gram(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    lower_cross_product(a.transpose(), par)
+}
+
+/// Sum of squares of a symmetric matrix given by its lower triangle:
+/// Σ diagonal² + 2 Σ below-diagonal², column by column.
+pub fn symmetric_sum_of_squares(lower: MatRef<'_, f64>) -> f64 {
+    (0..lower.ncols())
+        .map(|j| {
+            let col = lower.col(j);
+            let below: f64 = (j + 1..lower.nrows()).map(|i| col[i] * col[i]).sum();
+            col[j] * col[j] + 2.0 * below
+        })
+        .sum()
+}
+
 /// Sum of squares of all entries (the squared Frobenius norm), summed in
 /// column order so the result is reproducible.
 pub fn sum_of_squares(a: MatRef<'_, f64>) -> f64 {
-    a.col_iter().map(|c| c.iter().map(|v| v * v).sum::<f64>()).sum()
+    a.col_iter()
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>())
+        .sum()
 }
 
 /// `Σᵢⱼ aᵢⱼ bᵢⱼ`, the Frobenius inner product, in column order.
