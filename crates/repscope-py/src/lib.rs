@@ -152,6 +152,7 @@ fn measures(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
             d.set_item("invariances", inv)?;
             d.set_item("summary", m.summary)?;
             d.set_item("reference", m.reference)?;
+            d.set_item("range", m.range)?;
             Ok(d)
         })
         .collect()

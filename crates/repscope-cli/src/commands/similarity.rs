@@ -74,13 +74,10 @@ pub fn plot(
     rows: &str,
     cols: &str,
 ) -> repscope::Result<()> {
-    let info = repscope::measures()
+    let range = repscope::measures()
         .into_iter()
-        .find(|m| m.name == result.measure);
-    let range = match info.map(|m| m.name) {
-        Some("linear_cka") => Some((0.0, 1.0)),
-        _ => None,
-    };
+        .find(|m| m.name == result.measure)
+        .and_then(|m| m.range);
     repscope_plot::heatmap(
         path,
         &repscope_plot::Heatmap {

@@ -163,7 +163,8 @@ class PairwiseResult:
 
     def plot(self, path: Union[str, PathLike]) -> None:
         """Draw the matrix as a heatmap (``.png`` or ``.svg``) without matplotlib."""
-        vmin, vmax = (0.0, 1.0) if self.measure == "linear_cka" else (None, None)
+        info = next((m for m in measures() if m["name"] == self.measure), {})
+        vmin, vmax = info.get("range") or (None, None)
         _repscope.plot_heatmap(
             path, np.ascontiguousarray(self.values), list(self.names_a), list(self.names_b),
             self.measure, self.measure, vmin, vmax,
@@ -202,5 +203,6 @@ def pairwise(
 
 
 def measures() -> list:
-    """The measures: dicts with name, kind, needs_same_dim, invariances, summary, reference."""
+    """The measures: dicts with name, kind, needs_same_dim, invariances, summary,
+    reference and range (the bounds of the values, or None)."""
     return _repscope.measures()

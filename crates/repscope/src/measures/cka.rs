@@ -148,6 +148,7 @@ pub(crate) const LINEAR_CKA_INFO: MeasureInfo = MeasureInfo {
     invariances: INVARIANCES,
     summary: "centered kernel alignment with a linear kernel, in [0, 1]",
     reference: "Kornblith et al. 2019, ICML, eq. (3)-(4)",
+    range: Some((0.0, 1.0)),
 };
 
 pub(crate) const DEBIASED_CKA_INFO: MeasureInfo = MeasureInfo {
@@ -157,6 +158,7 @@ pub(crate) const DEBIASED_CKA_INFO: MeasureInfo = MeasureInfo {
     invariances: INVARIANCES,
     summary: "linear CKA from unbiased (U-centred) HSIC estimates; can be negative",
     reference: "Kornblith et al. 2019 (debiased=True); Song et al. 2012, JMLR 13, eq. (5)",
+    range: None,
 };
 
 /// The shared prepared state: one centred representation.

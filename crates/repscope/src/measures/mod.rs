@@ -60,6 +60,9 @@ pub struct MeasureInfo {
     pub summary: &'static str,
     /// Where the definition comes from.
     pub reference: &'static str,
+    /// The values the measure can take, when bounded (figures use it as
+    /// their colour range).
+    pub range: Option<(f64, f64)>,
 }
 
 /// What `prepare` knows about the job it prepares for.
