@@ -90,6 +90,19 @@ pub enum Error {
         b_rows: usize,
     },
 
+    /// A vector that should be a condensed RDM is not one, or RDMs that are
+    /// compared do not fit together.
+    #[error("{detail}")]
+    InvalidRdm { detail: String },
+
+    /// An array or label list of the wrong length.
+    #[error("{what} should have {expected} entries but has {found}")]
+    ShapeMismatch {
+        what: String,
+        expected: usize,
+        found: usize,
+    },
+
     /// Two arrays in one RepSet share a name.
     #[error("the name '{name}' is used twice; names in a RepSet must be unique")]
     DuplicateName { name: String },

@@ -20,6 +20,7 @@ pub mod extract;
 pub mod linalg;
 pub mod measures;
 pub mod pairwise;
+pub mod rsa;
 pub mod stats;
 #[cfg(test)]
 mod testing;

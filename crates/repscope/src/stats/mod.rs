@@ -1,4 +1,5 @@
 //! Statistics support: seeded random numbers (more to come: bootstrap,
 //! permutation tests, noise ceilings).
 
+pub mod rank;
 pub mod rng;

@@ -1,0 +1,463 @@
+//! Comparing RDMs with each other.
+//!
+//! Every method prepares each RDM once ([`PreparedRdm`]) and then scores
+//! pairs cheaply, so comparing many model RDMs with many data RDMs costs one
+//! preparation per RDM plus a dot product (or an O(m log m) count) per pair.
+//!
+//! Definitions follow rsatoolbox's `rdm/compare.py`:
+//!
+//! - `cosine`: cosine of the two dissimilarity vectors;
+//! - `corr`: Pearson correlation;
+//! - `spearman`: Pearson correlation of average ranks;
+//! - `rho_a`: 12 Σ (rᵢ − r̄)(sᵢ − s̄) / (m³ − m) with average ranks, the
+//!   expected Spearman correlation under random tie breaking (Nili et al.
+//!   2014, PLoS Comput Biol 10(4), e1003553);
+//! - `kendall_a`, `kendall_b`: Kendall's τ_a and τ_b, in O(m log m);
+//! - `cosine_cov`, `corr_cov`: cosine (after centring the vectors, for
+//!   `corr_cov`) in the whitened space of the RDM's sampling covariance
+//!   (Diedrichsen et al. 2021, "Comparing representational geometries using
+//!   whitened unbiased-distance-matrix similarity", NBDT): the RDM becomes the
+//!   double-centred second-moment matrix G = −½ H D H (diagonal included,
+//!   off-diagonal entries weighted √2), optionally scaled by a diagonal
+//!   pattern covariance σ_k (Gᵢⱼ / √(σᵢ σⱼ)); with no σ_k, `cosine_cov` on
+//!   squared-euclidean RDMs equals linear CKA;
+//! - `bures`: Bures similarity (fidelity) of the double-centred G matrices,
+//!   ‖G₁^½ G₂^½‖_* / √(tr G₁ tr G₂); `bures_metric`: the squared Bures
+//!   distance tr G₁ + tr G₂ − 2 ‖G₁^½ G₂^½‖_*.
+//!
+//! NaN entries: a position that is NaN in any RDM is dropped from all of
+//! them (rsatoolbox's rule); the two sets must have NaN at the same
+//! positions, otherwise it is an error. The covariance-weighted methods
+//! handle dropped positions by removing additive condition effects with a
+//! weighted least-squares projection (exact double centring when nothing
+//! is missing).
+//!
+//! A vector with zero variance (for `corr`, `spearman`) or zero length (for
+//! `cosine`) scores 0 against everything, as in rsatoolbox.
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::solvers::Solve;
+use faer::{Accum, Mat, MatRef, Par, Side};
+
+use super::condensed::{n_conditions, pair_index};
+use crate::error::{Error, Result};
+use crate::stats::rank::{average_ranks, kendall_counts};
+
+/// How two RDMs are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CompareMethod {
+    Cosine,
+    Corr,
+    Spearman,
+    RhoA,
+    KendallA,
+    KendallB,
+    CosineCov,
+    CorrCov,
+    Bures,
+    BuresMetric,
+}
+
+impl CompareMethod {
+    /// Every method with its name (and rsatoolbox's name where it differs).
+    pub const ALL: [(CompareMethod, &'static str, &'static str); 10] = [
+        (CompareMethod::Cosine, "cosine", "cosine"),
+        (CompareMethod::Corr, "corr", "corr"),
+        (CompareMethod::Spearman, "spearman", "spearman"),
+        (CompareMethod::RhoA, "rho_a", "rho-a"),
+        (CompareMethod::KendallA, "kendall_a", "tau-a"),
+        (CompareMethod::KendallB, "kendall_b", "tau-b"),
+        (CompareMethod::CosineCov, "cosine_cov", "cosine_cov"),
+        (CompareMethod::CorrCov, "corr_cov", "corr_cov"),
+        (CompareMethod::Bures, "bures", "bures"),
+        (CompareMethod::BuresMetric, "bures_metric", "bures_metric"),
+    ];
+
+    /// The method called `name` (repscope's or rsatoolbox's spelling).
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, ours, theirs)| *ours == name || *theirs == name)
+            .map(|(m, _, _)| *m)
+            .ok_or_else(|| Error::InvalidParameter {
+                measure: "compare".into(),
+                detail: format!(
+                    "unknown RDM comparison '{name}'; known: {}",
+                    Self::ALL.map(|(_, n, _)| n).join(", ")
+                ),
+            })
+    }
+
+    /// repscope's name of the method.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _, _)| *m == self)
+            .map_or("?", |(_, n, _)| n)
+    }
+
+    /// True for the methods whose larger values mean more different.
+    pub fn is_distance(self) -> bool {
+        matches!(self, CompareMethod::BuresMetric)
+    }
+}
+
+/// One RDM prepared for a comparison method.
+#[derive(Clone, Debug)]
+pub enum PreparedRdm {
+    /// A vector scored by dot product with another (unit length, or scaled
+    /// so the dot product is the statistic; all zeros when degenerate).
+    Dot(Vec<f64>),
+    /// The vector itself, for rank counts.
+    Raw(Vec<f64>),
+    /// The square root of the double-centred G (n × n) and tr G.
+    Root { root: Mat<f64>, trace: f64 },
+}
+
+/// Which positions of the condensed vectors take part: those that are not
+/// NaN in any RDM of either set. Errors when the two sets disagree.
+pub fn shared_positions(a: &[&[f64]], b: &[&[f64]]) -> Result<Vec<bool>> {
+    let len = a
+        .first()
+        .or(b.first())
+        .map(|v| v.len())
+        .ok_or_else(|| Error::NoRepresentations {
+            what: "the RDM list".into(),
+        })?;
+    for (side, set) in [("first", a), ("second", b)] {
+        if set.is_empty() {
+            return Err(Error::NoRepresentations {
+                what: format!("the {side} set of RDMs"),
+            });
+        }
+        if let Some(v) = set.iter().find(|v| v.len() != len) {
+            return Err(Error::InvalidRdm {
+                detail: format!(
+                    "RDMs of different sizes cannot be compared: {} and {} conditions",
+                    n_conditions(len).map_or(len, |n| n),
+                    n_conditions(v.len()).map_or(v.len(), |n| n)
+                ),
+            });
+        }
+    }
+    n_conditions(len)?;
+    let valid = |set: &[&[f64]]| -> Vec<bool> {
+        (0..len).map(|i| set.iter().all(|v| !v[i].is_nan())).collect()
+    };
+    let (va, vb) = (valid(a), valid(b));
+    if let Some(i) = (0..len).find(|&i| va[i] != vb[i]) {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "the two sets of RDMs have NaN at different positions (first at entry {i}); \
+                 NaN must mark the same missing pairs in both"
+            ),
+        });
+    }
+    if let Some(v) = a.iter().chain(b).find(|v| v.iter().any(|x| x.is_infinite())) {
+        let i = v.iter().position(|x| x.is_infinite()).unwrap_or(0);
+        return Err(Error::InvalidRdm {
+            detail: format!("an RDM holds {} at entry {i}; dissimilarities must be finite", v[i]),
+        });
+    }
+    if va.iter().filter(|&&k| k).count() < 2 {
+        return Err(Error::InvalidRdm {
+            detail: "fewer than 2 dissimilarities are left after dropping NaN positions".into(),
+        });
+    }
+    Ok(va)
+}
+
+/// Prepares one RDM for `method`, keeping only the `keep` positions.
+/// `sigma_k` is an optional diagonal pattern covariance (one variance per
+/// condition) for the covariance-weighted methods.
+pub fn prepare(
+    rdm: &[f64],
+    keep: &[bool],
+    method: CompareMethod,
+    sigma_k: Option<&[f64]>,
+) -> Result<PreparedRdm> {
+    let v: Vec<f64> = rdm.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+    Ok(match method {
+        CompareMethod::Cosine => PreparedRdm::Dot(unit(v)),
+        CompareMethod::Corr => PreparedRdm::Dot(unit(centred(v))),
+        CompareMethod::Spearman => PreparedRdm::Dot(unit(centred(average_ranks(&v)))),
+        CompareMethod::RhoA => {
+            let m = v.len() as f64;
+            let scale = (12.0 / (m * m * m - m)).sqrt();
+            PreparedRdm::Dot(centred(average_ranks(&v)).into_iter().map(|x| x * scale).collect())
+        }
+        CompareMethod::KendallA | CompareMethod::KendallB => PreparedRdm::Raw(v),
+        CompareMethod::CosineCov | CompareMethod::CorrCov => {
+            let full: Vec<f64> = if method == CompareMethod::CorrCov {
+                // rsatoolbox centres the kept entries, then whitens.
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                rdm.iter().map(|x| x - mean).collect()
+            } else {
+                rdm.to_vec()
+            };
+            PreparedRdm::Dot(unit(whitened(&full, keep, sigma_k)?))
+        }
+        CompareMethod::Bures | CompareMethod::BuresMetric => {
+            if keep.iter().any(|k| !k) {
+                return Err(Error::InvalidRdm {
+                    detail: "bures needs complete RDMs (no NaN)".into(),
+                });
+            }
+            let g = double_centred(rdm)?;
+            let trace = (0..g.nrows()).map(|i| g[(i, i)]).sum();
+            PreparedRdm::Root {
+                root: psd_sqrt(g.as_ref())?,
+                trace,
+            }
+        }
+    })
+}
+
+/// The statistic for two RDMs prepared for `method`.
+pub fn score(a: &PreparedRdm, b: &PreparedRdm, method: CompareMethod) -> f64 {
+    match (a, b) {
+        (PreparedRdm::Dot(x), PreparedRdm::Dot(y)) => dot(x, y),
+        (PreparedRdm::Raw(x), PreparedRdm::Raw(y)) => {
+            let c = kendall_counts(x, y);
+            let tau = if method == CompareMethod::KendallA {
+                c.tau_a()
+            } else {
+                c.tau_b()
+            };
+            tau.clamp(-1.0, 1.0)
+        }
+        (PreparedRdm::Root { root: ra, trace: ta }, PreparedRdm::Root { root: rb, trace: tb }) => {
+            let fidelity = nuclear_norm_of_product(ra.as_ref(), rb.as_ref());
+            if method == CompareMethod::BuresMetric {
+                ta + tb - 2.0 * fidelity
+            } else {
+                fidelity / (ta * tb).sqrt()
+            }
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Every RDM of `a` against every RDM of `b`: an |a| × |b| matrix.
+pub fn compare(
+    a: &[&[f64]],
+    b: &[&[f64]],
+    method: CompareMethod,
+    sigma_k: Option<&[f64]>,
+) -> Result<Mat<f64>> {
+    let keep = shared_positions(a, b)?;
+    if let Some(s) = sigma_k {
+        let n = n_conditions(keep.len())?;
+        if s.len() != n {
+            return Err(Error::ShapeMismatch {
+                what: "sigma_k (one variance per condition)".into(),
+                expected: n,
+                found: s.len(),
+            });
+        }
+        if let Some(i) = s.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::InvalidParameter {
+                measure: method.name().into(),
+                detail: format!("sigma_k[{i}] = {} must be positive", s[i]),
+            });
+        }
+    }
+    let prep = |set: &[&[f64]]| -> Result<Vec<PreparedRdm>> {
+        set.iter().map(|v| prepare(v, &keep, method, sigma_k)).collect()
+    };
+    let (pa, pb) = (prep(a)?, prep(b)?);
+    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| score(&pa[i], &pb[j], method)))
+}
+
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| a * b).sum()
+}
+
+fn centred(mut v: Vec<f64>) -> Vec<f64> {
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    v.iter_mut().for_each(|x| *x -= mean);
+    v
+}
+
+/// `v / ‖v‖`, or zeros when ‖v‖ = 0 (which then scores 0, as rsatoolbox).
+fn unit(mut v: Vec<f64>) -> Vec<f64> {
+    let norm = dot(&v, &v).sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    } else {
+        v.iter_mut().for_each(|x| *x = 0.0);
+    }
+    v
+}
+
+/// −½ H D H for a complete condensed RDM D.
+fn double_centred(rdm: &[f64]) -> Result<Mat<f64>> {
+    let n = n_conditions(rdm.len())?;
+    let mut g = Mat::from_fn(n, n, |i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Equal => 0.0,
+        std::cmp::Ordering::Less => -0.5 * rdm[pair_index(n, i, j)],
+        std::cmp::Ordering::Greater => -0.5 * rdm[pair_index(n, j, i)],
+    });
+    let row_means: Vec<f64> = (0..n).map(|i| g.row(i).iter().sum::<f64>() / n as f64).collect();
+    let mean = row_means.iter().sum::<f64>() / n as f64;
+    for i in 0..n {
+        for j in 0..n {
+            g[(i, j)] += mean - row_means[i] - row_means[j];
+        }
+    }
+    Ok(g)
+}
+
+/// The whitened extended vector of an RDM (off-diagonal entries of the
+/// centred second moment, weighted √2, then its diagonal), on the kept
+/// positions.
+fn whitened(rdm: &[f64], keep: &[bool], sigma_k: Option<&[f64]>) -> Result<Vec<f64>> {
+    let n = n_conditions(rdm.len())?;
+    let complete = keep.iter().all(|&k| k);
+    // g holds −½ d for pairs and the (zero) diagonal, then condition effects
+    // are removed: exact double centring, or a weighted projection when
+    // positions are missing.
+    let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(rdm.len());
+    for i in 0..n {
+        for j in i + 1..n {
+            pairs.push((i, j));
+        }
+    }
+    let (off, diag) = if complete {
+        let g = double_centred(rdm)?;
+        let off: Vec<f64> = pairs.iter().map(|&(i, j)| g[(i, j)]).collect();
+        let diag: Vec<f64> = (0..n).map(|i| g[(i, i)]).collect();
+        (off, diag)
+    } else {
+        remove_condition_effects(rdm, keep, &pairs, n)?
+    };
+    let scale = |i: usize, j: usize| sigma_k.map_or(1.0, |s| (s[i] * s[j]).sqrt());
+    let mut out: Vec<f64> = pairs
+        .iter()
+        .zip(&off)
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|((&(i, j), v), _)| v / scale(i, j) * std::f64::consts::SQRT_2)
+        .collect();
+    out.extend(diag.iter().enumerate().map(|(i, v)| v / scale(i, i)));
+    Ok(out)
+}
+
+/// Removal of additive condition effects from the extended vector
+/// e = [−½ d (kept pairs); 0 (diagonal)] when positions are missing:
+/// e − W S (Sᵀ W S)⁻¹ Sᵀ e, where a pair row of the design S has ones at i
+/// and j, a diagonal row a one at i, and W weighs pairs ½ and the diagonal 1
+/// (rsatoolbox's projection; with nothing missing it equals double
+/// centring). Returns (pairs, diagonal), pairs at every position (dropped
+/// ones are ignored by the caller).
+fn remove_condition_effects(
+    rdm: &[f64],
+    keep: &[bool],
+    pairs: &[(usize, usize)],
+    n: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    // Design: a pair row has ones at i and j; a diagonal row has a one at i
+    // (rsatoolbox halves the doubled diagonal indicator).
+    let mut normal = Mat::<f64>::zeros(n, n);
+    let mut rhs = vec![0.0; n];
+    for ((&(i, j), &d), _) in pairs.iter().zip(rdm).zip(keep).filter(|(_, k)| **k) {
+        let e = -0.5 * d;
+        for (r, c) in [(i, i), (j, j), (i, j), (j, i)] {
+            normal[(r, c)] += 0.5;
+        }
+        rhs[i] += e;
+        rhs[j] += e;
+    }
+    for i in 0..n {
+        normal[(i, i)] += 1.0;
+    }
+    let llt = normal.llt(Side::Lower).map_err(|_| Error::InvalidRdm {
+        detail: "too many missing dissimilarities to whiten the RDM".into(),
+    })?;
+    let rhs = Mat::from_fn(n, 1, |i, _| rhs[i]);
+    let a = llt.solve(rhs);
+    let off = pairs
+        .iter()
+        .zip(rdm)
+        .map(|(&(i, j), &d)| -0.5 * d - 0.5 * (a[(i, 0)] + a[(j, 0)]))
+        .collect();
+    let diag = (0..n).map(|i| -a[(i, 0)]).collect();
+    Ok((off, diag))
+}
+
+/// The symmetric square root of a positive semi-definite matrix (negative
+/// eigenvalues from rounding are clipped to 0, as rsatoolbox).
+fn psd_sqrt(g: MatRef<'_, f64>) -> Result<Mat<f64>> {
+    let eig = g
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;
+    let (u, s) = (eig.U(), eig.S());
+    let n = g.nrows();
+    let scaled = Mat::from_fn(n, n, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
+    let mut root = Mat::zeros(n, n);
+    matmul(root.as_mut(), Accum::Replace, scaled.as_ref(), u.transpose(), 1.0, Par::Seq);
+    Ok(root)
+}
+
+/// Σ singular values of A B.
+fn nuclear_norm_of_product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+    let product = a * b;
+    product
+        .singular_values()
+        .map(|s| s.iter().sum())
+        .unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(seed: u64, len: usize) -> Vec<f64> {
+        let x = crate::testing::gaussian(len, 1, seed);
+        (0..len).map(|i| x[(i, 0)].abs()).collect()
+    }
+
+    #[test]
+    fn correlations_of_an_rdm_with_itself_are_one() {
+        // A Euclidean RDM, so its second-moment matrix is PSD (for bures).
+        let x = crate::testing::gaussian(10, 4, 1);
+        let v = crate::rsa::rdm(x.as_ref(), &crate::rsa::RdmSpec::new(crate::rsa::RdmMethod::Euclidean)).unwrap();
+        for (method, _, _) in CompareMethod::ALL {
+            let r = compare(&[&v], &[&v], method, None).unwrap()[(0, 0)];
+            let expected = if method == CompareMethod::BuresMetric { 0.0 } else { 1.0 };
+            // rho_a of an untied vector with itself is exactly 1.
+            assert!((r - expected).abs() < 1e-10, "{method:?}: {r}");
+        }
+    }
+
+    #[test]
+    fn nan_rules() {
+        let mut a = pseudo(2, 10);
+        let mut b = pseudo(3, 10);
+        a[3] = f64::NAN;
+        let e = compare(&[&a], &[&b], CompareMethod::Corr, None).unwrap_err();
+        assert!(e.to_string().contains("different positions"), "{e}");
+        b[3] = f64::NAN;
+        let r = compare(&[&a], &[&b], CompareMethod::Corr, None).unwrap();
+        assert!(r[(0, 0)].is_finite());
+        let short = pseudo(4, 6);
+        let e = compare(&[&a], &[&short], CompareMethod::Corr, None).unwrap_err();
+        assert!(e.to_string().contains("different sizes"), "{e}");
+    }
+
+    #[test]
+    fn weighted_projection_equals_double_centring_when_complete() {
+        let v = pseudo(5, 21);
+        let keep = vec![true; 21];
+        let pairs: Vec<(usize, usize)> = (0..7).flat_map(|i| (i + 1..7).map(move |j| (i, j))).collect();
+        let (off, diag) = remove_condition_effects(&v, &keep, &pairs, 7).unwrap();
+        let g = double_centred(&v).unwrap();
+        for (k, &(i, j)) in pairs.iter().enumerate() {
+            assert!((off[k] - g[(i, j)]).abs() < 1e-12);
+        }
+        for (i, d) in diag.iter().enumerate() {
+            assert!((d - g[(i, i)]).abs() < 1e-12);
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! Representational dissimilarity matrices from condition patterns.
+//!
+//! Conventions follow rsatoolbox (`rdm/calc.py`), so numbers agree:
+//!
+//! - `euclidean`: ‖xᵢ − xⱼ‖² / p (squared, divided by the number of channels p);
+//! - `correlation`: 1 − Pearson r of the two patterns (each centred across channels);
+//! - `cosine`: 1 − cos(xᵢ, xⱼ);
+//! - `mahalanobis`: (xᵢ − xⱼ)ᵀ Λ (xᵢ − xⱼ) / p for a noise precision Λ;
+//! - `crossnobis`: leave-one-fold-out cross-validated Mahalanobis distance
+//!   (Walther et al. 2016, NeuroImage 137): for each fold f, with aᵢ the mean of
+//!   condition i over the other folds and bᵢ its mean in fold f,
+//!   (aᵢ − aⱼ)ᵀ Λ (bᵢ − bⱼ) / p, averaged over folds; unbiased, can be negative;
+//! - `poisson`: symmetrised KL divergence of Poisson rates,
+//!   Σ_c (mᵢ − mⱼ)(log mᵢ − log mⱼ) / p with m = (x + λw) / (1 + w)
+//!   (rsatoolbox's prior, λ = 1, w = 0.1 by default).
+//!
+//! Every method is `d_ij = s (K_ii + K_jj − K_ij − K_ji)` or `1 − K_ij` for
+//! a kernel K = A Bᵀ of prepared patterns, computed by GEMM (the Gram
+//! trick) in blocks of rows written straight into the condensed output, so
+//! memory is the RDM plus one block. Rows of repeated measurements are first
+//! averaged per condition (rsatoolbox's `descriptor`).
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
+
+use super::condensed::{n_pairs, pair_index};
+use crate::data::check_finite;
+use crate::error::{Error, Result};
+
+/// The dissimilarity between two condition patterns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RdmMethod {
+    Euclidean,
+    Correlation,
+    Cosine,
+    Mahalanobis,
+    Crossnobis,
+    Poisson,
+}
+
+impl RdmMethod {
+    /// All methods, with their names.
+    pub const ALL: [(RdmMethod, &'static str); 6] = [
+        (RdmMethod::Euclidean, "euclidean"),
+        (RdmMethod::Correlation, "correlation"),
+        (RdmMethod::Cosine, "cosine"),
+        (RdmMethod::Mahalanobis, "mahalanobis"),
+        (RdmMethod::Crossnobis, "crossnobis"),
+        (RdmMethod::Poisson, "poisson"),
+    ];
+
+    /// The method called `name`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(m, _)| *m)
+            .ok_or_else(|| Error::InvalidParameter {
+                measure: "rdm".into(),
+                detail: format!(
+                    "unknown dissimilarity '{name}'; known: {}",
+                    Self::ALL.map(|(_, n)| n).join(", ")
+                ),
+            })
+    }
+
+    /// The method's name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+/// Everything an RDM computation takes besides the data.
+#[derive(Clone, Copy, Debug)]
+pub struct RdmSpec<'a> {
+    pub method: RdmMethod,
+    /// Noise precision Λ (channels × channels) for mahalanobis and
+    /// crossnobis; identity when absent.
+    pub precision: Option<MatRef<'a, f64>>,
+    /// Condition index (0..k) of each row; rows of one condition are
+    /// averaged. `None`: every row is its own condition.
+    pub conditions: Option<&'a [usize]>,
+    /// Fold index (0..F) of each row, for crossnobis.
+    pub folds: Option<&'a [usize]>,
+    /// Poisson prior rate λ and weight w.
+    pub prior_lambda: f64,
+    pub prior_weight: f64,
+}
+
+impl<'a> RdmSpec<'a> {
+    /// A spec with rsatoolbox's defaults for `method`.
+    pub fn new(method: RdmMethod) -> Self {
+        Self {
+            method,
+            precision: None,
+            conditions: None,
+            folds: None,
+            prior_lambda: 1.0,
+            prior_weight: 0.1,
+        }
+    }
+}
+
+/// The condensed RDM (scipy `pdist` order) of the patterns in `x`
+/// (rows = measurements, columns = channels).
+pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
+    crate::data::check_not_empty("data", x)?;
+    check_finite("data", x)?;
+    let p = x.ncols();
+    if let Some(precision) = spec.precision {
+        check_precision(precision, p)?;
+    }
+    let rows = x.nrows();
+    for (what, codes) in [("conditions", spec.conditions), ("folds", spec.folds)] {
+        if let Some(c) = codes
+            && c.len() != rows
+        {
+            return Err(Error::ShapeMismatch {
+                what: format!("{what} labels"),
+                expected: rows,
+                found: c.len(),
+            });
+        }
+    }
+    let k = spec
+        .conditions
+        .map_or(rows, |c| c.iter().max().map_or(0, |m| m + 1));
+    if k < 3 {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "an RDM needs at least 3 conditions, this one has {k}; with fewer, no \
+                 comparison between RDMs is defined"
+            ),
+        });
+    }
+    let scale = 1.0 / p as f64;
+    match spec.method {
+        RdmMethod::Crossnobis => {
+            let folds = spec.folds.ok_or_else(|| Error::InvalidParameter {
+                measure: "crossnobis".into(),
+                detail: "needs a fold label per row (folds=...), e.g. the run of each \
+                         measurement"
+                    .into(),
+            })?;
+            let conditions = spec.conditions.ok_or_else(|| Error::InvalidParameter {
+                measure: "crossnobis".into(),
+                detail: "needs a condition label per row (conditions=...): each condition is \
+                         measured once per fold"
+                    .into(),
+            })?;
+            let (train, test, n_folds) = crossnobis_patterns(x, conditions, folds, k)?;
+            let train = match spec.precision {
+                Some(l) => &train * l.transpose().to_owned(),
+                None => train,
+            };
+            // Σ_f A_f Λ B_fᵀ = [A_1Λ … A_FΛ] [B_1 … B_F]ᵀ: one product.
+            Ok(kernel_distances(
+                train.as_ref(),
+                test.as_ref(),
+                Form::Difference {
+                    scale: scale / n_folds as f64,
+                    symmetric: false,
+                },
+            ))
+        }
+        method => {
+            let means = match spec.conditions {
+                Some(c) => condition_means(x, c, k)?,
+                None => x.to_owned(),
+            };
+            let m = means.as_ref();
+            Ok(match method {
+                RdmMethod::Euclidean => kernel_distances(m, m, Form::symmetric(scale)),
+                RdmMethod::Mahalanobis => match spec.precision {
+                    Some(l) => {
+                        let ml = m * l;
+                        kernel_distances(ml.as_ref(), m, Form::symmetric(scale))
+                    }
+                    None => kernel_distances(m, m, Form::symmetric(scale)),
+                },
+                RdmMethod::Correlation => {
+                    let z = unit_rows(m, true, "correlation")?;
+                    kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
+                }
+                RdmMethod::Cosine => {
+                    let z = unit_rows(m, false, "cosine")?;
+                    kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
+                }
+                RdmMethod::Poisson => {
+                    let w = spec.prior_weight;
+                    let shift = spec.prior_lambda * w;
+                    let rates = Mat::from_fn(m.nrows(), m.ncols(), |i, j| (m[(i, j)] + shift) / (1.0 + w));
+                    if let Some((i, j)) = first_where(rates.as_ref(), |v| v <= 0.0) {
+                        return Err(Error::InvalidParameter {
+                            measure: "poisson".into(),
+                            detail: format!(
+                                "condition {i}, channel {j}: the prior-smoothed rate is {} ≤ 0; \
+                                 poisson needs non-negative counts",
+                                rates[(i, j)]
+                            ),
+                        });
+                    }
+                    let logs = Mat::from_fn(rates.nrows(), rates.ncols(), |i, j| rates[(i, j)].ln());
+                    kernel_distances(
+                        rates.as_ref(),
+                        logs.as_ref(),
+                        Form::Difference {
+                            scale,
+                            symmetric: false,
+                        },
+                    )
+                }
+                RdmMethod::Crossnobis => unreachable!("handled above"),
+            })
+        }
+    }
+}
+
+fn first_where(m: MatRef<'_, f64>, f: impl Fn(f64) -> bool) -> Option<(usize, usize)> {
+    (0..m.nrows()).find_map(|i| (0..m.ncols()).find(|&j| f(m[(i, j)])).map(|j| (i, j)))
+}
+
+/// Fails unless Λ is p × p, symmetric and positive definite.
+fn check_precision(l: MatRef<'_, f64>, p: usize) -> Result<()> {
+    if l.nrows() != p || l.ncols() != p {
+        return Err(Error::ShapeMismatch {
+            what: "noise precision (channels × channels)".into(),
+            expected: p,
+            found: if l.nrows() != p { l.nrows() } else { l.ncols() },
+        });
+    }
+    check_finite("noise precision", l)?;
+    for i in 0..p {
+        for j in 0..i {
+            let (a, b) = (l[(i, j)], l[(j, i)]);
+            if (a - b).abs() > 1e-10 * (a.abs() + b.abs()).max(f64::MIN_POSITIVE) {
+                return Err(Error::InvalidParameter {
+                    measure: "noise precision".into(),
+                    detail: format!(
+                        "it is not symmetric: entry ({i}, {j}) is {a} but ({j}, {i}) is {b}"
+                    ),
+                });
+            }
+        }
+    }
+    if l.llt(faer::Side::Lower).is_err() {
+        return Err(Error::InvalidParameter {
+            measure: "noise precision".into(),
+            detail: "it is singular or not positive definite; estimate it with shrinkage \
+                     (rs.noise_precision(residuals, shrinkage=...)) or add a ridge to its \
+                     diagonal"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Mean pattern of each condition (codes 0..k); every condition needs a row.
+pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Result<Mat<f64>> {
+    let mut sums = Mat::<f64>::zeros(k, x.ncols());
+    let mut counts = vec![0usize; k];
+    for (row, &c) in conditions.iter().enumerate() {
+        counts[c] += 1;
+        for j in 0..x.ncols() {
+            sums[(c, j)] += x[(row, j)];
+        }
+    }
+    if let Some(c) = counts.iter().position(|&n| n == 0) {
+        return Err(Error::InvalidParameter {
+            measure: "rdm".into(),
+            detail: format!("condition {c} has no measurement; condition labels must be 0..k"),
+        });
+    }
+    Ok(Mat::from_fn(k, x.ncols(), |i, j| sums[(i, j)] / counts[i] as f64))
+}
+
+/// For each fold f: the condition means over the other folds (training)
+/// and within fold f (test), stacked side by side: k × (F p) each.
+fn crossnobis_patterns(
+    x: MatRef<'_, f64>,
+    conditions: &[usize],
+    folds: &[usize],
+    k: usize,
+) -> Result<(Mat<f64>, Mat<f64>, usize)> {
+    let p = x.ncols();
+    let n_folds = folds.iter().max().map_or(0, |m| m + 1);
+    let fold_error = |detail: String| Error::InvalidParameter {
+        measure: "crossnobis".into(),
+        detail,
+    };
+    let mut fold_sizes = vec![0usize; n_folds];
+    folds.iter().for_each(|&f| fold_sizes[f] += 1);
+    let used = fold_sizes.iter().filter(|&&n| n > 0).count();
+    if used < 2 {
+        return Err(fold_error(format!(
+            "needs measurements in at least 2 folds to cross-validate, found {used}"
+        )));
+    }
+    // Sums and counts per (fold, condition).
+    let mut sums = vec![Mat::<f64>::zeros(k, p); n_folds];
+    let mut counts = vec![vec![0usize; k]; n_folds];
+    for (row, (&c, &f)) in conditions.iter().zip(folds).enumerate() {
+        counts[f][c] += 1;
+        for j in 0..p {
+            sums[f][(c, j)] += x[(row, j)];
+        }
+    }
+    let folds_used: Vec<usize> = (0..n_folds).filter(|&f| fold_sizes[f] > 0).collect();
+    for &f in &folds_used {
+        if let Some(c) = counts[f].iter().position(|&n| n == 0) {
+            return Err(fold_error(format!(
+                "condition {c} has no measurement in fold {f}; every condition must be \
+                 measured in every fold"
+            )));
+        }
+    }
+    let total_sum = |c: usize, j: usize| folds_used.iter().map(|&f| sums[f][(c, j)]).sum::<f64>();
+    let total_count = |c: usize| folds_used.iter().map(|&f| counts[f][c]).sum::<usize>();
+    let width = folds_used.len() * p;
+    let mut train = Mat::zeros(k, width);
+    let mut test = Mat::zeros(k, width);
+    for (slot, &f) in folds_used.iter().enumerate() {
+        for c in 0..k {
+            let n_test = counts[f][c] as f64;
+            let n_train = (total_count(c) - counts[f][c]) as f64;
+            for j in 0..p {
+                let s = sums[f][(c, j)];
+                test[(c, slot * p + j)] = s / n_test;
+                train[(c, slot * p + j)] = (total_sum(c, j) - s) / n_train;
+            }
+        }
+    }
+    Ok((train, test, folds_used.len()))
+}
+
+/// Rows centred (optionally) and scaled to unit length.
+fn unit_rows(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f64>> {
+    let p = m.ncols() as f64;
+    let mut z = m.to_owned();
+    for i in 0..z.nrows() {
+        let mean = if centre {
+            (0..z.ncols()).map(|j| z[(i, j)]).sum::<f64>() / p
+        } else {
+            0.0
+        };
+        (0..z.ncols()).for_each(|j| z[(i, j)] -= mean);
+        let norm = (0..z.ncols()).map(|j| z[(i, j)] * z[(i, j)]).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            return Err(Error::Undefined {
+                measure: format!("{method} distance"),
+                array: format!("condition {i}"),
+                detail: format!(
+                    "its pattern is {}; drop the condition or use euclidean",
+                    if centre { "constant across channels" } else { "all zeros" }
+                ),
+            });
+        }
+        (0..z.ncols()).for_each(|j| z[(i, j)] /= norm);
+    }
+    Ok(z)
+}
+
+/// How a kernel K = A Bᵀ becomes dissimilarities.
+#[derive(Clone, Copy, Debug)]
+enum Form {
+    /// s (K_ii + K_jj − K_ij − K_ji); with `symmetric`, K_ij = K_ji is assumed.
+    Difference { scale: f64, symmetric: bool },
+    /// 1 − K_ij.
+    OneMinus,
+}
+
+impl Form {
+    fn symmetric(scale: f64) -> Self {
+        Form::Difference {
+            scale,
+            symmetric: true,
+        }
+    }
+}
+
+/// Rows per block: bounded so a block of the kernel stays near 32 MiB.
+fn block_rows(k: usize) -> usize {
+    ((32 << 20) / (8 * k.max(1))).clamp(16, 1024)
+}
+
+fn kernel_distances(a: MatRef<'_, f64>, b: MatRef<'_, f64>, form: Form) -> Vec<f64> {
+    let k = a.nrows();
+    let diag: Vec<f64> = (0..k)
+        .map(|i| (0..a.ncols()).map(|c| a[(i, c)] * b[(i, c)]).sum())
+        .collect();
+    let mut out = vec![0.0; n_pairs(k)];
+    // Split the output at block boundaries: block [r0, r1) owns the pairs
+    // (i, j > i) of its rows, a contiguous range.
+    let rows = block_rows(k);
+    let mut blocks = Vec::new();
+    let mut rest: &mut [f64] = &mut out;
+    let mut r0 = 0;
+    while r0 < k.saturating_sub(1) {
+        let r1 = (r0 + rows).min(k - 1);
+        let len = pair_index(k, r1 - 1, k - 1) + 1 - pair_index(k, r0, r0 + 1);
+        let (head, tail) = rest.split_at_mut(len);
+        blocks.push((r0, r1, head));
+        rest = tail;
+        r0 = r1;
+    }
+    blocks.into_par_iter().for_each(|(r0, r1, dst)| {
+        // K[r0..r1, r0..k] and, when K is not symmetric, K[r0..k, r0..r1]ᵀ.
+        let cols = k - r0;
+        let mut kb = Mat::zeros(r1 - r0, cols);
+        matmul(
+            kb.as_mut(),
+            Accum::Replace,
+            a.subrows(r0, r1 - r0),
+            b.subrows(r0, cols).transpose(),
+            1.0,
+            Par::Seq,
+        );
+        let kt = match form {
+            Form::Difference { symmetric: false, .. } => {
+                let mut kt = Mat::zeros(r1 - r0, cols);
+                matmul(
+                    kt.as_mut(),
+                    Accum::Replace,
+                    b.subrows(r0, r1 - r0),
+                    a.subrows(r0, cols).transpose(),
+                    1.0,
+                    Par::Seq,
+                );
+                Some(kt)
+            }
+            _ => None,
+        };
+        let mut pos = 0;
+        for i in r0..r1 {
+            for j in i + 1..k {
+                let kij = kb[(i - r0, j - r0)];
+                dst[pos] = match form {
+                    Form::OneMinus => 1.0 - kij,
+                    Form::Difference { scale, .. } => {
+                        let kji = kt.as_ref().map_or(kij, |kt| kt[(i - r0, j - r0)]);
+                        scale * (diag[i] + diag[j] - kij - kji)
+                    }
+                };
+                pos += 1;
+            }
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::gaussian;
+
+    fn direct(x: &Mat<f64>, f: impl Fn(&[f64], &[f64]) -> f64) -> Vec<f64> {
+        let rows: Vec<Vec<f64>> = (0..x.nrows())
+            .map(|i| (0..x.ncols()).map(|j| x[(i, j)]).collect())
+            .collect();
+        let mut out = Vec::new();
+        for i in 0..rows.len() {
+            for j in i + 1..rows.len() {
+                out.push(f(&rows[i], &rows[j]));
+            }
+        }
+        out
+    }
+
+    fn close(a: &[f64], b: &[f64], tol: f64) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn gram_trick_equals_direct_definitions() {
+        let x = gaussian(40, 7, 1);
+        let p = 7.0;
+        let e = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Euclidean)).unwrap();
+        close(&e, &direct(&x, |a, b| a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / p), 1e-12);
+        let c = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Cosine)).unwrap();
+        let cos = |a: &[f64], b: &[f64]| {
+            let dot: f64 = a.iter().zip(b).map(|(u, v)| u * v).sum();
+            let na: f64 = a.iter().map(|u| u * u).sum::<f64>().sqrt();
+            let nb: f64 = b.iter().map(|u| u * u).sum::<f64>().sqrt();
+            1.0 - dot / (na * nb)
+        };
+        close(&c, &direct(&x, cos), 1e-12);
+        let r = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Correlation)).unwrap();
+        let centre = |a: &[f64]| {
+            let m = a.iter().sum::<f64>() / a.len() as f64;
+            a.iter().map(|v| v - m).collect::<Vec<_>>()
+        };
+        close(&r, &direct(&x, |a, b| cos(&centre(a), &centre(b))), 1e-12);
+    }
+
+    #[test]
+    fn blocks_cover_every_pair() {
+        // More conditions than one block holds.
+        let x = gaussian(1500, 3, 2);
+        let e = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Euclidean)).unwrap();
+        assert!(block_rows(1500) < 1500);
+        let check = |i: usize, j: usize| {
+            let d: f64 = (0..3).map(|c| (x[(i, c)] - x[(j, c)]).powi(2)).sum::<f64>() / 3.0;
+            let v = e[pair_index(1500, i, j)];
+            assert!((v - d).abs() < 1e-10 * (1.0 + d), "({i},{j}) {v} {d}");
+        };
+        for (i, j) in [(0, 1), (0, 1499), (700, 701), (1497, 1499), (1498, 1499)] {
+            check(i, j);
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_specific_errors() {
+        let x = gaussian(2, 4, 3);
+        let e = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Euclidean)).unwrap_err();
+        assert!(e.to_string().contains("at least 3 conditions"), "{e}");
+        let x = gaussian(6, 3, 3);
+        let singular = Mat::from_fn(3, 3, |i, j| if i == j && i < 2 { 1.0 } else { 0.0 });
+        let spec = RdmSpec {
+            precision: Some(singular.as_ref()),
+            ..RdmSpec::new(RdmMethod::Mahalanobis)
+        };
+        let e = rdm(x.as_ref(), &spec).unwrap_err();
+        assert!(e.to_string().contains("singular"), "{e}");
+        let conditions = [0, 1, 2, 0, 1, 2];
+        let folds = [0, 0, 0, 0, 0, 0];
+        let spec = RdmSpec {
+            conditions: Some(&conditions),
+            folds: Some(&folds),
+            ..RdmSpec::new(RdmMethod::Crossnobis)
+        };
+        let e = rdm(x.as_ref(), &spec).unwrap_err();
+        assert!(e.to_string().contains("at least 2 folds"), "{e}");
+    }
+
+    #[test]
+    fn crossnobis_is_unbiased_around_zero_for_pure_noise() {
+        // Identical true patterns: cross-validated distances scatter around 0.
+        let (k, folds, p) = (6, 8, 50);
+        let noise = gaussian(k * folds, p, 4);
+        let conditions: Vec<usize> = (0..k * folds).map(|r| r % k).collect();
+        let fold_of: Vec<usize> = (0..k * folds).map(|r| r / k).collect();
+        let spec = RdmSpec {
+            conditions: Some(&conditions),
+            folds: Some(&fold_of),
+            ..RdmSpec::new(RdmMethod::Crossnobis)
+        };
+        let d = rdm(noise.as_ref(), &spec).unwrap();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        assert!(mean.abs() < 0.05, "{mean}");
+        assert!(d.iter().any(|&v| v < 0.0));
+    }
+}

@@ -1,0 +1,18 @@
+//! Representational similarity analysis (Kriegeskorte et al. 2008).
+//!
+//! - [`condensed`]: the condensed RDM layout (scipy `pdist` order).
+//! - [`dissimilarity`]: RDMs from condition patterns (euclidean,
+//!   correlation, cosine, mahalanobis, crossnobis, poisson).
+//! - [`compare`]: RDM against RDM (cosine, corr, spearman, rho_a, kendall_a,
+//!   kendall_b, cosine_cov, corr_cov, bures).
+//!
+//! Conventions follow rsatoolbox, the field's reference implementation, so
+//! numbers agree with it; where repscope deliberately differs the function
+//! documentation says so.
+
+pub mod compare;
+pub mod condensed;
+pub mod dissimilarity;
+
+pub use compare::{CompareMethod, compare};
+pub use dissimilarity::{RdmMethod, RdmSpec, rdm};
