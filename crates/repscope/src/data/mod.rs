@@ -6,6 +6,7 @@
 //! `.safetensors`. Every write is atomic (see [`atomic`]).
 
 pub mod atomic;
+pub mod labels;
 pub mod npy;
 pub mod repset;
 pub mod safetensors_io;

@@ -143,7 +143,9 @@ pub fn shared_positions(a: &[&[f64]], b: &[&[f64]]) -> Result<Vec<bool>> {
     }
     n_conditions(len)?;
     let valid = |set: &[&[f64]]| -> Vec<bool> {
-        (0..len).map(|i| set.iter().all(|v| !v[i].is_nan())).collect()
+        (0..len)
+            .map(|i| set.iter().all(|v| !v[i].is_nan()))
+            .collect()
     };
     let (va, vb) = (valid(a), valid(b));
     if let Some(i) = (0..len).find(|&i| va[i] != vb[i]) {
@@ -154,10 +156,17 @@ pub fn shared_positions(a: &[&[f64]], b: &[&[f64]]) -> Result<Vec<bool>> {
             ),
         });
     }
-    if let Some(v) = a.iter().chain(b).find(|v| v.iter().any(|x| x.is_infinite())) {
+    if let Some(v) = a
+        .iter()
+        .chain(b)
+        .find(|v| v.iter().any(|x| x.is_infinite()))
+    {
         let i = v.iter().position(|x| x.is_infinite()).unwrap_or(0);
         return Err(Error::InvalidRdm {
-            detail: format!("an RDM holds {} at entry {i}; dissimilarities must be finite", v[i]),
+            detail: format!(
+                "an RDM holds {} at entry {i}; dissimilarities must be finite",
+                v[i]
+            ),
         });
     }
     if va.iter().filter(|&&k| k).count() < 2 {
@@ -177,7 +186,12 @@ pub fn prepare(
     method: CompareMethod,
     sigma_k: Option<&[f64]>,
 ) -> Result<PreparedRdm> {
-    let v: Vec<f64> = rdm.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+    let v: Vec<f64> = rdm
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(x, _)| *x)
+        .collect();
     Ok(match method {
         CompareMethod::Cosine => PreparedRdm::Dot(unit(v)),
         CompareMethod::Corr => PreparedRdm::Dot(unit(centred(v))),
@@ -185,7 +199,12 @@ pub fn prepare(
         CompareMethod::RhoA => {
             let m = v.len() as f64;
             let scale = (12.0 / (m * m * m - m)).sqrt();
-            PreparedRdm::Dot(centred(average_ranks(&v)).into_iter().map(|x| x * scale).collect())
+            PreparedRdm::Dot(
+                centred(average_ranks(&v))
+                    .into_iter()
+                    .map(|x| x * scale)
+                    .collect(),
+            )
         }
         CompareMethod::KendallA | CompareMethod::KendallB => PreparedRdm::Raw(v),
         CompareMethod::CosineCov | CompareMethod::CorrCov => {
@@ -227,7 +246,16 @@ pub fn score(a: &PreparedRdm, b: &PreparedRdm, method: CompareMethod) -> f64 {
             };
             tau.clamp(-1.0, 1.0)
         }
-        (PreparedRdm::Root { root: ra, trace: ta }, PreparedRdm::Root { root: rb, trace: tb }) => {
+        (
+            PreparedRdm::Root {
+                root: ra,
+                trace: ta,
+            },
+            PreparedRdm::Root {
+                root: rb,
+                trace: tb,
+            },
+        ) => {
             let fidelity = nuclear_norm_of_product(ra.as_ref(), rb.as_ref());
             if method == CompareMethod::BuresMetric {
                 ta + tb - 2.0 * fidelity
@@ -264,10 +292,14 @@ pub fn compare(
         }
     }
     let prep = |set: &[&[f64]]| -> Result<Vec<PreparedRdm>> {
-        set.iter().map(|v| prepare(v, &keep, method, sigma_k)).collect()
+        set.iter()
+            .map(|v| prepare(v, &keep, method, sigma_k))
+            .collect()
     };
     let (pa, pb) = (prep(a)?, prep(b)?);
-    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| score(&pa[i], &pb[j], method)))
+    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| {
+        score(&pa[i], &pb[j], method)
+    }))
 }
 
 fn dot(x: &[f64], y: &[f64]) -> f64 {
@@ -299,7 +331,9 @@ fn double_centred(rdm: &[f64]) -> Result<Mat<f64>> {
         std::cmp::Ordering::Less => -0.5 * rdm[pair_index(n, i, j)],
         std::cmp::Ordering::Greater => -0.5 * rdm[pair_index(n, j, i)],
     });
-    let row_means: Vec<f64> = (0..n).map(|i| g.row(i).iter().sum::<f64>() / n as f64).collect();
+    let row_means: Vec<f64> = (0..n)
+        .map(|i| g.row(i).iter().sum::<f64>() / n as f64)
+        .collect();
     let mean = row_means.iter().sum::<f64>() / n as f64;
     for i in 0..n {
         for j in 0..n {
@@ -396,7 +430,14 @@ fn psd_sqrt(g: MatRef<'_, f64>) -> Result<Mat<f64>> {
     let n = g.nrows();
     let scaled = Mat::from_fn(n, n, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
     let mut root = Mat::zeros(n, n);
-    matmul(root.as_mut(), Accum::Replace, scaled.as_ref(), u.transpose(), 1.0, Par::Seq);
+    matmul(
+        root.as_mut(),
+        Accum::Replace,
+        scaled.as_ref(),
+        u.transpose(),
+        1.0,
+        Par::Seq,
+    );
     Ok(root)
 }
 
@@ -422,10 +463,18 @@ mod tests {
     fn correlations_of_an_rdm_with_itself_are_one() {
         // A Euclidean RDM, so its second-moment matrix is PSD (for bures).
         let x = crate::testing::gaussian(10, 4, 1);
-        let v = crate::rsa::rdm(x.as_ref(), &crate::rsa::RdmSpec::new(crate::rsa::RdmMethod::Euclidean)).unwrap();
+        let v = crate::rsa::rdm(
+            x.as_ref(),
+            &crate::rsa::RdmSpec::new(crate::rsa::RdmMethod::Euclidean),
+        )
+        .unwrap();
         for (method, _, _) in CompareMethod::ALL {
             let r = compare(&[&v], &[&v], method, None).unwrap()[(0, 0)];
-            let expected = if method == CompareMethod::BuresMetric { 0.0 } else { 1.0 };
+            let expected = if method == CompareMethod::BuresMetric {
+                0.0
+            } else {
+                1.0
+            };
             // rho_a of an untied vector with itself is exactly 1.
             assert!((r - expected).abs() < 1e-10, "{method:?}: {r}");
         }
@@ -450,7 +499,9 @@ mod tests {
     fn weighted_projection_equals_double_centring_when_complete() {
         let v = pseudo(5, 21);
         let keep = vec![true; 21];
-        let pairs: Vec<(usize, usize)> = (0..7).flat_map(|i| (i + 1..7).map(move |j| (i, j))).collect();
+        let pairs: Vec<(usize, usize)> = (0..7)
+            .flat_map(|i| (i + 1..7).map(move |j| (i, j)))
+            .collect();
         let (off, diag) = remove_condition_effects(&v, &keep, &pairs, 7).unwrap();
         let g = double_centred(&v).unwrap();
         for (k, &(i, j)) in pairs.iter().enumerate() {

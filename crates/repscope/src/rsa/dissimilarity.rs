@@ -194,7 +194,8 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                 RdmMethod::Poisson => {
                     let w = spec.prior_weight;
                     let shift = spec.prior_lambda * w;
-                    let rates = Mat::from_fn(m.nrows(), m.ncols(), |i, j| (m[(i, j)] + shift) / (1.0 + w));
+                    let rates =
+                        Mat::from_fn(m.nrows(), m.ncols(), |i, j| (m[(i, j)] + shift) / (1.0 + w));
                     if let Some((i, j)) = first_where(rates.as_ref(), |v| v <= 0.0) {
                         return Err(Error::InvalidParameter {
                             measure: "poisson".into(),
@@ -205,7 +206,8 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                             ),
                         });
                     }
-                    let logs = Mat::from_fn(rates.nrows(), rates.ncols(), |i, j| rates[(i, j)].ln());
+                    let logs =
+                        Mat::from_fn(rates.nrows(), rates.ncols(), |i, j| rates[(i, j)].ln());
                     kernel_distances(
                         rates.as_ref(),
                         logs.as_ref(),
@@ -276,7 +278,9 @@ pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Re
             detail: format!("condition {c} has no measurement; condition labels must be 0..k"),
         });
     }
-    Ok(Mat::from_fn(k, x.ncols(), |i, j| sums[(i, j)] / counts[i] as f64))
+    Ok(Mat::from_fn(k, x.ncols(), |i, j| {
+        sums[(i, j)] / counts[i] as f64
+    }))
 }
 
 /// For each fold f: the condition means over the other folds (training)
@@ -349,14 +353,21 @@ fn unit_rows(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f64>>
             0.0
         };
         (0..z.ncols()).for_each(|j| z[(i, j)] -= mean);
-        let norm = (0..z.ncols()).map(|j| z[(i, j)] * z[(i, j)]).sum::<f64>().sqrt();
+        let norm = (0..z.ncols())
+            .map(|j| z[(i, j)] * z[(i, j)])
+            .sum::<f64>()
+            .sqrt();
         if norm == 0.0 {
             return Err(Error::Undefined {
                 measure: format!("{method} distance"),
                 array: format!("condition {i}"),
                 detail: format!(
                     "its pattern is {}; drop the condition or use euclidean",
-                    if centre { "constant across channels" } else { "all zeros" }
+                    if centre {
+                        "constant across channels"
+                    } else {
+                        "all zeros"
+                    }
                 ),
             });
         }
@@ -421,7 +432,9 @@ fn kernel_distances(a: MatRef<'_, f64>, b: MatRef<'_, f64>, form: Form) -> Vec<f
             Par::Seq,
         );
         let kt = match form {
-            Form::Difference { symmetric: false, .. } => {
+            Form::Difference {
+                symmetric: false, ..
+            } => {
                 let mut kt = Mat::zeros(r1 - r0, cols);
                 matmul(
                     kt.as_mut(),
@@ -483,7 +496,13 @@ mod tests {
         let x = gaussian(40, 7, 1);
         let p = 7.0;
         let e = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Euclidean)).unwrap();
-        close(&e, &direct(&x, |a, b| a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / p), 1e-12);
+        close(
+            &e,
+            &direct(&x, |a, b| {
+                a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / p
+            }),
+            1e-12,
+        );
         let c = rdm(x.as_ref(), &RdmSpec::new(RdmMethod::Cosine)).unwrap();
         let cos = |a: &[f64], b: &[f64]| {
             let dot: f64 = a.iter().zip(b).map(|(u, v)| u * v).sum();

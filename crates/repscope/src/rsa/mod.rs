@@ -5,6 +5,8 @@
 //!   correlation, cosine, mahalanobis, crossnobis, poisson).
 //! - [`compare`]: RDM against RDM (cosine, corr, spearman, rho_a, kendall_a,
 //!   kendall_b, cosine_cov, corr_cov, bures).
+//! - [`inference`]: bootstrap model evaluation and noise ceilings.
+//! - [`transform`]: rank, geo-topological and geodesic transforms (tRSA).
 //!
 //! Conventions follow rsatoolbox, the field's reference implementation, so
 //! numbers agree with it; where repscope deliberately differs the function
@@ -13,6 +15,9 @@
 pub mod compare;
 pub mod condensed;
 pub mod dissimilarity;
+pub mod inference;
+pub mod transform;
 
 pub use compare::{CompareMethod, compare};
 pub use dissimilarity::{RdmMethod, RdmSpec, rdm};
+pub use transform::{geodesic, geotopological};

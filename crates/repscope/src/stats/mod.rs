@@ -1,5 +1,6 @@
 //! Statistics support: seeded random numbers (more to come: bootstrap,
 //! permutation tests, noise ceilings).
 
+pub mod covariance;
 pub mod rank;
 pub mod rng;

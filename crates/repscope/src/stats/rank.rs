@@ -66,7 +66,8 @@ pub fn kendall_counts(a: &[f64], b: &[f64]) -> KendallCounts {
     let m = a.len().min(b.len());
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&i, &j| a[i].total_cmp(&a[j]).then(b[i].total_cmp(&b[j])));
-    let tied_pairs = |runs: &mut dyn Iterator<Item = u64>| runs.map(|n| n * (n - 1) / 2).sum::<u64>();
+    let tied_pairs =
+        |runs: &mut dyn Iterator<Item = u64>| runs.map(|n| n * (n - 1) / 2).sum::<u64>();
 
     let mut runs_a = Vec::new();
     let mut runs_both = Vec::new();
@@ -178,14 +179,19 @@ mod tests {
 
     #[test]
     fn ranks_average_ties() {
-        assert_eq!(average_ranks(&[3.0, 1.0, 3.0, 2.0, 3.0]), [4.0, 1.0, 4.0, 2.0, 4.0]);
+        assert_eq!(
+            average_ranks(&[3.0, 1.0, 3.0, 2.0, 3.0]),
+            [4.0, 1.0, 4.0, 2.0, 4.0]
+        );
     }
 
     #[test]
     fn knight_counts_equal_brute_force_with_and_without_ties() {
         let mut state = 7u64;
         let mut next = |levels: u64| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) % levels) as f64
         };
         for levels in [3, 10, 1000] {
