@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod rsa;
 
 use std::collections::HashMap;
 
@@ -214,5 +215,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(measures, m)?)?;
     m.add_function(wrap_pyfunction!(plot_heatmap, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    rsa::register(m)?;
     Ok(())
 }

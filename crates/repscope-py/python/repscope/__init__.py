@@ -21,6 +21,17 @@ import numpy as np
 
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
+from .rsa import (
+    RSAResult,
+    compare_rdms,
+    geodesic,
+    geotopological,
+    noise_ceiling,
+    noise_covariance,
+    noise_precision,
+    rdm,
+    rsa_bootstrap,
+)
 
 __all__ = [
     "RepSet",
@@ -30,6 +41,15 @@ __all__ = [
     "similarity",
     "pairwise",
     "measures",
+    "rdm",
+    "compare_rdms",
+    "geotopological",
+    "geodesic",
+    "noise_covariance",
+    "noise_precision",
+    "noise_ceiling",
+    "rsa_bootstrap",
+    "RSAResult",
     "Error",
     "InputError",
     "FormatError",

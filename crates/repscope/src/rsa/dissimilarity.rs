@@ -155,7 +155,7 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
             })?;
             let (train, test, n_folds) = crossnobis_patterns(x, conditions, folds, k)?;
             let train = match spec.precision {
-                Some(l) => &train * l.transpose().to_owned(),
+                Some(l) => times_precision_per_fold(train.as_ref(), l, n_folds),
                 None => train,
             };
             // Σ_f A_f Λ B_fᵀ = [A_1Λ … A_FΛ] [B_1 … B_F]ᵀ: one product.
@@ -340,6 +340,27 @@ fn crossnobis_patterns(
         }
     }
     Ok((train, test, folds_used.len()))
+}
+
+/// [A_1 Λ … A_F Λ] for the side-by-side fold blocks A_f (k × p each).
+fn times_precision_per_fold(
+    stacked: MatRef<'_, f64>,
+    l: MatRef<'_, f64>,
+    folds: usize,
+) -> Mat<f64> {
+    let p = l.nrows();
+    let mut out = Mat::zeros(stacked.nrows(), stacked.ncols());
+    for f in 0..folds {
+        matmul(
+            out.as_mut().subcols_mut(f * p, p),
+            Accum::Replace,
+            stacked.subcols(f * p, p),
+            l,
+            1.0,
+            Par::Seq,
+        );
+    }
+    out
 }
 
 /// Rows centred (optionally) and scaled to unit length.

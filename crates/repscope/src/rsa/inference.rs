@@ -166,6 +166,9 @@ fn gather(v: &[f64], positions: Option<&[Option<usize>]>) -> Vec<f64> {
     }
 }
 
+/// Model evaluations and (lower, upper) noise ceiling of one sample.
+type OneSample = (Vec<f64>, (f64, f64));
+
 /// Evaluates models and noise ceiling on one sample; `None` when the sample
 /// has fewer than 3 distinct conditions.
 fn evaluate_one(
@@ -174,7 +177,7 @@ fn evaluate_one(
     n: usize,
     sample: &Sample,
     method: CompareMethod,
-) -> Result<Option<(Vec<f64>, (f64, f64))>> {
+) -> Result<Option<OneSample>> {
     if let Some(p) = &sample.patterns {
         let mut distinct = p.clone();
         distinct.dedup();
@@ -334,7 +337,7 @@ pub fn evaluate_samples(
             });
         }
     }
-    let results: Vec<Option<(Vec<f64>, (f64, f64))>> = samples
+    let results: Vec<Option<OneSample>> = samples
         .par_iter()
         .map(|s| evaluate_one(models, data, n, s, method))
         .collect::<Result<_>>()?;
