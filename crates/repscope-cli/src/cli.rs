@@ -47,6 +47,54 @@ pub enum Command {
     },
     /// List the similarity measures.
     Measures,
+    /// RDMs (condensed, scipy pdist order) of every representation.
+    Rdm(RdmArgs),
+    /// Compare RDMs: every RDM of A against every RDM of B (or of A).
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RdmArgs {
+    /// Representations (rows = measurements or conditions): file or folder.
+    pub path: PathBuf,
+    /// Dissimilarity: euclidean, correlation, cosine, mahalanobis, crossnobis, poisson.
+    #[arg(short, long, default_value = "correlation")]
+    pub method: String,
+    /// Condition label of each row, one per line (rows of a condition are averaged).
+    #[arg(long, value_name = "FILE")]
+    pub conditions: Option<PathBuf>,
+    /// Fold (run) label of each row, one per line (crossnobis).
+    #[arg(long, value_name = "FILE")]
+    pub folds: Option<PathBuf>,
+    /// Noise precision matrix (channels × channels, .npy) for mahalanobis/crossnobis.
+    #[arg(long, value_name = "NPY")]
+    pub noise: Option<PathBuf>,
+    /// Write the RDMs as .npz.
+    #[arg(short, long, value_name = "NPZ")]
+    pub output: Option<PathBuf>,
+    /// Draw each RDM (.png/.svg; one file per representation when there are several).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+    /// Draw the classical MDS of each RDM (.png/.svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub mds: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// RDMs A (.npz/.npy: condensed vectors, one per row or array).
+    pub a: PathBuf,
+    /// RDMs B; compare A with itself when absent.
+    pub b: Option<PathBuf>,
+    /// cosine, corr, spearman, rho_a, kendall_a, kendall_b, cosine_cov, corr_cov, bures.
+    #[arg(short, long, default_value = "spearman")]
+    pub method: String,
+    /// Write the matrix as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw the matrix as a heatmap (.png or .svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::{FONT, ImageFormat, draw_error, image_format, partial_path, register_font};
+use crate::{FONT, Figure, draw_error, register_font, render};
 use repscope::Error;
 
 /// What to draw: a matrix and its labels.
@@ -53,37 +53,26 @@ pub fn heatmap(path: &Path, h: &Heatmap<'_>) -> Result<(), Error> {
         label_space + cell * cols as u32 + 150,
         label_space + cell * rows as u32 + 70,
     );
-    let format = image_format(path)?;
-    match format {
-        ImageFormat::Svg => {
-            let mut svg = String::new();
-            {
-                let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                draw(&area, h, label_space, cell)?;
-                area.present().map_err(draw_error)?;
-            }
-            repscope::data::atomic::write_atomically(path, |w| {
-                std::io::Write::write_all(w, svg.as_bytes())
-            })
-        }
-        ImageFormat::Png => {
-            let partial = partial_path(path);
-            let result = (|| {
-                let area = BitMapBackend::new(&partial, size).into_drawing_area();
-                draw(&area, h, label_space, cell)?;
-                area.present().map_err(draw_error)
-            })();
-            let result = result.and_then(|()| {
-                std::fs::rename(&partial, path).map_err(|e| Error::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                })
-            });
-            if result.is_err() {
-                let _ = std::fs::remove_file(&partial);
-            }
-            result
-        }
+    render(
+        path,
+        size,
+        &HeatmapFigure {
+            h,
+            label_space,
+            cell,
+        },
+    )
+}
+
+struct HeatmapFigure<'a, 'b> {
+    h: &'a Heatmap<'b>,
+    label_space: u32,
+    cell: u32,
+}
+
+impl Figure for HeatmapFigure<'_, '_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), Error> {
+        draw(root, self.h, self.label_space, self.cell)
     }
 }
 

@@ -5,12 +5,16 @@
 //! The format follows the extension: `.png` or `.svg`. Files are written
 //! under a temporary name and renamed when complete.
 
+mod bars;
 mod heatmap;
+mod scatter;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+pub use bars::{Bars, bars};
 pub use heatmap::{Heatmap, heatmap};
+pub use scatter::{Scatter, scatter};
 
 use repscope::Error;
 
@@ -65,6 +69,51 @@ fn partial_path(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "figure.png".into());
     path.with_file_name(format!(".{}.partial-{name}", std::process::id()))
+}
+
+/// Something that can draw itself on any plotters backend.
+trait Figure {
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), Error>;
+}
+
+/// Draws `figure` on a `size` canvas and writes `path` (PNG or SVG) under
+/// a temporary name, renamed when complete.
+fn render(path: &Path, size: (u32, u32), figure: &impl Figure) -> Result<(), Error> {
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+    match image_format(path)? {
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                figure.draw(&area)?;
+                area.present().map_err(draw_error)?;
+            }
+            repscope::data::atomic::write_atomically(path, |w| {
+                std::io::Write::write_all(w, svg.as_bytes())
+            })
+        }
+        ImageFormat::Png => {
+            let partial = partial_path(path);
+            let result = (|| {
+                let area = BitMapBackend::new(&partial, size).into_drawing_area();
+                figure.draw(&area)?;
+                area.present().map_err(draw_error)
+            })()
+            .and_then(|()| {
+                std::fs::rename(&partial, path).map_err(|e| Error::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+            });
+            if result.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            result
+        }
+    }
 }
 
 fn draw_error(e: impl std::fmt::Display) -> Error {

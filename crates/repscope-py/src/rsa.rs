@@ -236,6 +236,50 @@ pub fn rsa_evaluate_samples<'py>(
     summary_dict(py, &evaluations, &summary)
 }
 
+/// Classical MDS coordinates (conditions × dims) of one condensed RDM.
+#[pyfunction]
+#[pyo3(signature = (rdm, dims=2))]
+pub fn mds<'py>(
+    py: Python<'py>,
+    rdm: PyReadonlyArray1<'py, f64>,
+    dims: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let v = rdm.as_array().to_vec();
+    let out = enter_core(py, move || repscope::rsa::mds::classical_mds(&v, dims))?;
+    Ok(matrix_to_numpy(py, out.as_ref()))
+}
+
+/// Bar chart of model evaluations with error bars and a noise-ceiling band.
+#[pyfunction]
+#[pyo3(signature = (path, names, values, low, high, noise_ceiling, title, value_label))]
+#[allow(clippy::too_many_arguments)]
+pub fn plot_bars(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    names: Vec<String>,
+    values: Vec<f64>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+    noise_ceiling: Option<(f64, f64)>,
+    title: String,
+    value_label: String,
+) -> PyResult<()> {
+    enter_core(py, move || {
+        repscope_plot::bars(
+            &path,
+            &repscope_plot::Bars {
+                names: &names,
+                values: &values,
+                error_low: &low,
+                error_high: &high,
+                noise_ceiling,
+                title: &title,
+                value_label: &value_label,
+            },
+        )
+    })
+}
+
 /// Distinct labels (sorted as numbers when all are numbers) and codes.
 #[pyfunction]
 pub fn label_codes(labels: Vec<String>) -> (Vec<String>, Vec<usize>) {
@@ -252,5 +296,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rsa_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_evaluate_samples, m)?)?;
     m.add_function(wrap_pyfunction!(label_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(mds, m)?)?;
+    m.add_function(wrap_pyfunction!(plot_bars, m)?)?;
     Ok(())
 }

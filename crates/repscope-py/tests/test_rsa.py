@@ -255,3 +255,51 @@ def test_seeded_bootstrap_is_reproducible_and_sensible():
     assert a.mean[0] > a.mean[2]
     assert a.ci_low[0] <= a.mean[0] <= a.ci_high[0]
     assert "model0" in repr(a)
+
+
+def test_rsa_measure_equals_rdm_then_compare_and_rsatoolbox():
+    x, y = data(25, 6, 20), data(25, 9, 21)
+    ours = rs.similarity(x, y, "rsa", rdm_method="euclidean", compare_method="kendall_a")
+    rx = calc_rdm(Dataset(x), method="euclidean")
+    ry = calc_rdm(Dataset(y), method="euclidean")
+    assert ours == pytest.approx(float(compare(rx, ry, method="tau-a")[0, 0]), rel=REL)
+    r = rs.pairwise({"x": x, "y": y}, measure="rsa")
+    default = rs.compare_rdms(rs.rdm(x, "correlation"), rs.rdm(y, "correlation"), "spearman")
+    assert r.values[0, 1] == pytest.approx(default, rel=1e-12)
+
+
+def test_mds_and_plots(tmp_path):
+    v = rs.rdm(data(9, 3, 30), "euclidean")
+    xy = rs.mds(np.sqrt(v), 2)
+    assert xy.shape == (9, 2)
+    models, subjects = bootstrap_problem()
+    res = rs.rsa_bootstrap(models, subjects, "corr", n=50, seed=2)
+    res.plot(tmp_path / "bars.svg")
+    assert "<svg" in (tmp_path / "bars.svg").read_text()
+
+
+def test_cli_rdm_and_compare(tmp_path, run_cli):
+    x = data(30, 12, 40)
+    np.savez(tmp_path / "reps.npz", a=x, b=x @ data(12, 5, 41))
+    labels = tmp_path / "cond.txt"
+    labels.write_text("\n".join(str(i % 6) for i in range(30)) + "\n")
+    run_cli("rdm", tmp_path / "reps.npz", "--method", "euclidean", "--conditions", labels,
+            "-o", tmp_path / "rdms.npz", "--plot", tmp_path / "rdm.png", "--mds", tmp_path / "mds.png",
+            check=0)
+    with np.load(tmp_path / "rdms.npz") as f:
+        assert list(f.keys()) == ["a", "b", "conditions"]
+        expected = calc_rdm(Dataset(x, obs_descriptors={"c": np.arange(30) % 6}),
+                            method="euclidean", descriptor="c").get_vectors()[0]
+        assert_rel(f["a"], expected)
+    assert (tmp_path / "rdm_a.png").exists() and (tmp_path / "mds_b.png").exists()
+    p = run_cli("compare", tmp_path / "rdms.npz", "--method", "tau-a", "-o", tmp_path / "c.csv", check=0)
+    assert "kendall_a" in p.stdout
+    rows = (tmp_path / "c.csv").read_text().splitlines()
+    assert rows[0] == "kendall_a,a,b"
+    bad = tmp_path / "short.txt"
+    bad.write_text("0\n1\n")
+    p = run_cli("rdm", tmp_path / "reps.npz", "--conditions", bad)
+    assert p.returncode == 2 and "2 condition labels for 30 rows" in p.stderr
+    np.savez(tmp_path / "other.npz", c=np.ones(10))
+    p = run_cli("compare", tmp_path / "rdms.npz", tmp_path / "other.npz")
+    assert p.returncode == 2 and "different sizes" in p.stderr

@@ -5,6 +5,7 @@ mod demo;
 mod extract;
 mod info;
 mod measures;
+mod rsa;
 mod similarity;
 
 use repscope::measures::{ParamValue, Params};
@@ -28,6 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .into()),
         Command::Demo { out } => demo::run(&out, g),
         Command::Measures => measures::run(g),
+        Command::Rdm(args) => rsa::run_rdm(&args, g),
+        Command::Compare(args) => rsa::run_compare(&args, g),
     }
 }
 

@@ -27,6 +27,7 @@ __all__ = [
     "noise_ceiling",
     "rsa_bootstrap",
     "RSAResult",
+    "mds",
 ]
 
 
@@ -195,6 +196,32 @@ class RSAResult:
                 f"CI [{self.ci_low[i]:.4f}, {self.ci_high[i]:.4f}]  p(>0) = {self.p_zero[i]:.3g}"
             )
         return "\n".join(lines)
+
+    def to_pandas(self):
+        """One row per model: mean, sem, CI, p-values. Needs pandas."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "model": self.names, "mean": self.mean, "sem": self.sem,
+            "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "p_zero": self.p_zero, "p_noise_ceiling": self.p_noise_ceiling,
+        })
+
+    def plot(self, path) -> None:
+        """Bars of the model evaluations with their confidence intervals and
+        the noise ceiling as a grey band (``.png`` or ``.svg``)."""
+        _repscope.plot_bars(
+            path, list(self.names), [float(v) for v in self.mean],
+            [float(v) for v in self.ci_low], [float(v) for v in self.ci_high],
+            tuple(float(v) for v in self.noise_ceiling), f"model evaluation ({self.method})",
+            self.method,
+        )
+
+
+def mds(rdm: Any, dims: int = 2) -> np.ndarray:
+    """Classical (Torgerson) MDS of one condensed RDM, entries taken as
+    distances: an (n_conditions, dims) array of coordinates."""
+    return _repscope.mds(np.ascontiguousarray(rdm, dtype=np.float64), int(dims))
 
 
 def rsa_bootstrap(

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 pub const STIMULI_KEY: &str = "stimuli";
 
 /// What one `.npy` payload decodes to.
-pub(crate) enum NpyArray {
+pub enum NpyArray {
     /// A numeric array of any shape, converted to f64.
     Numeric(ArrayD<f64>),
     /// A 1-D array of text (numpy dtype `<U…`).
@@ -49,6 +49,28 @@ pub fn read_npy_file(path: &Path) -> Result<Mat<f64>> {
 /// Reads every array of an `.npz` archive, in archive order. A 1-D text
 /// array under the key [`STIMULI_KEY`] becomes the stimulus labels.
 pub fn read_npz_file(path: &Path) -> Result<RepSet> {
+    let mut set = RepSet::new();
+    let mut stimuli = None;
+    for (name, array) in read_npz_arrays(path)? {
+        match array {
+            NpyArray::Text(labels) if name == STIMULI_KEY => stimuli = Some(labels),
+            NpyArray::Text(_) => {
+                return Err(Error::UnsupportedDtype {
+                    array: name,
+                    dtype: format!("text (numpy '<U'); only the key '{STIMULI_KEY}' may hold text"),
+                });
+            }
+            NpyArray::Numeric(a) => set.push(name.clone(), to_matrix(a, &name)?)?,
+        }
+    }
+    if let Some(labels) = stimuli {
+        set.set_stimuli(labels)?;
+    }
+    Ok(set)
+}
+
+/// Every array of an `.npz` archive, decoded, in archive order.
+pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
         Error::format(
@@ -57,8 +79,7 @@ pub fn read_npz_file(path: &Path) -> Result<RepSet> {
             "the file may be truncated or not an .npz; re-save it with numpy.savez",
         )
     })?;
-    let mut set = RepSet::new();
-    let mut stimuli = None;
+    let mut arrays = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| {
             Error::format(
@@ -80,21 +101,10 @@ pub fn read_npz_file(path: &Path) -> Result<RepSet> {
                 "the archive is corrupt or truncated; re-save it with numpy.savez",
             )
         })?;
-        match decode_npy(&bytes, path, &name)? {
-            NpyArray::Text(labels) if name == STIMULI_KEY => stimuli = Some(labels),
-            NpyArray::Text(_) => {
-                return Err(Error::UnsupportedDtype {
-                    array: name,
-                    dtype: format!("text (numpy '<U'); only the key '{STIMULI_KEY}' may hold text"),
-                });
-            }
-            NpyArray::Numeric(a) => set.push(name.clone(), to_matrix(a, &name)?)?,
-        }
+        let array = decode_npy(&bytes, path, &name)?;
+        arrays.push((name, array));
     }
-    if let Some(labels) = stimuli {
-        set.set_stimuli(labels)?;
-    }
-    Ok(set)
+    Ok(arrays)
 }
 
 /// Writes one matrix as a C-order `.npy` file of float64.
@@ -111,11 +121,6 @@ pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {
             name: STIMULI_KEY.into(),
         });
     }
-    let method = if compress {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
     let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(set.len() + 1);
     for rep in set.views() {
         entries.push((rep.name.to_string(), encode_npy_f64(rep.x)?));
@@ -123,9 +128,39 @@ pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {
     if let Some(labels) = set.stimuli() {
         entries.push((STIMULI_KEY.to_string(), encode_npy_text(labels)?));
     }
+    write_npz_entries(path, &entries, compress)
+}
+
+/// Writes named 1-D float64 vectors (and optional named text arrays) as an
+/// `.npz`, deflate-compressed.
+pub fn write_npz_vectors(
+    path: &Path,
+    vectors: &[(String, Vec<f64>)],
+    texts: &[(String, Vec<String>)],
+) -> Result<()> {
+    let mut entries = Vec::with_capacity(vectors.len() + texts.len());
+    for (name, v) in vectors {
+        let mut bytes = Vec::new();
+        ndarray::Array1::from(v.clone())
+            .write_npy(&mut bytes)
+            .map_err(|e| Error::internal(format!("encoding .npy: {e}")))?;
+        entries.push((name.clone(), bytes));
+    }
+    for (name, labels) in texts {
+        entries.push((name.clone(), encode_npy_text(labels)?));
+    }
+    write_npz_entries(path, &entries, true)
+}
+
+fn write_npz_entries(path: &Path, entries: &[(String, Vec<u8>)], compress: bool) -> Result<()> {
+    let method = if compress {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
     write_atomically(path, |w| {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for (name, bytes) in &entries {
+        for (name, bytes) in entries {
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(method)
                 .large_file(bytes.len() as u64 >= u32::MAX as u64);
@@ -139,14 +174,14 @@ pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {
 }
 
 /// The array name a file stands for: its file name without the extension.
-pub(crate) fn array_name_from_path(path: &Path) -> String {
+pub fn array_name_from_path(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Decodes one `.npy` payload, whatever its numeric dtype.
-pub(crate) fn decode_npy(bytes: &[u8], path: &Path, name: &str) -> Result<NpyArray> {
+pub fn decode_npy(bytes: &[u8], path: &Path, name: &str) -> Result<NpyArray> {
     let mut cursor = Cursor::new(bytes);
     let header = Header::from_reader(&mut cursor).map_err(|e| header_error(e, path, name))?;
     let data = &bytes[cursor.position() as usize..];

@@ -12,6 +12,7 @@
 
 pub mod cka;
 pub mod registry;
+pub mod rsa;
 
 use std::any::Any;
 

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::cka::{DEBIASED_CKA_INFO, DebiasedCka, LINEAR_CKA_INFO, LinearCka};
+use super::rsa::{RSA_INFO, Rsa};
 use super::{AnyMeasure, MeasureInfo};
 use crate::error::{Error, Result};
 
@@ -39,6 +40,11 @@ const ENTRIES: &[Entry] = &[
         info: &DEBIASED_CKA_INFO,
         params: &["form"],
         build: |p| Ok(Box::new(DebiasedCka::from_params(p)?)),
+    },
+    Entry {
+        info: &RSA_INFO,
+        params: &["rdm_method", "compare_method"],
+        build: |p| Ok(Box::new(Rsa::from_params(p)?)),
     },
 ];
 
@@ -95,6 +101,6 @@ mod tests {
             "{e}"
         );
         let names: Vec<_> = measures().iter().map(|m| m.name).collect();
-        assert_eq!(names, ["linear_cka", "debiased_cka"]);
+        assert_eq!(names, ["linear_cka", "debiased_cka", "rsa"]);
     }
 }

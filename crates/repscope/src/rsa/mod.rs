@@ -6,6 +6,8 @@
 //! - [`compare`]: RDM against RDM (cosine, corr, spearman, rho_a, kendall_a,
 //!   kendall_b, cosine_cov, corr_cov, bures).
 //! - [`inference`]: bootstrap model evaluation and noise ceilings.
+//! - [`mds`]: classical MDS of an RDM (for pictures).
+//! - [`files`]: RDMs in `.npz` files.
 //! - [`transform`]: rank, geo-topological and geodesic transforms (tRSA).
 //!
 //! Conventions follow rsatoolbox, the field's reference implementation, so
@@ -15,7 +17,9 @@
 pub mod compare;
 pub mod condensed;
 pub mod dissimilarity;
+pub mod files;
 pub mod inference;
+pub mod mds;
 pub mod transform;
 
 pub use compare::{CompareMethod, compare};

@@ -1,0 +1,198 @@
+//! `repscope rdm` and `repscope compare`.
+
+use std::path::{Path, PathBuf};
+
+use faer::Mat;
+use repscope::data::labels::labels_to_codes;
+use repscope::rsa::condensed::{n_conditions, to_square};
+use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
+use repscope::rsa::mds::classical_mds;
+use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec};
+
+use crate::UsageError;
+use crate::cli::{CompareArgs, Global, RdmArgs};
+use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+
+/// One label per non-empty line.
+fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .filter(|l| !l.trim().is_empty())
+        .collect())
+}
+
+/// `figure.png` for one representation, `figure_NAME.png` for several.
+fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
+    if !several {
+        return base.to_path_buf();
+    }
+    let stem = base
+        .file_stem()
+        .map_or_else(|| "figure".into(), |s| s.to_string_lossy().into_owned());
+    let ext = base
+        .extension()
+        .map_or_else(|| "png".into(), |s| s.to_string_lossy().into_owned());
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    base.with_file_name(format!("{stem}_{safe}.{ext}"))
+}
+
+pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
+    let method = RdmMethod::from_name(&args.method)?;
+    let set = repscope::load(&args.path)?;
+    let rows = set.n_stimuli().unwrap_or(0);
+    let labels = |path: &Option<PathBuf>, what: &str| -> anyhow::Result<Option<Vec<String>>> {
+        let Some(p) = path else { return Ok(None) };
+        let l = read_labels(p)?;
+        if l.len() != rows {
+            return Err(UsageError(format!(
+                "{}: {} {what} labels for {rows} rows; give one label per row",
+                p.display(),
+                l.len()
+            ))
+            .into());
+        }
+        Ok(Some(l))
+    };
+    let conditions = labels(&args.conditions, "condition")?;
+    let folds = labels(&args.folds, "fold")?;
+    let (condition_names, condition_codes) = match &conditions {
+        Some(c) => {
+            let (names, codes) = labels_to_codes(c);
+            (Some(names), Some(codes))
+        }
+        None => (set.stimuli().map(<[String]>::to_vec), None),
+    };
+    let fold_codes = folds.as_ref().map(|f| labels_to_codes(f).1);
+    let noise = match &args.noise {
+        Some(p) => Some(repscope::data::npy::read_npy_file(p)?),
+        None => None,
+    };
+    let spec = RdmSpec {
+        method,
+        precision: noise.as_ref().map(Mat::as_ref),
+        conditions: condition_codes.as_deref(),
+        folds: fold_codes.as_deref(),
+        ..RdmSpec::new(method)
+    };
+    let mut out = RdmSet {
+        conditions: condition_names,
+        ..RdmSet::default()
+    };
+    for rep in set.views() {
+        let d = repscope::rsa::rdm(rep.x, &spec)
+            .map_err(|e| e.context(format!("RDM of '{}'", rep.name)))?;
+        out.names.push(rep.name.to_string());
+        out.rdms.push(d);
+    }
+    if let Some(path) = &args.output {
+        save_rdms(path, &out)?;
+    }
+    let several = out.rdms.len() > 1;
+    for (name, d) in out.names.iter().zip(&out.rdms) {
+        let n = n_conditions(d.len())?;
+        let cond_names: Vec<String> = out
+            .conditions
+            .clone()
+            .unwrap_or_else(|| (0..n).map(|i| i.to_string()).collect());
+        if let Some(base) = &args.plot {
+            let square = to_square(d)?;
+            repscope_plot::heatmap(
+                &figure_path(base, name, several),
+                &repscope_plot::Heatmap {
+                    values: square.as_ref(),
+                    row_labels: &cond_names,
+                    col_labels: &cond_names,
+                    title: &format!("{name}: {} RDM", method.name()),
+                    row_axis: "condition",
+                    col_axis: "condition",
+                    value_label: "dissimilarity",
+                    range: None,
+                },
+            )?;
+        }
+        if let Some(base) = &args.mds {
+            let xy = classical_mds(d, 2)?;
+            let x: Vec<f64> = (0..n).map(|i| xy[(i, 0)]).collect();
+            let y: Vec<f64> = (0..n).map(|i| xy[(i, 1)]).collect();
+            repscope_plot::scatter(
+                &figure_path(base, name, several),
+                &repscope_plot::Scatter {
+                    x: &x,
+                    y: &y,
+                    labels: &cond_names,
+                    groups: None,
+                    title: &format!("{name}: MDS of the {} RDM", method.name()),
+                },
+            )?;
+        }
+    }
+    if g.json {
+        let doc: Vec<serde_json::Value> = out
+            .names
+            .iter()
+            .zip(&out.rdms)
+            .map(|(n, d)| serde_json::json!({ "name": n, "pairs": d.len(), "rdm": d }))
+            .collect();
+        println!("{}", serde_json::Value::from(doc));
+    } else {
+        println!("{} RDMs ({})", out.rdms.len(), method.name());
+        for (n, d) in out.names.iter().zip(&out.rdms) {
+            let mean = d.iter().sum::<f64>() / d.len() as f64;
+            println!(
+                "  {n}: {} conditions, {} pairs, mean dissimilarity {mean:.6}",
+                n_conditions(d.len())?,
+                d.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn run_compare(args: &CompareArgs, g: &Global) -> anyhow::Result<()> {
+    let method = CompareMethod::from_name(&args.method)?;
+    let a = load_rdms(&args.a)?;
+    let b = args.b.as_deref().map(load_rdms).transpose()?;
+    let b_ref = b.as_ref().unwrap_or(&a);
+    let values = repscope::rsa::compare(&a.views(), &b_ref.views(), method, None)?;
+    if g.json {
+        let mut doc = matrix_json(values.as_ref(), &a.names, &b_ref.names);
+        doc["method"] = serde_json::Value::from(method.name());
+        println!("{doc}");
+    } else {
+        println!("{}", method.name());
+        print!("{}", matrix_table(values.as_ref(), &a.names, &b_ref.names));
+    }
+    if let Some(path) = &args.output {
+        write_matrix_csv(path, method.name(), values.as_ref(), &a.names, &b_ref.names)?;
+    }
+    if let Some(path) = &args.plot {
+        repscope_plot::heatmap(
+            path,
+            &repscope_plot::Heatmap {
+                values: values.as_ref(),
+                row_labels: &a.names,
+                col_labels: &b_ref.names,
+                title: &format!("RDM comparison ({})", method.name()),
+                row_axis: "A",
+                col_axis: "B",
+                value_label: method.name(),
+                range: None,
+            },
+        )?;
+    }
+    Ok(())
+}

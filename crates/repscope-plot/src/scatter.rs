@@ -1,0 +1,81 @@
+//! A labelled 2-D scatter (e.g. the MDS of an RDM), points coloured by group.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::{FONT, Figure, draw_error, register_font, render};
+use repscope::Error;
+
+/// What to draw.
+pub struct Scatter<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    /// Text next to each point (may be empty strings).
+    pub labels: &'a [String],
+    /// Group of each point, for colours (same length as `x`), if any.
+    pub groups: Option<&'a [usize]>,
+    pub title: &'a str,
+}
+
+/// Writes the scatter plot to `path` (`.png` or `.svg`).
+pub fn scatter(path: &Path, s: &Scatter<'_>) -> Result<(), Error> {
+    if s.x.len() != s.y.len() || s.x.is_empty() || s.labels.len() != s.x.len() {
+        return Err(Error::Internal {
+            detail: format!("scatter of {} x and {} y values", s.x.len(), s.y.len()),
+        });
+    }
+    register_font();
+    render(path, (620, 560), s)
+}
+
+fn range(v: &[f64]) -> std::ops::Range<f64> {
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let pad = 0.08 * (hi - lo).max(1e-9);
+    (lo - pad)..(hi + pad)
+}
+
+impl Figure for Scatter<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), Error> {
+        let s = self;
+        root.fill(&WHITE).map_err(draw_error)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(s.title, (FONT, 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(range(s.x), range(s.y))
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("dimension 1")
+            .y_desc("dimension 2")
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
+            .draw()
+            .map_err(draw_error)?;
+        let show_labels = s.x.len() <= 60;
+        chart
+            .draw_series((0..s.x.len()).map(|i| {
+                let colour = Palette99::pick(s.groups.map_or(0, |g| g[i])).to_rgba();
+                EmptyElement::at((s.x[i], s.y[i]))
+                    + Circle::new((0, 0), 4, colour.filled())
+                    + Text::new(
+                        if show_labels {
+                            s.labels[i].clone()
+                        } else {
+                            String::new()
+                        },
+                        (6, -6),
+                        (FONT, 11).into_font(),
+                    )
+            }))
+            .map_err(draw_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! RSA as a similarity measure: the RDM of each representation (over its
+//! stimuli), compared between representations.
+//!
+//! Kriegeskorte, Mur & Bandettini (2008), "Representational similarity
+//! analysis – connecting the branches of systems neuroscience", Front. Syst.
+//! Neurosci. 2:4. `prepare` computes the RDM (`rdm_method`, default
+//! `correlation`) and readies it for the comparison (`compare_method`,
+//! default `spearman`: ranks, centring, normalising), so a layer × layer
+//! matrix computes L RDMs and L² cheap comparisons.
+
+use faer::Par;
+
+use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use crate::data::RepRef;
+use crate::error::{Error, Result, ResultExt};
+use crate::rsa::compare::{PreparedRdm, prepare, score};
+use crate::rsa::{CompareMethod, RdmMethod, RdmSpec, rdm};
+
+/// RSA between two representations of the same stimuli.
+#[derive(Clone, Debug)]
+pub struct Rsa {
+    pub rdm_method: RdmMethod,
+    pub compare_method: CompareMethod,
+}
+
+pub(crate) const RSA_INFO: MeasureInfo = MeasureInfo {
+    name: "rsa",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    // With the default correlation distance; euclidean RDMs add orthogonal
+    // and translation invariance.
+    invariances: &[Invariance::Permutation, Invariance::IsotropicScaling],
+    summary: "comparison of the two RDMs (rdm_method, compare_method; default correlation, spearman)",
+    reference: "Kriegeskorte et al. 2008, Front. Syst. Neurosci. 2:4",
+    range: None,
+};
+
+impl Rsa {
+    pub(crate) fn from_params(params: &Params) -> Result<Self> {
+        let text = |key: &str, default: &str| -> Result<String> {
+            match params.get(key) {
+                None => Ok(default.to_string()),
+                Some(ParamValue::Text(t)) => Ok(t.clone()),
+                Some(other) => Err(Error::InvalidParameter {
+                    measure: "rsa".into(),
+                    detail: format!("{key} must be a name, not {other:?}"),
+                }),
+            }
+        };
+        Ok(Self {
+            rdm_method: RdmMethod::from_name(&text("rdm_method", "correlation")?)?,
+            compare_method: CompareMethod::from_name(&text("compare_method", "spearman")?)?,
+        })
+    }
+}
+
+impl Default for Rsa {
+    fn default() -> Self {
+        Self {
+            rdm_method: RdmMethod::Correlation,
+            compare_method: CompareMethod::Spearman,
+        }
+    }
+}
+
+/// A representation's RDM, ready for comparison.
+pub struct PreparedRsa {
+    rdm: PreparedRdm,
+    n_pairs: usize,
+}
+
+impl Measure for Rsa {
+    type Prepared = PreparedRsa;
+
+    fn info(&self) -> &MeasureInfo {
+        &RSA_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<PreparedRsa> {
+        if matches!(self.rdm_method, RdmMethod::Crossnobis) {
+            return Err(Error::InvalidParameter {
+                measure: "rsa".into(),
+                detail: "crossnobis needs fold labels; compute the RDMs with `rdm` and compare \
+                         them with `compare`"
+                    .into(),
+            });
+        }
+        let d = rdm(x.x, &RdmSpec::new(self.rdm_method))
+            .with_context(|| format!("RDM of '{}'", x.name))?;
+        let keep = vec![true; d.len()];
+        Ok(PreparedRsa {
+            rdm: prepare(&d, &keep, self.compare_method, None)?,
+            n_pairs: d.len(),
+        })
+    }
+
+    fn score(&self, a: &PreparedRsa, b: &PreparedRsa, _par: Par) -> Result<f64> {
+        if a.n_pairs != b.n_pairs {
+            return Err(Error::InvalidRdm {
+                detail: "the two representations have different numbers of stimuli".into(),
+            });
+        }
+        Ok(score(&a.rdm, &b.rdm, self.compare_method))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measures::similarity;
+    use crate::testing::gaussian;
+
+    #[test]
+    fn rsa_measure_equals_rdm_then_compare() {
+        let x = gaussian(20, 6, 1);
+        let y = &x * gaussian(6, 9, 2) + gaussian(20, 9, 3);
+        let m = Rsa::default();
+        let ours = similarity(
+            RepRef {
+                name: "x",
+                x: x.as_ref(),
+            },
+            RepRef {
+                name: "y",
+                x: y.as_ref(),
+            },
+            &m,
+        )
+        .unwrap();
+        let spec = RdmSpec::new(RdmMethod::Correlation);
+        let (dx, dy) = (
+            rdm(x.as_ref(), &spec).unwrap(),
+            rdm(y.as_ref(), &spec).unwrap(),
+        );
+        let direct =
+            crate::rsa::compare(&[&dx], &[&dy], CompareMethod::Spearman, None).unwrap()[(0, 0)];
+        assert_eq!(ours, direct);
+    }
+}
