@@ -199,7 +199,7 @@ def bootstrap_problem(seed=42, n_subj=5, n_cond=8):
     return models, subjects
 
 
-@pytest.mark.parametrize("method", ["corr", "spearman", "cosine_cov"])
+@pytest.mark.parametrize("method", ["corr", "cosine", "spearman", "kendall_a", "cosine_cov"])
 def test_pattern_bootstrap_reproduces_rsatoolbox_sample_by_sample(method):
     """Same draws as rsatoolbox (numpy's seeded legacy generator), fed to
     repscope: every sample's evaluations and noise ceilings, the means, the
@@ -245,6 +245,31 @@ def test_subject_bootstrap_reproduces_rsatoolbox_sample_by_sample():
     assert_rel(ours["mean"], res.get_means())
     assert_rel(ours["sem"], res.get_sem())
     assert_rel(ours["p_pairwise"], res.test_pairwise(), rel=1e-7)
+
+
+def test_two_way_bootstrap_reproduces_rsatoolbox_sample_by_sample():
+    from rsatoolbox.inference import eval_bootstrap
+
+    from repscope import _repscope
+
+    models, subjects = bootstrap_problem(seed=9, n_subj=6, n_cond=9)
+    n = 40
+    np.random.seed(11)
+    res = eval_bootstrap(
+        [ModelFixed(f"m{i}", m) for i, m in enumerate(models)], RDMs(subjects), method="corr", N=n)
+    np.random.seed(11)
+    rdm_draws, pattern_draws = [], []
+    for _ in range(n):  # rsatoolbox draws subjects first, then conditions
+        rdm_draws.append(np.random.randint(0, 6, size=6).tolist())
+        pattern_draws.append(np.random.randint(0, 9, size=9).tolist())
+    ours = _repscope.rsa_evaluate_samples(
+        np.ascontiguousarray(models), np.ascontiguousarray(subjects), "corr", pattern_draws,
+        rdm_draws, 6)
+    ok = ~np.isnan(res.evaluations[:, 0])
+    assert_rel(ours["evaluations"][ok], res.evaluations[ok])
+    assert_rel(ours["noise_ceiling_samples"][:, ok], res.noise_ceiling[:, ok])
+    assert_rel(ours["mean"], res.get_means())
+    assert_rel(ours["sem"], res.get_sem())
 
 
 def test_seeded_bootstrap_is_reproducible_and_sensible():

@@ -38,10 +38,11 @@
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
+use rayon::prelude::*;
 
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
-use crate::stats::rank::{average_ranks, kendall_counts};
+use crate::stats::rank::{SortedKeys, kendall_counts_sorted};
 
 /// How two RDMs are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,8 +110,8 @@ pub enum PreparedRdm {
     /// A vector scored by dot product with another (unit length, or scaled
     /// so the dot product is the statistic; all zeros when degenerate).
     Dot(Vec<f64>),
-    /// The vector itself, for rank counts.
-    Raw(Vec<f64>),
+    /// The vector sorted, for Kendall's counts.
+    Sorted(SortedKeys),
     /// The square root of the double-centred G (n × n) and tr G.
     Root { root: Mat<f64>, trace: f64 },
 }
@@ -177,6 +178,38 @@ pub fn shared_positions(a: &[&[f64]], b: &[&[f64]]) -> Result<Vec<bool>> {
     Ok(va)
 }
 
+/// For the methods that are a cosine after a linear map L (`cosine`:
+/// identity; `corr`: centring; `cosine_cov`: whitening; `corr_cov`:
+/// centring, then whitening), L applied to the kept entries of `rdm`,
+/// not normalised. `None` for the rank and Bures methods.
+pub fn linear_image(
+    rdm: &[f64],
+    keep: &[bool],
+    method: CompareMethod,
+    sigma_k: Option<&[f64]>,
+) -> Result<Option<Vec<f64>>> {
+    let kept = || -> Vec<f64> {
+        rdm.iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(x, _)| *x)
+            .collect()
+    };
+    Ok(match method {
+        CompareMethod::Cosine => Some(kept()),
+        CompareMethod::Corr => Some(centred(kept())),
+        CompareMethod::CosineCov => Some(whitened(rdm, keep, sigma_k)?),
+        CompareMethod::CorrCov => {
+            // rsatoolbox centres the kept entries, then whitens.
+            let v = kept();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let full: Vec<f64> = rdm.iter().map(|x| x - mean).collect();
+            Some(whitened(&full, keep, sigma_k)?)
+        }
+        _ => None,
+    })
+}
+
 /// Prepares one RDM for `method`, keeping only the `keep` positions.
 /// `sigma_k` is an optional diagonal pattern covariance (one variance per
 /// condition) for the covariance-weighted methods.
@@ -186,6 +219,9 @@ pub fn prepare(
     method: CompareMethod,
     sigma_k: Option<&[f64]>,
 ) -> Result<PreparedRdm> {
+    if let Some(image) = linear_image(rdm, keep, method, sigma_k)? {
+        return Ok(PreparedRdm::Dot(unit(image)));
+    }
     let v: Vec<f64> = rdm
         .iter()
         .zip(keep)
@@ -193,30 +229,14 @@ pub fn prepare(
         .map(|(x, _)| *x)
         .collect();
     Ok(match method {
-        CompareMethod::Cosine => PreparedRdm::Dot(unit(v)),
-        CompareMethod::Corr => PreparedRdm::Dot(unit(centred(v))),
-        CompareMethod::Spearman => PreparedRdm::Dot(unit(centred(average_ranks(&v)))),
+        CompareMethod::Spearman => PreparedRdm::Dot(unit(centred(SortedKeys::new(&v).average_ranks()))),
         CompareMethod::RhoA => {
             let m = v.len() as f64;
             let scale = (12.0 / (m * m * m - m)).sqrt();
-            PreparedRdm::Dot(
-                centred(average_ranks(&v))
-                    .into_iter()
-                    .map(|x| x * scale)
-                    .collect(),
-            )
+            let ranks = centred(SortedKeys::new(&v).average_ranks());
+            PreparedRdm::Dot(ranks.into_iter().map(|x| x * scale).collect())
         }
-        CompareMethod::KendallA | CompareMethod::KendallB => PreparedRdm::Raw(v),
-        CompareMethod::CosineCov | CompareMethod::CorrCov => {
-            let full: Vec<f64> = if method == CompareMethod::CorrCov {
-                // rsatoolbox centres the kept entries, then whitens.
-                let mean = v.iter().sum::<f64>() / v.len() as f64;
-                rdm.iter().map(|x| x - mean).collect()
-            } else {
-                rdm.to_vec()
-            };
-            PreparedRdm::Dot(unit(whitened(&full, keep, sigma_k)?))
-        }
+        CompareMethod::KendallA | CompareMethod::KendallB => PreparedRdm::Sorted(SortedKeys::new(&v)),
         CompareMethod::Bures | CompareMethod::BuresMetric => {
             if keep.iter().any(|k| !k) {
                 return Err(Error::InvalidRdm {
@@ -230,6 +250,7 @@ pub fn prepare(
                 trace,
             }
         }
+        _ => unreachable!("linear methods are prepared above"),
     })
 }
 
@@ -237,8 +258,8 @@ pub fn prepare(
 pub fn score(a: &PreparedRdm, b: &PreparedRdm, method: CompareMethod) -> f64 {
     match (a, b) {
         (PreparedRdm::Dot(x), PreparedRdm::Dot(y)) => dot(x, y),
-        (PreparedRdm::Raw(x), PreparedRdm::Raw(y)) => {
-            let c = kendall_counts(x, y);
+        (PreparedRdm::Sorted(x), PreparedRdm::Sorted(y)) => {
+            let c = kendall_counts_sorted(x, y);
             let tau = if method == CompareMethod::KendallA {
                 c.tau_a()
             } else {
@@ -292,14 +313,16 @@ pub fn compare(
         }
     }
     let prep = |set: &[&[f64]]| -> Result<Vec<PreparedRdm>> {
-        set.iter()
+        set.par_iter()
             .map(|v| prepare(v, &keep, method, sigma_k))
             .collect()
     };
     let (pa, pb) = (prep(a)?, prep(b)?);
-    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| {
-        score(&pa[i], &pb[j], method)
-    }))
+    let scores: Vec<f64> = (0..pa.len() * pb.len())
+        .into_par_iter()
+        .map(|k| score(&pa[k / pb.len()], &pb[k % pb.len()], method))
+        .collect();
+    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| scores[i * pb.len() + j]))
 }
 
 fn dot(x: &[f64], y: &[f64]) -> f64 {

@@ -158,7 +158,8 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                 Some(l) => times_precision_per_fold(train.as_ref(), l, n_folds),
                 None => train,
             };
-            // Σ_f A_f Λ B_fᵀ = [A_1Λ … A_FΛ] [B_1 … B_F]ᵀ: one product.
+            // Σ_f A_f Λ B_fᵀ = [A_1Λ … A_FΛ] [B_1 … B_F]ᵀ: one product (patterns
+            // are stored transposed, one column per condition).
             Ok(kernel_distances(
                 train.as_ref(),
                 test.as_ref(),
@@ -169,26 +170,29 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
             ))
         }
         method => {
+            // Patterns transposed: channels × conditions, one contiguous
+            // column per condition.
             let means = match spec.conditions {
-                Some(c) => condition_means(x, c, k)?,
-                None => x.to_owned(),
+                Some(c) => condition_means(x, c, k)?.transpose().to_owned(),
+                None => x.transpose().to_owned(),
             };
             let m = means.as_ref();
             Ok(match method {
                 RdmMethod::Euclidean => kernel_distances(m, m, Form::symmetric(scale)),
                 RdmMethod::Mahalanobis => match spec.precision {
                     Some(l) => {
-                        let ml = m * l;
-                        kernel_distances(ml.as_ref(), m, Form::symmetric(scale))
+                        // (M Λ)ᵀ = Λ Mᵀ for a symmetric Λ.
+                        let lm = l * m;
+                        kernel_distances(lm.as_ref(), m, Form::symmetric(scale))
                     }
                     None => kernel_distances(m, m, Form::symmetric(scale)),
                 },
                 RdmMethod::Correlation => {
-                    let z = unit_rows(m, true, "correlation")?;
+                    let z = unit_columns(m, true, "correlation")?;
                     kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
                 }
                 RdmMethod::Cosine => {
-                    let z = unit_rows(m, false, "cosine")?;
+                    let z = unit_columns(m, false, "cosine")?;
                     kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
                 }
                 RdmMethod::Poisson => {
@@ -196,13 +200,13 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                     let shift = spec.prior_lambda * w;
                     let rates =
                         Mat::from_fn(m.nrows(), m.ncols(), |i, j| (m[(i, j)] + shift) / (1.0 + w));
-                    if let Some((i, j)) = first_where(rates.as_ref(), |v| v <= 0.0) {
+                    if let Some((c, i)) = first_where(rates.as_ref(), |v| v <= 0.0) {
                         return Err(Error::InvalidParameter {
                             measure: "poisson".into(),
                             detail: format!(
-                                "condition {i}, channel {j}: the prior-smoothed rate is {} ≤ 0; \
+                                "condition {i}, channel {c}: the prior-smoothed rate is {} ≤ 0; \
                                  poisson needs non-negative counts",
-                                rates[(i, j)]
+                                rates[(c, i)]
                             ),
                         });
                     }
@@ -284,7 +288,7 @@ pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Re
 }
 
 /// For each fold f: the condition means over the other folds (training)
-/// and within fold f (test), stacked side by side: k × (F p) each.
+/// and within fold f (test), transposed and stacked: (F p) × k each.
 fn crossnobis_patterns(
     x: MatRef<'_, f64>,
     conditions: &[usize],
@@ -325,37 +329,34 @@ fn crossnobis_patterns(
     }
     let total_sum = |c: usize, j: usize| folds_used.iter().map(|&f| sums[f][(c, j)]).sum::<f64>();
     let total_count = |c: usize| folds_used.iter().map(|&f| counts[f][c]).sum::<usize>();
-    let width = folds_used.len() * p;
-    let mut train = Mat::zeros(k, width);
-    let mut test = Mat::zeros(k, width);
+    let height = folds_used.len() * p;
+    let mut train = Mat::zeros(height, k);
+    let mut test = Mat::zeros(height, k);
     for (slot, &f) in folds_used.iter().enumerate() {
         for c in 0..k {
             let n_test = counts[f][c] as f64;
             let n_train = (total_count(c) - counts[f][c]) as f64;
             for j in 0..p {
                 let s = sums[f][(c, j)];
-                test[(c, slot * p + j)] = s / n_test;
-                train[(c, slot * p + j)] = (total_sum(c, j) - s) / n_train;
+                test[(slot * p + j, c)] = s / n_test;
+                train[(slot * p + j, c)] = (total_sum(c, j) - s) / n_train;
             }
         }
     }
     Ok((train, test, folds_used.len()))
 }
 
-/// [A_1 Λ … A_F Λ] for the side-by-side fold blocks A_f (k × p each).
-fn times_precision_per_fold(
-    stacked: MatRef<'_, f64>,
-    l: MatRef<'_, f64>,
-    folds: usize,
-) -> Mat<f64> {
+/// Λ A_fᵀ for the stacked, transposed fold blocks A_fᵀ (p × k each), Λ
+/// symmetric.
+fn times_precision_per_fold(stacked: MatRef<'_, f64>, l: MatRef<'_, f64>, folds: usize) -> Mat<f64> {
     let p = l.nrows();
     let mut out = Mat::zeros(stacked.nrows(), stacked.ncols());
     for f in 0..folds {
         matmul(
-            out.as_mut().subcols_mut(f * p, p),
+            out.as_mut().subrows_mut(f * p, p),
             Accum::Replace,
-            stacked.subcols(f * p, p),
             l,
+            stacked.subrows(f * p, p),
             1.0,
             Par::Seq,
         );
@@ -363,36 +364,26 @@ fn times_precision_per_fold(
     out
 }
 
-/// Rows centred (optionally) and scaled to unit length.
-fn unit_rows(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f64>> {
-    let p = m.ncols() as f64;
+/// Columns (condition patterns) centred (optionally) and scaled to unit
+/// length.
+fn unit_columns(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f64>> {
+    let p = m.nrows() as f64;
     let mut z = m.to_owned();
-    for i in 0..z.nrows() {
-        let mean = if centre {
-            (0..z.ncols()).map(|j| z[(i, j)]).sum::<f64>() / p
-        } else {
-            0.0
-        };
-        (0..z.ncols()).for_each(|j| z[(i, j)] -= mean);
-        let norm = (0..z.ncols())
-            .map(|j| z[(i, j)] * z[(i, j)])
-            .sum::<f64>()
-            .sqrt();
+    for i in 0..z.ncols() {
+        let mean = if centre { z.col(i).iter().sum::<f64>() / p } else { 0.0 };
+        z.col_mut(i).iter_mut().for_each(|v| *v -= mean);
+        let norm = z.col(i).iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm == 0.0 {
             return Err(Error::Undefined {
                 measure: format!("{method} distance"),
                 array: format!("condition {i}"),
                 detail: format!(
                     "its pattern is {}; drop the condition or use euclidean",
-                    if centre {
-                        "constant across channels"
-                    } else {
-                        "all zeros"
-                    }
+                    if centre { "constant across channels" } else { "all zeros" }
                 ),
             });
         }
-        (0..z.ncols()).for_each(|j| z[(i, j)] /= norm);
+        z.col_mut(i).iter_mut().for_each(|v| *v /= norm);
     }
     Ok(z)
 }
@@ -415,15 +406,20 @@ impl Form {
     }
 }
 
-/// Rows per block: bounded so a block of the kernel stays near 32 MiB.
+/// Rows per block: enough blocks to keep every thread busy (the later,
+/// shorter blocks finish fast), and a block of the kernel near 32 MiB at most.
 fn block_rows(k: usize) -> usize {
-    ((32 << 20) / (8 * k.max(1))).clamp(16, 1024)
+    let memory = (32 << 20) / (8 * k.max(1));
+    let balance = k.div_ceil(4 * rayon::current_num_threads().max(1));
+    memory.min(balance).clamp(16, 1024)
 }
 
-fn kernel_distances(a: MatRef<'_, f64>, b: MatRef<'_, f64>, form: Form) -> Vec<f64> {
-    let k = a.nrows();
+/// Dissimilarities from the kernel K = Aᵀ B of transposed patterns `at`,
+/// `bt` (features × conditions): K_ij = aᵢ · bⱼ.
+fn kernel_distances(at: MatRef<'_, f64>, bt: MatRef<'_, f64>, form: Form) -> Vec<f64> {
+    let k = at.ncols();
     let diag: Vec<f64> = (0..k)
-        .map(|i| (0..a.ncols()).map(|c| a[(i, c)] * b[(i, c)]).sum())
+        .map(|i| at.col(i).iter().zip(bt.col(i).iter()).map(|(x, y)| x * y).sum())
         .collect();
     let mut out = vec![0.0; n_pairs(k)];
     // Split the output at block boundaries: block [r0, r1) owns the pairs
@@ -443,30 +439,21 @@ fn kernel_distances(a: MatRef<'_, f64>, b: MatRef<'_, f64>, form: Form) -> Vec<f
     blocks.into_par_iter().for_each(|(r0, r1, dst)| {
         // K[r0..r1, r0..k] and, when K is not symmetric, K[r0..k, r0..r1]ᵀ.
         let cols = k - r0;
-        let mut kb = Mat::zeros(r1 - r0, cols);
-        matmul(
-            kb.as_mut(),
-            Accum::Replace,
-            a.subrows(r0, r1 - r0),
-            b.subrows(r0, cols).transpose(),
-            1.0,
-            Par::Seq,
-        );
+        let product = |left: MatRef<'_, f64>, right: MatRef<'_, f64>| {
+            let mut m = Mat::zeros(r1 - r0, cols);
+            matmul(
+                m.as_mut(),
+                Accum::Replace,
+                left.subcols(r0, r1 - r0).transpose(),
+                right.subcols(r0, cols),
+                1.0,
+                Par::Seq,
+            );
+            m
+        };
+        let kb = product(at, bt);
         let kt = match form {
-            Form::Difference {
-                symmetric: false, ..
-            } => {
-                let mut kt = Mat::zeros(r1 - r0, cols);
-                matmul(
-                    kt.as_mut(),
-                    Accum::Replace,
-                    b.subrows(r0, r1 - r0),
-                    a.subrows(r0, cols).transpose(),
-                    1.0,
-                    Par::Seq,
-                );
-                Some(kt)
-            }
+            Form::Difference { symmetric: false, .. } => Some(product(bt, at)),
             _ => None,
         };
         let mut pos = 0;
@@ -593,6 +580,13 @@ mod tests {
             ..RdmSpec::new(RdmMethod::Crossnobis)
         };
         let d = rdm(noise.as_ref(), &spec).unwrap();
+        // An identity precision changes nothing.
+        let identity = Mat::from_fn(p, p, |i, j| f64::from(u8::from(i == j)));
+        let with_identity = RdmSpec {
+            precision: Some(identity.as_ref()),
+            ..spec
+        };
+        assert_eq!(rdm(noise.as_ref(), &with_identity).unwrap(), d);
         let mean = d.iter().sum::<f64>() / d.len() as f64;
         assert!(mean.abs() < 0.05, "{mean}");
         assert!(d.iter().any(|&v| v < 0.0));

@@ -41,7 +41,7 @@ use rand::Rng;
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::compare::{CompareMethod, PreparedRdm, prepare, score, shared_positions};
+use super::compare::{CompareMethod, PreparedRdm, linear_image, prepare, score, shared_positions};
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
 use crate::stats::rank::average_ranks;
@@ -185,7 +185,6 @@ fn evaluate_one(
             return Ok(None);
         }
     }
-    let positions = sample_positions(n, sample.patterns.as_deref());
     let drawn: Vec<usize> = sample
         .rdms
         .clone()
@@ -198,6 +197,11 @@ fn evaluate_one(
             None => groups.push((r, 1)),
         }
     }
+    if matches!(method, CompareMethod::Cosine | CompareMethod::Corr) {
+        let weights = pair_weights(n, sample.patterns.as_deref());
+        return Ok(Some(evaluate_weighted(models, data, &groups, &weights, drawn.len() as f64, method)));
+    }
+    let positions = sample_positions(n, sample.patterns.as_deref());
     let subject: Vec<Vec<f64>> = groups
         .iter()
         .map(|&(r, _)| gather(data[r], positions.as_deref()))
@@ -206,11 +210,16 @@ fn evaluate_one(
         .iter()
         .map(|m| gather(m, positions.as_deref()))
         .collect();
-    let keep = {
-        let s: Vec<&[f64]> = subject.iter().map(Vec::as_slice).collect();
-        let m: Vec<&[f64]> = model.iter().map(Vec::as_slice).collect();
-        shared_positions(&m, &s)?
+    // Inputs are complete (checked once), so only the pairs of copies of
+    // one condition are missing from a sample.
+    let keep: Vec<bool> = match &positions {
+        Some(p) => p.iter().map(Option::is_some).collect(),
+        None => vec![true; data[0].len()],
     };
+    let total = drawn.len() as f64;
+    if let Some(result) = evaluate_linear(&model, &subject, &groups, &keep, total, method)? {
+        return Ok(Some(result));
+    }
     let prep = |v: &[f64]| prepare(v, &keep, method, None);
     let subject_prepared: Vec<PreparedRdm> =
         subject.iter().map(|v| prep(v)).collect::<Result<_>>()?;
@@ -275,6 +284,180 @@ fn evaluate_one(
     } else {
         upper / g
     };
+    Ok(Some((evaluations, (lower, upper / g))))
+}
+
+/// How often each pair of the original RDM occurs in a pattern sample:
+/// cᵢ cⱼ for conditions drawn cᵢ and cⱼ times (pairs of copies of one
+/// condition are left out). All ones without pattern resampling.
+fn pair_weights(n: usize, patterns: Option<&[usize]>) -> Vec<f64> {
+    let Some(p) = patterns else {
+        return vec![1.0; n * (n - 1) / 2];
+    };
+    let mut counts = vec![0.0f64; n];
+    p.iter().for_each(|&i| counts[i] += 1.0);
+    let mut w = Vec::with_capacity(n * (n - 1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            w.push(counts[i] * counts[j]);
+        }
+    }
+    w
+}
+
+/// Evaluation and noise ceiling for `cosine` and `corr` straight from the
+/// original RDMs with pair weights (no resampled copies): every statistic
+/// is a weighted moment or inner product ⟨x, y⟩_w = Σ_p w_p x_p y_p. With
+/// ŝ_g subject g's RDM centred (for corr) and scaled to unit weighted norm,
+/// pooling (z-scores or root-mean-square scaling) is proportional to
+/// V = Σ_g c_g ŝ_g, so each bound and each model's mean evaluation is a
+/// ratio of inner products with V.
+fn evaluate_weighted(
+    models: &[&[f64]],
+    data: &[&[f64]],
+    groups: &[(usize, usize)],
+    w: &[f64],
+    total: f64,
+    method: CompareMethod,
+) -> OneSample {
+    let centre = method == CompareMethod::Corr;
+    let w_sum: f64 = w.iter().sum();
+    // (weighted mean, weighted norm after centring) of a vector.
+    let moments = |x: &[f64]| -> (f64, f64) {
+        let (mut s1, mut s2) = (0.0, 0.0);
+        for (&wp, &xp) in w.iter().zip(x) {
+            s1 += wp * xp;
+            s2 += wp * xp * xp;
+        }
+        if centre {
+            let mean = s1 / w_sum;
+            (mean, (s2 - w_sum * mean * mean).max(0.0).sqrt())
+        } else {
+            (0.0, s2.sqrt())
+        }
+    };
+    let wdot = |a: &[f64], b: &[f64]| -> f64 { w.iter().zip(a).zip(b).map(|((wp, x), y)| wp * x * y).sum() };
+    let subjects: Vec<(&[f64], f64, f64, f64)> = groups
+        .iter()
+        .map(|&(r, count)| {
+            let (mean, norm) = moments(data[r]);
+            (data[r], mean, norm, count as f64)
+        })
+        .collect();
+    let mut v = vec![0.0; w.len()];
+    for &(s, mean, norm, count) in &subjects {
+        if norm > 0.0 {
+            let c = count / norm;
+            v.iter_mut().zip(s).for_each(|(vp, &x)| *vp += c * (x - mean));
+        }
+    }
+    // V is centred (for corr), so ⟨V, x − mean⟩ = ⟨V, x⟩.
+    let evaluations = models
+        .iter()
+        .map(|m| {
+            let (_, norm) = moments(m);
+            if norm > 0.0 { wdot(m, &v) / norm / total } else { 0.0 }
+        })
+        .collect();
+    let v_sq = wdot(&v, &v);
+    let (mut lower, mut upper) = (0.0, 0.0);
+    for &(s, _, norm, count) in &subjects {
+        if norm == 0.0 {
+            continue;
+        }
+        let vs = wdot(&v, s) / norm; // ⟨V, ŝ_g⟩
+        if v_sq > 0.0 {
+            upper += vs / v_sq.sqrt();
+        }
+        let rest_sq = v_sq - 2.0 * count * vs + count * count;
+        if groups.len() > 1 && rest_sq > 0.0 {
+            lower += (vs - count) / rest_sq.sqrt();
+        }
+    }
+    let g = groups.len() as f64;
+    let lower = if groups.len() > 1 { lower / g } else { upper / g };
+    (evaluations, (lower, upper / g))
+}
+
+/// The same evaluation and noise ceiling for the methods that are a cosine
+/// after a linear map L (cosine, corr, cosine_cov, corr_cov), from dot
+/// products alone. With u = L(RDM), the pooled RDM of a noise ceiling maps
+/// to W = Σ_g c_g u_g / σ_g (σ_g the root-mean-square or the standard
+/// deviation that pooling divides by, L removing the mean where pooling
+/// subtracts it), and leaving subject g out maps to W − c_g u_g / σ_g; the
+/// mean evaluation of a model is its unit image dotted with Σ_g c_g u_g/‖u_g‖.
+/// `None` for the other methods.
+fn evaluate_linear(
+    model: &[Vec<f64>],
+    subject: &[Vec<f64>],
+    groups: &[(usize, usize)],
+    keep: &[bool],
+    total: f64,
+    method: CompareMethod,
+) -> Result<Option<OneSample>> {
+    let scale_of = |v: &[f64]| -> f64 {
+        let kept = kept(v, keep);
+        let m = kept.len() as f64;
+        match method {
+            CompareMethod::Cosine | CompareMethod::CosineCov => {
+                (kept.iter().map(|x| x * x).sum::<f64>() / m).sqrt()
+            }
+            _ => {
+                let mean = kept.iter().sum::<f64>() / m;
+                (kept.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / m).sqrt()
+            }
+        }
+    };
+    let mut images = Vec::with_capacity(subject.len());
+    for v in subject {
+        match linear_image(v, keep, method, None)? {
+            Some(u) => images.push(u),
+            None => return Ok(None),
+        }
+    }
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let len = images.first().map_or(0, Vec::len);
+    let norms: Vec<f64> = images.iter().map(|u| dot(u, u).sqrt()).collect();
+    let sigmas: Vec<f64> = subject.iter().map(|v| scale_of(v)).collect();
+    let (mut unit_sum, mut pooled) = (vec![0.0; len], vec![0.0; len]);
+    for (((u, &(_, count)), &norm), &sigma) in images.iter().zip(groups).zip(&norms).zip(&sigmas) {
+        let c = count as f64;
+        for k in 0..len {
+            if norm > 0.0 {
+                unit_sum[k] += c * u[k] / norm;
+            }
+            if sigma > 0.0 {
+                pooled[k] += c * u[k] / sigma;
+            }
+        }
+    }
+    let mut evaluations = Vec::with_capacity(model.len());
+    for m in model {
+        let u = linear_image(m, keep, method, None)?.unwrap_or_default();
+        let norm = dot(&u, &u).sqrt();
+        evaluations.push(if norm > 0.0 { dot(&u, &unit_sum) / norm / total } else { 0.0 });
+    }
+    let pooled_sq = dot(&pooled, &pooled);
+    let cosine = |num: f64, norm_a_sq: f64, norm_b: f64| {
+        if norm_a_sq > 0.0 && norm_b > 0.0 {
+            num / (norm_a_sq.sqrt() * norm_b)
+        } else {
+            0.0
+        }
+    };
+    let (mut lower, mut upper) = (0.0, 0.0);
+    for ((u, &(_, count)), (&norm, &sigma)) in images.iter().zip(groups).zip(norms.iter().zip(&sigmas)) {
+        let w_u = dot(&pooled, u);
+        upper += cosine(w_u, pooled_sq, norm);
+        if groups.len() > 1 && sigma > 0.0 {
+            let c = count as f64 / sigma;
+            // ‖W − c u‖² and (W − c u)·u
+            let rest_sq = pooled_sq - 2.0 * c * w_u + c * c * norm * norm;
+            lower += cosine(w_u - c * norm * norm, rest_sq, norm);
+        }
+    }
+    let g = groups.len() as f64;
+    let lower = if groups.len() > 1 { lower / g } else { upper / g };
     Ok(Some((evaluations, (lower, upper / g))))
 }
 

@@ -7,23 +7,122 @@
 //!   Ungrouped Data", JASA 61(314): sort by one variable, then count the
 //!   exchanges a merge sort of the other needs.
 
-/// Ranks of `v` (1-based), ties averaged. NaN must have been removed.
-pub fn average_ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut ranks = vec![0.0; v.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && v[order[end]] == v[order[start]] {
-            end += 1;
+/// An order-preserving map of f64 to u64 (IEEE total order), so sorting
+/// integer keys sorts the numbers, without comparison closures.
+#[inline]
+fn order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
+/// A vector's values in sorted order: keys, the permutation that sorts
+/// them, and the runs of tied values. Prepared once per vector, reused for
+/// every comparison it takes part in.
+#[derive(Clone, Debug)]
+pub struct SortedKeys {
+    /// Order-preserving keys of the values, in the original order.
+    keys: Vec<u64>,
+    /// Indices of the values in ascending order (ties by index).
+    order: Vec<u32>,
+    /// Runs [start, end) of `order` whose values are equal, of length > 1.
+    tie_runs: Vec<(u32, u32)>,
+    /// Pairs of tied values, Σ t (t − 1) / 2 over runs.
+    tied_pairs: u64,
+}
+
+impl SortedKeys {
+    /// Sorts `v` (NaN must have been removed; −0.0 and 0.0 are one value).
+    pub fn new(v: &[f64]) -> Self {
+        let keys: Vec<u64> = v.iter().map(|&x| order_key(x + 0.0)).collect();
+        let mut pairs: Vec<(u64, u32)> = keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+        radix_sort(&mut pairs);
+        let order: Vec<u32> = pairs.iter().map(|&(_, i)| i).collect();
+        let mut tie_runs = Vec::new();
+        let mut tied_pairs = 0u64;
+        let mut start = 0usize;
+        while start < pairs.len() {
+            let mut end = start + 1;
+            while end < pairs.len() && pairs[end].0 == pairs[start].0 {
+                end += 1;
+            }
+            if end - start > 1 {
+                tie_runs.push((start as u32, end as u32));
+                let t = (end - start) as u64;
+                tied_pairs += t * (t - 1) / 2;
+            }
+            start = end;
         }
-        // Positions start..end (0-based) share ranks start+1 ..= end.
-        let rank = (start + 1 + end) as f64 / 2.0;
-        order[start..end].iter().for_each(|&i| ranks[i] = rank);
-        start = end;
+        Self {
+            keys,
+            order,
+            tie_runs,
+            tied_pairs,
+        }
     }
-    ranks
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Ranks 1..m, ties given their mean rank.
+    pub fn average_ranks(&self) -> Vec<f64> {
+        let mut ranks = vec![0.0; self.keys.len()];
+        for (position, &i) in self.order.iter().enumerate() {
+            ranks[i as usize] = (position + 1) as f64;
+        }
+        for &(start, end) in &self.tie_runs {
+            let rank = (start as usize + 1 + end as usize) as f64 / 2.0;
+            for &i in &self.order[start as usize..end as usize] {
+                ranks[i as usize] = rank;
+            }
+        }
+        ranks
+    }
+}
+
+/// Sorts (key, index) pairs by key, stably (ties keep index order): a
+/// least-significant-digit radix sort over the key bytes, skipping bytes
+/// that every key shares (the sign and exponent bytes of similar numbers).
+fn radix_sort(pairs: &mut Vec<(u64, u32)>) {
+    if pairs.len() < 64 {
+        pairs.sort_unstable();
+        return;
+    }
+    let mut scratch = pairs.clone();
+    for byte in 0..8 {
+        let shift = byte * 8;
+        let mut counts = [0usize; 256];
+        for &(k, _) in pairs.iter() {
+            counts[((k >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.iter().any(|&c| c == pairs.len()) {
+            continue;
+        }
+        let mut offsets = [0usize; 256];
+        let mut total = 0;
+        for (o, c) in offsets.iter_mut().zip(counts) {
+            *o = total;
+            total += c;
+        }
+        for &(k, i) in pairs.iter() {
+            let b = ((k >> shift) & 0xff) as usize;
+            scratch[offsets[b]] = (k, i);
+            offsets[b] += 1;
+        }
+        std::mem::swap(pairs, &mut scratch);
+    }
+}
+
+/// Ranks of `v` (1-based), ties averaged (scipy `rankdata`, "average").
+/// NaN must have been removed.
+pub fn average_ranks(v: &[f64]) -> Vec<f64> {
+    SortedKeys::new(v).average_ranks()
 }
 
 /// Pair counts for Kendall's τ of two equally long vectors.
@@ -63,67 +162,59 @@ impl KendallCounts {
 
 /// Counts of concordance and ties in O(m log m).
 pub fn kendall_counts(a: &[f64], b: &[f64]) -> KendallCounts {
-    let m = a.len().min(b.len());
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&i, &j| a[i].total_cmp(&a[j]).then(b[i].total_cmp(&b[j])));
-    let tied_pairs =
-        |runs: &mut dyn Iterator<Item = u64>| runs.map(|n| n * (n - 1) / 2).sum::<u64>();
+    kendall_counts_sorted(&SortedKeys::new(a), &SortedKeys::new(b))
+}
 
-    let mut runs_a = Vec::new();
-    let mut runs_both = Vec::new();
-    let (mut ra, mut rb) = (1u64, 1u64);
-    for w in order.windows(2) {
-        let (i, j) = (w[0], w[1]);
-        if a[i] == a[j] {
-            ra += 1;
-            if b[i] == b[j] {
-                rb += 1;
+/// Kendall counts of two prepared vectors of equal length: `y`'s keys are
+/// laid out in `x`'s sorted order (ties of x broken by y), and a merge sort
+/// of that sequence counts the discordant pairs (Knight 1966).
+pub fn kendall_counts_sorted(x: &SortedKeys, y: &SortedKeys) -> KendallCounts {
+    let m = x.len().min(y.len());
+    let mut seq: Vec<u64> = x.order.iter().take(m).map(|&i| y.keys[i as usize]).collect();
+    let mut ties_both = 0u64;
+    for &(start, end) in &x.tie_runs {
+        let run = &mut seq[start as usize..end as usize];
+        run.sort_unstable();
+        let mut r = 1u64;
+        for w in run.windows(2) {
+            if w[0] == w[1] {
+                r += 1;
             } else {
-                runs_both.push(rb);
-                rb = 1;
+                ties_both += r * (r - 1) / 2;
+                r = 1;
             }
-        } else {
-            runs_a.push(ra);
-            runs_both.push(rb);
-            ra = 1;
-            rb = 1;
         }
+        ties_both += r * (r - 1) / 2;
     }
-    runs_a.push(ra);
-    runs_both.push(rb);
-
-    // Sort the b values (in a-order) by merge sort, counting exchanges.
-    let mut values: Vec<f64> = order.iter().map(|&i| b[i]).collect();
-    let mut buffer = values.clone();
-    let discordant = merge_count(&mut values, &mut buffer);
-
-    let mut runs_b = Vec::new();
-    let mut r = 1u64;
-    for w in values.windows(2) {
-        if w[0] == w[1] {
-            r += 1;
-        } else {
-            runs_b.push(r);
-            r = 1;
-        }
-    }
-    runs_b.push(r);
-
+    let mut buffer = vec![0u64; seq.len()];
+    let discordant = merge_count(&mut seq, &mut buffer);
     let m = m as u64;
     KendallCounts {
         pairs: m * m.saturating_sub(1) / 2,
-        ties_a: tied_pairs(&mut runs_a.into_iter()),
-        ties_b: tied_pairs(&mut runs_b.into_iter()),
-        ties_both: tied_pairs(&mut runs_both.into_iter()),
+        ties_a: x.tied_pairs,
+        ties_b: y.tied_pairs,
+        ties_both,
         discordant,
     }
 }
 
 /// Sorts `v` ascending, returning the number of pairs i < j with v[i] > v[j].
-fn merge_count(v: &mut [f64], buffer: &mut [f64]) -> u64 {
+fn merge_count(v: &mut [u64], buffer: &mut [u64]) -> u64 {
     let n = v.len();
-    if n < 2 {
-        return 0;
+    if n <= 16 {
+        // Insertion sort; each shift passes one larger element.
+        let mut count = 0;
+        for i in 1..n {
+            let x = v[i];
+            let mut j = i;
+            while j > 0 && v[j - 1] > x {
+                v[j] = v[j - 1];
+                j -= 1;
+                count += 1;
+            }
+            v[j] = x;
+        }
+        return count;
     }
     let mid = n / 2;
     let (left_buf, right_buf) = buffer.split_at_mut(mid);
@@ -175,6 +266,21 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort() {
+        let mut state = 3u64;
+        let mut pairs: Vec<(u64, u32)> = (0..5000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (order_key(((state >> 40) % 300) as f64 - 150.5), i)
+            })
+            .collect();
+        let mut expected = pairs.clone();
+        expected.sort();
+        radix_sort(&mut pairs);
+        assert_eq!(pairs, expected);
     }
 
     #[test]
