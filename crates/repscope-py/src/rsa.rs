@@ -280,6 +280,58 @@ pub fn plot_bars(
     })
 }
 
+/// Weights of component RDMs (components × pairs) fitted to data RDMs.
+#[pyfunction]
+pub fn fit_weights(
+    py: Python<'_>,
+    components: PyReadonlyArray2<'_, f64>,
+    data: PyReadonlyArray2<'_, f64>,
+    method: &str,
+    nonnegative: bool,
+) -> PyResult<Vec<f64>> {
+    let (c, d) = (rows(&components)?, rows(&data)?);
+    enter_core(py, move || {
+        repscope::rsa::models::fit_weights(&c, &d, CompareMethod::from_name(method)?, nonnegative)
+    })
+}
+
+/// Cross-validated evaluation; each model is a 2-D array (one row for a
+/// fixed model, components for a weighted one, as `weighted` says).
+#[pyfunction]
+pub fn rsa_crossval<'py>(
+    py: Python<'py>,
+    models: Vec<PyReadonlyArray2<'py, f64>>,
+    weighted: Vec<bool>,
+    data: PyReadonlyArray2<'py, f64>,
+    method: &str,
+    k: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    use repscope::rsa::models::{ModelRdm, crossvalidate};
+    let specs: Vec<ModelRdm> = models
+        .iter()
+        .zip(&weighted)
+        .map(|(m, &w)| {
+            let r = rows(m)?;
+            Ok(if w {
+                ModelRdm::Weighted(r.iter().map(|v| v.to_vec()).collect())
+            } else {
+                ModelRdm::Fixed(r.first().map(|v| v.to_vec()).unwrap_or_default())
+            })
+        })
+        .collect::<PyResult<_>>()?;
+    let d = rows(&data)?;
+    let cv = enter_core(py, move || {
+        crossvalidate(&specs, &d, CompareMethod::from_name(method)?, k, seed)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("evaluations", cv.evaluations)?;
+    out.set_item("weights", cv.weights)?;
+    out.set_item("mean", cv.mean)?;
+    out.set_item("sem", cv.sem)?;
+    Ok(out)
+}
+
 /// Distinct labels (sorted as numbers when all are numbers) and codes.
 #[pyfunction]
 pub fn label_codes(labels: Vec<String>) -> (Vec<String>, Vec<usize>) {
@@ -298,5 +350,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(label_codes, m)?)?;
     m.add_function(wrap_pyfunction!(mds, m)?)?;
     m.add_function(wrap_pyfunction!(plot_bars, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_weights, m)?)?;
+    m.add_function(wrap_pyfunction!(rsa_crossval, m)?)?;
     Ok(())
 }

@@ -328,3 +328,29 @@ def test_cli_rdm_and_compare(tmp_path, run_cli):
     np.savez(tmp_path / "other.npz", c=np.ones(10))
     p = run_cli("compare", tmp_path / "rdms.npz", tmp_path / "other.npz")
     assert p.returncode == 2 and "different sizes" in p.stderr
+
+
+@pytest.mark.parametrize("method", ["cosine", "corr"])
+def test_weighted_model_fit_equals_rsatoolbox_fit_regress_nn(method):
+    from rsatoolbox.model import ModelWeighted
+    from rsatoolbox.model.fitter import fit_regress_nn
+
+    rng = np.random.default_rng(31)
+    comps = rng.random((4, 45))
+    subjects = 0.7 * comps[0] + 0.2 * comps[2] - 0.3 * comps[3] + 0.2 * rng.random((6, 45))
+    theirs = fit_regress_nn(ModelWeighted("w", RDMs(comps)), RDMs(subjects), method=method)
+    ours = rs.fit_weights(comps, subjects, method)
+    assert_rel(ours, theirs)
+    assert ours[3] == 0.0  # the negative contribution is clipped
+
+
+def test_crossvalidation_prefers_the_true_weighted_model():
+    rng = np.random.default_rng(32)
+    comps = np.stack([rs.rdm(rng.normal(size=(20, 4)), "euclidean") for _ in range(2)])
+    truth = 0.4 * comps[0] + 0.9 * comps[1]
+    subjects = truth + 0.3 * rng.standard_normal((6, truth.size))
+    cv = rs.rsa_crossval({"weighted": comps, "first only": comps[0], "random": rng.random(truth.size)},
+                         subjects, "corr", k=4, seed=3)
+    assert cv["mean"][0] > cv["mean"][1] > cv["mean"][2]
+    w = np.mean([fw[0] for fw in cv["weights"]], axis=0)
+    assert w[1] > w[0] > 0

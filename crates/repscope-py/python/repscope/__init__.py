@@ -24,6 +24,7 @@ from .errors import Error, FormatError, InputError, InternalError
 from .rsa import (
     RSAResult,
     compare_rdms,
+    fit_weights,
     geodesic,
     geotopological,
     mds,
@@ -32,6 +33,7 @@ from .rsa import (
     noise_precision,
     rdm,
     rsa_bootstrap,
+    rsa_crossval,
 )
 
 __all__ = [
@@ -52,6 +54,8 @@ __all__ = [
     "rsa_bootstrap",
     "RSAResult",
     "mds",
+    "fit_weights",
+    "rsa_crossval",
     "Error",
     "InputError",
     "FormatError",

@@ -28,6 +28,8 @@ __all__ = [
     "rsa_bootstrap",
     "RSAResult",
     "mds",
+    "fit_weights",
+    "rsa_crossval",
 ]
 
 
@@ -245,3 +247,34 @@ def rsa_bootstrap(
     )
     names = names or [f"model{i}" for i in range(m.shape[0])]
     return RSAResult(fields, list(names), method)
+
+
+def fit_weights(components: Any, data_rdms: Any, method: str = "corr", nonnegative: bool = True):
+    """Weights of a weighted model (components x pairs) fitted to data RDMs:
+    non-negative least squares on the data pooled for ``method`` ("cosine" or
+    "corr"), as rsatoolbox's ``fit_regress_nn``; unit length."""
+    return np.asarray(_repscope.fit_weights(
+        _stack(components, "components"), _stack(data_rdms, "data_rdms"), method, bool(nonnegative)))
+
+
+def rsa_crossval(models: Any, data_rdms: Any, method: str = "corr", k: int = 4, seed: int = 0) -> dict:
+    """Cross-validated evaluation over condition folds.
+
+    ``models``: a dict name -> model or a list; a 1-D RDM is a fixed model, a
+    2-D (components x pairs) array a weighted one (weights fitted on the
+    training conditions). Returns a dict with ``names``, ``mean``, ``sem``,
+    ``evaluations`` (folds x models) and ``weights`` (per fold and model).
+    """
+    names = list(models) if isinstance(models, dict) else [f"model{i}" for i in range(len(models))]
+    items = list(models.values()) if isinstance(models, dict) else list(models)
+    arrays, weighted = [], []
+    for m in items:
+        a = np.asarray(m, dtype=np.float64)
+        weighted.append(a.ndim == 2)
+        arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
+    out = _repscope.rsa_crossval(arrays, weighted, _stack(data_rdms, "data_rdms"), method, int(k), int(seed))
+    out["names"] = names
+    out["mean"] = np.asarray(out["mean"])
+    out["sem"] = np.asarray(out["sem"])
+    out["evaluations"] = np.asarray(out["evaluations"])
+    return out

@@ -1,6 +1,7 @@
 //! Dense helpers shared by the measures.
 
 pub mod packed;
+pub mod reduce;
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};

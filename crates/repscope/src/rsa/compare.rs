@@ -42,6 +42,7 @@ use rayon::prelude::*;
 
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
+use crate::linalg::reduce::{dot, sum};
 use crate::stats::rank::{SortedKeys, kendall_counts_sorted};
 
 /// How two RDMs are compared.
@@ -143,30 +144,30 @@ pub fn shared_positions(a: &[&[f64]], b: &[&[f64]]) -> Result<Vec<bool>> {
         }
     }
     n_conditions(len)?;
-    let valid = |set: &[&[f64]]| -> Vec<bool> {
-        (0..len)
-            .map(|i| set.iter().all(|v| !v[i].is_nan()))
-            .collect()
+    // One sequential pass per RDM: NaN marks a missing pair, ±∞ is an error.
+    let valid = |set: &[&[f64]]| -> Result<Vec<bool>> {
+        let mut valid = vec![true; len];
+        for v in set {
+            for (i, (ok, x)) in valid.iter_mut().zip(v.iter()).enumerate() {
+                if x.is_nan() {
+                    *ok = false;
+                } else if x.is_infinite() {
+                    return Err(Error::InvalidRdm {
+                        detail: format!(
+                            "an RDM holds {x} at entry {i}; dissimilarities must be finite"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(valid)
     };
-    let (va, vb) = (valid(a), valid(b));
+    let (va, vb) = (valid(a)?, valid(b)?);
     if let Some(i) = (0..len).find(|&i| va[i] != vb[i]) {
         return Err(Error::InvalidRdm {
             detail: format!(
                 "the two sets of RDMs have NaN at different positions (first at entry {i}); \
                  NaN must mark the same missing pairs in both"
-            ),
-        });
-    }
-    if let Some(v) = a
-        .iter()
-        .chain(b)
-        .find(|v| v.iter().any(|x| x.is_infinite()))
-    {
-        let i = v.iter().position(|x| x.is_infinite()).unwrap_or(0);
-        return Err(Error::InvalidRdm {
-            detail: format!(
-                "an RDM holds {} at entry {i}; dissimilarities must be finite",
-                v[i]
             ),
         });
     }
@@ -188,13 +189,7 @@ pub fn linear_image(
     method: CompareMethod,
     sigma_k: Option<&[f64]>,
 ) -> Result<Option<Vec<f64>>> {
-    let kept = || -> Vec<f64> {
-        rdm.iter()
-            .zip(keep)
-            .filter(|(_, k)| **k)
-            .map(|(x, _)| *x)
-            .collect()
-    };
+    let kept = || kept(rdm, keep);
     Ok(match method {
         CompareMethod::Cosine => Some(kept()),
         CompareMethod::Corr => Some(centred(kept())),
@@ -210,6 +205,17 @@ pub fn linear_image(
     })
 }
 
+fn kept(v: &[f64], keep: &[bool]) -> Vec<f64> {
+    if keep.iter().all(|&k| k) {
+        return v.to_vec();
+    }
+    v.iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(x, _)| *x)
+        .collect()
+}
+
 /// Prepares one RDM for `method`, keeping only the `keep` positions.
 /// `sigma_k` is an optional diagonal pattern covariance (one variance per
 /// condition) for the covariance-weighted methods.
@@ -222,21 +228,20 @@ pub fn prepare(
     if let Some(image) = linear_image(rdm, keep, method, sigma_k)? {
         return Ok(PreparedRdm::Dot(unit(image)));
     }
-    let v: Vec<f64> = rdm
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| **k)
-        .map(|(x, _)| *x)
-        .collect();
+    let v = kept(rdm, keep);
     Ok(match method {
-        CompareMethod::Spearman => PreparedRdm::Dot(unit(centred(SortedKeys::new(&v).average_ranks()))),
+        CompareMethod::Spearman => {
+            PreparedRdm::Dot(unit(centred(SortedKeys::new(&v).average_ranks())))
+        }
         CompareMethod::RhoA => {
             let m = v.len() as f64;
             let scale = (12.0 / (m * m * m - m)).sqrt();
             let ranks = centred(SortedKeys::new(&v).average_ranks());
             PreparedRdm::Dot(ranks.into_iter().map(|x| x * scale).collect())
         }
-        CompareMethod::KendallA | CompareMethod::KendallB => PreparedRdm::Sorted(SortedKeys::new(&v)),
+        CompareMethod::KendallA | CompareMethod::KendallB => {
+            PreparedRdm::Sorted(SortedKeys::new(&v))
+        }
         CompareMethod::Bures | CompareMethod::BuresMetric => {
             if keep.iter().any(|k| !k) {
                 return Err(Error::InvalidRdm {
@@ -312,25 +317,32 @@ pub fn compare(
             });
         }
     }
-    let prep = |set: &[&[f64]]| -> Result<Vec<PreparedRdm>> {
+    let prep = |set: &[&[f64]], full: bool| -> Result<Vec<PreparedRdm>> {
         set.par_iter()
-            .map(|v| prepare(v, &keep, method, sigma_k))
+            .map(|v| {
+                if !full && matches!(method, CompareMethod::KendallA | CompareMethod::KendallB) {
+                    // Kendall needs only one side of each pair sorted: sort
+                    // the smaller set, key the larger.
+                    Ok(PreparedRdm::Sorted(SortedKeys::keys_only(&kept(v, &keep))))
+                } else {
+                    prepare(v, &keep, method, sigma_k)
+                }
+            })
             .collect()
     };
-    let (pa, pb) = (prep(a)?, prep(b)?);
+    let a_smaller = a.len() <= b.len();
+    let (pa, pb) = (prep(a, a_smaller)?, prep(b, !a_smaller)?);
     let scores: Vec<f64> = (0..pa.len() * pb.len())
         .into_par_iter()
         .map(|k| score(&pa[k / pb.len()], &pb[k % pb.len()], method))
         .collect();
-    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| scores[i * pb.len() + j]))
-}
-
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    x.iter().zip(y).map(|(a, b)| a * b).sum()
+    Ok(Mat::from_fn(pa.len(), pb.len(), |i, j| {
+        scores[i * pb.len() + j]
+    }))
 }
 
 fn centred(mut v: Vec<f64>) -> Vec<f64> {
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let mean = sum(&v) / v.len() as f64;
     v.iter_mut().for_each(|x| *x -= mean);
     v
 }

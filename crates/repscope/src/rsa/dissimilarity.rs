@@ -348,7 +348,11 @@ fn crossnobis_patterns(
 
 /// Λ A_fᵀ for the stacked, transposed fold blocks A_fᵀ (p × k each), Λ
 /// symmetric.
-fn times_precision_per_fold(stacked: MatRef<'_, f64>, l: MatRef<'_, f64>, folds: usize) -> Mat<f64> {
+fn times_precision_per_fold(
+    stacked: MatRef<'_, f64>,
+    l: MatRef<'_, f64>,
+    folds: usize,
+) -> Mat<f64> {
     let p = l.nrows();
     let mut out = Mat::zeros(stacked.nrows(), stacked.ncols());
     for f in 0..folds {
@@ -370,7 +374,11 @@ fn unit_columns(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f6
     let p = m.nrows() as f64;
     let mut z = m.to_owned();
     for i in 0..z.ncols() {
-        let mean = if centre { z.col(i).iter().sum::<f64>() / p } else { 0.0 };
+        let mean = if centre {
+            z.col(i).iter().sum::<f64>() / p
+        } else {
+            0.0
+        };
         z.col_mut(i).iter_mut().for_each(|v| *v -= mean);
         let norm = z.col(i).iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm == 0.0 {
@@ -379,7 +387,11 @@ fn unit_columns(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f6
                 array: format!("condition {i}"),
                 detail: format!(
                     "its pattern is {}; drop the condition or use euclidean",
-                    if centre { "constant across channels" } else { "all zeros" }
+                    if centre {
+                        "constant across channels"
+                    } else {
+                        "all zeros"
+                    }
                 ),
             });
         }
@@ -419,7 +431,13 @@ fn block_rows(k: usize) -> usize {
 fn kernel_distances(at: MatRef<'_, f64>, bt: MatRef<'_, f64>, form: Form) -> Vec<f64> {
     let k = at.ncols();
     let diag: Vec<f64> = (0..k)
-        .map(|i| at.col(i).iter().zip(bt.col(i).iter()).map(|(x, y)| x * y).sum())
+        .map(|i| {
+            at.col(i)
+                .iter()
+                .zip(bt.col(i).iter())
+                .map(|(x, y)| x * y)
+                .sum()
+        })
         .collect();
     let mut out = vec![0.0; n_pairs(k)];
     // Split the output at block boundaries: block [r0, r1) owns the pairs
@@ -453,7 +471,9 @@ fn kernel_distances(at: MatRef<'_, f64>, bt: MatRef<'_, f64>, form: Form) -> Vec
         };
         let kb = product(at, bt);
         let kt = match form {
-            Form::Difference { symmetric: false, .. } => Some(product(bt, at)),
+            Form::Difference {
+                symmetric: false, ..
+            } => Some(product(bt, at)),
             _ => None,
         };
         let mut pos = 0;

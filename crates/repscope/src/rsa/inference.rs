@@ -199,7 +199,14 @@ fn evaluate_one(
     }
     if matches!(method, CompareMethod::Cosine | CompareMethod::Corr) {
         let weights = pair_weights(n, sample.patterns.as_deref());
-        return Ok(Some(evaluate_weighted(models, data, &groups, &weights, drawn.len() as f64, method)));
+        return Ok(Some(evaluate_weighted(
+            models,
+            data,
+            &groups,
+            &weights,
+            drawn.len() as f64,
+            method,
+        )));
     }
     let positions = sample_positions(n, sample.patterns.as_deref());
     let subject: Vec<Vec<f64>> = groups
@@ -324,11 +331,8 @@ fn evaluate_weighted(
     let w_sum: f64 = w.iter().sum();
     // (weighted mean, weighted norm after centring) of a vector.
     let moments = |x: &[f64]| -> (f64, f64) {
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for (&wp, &xp) in w.iter().zip(x) {
-            s1 += wp * xp;
-            s2 += wp * xp * xp;
-        }
+        let s1 = crate::linalg::reduce::dot(w, x);
+        let s2 = crate::linalg::reduce::weighted_dot(w, x, x);
         if centre {
             let mean = s1 / w_sum;
             (mean, (s2 - w_sum * mean * mean).max(0.0).sqrt())
@@ -336,7 +340,7 @@ fn evaluate_weighted(
             (0.0, s2.sqrt())
         }
     };
-    let wdot = |a: &[f64], b: &[f64]| -> f64 { w.iter().zip(a).zip(b).map(|((wp, x), y)| wp * x * y).sum() };
+    let wdot = |a: &[f64], b: &[f64]| -> f64 { crate::linalg::reduce::weighted_dot(w, a, b) };
     let subjects: Vec<(&[f64], f64, f64, f64)> = groups
         .iter()
         .map(|&(r, count)| {
@@ -348,7 +352,9 @@ fn evaluate_weighted(
     for &(s, mean, norm, count) in &subjects {
         if norm > 0.0 {
             let c = count / norm;
-            v.iter_mut().zip(s).for_each(|(vp, &x)| *vp += c * (x - mean));
+            v.iter_mut()
+                .zip(s)
+                .for_each(|(vp, &x)| *vp += c * (x - mean));
         }
     }
     // V is centred (for corr), so ⟨V, x − mean⟩ = ⟨V, x⟩.
@@ -356,7 +362,11 @@ fn evaluate_weighted(
         .iter()
         .map(|m| {
             let (_, norm) = moments(m);
-            if norm > 0.0 { wdot(m, &v) / norm / total } else { 0.0 }
+            if norm > 0.0 {
+                wdot(m, &v) / norm / total
+            } else {
+                0.0
+            }
         })
         .collect();
     let v_sq = wdot(&v, &v);
@@ -375,7 +385,11 @@ fn evaluate_weighted(
         }
     }
     let g = groups.len() as f64;
-    let lower = if groups.len() > 1 { lower / g } else { upper / g };
+    let lower = if groups.len() > 1 {
+        lower / g
+    } else {
+        upper / g
+    };
     (evaluations, (lower, upper / g))
 }
 
@@ -435,7 +449,11 @@ fn evaluate_linear(
     for m in model {
         let u = linear_image(m, keep, method, None)?.unwrap_or_default();
         let norm = dot(&u, &u).sqrt();
-        evaluations.push(if norm > 0.0 { dot(&u, &unit_sum) / norm / total } else { 0.0 });
+        evaluations.push(if norm > 0.0 {
+            dot(&u, &unit_sum) / norm / total
+        } else {
+            0.0
+        });
     }
     let pooled_sq = dot(&pooled, &pooled);
     let cosine = |num: f64, norm_a_sq: f64, norm_b: f64| {
@@ -446,7 +464,9 @@ fn evaluate_linear(
         }
     };
     let (mut lower, mut upper) = (0.0, 0.0);
-    for ((u, &(_, count)), (&norm, &sigma)) in images.iter().zip(groups).zip(norms.iter().zip(&sigmas)) {
+    for ((u, &(_, count)), (&norm, &sigma)) in
+        images.iter().zip(groups).zip(norms.iter().zip(&sigmas))
+    {
         let w_u = dot(&pooled, u);
         upper += cosine(w_u, pooled_sq, norm);
         if groups.len() > 1 && sigma > 0.0 {
@@ -457,7 +477,11 @@ fn evaluate_linear(
         }
     }
     let g = groups.len() as f64;
-    let lower = if groups.len() > 1 { lower / g } else { upper / g };
+    let lower = if groups.len() > 1 {
+        lower / g
+    } else {
+        upper / g
+    };
     Ok(Some((evaluations, (lower, upper / g))))
 }
 

@@ -6,6 +6,7 @@
 //! - [`compare`]: RDM against RDM (cosine, corr, spearman, rho_a, kendall_a,
 //!   kendall_b, cosine_cov, corr_cov, bures).
 //! - [`inference`]: bootstrap model evaluation and noise ceilings.
+//! - [`models`]: weighted model RDMs (non-negative fit) and cross-validation.
 //! - [`mds`]: classical MDS of an RDM (for pictures).
 //! - [`files`]: RDMs in `.npz` files.
 //! - [`transform`]: rank, geo-topological and geodesic transforms (tRSA).
@@ -20,6 +21,7 @@ pub mod dissimilarity;
 pub mod files;
 pub mod inference;
 pub mod mds;
+pub mod models;
 pub mod transform;
 
 pub use compare::{CompareMethod, compare};

@@ -12,7 +12,11 @@
 #[inline]
 fn order_key(x: f64) -> u64 {
     let bits = x.to_bits();
-    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
 }
 
 /// A vector's values in sorted order: keys, the permutation that sorts
@@ -31,11 +35,36 @@ pub struct SortedKeys {
 }
 
 impl SortedKeys {
+    /// Only the keys, unsorted: enough for the second vector of
+    /// [`kendall_counts_sorted`], which sorts it as it counts.
+    pub fn keys_only(v: &[f64]) -> Self {
+        Self {
+            keys: v.iter().map(|&x| order_key(x + 0.0)).collect(),
+            order: Vec::new(),
+            tie_runs: Vec::new(),
+            tied_pairs: 0,
+        }
+    }
+
+    /// True when the sorted order is known (built by [`SortedKeys::new`]).
+    pub fn is_sorted(&self) -> bool {
+        self.order.len() == self.keys.len()
+    }
+
     /// Sorts `v` (NaN must have been removed; −0.0 and 0.0 are one value).
     pub fn new(v: &[f64]) -> Self {
-        let keys: Vec<u64> = v.iter().map(|&x| order_key(x + 0.0)).collect();
-        let mut pairs: Vec<(u64, u32)> = keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
-        radix_sort(&mut pairs);
+        Self::new_from_keys(v.iter().map(|&x| order_key(x + 0.0)).collect())
+    }
+
+    fn new_from_keys(keys: Vec<u64>) -> Self {
+        let mut pairs: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        // Integer keys: pdqsort without float comparison closures (measured
+        // faster here than radix or bucket sorts at RDM sizes).
+        pairs.sort_unstable();
         let order: Vec<u32> = pairs.iter().map(|&(_, i)| i).collect();
         let mut tie_runs = Vec::new();
         let mut tied_pairs = 0u64;
@@ -83,39 +112,6 @@ impl SortedKeys {
             }
         }
         ranks
-    }
-}
-
-/// Sorts (key, index) pairs by key, stably (ties keep index order): a
-/// least-significant-digit radix sort over the key bytes, skipping bytes
-/// that every key shares (the sign and exponent bytes of similar numbers).
-fn radix_sort(pairs: &mut Vec<(u64, u32)>) {
-    if pairs.len() < 64 {
-        pairs.sort_unstable();
-        return;
-    }
-    let mut scratch = pairs.clone();
-    for byte in 0..8 {
-        let shift = byte * 8;
-        let mut counts = [0usize; 256];
-        for &(k, _) in pairs.iter() {
-            counts[((k >> shift) & 0xff) as usize] += 1;
-        }
-        if counts.iter().any(|&c| c == pairs.len()) {
-            continue;
-        }
-        let mut offsets = [0usize; 256];
-        let mut total = 0;
-        for (o, c) in offsets.iter_mut().zip(counts) {
-            *o = total;
-            total += c;
-        }
-        for &(k, i) in pairs.iter() {
-            let b = ((k >> shift) & 0xff) as usize;
-            scratch[offsets[b]] = (k, i);
-            offsets[b] += 1;
-        }
-        std::mem::swap(pairs, &mut scratch);
     }
 }
 
@@ -167,10 +163,28 @@ pub fn kendall_counts(a: &[f64], b: &[f64]) -> KendallCounts {
 
 /// Kendall counts of two prepared vectors of equal length: `y`'s keys are
 /// laid out in `x`'s sorted order (ties of x broken by y), and a merge sort
-/// of that sequence counts the discordant pairs (Knight 1966).
+/// of that sequence counts the discordant pairs (Knight 1966); the sorted
+/// sequence then gives y's ties, so `y` needs only its keys. At least one
+/// of the two must be sorted.
 pub fn kendall_counts_sorted(x: &SortedKeys, y: &SortedKeys) -> KendallCounts {
+    if !x.is_sorted() {
+        if y.is_sorted() {
+            let c = kendall_counts_sorted(y, x);
+            return KendallCounts {
+                ties_a: c.ties_b,
+                ties_b: c.ties_a,
+                ..c
+            };
+        }
+        return kendall_counts_sorted(&SortedKeys::new_from_keys(x.keys.clone()), y);
+    }
     let m = x.len().min(y.len());
-    let mut seq: Vec<u64> = x.order.iter().take(m).map(|&i| y.keys[i as usize]).collect();
+    let mut seq: Vec<u64> = x
+        .order
+        .iter()
+        .take(m)
+        .map(|&i| y.keys[i as usize])
+        .collect();
     let mut ties_both = 0u64;
     for &(start, end) in &x.tie_runs {
         let run = &mut seq[start as usize..end as usize];
@@ -188,11 +202,23 @@ pub fn kendall_counts_sorted(x: &SortedKeys, y: &SortedKeys) -> KendallCounts {
     }
     let mut buffer = vec![0u64; seq.len()];
     let discordant = merge_count(&mut seq, &mut buffer);
+    // seq is now y's keys in ascending order.
+    let mut ties_b = 0u64;
+    let mut r = 1u64;
+    for w in seq.windows(2) {
+        if w[0] == w[1] {
+            r += 1;
+        } else {
+            ties_b += r * (r - 1) / 2;
+            r = 1;
+        }
+    }
+    ties_b += r * (r - 1) / 2;
     let m = m as u64;
     KendallCounts {
         pairs: m * m.saturating_sub(1) / 2,
         ties_a: x.tied_pairs,
-        ties_b: y.tied_pairs,
+        ties_b,
         ties_both,
         discordant,
     }
@@ -225,15 +251,14 @@ fn merge_count(v: &mut [u64], buffer: &mut [u64]) -> u64 {
     buffer[..n].copy_from_slice(v);
     let (left, right) = buffer[..n].split_at(mid);
     let (mut i, mut j, mut k) = (0, 0, 0);
+    // Branch-free merge: on random data the comparison is unpredictable.
     while i < left.len() && j < right.len() {
-        if right[j] < left[i] {
-            v[k] = right[j];
-            j += 1;
-            count += (left.len() - i) as u64;
-        } else {
-            v[k] = left[i];
-            i += 1;
-        }
+        let (l, r) = (left[i], right[j]);
+        let take_right = r < l;
+        v[k] = if take_right { r } else { l };
+        count += u64::from(take_right) * (left.len() - i) as u64;
+        j += usize::from(take_right);
+        i += usize::from(!take_right);
         k += 1;
     }
     v[k..k + left.len() - i].copy_from_slice(&left[i..]);
@@ -269,21 +294,6 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_is_a_stable_sort() {
-        let mut state = 3u64;
-        let mut pairs: Vec<(u64, u32)> = (0..5000)
-            .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                (order_key(((state >> 40) % 300) as f64 - 150.5), i)
-            })
-            .collect();
-        let mut expected = pairs.clone();
-        expected.sort();
-        radix_sort(&mut pairs);
-        assert_eq!(pairs, expected);
-    }
-
-    #[test]
     fn ranks_average_ties() {
         assert_eq!(
             average_ranks(&[3.0, 1.0, 3.0, 2.0, 3.0]),
@@ -303,7 +313,16 @@ mod tests {
         for levels in [3, 10, 1000] {
             let a: Vec<f64> = (0..200).map(|_| next(levels)).collect();
             let b: Vec<f64> = (0..200).map(|_| next(levels)).collect();
-            assert_eq!(kendall_counts(&a, &b), brute(&a, &b), "levels {levels}");
+            let expected = brute(&a, &b);
+            assert_eq!(kendall_counts(&a, &b), expected, "levels {levels}");
+            let (sa, kb) = (SortedKeys::new(&a), SortedKeys::keys_only(&b));
+            assert_eq!(kendall_counts_sorted(&sa, &kb), expected);
+            let swapped = kendall_counts_sorted(&kb, &sa);
+            assert_eq!(
+                (swapped.ties_a, swapped.ties_b),
+                (expected.ties_b, expected.ties_a)
+            );
+            assert_eq!(swapped.discordant, expected.discordant);
         }
     }
 }
