@@ -6,7 +6,8 @@
 //! (`scripts/make-demo-data`) and compiled into the binary, so the demo runs
 //! anywhere with no model and no network. It computes the layer × layer
 //! linear and debiased CKA matrices, and how strongly each layer's geometry
-//! follows the topic labels (CKA with the one-hot topic matrix).
+//! follows the topic labels (CKA with the one-hot topic matrix, and RSA of
+//! each layer's RDM against the categorical topic model RDM).
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use faer::Mat;
 use repscope::RepSet;
 use repscope::data::safetensors_io::read_safetensors_bytes;
 use repscope::measures::{Params, build};
+use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec, compare, rdm};
 
 use super::similarity::{compute, plot};
 use crate::cli::Global;
@@ -86,7 +88,37 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
         2,
         |i, j| if j == 0 { linear[i] } else { debiased[i] },
     );
-    let cols = vec!["linear_cka".to_string(), "debiased_cka".to_string()];
+    // RSA against the categorical topic model (0 within a topic, 1 across),
+    // with Kendall's tau-a, which handles a model's tied dissimilarities
+    // (Nili et al. 2014).
+    let topic_codes: Vec<usize> = topics
+        .iter()
+        .map(|t| topic_names.iter().position(|n| n == t).unwrap_or(0))
+        .collect();
+    let n = topic_codes.len();
+    let mut topic_model = Vec::with_capacity(n * (n - 1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            topic_model.push(f64::from(u8::from(topic_codes[i] != topic_codes[j])));
+        }
+    }
+    let layer_rdms = reps
+        .views()
+        .iter()
+        .map(|r| rdm(r.x, &RdmSpec::new(RdmMethod::Correlation)))
+        .collect::<repscope::Result<Vec<_>>>()?;
+    let layer_refs: Vec<&[f64]> = layer_rdms.iter().map(Vec::as_slice).collect();
+    let tau = compare(&layer_refs, &[&topic_model], CompareMethod::KendallA, None)?;
+    let alignment = Mat::from_fn(reps.len(), 3, |i, j| match j {
+        0 => linear[i],
+        1 => debiased[i],
+        _ => tau[(i, 0)],
+    });
+    let cols = vec![
+        "linear_cka".to_string(),
+        "debiased_cka".to_string(),
+        "rsa_kendall_a".to_string(),
+    ];
     let csv = out.join("topic_alignment.csv");
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
     written.push(csv);

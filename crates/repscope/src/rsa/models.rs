@@ -165,7 +165,10 @@ fn solve(gram: &[Vec<f64>], rhs: &[f64], set: &[usize]) -> Option<Vec<f64>> {
         let pivot_row = &upper[col];
         for row in lower.iter_mut() {
             let f = row[col] / pivot_row[col];
-            row.iter_mut().zip(pivot_row).skip(col).for_each(|(r, p)| *r -= f * p);
+            row.iter_mut()
+                .zip(pivot_row)
+                .skip(col)
+                .for_each(|(r, p)| *r -= f * p);
         }
     }
     let mut x = vec![0.0; n];
