@@ -83,11 +83,6 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     });
     let [linear, debiased] = columns;
     let (linear, debiased) = (linear?, debiased?);
-    let alignment = Mat::from_fn(
-        reps.len(),
-        2,
-        |i, j| if j == 0 { linear[i] } else { debiased[i] },
-    );
     // RSA against the categorical topic model (0 within a topic, 1 across),
     // with Kendall's tau-a, which handles a model's tied dissimilarities
     // (Nili et al. 2014).
