@@ -156,6 +156,11 @@ fn summary_dict<'py>(
     )?;
     d.set_item("p_zero", summary.p_zero.clone())?;
     d.set_item("p_noise_ceiling", summary.p_noise_ceiling.clone())?;
+    d.set_item(
+        "p_pairwise_bootstrap",
+        matrix_to_numpy(py, summary.p_pairwise_bootstrap.as_ref()),
+    )?;
+    d.set_item("p_zero_bootstrap", summary.p_zero_bootstrap.clone())?;
     d.set_item("dof", summary.dof)?;
     d.set_item("n_valid", summary.n_valid)?;
     d.set_item(

@@ -226,6 +226,11 @@ def test_pattern_bootstrap_reproduces_rsatoolbox_sample_by_sample(method):
     assert_rel(ours["p_pairwise"], p_pair, rel=1e-7)
     assert_rel(ours["p_zero"], p_zero, rel=1e-7)
     assert_rel(ours["p_noise_ceiling"], p_noise, rel=1e-7)
+    # rsatoolbox counts invalid samples in N; this seed draws none, so the
+    # bootstrap p-values must agree too.
+    assert ok.all()
+    assert_rel(ours["p_pairwise_bootstrap"], res.test_pairwise("bootstrap"))
+    assert_rel(ours["p_zero_bootstrap"], res.test_zero("bootstrap"))
 
 
 def test_subject_bootstrap_reproduces_rsatoolbox_sample_by_sample():

@@ -177,6 +177,8 @@ class RSAResult:
     p_pairwise : ndarray (n_models, n_models), two-sided t-tests
     p_zero : ndarray (n_models,), one-sided t-test against 0
     p_noise_ceiling : ndarray (n_models,), two-sided against the lower bound
+    p_pairwise_bootstrap, p_zero_bootstrap : bootstrap p-values (rsatoolbox's
+        ``test_type="bootstrap"`` definitions, over the valid samples)
     evaluations : ndarray (n_samples, n_models), NaN rows for invalid samples
     noise_ceiling_samples : ndarray (2, n_samples)
     dof, n_valid : int

@@ -591,6 +591,12 @@ pub struct EvaluationSummary {
     pub p_zero: Vec<f64>,
     /// Two-sided p-value of each model vs the lower noise ceiling.
     pub p_noise_ceiling: Vec<f64>,
+    /// Two-sided bootstrap p-values of model i vs model j: from the share of
+    /// samples where i scores below j (ties left out), 2·min(share, 1 −
+    /// share), shrunk towards 1/N as (N − 1)/N · p + 1/N (rsatoolbox).
+    pub p_pairwise_bootstrap: Mat<f64>,
+    /// One-sided bootstrap p-value of each model vs 0: (#(e ≤ 0) + 1) / N.
+    pub p_zero_bootstrap: Vec<f64>,
     /// Degrees of freedom of the t-tests.
     pub dof: usize,
     /// Number of valid samples.
@@ -679,7 +685,32 @@ pub fn summarize(
         ci_low.push(super::transform::quantile(&sorted, lo_q));
         ci_high.push(super::transform::quantile(&sorted, hi_q));
     }
+    let p_pairwise_bootstrap = Mat::from_fn(m, m, |i, j| {
+        if i == j {
+            return 1.0;
+        }
+        let (below, ties) = cols[i]
+            .iter()
+            .zip(&cols[j])
+            .fold((0usize, 0usize), |(b, t), (x, y)| {
+                (b + usize::from(x < y), t + usize::from(x == y))
+            });
+        let untied = valid.len() - ties;
+        let share = if untied > 0 {
+            below as f64 / untied as f64
+        } else {
+            0.5
+        };
+        let p = 2.0 * share.min(1.0 - share);
+        (nv - 1.0) / nv * p + 1.0 / nv
+    });
+    let p_zero_bootstrap = cols[..m]
+        .iter()
+        .map(|c| (c.iter().filter(|&&v| v <= 0.0).count() as f64 + 1.0) / nv)
+        .collect();
     Ok(EvaluationSummary {
+        p_pairwise_bootstrap,
+        p_zero_bootstrap,
         mean: means[..m].to_vec(),
         sem,
         ci_low,
