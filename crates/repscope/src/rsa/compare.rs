@@ -231,7 +231,11 @@ pub fn prepare(
     let v = kept(rdm, keep);
     Ok(match method {
         CompareMethod::Spearman => {
-            PreparedRdm::Dot(unit(centred(SortedKeys::new(&v).average_ranks())))
+            // Average ranks always have mean (m + 1) / 2: centre without a pass.
+            let centre = (v.len() as f64 + 1.0) / 2.0;
+            let mut ranks = SortedKeys::new(&v).average_ranks();
+            ranks.iter_mut().for_each(|r| *r -= centre);
+            PreparedRdm::Dot(unit(ranks))
         }
         CompareMethod::RhoA => {
             let m = v.len() as f64;

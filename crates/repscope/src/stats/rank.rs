@@ -57,21 +57,36 @@ impl SortedKeys {
     }
 
     fn new_from_keys(keys: Vec<u64>) -> Self {
-        let mut pairs: Vec<(u64, u32)> = keys
+        // Sort 8-byte words: the top half of each key (a monotone prefix)
+        // above its index. Twice as fast as sorting (key, index) pairs at RDM
+        // sizes (measured; LSD radix and bucket sorts were slower still).
+        // Runs with equal prefixes, rare for real-valued data, are then
+        // ordered by the full key.
+        let mut packed: Vec<u64> = keys
             .iter()
             .enumerate()
-            .map(|(i, &k)| (k, i as u32))
+            .map(|(i, &k)| ((k >> 32) << 32) | i as u64)
             .collect();
-        // Integer keys: pdqsort without float comparison closures (measured
-        // faster here than radix or bucket sorts at RDM sizes).
-        pairs.sort_unstable();
-        let order: Vec<u32> = pairs.iter().map(|&(_, i)| i).collect();
+        packed.sort_unstable();
+        let mut order: Vec<u32> = packed.iter().map(|&p| p as u32).collect();
+        let mut start = 0;
+        while start < packed.len() {
+            let mut end = start + 1;
+            while end < packed.len() && packed[end] >> 32 == packed[start] >> 32 {
+                end += 1;
+            }
+            if end - start > 1 {
+                order[start..end].sort_unstable_by_key(|&i| (keys[i as usize], i));
+            }
+            start = end;
+        }
+        let key_at = |position: usize| keys[order[position] as usize];
         let mut tie_runs = Vec::new();
         let mut tied_pairs = 0u64;
         let mut start = 0usize;
-        while start < pairs.len() {
+        while start < order.len() {
             let mut end = start + 1;
-            while end < pairs.len() && pairs[end].0 == pairs[start].0 {
+            while end < order.len() && key_at(end) == key_at(start) {
                 end += 1;
             }
             if end - start > 1 {
