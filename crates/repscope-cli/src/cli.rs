@@ -109,12 +109,24 @@ pub struct SimilarityArgs {
     /// A measure parameter, NAME=VALUE (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Write the matrix as CSV.
+    /// Write every pair as CSV, long format: a, b, measure, value, ci_low, ci_high, p.
     #[arg(short, long, value_name = "CSV")]
     pub output: Option<PathBuf>,
     /// Draw the matrix as a heatmap (.png or .svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+    /// Bootstrap samples over stimuli for a confidence interval per cell.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub boot: usize,
+    /// Permutations for a p-value per cell.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub permutations: usize,
+    /// Seed of the bootstrap and permutation draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Confidence level of the bootstrap intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub ci: f64,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,33 @@ pub fn write_matrix_csv(
     })
 }
 
+/// Every cell of a pairwise result as one CSV row:
+/// `a,b,measure,value,ci_low,ci_high,p` (empty where not computed).
+pub fn write_long_csv(path: &Path, r: &repscope::PairwiseMatrix) -> repscope::Result<()> {
+    let cell = |m: &Option<faer::Mat<f64>>, i: usize, j: usize| {
+        m.as_ref().map_or(String::new(), |m| m[(i, j)].to_string())
+    };
+    write_atomically(path, |w| {
+        writeln!(w, "a,b,measure,value,ci_low,ci_high,p")?;
+        for (i, a) in r.names_a.iter().enumerate() {
+            for (j, b) in r.names_b.iter().enumerate() {
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{},{}",
+                    csv_field(a),
+                    csv_field(b),
+                    csv_field(&r.measure),
+                    r.values[(i, j)],
+                    cell(&r.ci_low, i, j),
+                    cell(&r.ci_high, i, j),
+                    cell(&r.p_values, i, j)
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// A matrix as JSON: `{"rows": [...], "cols": [...], "values": [[...]]}`.
 pub fn matrix_json(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> serde_json::Value {
     let matrix: Vec<Vec<f64>> = (0..rows.len())

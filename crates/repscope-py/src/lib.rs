@@ -88,8 +88,10 @@ fn similarity(
 }
 
 /// The A × B matrix of one measure; B = None compares A with itself.
+/// Returns (values, ci_low, ci_high, p_values), the last three None unless
+/// bootstrap samples or permutations were requested.
 #[pyfunction]
-#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None))]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, permutations=0, seed=0, ci=0.95))]
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'py>(
     py: Python<'py>,
@@ -100,7 +102,11 @@ fn pairwise<'py>(
     measure: &str,
     params: Option<&Bound<'py, PyDict>>,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    n_boot: usize,
+    permutations: usize,
+    seed: u64,
+    ci: f64,
+) -> PyResult<PairwiseArrays<'py>> {
     let params = params_from_dict(params)?;
     let convert = |arrays: &[Bound<'py, PyAny>]| {
         arrays
@@ -111,17 +117,37 @@ fn pairwise<'py>(
     let inputs_a = convert(&arrays_a)?;
     let inputs_b = arrays_b.as_deref().map(convert).transpose()?;
     let names_b = names_b.unwrap_or_default();
-    let values = {
+    let result = {
         let a = reps(&names_a, &inputs_a);
         let b = inputs_b.as_deref().map(|i| reps(&names_b, i));
         enter_core(py, move || {
             let m = repscope::measures::build(measure, &params)?;
-            let options = PairwiseOptions { threads };
-            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {}).map(|r| r.values)
+            let options = PairwiseOptions {
+                threads,
+                n_boot,
+                n_permutations: permutations,
+                seed,
+                ci,
+            };
+            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {})
         })?
     };
-    Ok(matrix_to_numpy(py, values.as_ref()))
+    let optional = |m: &Option<faer::Mat<f64>>| m.as_ref().map(|m| matrix_to_numpy(py, m.as_ref()));
+    Ok((
+        matrix_to_numpy(py, result.values.as_ref()),
+        optional(&result.ci_low),
+        optional(&result.ci_high),
+        optional(&result.p_values),
+    ))
 }
+
+/// values, ci_low, ci_high, p_values of a pairwise run.
+type PairwiseArrays<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Option<Bound<'py, PyArray2<f64>>>,
+    Option<Bound<'py, PyArray2<f64>>>,
+    Option<Bound<'py, PyArray2<f64>>>,
+);
 
 fn reps<'a>(names: &'a [String], inputs: &'a [Input<'_>]) -> Vec<RepRef<'a>> {
     names

@@ -13,8 +13,15 @@ def test_info_and_similarity_succeed(tmp_path, run_cli):
     out = tmp_path / "t.csv"
     p = run_cli("similarity", tmp_path / "a.npz", "-o", out, "--plot", tmp_path / "h.svg", check=0)
     lines = out.read_text().splitlines()
-    assert lines[0] == "linear_cka,l1,l2"
-    assert float(lines[1].split(",")[1]) == pytest.approx(1.0, rel=1e-12)
+    assert lines[0] == "a,b,measure,value,ci_low,ci_high,p"
+    assert lines[1].startswith("l1,l1,linear_cka,")
+    assert float(lines[1].split(",")[3]) == pytest.approx(1.0, rel=1e-12)
+    assert len(lines) == 1 + 4
+    p = run_cli("similarity", tmp_path / "a.npz", "-o", out, "--boot", "50", "--permutations", "50",
+                "--seed", "3", "--quiet", check=0)
+    row = out.read_text().splitlines()[2].split(",")  # l1 vs l2
+    low, high, pval = float(row[4]), float(row[5]), float(row[6])
+    assert 0 <= low <= high <= 1 and 0 < pval <= 1
     p = run_cli("similarity", tmp_path / "a.npz", "--json", "--measure", "debiased_cka", check=0)
     assert '"measure":"debiased_cka"' in p.stdout
 

@@ -20,6 +20,7 @@ use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec, compare, rdm};
 use super::similarity::{compute, plot};
 use crate::cli::Global;
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+use repscope::PairwiseOptions;
 
 const HIDDEN_STATES: &[u8] = include_bytes!("../../../../data/minilm_corpus.safetensors");
 const CORPUS: &str = include_str!("../../../../data/corpus.tsv");
@@ -43,11 +44,15 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             topic_names.len()
         );
     }
+    let options = PairwiseOptions {
+        threads: g.threads,
+        ..PairwiseOptions::default()
+    };
     let mut json = serde_json::Map::new();
     let mut written = Vec::new();
     for measure_name in ["linear_cka", "debiased_cka"] {
         let measure = build(measure_name, &Params::new())?;
-        let result = compute(&reps, None, measure.as_ref(), g)?;
+        let result = compute(&reps, None, measure.as_ref(), &options, g)?;
         let csv = out.join(format!("{measure_name}.csv"));
         let png = out.join(format!("{measure_name}.png"));
         write_matrix_csv(
@@ -78,7 +83,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     labels.push("topic", one_hot)?;
     let columns = ["linear_cka", "debiased_cka"].map(|m| -> anyhow::Result<Vec<f64>> {
         let measure = build(m, &Params::new())?;
-        let r = compute(&reps, Some(&labels), measure.as_ref(), g)?;
+        let r = compute(&reps, Some(&labels), measure.as_ref(), &options, g)?;
         Ok((0..reps.len()).map(|i| r.values[(i, 0)]).collect())
     });
     let [linear, debiased] = columns;

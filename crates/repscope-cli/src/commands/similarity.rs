@@ -5,23 +5,24 @@ use repscope::{RepSet, measures::AnyMeasure};
 
 use super::parse_params;
 use crate::cli::{Global, SimilarityArgs};
-use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+use crate::output::{matrix_json, matrix_table, write_long_csv};
 use crate::progress;
 
 pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     let measure = repscope::measures::build(&args.measure, &parse_params(&args.params)?)?;
     let a = repscope::load(&args.a)?;
     let b = args.b.as_deref().map(repscope::load).transpose()?;
-    let result = compute(&a, b.as_ref(), measure.as_ref(), g)?;
+    let options = PairwiseOptions {
+        threads: g.threads,
+        n_boot: args.boot,
+        n_permutations: args.permutations,
+        seed: args.seed,
+        ci: args.ci,
+    };
+    let result = compute(&a, b.as_ref(), measure.as_ref(), &options, g)?;
     present(&result, g)?;
     if let Some(path) = &args.output {
-        write_matrix_csv(
-            path,
-            &result.measure,
-            result.values.as_ref(),
-            &result.names_a,
-            &result.names_b,
-        )?;
+        write_long_csv(path, &result)?;
     }
     if let Some(path) = &args.plot {
         plot(path, &result, "A", "B")?;
@@ -34,17 +35,13 @@ pub fn compute(
     a: &RepSet,
     b: Option<&RepSet>,
     measure: &dyn AnyMeasure,
+    options: &PairwiseOptions,
     g: &Global,
 ) -> repscope::Result<PairwiseMatrix> {
     let (va, vb) = (a.views(), b.map(RepSet::views));
-    let n_pairs = match &vb {
-        Some(vb) => va.len() * vb.len(),
-        None => va.len() * (va.len() + 1) / 2,
-    };
-    let steps = va.len() + vb.as_ref().map_or(0, Vec::len) + n_pairs;
-    let bar = progress::bar(steps as u64, measure.info().name, g.quiet);
-    let options = PairwiseOptions { threads: g.threads };
-    let result = repscope::pairwise(&va, vb.as_deref(), measure, &options, &|p| {
+    let bar = progress::bar(1, measure.info().name, g.quiet);
+    let result = repscope::pairwise(&va, vb.as_deref(), measure, options, &|p| {
+        bar.set_length(p.total as u64);
         bar.set_position(p.done as u64)
     });
     bar.finish_and_clear();
@@ -56,6 +53,14 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
     if g.json {
         let mut doc = matrix_json(result.values.as_ref(), &result.names_a, &result.names_b);
         doc["measure"] = serde_json::Value::from(result.measure.clone());
+        let optional = |m: &Option<faer::Mat<f64>>| {
+            m.as_ref().map(|m| {
+                matrix_json(m.as_ref(), &result.names_a, &result.names_b)["values"].clone()
+            })
+        };
+        doc["ci_low"] = optional(&result.ci_low).into();
+        doc["ci_high"] = optional(&result.ci_high).into();
+        doc["p"] = optional(&result.p_values).into();
         println!("{}", serde_json::to_string(&doc)?);
     } else {
         println!("{}", result.measure);

@@ -159,13 +159,21 @@ class PairwiseResult:
     values : ndarray of shape (len(A), len(B))
     names_a, names_b : list of str
     measure : str
+    ci_low, ci_high : ndarray of shape (len(A), len(B)) or None
+        Bootstrap percentile interval of each cell (``n_boot > 0``).
+    p_values : ndarray of shape (len(A), len(B)) or None
+        Permutation p-value of each cell (``permutations > 0``).
     """
 
-    def __init__(self, values: np.ndarray, names_a: list, names_b: list, measure: str):
+    def __init__(self, values: np.ndarray, names_a: list, names_b: list, measure: str,
+                 ci_low=None, ci_high=None, p_values=None):
         self.values = values
         self.names_a = names_a
         self.names_b = names_b
         self.measure = measure
+        self.ci_low = ci_low
+        self.ci_high = ci_high
+        self.p_values = p_values
 
     def __repr__(self) -> str:
         with np.printoptions(precision=4, suppress=True):
@@ -175,17 +183,23 @@ class PairwiseResult:
             )
 
     def to_pandas(self):
-        """Long format: one row per pair (a, b, value). Needs pandas."""
+        """Long format: one row per pair (a, b, measure, value, ci_low,
+        ci_high, p). Needs pandas."""
         try:
             import pandas as pd
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_pandas needs pandas: pip install pandas") from e
+
+        def at(m, i, j):
+            return float(m[i, j]) if m is not None else float("nan")
+
         rows = [
-            (a, b, float(self.values[i, j]))
+            (a, b, self.measure, float(self.values[i, j]), at(self.ci_low, i, j),
+             at(self.ci_high, i, j), at(self.p_values, i, j))
             for i, a in enumerate(self.names_a)
             for j, b in enumerate(self.names_b)
         ]
-        return pd.DataFrame(rows, columns=["a", "b", self.measure])
+        return pd.DataFrame(rows, columns=["a", "b", "measure", "value", "ci_low", "ci_high", "p"])
 
     def plot(self, path: Union[str, PathLike]) -> None:
         """Draw the matrix as a heatmap (``.png`` or ``.svg``) without matplotlib."""
@@ -202,6 +216,10 @@ def pairwise(
     B: Optional[Reps] = None,
     measure: str = "linear_cka",
     *,
+    n_boot: int = 0,
+    permutations: int = 0,
+    seed: int = 0,
+    ci: float = 0.95,
     threads: Optional[int] = None,
     **params: Any,
 ) -> PairwiseResult:
@@ -209,7 +227,12 @@ def pairwise(
 
     Each representation is prepared once (centring, Gram matrices ...), then
     every pair is scored, in parallel. ``B=None`` compares A with itself,
-    computing each pair once.
+    computing each pair once (for symmetric measures).
+
+    ``n_boot`` > 0 adds a bootstrap percentile interval per cell (stimuli
+    resampled with replacement); ``permutations`` > 0 a permutation p-value
+    per cell (rows of the second representation shuffled). Seeded: the same
+    ``seed`` gives the same numbers on any number of threads.
 
     Examples
     --------
@@ -222,10 +245,12 @@ def pairwise(
     """
     names_a, arrays_a = _reps(A, "A")
     names_b, arrays_b = (None, None) if B is None else _reps(B, "B")
-    values = _repscope.pairwise(
-        names_a, arrays_a, names_b, arrays_b, measure, params, threads
+    values, low, high, p = _repscope.pairwise(
+        names_a, arrays_a, names_b, arrays_b, measure, params, threads,
+        int(n_boot), int(permutations), int(seed), float(ci),
     )
-    return PairwiseResult(values, names_a, names_a if B is None else names_b, measure)
+    return PairwiseResult(values, names_a, names_a if B is None else names_b, measure,
+                          low, high, p)
 
 
 def measures() -> list:

@@ -1,5 +1,7 @@
 //! Dense helpers shared by the measures.
 
+pub mod assignment;
+pub mod knn;
 pub mod packed;
 pub mod reduce;
 

@@ -56,6 +56,9 @@ pub struct MeasureInfo {
     pub kind: Kind,
     /// True when both representations must have the same number of units.
     pub needs_same_dim: bool,
+    /// True when score(X, Y) = score(Y, X); the pairwise engine then
+    /// computes one triangle of an A × A matrix.
+    pub symmetric: bool,
     pub invariances: &'static [Invariance],
     /// One line: what the measure computes.
     pub summary: &'static str,

@@ -27,6 +27,7 @@ pub(crate) const RSA_INFO: MeasureInfo = MeasureInfo {
     name: "rsa",
     kind: Kind::Similarity,
     needs_same_dim: false,
+    symmetric: true,
     // With the default correlation distance; euclidean RDMs add orthogonal
     // and translation invariance.
     invariances: &[Invariance::Permutation, Invariance::IsotropicScaling],

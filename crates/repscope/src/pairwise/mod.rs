@@ -16,6 +16,8 @@
 //! A representation given in both A and B (the same memory) is prepared
 //! once.
 
+mod resampling;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use faer::{Mat, Par};
@@ -26,11 +28,31 @@ use crate::error::{Error, Result, ResultExt};
 use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_input, same_view};
 
 /// How the engine runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PairwiseOptions {
     /// Worker threads; `None` uses rayon's global pool (all cores, or
     /// `RAYON_NUM_THREADS`).
     pub threads: Option<usize>,
+    /// Bootstrap samples over stimuli for confidence intervals (0: none).
+    pub n_boot: usize,
+    /// Permutations for p-values (0: none).
+    pub n_permutations: usize,
+    /// Seed of the bootstrap and permutation draws.
+    pub seed: u64,
+    /// Confidence level of the bootstrap intervals.
+    pub ci: f64,
+}
+
+impl Default for PairwiseOptions {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            n_boot: 0,
+            n_permutations: 0,
+            seed: 0,
+            ci: 0.95,
+        }
+    }
 }
 
 /// The stage a progress report refers to.
@@ -41,6 +63,10 @@ pub enum Stage {
     Prepare,
     /// Per-pair work (`score`).
     Score,
+    /// One bootstrap sample (all pairs).
+    Bootstrap,
+    /// One permutation (all pairs).
+    Permutation,
 }
 
 /// A progress report: `done` of `total` steps (prepares plus scores) are
@@ -61,6 +87,11 @@ pub struct PairwiseMatrix {
     pub names_b: Vec<String>,
     /// The registry name of the measure.
     pub measure: String,
+    /// Bootstrap percentile interval of every cell, when requested.
+    pub ci_low: Option<Mat<f64>>,
+    pub ci_high: Option<Mat<f64>>,
+    /// Permutation p-value of every cell, when requested.
+    pub p_values: Option<Mat<f64>>,
 }
 
 /// Scores every pair of `a` × `b` (or `a` × `a` when `b` is `None`).
@@ -81,7 +112,13 @@ pub fn pairwise(
         check_same_stimuli(a, b)?;
     }
     check_same_stimuli(a, a)?;
-    let run = || run_pairs(a, b, measure, progress);
+    if !(options.ci > 0.0 && options.ci < 1.0) {
+        return Err(Error::InvalidParameter {
+            measure: measure.info().name.into(),
+            detail: format!("the confidence level must be in (0, 1), got {}", options.ci),
+        });
+    }
+    let run = || run_pairs(a, b, measure, options, progress);
     match options.threads {
         None => run(),
         Some(threads) => rayon::ThreadPoolBuilder::new()
@@ -96,19 +133,24 @@ fn run_pairs(
     a: &[RepRef<'_>],
     b: Option<&[RepRef<'_>]>,
     measure: &dyn AnyMeasure,
+    options: &PairwiseOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PairwiseMatrix> {
     let name = measure.info().name;
+    let mirror = b.is_none() && measure.info().symmetric;
     let pairs: Vec<(usize, usize)> = match b {
-        None => (0..a.len())
+        None if mirror => (0..a.len())
             .flat_map(|i| (i..a.len()).map(move |j| (i, j)))
             .collect(),
-        Some(b) => (0..a.len())
-            .flat_map(|i| (0..b.len()).map(move |j| (i, j)))
-            .collect(),
+        _ => {
+            let width = b.map_or(a.len(), <[_]>::len);
+            (0..a.len())
+                .flat_map(|i| (0..width).map(move |j| (i, j)))
+                .collect()
+        }
     };
     let n_prepare = a.len() + b.map_or(0, <[_]>::len);
-    let total = n_prepare + pairs.len();
+    let total = n_prepare + pairs.len() + options.n_boot + options.n_permutations;
     let done = AtomicUsize::new(0);
     let step = |stage| {
         let done = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -168,12 +210,60 @@ fn run_pairs(
     };
 
     let par = Par::rayon(rayon::current_num_threads());
-    if let Some(block) = measure.score_block(&left, &right, &pairs, par) {
-        let scores = block.with_context(|| format!("{name} of every pair"))?;
-        pairs.iter().for_each(|_| step(Stage::Score));
-        return Ok(assemble(a, right_reps, b.is_none(), &pairs, &scores, name));
+    let scores = match measure.score_block(&left, &right, &pairs, par) {
+        Some(block) => {
+            let scores = block.with_context(|| format!("{name} of every pair"))?;
+            pairs.iter().for_each(|_| step(Stage::Score));
+            scores
+        }
+        None => score_each(a, right_reps, &left, &right, &pairs, measure, &|| {
+            step(Stage::Score)
+        })?,
+    };
+    let mut result = assemble(a, right_reps, mirror, &pairs, &scores, name);
+    if options.n_boot > 0 {
+        let (low, high) = resampling::bootstrap_intervals(
+            a,
+            b,
+            &pairs,
+            measure,
+            options.n_boot,
+            options.seed,
+            options.ci,
+            &|| step(Stage::Bootstrap),
+        )?;
+        result.ci_low = Some(assemble(a, right_reps, mirror, &pairs, &low, name).values);
+        result.ci_high = Some(assemble(a, right_reps, mirror, &pairs, &high, name).values);
     }
-    let scores: Vec<f64> = pairs
+    if options.n_permutations > 0 {
+        let p = resampling::permutation_p_values(
+            a,
+            b,
+            &left,
+            &pairs,
+            &scores,
+            measure,
+            options.n_permutations,
+            options.seed,
+            &|| step(Stage::Permutation),
+        )?;
+        result.p_values = Some(assemble(a, right_reps, mirror, &pairs, &p, name).values);
+    }
+    Ok(result)
+}
+
+/// Scores the pairs one by one, in parallel.
+fn score_each(
+    a: &[RepRef<'_>],
+    right_reps: &[RepRef<'_>],
+    left: &[&Prepared],
+    right: &[&Prepared],
+    pairs: &[(usize, usize)],
+    measure: &dyn AnyMeasure,
+    step: &(dyn Fn() + Sync),
+) -> Result<Vec<f64>> {
+    let name = measure.info().name;
+    pairs
         .par_iter()
         .map(|&(i, j)| {
             let s = measure
@@ -181,11 +271,10 @@ fn run_pairs(
                 .with_context(|| {
                     format!("{name} of '{}' and '{}'", a[i].name, right_reps[j].name)
                 })?;
-            step(Stage::Score);
+            step();
             Ok(s)
         })
-        .collect::<Result<_>>()?;
-    Ok(assemble(a, right_reps, b.is_none(), &pairs, &scores, name))
+        .collect()
 }
 
 /// The matrix from the scored pairs, mirrored when A was compared with itself.
@@ -209,6 +298,9 @@ fn assemble(
         names_a: a.iter().map(|r| r.name.to_string()).collect(),
         names_b: b.iter().map(|r| r.name.to_string()).collect(),
         measure: measure.to_string(),
+        ci_low: None,
+        ci_high: None,
+        p_values: None,
     }
 }
 
@@ -265,6 +357,7 @@ mod tests {
                     m.as_ref(),
                     &PairwiseOptions {
                         threads: Some(threads),
+                        ..PairwiseOptions::default()
                     },
                     &|_| {},
                 )

@@ -1,0 +1,225 @@
+//! Uncertainty for every cell of a pairwise matrix: bootstrap confidence
+//! intervals over stimuli and permutation p-values.
+//!
+//! - **Bootstrap**: stimuli (rows) are drawn with replacement, the same
+//!   draw for every representation; every representation is prepared again
+//!   on the drawn rows and every pair scored. The interval is the percentile
+//!   interval of the valid (finite) sample values.
+//! - **Permutation**: the rows of the second representation of each pair
+//!   are shuffled, which breaks the stimulus correspondence; p = (1 + number
+//!   of null values at least as extreme as observed) / (1 + permutations),
+//!   "at least as extreme" meaning ≥ for similarities and ≤ for distances.
+//!
+//! Sample s draws from a generator seeded by (seed, s) alone, and samples
+//! land in fixed slots, so results do not depend on the number of threads.
+
+use faer::{Mat, MatRef, Par};
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+
+use crate::data::RepRef;
+use crate::error::Result;
+use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
+use crate::stats::rng::seeded;
+
+/// The generator for sample `s` of a run seeded with `seed`.
+fn sample_rng(seed: u64, s: usize) -> rand_chacha::ChaCha8Rng {
+    // SplitMix64 of (seed, s): well-separated streams per sample.
+    let mut z = seed ^ (s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    seeded(z ^ (z >> 31))
+}
+
+fn rows_of(x: MatRef<'_, f64>, rows: &[usize]) -> Mat<f64> {
+    Mat::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)])
+}
+
+fn prepare_on_rows(
+    reps: &[RepRef<'_>],
+    rows: &[usize],
+    measure: &dyn AnyMeasure,
+    partners: usize,
+) -> Vec<Option<Prepared>> {
+    let ctx = PrepareContext {
+        par: Par::Seq,
+        partners,
+    };
+    reps.iter()
+        .map(|r| {
+            let x = rows_of(r.x, rows);
+            measure
+                .prepare(
+                    RepRef {
+                        name: r.name,
+                        x: x.as_ref(),
+                    },
+                    &ctx,
+                )
+                .ok()
+        })
+        .collect()
+}
+
+fn score_pairs(
+    left: &[Option<Prepared>],
+    right: &[Option<&Prepared>],
+    pairs: &[(usize, usize)],
+    measure: &dyn AnyMeasure,
+) -> Vec<f64> {
+    pairs
+        .iter()
+        .map(|&(i, j)| match (&left[i], right[j]) {
+            (Some(a), Some(b)) => measure.score(a, b, Par::Seq).unwrap_or(f64::NAN),
+            _ => f64::NAN,
+        })
+        .collect()
+}
+
+/// Percentile bootstrap intervals (`level`, e.g. 0.95) of every pair.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn bootstrap_intervals(
+    a: &[RepRef<'_>],
+    b: Option<&[RepRef<'_>]>,
+    pairs: &[(usize, usize)],
+    measure: &dyn AnyMeasure,
+    n_boot: usize,
+    seed: u64,
+    level: f64,
+    step: &(dyn Fn() + Sync),
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let n = a[0].x.nrows();
+    let partners = b.map_or(a.len(), <[_]>::len);
+    let samples: Vec<Vec<f64>> = (0..n_boot)
+        .into_par_iter()
+        .map(|s| {
+            let mut rng = sample_rng(seed, s);
+            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+            let left = prepare_on_rows(a, &rows, measure, partners);
+            let right_owned = b.map(|b| prepare_on_rows(b, &rows, measure, a.len()));
+            let right: Vec<Option<&Prepared>> = right_owned
+                .as_ref()
+                .unwrap_or(&left)
+                .iter()
+                .map(Option::as_ref)
+                .collect();
+            let values = score_pairs(&left, &right, pairs, measure);
+            step();
+            values
+        })
+        .collect();
+    let quantile = |sorted: &[f64], q: f64| crate::rsa::transform::quantile(sorted, q);
+    let (mut low, mut high) = (
+        Vec::with_capacity(pairs.len()),
+        Vec::with_capacity(pairs.len()),
+    );
+    for p in 0..pairs.len() {
+        let mut v: Vec<f64> = samples
+            .iter()
+            .map(|s| s[p])
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.is_empty() {
+            low.push(f64::NAN);
+            high.push(f64::NAN);
+            continue;
+        }
+        v.sort_by(f64::total_cmp);
+        low.push(quantile(&v, (1.0 - level) / 2.0));
+        high.push(quantile(&v, 1.0 - (1.0 - level) / 2.0));
+    }
+    Ok((low, high))
+}
+
+/// Permutation p-values of every pair given its observed value.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn permutation_p_values(
+    a: &[RepRef<'_>],
+    b: Option<&[RepRef<'_>]>,
+    prepared_a: &[&Prepared],
+    pairs: &[(usize, usize)],
+    observed: &[f64],
+    measure: &dyn AnyMeasure,
+    n_permutations: usize,
+    seed: u64,
+    step: &(dyn Fn() + Sync),
+) -> Result<Vec<f64>> {
+    let n = a[0].x.nrows();
+    let second = b.unwrap_or(a);
+    let distance = measure.info().kind == Kind::Distance;
+    let exceed: Vec<Vec<bool>> = (0..n_permutations)
+        .into_par_iter()
+        .map(|s| {
+            let mut rows: Vec<usize> = (0..n).collect();
+            rows.shuffle(&mut sample_rng(seed.wrapping_add(0x5EED), s));
+            let shuffled = prepare_on_rows(second, &rows, measure, a.len());
+            let right: Vec<Option<&Prepared>> = shuffled.iter().map(Option::as_ref).collect();
+            let left: Vec<Option<&Prepared>> = prepared_a.iter().map(|p| Some(*p)).collect();
+            let values: Vec<f64> = pairs
+                .iter()
+                .map(|&(i, j)| match (left[i], right[j]) {
+                    (Some(x), Some(y)) => measure.score(x, y, Par::Seq).unwrap_or(f64::NAN),
+                    _ => f64::NAN,
+                })
+                .collect();
+            step();
+            values
+                .iter()
+                .zip(observed)
+                .map(|(null, obs)| if distance { null <= obs } else { null >= obs })
+                .collect()
+        })
+        .collect();
+    Ok((0..pairs.len())
+        .map(|p| (1 + exceed.iter().filter(|e| e[p]).count()) as f64 / (1 + n_permutations) as f64)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::data::RepRef;
+    use crate::measures::{Params, build};
+    use crate::pairwise::{PairwiseOptions, pairwise};
+    use crate::testing::gaussian;
+
+    #[test]
+    fn intervals_and_p_values_are_seeded_thread_independent_and_sensible() {
+        let x = gaussian(40, 5, 1);
+        let y = &x * gaussian(5, 6, 2) + gaussian(40, 6, 3) * 0.5;
+        let z = gaussian(40, 4, 4);
+        let names = ["x".to_string(), "y".to_string(), "z".to_string()];
+        let mats = [&x, &y, &z];
+        let reps: Vec<RepRef<'_>> = names
+            .iter()
+            .zip(mats)
+            .map(|(n, m)| RepRef {
+                name: n,
+                x: m.as_ref(),
+            })
+            .collect();
+        let m = build("linear_cka", &Params::new()).unwrap();
+        let run = |threads| {
+            let options = PairwiseOptions {
+                threads: Some(threads),
+                n_boot: 200,
+                n_permutations: 200,
+                seed: 5,
+                ..PairwiseOptions::default()
+            };
+            pairwise(&reps, None, m.as_ref(), &options, &|_| {}).unwrap()
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.ci_low, two.ci_low);
+        assert_eq!(one.p_values, two.p_values);
+        let (low, high, p) = (
+            one.ci_low.unwrap(),
+            one.ci_high.unwrap(),
+            one.p_values.unwrap(),
+        );
+        assert!(low[(0, 1)] <= one.values[(0, 1)] && one.values[(0, 1)] <= high[(0, 1)]);
+        assert!(p[(0, 1)] < 0.01, "related pair p = {}", p[(0, 1)]);
+        assert!(p[(0, 2)] > 0.05, "unrelated pair p = {}", p[(0, 2)]);
+        assert_eq!(low[(0, 1)], low[(1, 0)]);
+    }
+}
