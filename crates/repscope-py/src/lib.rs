@@ -171,6 +171,7 @@ fn measures(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
             };
             d.set_item("kind", kind)?;
             d.set_item("needs_same_dim", m.needs_same_dim)?;
+            d.set_item("symmetric", m.symmetric)?;
             let inv: Vec<String> = m
                 .invariances
                 .iter()

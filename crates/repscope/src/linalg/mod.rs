@@ -85,6 +85,43 @@ pub fn frobenius_dot(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
         .sum()
 }
 
+/// The thin SVD of `a`: (U, singular values descending, V).
+pub fn thin_svd(a: MatRef<'_, f64>) -> crate::error::Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
+    let svd = a
+        .thin_svd()
+        .map_err(|e| crate::error::Error::internal(format!("SVD did not converge: {e:?}")))?;
+    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    Ok((svd.U().to_owned(), s, svd.V().to_owned()))
+}
+
+/// Numerical rank of singular values `s` (descending) of an `nrows × ncols`
+/// matrix: those above max(nrows, ncols) · ε · s₀ (numpy's `matrix_rank`).
+pub fn numerical_rank(s: &[f64], nrows: usize, ncols: usize) -> usize {
+    let Some(&top) = s.first() else { return 0 };
+    if top == 0.0 {
+        return 0;
+    }
+    let tol = nrows.max(ncols) as f64 * f64::EPSILON * top;
+    s.iter().take_while(|&&v| v > tol).count()
+}
+
+/// An orthonormal basis (n × rank) of the column space of `a`, by a
+/// rank-revealing SVD.
+pub fn column_basis(a: MatRef<'_, f64>) -> crate::error::Result<Mat<f64>> {
+    let (u, s, _) = thin_svd(a)?;
+    let r = numerical_rank(&s, a.nrows(), a.ncols());
+    Ok(u.subcols(0, r).to_owned())
+}
+
+/// The singular values of `a` (descending).
+pub fn singular_values(a: MatRef<'_, f64>) -> crate::error::Result<Vec<f64>> {
+    if a.nrows() == 0 || a.ncols() == 0 {
+        return Ok(Vec::new());
+    }
+    a.singular_values()
+        .map_err(|e| crate::error::Error::internal(format!("SVD did not converge: {e:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

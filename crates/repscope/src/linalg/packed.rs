@@ -67,6 +67,21 @@ impl PackedSymmetric {
         m
     }
 
+    /// The Frobenius distance ‖A − B‖_F over all n² entries.
+    pub fn distance(&self, other: &Self) -> f64 {
+        let mut total = 0.0;
+        for j in 0..self.n {
+            let (a, b) = (self.column(j), other.column(j));
+            let below: f64 = a[1..]
+                .iter()
+                .zip(&b[1..])
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum();
+            total += (a[0] - b[0]).powi(2) + 2.0 * below;
+        }
+        total.sqrt()
+    }
+
     /// The Frobenius inner product `Σᵢⱼ aᵢⱼ bᵢⱼ` of two symmetric matrices.
     pub fn dot(&self, other: &Self) -> f64 {
         let groups = self.n.div_ceil(COLUMNS_PER_GROUP);

@@ -11,8 +11,18 @@
 //! share one list.
 
 pub mod cka;
+pub mod gulp;
+pub mod kernel_cka;
+pub mod matching;
+pub mod neighbours;
+#[cfg(test)]
+mod properties;
 pub mod registry;
 pub mod rsa;
+pub mod rsm;
+pub mod shape;
+pub mod statistics;
+pub mod subspace;
 
 use std::any::Any;
 

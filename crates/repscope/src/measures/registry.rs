@@ -7,7 +7,26 @@
 use std::collections::BTreeMap;
 
 use super::cka::{DEBIASED_CKA_INFO, DebiasedCka, LINEAR_CKA_INFO, LinearCka};
+use super::gulp::{GULP_INFO, Gulp};
+use super::kernel_cka::{MINIBATCH_CKA_INFO, MinibatchCka, RBF_CKA_INFO, RbfCka};
+use super::matching::{HARD_MATCH_INFO, HardMatch, SOFT_MATCH_INFO, SoftMatch};
+use super::neighbours::{
+    CKNNA_INFO, JACCARD_KNN_INFO, MUTUAL_KNN_INFO, NeighbourMeasure, NeighbourStatistic,
+    RANK_SIMILARITY_INFO, SECOND_ORDER_COSINE_INFO,
+};
 use super::rsa::{RSA_INFO, Rsa};
+use super::rsm::{DISTANCE_CORRELATION_INFO, DistanceCorrelation, RSM_NORM_DIFF_INFO, RsmNormDiff};
+use super::shape::{
+    ALIGNED_COSINE_INFO, AlignedCosine, PERMUTATION_INFO, PROCRUSTES_INFO,
+    PROCRUSTES_SIZE_SHAPE_INFO, Permutation, Procrustes, ProcrustesSizeShape,
+};
+use super::statistics::{
+    CONCENTRICITY_INFO, MAGNITUDE_INFO, Statistic, StatisticDifference, UNIFORMITY_INFO,
+};
+use super::subspace::{
+    CCA_INFO, Cca, EIGENSPACE_OVERLAP_INFO, EigenspaceOverlap, LINEAR_REGRESSION_INFO,
+    LinearRegression, PWCCA_INFO, Pwcca, SVCCA_INFO, Svcca,
+};
 use super::{AnyMeasure, MeasureInfo};
 use crate::error::{Error, Result};
 
@@ -30,22 +49,87 @@ struct Entry {
     build: fn(&Params) -> Result<Box<dyn AnyMeasure>>,
 }
 
+macro_rules! entry {
+    ($info:expr, [$($param:literal),*], $build:expr) => {
+        Entry {
+            info: &$info,
+            params: &[$($param),*],
+            build: |p| Ok(Box::new($build(p)?)),
+        }
+    };
+}
+
+fn no_params<T>(value: T) -> impl Fn(&Params) -> Result<T> + Clone
+where
+    T: Clone,
+{
+    move |_| Ok(value.clone())
+}
+
 const ENTRIES: &[Entry] = &[
-    Entry {
-        info: &LINEAR_CKA_INFO,
-        params: &["form"],
-        build: |p| Ok(Box::new(LinearCka::from_params(p)?)),
-    },
-    Entry {
-        info: &DEBIASED_CKA_INFO,
-        params: &["form"],
-        build: |p| Ok(Box::new(DebiasedCka::from_params(p)?)),
-    },
-    Entry {
-        info: &RSA_INFO,
-        params: &["rdm_method", "compare_method"],
-        build: |p| Ok(Box::new(Rsa::from_params(p)?)),
-    },
+    entry!(LINEAR_CKA_INFO, ["form"], LinearCka::from_params),
+    entry!(DEBIASED_CKA_INFO, ["form"], DebiasedCka::from_params),
+    entry!(RBF_CKA_INFO, ["threshold", "median"], RbfCka::from_params),
+    entry!(
+        MINIBATCH_CKA_INFO,
+        ["batch_size"],
+        MinibatchCka::from_params
+    ),
+    entry!(CCA_INFO, ["kind"], Cca::from_params),
+    entry!(SVCCA_INFO, ["keep"], Svcca::from_params),
+    entry!(PWCCA_INFO, [], no_params(Pwcca)),
+    entry!(PROCRUSTES_INFO, ["alpha", "score"], Procrustes::from_params),
+    entry!(
+        PROCRUSTES_SIZE_SHAPE_INFO,
+        [],
+        no_params(ProcrustesSizeShape)
+    ),
+    entry!(PERMUTATION_INFO, ["score"], Permutation::from_params),
+    entry!(ALIGNED_COSINE_INFO, [], no_params(AlignedCosine)),
+    entry!(HARD_MATCH_INFO, [], no_params(HardMatch)),
+    entry!(SOFT_MATCH_INFO, [], no_params(SoftMatch)),
+    entry!(LINEAR_REGRESSION_INFO, [], no_params(LinearRegression)),
+    entry!(GULP_INFO, ["lambda"], Gulp::from_params),
+    entry!(RSA_INFO, ["rdm_method", "compare_method"], Rsa::from_params),
+    entry!(
+        DISTANCE_CORRELATION_INFO,
+        [],
+        no_params(DistanceCorrelation)
+    ),
+    entry!(RSM_NORM_DIFF_INFO, [], no_params(RsmNormDiff)),
+    entry!(EIGENSPACE_OVERLAP_INFO, [], no_params(EigenspaceOverlap)),
+    entry!(MUTUAL_KNN_INFO, ["k"], |p| NeighbourMeasure::from_params(
+        NeighbourStatistic::MutualKnn,
+        p
+    )),
+    entry!(CKNNA_INFO, ["k"], |p| NeighbourMeasure::from_params(
+        NeighbourStatistic::Cknna,
+        p
+    )),
+    entry!(JACCARD_KNN_INFO, ["k"], |p| NeighbourMeasure::from_params(
+        NeighbourStatistic::Jaccard,
+        p
+    )),
+    entry!(SECOND_ORDER_COSINE_INFO, ["k"], |p| {
+        NeighbourMeasure::from_params(NeighbourStatistic::SecondOrderCosine, p)
+    }),
+    entry!(RANK_SIMILARITY_INFO, ["k"], |p| {
+        NeighbourMeasure::from_params(NeighbourStatistic::RankSimilarity, p)
+    }),
+    entry!(MAGNITUDE_INFO, [], |p| StatisticDifference::from_params(
+        Statistic::Magnitude,
+        p
+    )),
+    entry!(
+        CONCENTRICITY_INFO,
+        [],
+        |p| StatisticDifference::from_params(Statistic::Concentricity, p)
+    ),
+    entry!(
+        UNIFORMITY_INFO,
+        ["t"],
+        |p| StatisticDifference::from_params(Statistic::Uniformity, p)
+    ),
 ];
 
 /// Every measure the registry knows, in a stable order.
@@ -101,6 +185,6 @@ mod tests {
             "{e}"
         );
         let names: Vec<_> = measures().iter().map(|m| m.name).collect();
-        assert_eq!(names, ["linear_cka", "debiased_cka", "rsa"]);
+        assert_eq!(names[..3], ["linear_cka", "debiased_cka", "rbf_cka"]);
     }
 }

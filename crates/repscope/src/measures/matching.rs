@@ -1,0 +1,132 @@
+//! Unit-to-unit correlation matching (Li, Yosinski, Clune, Lipson &
+//! Hopcroft 2016, "Convergent Learning: Do different neural networks learn
+//! the same representations?", ICLR; as summarised by Klabunde et al.'s
+//! survey).
+//!
+//! C is the p × q matrix of Pearson correlations between the units of X and
+//! those of Y (a constant unit correlates 0 with everything).
+//!
+//! - `hard_match`: the one-to-one matching maximising the sum of signed
+//!   correlations (linear sum assignment), reported as the mean matched
+//!   correlation over min(p, q) pairs.
+//! - `soft_match`: ½ (mean over X's units of their best correlation in Y +
+//!   mean over Y's units of their best in X).
+
+use faer::{Mat, Par};
+
+use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
+use crate::data::RepRef;
+use crate::error::{Error, Result};
+use crate::linalg::assignment::linear_sum_assignment;
+use crate::linalg::{center_columns, cross_product};
+
+const INVARIANCES: &[Invariance] = &[Invariance::Permutation, Invariance::Translation];
+
+/// Hungarian matching of units by correlation.
+#[derive(Clone, Debug, Default)]
+pub struct HardMatch;
+
+/// Best-partner matching of units by correlation, both ways.
+#[derive(Clone, Debug, Default)]
+pub struct SoftMatch;
+
+pub(crate) const HARD_MATCH_INFO: MeasureInfo = MeasureInfo {
+    name: "hard_match",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    symmetric: true,
+    invariances: INVARIANCES,
+    summary: "mean correlation of units matched one-to-one (Hungarian, maximising the summed correlation)",
+    reference: "Li et al. 2016, ICLR (convergent learning)",
+    range: Some((-1.0, 1.0)),
+};
+
+pub(crate) const SOFT_MATCH_INFO: MeasureInfo = MeasureInfo {
+    name: "soft_match",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    symmetric: true,
+    invariances: INVARIANCES,
+    summary: "mean of each unit's best correlation with the other network, averaged over both directions",
+    reference: "Li et al. 2016, ICLR (semi-matching, symmetrised)",
+    range: Some((-1.0, 1.0)),
+};
+
+/// Units as centred, unit-length columns (constant units become zero).
+pub struct UnitColumns(Mat<f64>);
+
+fn standardise(x: RepRef<'_>) -> UnitColumns {
+    let mut c = center_columns(x.x);
+    for j in 0..c.ncols() {
+        let norm = c.col(j).iter().map(|v| v * v).sum::<f64>().sqrt();
+        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        c.col_mut(j).iter_mut().for_each(|v| *v *= scale);
+    }
+    UnitColumns(c)
+}
+
+fn correlations(a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<Mat<f64>> {
+    if a.0.nrows() != b.0.nrows() {
+        return Err(Error::InvalidRdm {
+            detail: "the representations have different numbers of stimuli".into(),
+        });
+    }
+    let mut c = cross_product(a.0.as_ref(), b.0.as_ref(), par);
+    c.col_iter_mut()
+        .for_each(|col| col.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0)));
+    Ok(c)
+}
+
+impl Measure for HardMatch {
+    type Prepared = UnitColumns;
+
+    fn info(&self) -> &MeasureInfo {
+        &HARD_MATCH_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<UnitColumns> {
+        Ok(standardise(x))
+    }
+
+    fn score(&self, a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<f64> {
+        let c = correlations(a, b, par)?;
+        let c = if c.nrows() <= c.ncols() {
+            c
+        } else {
+            c.transpose().to_owned()
+        };
+        let cols = linear_sum_assignment(c.as_ref(), true)?;
+        Ok(cols
+            .iter()
+            .enumerate()
+            .map(|(i, &j)| c[(i, j)])
+            .sum::<f64>()
+            / cols.len() as f64)
+    }
+}
+
+impl Measure for SoftMatch {
+    type Prepared = UnitColumns;
+
+    fn info(&self) -> &MeasureInfo {
+        &SOFT_MATCH_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<UnitColumns> {
+        Ok(standardise(x))
+    }
+
+    fn score(&self, a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<f64> {
+        let c = correlations(a, b, par)?;
+        let (p, q) = (c.nrows(), c.ncols());
+        let row_best = (0..p)
+            .map(|i| c.row(i).iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .sum::<f64>()
+            / p as f64;
+        let col_best = (0..q)
+            .map(|j| c.col(j).iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .sum::<f64>()
+            / q as f64;
+        Ok(0.5 * (row_best + col_best))
+    }
+}

@@ -1,0 +1,108 @@
+//! Property tests over the whole registry: every declared invariance holds,
+//! symmetric measures are symmetric, and every symmetric distance obeys the
+//! triangle inequality.
+
+use faer::Mat;
+
+use super::{Invariance, Kind, Params, build, measures, similarity};
+use crate::data::RepRef;
+use crate::testing::{gaussian, rotation};
+
+fn value(name: &str, x: &Mat<f64>, y: &Mat<f64>) -> f64 {
+    let m = build(name, &Params::new()).unwrap();
+    similarity(
+        RepRef {
+            name: "x",
+            x: x.as_ref(),
+        },
+        RepRef {
+            name: "y",
+            x: y.as_ref(),
+        },
+        m.as_ref(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-8 * (1.0 + a.abs().max(b.abs()))
+}
+
+fn related(n: usize, p: usize, q: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    let x = gaussian(n, p, seed);
+    let y = &x * gaussian(p, q, seed + 1) + gaussian(n, q, seed + 2) * 0.7;
+    (x, y)
+}
+
+#[test]
+fn declared_invariances_hold() {
+    let (x, y) = related(40, 6, 9, 3);
+    let q = y.ncols();
+    let transforms: Vec<(Invariance, Mat<f64>)> = vec![
+        (Invariance::Orthogonal, &y * rotation(q, 8)),
+        (Invariance::IsotropicScaling, &y * 3.7),
+        (
+            Invariance::Translation,
+            Mat::from_fn(40, q, |i, j| y[(i, j)] + 2.0 + j as f64),
+        ),
+        (
+            Invariance::Permutation,
+            Mat::from_fn(40, q, |i, j| y[(i, (j * 5 + 2) % q)]),
+        ),
+        (
+            Invariance::InvertibleLinear,
+            &y * (gaussian(q, q, 9) + Mat::<f64>::identity(q, q) * 3.0),
+        ),
+    ];
+    for info in measures() {
+        let base = value(info.name, &x, &y);
+        for (invariance, transformed) in &transforms {
+            if info.invariances.contains(invariance) {
+                let v = value(info.name, &x, transformed);
+                assert!(
+                    close(base, v),
+                    "{} is not invariant to {invariance:?}: {base} vs {v}",
+                    info.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn symmetric_measures_are_symmetric() {
+    let (x, y) = related(35, 5, 8, 11);
+    for info in measures().into_iter().filter(|m| m.symmetric) {
+        let (a, b) = (value(info.name, &x, &y), value(info.name, &y, &x));
+        assert!(close(a, b), "{}: {a} vs {b}", info.name);
+    }
+}
+
+#[test]
+fn distances_obey_the_triangle_inequality() {
+    for seed in 0..5 {
+        let x = gaussian(30, 6, 100 + seed);
+        let y = &x * gaussian(6, 6, 200 + seed) + gaussian(30, 6, 300 + seed);
+        let z = gaussian(30, 6, 400 + seed);
+        for info in measures()
+            .into_iter()
+            .filter(|m| m.kind == Kind::Distance && m.symmetric)
+        {
+            let (xy, yz, xz) = (
+                value(info.name, &x, &y),
+                value(info.name, &y, &z),
+                value(info.name, &x, &z),
+            );
+            assert!(
+                xz <= xy + yz + 1e-9,
+                "{}: d(x,z) = {xz} > {xy} + {yz}",
+                info.name
+            );
+            assert!(
+                value(info.name, &x, &x).abs() < 1e-6,
+                "{}: d(x,x) ≠ 0",
+                info.name
+            );
+        }
+    }
+}

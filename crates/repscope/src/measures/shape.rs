@@ -1,0 +1,394 @@
+//! Shape metrics: distances between representations after the best
+//! alignment by a class of transforms.
+//!
+//! Williams, Kunz, Kornblith & Linderman (2021), "Generalized Shape Metrics
+//! on Neural Representations", NeurIPS, eq. (5)–(7), with netrep's
+//! conventions (`LinearMetric`, `PermutationMetric`):
+//!
+//! - Narrower representations are padded with zero columns; columns are
+//!   centred.
+//! - `procrustes` with `alpha` ∈ [0, 1]: each side is partially whitened,
+//!   X̃ = c · X V diag(α + (1 − α) λₖ^{−½}) Vᵀ with XᵀX = V diag(λ) Vᵀ
+//!   (unnormalised scatter, eigenvalues floored at 1e−7, padded directions
+//!   included), c restoring the total variance. α = 1 is plain Procrustes
+//!   (rotations), α = 0 full whitening (CCA-like). Scores: `angular`
+//!   arccos(‖X̃ᵀỸ‖_* / (‖X̃‖ ‖Ỹ‖)) (default) or `euclidean`
+//!   √(‖X̃‖² + ‖Ỹ‖² − 2‖X̃ᵀỸ‖_*).
+//! - `procrustes_size_shape`: the Euclidean score at α = 1,
+//!   √(‖X‖² + ‖Y‖² − 2‖XᵀY‖_*) on centred data (Dryden & Mardia 2016).
+//! - `permutation`: the best one-to-one matching of units (linear sum
+//!   assignment maximising Σ XᵢᵀYⱼ), scored angular or euclidean.
+//! - `aligned_cosine` (Klabunde et al. 2023 survey): rotate X onto Y by
+//!   orthogonal Procrustes (no centring), then the mean cosine between
+//!   matching rows (rows that are zero on either side are skipped).
+
+use faer::{Mat, Par, Side};
+
+use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use crate::data::RepRef;
+use crate::error::{Error, Result};
+use crate::linalg::assignment::linear_sum_assignment;
+use crate::linalg::{center_columns, cross_product, singular_values, sum_of_squares, thin_svd};
+
+/// How a shape metric turns the alignment into a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShapeScore {
+    /// arccos of the aligned inner product over the norms, in [0, π/2].
+    Angular,
+    /// Frobenius distance of the aligned representations.
+    Euclidean,
+}
+
+fn shape_score(params: &Params, measure: &str) -> Result<ShapeScore> {
+    match params.get("score") {
+        None => Ok(ShapeScore::Angular),
+        Some(ParamValue::Text(t)) if t == "angular" => Ok(ShapeScore::Angular),
+        Some(ParamValue::Text(t)) if t == "euclidean" => Ok(ShapeScore::Euclidean),
+        Some(other) => Err(Error::InvalidParameter {
+            measure: measure.into(),
+            detail: format!("score must be 'angular' or 'euclidean', not {other:?}"),
+        }),
+    }
+}
+
+fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 {
+    match score {
+        ShapeScore::Angular => (inner / (norm_a_sq.sqrt() * norm_b_sq.sqrt()))
+            .clamp(-1.0, 1.0)
+            .acos(),
+        ShapeScore::Euclidean => (norm_a_sq + norm_b_sq - 2.0 * inner).max(0.0).sqrt(),
+    }
+}
+
+fn check_rows(a: usize, b: usize) -> Result<()> {
+    if a != b {
+        return Err(Error::InvalidRdm {
+            detail: "the representations have different numbers of stimuli".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Eigenvalue floor of netrep's whitening.
+const EIGENVALUE_FLOOR: f64 = 1e-7;
+
+/// Generalised (partially whitened) Procrustes distance.
+#[derive(Clone, Debug)]
+pub struct Procrustes {
+    pub alpha: f64,
+    pub score: ShapeScore,
+}
+
+pub(crate) const PROCRUSTES_INFO: MeasureInfo = MeasureInfo {
+    name: "procrustes",
+    kind: Kind::Distance,
+    needs_same_dim: false,
+    symmetric: true,
+    // At alpha = 1 with the angular score; alpha = 0 adds invertible linear maps.
+    invariances: &[
+        Invariance::Permutation,
+        Invariance::Orthogonal,
+        Invariance::IsotropicScaling,
+        Invariance::Translation,
+    ],
+    summary: "shape metric after partial whitening (alpha in [0,1]: 1 Procrustes, 0 CCA-like), score angular|euclidean",
+    reference: "Williams et al. 2021, NeurIPS; netrep LinearMetric",
+    range: None,
+};
+
+impl Procrustes {
+    pub(crate) fn from_params(params: &Params) -> Result<Self> {
+        let alpha = match params.get("alpha") {
+            None => 1.0,
+            Some(ParamValue::Number(v)) if (0.0..=1.0).contains(v) => *v,
+            Some(other) => {
+                return Err(Error::InvalidParameter {
+                    measure: "procrustes".into(),
+                    detail: format!("alpha must be in [0, 1], not {other:?}"),
+                });
+            }
+        };
+        Ok(Self {
+            alpha,
+            score: shape_score(params, "procrustes")?,
+        })
+    }
+}
+
+/// A centred, partially whitened representation before the variance
+/// constant, which depends on the padded width and so on the partner.
+pub struct Whitened {
+    /// X V diag(d) Vᵀ (no constant), n × p.
+    w: Mat<f64>,
+    /// Σ λₖ and Σ λₖ dₖ² over the p real directions (floored λ).
+    sum_eig: f64,
+    sum_eig_d2: f64,
+    /// ‖w‖²_F.
+    norm_sq: f64,
+    width: usize,
+}
+
+impl Procrustes {
+    /// dₖ for an eigenvalue λ.
+    fn d(&self, lambda: f64) -> f64 {
+        self.alpha + (1.0 - self.alpha) / lambda.sqrt()
+    }
+
+    /// The variance-preserving constant when padded to `width` columns.
+    fn constant(&self, x: &Whitened, width: usize) -> f64 {
+        if self.alpha > 1.0 - EIGENVALUE_FLOOR {
+            return 1.0;
+        }
+        let pad = (width - x.width) as f64;
+        let dp = self.d(EIGENVALUE_FLOOR);
+        ((x.sum_eig + pad * EIGENVALUE_FLOOR) / (x.sum_eig_d2 + pad * EIGENVALUE_FLOOR * dp * dp))
+            .sqrt()
+    }
+}
+
+impl Measure for Procrustes {
+    type Prepared = Whitened;
+
+    fn info(&self) -> &MeasureInfo {
+        &PROCRUSTES_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Whitened> {
+        let c = center_columns(x.x);
+        let width = c.ncols();
+        if self.alpha > 1.0 - EIGENVALUE_FLOOR {
+            let norm_sq = sum_of_squares(c.as_ref());
+            return Ok(Whitened {
+                w: c,
+                sum_eig: norm_sq,
+                sum_eig_d2: norm_sq,
+                norm_sq,
+                width,
+            });
+        }
+        let scatter = cross_product(c.as_ref(), c.as_ref(), ctx.par);
+        let eig = scatter
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;
+        let lambda: Vec<f64> = eig
+            .S()
+            .column_vector()
+            .iter()
+            .map(|v| v.max(EIGENVALUE_FLOOR))
+            .collect();
+        let d: Vec<f64> = lambda.iter().map(|&l| self.d(l)).collect();
+        let v = eig.U();
+        let transform = Mat::from_fn(width, width, |i, j| {
+            (0..width)
+                .map(|k| v[(i, k)] * d[k] * v[(j, k)])
+                .sum::<f64>()
+        });
+        let w = &c * &transform;
+        Ok(Whitened {
+            norm_sq: sum_of_squares(w.as_ref()),
+            sum_eig: lambda.iter().sum(),
+            sum_eig_d2: lambda.iter().zip(&d).map(|(l, d)| l * d * d).sum(),
+            w,
+            width,
+        })
+    }
+
+    fn score(&self, a: &Whitened, b: &Whitened, par: Par) -> Result<f64> {
+        check_rows(a.w.nrows(), b.w.nrows())?;
+        let width = a.width.max(b.width);
+        let (ca, cb) = (self.constant(a, width), self.constant(b, width));
+        let nuclear: f64 = if std::ptr::eq(a, b) {
+            a.norm_sq
+        } else {
+            singular_values(cross_product(a.w.as_ref(), b.w.as_ref(), par).as_ref())?
+                .iter()
+                .sum()
+        };
+        Ok(finish(
+            self.score,
+            ca * cb * nuclear,
+            ca * ca * a.norm_sq,
+            cb * cb * b.norm_sq,
+        ))
+    }
+}
+
+/// Size-and-shape Procrustes distance.
+#[derive(Clone, Debug, Default)]
+pub struct ProcrustesSizeShape;
+
+pub(crate) const PROCRUSTES_SIZE_SHAPE_INFO: MeasureInfo = MeasureInfo {
+    name: "procrustes_size_shape",
+    kind: Kind::Distance,
+    needs_same_dim: false,
+    symmetric: true,
+    invariances: &[
+        Invariance::Permutation,
+        Invariance::Orthogonal,
+        Invariance::Translation,
+    ],
+    summary: "sqrt(‖X‖² + ‖Y‖² − 2‖XᵀY‖_*) on centred data: Procrustes distance keeping scale",
+    reference: "Dryden & Mardia 2016; Williams et al. 2021",
+    range: None,
+};
+
+impl Measure for ProcrustesSizeShape {
+    type Prepared = Whitened;
+
+    fn info(&self) -> &MeasureInfo {
+        &PROCRUSTES_SIZE_SHAPE_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Whitened> {
+        let p = Procrustes {
+            alpha: 1.0,
+            score: ShapeScore::Euclidean,
+        };
+        Measure::prepare(&p, x, ctx)
+    }
+
+    fn score(&self, a: &Whitened, b: &Whitened, par: Par) -> Result<f64> {
+        let p = Procrustes {
+            alpha: 1.0,
+            score: ShapeScore::Euclidean,
+        };
+        Measure::score(&p, a, b, par)
+    }
+}
+
+/// Shape metric under unit permutations.
+#[derive(Clone, Debug)]
+pub struct Permutation {
+    pub score: ShapeScore,
+}
+
+pub(crate) const PERMUTATION_INFO: MeasureInfo = MeasureInfo {
+    name: "permutation",
+    kind: Kind::Distance,
+    needs_same_dim: false,
+    symmetric: true,
+    invariances: &[
+        Invariance::Permutation,
+        Invariance::IsotropicScaling,
+        Invariance::Translation,
+    ],
+    summary: "shape metric after the best one-to-one matching of units (Hungarian), score angular|euclidean",
+    reference: "Williams et al. 2021, NeurIPS; netrep PermutationMetric",
+    range: None,
+};
+
+impl Permutation {
+    pub(crate) fn from_params(params: &Params) -> Result<Self> {
+        Ok(Self {
+            score: shape_score(params, "permutation")?,
+        })
+    }
+}
+
+/// A centred representation and its squared norm.
+pub struct Centred {
+    c: Mat<f64>,
+    norm_sq: f64,
+}
+
+impl Measure for Permutation {
+    type Prepared = Centred;
+
+    fn info(&self) -> &MeasureInfo {
+        &PERMUTATION_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<Centred> {
+        let c = center_columns(x.x);
+        Ok(Centred {
+            norm_sq: sum_of_squares(c.as_ref()),
+            c,
+        })
+    }
+
+    fn score(&self, a: &Centred, b: &Centred, par: Par) -> Result<f64> {
+        check_rows(a.c.nrows(), b.c.nrows())?;
+        // Padded columns contribute zero inner products, so matching the
+        // narrower side's units into the wider side's is the same problem.
+        let m = cross_product(a.c.as_ref(), b.c.as_ref(), par);
+        let m = if m.nrows() <= m.ncols() {
+            m
+        } else {
+            m.transpose().to_owned()
+        };
+        let cols = linear_sum_assignment(m.as_ref(), true)?;
+        let inner: f64 = cols.iter().enumerate().map(|(i, &j)| m[(i, j)]).sum();
+        Ok(finish(self.score, inner, a.norm_sq, b.norm_sq))
+    }
+}
+
+/// Mean row cosine after orthogonal Procrustes alignment.
+#[derive(Clone, Debug, Default)]
+pub struct AlignedCosine;
+
+pub(crate) const ALIGNED_COSINE_INFO: MeasureInfo = MeasureInfo {
+    name: "aligned_cosine",
+    kind: Kind::Similarity,
+    needs_same_dim: false,
+    symmetric: true,
+    invariances: &[
+        Invariance::Permutation,
+        Invariance::Orthogonal,
+        Invariance::IsotropicScaling,
+    ],
+    summary: "mean cosine between matching rows after rotating X onto Y (orthogonal Procrustes, uncentred)",
+    reference: "Klabunde et al. 2023 survey (aligned cosine similarity)",
+    range: Some((-1.0, 1.0)),
+};
+
+/// A representation and its row norms.
+pub struct Rows {
+    x: Mat<f64>,
+    norms: Vec<f64>,
+}
+
+impl Measure for AlignedCosine {
+    type Prepared = Rows;
+
+    fn info(&self) -> &MeasureInfo {
+        &ALIGNED_COSINE_INFO
+    }
+
+    fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<Rows> {
+        let norms = (0..x.x.nrows())
+            .map(|i| x.x.row(i).iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect();
+        Ok(Rows {
+            x: x.x.to_owned(),
+            norms,
+        })
+    }
+
+    fn score(&self, a: &Rows, b: &Rows, par: Par) -> Result<f64> {
+        check_rows(a.x.nrows(), b.x.nrows())?;
+        // XQ with Q = U Vᵀ from XᵀY = U S Vᵀ (thin; the padded directions
+        // meet zero columns and drop out): rows of (X U) Vᵀ against Y.
+        let (u, _, v) = thin_svd(cross_product(a.x.as_ref(), b.x.as_ref(), par).as_ref())?;
+        let aligned = &a.x * &u * v.transpose();
+        let (mut total, mut count) = (0.0, 0usize);
+        for i in 0..a.x.nrows() {
+            // An orthogonal Q keeps row norms: ‖(XQ)ᵢ‖ = ‖Xᵢ‖.
+            if a.norms[i] > 0.0 && b.norms[i] > 0.0 {
+                let dot: f64 = (0..b.x.ncols())
+                    .map(|j| aligned[(i, j)] * b.x[(i, j)])
+                    .sum();
+                total += dot / (a.norms[i] * b.norms[i]);
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Err(Error::InvalidRdm {
+                detail:
+                    "aligned_cosine: every stimulus is a zero vector in one of the representations"
+                        .into(),
+            });
+        }
+        Ok(total / count as f64)
+    }
+}
