@@ -73,13 +73,13 @@ fn similarity(
     y: &Bound<'_, PyAny>,
     measure: &str,
     params: Option<&Bound<'_, PyDict>>,
-) -> PyResult<f64> {
+) -> PyResult<(f64, Vec<String>)> {
     let params = params_from_dict(params)?;
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     enter_core(py, move || {
         let m = repscope::measures::build(measure, &params)?;
-        repscope::similarity(
+        repscope::measures::similarity_with_warnings(
             RepRef { name: "X", x: xv },
             RepRef { name: "Y", x: yv },
             m.as_ref(),
@@ -138,15 +138,17 @@ fn pairwise<'py>(
         optional(&result.ci_low),
         optional(&result.ci_high),
         optional(&result.p_values),
+        result.warnings,
     ))
 }
 
-/// values, ci_low, ci_high, p_values of a pairwise run.
+/// values, ci_low, ci_high, p_values and warnings of a pairwise run.
 type PairwiseArrays<'py> = (
     Bound<'py, PyArray2<f64>>,
     Option<Bound<'py, PyArray2<f64>>>,
     Option<Bound<'py, PyArray2<f64>>>,
     Option<Bound<'py, PyArray2<f64>>>,
+    Vec<String>,
 );
 
 fn reps<'a>(names: &'a [String], inputs: &'a [Input<'_>]) -> Vec<RepRef<'a>> {

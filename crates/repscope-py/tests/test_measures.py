@@ -177,3 +177,13 @@ def test_every_measure_is_listed_with_its_properties():
                  "minibatch_cka", "procrustes_size_shape"]:
         assert name in listed
         assert listed[name]["kind"] in ("similarity", "distance")
+
+
+def test_degenerate_cca_warns_in_the_result_not_on_stdout(capsys):
+    x, y = pair(20, 30, 25, 1)
+    with pytest.warns(RuntimeWarning, match="trivially 1"):
+        v = rs.similarity(x, y, "cca")
+    assert v == pytest.approx(1.0)
+    r = rs.pairwise({"x": x, "y": y}, measure="cca")
+    assert any("trivially 1" in w for w in r.warnings)
+    assert capsys.readouterr().out == ""

@@ -20,6 +20,11 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
         ci: args.ci,
     };
     let result = compute(&a, b.as_ref(), measure.as_ref(), &options, g)?;
+    if !g.json {
+        for w in &result.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     present(&result, g)?;
     if let Some(path) = &args.output {
         write_long_csv(path, &result)?;
@@ -61,6 +66,7 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
         doc["ci_low"] = optional(&result.ci_low).into();
         doc["ci_high"] = optional(&result.ci_high).into();
         doc["p"] = optional(&result.p_values).into();
+        doc["warnings"] = result.warnings.clone().into();
         println!("{}", serde_json::to_string(&doc)?);
     } else {
         println!("{}", result.measure);

@@ -13,6 +13,7 @@ with the GIL released.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import Any, Optional, Union
@@ -148,7 +149,10 @@ def similarity(X: ArrayLike, Y: ArrayLike, measure: str = "linear_cka", **params
     >>> abs(rs.similarity(X, X @ Q) - 1.0) < 1e-12
     True
     """
-    return _repscope.similarity(_as_array(X, "X"), _as_array(Y, "Y"), measure, params)
+    value, notes = _repscope.similarity(_as_array(X, "X"), _as_array(Y, "Y"), measure, params)
+    for note in notes:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    return value
 
 
 class PairwiseResult:
@@ -163,10 +167,12 @@ class PairwiseResult:
         Bootstrap percentile interval of each cell (``n_boot > 0``).
     p_values : ndarray of shape (len(A), len(B)) or None
         Permutation p-value of each cell (``permutations > 0``).
+    warnings : list of str
+        Caveats the measure raised (e.g. CCA with fewer stimuli than units).
     """
 
     def __init__(self, values: np.ndarray, names_a: list, names_b: list, measure: str,
-                 ci_low=None, ci_high=None, p_values=None):
+                 ci_low=None, ci_high=None, p_values=None, warnings=None):
         self.values = values
         self.names_a = names_a
         self.names_b = names_b
@@ -174,6 +180,7 @@ class PairwiseResult:
         self.ci_low = ci_low
         self.ci_high = ci_high
         self.p_values = p_values
+        self.warnings = list(warnings or [])
 
     def __repr__(self) -> str:
         with np.printoptions(precision=4, suppress=True):
@@ -245,12 +252,12 @@ def pairwise(
     """
     names_a, arrays_a = _reps(A, "A")
     names_b, arrays_b = (None, None) if B is None else _reps(B, "B")
-    values, low, high, p = _repscope.pairwise(
+    values, low, high, p, notes = _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, threads,
         int(n_boot), int(permutations), int(seed), float(ci),
     )
     return PairwiseResult(values, names_a, names_a if B is None else names_b, measure,
-                          low, high, p)
+                          low, high, p, notes)
 
 
 def measures() -> list:

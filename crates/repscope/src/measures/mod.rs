@@ -108,6 +108,12 @@ pub trait Measure: Send + Sync {
     /// Prepares one representation (finite and non-empty, as checked by the caller).
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Self::Prepared>;
 
+    /// A caveat about a prepared representation for the user (e.g. CCA on
+    /// fewer stimuli than units), reported with the results.
+    fn warning(&self, _prepared: &Self::Prepared) -> Option<String> {
+        None
+    }
+
     /// Compares two prepared representations of the same stimuli. Passing
     /// the same state twice (`a` and `b` the same reference) compares a
     /// representation with itself.
@@ -135,6 +141,7 @@ pub struct Prepared(Box<dyn Any + Send + Sync>);
 pub trait AnyMeasure: Send + Sync {
     fn info(&self) -> &MeasureInfo;
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared>;
+    fn warning(&self, prepared: &Prepared) -> Option<String>;
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64>;
     fn score_block(
         &self,
@@ -152,6 +159,10 @@ impl<M: Measure> AnyMeasure for M {
 
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared> {
         Ok(Prepared(Box::new(Measure::prepare(self, x, ctx)?)))
+    }
+
+    fn warning(&self, prepared: &Prepared) -> Option<String> {
+        Measure::warning(self, downcast::<M>(self, prepared).ok()?)
     }
 
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64> {
@@ -195,6 +206,15 @@ pub fn check_input(x: RepRef<'_>) -> Result<()> {
 /// sharing `prepare` and `score` with the pairwise engine so both give the
 /// same bits.
 pub fn similarity(x: RepRef<'_>, y: RepRef<'_>, measure: &dyn AnyMeasure) -> Result<f64> {
+    similarity_with_warnings(x, y, measure).map(|(v, _)| v)
+}
+
+/// [`similarity`] and the measure's caveats about the two representations.
+pub fn similarity_with_warnings(
+    x: RepRef<'_>,
+    y: RepRef<'_>,
+    measure: &dyn AnyMeasure,
+) -> Result<(f64, Vec<String>)> {
     check_input(x)?;
     check_input(y)?;
     crate::data::check_same_stimuli(&[x], &[y])?;
@@ -203,10 +223,12 @@ pub fn similarity(x: RepRef<'_>, y: RepRef<'_>, measure: &dyn AnyMeasure) -> Res
     if same_view(x, y) {
         // One representation with itself: prepared once, as the pairwise
         // engine does for its diagonal, so both give the same bits.
-        return measure.score(&a, &a, ctx.par);
+        let warnings = measure.warning(&a).into_iter().collect();
+        return Ok((measure.score(&a, &a, ctx.par)?, warnings));
     }
     let b = measure.prepare(y, &ctx)?;
-    measure.score(&a, &b, ctx.par)
+    let warnings = [&a, &b].iter().filter_map(|p| measure.warning(p)).collect();
+    Ok((measure.score(&a, &b, ctx.par)?, warnings))
 }
 
 /// True when two views show the same memory in the same layout.

@@ -171,6 +171,10 @@ impl Measure for Cca {
         Subspace::new(x, "cca")
     }
 
+    fn warning(&self, prepared: &Subspace) -> Option<String> {
+        prepared.warning.clone()
+    }
+
     fn score(&self, a: &Subspace, b: &Subspace, par: Par) -> Result<f64> {
         check_rows(a, b)?;
         let m = a.rank().min(b.rank()) as f64;
@@ -248,6 +252,10 @@ impl Measure for Svcca {
         Ok(s)
     }
 
+    fn warning(&self, prepared: &Subspace) -> Option<String> {
+        prepared.warning.clone()
+    }
+
     fn score(&self, a: &Subspace, b: &Subspace, par: Par) -> Result<f64> {
         check_rows(a, b)?;
         let rho = canonical_correlations(a, b, par)?;
@@ -284,6 +292,10 @@ impl Measure for Pwcca {
 
     fn prepare(&self, x: RepRef<'_>, _ctx: &PrepareContext) -> Result<Subspace> {
         Subspace::new(x, "pwcca")
+    }
+
+    fn warning(&self, prepared: &Subspace) -> Option<String> {
+        prepared.warning.clone()
     }
 
     fn score(&self, a: &Subspace, b: &Subspace, par: Par) -> Result<f64> {

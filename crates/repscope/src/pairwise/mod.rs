@@ -92,6 +92,8 @@ pub struct PairwiseMatrix {
     pub ci_high: Option<Mat<f64>>,
     /// Permutation p-value of every cell, when requested.
     pub p_values: Option<Mat<f64>>,
+    /// Caveats the measure raised about representations (distinct).
+    pub warnings: Vec<String>,
 }
 
 /// Scores every pair of `a` × `b` (or `a` × `a` when `b` is `None`).
@@ -221,6 +223,13 @@ fn run_pairs(
         })?,
     };
     let mut result = assemble(a, right_reps, mirror, &pairs, &scores, name);
+    for p in left.iter().chain(&right) {
+        if let Some(w) = measure.warning(p)
+            && !result.warnings.contains(&w)
+        {
+            result.warnings.push(w);
+        }
+    }
     if options.n_boot > 0 {
         let (low, high) = resampling::bootstrap_intervals(
             a,
@@ -301,6 +310,7 @@ fn assemble(
         ci_low: None,
         ci_high: None,
         p_values: None,
+        warnings: Vec::new(),
     }
 }
 
