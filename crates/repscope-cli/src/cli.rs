@@ -127,6 +127,11 @@ pub struct SimilarityArgs {
     /// Confidence level of the bootstrap intervals.
     #[arg(long, default_value_t = 0.95)]
     pub ci: f64,
+    /// Load representations one at a time (a folder of array files or a
+    /// .safetensors file): memory stays at two prepared representations per
+    /// worker, at the cost of preparing each row's partners again.
+    #[arg(long)]
+    pub stream: bool,
 }
 
 #[derive(Debug, Args)]

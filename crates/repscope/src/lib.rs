@@ -28,4 +28,5 @@ mod testing;
 pub use data::{RepRef, RepSet, load, save};
 pub use error::{Error, Result};
 pub use measures::{AnyMeasure, MeasureInfo, measures, similarity};
+pub use pairwise::streaming::pairwise_streaming;
 pub use pairwise::{PairwiseMatrix, PairwiseOptions, Progress, pairwise};

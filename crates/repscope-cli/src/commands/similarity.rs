@@ -1,6 +1,8 @@
 //! `repscope similarity A [B]`: the A × B matrix of one measure.
 
+use repscope::data::source::open_source;
 use repscope::pairwise::{PairwiseMatrix, PairwiseOptions};
+use repscope::pairwise_streaming;
 use repscope::{RepSet, measures::AnyMeasure};
 
 use super::parse_params;
@@ -10,8 +12,6 @@ use crate::progress;
 
 pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     let measure = repscope::measures::build(&args.measure, &parse_params(&args.params)?)?;
-    let a = repscope::load(&args.a)?;
-    let b = args.b.as_deref().map(repscope::load).transpose()?;
     let options = PairwiseOptions {
         threads: g.threads,
         n_boot: args.boot,
@@ -19,7 +19,22 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
         seed: args.seed,
         ci: args.ci,
     };
-    let result = compute(&a, b.as_ref(), measure.as_ref(), &options, g)?;
+    let result = if args.stream {
+        let a = open_source(&args.a)?;
+        let b = args.b.as_deref().map(open_source).transpose()?;
+        let bar = progress::bar(1, measure.info().name, g.quiet);
+        let result =
+            pairwise_streaming(a.as_ref(), b.as_deref(), measure.as_ref(), &options, &|p| {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64)
+            });
+        bar.finish_and_clear();
+        result?
+    } else {
+        let a = repscope::load(&args.a)?;
+        let b = args.b.as_deref().map(repscope::load).transpose()?;
+        compute(&a, b.as_ref(), measure.as_ref(), &options, g)?
+    };
     if !g.json {
         for w in &result.warnings {
             eprintln!("warning: {w}");

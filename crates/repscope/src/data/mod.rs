@@ -10,6 +10,7 @@ pub mod labels;
 pub mod npy;
 pub mod repset;
 pub mod safetensors_io;
+pub mod source;
 
 use std::path::Path;
 

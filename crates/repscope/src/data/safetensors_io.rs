@@ -157,7 +157,7 @@ fn tensor_to_matrix(view: &TensorView<'_>, name: &str) -> Result<Mat<f64>> {
 }
 
 /// Little-endian bytes of a numeric dtype as f64; `None` for other dtypes.
-fn decode_le(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
+pub(crate) fn decode_le(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
     fn each<const N: usize>(data: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
         data.chunks_exact(N)
             .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))

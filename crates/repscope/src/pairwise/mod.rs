@@ -17,6 +17,7 @@
 //! once.
 
 mod resampling;
+pub mod streaming;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
