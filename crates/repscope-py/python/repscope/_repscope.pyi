@@ -1,12 +1,87 @@
+# Signatures of the compiled core module. Users call the wrappers in
+# repscope/__init__.py and repscope/rsa.py, which add defaults, checks and
+# result classes; this stub keeps editors and type checkers honest about
+# what those wrappers call.
 from os import PathLike
 from typing import Any, Optional, Union
 
 import numpy as np
 
 def load(path: Union[str, PathLike]) -> tuple[list[str], list[np.ndarray], Optional[list[str]]]: ...
-def save(path: Union[str, PathLike], names: list[str], arrays: list[np.ndarray], stimuli: Optional[list[str]] = None, float32: bool = False) -> None: ...
+def save(
+    path: Union[str, PathLike],
+    names: list[str],
+    arrays: list[np.ndarray],
+    stimuli: Optional[list[str]] = None,
+    float32: bool = False,
+) -> None: ...
 def similarity(x: np.ndarray, y: np.ndarray, measure: str, params: Optional[dict[str, Any]] = None) -> float: ...
-def pairwise(names_a: list[str], arrays_a: list[np.ndarray], names_b: Optional[list[str]], arrays_b: Optional[list[np.ndarray]], measure: str, params: Optional[dict[str, Any]] = None, threads: Optional[int] = None, n_boot: int = 0, permutations: int = 0, seed: int = 0, ci: float = 0.95) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]: ...
+def pairwise(
+    names_a: list[str],
+    arrays_a: list[np.ndarray],
+    names_b: Optional[list[str]],
+    arrays_b: Optional[list[np.ndarray]],
+    measure: str,
+    params: Optional[dict[str, Any]] = None,
+    threads: Optional[int] = None,
+    n_boot: int = 0,
+    permutations: int = 0,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], list[str]]: ...
 def measures() -> list[dict[str, Any]]: ...
-def plot_heatmap(path: Union[str, PathLike], values: np.ndarray, rows: list[str], cols: list[str], title: str, value_label: str, vmin: Optional[float] = None, vmax: Optional[float] = None) -> None: ...
+def plot_heatmap(
+    path: Union[str, PathLike],
+    values: np.ndarray,
+    rows: list[str],
+    cols: list[str],
+    title: str,
+    value_label: str,
+    vmin: Optional[float] = None,
+    vmax: Optional[float] = None,
+) -> None: ...
 def build_info() -> dict[str, str]: ...
+
+# RSA (crates/repscope-py/src/rsa.rs)
+def rdm(
+    x: np.ndarray,
+    method: str,
+    precision: Optional[np.ndarray] = None,
+    conditions: Optional[list[str]] = None,
+    folds: Optional[list[str]] = None,
+    prior_lambda: float = 1.0,
+    prior_weight: float = 0.1,
+) -> np.ndarray: ...
+def compare_rdms(a: np.ndarray, b: np.ndarray, method: str, sigma_k: Optional[np.ndarray] = None) -> np.ndarray: ...
+def geotopological(rdm: np.ndarray, low: float, up: float) -> np.ndarray: ...
+def geodesic(rdm: np.ndarray) -> np.ndarray: ...
+def noise_covariance(residuals: np.ndarray, method: str, dof: Optional[float] = None, precision: bool = False) -> np.ndarray: ...
+def noise_ceiling(data: np.ndarray, method: str) -> tuple[float, float]: ...
+def rsa_bootstrap(
+    models: np.ndarray, data: np.ndarray, method: str, n: int, over: str, seed: int, ci: float
+) -> dict[str, Any]: ...
+def rsa_evaluate_samples(
+    models: np.ndarray,
+    data: np.ndarray,
+    method: str,
+    patterns: Optional[list[list[int]]],
+    rdms: Optional[list[list[int]]],
+    n_effective: int,
+    ci: float = 0.95,
+) -> dict[str, Any]: ...
+def mds(rdm: np.ndarray, dims: int = 2) -> np.ndarray: ...
+def plot_bars(
+    path: Union[str, PathLike],
+    names: list[str],
+    values: list[float],
+    low: list[float],
+    high: list[float],
+    noise_ceiling: Optional[tuple[float, float]],
+    title: str,
+    value_label: str,
+) -> None: ...
+def fit_weights(components: np.ndarray, data: np.ndarray, method: str, nonnegative: bool) -> list[float]: ...
+def rsa_crossval(
+    models: list[np.ndarray], weighted: list[bool], data: np.ndarray, method: str, k: int, seed: int
+) -> dict[str, Any]: ...
+def label_codes(labels: list[str]) -> tuple[list[str], list[int]]: ...

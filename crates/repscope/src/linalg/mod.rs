@@ -20,6 +20,11 @@ pub fn center_columns(x: MatRef<'_, f64>) -> Mat<f64> {
     centred
 }
 
+/// The rows `rows` of `x`, in that order (repeats allowed).
+pub fn gather_rows(x: MatRef<'_, f64>, rows: &[usize]) -> Mat<f64> {
+    Mat::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)])
+}
+
 /// `aᵀ b`.
 pub fn cross_product(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let mut out = Mat::zeros(a.ncols(), b.ncols());

@@ -55,6 +55,49 @@ impl PackedSymmetric {
         (0..self.n).map(|j| self.column(j)[0]).collect()
     }
 
+    /// Entry (i, j).
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        let (i, j) = if i >= j { (i, j) } else { (j, i) };
+        self.column(j)[i - j]
+    }
+
+    /// The matrix on the given rows and the same columns, repeats allowed:
+    /// entry (i, j) is `self[rows[i], rows[j]]`.
+    pub fn select(&self, rows: &[usize]) -> Self {
+        let n = rows.len();
+        let mut data = Vec::with_capacity(n * (n + 1) / 2);
+        for (j, &rj) in rows.iter().enumerate() {
+            data.extend(rows[j..].iter().map(|&ri| self.get(ri, rj)));
+        }
+        Self { n, data }
+    }
+
+    /// Double-centres in place (H A H with H = I − 11ᵀ/n): subtracts the
+    /// row and column means and adds back the grand mean.
+    pub fn double_centre(&mut self) {
+        let n = self.n;
+        if n == 0 {
+            return;
+        }
+        let mut means = vec![0.0; n];
+        for j in 0..n {
+            let column = self.column(j);
+            means[j] += column[0];
+            for (k, &v) in column[1..].iter().enumerate() {
+                means[j + 1 + k] += v;
+                means[j] += v;
+            }
+        }
+        means.iter_mut().for_each(|m| *m /= n as f64);
+        let grand = means.iter().sum::<f64>() / n as f64;
+        for j in 0..n {
+            let start = j * n - j * j.saturating_sub(1) / 2;
+            for (k, v) in self.data[start..start + (n - j)].iter_mut().enumerate() {
+                *v += grand - means[j] - means[j + k];
+            }
+        }
+    }
+
     /// The full symmetric matrix.
     pub fn to_full(&self) -> Mat<f64> {
         let mut m = Mat::zeros(self.n, self.n);
@@ -183,6 +226,30 @@ mod tests {
     use super::*;
     use crate::linalg::{frobenius_dot, lower_gram};
     use crate::testing::gaussian;
+
+    #[test]
+    fn selection_and_double_centring_match_the_dense_formulas() {
+        let x = gaussian(7, 3, 11);
+        let k = PackedSymmetric::from_lower(lower_gram(x.as_ref(), Par::Seq).as_ref());
+        let rows = [3, 0, 3, 6, 1, 1];
+        let mut sel = k.select(&rows);
+        let full = k.to_full();
+        for (i, &ri) in rows.iter().enumerate() {
+            for (j, &rj) in rows.iter().enumerate() {
+                assert_eq!(sel.get(i, j), full[(ri, rj)]);
+            }
+        }
+        sel.double_centre();
+        let m = rows.len();
+        let h = Mat::from_fn(m, m, |i, j| f64::from(u8::from(i == j)) - 1.0 / m as f64);
+        let dense = Mat::from_fn(m, m, |i, j| full[(rows[i], rows[j])]);
+        let expected = &h * &dense * &h;
+        for i in 0..m {
+            for j in 0..m {
+                assert!((sel.get(i, j) - expected[(i, j)]).abs() < 1e-12);
+            }
+        }
+    }
 
     #[test]
     fn packing_dot_and_block_agree() {

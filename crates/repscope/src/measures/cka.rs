@@ -32,13 +32,15 @@ use faer::Par;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::{
+    Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext, is_permutation,
+};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::packed::{PackedSymmetric, block_dots};
 use crate::linalg::{
-    center_columns, cross_product, frobenius_dot, lower_cross_product, lower_gram, sum_of_squares,
-    symmetric_sum_of_squares,
+    center_columns, cross_product, frobenius_dot, gather_rows, lower_cross_product, lower_gram,
+    sum_of_squares, symmetric_sum_of_squares,
 };
 
 /// Which prepared form to use.
@@ -202,22 +204,67 @@ impl Centered {
                 symmetric_sum_of_squares(xtx.as_ref()),
             )
         };
+        Self::checked(x.name.to_string(), measure, form, self_dot, diag, trace)
+    }
+
+    fn checked(
+        name: String,
+        measure: &str,
+        form: Form,
+        self_dot: f64,
+        diag: Vec<f64>,
+        trace: f64,
+    ) -> Result<Self> {
         if self_dot == 0.0 {
             return Err(Error::Undefined {
                 measure: measure.into(),
-                array: x.name.into(),
+                array: name,
                 detail: "every unit is constant across stimuli (zero variance after centring); \
                          drop this representation or check how it was extracted"
                     .into(),
             });
         }
         Ok(Self {
-            name: x.name.to_string(),
+            name,
             form,
             self_dot,
             diag,
             trace,
         })
+    }
+
+    /// The state of the rows `rows` without the raw data, where that saves
+    /// work: a Gram matrix is selected and double-centred again (O(n²)
+    /// instead of O(n² p)), since the drawn rows' uncentred Gram is the
+    /// selection up to terms 1vᵀ + v1ᵀ + c that centring removes; features
+    /// are only reordered, for a permutation (a bootstrap draw changes XᵀX,
+    /// which costs as much as preparing again).
+    fn resample(&self, rows: &[usize], measure: &str) -> Option<Result<Self>> {
+        match &self.form {
+            Form::Gram(k) => {
+                let mut k = k.select(rows);
+                k.double_centre();
+                let diag = k.diagonal();
+                let trace = diag.iter().sum();
+                let self_dot = k.dot(&k);
+                Some(Self::checked(
+                    self.name.clone(),
+                    measure,
+                    Form::Gram(k),
+                    self_dot,
+                    diag,
+                    trace,
+                ))
+            }
+            Form::Features(x) if is_permutation(rows, x.nrows()) => Some(Ok(Self {
+                name: self.name.clone(),
+                form: Form::Features(gather_rows(x.as_ref(), rows)),
+                self_dot: self.self_dot,
+                diag: rows.iter().map(|&r| self.diag[r]).collect(),
+                trace: self.trace,
+            })),
+            Form::Features(_) => None,
+        }
     }
 
     fn n(&self) -> usize {
@@ -327,6 +374,10 @@ impl Measure for LinearCka {
         Centered::new(x, LINEAR_CKA_INFO.name, ctx, self.form)
     }
 
+    fn resample(&self, prepared: &Centered, rows: &[usize]) -> Option<Result<Centered>> {
+        prepared.resample(rows, LINEAR_CKA_INFO.name)
+    }
+
     fn score(&self, a: &Centered, b: &Centered, par: Par) -> Result<f64> {
         check_same_n(a, b)?;
         Ok(linear_from_trace(
@@ -359,6 +410,26 @@ pub struct DebiasedPrepared {
     self_hsic: f64,
 }
 
+impl DebiasedPrepared {
+    fn new(centered: Centered) -> Result<Self> {
+        let self_hsic = Centered::unbiased_hsic(&centered, &centered, centered.self_dot);
+        if self_hsic <= 0.0 {
+            return Err(Error::Undefined {
+                measure: DEBIASED_CKA_INFO.name.into(),
+                array: centered.name.clone(),
+                detail: format!(
+                    "its unbiased HSIC with itself is {self_hsic:e}, not positive (too few \
+                     stimuli, or rows of equal norm around a common centre); use linear_cka"
+                ),
+            });
+        }
+        Ok(Self {
+            centered,
+            self_hsic,
+        })
+    }
+}
+
 fn debiased_from_trace(a: &DebiasedPrepared, b: &DebiasedPrepared, trace_kl: f64) -> f64 {
     let hsic = if std::ptr::eq(a, b) {
         a.self_hsic
@@ -376,29 +447,26 @@ impl Measure for DebiasedCka {
     }
 
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<DebiasedPrepared> {
-        let undefined = |detail: String| Error::Undefined {
-            measure: DEBIASED_CKA_INFO.name.into(),
-            array: x.name.into(),
-            detail,
-        };
         if x.x.nrows() < 4 {
-            return Err(undefined(format!(
-                "it has {} stimuli but the unbiased HSIC estimator needs at least 4",
-                x.x.nrows()
-            )));
+            return Err(Error::Undefined {
+                measure: DEBIASED_CKA_INFO.name.into(),
+                array: x.name.into(),
+                detail: format!(
+                    "it has {} stimuli but the unbiased HSIC estimator needs at least 4",
+                    x.x.nrows()
+                ),
+            });
         }
-        let centered = Centered::new(x, DEBIASED_CKA_INFO.name, ctx, self.form)?;
-        let self_hsic = Centered::unbiased_hsic(&centered, &centered, centered.self_dot);
-        if self_hsic <= 0.0 {
-            return Err(undefined(format!(
-                "its unbiased HSIC with itself is {self_hsic:e}, not positive (too few \
-                 stimuli, or rows of equal norm around a common centre); use linear_cka"
-            )));
-        }
-        Ok(DebiasedPrepared {
-            centered,
-            self_hsic,
-        })
+        DebiasedPrepared::new(Centered::new(x, DEBIASED_CKA_INFO.name, ctx, self.form)?)
+    }
+
+    fn resample(
+        &self,
+        prepared: &DebiasedPrepared,
+        rows: &[usize],
+    ) -> Option<Result<DebiasedPrepared>> {
+        let centered = prepared.centered.resample(rows, DEBIASED_CKA_INFO.name)?;
+        Some(centered.and_then(DebiasedPrepared::new))
     }
 
     fn score(&self, a: &DebiasedPrepared, b: &DebiasedPrepared, par: Par) -> Result<f64> {

@@ -119,6 +119,19 @@ pub trait Measure: Send + Sync {
     /// representation with itself.
     fn score(&self, a: &Self::Prepared, b: &Self::Prepared, par: Par) -> Result<f64>;
 
+    /// The state `prepare` would give for the rows `rows` of the
+    /// representation (drawn with replacement by the bootstrap, shuffled by
+    /// a permutation test), derived from the full state when that is
+    /// cheaper than preparing the gathered rows again. It must agree with
+    /// preparing the gathered rows to rounding. `None` means "prepare again".
+    fn resample(
+        &self,
+        _prepared: &Self::Prepared,
+        _rows: &[usize],
+    ) -> Option<Result<Self::Prepared>> {
+        None
+    }
+
     /// Scores many pairs at once, `(i, j)` meaning `a[i]` with `b[j]`, when
     /// the measure can share work (memory traffic) across pairs; the result
     /// must equal `score` pair by pair, bit for bit. `None` means "score
@@ -143,6 +156,7 @@ pub trait AnyMeasure: Send + Sync {
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared>;
     fn warning(&self, prepared: &Prepared) -> Option<String>;
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64>;
+    fn resample(&self, prepared: &Prepared, rows: &[usize]) -> Option<Result<Prepared>>;
     fn score_block(
         &self,
         a: &[&Prepared],
@@ -167,6 +181,14 @@ impl<M: Measure> AnyMeasure for M {
 
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64> {
         Measure::score(self, downcast::<M>(self, a)?, downcast::<M>(self, b)?, par)
+    }
+
+    fn resample(&self, prepared: &Prepared, rows: &[usize]) -> Option<Result<Prepared>> {
+        let state = match downcast::<M>(self, prepared) {
+            Ok(state) => state,
+            Err(e) => return Some(Err(e)),
+        };
+        Measure::resample(self, state, rows).map(|r| r.map(|p| Prepared(Box::new(p))))
     }
 
     fn score_block(
@@ -194,6 +216,16 @@ fn downcast<'p, M: Measure>(measure: &M, p: &'p Prepared) -> Result<&'p M::Prepa
             measure.info().name
         ))
     })
+}
+
+/// True when `rows` reorders 0..n, each index once (a permutation test's
+/// shuffle, as opposed to a bootstrap draw).
+pub(crate) fn is_permutation(rows: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    rows.len() == n
+        && rows
+            .iter()
+            .all(|&r| r < n && !std::mem::replace(&mut seen[r], true))
 }
 
 /// Checks one representation before it is prepared: non-empty and finite.

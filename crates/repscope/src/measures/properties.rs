@@ -106,3 +106,60 @@ fn distances_obey_the_triangle_inequality() {
         }
     }
 }
+
+/// Where a measure derives resampled states from full ones (bootstrap and
+/// permutation tests use that), the scores equal those of states prepared
+/// from the gathered rows, for every measure and for both CKA forms.
+#[test]
+fn resampled_states_score_as_prepared_rows() {
+    use super::PrepareContext;
+    use crate::linalg::gather_rows;
+    use crate::measures::ParamValue;
+
+    let (x, y) = related(30, 4, 7, 21);
+    let draw: Vec<usize> = (0..30).map(|i| (i * 7 + 3) % 30 / 2 * 2).collect();
+    let shuffle: Vec<usize> = (0..30).map(|i| (i * 11 + 5) % 30).collect();
+    let mut configs: Vec<(&str, Params)> = measures()
+        .into_iter()
+        .map(|m| (m.name, Params::new()))
+        .collect();
+    for cka in ["linear_cka", "debiased_cka"] {
+        for form in ["gram", "features"] {
+            let mut p = Params::new();
+            p.insert("form".into(), ParamValue::Text(form.into()));
+            configs.push((cka, p));
+        }
+    }
+    let mut derived = Vec::new();
+    for (name, params) in &configs {
+        let m = build(name, params).unwrap();
+        let ctx = PrepareContext::ONE_PAIR;
+        let rep = |x: &Mat<f64>| {
+            m.prepare(
+                RepRef {
+                    name: "r",
+                    x: x.as_ref(),
+                },
+                &ctx,
+            )
+            .unwrap()
+        };
+        let (px, py) = (rep(&x), rep(&y));
+        for rows in [&draw, &shuffle] {
+            let (Some(rx), Some(ry)) = (m.resample(&px, rows), m.resample(&py, rows)) else {
+                continue;
+            };
+            let got = m.score(&rx.unwrap(), &ry.unwrap(), ctx.par).unwrap();
+            let (gx, gy) = (gather_rows(x.as_ref(), rows), gather_rows(y.as_ref(), rows));
+            let want = m.score(&rep(&gx), &rep(&gy), ctx.par).unwrap();
+            assert!(
+                (got - want).abs() <= 1e-10 * (1.0 + want.abs()),
+                "{name} {params:?}: resampled {got} vs prepared {want}"
+            );
+            derived.push(*name);
+        }
+    }
+    for name in ["linear_cka", "debiased_cka", "procrustes"] {
+        assert!(derived.contains(&name), "{name} derives no resampled state");
+    }
+}

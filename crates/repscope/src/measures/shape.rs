@@ -24,11 +24,15 @@
 
 use faer::{Mat, Par, Side};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::{
+    Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext, is_permutation,
+};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
-use crate::linalg::{center_columns, cross_product, singular_values, sum_of_squares, thin_svd};
+use crate::linalg::{
+    center_columns, cross_product, gather_rows, singular_values, sum_of_squares, thin_svd,
+};
 
 /// How a shape metric turns the alignment into a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +195,19 @@ impl Measure for Procrustes {
             sum_eig_d2: lambda.iter().zip(&d).map(|(l, d)| l * d * d).sum(),
             w,
             width,
+        })
+    }
+
+    /// A permutation of the stimuli reorders the whitened rows and leaves the
+    /// scatter, its eigenvalues and every norm unchanged, so a permutation
+    /// test needs no eigendecomposition; a bootstrap draw changes the scatter
+    /// and is prepared again.
+    fn resample(&self, prepared: &Whitened, rows: &[usize]) -> Option<Result<Whitened>> {
+        is_permutation(rows, prepared.w.nrows()).then(|| {
+            Ok(Whitened {
+                w: gather_rows(prepared.w.as_ref(), rows),
+                ..*prepared
+            })
         })
     }
 

@@ -235,6 +235,8 @@ fn run_pairs(
         let (low, high) = resampling::bootstrap_intervals(
             a,
             b,
+            &left,
+            &right,
             &pairs,
             measure,
             options.n_boot,
@@ -250,6 +252,7 @@ fn run_pairs(
             a,
             b,
             &left,
+            &right,
             &pairs,
             &scores,
             measure,

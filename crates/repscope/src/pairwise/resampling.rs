@@ -13,13 +13,14 @@
 //! Sample s draws from a generator seeded by (seed, s) alone, and samples
 //! land in fixed slots, so results do not depend on the number of threads.
 
-use faer::{Mat, MatRef, Par};
+use faer::Par;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use crate::data::RepRef;
 use crate::error::Result;
+use crate::linalg::gather_rows;
 use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
 use crate::stats::rng::seeded;
 
@@ -32,12 +33,13 @@ fn sample_rng(seed: u64, s: usize) -> rand_chacha::ChaCha8Rng {
     seeded(z ^ (z >> 31))
 }
 
-fn rows_of(x: MatRef<'_, f64>, rows: &[usize]) -> Mat<f64> {
-    Mat::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)])
-}
-
+/// Every representation's state on the drawn rows: derived from its full
+/// state where the measure can (see `Measure::resample`), else prepared
+/// again from the gathered rows. A state that cannot be prepared (e.g. a
+/// draw with no variance) is `None` and scores NaN.
 fn prepare_on_rows(
     reps: &[RepRef<'_>],
+    full: &[&Prepared],
     rows: &[usize],
     measure: &dyn AnyMeasure,
     partners: usize,
@@ -47,8 +49,12 @@ fn prepare_on_rows(
         partners,
     };
     reps.iter()
-        .map(|r| {
-            let x = rows_of(r.x, rows);
+        .zip(full)
+        .map(|(r, state)| {
+            if let Some(derived) = measure.resample(state, rows) {
+                return derived.ok();
+            }
+            let x = gather_rows(r.x, rows);
             measure
                 .prepare(
                     RepRef {
@@ -82,6 +88,8 @@ fn score_pairs(
 pub(crate) fn bootstrap_intervals(
     a: &[RepRef<'_>],
     b: Option<&[RepRef<'_>]>,
+    prepared_a: &[&Prepared],
+    prepared_b: &[&Prepared],
     pairs: &[(usize, usize)],
     measure: &dyn AnyMeasure,
     n_boot: usize,
@@ -96,8 +104,8 @@ pub(crate) fn bootstrap_intervals(
         .map(|s| {
             let mut rng = sample_rng(seed, s);
             let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let left = prepare_on_rows(a, &rows, measure, partners);
-            let right_owned = b.map(|b| prepare_on_rows(b, &rows, measure, a.len()));
+            let left = prepare_on_rows(a, prepared_a, &rows, measure, partners);
+            let right_owned = b.map(|b| prepare_on_rows(b, prepared_b, &rows, measure, a.len()));
             let right: Vec<Option<&Prepared>> = right_owned
                 .as_ref()
                 .unwrap_or(&left)
@@ -138,6 +146,7 @@ pub(crate) fn permutation_p_values(
     a: &[RepRef<'_>],
     b: Option<&[RepRef<'_>]>,
     prepared_a: &[&Prepared],
+    prepared_b: &[&Prepared],
     pairs: &[(usize, usize)],
     observed: &[f64],
     measure: &dyn AnyMeasure,
@@ -153,7 +162,7 @@ pub(crate) fn permutation_p_values(
         .map(|s| {
             let mut rows: Vec<usize> = (0..n).collect();
             rows.shuffle(&mut sample_rng(seed.wrapping_add(0x5EED), s));
-            let shuffled = prepare_on_rows(second, &rows, measure, a.len());
+            let shuffled = prepare_on_rows(second, prepared_b, &rows, measure, a.len());
             let right: Vec<Option<&Prepared>> = shuffled.iter().map(Option::as_ref).collect();
             let left: Vec<Option<&Prepared>> = prepared_a.iter().map(|p| Some(*p)).collect();
             let values: Vec<f64> = pairs

@@ -3,6 +3,9 @@
 //! worker holds at most two prepared representations. Each row of the matrix
 //! prepares its own representation once and every partner again, trading
 //! repeated work (O(L²) prepares instead of O(L)) for bounded memory.
+//! Because every partner is prepared for a single score, states are prepared
+//! for one partner: measures with a choice of form (CKA's features or Gram)
+//! then keep the compact one, which is also the cheaper one here.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +25,6 @@ fn prepare_from(
     n_stimuli: usize,
     first_name: &str,
     measure: &dyn AnyMeasure,
-    partners: usize,
 ) -> Result<Prepared> {
     let x = source.load(i)?;
     let rep = RepRef {
@@ -40,7 +42,7 @@ fn prepare_from(
     check_input(rep)?;
     let ctx = PrepareContext {
         par: Par::Seq,
-        partners,
+        partners: 1,
     };
     measure
         .prepare(rep, &ctx)
@@ -94,7 +96,7 @@ pub fn pairwise_streaming(
         (0..a.len())
             .into_par_iter()
             .map(|i| {
-                let left = prepare_from(a, i, n_stimuli, a.name(0), measure, width)?;
+                let left = prepare_from(a, i, n_stimuli, a.name(0), measure)?;
                 note(&left);
                 let columns = if mirror { i..width } else { 0..width };
                 let mut row = Vec::with_capacity(columns.len());
@@ -102,8 +104,7 @@ pub fn pairwise_streaming(
                     let s = if mirror && j == i {
                         measure.score(&left, &left, Par::Seq)
                     } else {
-                        let partner =
-                            prepare_from(right, j, n_stimuli, a.name(0), measure, a.len())?;
+                        let partner = prepare_from(right, j, n_stimuli, a.name(0), measure)?;
                         note(&partner);
                         measure.score(&left, &partner, Par::Seq)
                     }
