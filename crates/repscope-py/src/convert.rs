@@ -1,7 +1,9 @@
 //! numpy arrays in, faer views out (and back).
 //!
 //! float64 arrays are viewed in place, whatever their strides (C or Fortran
-//! order, slices, transposes, negative steps): no copy. float32 arrays are
+//! order, slices, transposes, negative steps): no copy. The exception is an
+//! array whose elements are not aligned (possible in numpy, e.g. after
+//! unpickling), which is copied element by element. float32 arrays are
 //! widened to float64 once, since every computation accumulates in f64.
 //! Other dtypes are converted by the Python layer (`numpy.asarray(x,
 //! dtype=float64)`) before they arrive here.
@@ -41,8 +43,17 @@ impl<'py> Input<'py> {
                 },
             ));
         }
+        let aligned = array.is_aligned();
         if let Ok(a) = obj.cast::<PyArray2<f64>>() {
+            if !aligned {
+                return Ok(Input::Widened(copy_unaligned(a)));
+            }
             return Ok(Input::F64(a.readonly()));
+        }
+        if let Ok(a) = obj.cast::<PyArray2<f32>>()
+            && !aligned
+        {
+            return Ok(Input::Widened(copy_unaligned(a)));
         }
         if let Ok(a) = obj.cast::<PyArray2<f32>>() {
             let a = a.readonly();
@@ -74,6 +85,23 @@ impl<'py> Input<'py> {
             Input::Widened(m) => m.as_ref(),
         }
     }
+}
+
+/// A float64 copy of a 2-D array whose elements are not aligned for their
+/// type. numpy allows such arrays (e.g. rebuilt from pickled buffers, as
+/// Dask does when it ships arrays between processes); viewing them in place
+/// would be undefined behaviour, so each element is read unaligned.
+fn copy_unaligned<T: numpy::Element + Copy + Into<f64>>(
+    array: &Bound<'_, PyArray2<T>>,
+) -> Mat<f64> {
+    let (shape, strides) = (array.shape(), array.strides());
+    let base = array.data() as *const u8;
+    Mat::from_fn(shape[0], shape[1], |i, j| {
+        let offset = i as isize * strides[0] + j as isize * strides[1];
+        // SAFETY: numpy's shape and byte strides place element (i, j) at
+        // this offset inside the buffer, which the array keeps alive.
+        unsafe { std::ptr::read_unaligned(base.offset(offset).cast::<T>()) }.into()
+    })
 }
 
 /// A new C-order float64 numpy array with the values of `m`.

@@ -35,6 +35,59 @@ fn load<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<LoadedRepSet
     Ok((names, arrays, stimuli))
 }
 
+/// The names of a RepSet on disk. A folder or a `.safetensors` file is
+/// listed without reading any array; other files are read whole.
+#[pyfunction]
+fn names_in(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<String>> {
+    enter_core(py, || {
+        if let Ok(source) = repscope::data::source::open_source(&path) {
+            return Ok((0..source.len())
+                .map(|i| source.name(i).to_string())
+                .collect());
+        }
+        Ok(repscope::load(&path)?.into_parts().0)
+    })
+}
+
+/// Loads only the named representations of a RepSet on disk, in the given
+/// order: from a folder or a `.safetensors` file only their bytes are read.
+#[pyfunction]
+fn load_some<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    names: Vec<String>,
+) -> PyResult<Vec<Bound<'py, PyArray2<f64>>>> {
+    let mats = enter_core(py, || {
+        let find = |all: &[String], name: &str| {
+            all.iter().position(|a| a == name).ok_or_else(|| {
+                repscope::Error::UnknownRepresentation {
+                    set: path.display().to_string(),
+                    name: name.to_string(),
+                    known: all.to_vec(),
+                }
+            })
+        };
+        if let Ok(source) = repscope::data::source::open_source(&path) {
+            let all: Vec<String> = (0..source.len())
+                .map(|i| source.name(i).to_string())
+                .collect();
+            return names
+                .iter()
+                .map(|n| source.load(find(&all, n)?))
+                .collect::<repscope::Result<Vec<_>>>();
+        }
+        let (all, mats, _) = repscope::load(&path)?.into_parts();
+        names
+            .iter()
+            .map(|n| Ok(mats[find(&all, n)?].clone()))
+            .collect()
+    })?;
+    Ok(mats
+        .iter()
+        .map(|m| matrix_to_numpy(py, m.as_ref()))
+        .collect())
+}
+
 /// Saves named arrays (`.npy`, `.npz`, `.safetensors`).
 #[pyfunction]
 #[pyo3(signature = (path, names, arrays, stimuli=None, float32=false))]
@@ -87,11 +140,42 @@ fn similarity(
     })
 }
 
-/// The A × B matrix of one measure; B = None compares A with itself.
-/// Returns (values, ci_low, ci_high, p_values), the last three None unless
-/// bootstrap samples or permutations were requested.
+/// Seconds per call of the core's one-pair similarity, timed inside Rust
+/// over `repeats` calls (no Python in the loop): the baseline that
+/// bench/overhead.py subtracts from a Python call to get the binding's cost.
 #[pyfunction]
-#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, permutations=0, seed=0, ci=0.95))]
+#[pyo3(signature = (x, y, measure, repeats, params=None))]
+fn time_similarity_in_core(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    measure: &str,
+    repeats: usize,
+    params: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    let params = params_from_dict(params)?;
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    enter_core(py, move || {
+        let m = repscope::measures::build(measure, &params)?;
+        let start = std::time::Instant::now();
+        for _ in 0..repeats.max(1) {
+            std::hint::black_box(repscope::measures::similarity(
+                RepRef { name: "X", x: xv },
+                RepRef { name: "Y", x: yv },
+                m.as_ref(),
+            )?);
+        }
+        Ok(start.elapsed().as_secs_f64() / repeats.max(1) as f64)
+    })
+}
+
+/// The A × B matrix of one measure; B = None compares A with itself.
+/// Returns (values, ci_low, ci_high, p_values, warnings), the middle three
+/// None unless bootstrap samples or permutations were requested.
+/// `partners` = (for A, for B) makes a block prepare as its whole matrix would.
+#[pyfunction]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, permutations=0, seed=0, ci=0.95, partners=None))]
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'py>(
     py: Python<'py>,
@@ -106,6 +190,7 @@ fn pairwise<'py>(
     permutations: usize,
     seed: u64,
     ci: f64,
+    partners: Option<(usize, usize)>,
 ) -> PyResult<PairwiseArrays<'py>> {
     let params = params_from_dict(params)?;
     let convert = |arrays: &[Bound<'py, PyAny>]| {
@@ -128,6 +213,7 @@ fn pairwise<'py>(
                 n_permutations: permutations,
                 seed,
                 ci,
+                partners,
             };
             repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {})
         })?
@@ -244,6 +330,9 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(measures, m)?)?;
     m.add_function(wrap_pyfunction!(plot_heatmap, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    m.add_function(wrap_pyfunction!(time_similarity_in_core, m)?)?;
+    m.add_function(wrap_pyfunction!(names_in, m)?)?;
+    m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     Ok(())
 }

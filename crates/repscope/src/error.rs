@@ -107,6 +107,14 @@ pub enum Error {
     #[error("the name '{name}' is used twice; names in a RepSet must be unique")]
     DuplicateName { name: String },
 
+    /// A representation asked for by name that the set does not hold.
+    #[error("{set} has no representation named '{name}'; it has: {}", known.join(", "))]
+    UnknownRepresentation {
+        set: String,
+        name: String,
+        known: Vec<String>,
+    },
+
     /// A RepSet or list of representations with nothing in it.
     #[error("{what} holds no representations")]
     NoRepresentations { what: String },

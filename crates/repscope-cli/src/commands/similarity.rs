@@ -18,6 +18,7 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
         n_permutations: args.permutations,
         seed: args.seed,
         ci: args.ci,
+        partners: None,
     };
     let result = if args.stream {
         let a = open_source(&args.a)?;

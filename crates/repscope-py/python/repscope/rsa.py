@@ -33,6 +33,12 @@ __all__ = [
 ]
 
 
+def _f64(x: Any) -> np.ndarray:
+    """x as a float64 array with aligned elements (numpy allows unaligned
+    ones, e.g. after unpickling; the core reads aligned memory)."""
+    return np.require(np.asarray(x, dtype=np.float64), requirements="A")
+
+
 def _labels(labels: Any) -> Optional[list]:
     if labels is None:
         return None
@@ -43,7 +49,7 @@ def _stack(rdms: Any, name: str) -> np.ndarray:
     """RDMs as a C-contiguous float64 (k x pairs) array."""
     if hasattr(rdms, "get_vectors"):  # an rsatoolbox RDMs object
         rdms = rdms.get_vectors()
-    a = np.asarray(rdms, dtype=np.float64)
+    a = _f64(rdms)
     if a.ndim == 1:
         a = a[None, :]
     if a.ndim != 2:
@@ -68,6 +74,10 @@ def rdm(
 
     Parameters
     ----------
+    X : array (measurements x channels) or rsatoolbox ``Dataset``
+        Anything ``np.asarray`` accepts (torch CPU tensors, xarray ...). For a
+        ``Dataset``, ``conditions`` and ``folds`` may name its observation
+        descriptors.
     method : {"euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson"}
         ``euclidean`` is the squared distance divided by the number of channels
         (rsatoolbox's convention); ``mahalanobis``/``crossnobis`` use ``noise``.
@@ -90,11 +100,17 @@ def rdm(
     >>> rs.rdm(X, "euclidean")
     array([12.5, 50. , 12.5])
     """
+    if hasattr(X, "measurements") and hasattr(X, "obs_descriptors"):
+        # An rsatoolbox Dataset: descriptor names select its labels.
+        descriptors = X.obs_descriptors
+        conditions = descriptors[conditions] if isinstance(conditions, str) else conditions
+        folds = descriptors[folds] if isinstance(folds, str) else folds
+        X = X.measurements
     X = np.asarray(X)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     if noise is not None:
-        noise = np.asarray(noise, dtype=np.float64)
+        noise = _f64(noise)
     return _repscope.rdm(
         X, method, noise, _labels(conditions), _labels(folds), prior_lambda, prior_weight
     )
@@ -116,14 +132,14 @@ def compare_rdms(a: Any, b: Any, method: str = "spearman", *, sigma_k: Any = Non
     >>> round(rs.compare_rdms([1.0, 2.0, 3.0], [2.0, 4.0, 7.0], "spearman"), 12)
     1.0
     """
-    single = np.ndim(a) == 1 and np.ndim(b) == 1 and not hasattr(a, "get_vectors")
-    sk = None if sigma_k is None else np.ascontiguousarray(sigma_k, dtype=np.float64).ravel()
+    single = not any(hasattr(r, "get_vectors") for r in (a, b)) and np.ndim(a) == 1 and np.ndim(b) == 1
+    sk = None if sigma_k is None else np.require(_f64(sigma_k).ravel(), requirements=["C", "A"])
     out = _repscope.compare_rdms(_stack(a, "a"), _stack(b, "b"), method, sk)
     return float(out[0, 0]) if single else out
 
 
 def _per_rdm(fn, rdms: Any) -> np.ndarray:
-    a = np.asarray(rdms.get_vectors() if hasattr(rdms, "get_vectors") else rdms, dtype=np.float64)
+    a = _f64(rdms.get_vectors() if hasattr(rdms, "get_vectors") else rdms)
     if a.ndim == 1:
         return fn(np.ascontiguousarray(a))
     return np.stack([fn(np.ascontiguousarray(row)) for row in a])
@@ -153,12 +169,12 @@ def noise_covariance(residuals: Any, method: str = "shrinkage_diag", dof: Option
     """Noise covariance of residuals (measurements x channels): ``full``,
     ``diag``, ``shrinkage_eye`` (Ledoit-Wolf) or ``shrinkage_diag``
     (Schafer-Strimmer), with rsatoolbox's conventions."""
-    return _repscope.noise_covariance(np.asarray(residuals, dtype=np.float64), method, dof, False)
+    return _repscope.noise_covariance(_f64(residuals), method, dof, False)
 
 
 def noise_precision(residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None):
     """The inverse of :func:`noise_covariance`, for ``rdm(..., noise=...)``."""
-    return _repscope.noise_covariance(np.asarray(residuals, dtype=np.float64), method, dof, True)
+    return _repscope.noise_covariance(_f64(residuals), method, dof, True)
 
 
 def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple:
@@ -225,7 +241,7 @@ class RSAResult:
 def mds(rdm: Any, dims: int = 2) -> np.ndarray:
     """Classical (Torgerson) MDS of one condensed RDM, entries taken as
     distances: an (n_conditions, dims) array of coordinates."""
-    return _repscope.mds(np.ascontiguousarray(rdm, dtype=np.float64), int(dims))
+    return _repscope.mds(np.require(_f64(rdm), requirements=["C", "A"]), int(dims))
 
 
 def rsa_bootstrap(
@@ -271,7 +287,7 @@ def rsa_crossval(models: Any, data_rdms: Any, method: str = "corr", k: int = 4, 
     items = list(models.values()) if isinstance(models, dict) else list(models)
     arrays, weighted = [], []
     for m in items:
-        a = np.asarray(m, dtype=np.float64)
+        a = _f64(m)
         weighted.append(a.ndim == 2)
         arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
     out = _repscope.rsa_crossval(arrays, weighted, _stack(data_rdms, "data_rdms"), method, int(k), int(seed))

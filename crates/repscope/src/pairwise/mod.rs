@@ -42,6 +42,11 @@ pub struct PairwiseOptions {
     pub seed: u64,
     /// Confidence level of the bootstrap intervals.
     pub ci: f64,
+    /// Prepare the representations of A and of B as if they met this many
+    /// partners each (default: the size of the other set). A block of a
+    /// larger matrix (a distributed task) passes the whole matrix's counts,
+    /// so that it prepares, and scores, exactly as the whole would.
+    pub partners: Option<(usize, usize)>,
 }
 
 impl Default for PairwiseOptions {
@@ -52,6 +57,7 @@ impl Default for PairwiseOptions {
             n_permutations: 0,
             seed: 0,
             ci: 0.95,
+            partners: None,
         }
     }
 }
@@ -176,7 +182,10 @@ fn run_pairs(
             })
             .collect()
     };
-    let prepared_a = prepare_all(a, b.map_or(a.len(), <[_]>::len))?;
+    let (partners_a, partners_b) = options
+        .partners
+        .unwrap_or((b.map_or(a.len(), <[_]>::len), a.len()));
+    let prepared_a = prepare_all(a, partners_a)?;
     // A representation of B that is also in A (the same memory) is prepared
     // once, so its pairs are scored exactly as in the symmetric case.
     let b_in_a: Vec<Option<usize>> = b.map_or_else(Vec::new, |b| {
@@ -191,7 +200,7 @@ fn run_pairs(
             .map(|(r, _)| *r)
             .collect()
     });
-    let prepared_b = prepare_all(&b_own, a.len())?;
+    let prepared_b = prepare_all(&b_own, partners_b)?;
     for _ in 0..b_in_a.iter().filter(|f| f.is_some()).count() {
         step(Stage::Prepare);
     }
@@ -237,6 +246,7 @@ fn run_pairs(
             b,
             &left,
             &right,
+            (partners_a, partners_b),
             &pairs,
             measure,
             options.n_boot,
@@ -253,6 +263,7 @@ fn run_pairs(
             b,
             &left,
             &right,
+            partners_b,
             &pairs,
             &scores,
             measure,

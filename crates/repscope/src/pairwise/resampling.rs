@@ -90,6 +90,7 @@ pub(crate) fn bootstrap_intervals(
     b: Option<&[RepRef<'_>]>,
     prepared_a: &[&Prepared],
     prepared_b: &[&Prepared],
+    (partners_a, partners_b): (usize, usize),
     pairs: &[(usize, usize)],
     measure: &dyn AnyMeasure,
     n_boot: usize,
@@ -98,14 +99,13 @@ pub(crate) fn bootstrap_intervals(
     step: &(dyn Fn() + Sync),
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let n = a[0].x.nrows();
-    let partners = b.map_or(a.len(), <[_]>::len);
     let samples: Vec<Vec<f64>> = (0..n_boot)
         .into_par_iter()
         .map(|s| {
             let mut rng = sample_rng(seed, s);
             let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let left = prepare_on_rows(a, prepared_a, &rows, measure, partners);
-            let right_owned = b.map(|b| prepare_on_rows(b, prepared_b, &rows, measure, a.len()));
+            let left = prepare_on_rows(a, prepared_a, &rows, measure, partners_a);
+            let right_owned = b.map(|b| prepare_on_rows(b, prepared_b, &rows, measure, partners_b));
             let right: Vec<Option<&Prepared>> = right_owned
                 .as_ref()
                 .unwrap_or(&left)
@@ -147,6 +147,7 @@ pub(crate) fn permutation_p_values(
     b: Option<&[RepRef<'_>]>,
     prepared_a: &[&Prepared],
     prepared_b: &[&Prepared],
+    partners_b: usize,
     pairs: &[(usize, usize)],
     observed: &[f64],
     measure: &dyn AnyMeasure,
@@ -162,7 +163,7 @@ pub(crate) fn permutation_p_values(
         .map(|s| {
             let mut rows: Vec<usize> = (0..n).collect();
             rows.shuffle(&mut sample_rng(seed.wrapping_add(0x5EED), s));
-            let shuffled = prepare_on_rows(second, prepared_b, &rows, measure, a.len());
+            let shuffled = prepare_on_rows(second, prepared_b, &rows, measure, partners_b);
             let right: Vec<Option<&Prepared>> = shuffled.iter().map(Option::as_ref).collect();
             let left: Vec<Option<&Prepared>> = prepared_a.iter().map(|p| Some(*p)).collect();
             let values: Vec<f64> = pairs
