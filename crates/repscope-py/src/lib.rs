@@ -140,6 +140,13 @@ fn similarity(
     })
 }
 
+/// Runs the `repscope` command line (`argv[0]` is the program name) and
+/// returns its exit status; the GIL is released while it runs.
+#[pyfunction]
+fn cli(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.detach(|| repscope_cli::run_from_args(argv))
+}
+
 /// Seconds per call of the core's one-pair similarity, timed inside Rust
 /// over `repeats` calls (no Python in the loop): the baseline that
 /// bench/overhead.py subtracts from a Python call to get the binding's cost.
@@ -332,6 +339,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add_function(wrap_pyfunction!(time_similarity_in_core, m)?)?;
     m.add_function(wrap_pyfunction!(names_in, m)?)?;
+    m.add_function(wrap_pyfunction!(cli, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     Ok(())
