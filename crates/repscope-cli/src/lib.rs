@@ -8,7 +8,7 @@
 mod cli;
 mod commands;
 mod output;
-mod progress;
+pub mod progress;
 
 use std::ffi::OsString;
 

@@ -182,7 +182,7 @@ fn time_similarity_in_core(
 /// None unless bootstrap samples or permutations were requested.
 /// `partners` = (for A, for B) makes a block prepare as its whole matrix would.
 #[pyfunction]
-#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, permutations=0, seed=0, ci=0.95, partners=None))]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, permutations=0, seed=0, ci=0.95, partners=None, progress=false))]
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'py>(
     py: Python<'py>,
@@ -198,6 +198,7 @@ fn pairwise<'py>(
     seed: u64,
     ci: f64,
     partners: Option<(usize, usize)>,
+    progress: bool,
 ) -> PyResult<PairwiseArrays<'py>> {
     let params = params_from_dict(params)?;
     let convert = |arrays: &[Bound<'py, PyAny>]| {
@@ -222,17 +223,72 @@ fn pairwise<'py>(
                 ci,
                 partners,
             };
-            repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, &|_| {})
+            with_bar(m.info().name, progress, |report| {
+                repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, report)
+            })
         })?
     };
+    Ok(pairwise_arrays(py, result))
+}
+
+/// Runs `f` with a progress callback drawing the CLI's bar on stderr
+/// (hidden when `show` is false or stderr is not a terminal).
+fn with_bar<T>(
+    what: &str,
+    show: bool,
+    f: impl FnOnce(&(dyn Fn(repscope::Progress) + Sync)) -> T,
+) -> T {
+    let bar = repscope_cli::progress::bar(1, what, !show);
+    let out = f(&|p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+    });
+    bar.finish_and_clear();
+    out
+}
+
+/// The A × B matrix of one measure with representations read one at a
+/// time from a folder or a `.safetensors` file (B = None: A with itself).
+#[pyfunction]
+#[pyo3(signature = (path_a, path_b, measure, params=None, threads=None, progress=false))]
+fn pairwise_stream<'py>(
+    py: Python<'py>,
+    path_a: std::path::PathBuf,
+    path_b: Option<std::path::PathBuf>,
+    measure: &str,
+    params: Option<&Bound<'py, PyDict>>,
+    threads: Option<usize>,
+    progress: bool,
+) -> PyResult<(PairwiseArrays<'py>, Vec<String>, Vec<String>)> {
+    let params = params_from_dict(params)?;
+    let result = enter_core(py, move || {
+        let m = repscope::measures::build(measure, &params)?;
+        let a = repscope::data::source::open_source(&path_a)?;
+        let b = path_b
+            .as_deref()
+            .map(repscope::data::source::open_source)
+            .transpose()?;
+        let options = PairwiseOptions {
+            threads,
+            ..PairwiseOptions::default()
+        };
+        with_bar(m.info().name, progress, |report| {
+            repscope::pairwise_streaming(a.as_ref(), b.as_deref(), m.as_ref(), &options, report)
+        })
+    })?;
+    let (names_a, names_b) = (result.names_a.clone(), result.names_b.clone());
+    Ok((pairwise_arrays(py, result), names_a, names_b))
+}
+
+fn pairwise_arrays(py: Python<'_>, result: repscope::PairwiseMatrix) -> PairwiseArrays<'_> {
     let optional = |m: &Option<faer::Mat<f64>>| m.as_ref().map(|m| matrix_to_numpy(py, m.as_ref()));
-    Ok((
+    (
         matrix_to_numpy(py, result.values.as_ref()),
         optional(&result.ci_low),
         optional(&result.ci_high),
         optional(&result.p_values),
         result.warnings,
-    ))
+    )
 }
 
 /// values, ci_low, ci_high, p_values and warnings of a pairwise run.
@@ -340,6 +396,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(time_similarity_in_core, m)?)?;
     m.add_function(wrap_pyfunction!(names_in, m)?)?;
     m.add_function(wrap_pyfunction!(cli, m)?)?;
+    m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     Ok(())

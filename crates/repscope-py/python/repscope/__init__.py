@@ -13,8 +13,9 @@ with the GIL released.
 
 from __future__ import annotations
 
+import importlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from typing import Any, Optional, Union
 
@@ -67,13 +68,39 @@ ArrayLike = Any
 Reps = Union[Mapping[str, ArrayLike], Sequence[ArrayLike]]
 
 
-class RepSet(dict):
-    """Ordered mapping name -> (stimuli x units) float64 array.
+class RepSet(dict[str, np.ndarray]):
+    """Ordered mapping name -> (stimuli x units) array.
 
-    ``stimuli`` holds one label per row when the file carried them.
+    A ``dict`` subclass: build it as a dict. :func:`load` returns one (with
+    float64 arrays); :func:`save`, :func:`pairwise` and
+    :func:`repscope.distributed.pairwise` accept it. All representations
+    must cover the same stimuli, in the same row order.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for ``dict``: the representations, name -> array.
+    stimuli : list of str, optional
+        One label per row (stimulus).
+
+    Attributes
+    ----------
+    stimuli : list of str or None
+        The stimulus labels; :func:`load` fills them in when the file carried
+        them, :func:`save` writes them (``.npz`` and ``.safetensors``).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> reps = rs.RepSet({"conv1": np.zeros((4, 8)), "fc": np.ones((4, 2))},
+    ...                  stimuli=["cat", "dog", "car", "cup"])
+    >>> reps
+    RepSet({'conv1': 4x8, 'fc': 4x2})
+    >>> list(reps), reps["fc"].shape, reps.stimuli[:2]
+    (['conv1', 'fc'], (4, 2), ['cat', 'dog'])
     """
 
-    def __init__(self, *args: Any, stimuli: Optional[list] = None, **kwargs: Any):
+    def __init__(self, *args: Any, stimuli: Optional[list[str]] = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.stimuli = stimuli
 
@@ -95,7 +122,7 @@ def _as_array(x: ArrayLike, name: str) -> np.ndarray:
     )
 
 
-def _reps(reps: Reps, what: str) -> tuple:
+def _reps(reps: Reps, what: str) -> tuple[list[str], list[np.ndarray]]:
     if isinstance(reps, np.ndarray):
         raise InputError(
             f"{what} is a single array; pass a RepSet, a dict name -> array, or a list "
@@ -110,20 +137,90 @@ def _reps(reps: Reps, what: str) -> tuple:
     return names, arrays
 
 
-def load(path: Union[str, PathLike]) -> RepSet:
+def load(path: Union[str, PathLike[str]]) -> RepSet:
     """Read a RepSet from ``.npy``, ``.npz``, ``.safetensors`` or a folder of them.
 
-    Every array becomes float64 (float16/bfloat16 exactly). Raises
-    :class:`FormatError` for missing, corrupt or unsupported files.
+    Every array becomes float64 (float16/bfloat16 exactly).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npy`` file (one representation, named after the file), an
+        ``.npz`` or ``.safetensors`` file (one representation per 2-D array,
+        stimulus labels if :func:`save` wrote them), or a folder of such
+        files, read in natural order of file names (``layer2`` before
+        ``layer10``); a file holding one array names it after the file, one
+        holding several names them ``file/array``.
+
+    Returns
+    -------
+    RepSet
+        float64 arrays, with ``stimuli`` set when the file carried labels.
+
+    Raises
+    ------
+    FormatError
+        The path is missing, or a file is corrupt or not a supported format.
+    InputError
+        The arrays are not 2-D, are empty, or differ in number of rows.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     np.save(os.path.join(d, "layer2.npy"), np.eye(3, dtype=np.float32))
+    ...     np.save(os.path.join(d, "layer10.npy"), np.ones((3, 5)))
+    ...     reps = rs.load(d)
+    >>> reps
+    RepSet({'layer2': 3x3, 'layer10': 3x5})
+    >>> reps["layer2"].dtype
+    dtype('float64')
     """
     names, arrays, stimuli = _repscope.load(path)
     return RepSet(zip(names, arrays), stimuli=stimuli)
 
 
-def save(path: Union[str, PathLike], reps: Reps, *, float32: bool = False) -> None:
+def save(path: Union[str, PathLike[str]], reps: Reps, *, float32: bool = False) -> None:
     """Write a RepSet (``.npy`` for one array, ``.npz``, ``.safetensors``).
 
     The file is written under a temporary name and renamed when complete.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The extension picks the format: ``.npy`` (exactly one
+        representation), ``.npz`` (compressed) or ``.safetensors``.
+    reps : RepSet, dict name -> array, or list of arrays
+        Representations over the same stimuli (a list names them ``"0"``,
+        ``"1"`` ...). A RepSet's ``stimuli`` are written too (``.npz`` and
+        ``.safetensors``).
+    float32 : bool
+        Store ``.safetensors`` tensors as float32 (half the size); ``.npy``
+        and ``.npz`` are always written as float64.
+
+    Raises
+    ------
+    FormatError
+        Unknown extension, several representations for ``.npy``, or the
+        file cannot be written.
+    InputError
+        Invalid arrays (not 2-D, empty, not numeric, different row counts).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> reps = rs.RepSet({"a": rng.normal(size=(3, 4)), "b": rng.normal(size=(3, 2))},
+    ...                  stimuli=["x", "y", "z"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     rs.save(os.path.join(d, "reps.npz"), reps)
+    ...     back = rs.load(os.path.join(d, "reps.npz"))
+    >>> back, back.stimuli
+    (RepSet({'a': 3x4, 'b': 3x2}), ['x', 'y', 'z'])
+    >>> all(np.array_equal(back[k], reps[k]) for k in reps)
+    True
     """
     names, arrays = _reps(reps, "reps")
     stimuli = getattr(reps, "stimuli", None)
@@ -158,6 +255,10 @@ def similarity(X: ArrayLike, Y: ArrayLike, measure: str = "linear_cka", **params
 class PairwiseResult:
     """The len(A) x len(B) matrix of one measure.
 
+    Returned by :func:`pairwise` and :func:`repscope.distributed.pairwise`;
+    ``to_pandas()`` gives it in long format (needs pandas), ``plot(path)``
+    draws it as a heatmap.
+
     Attributes
     ----------
     values : ndarray of shape (len(A), len(B))
@@ -169,10 +270,34 @@ class PairwiseResult:
         Permutation p-value of each cell (``permutations > 0``).
     warnings : list of str
         Caveats the measure raised (e.g. CCA with fewer stimuli than units).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> A = [rng.normal(size=(30, 4)), rng.normal(size=(30, 6))]
+    >>> r = rs.pairwise(A, n_boot=20, seed=1)
+    >>> r.values.shape, r.names_a, r.names_b, r.measure
+    ((2, 2), ['0', '1'], ['0', '1'], 'linear_cka')
+    >>> bool(np.allclose(np.diag(r.values), 1.0))
+    True
+    >>> r.ci_low.shape, bool((r.ci_low <= r.ci_high).all()), r.p_values is None
+    ((2, 2), True, True)
+    >>> list(r.to_pandas().columns)  # doctest: +SKIP
+    ['a', 'b', 'measure', 'value', 'ci_low', 'ci_high', 'p']
     """
 
-    def __init__(self, values: np.ndarray, names_a: list, names_b: list, measure: str,
-                 ci_low=None, ci_high=None, p_values=None, warnings=None):
+    def __init__(
+        self,
+        values: np.ndarray,
+        names_a: list[str],
+        names_b: list[str],
+        measure: str,
+        ci_low: Optional[np.ndarray] = None,
+        ci_high: Optional[np.ndarray] = None,
+        p_values: Optional[np.ndarray] = None,
+        warnings: Optional[Iterable[str]] = None,
+    ):
         self.values = values
         self.names_a = names_a
         self.names_b = names_b
@@ -189,15 +314,16 @@ class PairwiseResult:
                 f"{self.values}"
             )
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """Long format: one row per pair (a, b, measure, value, ci_low,
-        ci_high, p). Needs pandas."""
+        ci_high, p). Needs pandas; returns a ``pandas.DataFrame``."""
         try:
-            import pandas as pd
+            # importlib: pandas ships no type information (pandas-stubs is optional).
+            pd = importlib.import_module("pandas")
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_pandas needs pandas: pip install pandas") from e
 
-        def at(m, i, j):
+        def at(m: Optional[np.ndarray], i: int, j: int) -> float:
             return float(m[i, j]) if m is not None else float("nan")
 
         rows = [
@@ -208,7 +334,7 @@ class PairwiseResult:
         ]
         return pd.DataFrame(rows, columns=["a", "b", "measure", "value", "ci_low", "ci_high", "p"])
 
-    def plot(self, path: Union[str, PathLike]) -> None:
+    def plot(self, path: Union[str, PathLike[str]]) -> None:
         """Draw the matrix as a heatmap (``.png`` or ``.svg``) without matplotlib."""
         info = next((m for m in measures() if m["name"] == self.measure), {})
         vmin, vmax = info.get("range") or (None, None)
@@ -219,8 +345,8 @@ class PairwiseResult:
 
 
 def pairwise(
-    A: Reps,
-    B: Optional[Reps] = None,
+    A: Union[Reps, str, "PathLike[str]"],
+    B: Union[Reps, str, "PathLike[str]", None] = None,
     measure: str = "linear_cka",
     *,
     n_boot: int = 0,
@@ -228,6 +354,8 @@ def pairwise(
     seed: int = 0,
     ci: float = 0.95,
     threads: Optional[int] = None,
+    progress: bool = True,
+    stream: bool = False,
     **params: Any,
 ) -> PairwiseResult:
     """Every representation of A against every representation of B.
@@ -241,6 +369,17 @@ def pairwise(
     per cell (rows of the second representation shuffled). Seeded: the same
     ``seed`` gives the same numbers on any number of threads.
 
+    Parameters
+    ----------
+    A, B : RepSet, dict name -> array, list of arrays, or a path
+        A path is read with :func:`load`, or, with ``stream=True``, one
+        representation at a time (a folder of array files or a
+        ``.safetensors`` file): memory then stays at two prepared
+        representations per thread, for sets larger than memory (no
+        bootstrap or permutations in that mode).
+    progress : bool
+        Draw a progress bar on stderr (only when stderr is a terminal).
+
     Examples
     --------
     >>> import numpy as np, repscope as rs
@@ -250,17 +389,48 @@ def pairwise(
     >>> r.values.shape, r.names_a
     ((2, 2), ['a', 'b'])
     """
+    if stream:
+        if not isinstance(A, (str, PathLike)) or not (B is None or isinstance(B, (str, PathLike))):
+            raise InputError("stream=True reads representations from files: pass A (and B) "
+                             "as a folder or a .safetensors path")
+        if n_boot or permutations:
+            raise InputError("bootstrap intervals and permutation p-values need the "
+                             "representations in memory; run without stream=True")
+        (values, low, high, p, notes), names_a, streamed_b = _repscope.pairwise_stream(
+            A, B, measure, params, threads, bool(progress))
+        return PairwiseResult(values, names_a, streamed_b, measure, low, high, p, notes)
+    if isinstance(A, (str, PathLike)):
+        A = load(A)
+    if isinstance(B, (str, PathLike)):
+        B = load(B)
     names_a, arrays_a = _reps(A, "A")
     names_b, arrays_b = (None, None) if B is None else _reps(B, "B")
     values, low, high, p, notes = _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, threads,
-        int(n_boot), int(permutations), int(seed), float(ci),
+        int(n_boot), int(permutations), int(seed), float(ci), None, bool(progress),
     )
-    return PairwiseResult(values, names_a, names_a if B is None else names_b, measure,
+    return PairwiseResult(values, names_a, names_a if names_b is None else names_b, measure,
                           low, high, p, notes)
 
 
-def measures() -> list:
-    """The measures: dicts with name, kind, needs_same_dim, invariances, summary,
-    reference and range (the bounds of the values, or None)."""
+def measures() -> list[dict[str, Any]]:
+    """The measures :func:`similarity` and :func:`pairwise` know.
+
+    Returns
+    -------
+    list of dict
+        One per measure, with ``name``, ``kind`` (``"similarity"`` or
+        ``"distance"``), ``needs_same_dim``, ``symmetric``, ``invariances``
+        (list of str), ``summary``, ``reference`` and ``range`` (the bounds
+        of the values, or None).
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> info = {m["name"]: m for m in rs.measures()}
+    >>> "linear_cka" in info, "procrustes" in info
+    (True, True)
+    >>> info["linear_cka"]["kind"], info["linear_cka"]["range"]
+    ('similarity', (0.0, 1.0))
+    """
     return _repscope.measures()

@@ -7,15 +7,22 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-def load(path: Union[str, PathLike]) -> tuple[list[str], list[np.ndarray], Optional[list[str]]]: ...
+def load(path: Union[str, PathLike[str]]) -> tuple[list[str], list[np.ndarray], Optional[list[str]]]: ...
 def save(
-    path: Union[str, PathLike],
+    path: Union[str, PathLike[str]],
     names: list[str],
     arrays: list[np.ndarray],
     stimuli: Optional[list[str]] = None,
     float32: bool = False,
 ) -> None: ...
-def similarity(x: np.ndarray, y: np.ndarray, measure: str, params: Optional[dict[str, Any]] = None) -> float: ...
+def names_in(path: Union[str, PathLike[str]]) -> list[str]: ...
+def load_some(path: Union[str, PathLike[str]], names: list[str]) -> list[np.ndarray]: ...
+def similarity(
+    x: np.ndarray, y: np.ndarray, measure: str, params: Optional[dict[str, Any]] = None
+) -> tuple[float, list[str]]: ...
+def time_similarity_in_core(
+    x: np.ndarray, y: np.ndarray, measure: str, repeats: int, params: Optional[dict[str, Any]] = None
+) -> float: ...
 def pairwise(
     names_a: list[str],
     arrays_a: list[np.ndarray],
@@ -28,10 +35,12 @@ def pairwise(
     permutations: int = 0,
     seed: int = 0,
     ci: float = 0.95,
+    partners: Optional[tuple[int, int]] = None,
+    progress: bool = False,
 ) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], list[str]]: ...
 def measures() -> list[dict[str, Any]]: ...
 def plot_heatmap(
-    path: Union[str, PathLike],
+    path: Union[str, PathLike[str]],
     values: np.ndarray,
     rows: list[str],
     cols: list[str],
@@ -71,7 +80,7 @@ def rsa_evaluate_samples(
 ) -> dict[str, Any]: ...
 def mds(rdm: np.ndarray, dims: int = 2) -> np.ndarray: ...
 def plot_bars(
-    path: Union[str, PathLike],
+    path: Union[str, PathLike[str]],
     names: list[str],
     values: list[float],
     low: list[float],
@@ -85,3 +94,18 @@ def rsa_crossval(
     models: list[np.ndarray], weighted: list[bool], data: np.ndarray, method: str, k: int, seed: int
 ) -> dict[str, Any]: ...
 def label_codes(labels: list[str]) -> tuple[list[str], list[int]]: ...
+
+# The command line (crates/repscope-cli), for `python -m repscope`.
+def cli(argv: list[str]) -> int: ...
+def pairwise_stream(
+    path_a: Union[str, PathLike[str]],
+    path_b: Optional[Union[str, PathLike[str]]],
+    measure: str,
+    params: Optional[dict[str, Any]] = None,
+    threads: Optional[int] = None,
+    progress: bool = False,
+) -> tuple[
+    tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], list[str]],
+    list[str],
+    list[str],
+]: ...

@@ -10,7 +10,10 @@ or an ``rsatoolbox.rdm.RDMs`` object.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import importlib
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, Optional, Union, overload
 
 import numpy as np
 
@@ -39,7 +42,7 @@ def _f64(x: Any) -> np.ndarray:
     return np.require(np.asarray(x, dtype=np.float64), requirements="A")
 
 
-def _labels(labels: Any) -> Optional[list]:
+def _labels(labels: Any) -> Optional[list[str]]:
     if labels is None:
         return None
     return [str(v) for v in np.asarray(labels).ravel().tolist()]
@@ -116,7 +119,17 @@ def rdm(
     )
 
 
-def compare_rdms(a: Any, b: Any, method: str = "spearman", *, sigma_k: Any = None):
+@overload
+def compare_rdms(
+    a: Sequence[float], b: Sequence[float], method: str = ..., *, sigma_k: Any = ...
+) -> float: ...
+# Otherwise the dimensions decide (float for two 1-D RDMs, else an array),
+# which the checker cannot see.
+@overload
+def compare_rdms(a: Any, b: Any, method: str = ..., *, sigma_k: Any = ...) -> Any: ...
+def compare_rdms(
+    a: Any, b: Any, method: str = "spearman", *, sigma_k: Any = None
+) -> Union[np.ndarray, float]:
     """Compare RDMs: a float for two single RDMs, else an (len(a), len(b)) array.
 
     Methods: ``cosine``, ``corr``, ``spearman``, ``rho_a``, ``kendall_a``
@@ -138,7 +151,7 @@ def compare_rdms(a: Any, b: Any, method: str = "spearman", *, sigma_k: Any = Non
     return float(out[0, 0]) if single else out
 
 
-def _per_rdm(fn, rdms: Any) -> np.ndarray:
+def _per_rdm(fn: Callable[[np.ndarray], np.ndarray], rdms: Any) -> np.ndarray:
     a = _f64(rdms.get_vectors() if hasattr(rdms, "get_vectors") else rdms)
     if a.ndim == 1:
         return fn(np.ascontiguousarray(a))
@@ -153,6 +166,24 @@ def geotopological(rdm: Any, low: float, up: float) -> np.ndarray:
     quantiles over all RDMs of its object, forces to 1 any scaled value above
     the unscaled upper threshold when that threshold is below 1, and modifies
     its input): repscope follows the definition and never mutates its input.
+
+    Parameters
+    ----------
+    rdm : condensed RDM, 2-D stack of them (one per row), or rsatoolbox ``RDMs``
+        Complete (finite) dissimilarities.
+    low, up : float
+        Quantiles of each RDM's dissimilarities, ``0 <= low <= up <= 1``.
+
+    Returns
+    -------
+    ndarray
+        The transformed RDM(s), same shape as ``rdm``, in [0, 1].
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> rs.geotopological([1.0, 2.0, 3.0, 5.0, 6.0, 7.0], 0.2, 0.8)
+    array([0.  , 0.  , 0.25, 0.75, 1.  , 1.  ])
     """
     return _per_rdm(lambda v: _repscope.geotopological(v, float(low), float(up)), rdm)
 
@@ -161,30 +192,123 @@ def geodesic(rdm: Any) -> np.ndarray:
     """Geodesic transform: min-max scale, drop edges at 1, shortest paths
     (+inf where no path). Unlike rsatoolbox (whose graph drops zero-weight
     edges), a pair at distance 0 stays at 0.
+
+    Parameters
+    ----------
+    rdm : condensed RDM, 2-D stack of them (one per row), or rsatoolbox ``RDMs``
+        Complete (finite) dissimilarities, not all equal.
+
+    Returns
+    -------
+    ndarray
+        Shortest-path lengths, same shape as ``rdm``.
+
+    Examples
+    --------
+    Three conditions: the largest dissimilarity (pair 0-2) scales to 1, so
+    its edge is dropped and the path through condition 1 replaces it.
+
+    >>> import repscope as rs
+    >>> rs.geodesic([1.0, 2.0, 3.0])
+    array([0. , 0.5, 0.5])
     """
     return _per_rdm(_repscope.geodesic, rdm)
 
 
-def noise_covariance(residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None):
+def noise_covariance(
+    residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None
+) -> np.ndarray:
     """Noise covariance of residuals (measurements x channels): ``full``,
     ``diag``, ``shrinkage_eye`` (Ledoit-Wolf) or ``shrinkage_diag``
-    (Schafer-Strimmer), with rsatoolbox's conventions."""
+    (Schafer-Strimmer), with rsatoolbox's conventions.
+
+    Parameters
+    ----------
+    residuals : array (measurements x channels)
+        At least 2 rows, finite; columns are centred here.
+    method : {"full", "diag", "shrinkage_eye", "shrinkage_diag"}
+    dof : float, optional
+        Degrees of freedom (default: measurements - 1).
+
+    Returns
+    -------
+    ndarray of shape (channels, channels)
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> R = np.random.default_rng(0).normal(size=(50, 4))
+    >>> C = rs.noise_covariance(R, "full")
+    >>> C.shape, bool(np.allclose(C, np.cov(R, rowvar=False)))
+    ((4, 4), True)
+    >>> S = rs.noise_covariance(R)  # shrinkage_diag: same diagonal, shrunk off-diagonal
+    >>> bool(np.allclose(np.diag(S), np.diag(C)))
+    True
+    """
     return _repscope.noise_covariance(_f64(residuals), method, dof, False)
 
 
-def noise_precision(residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None):
-    """The inverse of :func:`noise_covariance`, for ``rdm(..., noise=...)``."""
+def noise_precision(
+    residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None
+) -> np.ndarray:
+    """The inverse of :func:`noise_covariance`, for ``rdm(..., noise=...)``.
+
+    Parameters and methods as for :func:`noise_covariance`. Raises
+    :class:`InputError` when the estimated covariance is singular (then use
+    a shrinkage method or more residuals).
+
+    Returns
+    -------
+    ndarray of shape (channels, channels)
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> R = rng.normal(size=(50, 4))
+    >>> P = rs.noise_precision(R)
+    >>> bool(np.allclose(P @ rs.noise_covariance(R), np.eye(4)))
+    True
+    >>> rs.rdm(rng.normal(size=(5, 4)), "mahalanobis", noise=P).shape
+    (10,)
+    """
     return _repscope.noise_covariance(_f64(residuals), method, dof, True)
 
 
-def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple:
+def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple[float, float]:
     """(lower, upper) noise ceiling: each subject's RDM against the pooled
-    RDM of the others (lower) and of all (upper), averaged over subjects."""
+    RDM of the others (lower) and of all (upper), averaged over subjects.
+
+    Parameters
+    ----------
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+        At least 2 subjects.
+    method : str
+        A comparison method of :func:`compare_rdms`.
+
+    Returns
+    -------
+    (float, float)
+        The lower and upper bound.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(8, 5))
+    >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(8, 5)), "euclidean") for _ in range(5)]
+    >>> lower, upper = rs.noise_ceiling(data)
+    >>> 0 < lower < upper <= 1
+    True
+    """
     return _repscope.noise_ceiling(_stack(data_rdms, "data_rdms"), method)
 
 
 class RSAResult:
-    """Bootstrap evaluation of models.
+    """Bootstrap evaluation of models, as returned by :func:`rsa_bootstrap`.
+
+    ``to_pandas()`` gives one row per model (needs pandas); ``plot(path)``
+    draws the evaluations with the noise ceiling.
 
     Attributes
     ----------
@@ -198,9 +322,47 @@ class RSAResult:
     evaluations : ndarray (n_samples, n_models), NaN rows for invalid samples
     noise_ceiling_samples : ndarray (2, n_samples)
     dof, n_valid : int
+    names : list of str
+        The model names.
+    method : str
+        The comparison method.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(8, 5))
+    >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(8, 5)), "euclidean") for _ in range(5)]
+    >>> models = [rs.rdm(truth, "euclidean"), rs.rdm(rng.normal(size=(8, 5)), "euclidean")]
+    >>> r = rs.rsa_bootstrap(models, data, n=100, names=["true", "random"])
+    >>> r.names, r.method, r.mean.shape, r.p_pairwise.shape, r.evaluations.shape
+    (['true', 'random'], 'corr', (2,), (2, 2), (100, 2))
+    >>> lower, upper = r.noise_ceiling
+    >>> bool(lower < upper)
+    True
+    >>> list(r.to_pandas().columns)  # doctest: +SKIP
+    ['model', 'mean', 'sem', 'ci_low', 'ci_high', 'p_zero', 'p_noise_ceiling']
     """
 
-    def __init__(self, fields: dict, names: list, method: str):
+    # Set from the core's result dict in __init__ (lists become arrays).
+    mean: np.ndarray
+    sem: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    noise_ceiling: tuple[float, float]
+    p_pairwise: np.ndarray
+    p_zero: np.ndarray
+    p_noise_ceiling: np.ndarray
+    p_pairwise_bootstrap: np.ndarray
+    p_zero_bootstrap: np.ndarray
+    dof: int
+    n_valid: int
+    evaluations: np.ndarray
+    noise_ceiling_samples: np.ndarray
+    names: list[str]
+    method: str
+
+    def __init__(self, fields: dict[str, Any], names: list[str], method: str):
         for k, v in fields.items():
             setattr(self, k, np.asarray(v) if isinstance(v, list) else v)
         self.names = names
@@ -217,9 +379,11 @@ class RSAResult:
             )
         return "\n".join(lines)
 
-    def to_pandas(self):
-        """One row per model: mean, sem, CI, p-values. Needs pandas."""
-        import pandas as pd
+    def to_pandas(self) -> Any:
+        """One row per model: mean, sem, CI, p-values. Needs pandas; returns a
+        ``pandas.DataFrame``."""
+        # importlib: pandas ships no type information (pandas-stubs is optional).
+        pd = importlib.import_module("pandas")
 
         return pd.DataFrame({
             "model": self.names, "mean": self.mean, "sem": self.sem,
@@ -227,20 +391,48 @@ class RSAResult:
             "p_zero": self.p_zero, "p_noise_ceiling": self.p_noise_ceiling,
         })
 
-    def plot(self, path) -> None:
+    def plot(self, path: Union[str, os.PathLike[str]]) -> None:
         """Bars of the model evaluations with their confidence intervals and
         the noise ceiling as a grey band (``.png`` or ``.svg``)."""
+        lo, up = self.noise_ceiling
         _repscope.plot_bars(
             path, list(self.names), [float(v) for v in self.mean],
             [float(v) for v in self.ci_low], [float(v) for v in self.ci_high],
-            tuple(float(v) for v in self.noise_ceiling), f"model evaluation ({self.method})",
+            (float(lo), float(up)), f"model evaluation ({self.method})",
             self.method,
         )
 
 
 def mds(rdm: Any, dims: int = 2) -> np.ndarray:
     """Classical (Torgerson) MDS of one condensed RDM, entries taken as
-    distances: an (n_conditions, dims) array of coordinates."""
+    distances: an (n_conditions, dims) array of coordinates.
+
+    Parameters
+    ----------
+    rdm : 1-D array
+        One complete (finite) condensed RDM.
+    dims : int
+        Number of dimensions (clamped to 1 ... n_conditions).
+
+    Returns
+    -------
+    ndarray of shape (n_conditions, dims)
+        Coordinates, centred; each axis's sign is fixed so that its first
+        non-zero coordinate is positive.
+
+    Examples
+    --------
+    Euclidean distances of points in a plane are recovered exactly (up to a
+    rotation):
+
+    >>> import numpy as np, repscope as rs
+    >>> P = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0], [1.0, 1.0]])
+    >>> i, j = np.triu_indices(4, k=1)  # condensed (pdist) order
+    >>> d = np.linalg.norm(P[i] - P[j], axis=1)
+    >>> Y = rs.mds(d)
+    >>> Y.shape, bool(np.allclose(np.linalg.norm(Y[i] - Y[j], axis=1), d))
+    ((4, 2), True)
+    """
     return _repscope.mds(np.require(_f64(rdm), requirements=["C", "A"]), int(dims))
 
 
@@ -252,12 +444,47 @@ def rsa_bootstrap(
     over: str = "patterns",
     seed: int = 0,
     ci: float = 0.95,
-    names: Optional[list] = None,
+    names: Optional[Sequence[str]] = None,
 ) -> RSAResult:
     """Bootstrap evaluation of fixed model RDMs against data RDMs (subjects).
 
-    ``over``: ``"patterns"`` (conditions), ``"rdms"`` (subjects) or ``"both"``.
     Seeded; the same seed gives the same numbers on any number of threads.
+
+    Parameters
+    ----------
+    models : 2-D array (models x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    method : str
+        A comparison method of :func:`compare_rdms`.
+    n : int
+        Number of bootstrap samples.
+    over : {"patterns", "rdms", "both"}
+        Resample conditions, subjects, or both.
+    seed : int
+    ci : float
+        Level of the percentile confidence intervals, in (0, 1).
+    names : sequence of str, optional
+        Model names (default ``model0``, ``model1`` ...).
+
+    Returns
+    -------
+    RSAResult
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(8, 5))
+    >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(8, 5)), "euclidean") for _ in range(5)]
+    >>> models = [rs.rdm(truth, "euclidean"), rs.rdm(rng.normal(size=(8, 5)), "euclidean")]
+    >>> r = rs.rsa_bootstrap(models, data, n=100, seed=1)
+    >>> r.names, r.mean.shape, r.ci_low.shape
+    (['model0', 'model1'], (2,), (2,))
+    >>> bool(r.mean[0] > r.mean[1])  # the true model wins
+    True
+    >>> again = rs.rsa_bootstrap(models, data, n=100, seed=1)
+    >>> bool((again.mean == r.mean).all())
+    True
     """
     m = _stack(models, "models")
     fields = _repscope.rsa_bootstrap(
@@ -267,21 +494,89 @@ def rsa_bootstrap(
     return RSAResult(fields, list(names), method)
 
 
-def fit_weights(components: Any, data_rdms: Any, method: str = "corr", nonnegative: bool = True):
+def fit_weights(
+    components: Any, data_rdms: Any, method: str = "corr", nonnegative: bool = True
+) -> np.ndarray:
     """Weights of a weighted model (components x pairs) fitted to data RDMs:
     non-negative least squares on the data pooled for ``method`` ("cosine" or
-    "corr"), as rsatoolbox's ``fit_regress_nn``; unit length."""
+    "corr"), as rsatoolbox's ``fit_regress_nn``; unit length.
+
+    Parameters
+    ----------
+    components : 2-D array (components x pairs) or list of RDMs
+        Complete (finite) component RDMs.
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    method : {"corr", "cosine"}
+    nonnegative : bool
+        Non-negative least squares (default); False for ordinary least squares.
+
+    Returns
+    -------
+    ndarray of shape (components,)
+        Unit-length weights (all zero when no positive fit exists).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> c1, c2 = rng.random(15), rng.random(15)
+    >>> data = [3 * c1 + c2, 3 * c1 + c2]
+    >>> w = rs.fit_weights([c1, c2], data)
+    >>> bool(np.allclose(w, np.array([3, 1]) / np.sqrt(10)))
+    True
+    >>> data = [3 * c1 - c2]
+    >>> rs.fit_weights([c1, c2], data).round(6), rs.fit_weights([c1, c2], data, nonnegative=False).round(6)
+    (array([1., 0.]), array([ 0.948683, -0.316228]))
+    """
     return np.asarray(_repscope.fit_weights(
         _stack(components, "components"), _stack(data_rdms, "data_rdms"), method, bool(nonnegative)))
 
 
-def rsa_crossval(models: Any, data_rdms: Any, method: str = "corr", k: int = 4, seed: int = 0) -> dict:
+def rsa_crossval(
+    models: Any, data_rdms: Any, method: str = "corr", k: int = 4, seed: int = 0
+) -> dict[str, Any]:
     """Cross-validated evaluation over condition folds.
 
-    ``models``: a dict name -> model or a list; a 1-D RDM is a fixed model, a
-    2-D (components x pairs) array a weighted one (weights fitted on the
-    training conditions). Returns a dict with ``names``, ``mean``, ``sem``,
-    ``evaluations`` (folds x models) and ``weights`` (per fold and model).
+    Conditions are shuffled (with ``seed``) into ``k`` folds; each fold's
+    conditions are held out in turn, weighted models are fitted on the other
+    conditions (:func:`fit_weights`) and every model is compared with the
+    data RDMs on the held-out pairs, averaged over subjects.
+
+    Parameters
+    ----------
+    models : dict name -> model, or list of models
+        A 1-D RDM is a fixed model, a 2-D (components x pairs) array a
+        weighted one (weights fitted on the training conditions).
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    method : str
+        A comparison method of :func:`compare_rdms` (``"corr"`` or
+        ``"cosine"`` for weighted models).
+    k : int
+        Number of folds; at least 2, with at least 3 conditions in each.
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``names`` (list of str), ``mean`` and ``sem`` (ndarray (models,)),
+        ``evaluations`` (ndarray (folds, models)) and ``weights`` (a list per
+        fold of the weights per model; empty for fixed models).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(12, 4))
+    >>> data = [rs.rdm(truth + 0.3 * rng.normal(size=(12, 4)), "euclidean") for _ in range(4)]
+    >>> models = {
+    ...     "random": rs.rdm(rng.normal(size=(12, 4)), "euclidean"),
+    ...     "parts": np.stack([rs.rdm(truth[:, :2], "euclidean"), rs.rdm(truth[:, 2:], "euclidean")]),
+    ... }
+    >>> out = rs.rsa_crossval(models, data, k=3)
+    >>> out["names"], out["evaluations"].shape, len(out["weights"][0][1])
+    (['random', 'parts'], (3, 2), 2)
+    >>> bool(out["mean"][1] > out["mean"][0])
+    True
     """
     names = list(models) if isinstance(models, dict) else [f"model{i}" for i in range(len(models))]
     items = list(models.values()) if isinstance(models, dict) else list(models)
