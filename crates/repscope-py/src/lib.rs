@@ -147,6 +147,26 @@ fn cli(py: Python<'_>, argv: Vec<String>) -> u8 {
     py.detach(|| repscope_cli::run_from_args(argv))
 }
 
+/// Probability that a random SDR (`a` of `n` bits on) matches a segment of
+/// `s` synapses in at least `theta` (Ahmad & Hawkins 2016).
+#[pyfunction]
+fn sdr_false_match(py: Python<'_>, n: u64, a: u64, s: u64, theta: u64) -> PyResult<f64> {
+    enter_core(py, move || repscope::sdr::false_match(n, a, s, theta))
+}
+
+/// Expected fraction of bits on in a union of `m` SDRs of `w` of `n` bits.
+#[pyfunction]
+fn sdr_union_density(py: Python<'_>, n: u64, w: u64, m: u64) -> PyResult<f64> {
+    enter_core(py, move || repscope::sdr::union_density(n, w, m))
+}
+
+/// Probability that a random SDR matches a union of `m` SDRs in at least
+/// `theta` bits.
+#[pyfunction]
+fn sdr_union_false_match(py: Python<'_>, n: u64, w: u64, m: u64, theta: u64) -> PyResult<f64> {
+    enter_core(py, move || repscope::sdr::union_false_match(n, w, m, theta))
+}
+
 /// Seconds per call of the core's one-pair similarity, timed inside Rust
 /// over `repeats` calls (no Python in the loop): the baseline that
 /// bench/overhead.py subtracts from a Python call to get the binding's cost.
@@ -396,6 +416,9 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(time_similarity_in_core, m)?)?;
     m.add_function(wrap_pyfunction!(names_in, m)?)?;
     m.add_function(wrap_pyfunction!(cli, m)?)?;
+    m.add_function(wrap_pyfunction!(sdr_false_match, m)?)?;
+    m.add_function(wrap_pyfunction!(sdr_union_density, m)?)?;
+    m.add_function(wrap_pyfunction!(sdr_union_false_match, m)?)?;
     m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;

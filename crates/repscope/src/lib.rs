@@ -21,6 +21,7 @@ pub mod linalg;
 pub mod measures;
 pub mod pairwise;
 pub mod rsa;
+pub mod sdr;
 pub mod stats;
 #[cfg(test)]
 mod testing;

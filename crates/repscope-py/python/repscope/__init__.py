@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
+from .sdr import sdr_false_match, sdr_union_density, sdr_union_false_match
 from .rsa import (
     RSAResult,
     compare_rdms,
@@ -58,6 +59,9 @@ __all__ = [
     "mds",
     "fit_weights",
     "rsa_crossval",
+    "sdr_false_match",
+    "sdr_union_density",
+    "sdr_union_false_match",
     "Error",
     "InputError",
     "FormatError",
