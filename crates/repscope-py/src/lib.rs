@@ -147,11 +147,28 @@ fn cli(py: Python<'_>, argv: Vec<String>) -> u8 {
     py.detach(|| repscope_cli::run_from_args(argv))
 }
 
+/// Rejects NaN and infinite values with the core's message.
+fn check_finite_input(x: faer::MatRef<'_, f64>) -> repscope::Result<()> {
+    repscope::measures::check_input(RepRef { name: "X", x })
+}
+
 /// Probability that a random SDR (`a` of `n` bits on) matches a segment of
 /// `s` synapses in at least `theta` (Ahmad & Hawkins 2016).
 #[pyfunction]
 fn sdr_false_match(py: Python<'_>, n: u64, a: u64, s: u64, theta: u64) -> PyResult<f64> {
     enter_core(py, move || repscope::sdr::false_match(n, a, s, theta))
+}
+
+/// The k most active units of every row (ascending indices; ties to the
+/// lower index).
+#[pyfunction]
+fn sdr_encode(py: Python<'_>, x: &Bound<'_, PyAny>, k: usize) -> PyResult<Vec<Vec<u32>>> {
+    let x = Input::from_py(x)?;
+    let view = x.view();
+    enter_core(py, move || {
+        crate::check_finite_input(view)?;
+        Ok(repscope::sdr::encode(view, k))
+    })
 }
 
 /// Expected fraction of bits on in a union of `m` SDRs of `w` of `n` bits.
@@ -418,6 +435,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli, m)?)?;
     m.add_function(wrap_pyfunction!(sdr_false_match, m)?)?;
     m.add_function(wrap_pyfunction!(sdr_union_density, m)?)?;
+    m.add_function(wrap_pyfunction!(sdr_encode, m)?)?;
     m.add_function(wrap_pyfunction!(sdr_union_false_match, m)?)?;
     m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;

@@ -85,7 +85,8 @@ def test_a_killed_worker_does_not_change_the_result(client, tmp_path, source):
     out = {}
 
     def run():
-        out["result"] = dpairwise(given, measure="procrustes", alpha=0.5, client=client, block=1)
+        out["result"] = dpairwise(given, measure="procrustes", alpha=0.5, client=client, block=1,
+                                  timeout=120)
 
     worker = threading.Thread(target=run)
     worker.start()

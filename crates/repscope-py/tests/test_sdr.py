@@ -4,6 +4,7 @@ integers and fractions) and the published values."""
 from fractions import Fraction
 from math import comb
 
+import numpy as np
 import pytest
 
 import repscope as rs
@@ -43,3 +44,26 @@ def test_sizes_larger_than_the_population_are_input_errors():
         rs.sdr_false_match(10, 3, 11, 2)
     with pytest.raises(rs.InputError):
         rs.sdr_union_density(10, 11, 2)
+
+
+def numpy_codes(x, k):
+    """Top-k per row, ties to the lower index, written with numpy."""
+    order = np.lexsort((np.broadcast_to(np.arange(x.shape[1]), x.shape), -x), axis=1)
+    codes = np.zeros(x.shape, dtype=bool)
+    np.put_along_axis(codes, order[:, :k], True, axis=1)
+    return codes
+
+
+def test_sdr_encode_and_overlap_equal_a_numpy_definition():
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.normal(size=(50, 40)), 0)  # ReLU: many tied zeros
+    y = np.maximum(x + 0.5 * rng.normal(size=x.shape), 0)
+    for k in [1, 4, 30]:
+        cx, cy = numpy_codes(x, k), numpy_codes(y, k)
+        assert np.array_equal(rs.sdr_encode(x, k), cx)
+        expected = (cx & cy).sum() / (50 * k)
+        assert rs.similarity(x, y, "sdr_overlap", k=k) == pytest.approx(expected, abs=1e-15)
+    default = numpy_codes(x, 1) & numpy_codes(y, 1)  # 2 % of 40 units, rounded: 1
+    assert rs.similarity(x, y, "sdr_overlap") == pytest.approx(default.sum() / 50, abs=1e-15)
+    with pytest.raises(rs.InputError, match="units"):
+        rs.similarity(x, y[:, :30], "sdr_overlap")

@@ -5,7 +5,48 @@
 //! thousands of active bits neither overflow nor lose the tiny
 //! probabilities that make SDRs robust.
 
+use faer::MatRef;
+
 use crate::error::{Error, Result};
+
+/// The SDR of each row of a dense representation: the indices of its `k`
+/// largest entries, ascending. Ties go to the lower index, so the code is
+/// deterministic (e.g. for ReLU outputs with many equal zeros).
+pub fn encode(x: MatRef<'_, f64>, k: usize) -> Vec<Vec<u32>> {
+    let p = x.ncols();
+    let k = k.min(p);
+    (0..x.nrows())
+        .map(|i| {
+            let row: Vec<f64> = (0..p).map(|j| x[(i, j)]).collect();
+            let mut order: Vec<u32> = (0..p as u32).collect();
+            let larger_first =
+                |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
+            if k < p {
+                order.select_nth_unstable_by(k, larger_first);
+            }
+            let mut on = order[..k].to_vec();
+            on.sort_unstable();
+            on
+        })
+        .collect()
+}
+
+/// Number of indices two ascending index lists share.
+pub fn overlap(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared
+}
 
 /// ln C(n, k), summed as Σ ln((n − k + i) / i) over the smaller of k and
 /// n − k: every term is accurate to rounding, so the sum is accurate to
@@ -123,6 +164,14 @@ mod tests {
             let p = false_match(n.into(), a.into(), s.into(), theta.into()).unwrap();
             assert!((p - hits / total).abs() < 1e-14, "theta {theta}");
         }
+    }
+
+    #[test]
+    fn encoding_keeps_the_k_largest_with_ties_to_the_lower_index() {
+        let x = faer::mat![[0.5, 2.0, 0.0, 2.0, 1.0], [0.0, 0.0, 0.0, 0.0, 3.0]];
+        assert_eq!(encode(x.as_ref(), 2), vec![vec![1, 3], vec![0, 4]]);
+        assert_eq!(encode(x.as_ref(), 9)[0], vec![0, 1, 2, 3, 4]);
+        assert_eq!(overlap(&[1, 3, 7], &[0, 3, 7, 9]), 2);
     }
 
     #[test]

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
-from .sdr import sdr_false_match, sdr_union_density, sdr_union_false_match
+from .sdr import sdr_encode, sdr_false_match, sdr_union_density, sdr_union_false_match
 from .rsa import (
     RSAResult,
     compare_rdms,
@@ -59,6 +59,7 @@ __all__ = [
     "mds",
     "fit_weights",
     "rsa_crossval",
+    "sdr_encode",
     "sdr_false_match",
     "sdr_union_density",
     "sdr_union_false_match",

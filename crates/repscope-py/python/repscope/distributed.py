@@ -13,10 +13,9 @@ Representations travel in one of two ways:
   file :func:`repscope.load` reads) on storage that every worker sees: only
   the path and names are shipped, and each task reads just its
   representations (folders and safetensors files are read tensor by tensor);
-- **arrays** (a RepSet, dict or list): sent once to every worker
-  (``scatter(..., broadcast=True)``) and shared by the tasks; replicas let
-  Dask re-run a lost worker's tasks elsewhere. For sets larger than a
-  worker's memory, pass a path.
+- **arrays** (a RepSet, dict or list): each task carries the arrays of its
+  block, so Dask can re-run it elsewhere when a worker dies; each array
+  travels once per block it appears in. For large sets, pass a path.
 
 Dask is an optional dependency (``pip install repscope[dask]``); nothing
 here is imported by ``import repscope``. The same call runs on a real
@@ -76,18 +75,18 @@ def _score_block(
 class _Side:
     """One side of the matrix: names, and how a task gets a block of it."""
 
-    def __init__(self, reps: Source, what: str, client: Any):
+    def __init__(self, reps: Source, what: str):
         if _is_path(reps):
             self.path: Optional[str] = os.fspath(reps)  # type: ignore[arg-type]
             self.names: list[str] = _repscope.names_in(self.path)
-            self.futures: list[Any] = []
+            self.arrays: list[np.ndarray] = []
         else:
             self.path = None
             self.names, arrays = _reps(reps, what)  # type: ignore[arg-type]
-            # Every worker holds every array, shared by the tasks using it:
-            # a worker that dies then loses no data, and Dask re-runs its
-            # tasks elsewhere.
-            self.futures = client.scatter(arrays, broadcast=True)
+            # Each task carries its own arrays, so Dask can re-run it on
+            # another worker when one dies (data scattered to a worker that
+            # dies is lost for good, even with replicas requested).
+            self.arrays = arrays
 
     def __len__(self) -> int:
         return len(self.names)
@@ -96,7 +95,7 @@ class _Side:
         names = [self.names[i] for i in rows]
         if self.path is not None:
             return ("path", self.path, names)
-        return ("arrays", [self.futures[i] for i in rows], names)
+        return ("arrays", [self.arrays[i] for i in rows], names)
 
 
 def _blocks(n: int, size: int) -> list[range]:
@@ -115,6 +114,7 @@ def pairwise(
     seed: int = 0,
     ci: float = 0.95,
     threads: Optional[int] = None,
+    timeout: Optional[float] = None,
     **params: Any,
 ) -> PairwiseResult:
     """:func:`repscope.pairwise` on a Dask cluster, block by block.
@@ -136,6 +136,10 @@ def pairwise(
     threads : int, optional
         Core threads per task (default: all cores of the worker's machine;
         set it to the worker's share when several workers share a machine).
+
+    timeout : float, optional
+        Seconds to wait for all blocks before raising ``TimeoutError``
+        (default: wait as long as it takes).
 
     Returns
     -------
@@ -159,14 +163,14 @@ def pairwise(
     True
     """
     try:
-        from dask.distributed import get_client
+        from dask.distributed import get_client, wait
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("repscope.distributed needs dask: pip install repscope[dask]") from e
     if block < 1:
         raise ValueError(f"block must be at least 1, not {block}")
     client = client if client is not None else get_client()
-    a = _Side(A, "A", client)
-    b = None if B is None else _Side(B, "B", client)
+    a = _Side(A, "A")
+    b = None if B is None else _Side(B, "B")
     info = next((m for m in measures() if m["name"] == measure), None)
     mirror = b is None and bool(info and info["symmetric"])
     right = a if b is None else b
@@ -190,7 +194,9 @@ def pairwise(
     values = np.full(shape, np.nan)
     extra: dict[str, Optional[np.ndarray]] = {"low": None, "high": None, "p": None}
     notes: list[str] = []
-    results = client.gather([f for _, _, f in tasks])
+    futures = [f for _, _, f in tasks]
+    wait(futures, timeout=timeout)  # type: ignore[no-untyped-call]
+    results = client.gather(futures)
     for (rows, cols, _), (v, low, high, p, warn) in zip(tasks, results):
         for key, part in (("values", v), ("low", low), ("high", high), ("p", p)):
             if part is None:

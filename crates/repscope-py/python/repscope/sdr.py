@@ -7,9 +7,49 @@ sparse distributed representations?*, computed in log space by the core
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
+import numpy as np
+
 from . import _repscope
 
-__all__ = ["sdr_false_match", "sdr_union_density", "sdr_union_false_match"]
+__all__ = ["sdr_encode", "sdr_false_match", "sdr_union_density", "sdr_union_false_match"]
+
+
+def sdr_encode(X: Any, k: Optional[int] = None, *, sparsity: float = 0.02) -> np.ndarray:
+    """Binarise a dense representation into a sparse distributed one: each
+    row keeps its ``k`` most active units (ties go to the lower index).
+
+    Parameters
+    ----------
+    X : array (stimuli x units)
+    k : int, optional
+        Active units per row; by default ``round(sparsity * units)`` (at
+        least 1), as the ``sdr_overlap`` measure does.
+
+    Returns
+    -------
+    ndarray of bool, same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rs.sdr_encode(np.array([[0.5, 2.0, 0.0, 2.0, 1.0]]), k=2).astype(int)
+    array([[0, 1, 0, 1, 0]])
+    """
+    x = np.asarray(X)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    if x.ndim != 2:
+        from .errors import InputError
+
+        raise InputError(f"X must be 2-D (stimuli x units), not of shape {x.shape}")
+    units = x.shape[1]
+    active = k if k is not None else min(units, max(1, round(sparsity * units)))
+    codes = np.zeros(x.shape, dtype=bool)
+    for row, on in enumerate(_repscope.sdr_encode(x, int(active))):
+        codes[row, on] = True
+    return codes
 
 
 def sdr_false_match(n: int, a: int, s: int, theta: int) -> float:

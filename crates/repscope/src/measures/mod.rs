@@ -21,6 +21,7 @@ pub mod registry;
 pub mod rsa;
 pub mod rsm;
 pub mod shape;
+pub mod sparse;
 pub mod statistics;
 pub mod subspace;
 

@@ -34,27 +34,38 @@ fn related(n: usize, p: usize, q: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
     (x, y)
 }
 
+/// A related pair, of equal widths for measures that compare unit by unit.
+fn related_for(
+    info: &super::MeasureInfo,
+    n: usize,
+    p: usize,
+    q: usize,
+    seed: u64,
+) -> (Mat<f64>, Mat<f64>) {
+    related(n, p, if info.needs_same_dim { p } else { q }, seed)
+}
+
 #[test]
 fn declared_invariances_hold() {
-    let (x, y) = related(40, 6, 9, 3);
-    let q = y.ncols();
-    let transforms: Vec<(Invariance, Mat<f64>)> = vec![
-        (Invariance::Orthogonal, &y * rotation(q, 8)),
-        (Invariance::IsotropicScaling, &y * 3.7),
-        (
-            Invariance::Translation,
-            Mat::from_fn(40, q, |i, j| y[(i, j)] + 2.0 + j as f64),
-        ),
-        (
-            Invariance::Permutation,
-            Mat::from_fn(40, q, |i, j| y[(i, (j * 5 + 2) % q)]),
-        ),
-        (
-            Invariance::InvertibleLinear,
-            &y * (gaussian(q, q, 9) + Mat::<f64>::identity(q, q) * 3.0),
-        ),
-    ];
     for info in measures() {
+        let (x, y) = related_for(&info, 40, 6, 9, 3);
+        let q = y.ncols();
+        let transforms: Vec<(Invariance, Mat<f64>)> = vec![
+            (Invariance::Orthogonal, &y * rotation(q, 8)),
+            (Invariance::IsotropicScaling, &y * 3.7),
+            (
+                Invariance::Translation,
+                Mat::from_fn(40, q, |i, j| y[(i, j)] + 2.0 + j as f64),
+            ),
+            (
+                Invariance::Permutation,
+                Mat::from_fn(40, q, |i, j| y[(i, (j * 5 + 2) % q)]),
+            ),
+            (
+                Invariance::InvertibleLinear,
+                &y * (gaussian(q, q, 9) + Mat::<f64>::identity(q, q) * 3.0),
+            ),
+        ];
         let base = value(info.name, &x, &y);
         for (invariance, transformed) in &transforms {
             if info.invariances.contains(invariance) {
@@ -71,8 +82,8 @@ fn declared_invariances_hold() {
 
 #[test]
 fn symmetric_measures_are_symmetric() {
-    let (x, y) = related(35, 5, 8, 11);
     for info in measures().into_iter().filter(|m| m.symmetric) {
+        let (x, y) = related_for(&info, 35, 5, 8, 11);
         let (a, b) = (value(info.name, &x, &y), value(info.name, &y, &x));
         assert!(close(a, b), "{}: {a} vs {b}", info.name);
     }
@@ -116,7 +127,6 @@ fn resampled_states_score_as_prepared_rows() {
     use crate::linalg::gather_rows;
     use crate::measures::ParamValue;
 
-    let (x, y) = related(30, 4, 7, 21);
     let draw: Vec<usize> = (0..30).map(|i| (i * 7 + 3) % 30 / 2 * 2).collect();
     let shuffle: Vec<usize> = (0..30).map(|i| (i * 11 + 5) % 30).collect();
     let mut configs: Vec<(&str, Params)> = measures()
@@ -133,6 +143,7 @@ fn resampled_states_score_as_prepared_rows() {
     let mut derived = Vec::new();
     for (name, params) in &configs {
         let m = build(name, params).unwrap();
+        let (x, y) = related_for(m.info(), 30, 4, 7, 21);
         let ctx = PrepareContext::ONE_PAIR;
         let rep = |x: &Mat<f64>| {
             m.prepare(

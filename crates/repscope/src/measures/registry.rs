@@ -20,6 +20,7 @@ use super::shape::{
     ALIGNED_COSINE_INFO, AlignedCosine, PERMUTATION_INFO, PROCRUSTES_INFO,
     PROCRUSTES_SIZE_SHAPE_INFO, Permutation, Procrustes, ProcrustesSizeShape,
 };
+use super::sparse::{SDR_OVERLAP_INFO, SdrOverlap};
 use super::statistics::{
     CONCENTRICITY_INFO, MAGNITUDE_INFO, Statistic, StatisticDifference, UNIFORMITY_INFO,
 };
@@ -116,6 +117,7 @@ const ENTRIES: &[Entry] = &[
     entry!(RANK_SIMILARITY_INFO, ["k"], |p| {
         NeighbourMeasure::from_params(NeighbourStatistic::RankSimilarity, p)
     }),
+    entry!(SDR_OVERLAP_INFO, ["k", "sparsity"], SdrOverlap::from_params),
     entry!(MAGNITUDE_INFO, [], |p| StatisticDifference::from_params(
         Statistic::Magnitude,
         p
