@@ -221,6 +221,25 @@ pub fn block_dots(
         .collect()
 }
 
+/// [`block_dots`] of prepared states that each hold one packed matrix
+/// (`matrix` picks it out); `None` when their orders differ, so that the
+/// per-pair path reports the mismatch.
+pub fn block_dots_of<T>(
+    a: &[&T],
+    b: &[&T],
+    pairs: &[(usize, usize)],
+    par: Par,
+    matrix: impl Fn(&T) -> &PackedSymmetric,
+) -> Option<Vec<f64>> {
+    let ma: Vec<&PackedSymmetric> = a.iter().map(|s| matrix(s)).collect();
+    let mb: Vec<&PackedSymmetric> = b.iter().map(|s| matrix(s)).collect();
+    let n = ma.first()?.n();
+    if ma.iter().chain(&mb).any(|m| m.n() != n) {
+        return None;
+    }
+    Some(block_dots(&ma, &mb, pairs, par))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

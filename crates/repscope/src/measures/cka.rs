@@ -32,9 +32,8 @@ use faer::Par;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat};
 
-use super::{
-    Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext, is_permutation,
-};
+use super::registry::choice_param;
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext, is_permutation};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::packed::{PackedSymmetric, block_dots};
@@ -80,16 +79,17 @@ pub const INNER_PRODUCT_COST: f64 = 15.0;
 
 impl FormPolicy {
     fn from_params(measure: &str, params: &Params) -> Result<Self> {
-        match params.get("form") {
-            None => Ok(Self::Auto),
-            Some(ParamValue::Text(t)) if t == "auto" => Ok(Self::Auto),
-            Some(ParamValue::Text(t)) if t == "features" => Ok(Self::Features),
-            Some(ParamValue::Text(t)) if t == "gram" => Ok(Self::Gram),
-            Some(other) => Err(Error::InvalidParameter {
-                measure: measure.into(),
-                detail: format!("form must be 'auto', 'features' or 'gram', not {other:?}"),
-            }),
-        }
+        choice_param(
+            params,
+            measure,
+            "form",
+            Self::Auto,
+            &[
+                ("auto", Self::Auto),
+                ("features", Self::Features),
+                ("gram", Self::Gram),
+            ],
+        )
     }
 
     fn use_gram(self, n: usize, p: usize, partners: usize) -> bool {

@@ -17,7 +17,8 @@
 
 use faer::{Mat, Par, Side};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::registry::number_param;
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::{center_columns, cross_product, sum_of_squares};
@@ -46,16 +47,14 @@ pub(crate) const GULP_INFO: MeasureInfo = MeasureInfo {
 
 impl Gulp {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let lambda = match params.get("lambda") {
-            None => 0.0,
-            Some(ParamValue::Number(v)) if v.is_finite() && *v >= 0.0 => *v,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: "gulp".into(),
-                    detail: format!("lambda must be a number ≥ 0, not {other:?}"),
-                });
-            }
-        };
+        let lambda = number_param(
+            params,
+            "gulp",
+            "lambda",
+            0.0,
+            |v| v.is_finite() && v >= 0.0,
+            "a number ≥ 0",
+        )?;
         Ok(Self { lambda })
     }
 }

@@ -17,21 +17,22 @@
 
 use faer::{Mat, Par};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::registry::{choice_param, number_param};
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::packed::{PackedSymmetric, block_dots};
+use crate::linalg::packed::{PackedSymmetric, block_dots_of};
 use crate::linalg::{gram, lower_gram};
 
 fn number(params: &Params, measure: &str, key: &str, default: f64) -> Result<f64> {
-    match params.get(key) {
-        None => Ok(default),
-        Some(ParamValue::Number(v)) if v.is_finite() && *v > 0.0 => Ok(*v),
-        Some(other) => Err(Error::InvalidParameter {
-            measure: measure.into(),
-            detail: format!("{key} must be a positive number, not {other:?}"),
-        }),
-    }
+    number_param(
+        params,
+        measure,
+        key,
+        default,
+        |v| v.is_finite() && v > 0.0,
+        "a positive number",
+    )
 }
 
 /// Where the median of the squared distances is taken.
@@ -69,17 +70,16 @@ pub(crate) const RBF_CKA_INFO: MeasureInfo = MeasureInfo {
 
 impl RbfCka {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let median = match params.get("median") {
-            None => MedianOver::WithDiagonal,
-            Some(ParamValue::Text(t)) if t == "with_diagonal" => MedianOver::WithDiagonal,
-            Some(ParamValue::Text(t)) if t == "pairs" => MedianOver::Pairs,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: "rbf_cka".into(),
-                    detail: format!("median must be 'with_diagonal' or 'pairs', not {other:?}"),
-                });
-            }
-        };
+        let median = choice_param(
+            params,
+            "rbf_cka",
+            "median",
+            MedianOver::WithDiagonal,
+            &[
+                ("with_diagonal", MedianOver::WithDiagonal),
+                ("pairs", MedianOver::Pairs),
+            ],
+        )?;
         Ok(Self {
             threshold: number(params, "rbf_cka", "threshold", 1.0)?,
             median,
@@ -191,13 +191,7 @@ impl Measure for RbfCka {
         pairs: &[(usize, usize)],
         par: Par,
     ) -> Option<Result<Vec<f64>>> {
-        let n = a.first()?.k.n();
-        if a.iter().chain(b).any(|c| c.k.n() != n) {
-            return None;
-        }
-        let ka: Vec<&PackedSymmetric> = a.iter().map(|c| &c.k).collect();
-        let kb: Vec<&PackedSymmetric> = b.iter().map(|c| &c.k).collect();
-        let dots = block_dots(&ka, &kb, pairs, par);
+        let dots = block_dots_of(a, b, pairs, par, |c| &c.k)?;
         Some(Ok(pairs
             .iter()
             .zip(dots)

@@ -26,7 +26,8 @@
 
 use faer::{Mat, Par};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::registry::number_param;
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::knn::{Closeness, Neighbours, knn, normalize_rows};
@@ -116,16 +117,14 @@ impl NeighbourMeasure {
             NeighbourStatistic::SecondOrderCosine => &SECOND_ORDER_COSINE_INFO,
             NeighbourStatistic::Cknna => &CKNNA_INFO,
         };
-        let k = match params.get("k") {
-            None => 10.0,
-            Some(ParamValue::Number(v)) if v.fract() == 0.0 && *v >= 1.0 => *v,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: info.name.into(),
-                    detail: format!("k must be a whole number ≥ 1, not {other:?}"),
-                });
-            }
-        };
+        let k = number_param(
+            params,
+            info.name,
+            "k",
+            10.0,
+            |v| v.fract() == 0.0 && v >= 1.0,
+            "a whole number ≥ 1",
+        )?;
         if statistic == NeighbourStatistic::Cknna && k < 2.0 {
             return Err(Error::InvalidParameter {
                 measure: "cknna".into(),

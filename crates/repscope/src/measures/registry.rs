@@ -43,6 +43,58 @@ pub enum ParamValue {
 /// Named parameters for a measure (`sigma=0.5`, `k=10` …).
 pub type Params = BTreeMap<String, ParamValue>;
 
+/// A number parameter: `default` when absent, the value when `valid`
+/// accepts it, otherwise an error saying the parameter must be `expected`.
+pub(crate) fn number_param(
+    params: &Params,
+    measure: &str,
+    key: &str,
+    default: f64,
+    valid: impl Fn(f64) -> bool,
+    expected: &str,
+) -> Result<f64> {
+    match params.get(key) {
+        None => Ok(default),
+        Some(ParamValue::Number(v)) if valid(*v) => Ok(*v),
+        Some(other) => Err(Error::InvalidParameter {
+            measure: measure.into(),
+            detail: format!("{key} must be {expected}, not {other:?}"),
+        }),
+    }
+}
+
+/// A text parameter with a fixed set of `choices` (name, value): `default`
+/// when absent, otherwise the named choice or an error listing them.
+pub(crate) fn choice_param<T: Copy>(
+    params: &Params,
+    measure: &str,
+    key: &str,
+    default: T,
+    choices: &[(&str, T)],
+) -> Result<T> {
+    let Some(given) = params.get(key) else {
+        return Ok(default);
+    };
+    if let ParamValue::Text(t) = given
+        && let Some(&(_, value)) = choices.iter().find(|(name, _)| name == t)
+    {
+        return Ok(value);
+    }
+    let names: Vec<String> = choices
+        .iter()
+        .map(|(name, _)| format!("'{name}'"))
+        .collect();
+    let listed = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(Error::InvalidParameter {
+        measure: measure.into(),
+        detail: format!("{key} must be {listed}, not {given:?}"),
+    })
+}
+
 struct Entry {
     info: &'static MeasureInfo,
     /// Names of the parameters the measure takes.
@@ -188,5 +240,30 @@ mod tests {
         );
         let names: Vec<_> = measures().iter().map(|m| m.name).collect();
         assert_eq!(names[..3], ["linear_cka", "debiased_cka", "rbf_cka"]);
+    }
+
+    #[test]
+    fn parameter_errors_say_what_is_expected() {
+        let message = |name: &str, key: &str, value: ParamValue| {
+            let params = Params::from([(key.to_string(), value)]);
+            build(name, &params)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            message("procrustes", "alpha", ParamValue::Number(2.0)),
+            "measure 'procrustes': alpha must be in [0, 1], not Number(2.0)"
+        );
+        assert_eq!(
+            message("linear_cka", "form", ParamValue::Text("dense".into())),
+            "measure 'linear_cka': form must be 'auto', 'features' or 'gram', not Text(\"dense\")"
+        );
+        assert_eq!(
+            message("cca", "kind", ParamValue::Number(1.0)),
+            "measure 'cca': kind must be 'yanai', 'mean' or 'pillai', not Number(1.0)"
+        );
+        let ok = Params::from([("kind".to_string(), ParamValue::Text("pillai".into()))]);
+        assert!(build("cca", &ok).is_ok());
     }
 }

@@ -18,7 +18,7 @@ use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::gram;
-use crate::linalg::packed::{PackedSymmetric, block_dots};
+use crate::linalg::packed::{PackedSymmetric, block_dots_of};
 
 fn distances(x: RepRef<'_>, par: Par) -> Mat<f64> {
     let g = gram(x.x, par);
@@ -104,13 +104,7 @@ impl Measure for DistanceCorrelation {
         pairs: &[(usize, usize)],
         par: Par,
     ) -> Option<Result<Vec<f64>>> {
-        let n = a.first()?.a.n();
-        if a.iter().chain(b).any(|c| c.a.n() != n) {
-            return None;
-        }
-        let pa: Vec<&PackedSymmetric> = a.iter().map(|c| &c.a).collect();
-        let pb: Vec<&PackedSymmetric> = b.iter().map(|c| &c.a).collect();
-        let dots = block_dots(&pa, &pb, pairs, par);
+        let dots = block_dots_of(a, b, pairs, par, |c| &c.a)?;
         Some(Ok(pairs
             .iter()
             .zip(dots)

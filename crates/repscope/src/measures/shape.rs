@@ -24,9 +24,8 @@
 
 use faer::{Mat, Par, Side};
 
-use super::{
-    Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext, is_permutation,
-};
+use super::registry::{choice_param, number_param};
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext, is_permutation};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
@@ -45,15 +44,16 @@ pub enum ShapeScore {
 }
 
 fn shape_score(params: &Params, measure: &str) -> Result<ShapeScore> {
-    match params.get("score") {
-        None => Ok(ShapeScore::Angular),
-        Some(ParamValue::Text(t)) if t == "angular" => Ok(ShapeScore::Angular),
-        Some(ParamValue::Text(t)) if t == "euclidean" => Ok(ShapeScore::Euclidean),
-        Some(other) => Err(Error::InvalidParameter {
-            measure: measure.into(),
-            detail: format!("score must be 'angular' or 'euclidean', not {other:?}"),
-        }),
-    }
+    choice_param(
+        params,
+        measure,
+        "score",
+        ShapeScore::Angular,
+        &[
+            ("angular", ShapeScore::Angular),
+            ("euclidean", ShapeScore::Euclidean),
+        ],
+    )
 }
 
 fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 {
@@ -103,16 +103,14 @@ pub(crate) const PROCRUSTES_INFO: MeasureInfo = MeasureInfo {
 
 impl Procrustes {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let alpha = match params.get("alpha") {
-            None => 1.0,
-            Some(ParamValue::Number(v)) if (0.0..=1.0).contains(v) => *v,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: "procrustes".into(),
-                    detail: format!("alpha must be in [0, 1], not {other:?}"),
-                });
-            }
-        };
+        let alpha = number_param(
+            params,
+            "procrustes",
+            "alpha",
+            1.0,
+            |v| (0.0..=1.0).contains(&v),
+            "in [0, 1]",
+        )?;
         Ok(Self {
             alpha,
             score: shape_score(params, "procrustes")?,

@@ -30,7 +30,8 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
-use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
+use super::registry::{choice_param, number_param};
+use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::{
@@ -145,17 +146,17 @@ pub(crate) const CCA_INFO: MeasureInfo = MeasureInfo {
 
 impl Cca {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let kind = match params.get("kind") {
-            None => CcaKind::Yanai,
-            Some(ParamValue::Text(t)) if t == "yanai" => CcaKind::Yanai,
-            Some(ParamValue::Text(t)) if t == "mean" || t == "pillai" => CcaKind::Mean,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: "cca".into(),
-                    detail: format!("kind must be 'yanai' or 'mean', not {other:?}"),
-                });
-            }
-        };
+        let kind = choice_param(
+            params,
+            "cca",
+            "kind",
+            CcaKind::Yanai,
+            &[
+                ("yanai", CcaKind::Yanai),
+                ("mean", CcaKind::Mean),
+                ("pillai", CcaKind::Mean),
+            ],
+        )?;
         Ok(Self { kind })
     }
 }
@@ -212,16 +213,14 @@ pub(crate) const SVCCA_INFO: MeasureInfo = MeasureInfo {
 
 impl Svcca {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let keep = match params.get("keep") {
-            None => 0.99,
-            Some(ParamValue::Number(v)) if *v > 0.0 && *v <= 1.0 => *v,
-            Some(other) => {
-                return Err(Error::InvalidParameter {
-                    measure: "svcca".into(),
-                    detail: format!("keep must be a share of variance in (0, 1], not {other:?}"),
-                });
-            }
-        };
+        let keep = number_param(
+            params,
+            "svcca",
+            "keep",
+            0.99,
+            |v| v > 0.0 && v <= 1.0,
+            "a share of variance in (0, 1]",
+        )?;
         Ok(Self { keep })
     }
 }
