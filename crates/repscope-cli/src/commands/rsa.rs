@@ -135,6 +135,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                     y: &y,
                     labels: &cond_names,
                     groups: None,
+                    edges: &[],
                     title: &format!("{name}: MDS of the {} RDM", method.name()),
                 },
             )?;
