@@ -27,7 +27,7 @@ fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// `figure.png` for one representation, `figure_NAME.png` for several.
-fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
+pub(super) fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
     if !several {
         return base.to_path_buf();
     }
