@@ -89,14 +89,16 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
             100.0 * args.test_fraction,
             args.seed
         );
-        let names = |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+        let names =
+            |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
         print!("{}", matrix_table(top1.as_ref(), &names(&va), &names(&vb)));
     }
     if let Some(path) = &args.output {
         write_table_csv(path, &HEADER, &rows)?;
     }
     if let Some(path) = &args.plot {
-        let names = |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+        let names =
+            |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
         repscope_plot::heatmap(
             path,
             &repscope_plot::Heatmap {

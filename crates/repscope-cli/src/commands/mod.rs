@@ -53,17 +53,14 @@ pub fn pick<'a>(
     option: &str,
 ) -> anyhow::Result<(String, MatRef<'a, f64>)> {
     match name {
-        Some(n) => set
-            .get(n)
-            .map(|x| (n.to_string(), x))
-            .ok_or_else(|| {
-                repscope::Error::UnknownRepresentation {
-                    set: which.to_string(),
-                    name: n.to_string(),
-                    known: set.names().to_vec(),
-                }
-                .into()
-            }),
+        Some(n) => set.get(n).map(|x| (n.to_string(), x)).ok_or_else(|| {
+            repscope::Error::UnknownRepresentation {
+                set: which.to_string(),
+                name: n.to_string(),
+                known: set.names().to_vec(),
+            }
+            .into()
+        }),
         None if set.len() == 1 => Ok((set.names()[0].clone(), set.views()[0].x)),
         None => Err(UsageError(format!(
             "{which} holds {} representations ({}); choose one with {option} NAME",

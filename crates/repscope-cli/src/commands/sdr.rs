@@ -11,7 +11,8 @@ pub fn run(command: &SdrCommand, g: &Global) -> anyhow::Result<()> {
         SdrCommand::FalseMatch { n, a, s, theta } => {
             let p = repscope::sdr::false_match(n, a, s, theta)?;
             if g.json {
-                let doc = serde_json::json!({"n": n, "a": a, "s": s, "theta": theta, "false_match": p});
+                let doc =
+                    serde_json::json!({"n": n, "a": a, "s": s, "theta": theta, "false_match": p});
                 println!("{doc}");
             } else {
                 println!("false match (n={n}, a={a}, s={s}, theta={theta}): {p:.6e}");

@@ -41,7 +41,9 @@ pub fn run(args: &MatchArgs, g: &Global) -> anyhow::Result<()> {
             };
             let s = sparse_prediction(x, y, &options)?;
             if !s.converged && !g.json {
-                eprintln!("warning: some lasso fits stopped at the iteration limit before converging");
+                eprintln!(
+                    "warning: some lasso fits stopped at the iteration limit before converging"
+                );
             }
             sparse(args, g, &s, &title)
         }
@@ -136,7 +138,13 @@ fn sparse(
     let column_mean = |m: &faer::Mat<f64>, a: usize| m.row(a).iter().sum::<f64>() / q as f64;
     let mean_r: Vec<f64> = (0..steps).map(|a| column_mean(&s.correlation, a)).collect();
     let mean_nz: Vec<f64> = (0..steps).map(|a| column_mean(&s.nonzero, a)).collect();
-    let header = ["unit_b", "best_correlation", "units_needed", "top_predictor", "best_alpha"];
+    let header = [
+        "unit_b",
+        "best_correlation",
+        "units_needed",
+        "top_predictor",
+        "best_alpha",
+    ];
     let rows: Vec<Vec<String>> = (0..q)
         .map(|t| {
             vec![
@@ -254,7 +262,12 @@ fn spectral(
             "{}",
             text_table(&["group", "a_units", "b_units", "mean_cross_|r|"], &table)
         );
-        let left_out = s.a_labels.iter().chain(&s.b_labels).filter(|l| l.is_none()).count();
+        let left_out = s
+            .a_labels
+            .iter()
+            .chain(&s.b_labels)
+            .filter(|l| l.is_none())
+            .count();
         if left_out > 0 {
             println!("{left_out} constant unit(s) left out");
         }
@@ -272,7 +285,13 @@ fn spectral(
         let values: Vec<f64> = s
             .groups
             .iter()
-            .map(|gr| if gr.mean_cross_correlation.is_nan() { 0.0 } else { gr.mean_cross_correlation })
+            .map(|gr| {
+                if gr.mean_cross_correlation.is_nan() {
+                    0.0
+                } else {
+                    gr.mean_cross_correlation
+                }
+            })
             .collect();
         repscope_plot::bars(
             path,

@@ -104,7 +104,11 @@ impl GramProblem {
             sweeps += 1;
             last_gap = duality_gap(w, xty, &q, yty, penalty);
             if last_gap <= threshold {
-                return Solve { sweeps, gap: last_gap, converged: true };
+                return Solve {
+                    sweeps,
+                    gap: last_gap,
+                    converged: true,
+                };
             }
             let active: Vec<usize> = (0..p).filter(|&j| w[j] != 0.0).collect();
             while !active.is_empty() && sweeps < options.max_iter.max(1) {
@@ -112,7 +116,11 @@ impl GramProblem {
                 sweeps += 1;
                 last_gap = duality_gap(w, xty, &q, yty, penalty);
                 if last_gap <= threshold {
-                    return Solve { sweeps, gap: last_gap, converged: true };
+                    return Solve {
+                        sweeps,
+                        gap: last_gap,
+                        converged: true,
+                    };
                 }
                 let largest = w.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
                 if step <= 1e-4 * largest {
@@ -139,11 +147,18 @@ impl GramProblem {
             }
             let old = w[j];
             let rho = q[j] + gjj * old;
-            let new = rho.signum() * (rho.abs() - penalty).max(0.0) / gjj;
+            // Soft thresholding; exactly +0.0 inside the threshold.
+            let new = if rho.abs() > penalty {
+                rho.signum() * (rho.abs() - penalty) / gjj
+            } else {
+                0.0
+            };
             if new != old {
                 let step = new - old;
                 let col = g.col(j);
-                q.iter_mut().zip(col.iter()).for_each(|(q, gk)| *q -= gk * step);
+                q.iter_mut()
+                    .zip(col.iter())
+                    .for_each(|(q, gk)| *q -= gk * step);
                 w[j] = new;
                 largest = largest.max(step.abs());
             }

@@ -51,7 +51,7 @@ impl Matching {
 
 /// Checks that two representations can be matched (same stimuli, at least
 /// two of them, finite values).
-pub(crate) fn check_pair(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
+pub fn check_pair(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
     if x.nrows() != y.nrows() {
         return Err(Error::StimulusMismatch {
             a: "A".into(),
