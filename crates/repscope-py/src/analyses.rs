@@ -105,6 +105,7 @@ fn lasso_fit<'py>(
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray1<f64>>,
     Vec<bool>,
+    Vec<usize>,
 )> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
@@ -121,6 +122,7 @@ fn lasso_fit<'py>(
         matrix_to_numpy(py, fit.coef.as_ref()),
         f64s(py, fit.intercept),
         fit.converged,
+        fit.sweeps,
     ))
 }
 

@@ -21,6 +21,14 @@ use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
+    if let Some(n) = g.threads {
+        // Bounds every parallel loop, not only the pairwise engine's. Fails
+        // only if the pool already exists (inside `python -m repscope`,
+        // where the package's pool keeps its size).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     match cli.command {
         Command::Info { path } => info::run(&path, g),
         Command::Similarity(args) => similarity::run(&args, g),

@@ -122,7 +122,7 @@ def match_one_to_one(x: np.ndarray, y: np.ndarray, method: str) -> tuple[np.ndar
 def lasso_fit(
     x: np.ndarray, y: np.ndarray, alpha: float, fit_intercept: bool = ..., tol: float = ...,
     max_iter: int = ...,
-) -> tuple[np.ndarray, np.ndarray, list[bool]]: ...
+) -> tuple[np.ndarray, np.ndarray, list[bool], list[int]]: ...
 def match_sparse(
     x: np.ndarray, y: np.ndarray, n_alphas: int = ..., eps: float = ..., test_fraction: float = ...,
     seed: int = ..., tol: float = ..., max_iter: int = ...,

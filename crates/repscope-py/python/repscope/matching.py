@@ -111,6 +111,8 @@ class LassoFit:
     coef: np.ndarray
     intercept: Union[float, np.ndarray]
     converged: bool
+    #: coordinate sweeps per target (scikit-learn's ``n_iter_``)
+    n_iter: Union[int, list[int]]
 
 
 def unit_correlations(X: Any, Y: Any) -> np.ndarray:
@@ -187,7 +189,7 @@ def lasso(
     x = matrix(X, "X")
     yy = np.asarray(y)
     one = yy.ndim == 1
-    coef, intercept, converged = _repscope.lasso_fit(
+    coef, intercept, converged, sweeps = _repscope.lasso_fit(
         x, matrix(yy.reshape(-1, 1) if one else yy, "y"), float(alpha), fit_intercept, tol, max_iter
     )
     if not all(converged):
@@ -198,5 +200,5 @@ def lasso(
             stacklevel=2,
         )
     if one:
-        return LassoFit(coef[:, 0].copy(), float(intercept[0]), bool(converged[0]))
-    return LassoFit(coef.T.copy(), intercept, all(converged))
+        return LassoFit(coef[:, 0].copy(), float(intercept[0]), bool(converged[0]), sweeps[0])
+    return LassoFit(coef.T.copy(), intercept, all(converged), sweeps)

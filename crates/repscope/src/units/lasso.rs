@@ -43,8 +43,11 @@ impl Default for LassoOptions {
 
 /// The shared part of a lasso problem: predictors as a Gram matrix.
 pub struct GramProblem {
-    /// XᵀX (full, symmetric).
-    gram: Mat<f64>,
+    /// XᵀX (full, symmetric), column by column in one contiguous buffer so
+    /// the per-coordinate update is a plain slice loop the compiler
+    /// vectorises.
+    gram: Vec<f64>,
+    p: usize,
     n: usize,
 }
 
@@ -59,13 +62,17 @@ pub struct Solve {
 impl GramProblem {
     /// From (already centred, if wanted) predictors.
     pub fn new(x: MatRef<'_, f64>, par: Par) -> Self {
-        let mut gram = lower_cross_product(x, par);
-        for j in 0..gram.ncols() {
-            for i in 0..j {
-                gram[(i, j)] = gram[(j, i)];
-            }
+        let lower = lower_cross_product(x, par);
+        let p = x.ncols();
+        let gram = (0..p)
+            .flat_map(|j| (0..p).map(move |i| (i, j)))
+            .map(|(i, j)| if i >= j { lower[(i, j)] } else { lower[(j, i)] })
+            .collect();
+        GramProblem {
+            gram,
+            p,
+            n: x.nrows(),
         }
-        GramProblem { gram, n: x.nrows() }
     }
 
     /// Minimises the objective for one target from the warm start `w`,
@@ -79,16 +86,12 @@ impl GramProblem {
         options: &LassoOptions,
     ) -> Solve {
         let p = w.len();
-        let g = &self.gram;
         let penalty = alpha * self.n as f64;
         // q = Xᵀy − G w.
         let mut q = xty.to_vec();
         for (k, &wk) in w.iter().enumerate() {
             if wk != 0.0 {
-                let col = g.col(k);
-                q.iter_mut()
-                    .zip(col.iter())
-                    .for_each(|(q, gk)| *q -= gk * wk);
+                axpy(&mut q, -wk, self.column(k));
             }
         }
         let threshold = options.tol * yty;
@@ -138,10 +141,10 @@ impl GramProblem {
     /// One coordinate-descent pass over `coords`; returns the largest
     /// change of a coefficient.
     fn sweep(&self, coords: &[usize], penalty: f64, w: &mut [f64], q: &mut [f64]) -> f64 {
-        let g = &self.gram;
         let mut largest = 0.0_f64;
         for &j in coords {
-            let gjj = g[(j, j)];
+            let column = self.column(j);
+            let gjj = column[j];
             if gjj <= 0.0 {
                 continue;
             }
@@ -155,16 +158,24 @@ impl GramProblem {
             };
             if new != old {
                 let step = new - old;
-                let col = g.col(j);
-                q.iter_mut()
-                    .zip(col.iter())
-                    .for_each(|(q, gk)| *q -= gk * step);
+                axpy(q, -step, column);
                 w[j] = new;
                 largest = largest.max(step.abs());
             }
         }
         largest
     }
+}
+
+impl GramProblem {
+    fn column(&self, j: usize) -> &[f64] {
+        &self.gram[j * self.p..(j + 1) * self.p]
+    }
+}
+
+/// `y += a x`.
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x);
 }
 
 fn duality_gap(w: &[f64], xty: &[f64], q: &[f64], yty: f64, penalty: f64) -> f64 {
@@ -192,6 +203,8 @@ pub struct LassoFit {
     pub intercept: Vec<f64>,
     /// Whether each target's solve met the tolerance within `max_iter`.
     pub converged: Vec<bool>,
+    /// Coordinate sweeps each target took.
+    pub sweeps: Vec<usize>,
 }
 
 /// Fits `y[:, t] ≈ x w_t + b_t` for every target t at penalty `alpha`.
@@ -237,6 +250,7 @@ pub fn lasso(
         coef,
         intercept,
         converged: solved.iter().map(|s| s.1.converged).collect(),
+        sweeps: solved.iter().map(|s| s.1.sweeps).collect(),
     })
 }
 
