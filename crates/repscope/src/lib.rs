@@ -8,6 +8,8 @@
 //! - [`measures`]: similarity measures, one registry looked up by name.
 //! - [`pairwise`]: every representation against every other, prepared once.
 //! - [`stats`]: seeded random numbers (and, later, resampling statistics).
+//! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
+//!   and their composition into a new checkpoint.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.
 //!
 //! This crate computes and returns values; it never prints. The `repscope`
@@ -23,6 +25,7 @@ pub mod pairwise;
 pub mod rsa;
 pub mod sdr;
 pub mod stats;
+pub mod taskvec;
 #[cfg(test)]
 mod testing;
 
