@@ -7,6 +7,7 @@ mod info;
 mod measures;
 mod rsa;
 mod similarity;
+mod taskvec;
 
 use repscope::measures::{ParamValue, Params};
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Measures => measures::run(g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),
+        Command::Taskvec(args) => taskvec::run(&args, g),
     }
 }
 

@@ -13,7 +13,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use safetensors::Dtype;
+/// The element types of a checkpoint (the `safetensors` crate's).
+pub use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo as HeaderEntry};
 
 use super::atomic::write_atomically;
