@@ -4,6 +4,7 @@
 mod convert;
 mod errors;
 mod rsa;
+mod taskvec;
 
 use std::collections::HashMap;
 
@@ -440,5 +441,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
+    taskvec::register(m)?;
     Ok(())
 }

@@ -24,6 +24,7 @@ import numpy as np
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
 from .sdr import sdr_encode, sdr_false_match, sdr_union_density, sdr_union_false_match
+from .taskvec import TaskVectorReport, compose_task_vectors, task_vectors
 from .rsa import (
     RSAResult,
     compare_rdms,
@@ -63,6 +64,9 @@ __all__ = [
     "sdr_false_match",
     "sdr_union_density",
     "sdr_union_false_match",
+    "task_vectors",
+    "compose_task_vectors",
+    "TaskVectorReport",
     "Error",
     "InputError",
     "FormatError",
