@@ -51,6 +51,19 @@ pub enum Command {
     Rdm(RdmArgs),
     /// Compare RDMs: every RDM of A against every RDM of B (or of A).
     Compare(CompareArgs),
+    /// Match the units of one representation to those of another
+    /// (one-to-one, best partner, sparse prediction or spectral groups).
+    Match(MatchArgs),
+    /// Dirichlet energy of every representation on a graph over the stimuli,
+    /// and the PCA of each drawn with the graph.
+    Graph(GraphArgs),
+    /// Alignment of two representations of the same items: paired cosine,
+    /// mutual kNN, CKA, and a learned map's held-out retrieval accuracy.
+    Align(AlignArgs),
+    /// Sparse distributed representations: false-match probabilities,
+    /// union density, top-k codes.
+    #[command(subcommand)]
+    Sdr(SdrCommand),
     /// Task vectors of fine-tuned checkpoints: norms, cosines, composition.
     Taskvec(TaskvecArgs),
 }
@@ -85,6 +98,128 @@ pub struct TaskvecArgs {
     /// Draw the task × task cosine similarity as a heatmap (.png or .svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Representations A (file or folder).
+    pub a: PathBuf,
+    /// Representations B; A's file again when absent.
+    pub b: Option<PathBuf>,
+    /// The representation of A to use (needed when A holds several).
+    #[arg(long, value_name = "NAME")]
+    pub layer_a: Option<String>,
+    /// The representation of B to use.
+    #[arg(long, value_name = "NAME")]
+    pub layer_b: Option<String>,
+    /// hungarian (one-to-one), semi (each A-unit's best B-unit), sparse
+    /// (lasso prediction of each B-unit from A), spectral (many-to-many groups).
+    #[arg(short, long, default_value = "hungarian")]
+    pub method: String,
+    /// Groups for --method spectral.
+    #[arg(long, default_value_t = 8)]
+    pub groups: usize,
+    /// Penalties on the lasso path for --method sparse.
+    #[arg(long, default_value_t = 20)]
+    pub alphas: usize,
+    /// Fraction of stimuli held out to score --method sparse (0: in-sample).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the held-out split (sparse) or the k-means restarts (spectral).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write the per-unit table as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw the sorted correlations, the lasso path, or the groups (.png/.svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Representations (file or folder).
+    pub path: PathBuf,
+    /// Edge list: `i j [weight]` per line; endpoints are stimulus labels or
+    /// 0-based row indices.
+    #[arg(long, value_name = "FILE")]
+    pub edges: PathBuf,
+    /// Write the energies as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw each representation's first two principal components with the
+    /// graph's edges (one file per representation when there are several).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlignArgs {
+    /// Representations A (file or folder); row i is item i.
+    pub a: PathBuf,
+    /// Representations B of the same items; A against itself when absent.
+    pub b: Option<PathBuf>,
+    /// procrustes (orthogonal) or ridge (linear).
+    #[arg(long, default_value = "procrustes")]
+    pub map: String,
+    /// Ridge penalty for --map ridge.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// Fraction of items held out to score the map.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the held-out split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Neighbours for mutual kNN.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Write every pair as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw the held-out top-1 retrieval accuracy as a heatmap (.png/.svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SdrCommand {
+    /// Probability that a dendritic segment of s synapses with threshold
+    /// theta matches a random code of a active bits out of n.
+    FalseMatch {
+        #[arg(long)]
+        n: u64,
+        #[arg(long)]
+        a: u64,
+        #[arg(long)]
+        s: u64,
+        #[arg(long)]
+        theta: u64,
+    },
+    /// Expected density of the union of m codes of w active bits out of n,
+    /// and (with --theta) the probability that a new random code overlaps
+    /// the union in at least theta bits.
+    Union {
+        #[arg(long)]
+        n: u64,
+        #[arg(long)]
+        w: u64,
+        #[arg(long)]
+        m: u64,
+        #[arg(long)]
+        theta: Option<u64>,
+    },
+    /// Top-k binary codes of every representation (k active units per stimulus).
+    Encode {
+        /// Representations (file or folder).
+        path: PathBuf,
+        /// Active units per stimulus.
+        #[arg(short, long)]
+        k: usize,
+        /// Output: .npz or .safetensors of 0/1 codes.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

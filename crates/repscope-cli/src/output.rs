@@ -87,6 +87,53 @@ pub fn write_long_csv(path: &Path, r: &repscope::PairwiseMatrix) -> repscope::Re
     })
 }
 
+/// Rows of text cells as an aligned table (numbers right-aligned).
+pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain(std::iter::once(header[c].len()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| {
+                if c.parse::<f64>().is_ok() {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        parts.join("  ").trim_end().to_string()
+    };
+    let mut out = line(header.to_vec());
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes a header and rows of cells as CSV (fields quoted when needed).
+pub fn write_table_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> repscope::Result<()> {
+    write_atomically(path, |w| {
+        let head: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+        writeln!(w, "{}", head.join(","))?;
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| csv_field(c)).collect();
+            writeln!(w, "{}", cells.join(","))?;
+        }
+        Ok(())
+    })
+}
+
 /// A matrix as JSON: `{"rows": [...], "cols": [...], "values": [[...]]}`.
 pub fn matrix_json(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> serde_json::Value {
     let matrix: Vec<Vec<f64>> = (0..rows.len())

@@ -7,6 +7,7 @@
 
 mod bars;
 mod heatmap;
+mod lines;
 mod scatter;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::sync::Once;
 
 pub use bars::{Bars, bars};
 pub use heatmap::{Heatmap, heatmap};
+pub use lines::{Lines, Series, lines};
 pub use scatter::{Scatter, scatter};
 
 use repscope::Error;

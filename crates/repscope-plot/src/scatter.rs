@@ -16,12 +16,17 @@ pub struct Scatter<'a> {
     pub labels: &'a [String],
     /// Group of each point, for colours (same length as `x`), if any.
     pub groups: Option<&'a [usize]>,
+    /// Pairs of points joined by a line (e.g. the edges of a graph over
+    /// the stimuli); may be empty.
+    pub edges: &'a [(usize, usize)],
     pub title: &'a str,
 }
 
 /// Writes the scatter plot to `path` (`.png` or `.svg`).
 pub fn scatter(path: &Path, s: &Scatter<'_>) -> Result<(), Error> {
-    if s.x.len() != s.y.len() || s.x.is_empty() || s.labels.len() != s.x.len() {
+    let n = s.x.len();
+    if s.y.len() != n || n == 0 || s.labels.len() != n || s.edges.iter().any(|e| e.0.max(e.1) >= n)
+    {
         return Err(Error::Internal {
             detail: format!("scatter of {} x and {} y values", s.x.len(), s.y.len()),
         });
@@ -58,6 +63,12 @@ impl Figure for Scatter<'_> {
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 14))
             .draw()
+            .map_err(draw_error)?;
+        let edge_colour = RGBColor(170, 170, 170);
+        chart
+            .draw_series(s.edges.iter().map(|&(i, j)| {
+                PathElement::new(vec![(s.x[i], s.y[i]), (s.x[j], s.y[j])], edge_colour)
+            }))
             .map_err(draw_error)?;
         let show_labels = s.x.len() <= 60;
         chart

@@ -1,6 +1,7 @@
 //! Python bindings: convert numpy ↔ faer and `repscope::Error` → Python
 //! exceptions, release the GIL, call the core. No formula lives here.
 
+mod analyses;
 mod convert;
 mod errors;
 mod rsa;
@@ -441,6 +442,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
+    analyses::register(m)?;
     taskvec::register(m)?;
     Ok(())
 }

@@ -209,6 +209,11 @@ pub enum Error {
         detail: String,
     },
 
+    /// Input to an analysis (matching, graphs, maps, …) that it cannot use:
+    /// `what` names the analysis or argument, `detail` says why and how to fix it.
+    #[error("{what}: {detail}")]
+    Invalid { what: String, detail: String },
+
     /// A model folder (for `extract`) is missing a file or has an unexpected layout.
     #[error("model: {detail}")]
     Model { detail: String },

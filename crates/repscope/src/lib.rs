@@ -8,6 +8,10 @@
 //! - [`measures`]: similarity measures, one registry looked up by name.
 //! - [`pairwise`]: every representation against every other, prepared once.
 //! - [`stats`]: seeded random numbers (and, later, resampling statistics).
+//! - [`graph`]: Dirichlet energy of a representation on a graph over its stimuli.
+//! - [`alignment`]: two representations of the same items, aligned by a learned map.
+//! - [`units`]: units matched across networks (one-to-one, best partner,
+//!   sparse prediction, spectral groups).
 //! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
 //!   and their composition into a new checkpoint.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.
@@ -15,10 +19,12 @@
 //! This crate computes and returns values; it never prints. The `repscope`
 //! binary and the Python package are thin layers over it.
 
+pub mod alignment;
 pub mod data;
 pub mod error;
 #[cfg(feature = "extract")]
 pub mod extract;
+pub mod graph;
 pub mod linalg;
 pub mod measures;
 pub mod pairwise;
@@ -28,6 +34,7 @@ pub mod stats;
 pub mod taskvec;
 #[cfg(test)]
 mod testing;
+pub mod units;
 
 pub use data::{RepRef, RepSet, load, save};
 pub use error::{Error, Result};

@@ -1,14 +1,20 @@
 //! One module per verb.
 
+mod align;
 mod demo;
 #[cfg(feature = "extract")]
 mod extract;
+mod graph;
 mod info;
 mod measures;
 mod rsa;
+mod sdr;
 mod similarity;
 mod taskvec;
+mod units;
 
+use faer::MatRef;
+use repscope::RepSet;
 use repscope::measures::{ParamValue, Params};
 
 use crate::UsageError;
@@ -32,7 +38,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Measures => measures::run(g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),
+        Command::Match(args) => units::run(&args, g),
+        Command::Graph(args) => graph::run(&args, g),
+        Command::Align(args) => align::run(&args, g),
+        Command::Sdr(command) => sdr::run(&command, g),
         Command::Taskvec(args) => taskvec::run(&args, g),
+    }
+}
+
+/// The representation `name` of `set` (`which` says which argument it came
+/// from); without a name the set must hold exactly one.
+pub fn pick<'a>(
+    set: &'a RepSet,
+    name: Option<&str>,
+    which: &str,
+    option: &str,
+) -> anyhow::Result<(String, MatRef<'a, f64>)> {
+    match name {
+        Some(n) => set.get(n).map(|x| (n.to_string(), x)).ok_or_else(|| {
+            repscope::Error::UnknownRepresentation {
+                set: which.to_string(),
+                name: n.to_string(),
+                known: set.names().to_vec(),
+            }
+            .into()
+        }),
+        None if set.len() == 1 => Ok((set.names()[0].clone(), set.views()[0].x)),
+        None => Err(UsageError(format!(
+            "{which} holds {} representations ({}); choose one with {option} NAME",
+            set.len(),
+            set.names().join(", ")
+        ))
+        .into()),
     }
 }
 

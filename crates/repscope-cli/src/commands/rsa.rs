@@ -27,7 +27,7 @@ fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// `figure.png` for one representation, `figure_NAME.png` for several.
-fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
+pub(super) fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
     if !several {
         return base.to_path_buf();
     }
@@ -135,6 +135,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                     y: &y,
                     labels: &cond_names,
                     groups: None,
+                    edges: &[],
                     title: &format!("{name}: MDS of the {} RDM", method.name()),
                 },
             )?;

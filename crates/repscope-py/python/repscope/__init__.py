@@ -23,6 +23,17 @@ import numpy as np
 
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
+from .alignment import Alignment, LinearMap, align, fit_map
+from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
+from .matching import (
+    LassoFit,
+    Matching,
+    SparsePrediction,
+    SpectralGroups,
+    lasso,
+    match_units,
+    unit_correlations,
+)
 from .sdr import sdr_encode, sdr_false_match, sdr_union_density, sdr_union_false_match
 from .taskvec import TaskVectorReport, compose_task_vectors, task_vectors
 from .rsa import (
@@ -41,6 +52,22 @@ from .rsa import (
 )
 
 __all__ = [
+    "match_units",
+    "unit_correlations",
+    "lasso",
+    "Matching",
+    "SparsePrediction",
+    "SpectralGroups",
+    "LassoFit",
+    "dirichlet_energy",
+    "read_edges",
+    "pca",
+    "GraphEnergy",
+    "PCA",
+    "align",
+    "fit_map",
+    "Alignment",
+    "LinearMap",
     "RepSet",
     "PairwiseResult",
     "load",

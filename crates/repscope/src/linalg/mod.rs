@@ -1,8 +1,10 @@
 //! Dense helpers shared by the measures.
 
 pub mod assignment;
+pub mod kmeans;
 pub mod knn;
 pub mod packed;
+pub mod pca;
 pub mod reduce;
 
 use faer::linalg::matmul::matmul;
@@ -18,6 +20,19 @@ pub fn center_columns(x: MatRef<'_, f64>) -> Mat<f64> {
         col.iter_mut().for_each(|v| *v -= mean);
     }
     centred
+}
+
+/// `x` with every column centred and scaled to unit length, so that
+/// `aᵀ b` of two such matrices holds Pearson correlations. A constant column
+/// becomes zero (it correlates 0 with everything).
+pub fn unit_columns(x: MatRef<'_, f64>) -> Mat<f64> {
+    let mut c = center_columns(x);
+    for col in c.col_iter_mut() {
+        let norm = col.as_ref().iter().map(|v| v * v).sum::<f64>().sqrt();
+        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        col.iter_mut().for_each(|v| *v *= scale);
+    }
+    c
 }
 
 /// The rows `rows` of `x`, in that order (repeats allowed).

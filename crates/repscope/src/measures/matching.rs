@@ -18,7 +18,7 @@ use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
-use crate::linalg::{center_columns, cross_product};
+use crate::linalg::{cross_product, unit_columns};
 
 const INVARIANCES: &[Invariance] = &[Invariance::Permutation, Invariance::Translation];
 
@@ -56,13 +56,7 @@ pub(crate) const SOFT_MATCH_INFO: MeasureInfo = MeasureInfo {
 pub struct UnitColumns(Mat<f64>);
 
 fn standardise(x: RepRef<'_>) -> UnitColumns {
-    let mut c = center_columns(x.x);
-    for j in 0..c.ncols() {
-        let norm = c.col(j).iter().map(|v| v * v).sum::<f64>().sqrt();
-        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        c.col_mut(j).iter_mut().for_each(|v| *v *= scale);
-    }
-    UnitColumns(c)
+    UnitColumns(unit_columns(x.x))
 }
 
 fn correlations(a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<Mat<f64>> {

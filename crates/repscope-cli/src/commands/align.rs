@@ -1,0 +1,117 @@
+//! `repscope align A [B]`: how well every representation of A aligns with
+//! every one of B, item by item.
+
+use faer::Mat;
+use repscope::alignment::{AlignOptions, MapKind, align};
+
+use crate::cli::{AlignArgs, Global};
+use crate::output::{matrix_table, text_table, write_table_csv};
+use crate::progress;
+
+const HEADER: [&str; 8] = [
+    "a",
+    "b",
+    "paired_cosine",
+    "mutual_knn",
+    "linear_cka",
+    "mapped_cosine",
+    "top1",
+    "top5",
+];
+
+pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
+    let options = AlignOptions {
+        map: MapKind::from_name(&args.map, args.alpha)?,
+        test_fraction: args.test_fraction,
+        seed: args.seed,
+        k: args.k,
+    };
+    let a = repscope::load(&args.a)?;
+    let b = args.b.as_deref().map(repscope::load).transpose()?;
+    let b = b.as_ref().unwrap_or(&a);
+    let (va, vb) = (a.views(), b.views());
+    let bar = progress::bar((va.len() * vb.len()) as u64, "align", g.quiet);
+    let mut rows = Vec::new();
+    let mut top1 = Mat::zeros(va.len(), vb.len());
+    for (i, ra) in va.iter().enumerate() {
+        for (j, rb) in vb.iter().enumerate() {
+            let al = align(*ra, *rb, &options)
+                .map_err(|e| e.context(format!("{} vs {}", ra.name, rb.name)))?;
+            top1[(i, j)] = al.top1;
+            rows.push(vec![
+                ra.name.to_string(),
+                rb.name.to_string(),
+                al.paired_cosine.map_or(String::new(), |v| v.to_string()),
+                al.mutual_knn.to_string(),
+                al.linear_cka.to_string(),
+                al.mapped_cosine.to_string(),
+                al.top1.to_string(),
+                al.top5.to_string(),
+            ]);
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    if g.json {
+        let doc: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut o = serde_json::Map::new();
+                for (h, v) in HEADER.iter().zip(r) {
+                    let value = match v.parse::<f64>() {
+                        Ok(x) => serde_json::Value::from(x),
+                        Err(_) if v.is_empty() => serde_json::Value::Null,
+                        Err(_) => serde_json::Value::from(v.clone()),
+                    };
+                    o.insert(h.to_string(), value);
+                }
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        println!("{}", serde_json::Value::from(doc));
+    } else {
+        let short: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(c, v)| match v.parse::<f64>() {
+                        Ok(x) if c >= 2 => format!("{x:.4}"),
+                        _ => v.clone(),
+                    })
+                    .collect()
+            })
+            .collect();
+        print!("{}", text_table(&HEADER, &short));
+        println!(
+            "held-out top-1 retrieval A -> B ({} map, {:.0}% of items held out, seed {}):",
+            args.map,
+            100.0 * args.test_fraction,
+            args.seed
+        );
+        let names =
+            |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+        print!("{}", matrix_table(top1.as_ref(), &names(&va), &names(&vb)));
+    }
+    if let Some(path) = &args.output {
+        write_table_csv(path, &HEADER, &rows)?;
+    }
+    if let Some(path) = &args.plot {
+        let names =
+            |v: &[repscope::RepRef<'_>]| v.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+        repscope_plot::heatmap(
+            path,
+            &repscope_plot::Heatmap {
+                values: top1.as_ref(),
+                row_labels: &names(&va),
+                col_labels: &names(&vb),
+                title: &format!("held-out top-1 retrieval A -> B ({} map)", args.map),
+                row_axis: "A (queries, mapped)",
+                col_axis: "B (gallery)",
+                value_label: "top-1 accuracy",
+                range: Some((0.0, 1.0)),
+            },
+        )?;
+    }
+    Ok(())
+}

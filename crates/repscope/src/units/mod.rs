@@ -1,0 +1,165 @@
+//! Units across networks: which unit of network B does what a unit of
+//! network A does? (Li, Yosinski, Clune, Lipson & Hopcroft 2016,
+//! "Convergent Learning: Do different neural networks learn the same
+//! representations?", ICLR.)
+//!
+//! Both representations are stimuli × units over the same stimuli; units
+//! are compared by the Pearson correlation of their responses (a constant
+//! unit correlates 0 with everything).
+//!
+//! - [`hungarian`]: one-to-one matching maximising the summed correlation.
+//! - [`semi`]: every unit of A with its best-correlated unit of B (B's
+//!   units may be chosen several times).
+//! - [`sparse`]: every unit of B predicted from all of A's units by
+//!   L1-regularised regression along a λ path ([`lasso`]): how many A-units
+//!   each B-unit needs.
+//! - [`spectral`]: many-to-many groups of units of both networks by
+//!   spectral clustering of the joint correlation graph.
+
+pub mod lasso;
+pub mod sparse;
+pub mod spectral;
+
+use faer::{Mat, MatRef, Par};
+
+use crate::error::{Error, Result};
+use crate::linalg::assignment::linear_sum_assignment;
+use crate::linalg::{cross_product, unit_columns};
+
+/// A matching of A's units to B's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matching {
+    /// `(unit of A, unit of B)`, ordered by A's unit.
+    pub pairs: Vec<(usize, usize)>,
+    /// The correlation of each pair.
+    pub correlations: Vec<f64>,
+}
+
+impl Matching {
+    /// The pair correlations from highest to lowest (Li et al.'s curves).
+    pub fn sorted_correlations(&self) -> Vec<f64> {
+        let mut c = self.correlations.clone();
+        c.sort_by(|a, b| b.total_cmp(a));
+        c
+    }
+
+    /// Mean correlation over the pairs.
+    pub fn mean_correlation(&self) -> f64 {
+        self.correlations.iter().sum::<f64>() / self.correlations.len().max(1) as f64
+    }
+}
+
+/// Checks that two representations can be matched (same stimuli, at least
+/// two of them, finite values).
+pub fn check_pair(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
+    if x.nrows() != y.nrows() {
+        return Err(Error::StimulusMismatch {
+            a: "A".into(),
+            a_rows: x.nrows(),
+            b: "B".into(),
+            b_rows: y.nrows(),
+        });
+    }
+    if x.nrows() < 2 {
+        return Err(Error::Invalid {
+            what: "unit matching".into(),
+            detail: format!("correlations need at least 2 stimuli, got {}", x.nrows()),
+        });
+    }
+    for (name, m) in [("A", x), ("B", y)] {
+        crate::data::repset::check_not_empty(name, m)?;
+        crate::data::repset::check_finite(name, m)?;
+    }
+    Ok(())
+}
+
+/// The `p × q` correlations between A's units (columns of `x`) and B's
+/// (columns of `y`).
+pub fn unit_correlations(x: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+    check_pair(x, y)?;
+    let mut c = cross_product(unit_columns(x).as_ref(), unit_columns(y).as_ref(), par);
+    // Rounding can push |r| a hair above 1.
+    c.col_iter_mut()
+        .for_each(|col| col.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0)));
+    Ok(c)
+}
+
+/// One-to-one matching maximising the summed correlation (linear sum
+/// assignment): min(p, q) pairs.
+pub fn hungarian(correlations: MatRef<'_, f64>) -> Result<Matching> {
+    let (p, q) = (correlations.nrows(), correlations.ncols());
+    let mut pairs: Vec<(usize, usize)> = if p <= q {
+        let cols = linear_sum_assignment(correlations, true)?;
+        cols.into_iter().enumerate().collect()
+    } else {
+        let rows = linear_sum_assignment(correlations.transpose(), true)?;
+        rows.into_iter().enumerate().map(|(j, i)| (i, j)).collect()
+    };
+    pairs.sort_unstable();
+    Ok(with_correlations(pairs, correlations))
+}
+
+/// Every unit of A with its best-correlated unit of B (ties to the lower
+/// index of B).
+pub fn semi(correlations: MatRef<'_, f64>) -> Matching {
+    let pairs = (0..correlations.nrows())
+        .map(|i| {
+            let row = correlations.row(i);
+            let best = (0..row.ncols()).fold(0, |b, j| if row[j] > row[b] { j } else { b });
+            (i, best)
+        })
+        .collect();
+    with_correlations(pairs, correlations)
+}
+
+fn with_correlations(pairs: Vec<(usize, usize)>, c: MatRef<'_, f64>) -> Matching {
+    let correlations = pairs.iter().map(|&(i, j)| c[(i, j)]).collect();
+    Matching {
+        pairs,
+        correlations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::rng::gaussian_matrix;
+
+    #[test]
+    fn a_permuted_copy_is_matched_back() {
+        let x = gaussian_matrix(50, 6, 1);
+        let perm = [3, 0, 5, 1, 4, 2];
+        let y = Mat::from_fn(50, 6, |i, j| 2.0 * x[(i, perm[j])] + 1.0);
+        let c = unit_correlations(x.as_ref(), y.as_ref(), Par::Seq).unwrap();
+        let m = hungarian(c.as_ref()).unwrap();
+        for &(a, b) in &m.pairs {
+            assert_eq!(perm[b], a);
+        }
+        assert!((m.mean_correlation() - 1.0).abs() < 1e-12);
+        assert_eq!(semi(c.as_ref()), m);
+    }
+
+    #[test]
+    fn unequal_widths_give_min_pairs() {
+        let x = gaussian_matrix(30, 7, 2);
+        let y = gaussian_matrix(30, 4, 3);
+        let c = unit_correlations(x.as_ref(), y.as_ref(), Par::Seq).unwrap();
+        let m = hungarian(c.as_ref()).unwrap();
+        assert_eq!(m.pairs.len(), 4);
+        let mut bs: Vec<usize> = m.pairs.iter().map(|p| p.1).collect();
+        bs.sort_unstable();
+        assert_eq!(bs, vec![0, 1, 2, 3]);
+        let t = hungarian(c.transpose()).unwrap();
+        assert!((t.mean_correlation() - m.mean_correlation()).abs() < 1e-12);
+        assert_eq!(semi(c.as_ref()).pairs.len(), 7);
+        assert!(m.sorted_correlations().windows(2).all(|w| w[0] >= w[1]));
+    }
+
+    #[test]
+    fn different_stimuli_counts_are_an_error() {
+        let x = gaussian_matrix(30, 3, 2);
+        let y = gaussian_matrix(20, 3, 3);
+        let e = unit_correlations(x.as_ref(), y.as_ref(), Par::Seq).unwrap_err();
+        assert!(e.to_string().contains("30 stimuli"), "{e}");
+    }
+}
