@@ -64,6 +64,40 @@ pub enum Command {
     /// union density, top-k codes.
     #[command(subcommand)]
     Sdr(SdrCommand),
+    /// Task vectors of fine-tuned checkpoints: norms, cosines, composition.
+    Taskvec(TaskvecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskvecArgs {
+    /// The base checkpoint (.safetensors) the fine-tunes started from.
+    pub base: PathBuf,
+    /// Fine-tuned checkpoints (.safetensors), one per task.
+    #[arg(required = true, value_name = "FT")]
+    pub finetuned: Vec<PathBuf>,
+    /// Task names, comma-separated (default: the file names).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub names: Option<Vec<String>>,
+    /// Composition coefficients, one per task (comma-separated) or one for
+    /// all tasks; with --coef-file, they apply to the blocks the file does
+    /// not name.
+    #[arg(long, value_name = "L1,L2,...", allow_hyphen_values = true)]
+    pub coef: Option<String>,
+    /// Per-block coefficients: one line per block, `block,L1,L2,...` (comma-
+    /// or tab-separated; `#` starts a comment; a first line starting with
+    /// `block` is a header).
+    #[arg(long, value_name = "FILE")]
+    pub coef_file: Option<PathBuf>,
+    /// Write the composed checkpoint θ_base + Σ λ τ (.safetensors).
+    #[arg(short, long, value_name = "SAFETENSORS")]
+    pub output: Option<PathBuf>,
+    /// Write the per-block table as CSV: block, task, numel, norm,
+    /// relative_norm, then the cosine with each task.
+    #[arg(long, value_name = "CSV")]
+    pub table: Option<PathBuf>,
+    /// Draw the task × task cosine similarity as a heatmap (.png or .svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod analyses;
 mod convert;
 mod errors;
 mod rsa;
+mod taskvec;
 
 use std::collections::HashMap;
 
@@ -442,5 +443,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     analyses::register(m)?;
+    taskvec::register(m)?;
     Ok(())
 }

@@ -103,6 +103,80 @@ pub enum Error {
         found: usize,
     },
 
+    /// A fine-tuned checkpoint that does not hold exactly the tensors of its
+    /// base checkpoint (task vectors subtract them name by name).
+    #[error(
+        "{checkpoint}: {}; a fine-tuned checkpoint must hold exactly the tensors of the base, \
+         under the same names",
+        tensor_set_difference(missing, extra)
+    )]
+    TensorsDiffer {
+        checkpoint: String,
+        missing: Vec<String>,
+        extra: Vec<String>,
+    },
+
+    /// A tensor whose shape differs from the base checkpoint's.
+    #[error(
+        "tensor '{tensor}' has shape {shape:?} in {checkpoint} but {base_shape:?} in the base; \
+         task vectors subtract tensors element by element, so every shape must match the base"
+    )]
+    TensorShapeMismatch {
+        tensor: String,
+        checkpoint: String,
+        base_shape: Vec<usize>,
+        shape: Vec<usize>,
+    },
+
+    /// A tensor that task arithmetic cannot combine: not a float type (or a
+    /// float in one checkpoint and not in the other), and not equal to the
+    /// base's tensor, which is all that lets it be copied unchanged.
+    #[error(
+        "tensor '{tensor}' {}; task arithmetic combines float16, bfloat16, float32 and float64 \
+         tensors and copies every other tensor from the base, so those must be equal in every \
+         checkpoint",
+        if base_dtype == dtype {
+            format!("({dtype}) differs between {checkpoint} and the base")
+        } else {
+            format!("is {dtype} in {checkpoint} but {base_dtype} in the base")
+        }
+    )]
+    NotArithmetic {
+        tensor: String,
+        checkpoint: String,
+        base_dtype: String,
+        dtype: String,
+    },
+
+    /// NaN or ±Inf inside a tensor of a checkpoint (any rank).
+    #[error(
+        "{value} at index {index:?} of tensor '{tensor}' in {checkpoint}; task vectors need \
+         finite weights (repair or re-export that checkpoint)"
+    )]
+    NonFiniteTensor {
+        tensor: String,
+        checkpoint: String,
+        index: Vec<usize>,
+        value: f64,
+    },
+
+    /// A computed value beyond the range of the element type it is stored in.
+    #[error(
+        "the composed value {value:e} at index {index:?} of tensor '{tensor}' does not fit \
+         {dtype} (largest finite value {max:e}); use smaller coefficients"
+    )]
+    Overflow {
+        tensor: String,
+        index: Vec<usize>,
+        value: f64,
+        dtype: String,
+        max: f64,
+    },
+
+    /// Task-vector coefficients or task names that do not fit the checkpoints.
+    #[error("{detail}")]
+    TaskVectorInput { detail: String },
+
     /// Two arrays in one RepSet share a name.
     #[error("the name '{name}' is used twice; names in a RepSet must be unique")]
     DuplicateName { name: String },
@@ -168,6 +242,44 @@ fn reshape_hint(shape: &[usize]) -> String {
             )
         }
     }
+}
+
+/// "2 tensors of the base are missing ('a', 'b') and 1 is extra ('c')",
+/// listing at most a few names of each.
+fn tensor_set_difference(missing: &[String], extra: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let list = |names: &[String]| {
+        let mut shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("'{n}'")).collect();
+        if names.len() > SHOWN {
+            shown.push(format!("and {} more", names.len() - SHOWN));
+        }
+        shown.join(", ")
+    };
+    let count = |n: usize| {
+        if n == 1 {
+            "1 tensor".to_string()
+        } else {
+            format!("{n} tensors")
+        }
+    };
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        let verb = if missing.len() == 1 { "is" } else { "are" };
+        parts.push(format!(
+            "{} of the base {verb} missing ({})",
+            count(missing.len()),
+            list(missing)
+        ));
+    }
+    if !extra.is_empty() {
+        let verb = if extra.len() == 1 { "is" } else { "are" };
+        parts.push(format!(
+            "{} {verb} not in the base ({})",
+            count(extra.len()),
+            list(extra)
+        ));
+    }
+    parts.join(" and ")
 }
 
 impl Error {
@@ -268,6 +380,22 @@ mod tests {
             shape: vec![10, 3, 4],
         };
         assert!(e.to_string().contains("reshape it to (10, 12)"), "{e}");
+    }
+
+    #[test]
+    fn checkpoint_differences_list_a_few_names_and_the_count() {
+        let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        let e = Error::TensorsDiffer {
+            checkpoint: "ft.safetensors".into(),
+            missing: names(7),
+            extra: names(1),
+        };
+        assert_eq!(
+            e.to_string(),
+            "ft.safetensors: 7 tensors of the base are missing ('t0', 't1', 't2', 't3', 't4', \
+             and 2 more) and 1 tensor is not in the base ('t0'); a fine-tuned checkpoint must \
+             hold exactly the tensors of the base, under the same names"
+        );
     }
 
     #[test]

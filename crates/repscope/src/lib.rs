@@ -12,6 +12,8 @@
 //! - [`alignment`]: two representations of the same items, aligned by a learned map.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
 //!   sparse prediction, spectral groups).
+//! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
+//!   and their composition into a new checkpoint.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.
 //!
 //! This crate computes and returns values; it never prints. The `repscope`
@@ -29,6 +31,7 @@ pub mod pairwise;
 pub mod rsa;
 pub mod sdr;
 pub mod stats;
+pub mod taskvec;
 #[cfg(test)]
 mod testing;
 pub mod units;

@@ -10,6 +10,7 @@ mod measures;
 mod rsa;
 mod sdr;
 mod similarity;
+mod taskvec;
 mod units;
 
 use faer::MatRef;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Graph(args) => graph::run(&args, g),
         Command::Align(args) => align::run(&args, g),
         Command::Sdr(command) => sdr::run(&command, g),
+        Command::Taskvec(args) => taskvec::run(&args, g),
     }
 }
 

@@ -35,6 +35,7 @@ from .matching import (
     unit_correlations,
 )
 from .sdr import sdr_encode, sdr_false_match, sdr_union_density, sdr_union_false_match
+from .taskvec import TaskVectorReport, compose_task_vectors, task_vectors
 from .rsa import (
     RSAResult,
     compare_rdms,
@@ -90,6 +91,9 @@ __all__ = [
     "sdr_false_match",
     "sdr_union_density",
     "sdr_union_false_match",
+    "task_vectors",
+    "compose_task_vectors",
+    "TaskVectorReport",
     "Error",
     "InputError",
     "FormatError",

@@ -3,6 +3,7 @@
 # result classes; this stub keeps editors and type checkers honest about
 # what those wrappers call.
 from os import PathLike
+from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -140,3 +141,16 @@ def alignment(
     a: np.ndarray, b: np.ndarray, map: str = ..., alpha: float = ..., test_fraction: float = ...,
     seed: int = ..., k: int = ...,
 ) -> dict[str, Any]: ...
+# Task vectors (crates/repscope-py/src/taskvec.rs)
+def task_vectors(
+    base: Union[str, PathLike[str]],
+    finetuned: Sequence[Union[str, PathLike[str]]],
+    names: Optional[list[str]] = None,
+) -> dict[str, Any]: ...
+def compose_task_vectors(
+    base: Union[str, PathLike[str]],
+    finetuned: Sequence[Union[str, PathLike[str]]],
+    out: Union[str, PathLike[str]],
+    default_per_task: Optional[list[float]] = None,
+    per_block: Optional[list[tuple[str, list[float]]]] = None,
+) -> None: ...

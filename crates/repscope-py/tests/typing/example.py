@@ -25,3 +25,12 @@ try:
 except rs.InputError as e:
     message: str = str(e)
 fn = distributed_pairwise
+
+
+def compose_tasks(base: str, tuned: list[str]) -> np.ndarray:
+    report: rs.TaskVectorReport = rs.task_vectors(base, tuned, names=["math", "code"])
+    rs.compose_task_vectors(base, tuned, {"enc.weight": [0.5, 0.3]}, "out.safetensors", default=0.4)
+    rs.compose_task_vectors(base, tuned, [0.5, 0.3], "out.safetensors")
+    relative: np.ndarray = report.relative_norms
+    tensors: list[str] = report.blocks + report.copied
+    return relative

@@ -3,9 +3,11 @@
 //! [`RepSet`] is the data model: named stimuli × units matrices over one
 //! stimulus set. [`load`] reads one from `.npy` (one array), `.npz`,
 //! `.safetensors`, or a folder of those; [`save`] writes `.npy`, `.npz` or
-//! `.safetensors`. Every write is atomic (see [`atomic`]).
+//! `.safetensors`. Every write is atomic (see [`atomic`]). Model weights
+//! (tensors of any rank) are read and written by [`checkpoint`].
 
 pub mod atomic;
+pub mod checkpoint;
 pub mod labels;
 pub mod npy;
 pub mod repset;

@@ -180,6 +180,119 @@ pub(crate) fn decode_le(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
     })
 }
 
+/// True for the element types task arithmetic and the readers treat as real
+/// numbers: float16, bfloat16, float32, float64.
+pub(crate) fn is_float(dtype: Dtype) -> bool {
+    matches!(dtype, Dtype::F16 | Dtype::BF16 | Dtype::F32 | Dtype::F64)
+}
+
+/// numpy's name of a dtype (`float32`, `bfloat16`, `int64` ...); the
+/// safetensors name for types numpy lacks.
+pub(crate) fn dtype_name(dtype: Dtype) -> String {
+    let name = match dtype {
+        Dtype::F64 => "float64",
+        Dtype::F32 => "float32",
+        Dtype::F16 => "float16",
+        Dtype::BF16 => "bfloat16",
+        Dtype::I64 => "int64",
+        Dtype::I32 => "int32",
+        Dtype::I16 => "int16",
+        Dtype::I8 => "int8",
+        Dtype::U64 => "uint64",
+        Dtype::U32 => "uint32",
+        Dtype::U16 => "uint16",
+        Dtype::U8 => "uint8",
+        Dtype::BOOL => "bool",
+        other => return format!("{other:?}"),
+    };
+    name.to_string()
+}
+
+/// The largest finite value of a float dtype, and the magnitude from which
+/// rounding to it gives infinity (the largest value plus half an ulp).
+pub(crate) fn float_limits(dtype: Dtype) -> Option<(f64, f64)> {
+    // 2^128 − 2^104 is f32::MAX; half its ulp is 2^103. bfloat16 keeps 8
+    // significant bits: its largest value is 2^128 − 2^120, half an ulp 2^119.
+    let p = |e: i32| 2f64.powi(e);
+    Some(match dtype {
+        Dtype::F64 => (f64::MAX, f64::INFINITY),
+        Dtype::F32 => (f64::from(f32::MAX), p(128) - p(103)),
+        Dtype::BF16 => (p(128) - p(120), p(128) - p(119)),
+        Dtype::F16 => (65504.0, 65520.0),
+        _ => return None,
+    })
+}
+
+/// f64 values as little-endian bytes of a float dtype, each rounded once to
+/// nearest, ties to even (what numpy's `astype` does); `None` for other
+/// dtypes. Values beyond the dtype's range become ±infinity.
+pub(crate) fn encode_le(dtype: Dtype, values: &[f64]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(values.len() * dtype.bitsize() / 8);
+    match dtype {
+        Dtype::F64 => values
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        // `as` rounds to nearest, ties to even.
+        Dtype::F32 => values
+            .iter()
+            .for_each(|&v| out.extend_from_slice(&(v as f32).to_le_bytes())),
+        Dtype::F16 => values
+            .iter()
+            .for_each(|&v| out.extend_from_slice(&round_to_small_float(v, 5, 10).to_le_bytes())),
+        Dtype::BF16 => values
+            .iter()
+            .for_each(|&v| out.extend_from_slice(&round_to_small_float(v, 8, 7).to_le_bytes())),
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// The bits of `v` rounded to a binary float with `exp_bits` exponent bits
+/// and `frac_bits` fraction bits (float16: 5, 10; bfloat16: 8, 7), to
+/// nearest, ties to even, subnormals included.
+///
+/// `half`'s `from_f64` is not used: it drops the low 32 bits of the f64
+/// fraction before rounding (or goes through f32 on x86), so a value just
+/// above a tie can round down: a double rounding numpy does not make.
+fn round_to_small_float(v: f64, exp_bits: u32, frac_bits: u32) -> u16 {
+    let sign = if v.is_sign_negative() { 1u16 << 15 } else { 0 };
+    let exp_field_max = (1u16 << exp_bits) - 1;
+    let inf = sign | (exp_field_max << frac_bits);
+    if v.is_nan() {
+        return inf | (1 << (frac_bits - 1));
+    }
+    if v.is_infinite() {
+        return inf;
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        return sign;
+    }
+    let bias = (1i32 << (exp_bits - 1)) - 1;
+    let min_exp = 1 - bias;
+    // Exponent of the leading bit of a (f64 subnormals are far below the
+    // smallest subnormal of either target, and underflow to zero below).
+    let exp = (((a.to_bits() >> 52) & 0x7ff) as i32 - 1023).max(min_exp);
+    // a / 2^(exp − frac_bits) is exact: a power-of-two scaling within range.
+    let quantum = 2f64.powi(exp - frac_bits as i32);
+    let mut significand = (a / quantum).round_ties_even() as u32;
+    let mut exp = exp;
+    if significand == 1 << (frac_bits + 1) {
+        // Rounded up into the next binade.
+        significand >>= 1;
+        exp += 1;
+    }
+    if exp > bias {
+        return inf;
+    }
+    if significand < 1 << frac_bits {
+        // Subnormal (exp is min_exp): exponent field 0.
+        return sign | significand as u16;
+    }
+    let exp_field = (exp + bias) as u16;
+    sign | (exp_field << frac_bits) | (significand as u16 & ((1 << frac_bits) - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +329,44 @@ mod tests {
             decode_le(Dtype::F16, &f.to_le_bytes()).unwrap(),
             [f.to_f64()]
         );
+    }
+
+    #[test]
+    fn small_floats_round_to_nearest_even_from_f64() {
+        let f16 = |v: f64| half::f16::from_bits(round_to_small_float(v, 5, 10)).to_f64();
+        let bf16 = |v: f64| half::bf16::from_bits(round_to_small_float(v, 8, 7)).to_f64();
+        let p = |e: i32| 2f64.powi(e);
+        // float16 spacing at 1 is 2^-10: a tie goes to the even neighbour,
+        // anything above the tie (even by 2^-40, below f32's precision) rounds up.
+        assert_eq!(f16(1.0 + p(-11)), 1.0);
+        assert_eq!(f16(1.0 + 3.0 * p(-11)), 1.0 + p(-9));
+        assert_eq!(f16(1.0 + p(-11) + p(-40)), 1.0 + p(-10));
+        assert_eq!(f16(-(1.0 + p(-11) + p(-40))), -(1.0 + p(-10)));
+        assert_eq!(f16(65504.0), 65504.0);
+        assert_eq!(f16(65519.99), 65504.0);
+        assert!(f16(65520.0).is_infinite());
+        assert_eq!(f16(p(-24)), p(-24)); // smallest subnormal
+        assert_eq!(f16(p(-25)), 0.0); // a tie with zero: even
+        assert_eq!(f16(p(-25) + p(-60)), p(-24));
+        assert_eq!(f16(p(-14) - p(-25)), p(-14)); // rounds up into the normals
+        assert!(f16(f64::NAN).is_nan());
+        // bfloat16: 8 significant bits.
+        assert_eq!(bf16(1.0 + p(-8)), 1.0);
+        assert_eq!(bf16(1.0 + p(-8) + p(-50)), 1.0 + p(-7));
+        assert_eq!(bf16(-3.140625), -3.140625);
+        assert_eq!(bf16(p(128) - p(120)), p(128) - p(120));
+        assert!(bf16(p(128) - p(119)).is_infinite());
+        assert_eq!(bf16(p(-133)), p(-133)); // smallest subnormal
+        // Where no double rounding is involved, half agrees.
+        for i in 0..2000 {
+            // f32 inputs: half rounds them correctly.
+            let w = ((i as f64 - 1000.0) * 0.0123457 + 1e-3) as f32;
+            assert_eq!(f16(f64::from(w)), half::f16::from_f32(w).to_f64(), "{w}");
+            assert_eq!(bf16(f64::from(w)), half::bf16::from_f32(w).to_f64(), "{w}");
+        }
+        let bytes = encode_le(Dtype::F16, &[1.5, -2.0]).unwrap();
+        assert_eq!(decode_le(Dtype::F16, &bytes).unwrap(), [1.5, -2.0]);
+        assert!(encode_le(Dtype::I64, &[1.0]).is_none());
     }
 
     #[test]
