@@ -18,11 +18,18 @@ use repscope::units::lasso::{LassoOptions, lasso};
 use repscope::units::sparse::{SparseOptions, sparse_prediction};
 use repscope::units::spectral::{SpectralOptions, spectral_groups};
 
-fn f64s<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+/// A numpy vector / matrix handed back to Python.
+type Vector<'py, T> = Bound<'py, PyArray1<T>>;
+type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
+
+/// Coefficients, intercepts, converged and sweeps per target.
+type LassoArrays<'py> = (Matrix<'py, f64>, Vector<'py, f64>, Vec<bool>, Vec<usize>);
+
+fn f64s<'py>(py: Python<'py>, v: Vec<f64>) -> Vector<'py, f64> {
     PyArray1::from_vec(py, v)
 }
 
-fn indices<'py>(py: Python<'py>, v: impl IntoIterator<Item = usize>) -> Bound<'py, PyArray1<i64>> {
+fn indices<'py>(py: Python<'py>, v: impl IntoIterator<Item = usize>) -> Vector<'py, i64> {
     PyArray1::from_vec(py, v.into_iter().map(|i| i as i64).collect())
 }
 
@@ -32,7 +39,7 @@ fn unit_correlations<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+) -> PyResult<Matrix<'py, f64>> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let c = enter_core(py, move || {
@@ -49,7 +56,7 @@ fn match_one_to_one<'py>(
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
     method: &str,
-) -> PyResult<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<(Matrix<'py, i64>, Vector<'py, f64>)> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let one_to_one = match method {
@@ -92,7 +99,6 @@ fn match_one_to_one<'py>(
 /// Lasso fits of every column of `y` on `x`: (coef p × q, intercepts, converged).
 #[pyfunction]
 #[pyo3(signature = (x, y, alpha, fit_intercept=true, tol=1e-4, max_iter=1000))]
-#[allow(clippy::type_complexity)]
 fn lasso_fit<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -101,12 +107,7 @@ fn lasso_fit<'py>(
     fit_intercept: bool,
     tol: f64,
     max_iter: usize,
-) -> PyResult<(
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Vec<bool>,
-    Vec<usize>,
-)> {
+) -> PyResult<LassoArrays<'py>> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let fit = enter_core(py, move || {
@@ -240,16 +241,11 @@ fn read_edges(
 
 /// First `dims` principal components: (scores, components, explained ratio).
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 fn pca<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
     dims: usize,
-) -> PyResult<(
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray1<f64>>,
-)> {
+) -> PyResult<(Matrix<'py, f64>, Matrix<'py, f64>, Vector<'py, f64>)> {
     let x = Input::from_py(x)?;
     let xv = x.view();
     let p = enter_core(py, move || {
@@ -266,18 +262,13 @@ fn pca<'py>(
 /// A learned map from `a` to `b`: (weights p × q, a_mean, b_mean).
 #[pyfunction]
 #[pyo3(signature = (a, b, kind="procrustes", alpha=1.0))]
-#[allow(clippy::type_complexity)]
 fn fit_map<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyAny>,
     b: &Bound<'py, PyAny>,
     kind: &str,
     alpha: f64,
-) -> PyResult<(
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-)> {
+) -> PyResult<(Matrix<'py, f64>, Vector<'py, f64>, Vector<'py, f64>)> {
     let (a, b) = (Input::from_py(a)?, Input::from_py(b)?);
     let (av, bv) = (a.view(), b.view());
     let kind = kind.to_string();

@@ -126,6 +126,18 @@ fn plus_plus(points: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -
     centroids
 }
 
+/// The centroid nearest to `point` (ties to the lower index) and its
+/// squared distance.
+fn nearest(point: &[f64], centroids: &[f64], d: usize) -> (usize, f64) {
+    centroids
+        .chunks_exact(d)
+        .map(|c| squared_distance(point, c))
+        .enumerate()
+        .fold((0, f64::INFINITY), |best, (a, dist)| {
+            if dist < best.1 { (a, dist) } else { best }
+        })
+}
+
 /// Lloyd's iterations until no point changes cluster.
 fn lloyd(
     points: &[f64],
@@ -140,17 +152,11 @@ fn lloyd(
     let mut distances = vec![0.0; n];
     for _ in 0..max_iter.max(1) {
         let mut changed = false;
-        for i in 0..n {
-            let (mut best, mut best_d) = (0, f64::INFINITY);
-            for a in 0..k {
-                let dist = squared_distance(row(i), &centroids[a * d..(a + 1) * d]);
-                if dist < best_d {
-                    (best, best_d) = (a, dist);
-                }
-            }
-            changed |= labels[i] != best;
-            labels[i] = best;
-            distances[i] = best_d;
+        for (i, (label, distance)) in labels.iter_mut().zip(&mut distances).enumerate() {
+            let (best, best_d) = nearest(row(i), &centroids, d);
+            changed |= *label != best;
+            *label = best;
+            *distance = best_d;
         }
         if !changed {
             break;
@@ -178,15 +184,9 @@ fn lloyd(
     }
     // Final assignment against the final centroids.
     let mut inertia = 0.0;
-    for i in 0..n {
-        let (mut best, mut best_d) = (0, f64::INFINITY);
-        for a in 0..k {
-            let dist = squared_distance(row(i), &centroids[a * d..(a + 1) * d]);
-            if dist < best_d {
-                (best, best_d) = (a, dist);
-            }
-        }
-        labels[i] = best;
+    for (i, label) in labels.iter_mut().enumerate() {
+        let (best, best_d) = nearest(row(i), &centroids, d);
+        *label = best;
         inertia += best_d;
     }
     (centroids, labels, inertia)
