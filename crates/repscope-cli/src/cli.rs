@@ -60,6 +60,9 @@ pub enum Command {
     /// Alignment of two representations of the same items: paired cosine,
     /// mutual kNN, CKA, and a learned map's held-out retrieval accuracy.
     Align(AlignArgs),
+    /// Smaller embeddings: quantise them, and measure retrieval quality,
+    /// memory and search time per Matryoshka dimension and precision.
+    Compress(CompressArgs),
     /// Sparse distributed representations: false-match probabilities,
     /// union density, top-k codes.
     #[command(subcommand)]
@@ -180,6 +183,50 @@ pub struct AlignArgs {
     /// Draw the held-out top-1 retrieval accuracy as a heatmap (.png/.svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompressArgs {
+    /// Embeddings (rows = items): file or folder.
+    pub path: PathBuf,
+    /// The representation to use (needed when the file holds several).
+    #[arg(long, value_name = "NAME")]
+    pub layer: Option<String>,
+    /// Precisions, comma-separated: float32, int8, uint8, binary.
+    #[arg(long, default_value = "float32,int8,binary", value_delimiter = ',')]
+    pub precision: Vec<String>,
+    /// Matryoshka prefix dimensions, comma-separated (`full` = all).
+    #[arg(long, default_value = "16,32,64,128,full", value_delimiter = ',')]
+    pub dims: Vec<String>,
+    /// Evaluate retrieval: one label per item (a text file, one per line, or
+    /// a .tsv whose first column is the label). Every item queries all the
+    /// others; items with its label are relevant.
+    #[arg(long, value_name = "LABELS")]
+    pub eval: Option<PathBuf>,
+    /// Metric cut-offs, comma-separated.
+    #[arg(short, long, default_value = "1,10", value_delimiter = ',')]
+    pub k: Vec<usize>,
+    /// Similarity: cosine, ip or l2.
+    #[arg(long, default_value = "cosine")]
+    pub metric: String,
+    /// mAP@k normalisation: standard (by min(k, relevant)) or mrl (by k).
+    #[arg(long, default_value = "standard")]
+    pub map: String,
+    /// Write the evaluation table as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw quality against dimension, one line per precision (.png/.svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+    /// Write the 8-bit codes of the full-width embeddings (.npy; needs one
+    /// --precision of int8 or uint8).
+    #[arg(long, value_name = "NPY")]
+    pub codes: Option<PathBuf>,
+    /// Calibration ranges (.npy, 2 × dims: minima then maxima) to quantise
+    /// with; without it the embeddings' own ranges are used (and written
+    /// next to --codes as NAME.ranges.npy).
+    #[arg(long, value_name = "NPY")]
+    pub ranges: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

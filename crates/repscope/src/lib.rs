@@ -8,6 +8,7 @@
 //! - [`measures`]: similarity measures, one registry looked up by name.
 //! - [`pairwise`]: every representation against every other, prepared once.
 //! - [`stats`]: seeded random numbers (and, later, resampling statistics).
+//! - [`compress`]: exact search, quantisation, Matryoshka, retrieval metrics, compatibility.
 //! - [`graph`]: Dirichlet energy of a representation on a graph over its stimuli.
 //! - [`alignment`]: two representations of the same items, aligned by a learned map.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
@@ -20,6 +21,7 @@
 //! binary and the Python package are thin layers over it.
 
 pub mod alignment;
+pub mod compress;
 pub mod data;
 pub mod error;
 #[cfg(feature = "extract")]

@@ -1,6 +1,7 @@
 //! One module per verb.
 
 mod align;
+mod compress;
 mod demo;
 #[cfg(feature = "extract")]
 mod extract;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Graph(args) => graph::run(&args, g),
         Command::Align(args) => align::run(&args, g),
         Command::Sdr(command) => sdr::run(&command, g),
+        Command::Compress(args) => compress::run(&args, g),
         Command::Taskvec(args) => taskvec::run(&args, g),
     }
 }

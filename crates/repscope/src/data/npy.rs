@@ -113,6 +113,25 @@ pub fn write_npy_file(path: &Path, x: MatRef<'_, f64>) -> Result<()> {
     write_atomically(path, |w| w.write_all(&bytes))
 }
 
+/// Writes an `n × d` matrix of 8-bit codes (row-major bytes) as a C-order
+/// `.npy` of uint8, or of int8 when `signed`.
+pub fn write_npy_codes(path: &Path, n: usize, d: usize, bytes: &[u8], signed: bool) -> Result<()> {
+    let shape_error = |e: ndarray::ShapeError| Error::internal(format!("code matrix: {e}"));
+    let mut buf = Vec::new();
+    let written = if signed {
+        let v: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
+        Array2::from_shape_vec((n, d), v)
+            .map_err(shape_error)?
+            .write_npy(&mut buf)
+    } else {
+        Array2::from_shape_vec((n, d), bytes.to_vec())
+            .map_err(shape_error)?
+            .write_npy(&mut buf)
+    };
+    written.map_err(|e| Error::internal(format!("encoding codes as .npy: {e}")))?;
+    write_atomically(path, |w| w.write_all(&buf))
+}
+
 /// Writes a RepSet as an `.npz` (float64 arrays in order, then the stimulus
 /// labels under [`STIMULI_KEY`]), deflate-compressed when `compress` is set.
 pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {

@@ -1,0 +1,312 @@
+//! `repscope compress EMB`: how small can embeddings get, and what does it
+//! cost in retrieval quality? Quantised codes, and the dims × precision
+//! table of quality, memory per vector and search time.
+
+use std::path::Path;
+
+use faer::Mat;
+use repscope::compress::evaluate::{EvalOptions, Precision, Row, evaluate_compression};
+use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
+use repscope::compress::scalar::{Precision8, Ranges, quantize8};
+use repscope::compress::search::Metric;
+use repscope::data::labels::labels_to_codes;
+
+use super::pick;
+use crate::UsageError;
+use crate::cli::{CompressArgs, Global};
+use crate::output::{text_table, write_table_csv};
+
+pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
+    let set = repscope::load(&args.path)?;
+    let (name, x) = pick(&set, args.layer.as_deref(), "EMB", "--layer")?;
+    let precisions: Vec<Precision> = args
+        .precision
+        .iter()
+        .map(|p| Precision::from_name(p.trim()))
+        .collect::<repscope::Result<_>>()?;
+    if args.codes.is_some() {
+        write_codes(args, x.as_ref(), &precisions, g)?;
+    }
+    let Some(labels_path) = &args.eval else {
+        if args.codes.is_none() {
+            return Err(UsageError(
+                "nothing to do: give --eval LABELS to measure retrieval, or --codes OUT.npy to quantise".into(),
+            )
+            .into());
+        }
+        return Ok(());
+    };
+    let labels = read_labels(labels_path)?;
+    if labels.len() != x.nrows() {
+        return Err(repscope::Error::ShapeMismatch {
+            what: format!(
+                "labels in {} (one per item of '{name}')",
+                labels_path.display()
+            ),
+            expected: x.nrows(),
+            found: labels.len(),
+        }
+        .into());
+    }
+    let dims = args
+        .dims
+        .iter()
+        .map(|d| match d.trim() {
+            "full" | "all" => Ok(x.ncols()),
+            v => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                UsageError(format!("--dims: '{v}' is not a positive number or 'full'"))
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (_, codes) = labels_to_codes(&labels);
+    let own: Vec<usize> = (0..x.nrows()).collect();
+    let relevant = relevant_by_label(&codes, &codes, Some(&own));
+    let options = EvalOptions {
+        dims,
+        precisions,
+        ks: args.k.clone(),
+        metric: Metric::from_name(&args.metric)?,
+        ap: ApNormalisation::from_name(&args.map)?,
+    };
+    let rows = evaluate_compression(x, x, &relevant, Some(&own), &options)?;
+    present(&rows, &options, g)?;
+    if let Some(path) = &args.output {
+        let (header, cells) = table(&rows, &options.ks, false);
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        write_table_csv(path, &header, &cells)?;
+    }
+    if let Some(path) = &args.plot {
+        plot(path, &rows, &options, &name)?;
+    }
+    Ok(())
+}
+
+/// One label per line, or the first column of a .tsv after its header.
+fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let tsv = path.extension().is_some_and(|e| e == "tsv");
+    Ok(text
+        .lines()
+        .skip(usize::from(tsv))
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            if tsv {
+                l.split('\t').next().unwrap_or("")
+            } else {
+                l
+            }
+            .to_string()
+        })
+        .collect())
+}
+
+fn write_codes(
+    args: &CompressArgs,
+    x: faer::MatRef<'_, f64>,
+    precisions: &[Precision],
+    g: &Global,
+) -> anyhow::Result<()> {
+    let out = args.codes.as_deref().unwrap_or(Path::new("codes.npy"));
+    let precision = match precisions {
+        [Precision::Int8] => Precision8::Int8,
+        [Precision::Uint8] => Precision8::Uint8,
+        _ => {
+            return Err(UsageError(
+                "--codes writes 8-bit codes: give exactly one --precision, int8 or uint8".into(),
+            )
+            .into());
+        }
+    };
+    let given = match &args.ranges {
+        Some(p) => {
+            let m = repscope::data::npy::read_npy_file(p)?;
+            if m.nrows() != 2 {
+                return Err(UsageError(format!(
+                    "{}: ranges must be a 2 × dims array (minima, maxima), got {} × {}",
+                    p.display(),
+                    m.nrows(),
+                    m.ncols()
+                ))
+                .into());
+            }
+            Some(Ranges {
+                lo: m.row(0).iter().copied().collect(),
+                hi: m.row(1).iter().copied().collect(),
+            })
+        }
+        None => None,
+    };
+    let (bytes, ranges) = quantize8(x, precision, given.as_ref())?;
+    repscope::data::npy::write_npy_codes(
+        out,
+        x.nrows(),
+        x.ncols(),
+        &bytes,
+        precision == Precision8::Int8,
+    )?;
+    if args.ranges.is_none() {
+        let ranges_path = out.with_extension("ranges.npy");
+        let m = Mat::from_fn(2, x.ncols(), |i, j| {
+            if i == 0 { ranges.lo[j] } else { ranges.hi[j] }
+        });
+        repscope::data::npy::write_npy_file(&ranges_path, m.as_ref())?;
+        if !g.quiet && !g.json {
+            eprintln!(
+                "wrote {} and its ranges {}",
+                out.display(),
+                ranges_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Header and cells: dim, precision, bytes, time, then metrics per k, mrr.
+fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header: Vec<String> = ["dim", "precision", "bytes_per_vector", "search_ms"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for k in ks {
+        for m in ["recall", "precision", "hit", "map", "ndcg"] {
+            header.push(format!("{m}@{k}"));
+        }
+    }
+    header.push("mrr".into());
+    let num = |v: f64| {
+        if short {
+            format!("{v:.4}")
+        } else {
+            v.to_string()
+        }
+    };
+    let cells = rows
+        .iter()
+        .map(|r| {
+            let mut c = vec![
+                r.dim.to_string(),
+                r.precision.name().to_string(),
+                r.bytes_per_vector.to_string(),
+                format!("{:.3}", 1e3 * r.search_seconds),
+            ];
+            for a in &r.scores.at {
+                c.extend([a.recall, a.precision, a.hit, a.map, a.ndcg].map(num));
+            }
+            c.push(num(r.scores.mrr));
+            c
+        })
+        .collect();
+    (header, cells)
+}
+
+fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()> {
+    if g.json {
+        let (header, cells) = table(rows, &options.ks, false);
+        let doc: Vec<serde_json::Value> = cells
+            .iter()
+            .map(|c| {
+                let o: serde_json::Map<String, serde_json::Value> = header
+                    .iter()
+                    .zip(c)
+                    .map(|(h, v)| {
+                        let value = v
+                            .parse::<f64>()
+                            .map(serde_json::Value::from)
+                            .unwrap_or_else(|_| serde_json::Value::from(v.clone()));
+                        (h.clone(), value)
+                    })
+                    .collect();
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        println!("{}", serde_json::Value::from(doc));
+        return Ok(());
+    }
+    let k = *options.ks.iter().max().unwrap_or(&1);
+    let short: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let at = r
+                .scores
+                .at
+                .iter()
+                .find(|a| a.k == k)
+                .copied()
+                .unwrap_or(r.scores.at[0]);
+            vec![
+                r.dim.to_string(),
+                r.precision.name().to_string(),
+                r.bytes_per_vector.to_string(),
+                format!("{:.2}", 1e3 * r.search_seconds),
+                format!("{:.4}", r.scores.at[0].hit),
+                format!("{:.4}", at.map),
+                format!("{:.4}", at.ndcg),
+                format!("{:.4}", r.scores.mrr),
+            ]
+        })
+        .collect();
+    let k1 = options.ks[0];
+    let header = [
+        "dim".to_string(),
+        "precision".into(),
+        "bytes".into(),
+        "search_ms".into(),
+        format!("hit@{k1}"),
+        format!("map@{k}"),
+        format!("ndcg@{k}"),
+        "mrr".into(),
+    ];
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    print!("{}", text_table(&header, &short));
+    if let Some(r) = rows.first() {
+        println!(
+            "({} queries, each against all other items; {} without a relevant item skipped)",
+            r.scores.queries, r.scores.skipped
+        );
+    }
+    Ok(())
+}
+
+fn plot(path: &Path, rows: &[Row], options: &EvalOptions, name: &str) -> anyhow::Result<()> {
+    let k = *options.ks.iter().max().unwrap_or(&1);
+    let names: Vec<&str> = options.precisions.iter().map(|p| p.name()).collect();
+    let curves: Vec<(Vec<f64>, Vec<f64>)> = options
+        .precisions
+        .iter()
+        .map(|&p| {
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.precision == p).collect();
+            (
+                mine.iter().map(|r| r.dim as f64).collect(),
+                mine.iter()
+                    .map(|r| {
+                        r.scores
+                            .at
+                            .iter()
+                            .find(|a| a.k == k)
+                            .map_or(f64::NAN, |a| a.map)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let series: Vec<repscope_plot::Series<'_>> = curves
+        .iter()
+        .zip(&names)
+        .map(|((x, y), n)| repscope_plot::Series { name: n, x, y })
+        .collect();
+    repscope_plot::lines(
+        path,
+        &repscope_plot::Lines {
+            series: &series,
+            title: &format!("{name}: retrieval quality vs dimension"),
+            x_label: "dimensions",
+            y_label: &format!("mAP@{k}"),
+            log_x: true,
+        },
+    )?;
+    Ok(())
+}

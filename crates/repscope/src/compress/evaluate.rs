@@ -1,0 +1,231 @@
+//! "How small can my embeddings get, and what does it cost?": retrieval
+//! quality, memory per vector and search time for every Matryoshka prefix
+//! dimension × storage precision.
+//!
+//! For a prefix dimension d (rows renormalised, see [`super::matryoshka`])
+//! and a precision:
+//! - `float32`: the prefixes themselves (4 d bytes per vector);
+//! - `int8` / `uint8`: both sides quantised with ranges calibrated on the
+//!   corpus prefixes, and the codes compared as vectors with the chosen
+//!   metric (d bytes);
+//! - `binary`: sign bits; the inner product of ±1 vectors is d − 2 ·
+//!   Hamming distance, so ranking by it is ranking by Hamming distance
+//!   (d / 8 bytes).
+//! Search is exact top-k in every case; the time reported is the wall
+//! time of that search (quantisation excluded).
+
+use std::time::Instant;
+
+use faer::{Mat, MatRef};
+
+use super::matryoshka::prefix;
+use super::metrics::{ApNormalisation, RetrievalScores, evaluate};
+use super::scalar::{Precision8, Ranges, quantize8};
+use super::search::{Metric, Real, TopK, search};
+use crate::error::{Error, Result};
+
+/// How vectors are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    Float32,
+    Int8,
+    Uint8,
+    Binary,
+}
+
+impl Precision {
+    /// `float32`, `int8`, `uint8` or `binary` (`ubinary` is the same bits).
+    pub fn from_name(name: &str) -> Result<Precision> {
+        match name {
+            "float32" | "float" | "f32" => Ok(Precision::Float32),
+            "int8" => Ok(Precision::Int8),
+            "uint8" => Ok(Precision::Uint8),
+            "binary" | "ubinary" => Ok(Precision::Binary),
+            other => Err(Error::Invalid {
+                what: "compression".into(),
+                detail: format!("unknown precision '{other}'; use float32, int8, uint8 or binary"),
+            }),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Float32 => "float32",
+            Precision::Int8 => "int8",
+            Precision::Uint8 => "uint8",
+            Precision::Binary => "binary",
+        }
+    }
+
+    /// Bytes to store one vector of `dim` dimensions.
+    pub fn bytes_per_vector(self, dim: usize) -> usize {
+        match self {
+            Precision::Float32 => 4 * dim,
+            Precision::Int8 | Precision::Uint8 => dim,
+            Precision::Binary => dim.div_ceil(8),
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub dim: usize,
+    pub precision: Precision,
+    pub bytes_per_vector: usize,
+    pub search_seconds: f64,
+    pub scores: RetrievalScores,
+}
+
+/// What to evaluate.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// Prefix dimensions (clamped to the width; duplicates after clamping dropped).
+    pub dims: Vec<usize>,
+    pub precisions: Vec<Precision>,
+    /// Cut-offs of the metrics.
+    pub ks: Vec<usize>,
+    pub metric: Metric,
+    pub ap: ApNormalisation,
+}
+
+/// The stored form of `x` at one precision, as f32 vectors to search.
+fn stored(
+    x: MatRef<'_, f32>,
+    precision: Precision,
+    ranges: Option<&Ranges<f32>>,
+) -> Result<Mat<f32>> {
+    Ok(match precision {
+        Precision::Float32 => x.to_owned(),
+        Precision::Int8 | Precision::Uint8 => {
+            let p = if precision == Precision::Int8 {
+                Precision8::Int8
+            } else {
+                Precision8::Uint8
+            };
+            let (bytes, _) = quantize8(x, p, ranges)?;
+            let d = x.ncols();
+            Mat::from_fn(x.nrows(), d, |i, j| {
+                let b = bytes[i * d + j];
+                if p == Precision8::Int8 {
+                    (b as i8) as f32
+                } else {
+                    b as f32
+                }
+            })
+        }
+        Precision::Binary => Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
+            if x[(i, j)] > 0.0 { 1.0 } else { -1.0 }
+        }),
+    })
+}
+
+/// Drops `exclude[q]` from query q's results and keeps `k` of the rest.
+fn without(top: &TopK, exclude: Option<&[usize]>, k: usize) -> Vec<Vec<usize>> {
+    (0..top.m)
+        .map(|q| {
+            top.ids_of(q)
+                .iter()
+                .copied()
+                .filter(|&id| exclude.is_none_or(|e| e[q] != id))
+                .take(k)
+                .collect()
+        })
+        .collect()
+}
+
+/// Evaluates every dimension × precision; `relevant[q]` lists the corpus
+/// ids relevant to query q, and `exclude[q]` (if given) a corpus id never
+/// to return for it (the query itself, when the queries are the corpus).
+pub fn evaluate_compression<T: Real>(
+    queries: MatRef<'_, T>,
+    corpus: MatRef<'_, T>,
+    relevant: &[Vec<usize>],
+    exclude: Option<&[usize]>,
+    options: &EvalOptions,
+) -> Result<Vec<Row>> {
+    if queries.ncols() != corpus.ncols() {
+        return Err(Error::Invalid {
+            what: "compression".into(),
+            detail: format!(
+                "queries have {} dimensions but the corpus has {}",
+                queries.ncols(),
+                corpus.ncols()
+            ),
+        });
+    }
+    if exclude.is_some_and(|e| e.len() != queries.nrows()) {
+        return Err(Error::ShapeMismatch {
+            what: "excluded ids (one per query)".into(),
+            expected: queries.nrows(),
+            found: exclude.map_or(0, <[usize]>::len),
+        });
+    }
+    let width = corpus.ncols();
+    let mut dims: Vec<usize> = options.dims.iter().map(|&d| d.min(width)).collect();
+    dims.dedup();
+    let k_max = options.ks.iter().copied().max().unwrap_or(1);
+    let extra = usize::from(exclude.is_some());
+    let mut rows = Vec::new();
+    for &dim in &dims {
+        let to_f32 = |x: MatRef<'_, T>| -> Result<Mat<f32>> {
+            let p = prefix(x, dim)?;
+            Ok(Mat::from_fn(p.nrows(), p.ncols(), |i, j| {
+                p[(i, j)].to_f64() as f32
+            }))
+        };
+        let (q, c) = (to_f32(queries)?, to_f32(corpus)?);
+        let ranges = Ranges::calibrate(c.as_ref())?;
+        for &precision in &options.precisions {
+            let (sq, sc) = (
+                stored(q.as_ref(), precision, Some(&ranges))?,
+                stored(c.as_ref(), precision, Some(&ranges))?,
+            );
+            let start = Instant::now();
+            let top = search(sq.as_ref(), sc.as_ref(), k_max + extra, options.metric)?;
+            let search_seconds = start.elapsed().as_secs_f64();
+            let lists = without(&top, exclude, k_max);
+            let refs: Vec<&[usize]> = lists.iter().map(Vec::as_slice).collect();
+            rows.push(Row {
+                dim,
+                precision,
+                bytes_per_vector: precision.bytes_per_vector(dim),
+                search_seconds,
+                scores: evaluate(&refs, relevant, &options.ks, options.ap)?,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compress::metrics::relevant_by_label;
+    use crate::stats::rng::gaussian_matrix;
+
+    #[test]
+    fn clustered_data_retrieves_its_cluster_and_quality_falls_with_fewer_bits() {
+        let noise = gaussian_matrix(120, 64, 5);
+        let centres = gaussian_matrix(4, 64, 6);
+        let x = Mat::from_fn(120, 64, |i, j| 3.0 * centres[(i % 4, j)] + noise[(i, j)]);
+        let labels: Vec<usize> = (0..120).map(|i| i % 4).collect();
+        let own: Vec<usize> = (0..120).collect();
+        let relevant = relevant_by_label(&labels, &labels, Some(&own));
+        let options = EvalOptions {
+            dims: vec![4, 64],
+            precisions: vec![Precision::Float32, Precision::Int8, Precision::Binary],
+            ks: vec![1, 10],
+            metric: Metric::Cosine,
+            ap: ApNormalisation::default(),
+        };
+        let rows =
+            evaluate_compression(x.as_ref(), x.as_ref(), &relevant, Some(&own), &options).unwrap();
+        assert_eq!(rows.len(), 6);
+        let full = &rows[3];
+        assert_eq!((full.dim, full.precision), (64, Precision::Float32));
+        assert_eq!(full.scores.at[0].hit, 1.0);
+        assert_eq!(rows[5].bytes_per_vector, 8);
+        assert!(rows[0].scores.at[1].map <= full.scores.at[1].map);
+    }
+}
