@@ -261,20 +261,21 @@ fn pca<'py>(
 
 /// A learned map from `a` to `b`: (weights p × q, a_mean, b_mean).
 #[pyfunction]
-#[pyo3(signature = (a, b, kind="procrustes", alpha=1.0))]
+#[pyo3(signature = (a, b, kind="procrustes", alpha=1.0, centre=true))]
 fn fit_map<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyAny>,
     b: &Bound<'py, PyAny>,
     kind: &str,
     alpha: f64,
+    centre: bool,
 ) -> PyResult<(Matrix<'py, f64>, Vector<'py, f64>, Vector<'py, f64>)> {
     let (a, b) = (Input::from_py(a)?, Input::from_py(b)?);
     let (av, bv) = (a.view(), b.view());
     let kind = kind.to_string();
     let map = enter_core(py, move || {
         repscope::units::check_pair(av, bv)?;
-        LinearMap::fit(av, bv, MapKind::from_name(&kind, alpha)?)
+        LinearMap::fit_with(av, bv, MapKind::from_name(&kind, alpha)?, centre)
     })?;
     Ok((
         matrix_to_numpy(py, map.weights.as_ref()),

@@ -2,6 +2,7 @@
 //! exceptions, release the GIL, call the core. No formula lives here.
 
 mod analyses;
+mod compress;
 mod convert;
 mod errors;
 mod rsa;
@@ -443,6 +444,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     analyses::register(m)?;
+    compress::register(m)?;
     taskvec::register(m)?;
     Ok(())
 }

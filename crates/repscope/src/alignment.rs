@@ -79,7 +79,22 @@ fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
 impl LinearMap {
     /// Fits the map from the rows of `a` to those of `b`.
     pub fn fit(a: MatRef<'_, f64>, b: MatRef<'_, f64>, kind: MapKind) -> Result<LinearMap> {
-        let (ac, bc) = (center_columns(a), center_columns(b));
+        Self::fit_with(a, b, kind, true)
+    }
+
+    /// Fits the map, on centred rows when `centre` (else the means are
+    /// zero and the map is a plain `a W`).
+    pub fn fit_with(
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        kind: MapKind,
+        centre: bool,
+    ) -> Result<LinearMap> {
+        let (ac, bc) = if centre {
+            (center_columns(a), center_columns(b))
+        } else {
+            (a.to_owned(), b.to_owned())
+        };
         let weights = match kind {
             MapKind::Procrustes => {
                 let (u, _, v) =
@@ -101,10 +116,17 @@ impl LinearMap {
                 &v * &utb
             }
         };
+        let means = |x: MatRef<'_, f64>| {
+            if centre {
+                column_means(x)
+            } else {
+                vec![0.0; x.ncols()]
+            }
+        };
         Ok(LinearMap {
             weights,
-            a_mean: column_means(a),
-            b_mean: column_means(b),
+            a_mean: means(a),
+            b_mean: means(b),
         })
     }
 

@@ -24,6 +24,17 @@ import numpy as np
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
 from .alignment import Alignment, LinearMap, align, fit_map
+from .compress import (
+    RetrievalTable,
+    adaptive_retrieval,
+    compatibility,
+    fit_compat_map,
+    quantize,
+    relevant_from_labels,
+    retrieval_eval,
+    retrieval_metrics,
+    search,
+)
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -52,6 +63,15 @@ from .rsa import (
 )
 
 __all__ = [
+    "quantize",
+    "search",
+    "adaptive_retrieval",
+    "retrieval_metrics",
+    "retrieval_eval",
+    "RetrievalTable",
+    "relevant_from_labels",
+    "compatibility",
+    "fit_compat_map",
     "match_units",
     "unit_correlations",
     "lasso",

@@ -48,8 +48,11 @@ class Alignment:
     weights: np.ndarray
 
 
-def fit_map(A: Any, B: Any, kind: str = "procrustes", alpha: float = 1.0) -> LinearMap:
-    """Learn a map from A's space to B's on centred rows: ``procrustes``
+def fit_map(
+    A: Any, B: Any, kind: str = "procrustes", alpha: float = 1.0, *, centre: bool = True
+) -> LinearMap:
+    """Learn a map from A's space to B's on centred rows (``centre=False``:
+    raw rows, the means are then zero): ``procrustes``
     (W = U V^T from the SVD of A^T B; orthogonal, or semi-orthogonal when
     the widths differ) or ``ridge`` (W = (A^T A + alpha I)^-1 A^T B, as
     scikit-learn's ``Ridge(alpha)`` with an intercept).
@@ -62,7 +65,9 @@ def fit_map(A: Any, B: Any, kind: str = "procrustes", alpha: float = 1.0) -> Lin
     >>> np.allclose(m.apply(A), A[:, ::-1] + 5)
     True
     """
-    return LinearMap(*_repscope.fit_map(matrix(A, "A"), matrix(B, "B"), kind, float(alpha)))
+    return LinearMap(
+        *_repscope.fit_map(matrix(A, "A"), matrix(B, "B"), kind, float(alpha), bool(centre))
+    )
 
 
 def align(

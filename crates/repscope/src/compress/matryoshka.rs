@@ -45,6 +45,9 @@ pub fn adaptive_retrieval<T: Real>(
     shortlists: &[usize],
     metric: Metric,
 ) -> Result<TopK> {
+    // Dimensions beyond the width mean the full width (e.g. MRL's cascade
+    // on embeddings narrower than 128).
+    let dims: Vec<usize> = dims.iter().map(|&d| d.min(corpus.ncols())).collect();
     if dims.is_empty() || dims.len() != shortlists.len() {
         return Err(invalid(format!(
             "the cascade needs one shortlist size per dimension, got {} dims and {} sizes",
