@@ -217,3 +217,13 @@ def test_cli_compress_on_the_bundled_minilm_data(tmp_path, run_cli):
     p = run_cli("compress", MINILM, "--layer", "layer6", "--eval", tmp_path / "codes.ranges.npy", check=2)
     p = run_cli("compress", MINILM, check=2)
     assert "--layer" in p.stderr
+
+
+def test_codes_equal_sentence_transformers_where_installed():
+    st = pytest.importorskip("sentence_transformers.quantization")
+    calibration = RNG.normal(size=(300, 32)).astype(np.float32)
+    E = RNG.normal(size=(50, 32)).astype(np.float32) * 0.9
+    for precision in ("int8", "uint8", "binary", "ubinary"):
+        ours, _ = rs.quantize(E, precision, ranges=None if "binary" in precision else rs.quantize(calibration, "int8")[1])
+        theirs = st.quantize_embeddings(E, precision=precision, calibration_embeddings=calibration)
+        assert ours.tobytes() == np.asarray(theirs).tobytes(), precision

@@ -110,8 +110,8 @@ impl TopK {
 }
 
 /// Corpus rows per GEMM block and queries per parallel chunk.
-const CORPUS_BLOCK: usize = 4096;
-const QUERY_CHUNK: usize = 64;
+const CORPUS_BLOCK: usize = 2048;
+const QUERY_CHUNK: usize = 256;
 
 pub(crate) fn check_finite<T: Real>(what: &str, x: MatRef<'_, T>) -> Result<()> {
     for j in 0..x.ncols() {
@@ -254,29 +254,33 @@ pub fn search<T: Real>(
             let rows = QUERY_CHUNK.min(m - start);
             let qc = q.subrows(start, rows);
             let mut best: Vec<Best> = (0..rows).map(|_| Best::new(k)).collect();
-            let mut tile = Mat::<T>::zeros(CORPUS_BLOCK.min(c.nrows()), rows);
+            // tile = qc · blockᵀ (queries × corpus items): a numpy corpus is
+            // row-major, so blockᵀ is column-major, the layout faer's GEMM
+            // reads without repacking.
+            let mut tile = Mat::<T>::zeros(rows, CORPUS_BLOCK.min(c.nrows()));
             let mut from = 0;
             while from < c.nrows() {
                 let len = CORPUS_BLOCK.min(c.nrows() - from);
-                let mut t = tile.as_mut().subrows_mut(0, len);
+                let mut t = tile.as_mut().subcols_mut(0, len);
                 matmul(
                     t.as_mut(),
                     Accum::Replace,
-                    c.subrows(from, len),
-                    qc.transpose(),
+                    qc,
+                    c.subrows(from, len).transpose(),
                     T::ONE,
                     Par::Seq,
                 );
-                for (qi, b) in best.iter_mut().enumerate() {
-                    let col = t.as_ref().col(qi);
+                for r in 0..len {
+                    let col = t.as_ref().col(r);
+                    let id = from + r;
                     if metric == Metric::L2 {
-                        for r in 0..len {
-                            let s = 2.0 * col[r].to_f64() - corpus_norms[from + r];
-                            b.offer(s, from + r);
+                        let norm = corpus_norms[id];
+                        for (qi, b) in best.iter_mut().enumerate() {
+                            b.offer(2.0 * col[qi].to_f64() - norm, id);
                         }
                     } else {
-                        for r in 0..len {
-                            b.offer(col[r].to_f64(), from + r);
+                        for (qi, b) in best.iter_mut().enumerate() {
+                            b.offer(col[qi].to_f64(), id);
                         }
                     }
                 }
