@@ -11,6 +11,7 @@
 //! - `binary`: sign bits; the inner product of ±1 vectors is d − 2 ·
 //!   Hamming distance, so ranking by it is ranking by Hamming distance
 //!   (d / 8 bytes).
+//!
 //! Search is exact top-k in every case; the time reported is the wall
 //! time of that search (quantisation excluded).
 

@@ -57,7 +57,10 @@ impl<T: Real> Ranges<T> {
                 self.lo.len()
             )));
         }
-        if let Some(j) = (0..dims).find(|&j| !(self.lo[j] <= self.hi[j])) {
+        if let Some(j) = (0..dims).find(|&j| {
+            let (lo, hi) = (self.lo[j].to_f64(), self.hi[j].to_f64());
+            !(lo.is_finite() && hi.is_finite() && lo <= hi)
+        }) {
             return Err(invalid(format!(
                 "range of dimension {j} is empty or not finite: [{}, {}]",
                 self.lo[j].to_f64(),
