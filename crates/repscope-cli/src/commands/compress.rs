@@ -71,9 +71,7 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     let rows = evaluate_compression(x, x, &relevant, Some(&own), &options)?;
     present(&rows, &options, g)?;
     if let Some(path) = &args.output {
-        let (header, cells) = table(&rows, &options.ks, false);
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
-        write_table_csv(path, &header, &cells)?;
+        write_table(path, &rows, &options.ks)?;
     }
     if let Some(path) = &args.plot {
         plot(path, &rows, &options, &name)?;
@@ -165,6 +163,13 @@ fn write_codes(
     Ok(())
 }
 
+/// Writes the full table as CSV.
+pub(super) fn write_table(path: &Path, rows: &[Row], ks: &[usize]) -> repscope::Result<()> {
+    let (header, cells) = table(rows, ks, false);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    write_table_csv(path, &header, &cells)
+}
+
 /// Header and cells: dim, precision, bytes, time, then metrics per k, mrr.
 fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header: Vec<String> = ["dim", "precision", "bytes_per_vector", "search_ms"]
@@ -226,6 +231,19 @@ fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()
         println!("{}", serde_json::Value::from(doc));
         return Ok(());
     }
+    print!("{}", summary_table(rows, options));
+    if let Some(r) = rows.first() {
+        println!(
+            "({} queries, each against all other items; {} without a relevant item skipped)",
+            r.scores.queries, r.scores.skipped
+        );
+    }
+    Ok(())
+}
+
+/// The short text table: dim, precision, bytes, time, hit@first k, and
+/// mAP, nDCG at the last k, MRR.
+pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
     let k = *options.ks.iter().max().unwrap_or(&1);
     let short: Vec<Vec<String>> = rows
         .iter()
@@ -261,17 +279,15 @@ fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()
         "mrr".into(),
     ];
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    print!("{}", text_table(&header, &short));
-    if let Some(r) = rows.first() {
-        println!(
-            "({} queries, each against all other items; {} without a relevant item skipped)",
-            r.scores.queries, r.scores.skipped
-        );
-    }
-    Ok(())
+    text_table(&header, &short)
 }
 
-fn plot(path: &Path, rows: &[Row], options: &EvalOptions, name: &str) -> anyhow::Result<()> {
+pub(super) fn plot(
+    path: &Path,
+    rows: &[Row],
+    options: &EvalOptions,
+    name: &str,
+) -> anyhow::Result<()> {
     let k = *options.ks.iter().max().unwrap_or(&1);
     let names: Vec<&str> = options.precisions.iter().map(|p| p.name()).collect();
     let curves: Vec<(Vec<f64>, Vec<f64>)> = options

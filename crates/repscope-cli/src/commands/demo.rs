@@ -122,6 +122,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     let csv = out.join("topic_alignment.csv");
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
     written.push(csv);
+    let compression = compression_table(&reps, &topics, out, &mut written)?;
     if g.json {
         json.insert(
             "topic_alignment".into(),
@@ -138,12 +139,53 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             topic_names.len()
         );
         println!("{}", matrix_table(alignment.as_ref(), reps.names(), &cols));
+        println!(
+            "Topic retrieval with the last layer's sentence embeddings, smaller \
+             (Matryoshka prefix x precision; each sentence queries the other 319)"
+        );
+        println!("{compression}");
         println!("wrote:");
         for p in &written {
             println!("  {}", p.display());
         }
     }
     Ok(())
+}
+
+/// Retrieval quality of the last layer against the topics for every
+/// prefix dimension × precision: compression.csv and compression.png.
+fn compression_table(
+    reps: &repscope::RepSet,
+    topics: &[String],
+    out: &Path,
+    written: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<String> {
+    use repscope::compress::evaluate::{EvalOptions, Precision, evaluate_compression};
+    use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
+    use repscope::compress::search::Metric;
+    let last =
+        reps.views()
+            .last()
+            .map(|r| r.x)
+            .ok_or_else(|| repscope::Error::NoRepresentations {
+                what: "the bundled data".into(),
+            })?;
+    let (_, codes) = repscope::data::labels::labels_to_codes(topics);
+    let own: Vec<usize> = (0..last.nrows()).collect();
+    let relevant = relevant_by_label(&codes, &codes, Some(&own));
+    let options = EvalOptions {
+        dims: vec![16, 32, 64, 128, last.ncols()],
+        precisions: vec![Precision::Float32, Precision::Int8, Precision::Binary],
+        ks: vec![1, 10],
+        metric: Metric::Cosine,
+        ap: ApNormalisation::default(),
+    };
+    let rows = evaluate_compression(last, last, &relevant, Some(&own), &options)?;
+    let (csv, png) = (out.join("compression.csv"), out.join("compression.png"));
+    super::compress::write_table(&csv, &rows, &options.ks)?;
+    super::compress::plot(&png, &rows, &options, "MiniLM last layer")?;
+    written.extend([csv, png]);
+    Ok(super::compress::summary_table(&rows, &options))
 }
 
 /// The `topic` column of the corpus, in order.
