@@ -12,6 +12,7 @@
 //! - [`alignment`]: two representations of the same items, aligned by a learned map.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
 //!   sparse prediction, spectral groups).
+//! - [`compress`]: binary codes with Hamming search, product quantisation.
 //! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
 //!   and their composition into a new checkpoint.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.
@@ -20,6 +21,7 @@
 //! binary and the Python package are thin layers over it.
 
 pub mod alignment;
+pub mod compress;
 pub mod data;
 pub mod error;
 #[cfg(feature = "extract")]
