@@ -2,6 +2,7 @@
 //! exceptions, release the GIL, call the core. No formula lives here.
 
 mod analyses;
+mod compress_binary;
 mod convert;
 mod errors;
 mod rsa;
@@ -444,5 +445,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rsa::register(m)?;
     analyses::register(m)?;
     taskvec::register(m)?;
+    compress_binary::register(m)?;
     Ok(())
 }
