@@ -34,7 +34,7 @@ use rayon::prelude::*;
 use super::binary::{Hits, check_k};
 use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
-use crate::linalg::kmeans::{KMeansOptions, kmeans};
+use crate::linalg::kmeans::{CentroidTable, KMeansOptions, kmeans};
 use crate::stats::rng::seeded;
 
 /// Settings of [`ProductQuantizer::train`].
@@ -269,24 +269,32 @@ impl ProductQuantizer {
     pub fn encode(&self, x: MatRef<'_, f64>) -> Result<Vec<u8>> {
         self.check_dim("embeddings", x)?;
         let mut codes = vec![0u8; x.nrows() * self.m];
-        codes
-            .par_chunks_mut(self.m)
-            .enumerate()
-            .for_each(|(i, code)| {
-                let row: Vec<f64> = (0..self.dim()).map(|t| x[(i, t)]).collect();
-                for (j, c) in code.iter_mut().enumerate() {
-                    let sub = &row[j * self.dsub..(j + 1) * self.dsub];
-                    let mut best = (0, f64::INFINITY);
-                    for a in 0..self.ksub {
-                        let dist = squared_distance(sub, self.centroid(j, a));
-                        if dist < best.1 {
-                            best = (a, dist);
-                        }
-                    }
+        let book = self.ksub * self.dsub;
+        let tables: Vec<CentroidTable> = self
+            .codebooks
+            .chunks_exact(book)
+            .map(|centroids| CentroidTable::new(centroids, self.dsub))
+            .collect();
+        codes.par_chunks_mut(self.m).enumerate().for_each_init(
+            || {
+                (
+                    Vec::with_capacity(self.dim()),
+                    Vec::with_capacity(self.ksub),
+                )
+            },
+            |(row, scratch), (i, code)| {
+                row.clear();
+                row.extend((0..self.dim()).map(|t| x[(i, t)]));
+                for ((c, sub), table) in code
+                    .iter_mut()
+                    .zip(row.chunks_exact(self.dsub))
+                    .zip(&tables)
+                {
                     // ksub ≤ 256, so every centroid index fits a byte.
-                    *c = best.0 as u8;
+                    *c = table.nearest(sub, scratch).0 as u8;
                 }
-            });
+            },
+        );
         Ok(codes)
     }
 
@@ -377,23 +385,79 @@ impl ProductQuantizer {
     /// The best `k` codes under `table` as (key, index), key ascending
     /// (the distance, or minus the inner product).
     fn scan(&self, table: &[f64], codes: &[u8], k: usize, metric: PqMetric) -> Vec<(f64, usize)> {
+        let (m, ksub) = (self.m, self.ksub);
+        let sign = match metric {
+            PqMetric::L2 => 1.0,
+            PqMetric::InnerProduct => -1.0,
+        };
         let mut top = FloatTop::new(k);
-        for (i, code) in codes.chunks_exact(self.m).enumerate() {
-            let sum: f64 = code
-                .iter()
-                .zip(table.chunks_exact(self.ksub))
-                .map(|(&c, row)| row[usize::from(c)])
-                .sum();
+        let mut offer = |sum: f64, i: usize| {
             // + 0.0 turns −0.0 into 0.0, so equal scores tie by index.
-            let key = match metric {
-                PqMetric::L2 => sum,
-                PqMetric::InnerProduct => -sum + 0.0,
-            };
+            let key = sign * sum + 0.0;
             if key < top.worst {
                 top.offer(key, i);
             }
+        };
+        match ksub {
+            256 => adc_sums::<256>(table, codes, m, &mut offer),
+            16 => adc_sums::<16>(table, codes, m, &mut offer),
+            _ => {
+                for (i, code) in codes.chunks_exact(m).enumerate() {
+                    let mut sum = 0.0;
+                    for (row, &c) in table.chunks_exact(ksub).zip(code) {
+                        sum += row[usize::from(c)];
+                    }
+                    offer(sum, i);
+                }
+            }
         }
         top.into_sorted()
+    }
+}
+
+/// The ADC sum of every code under `table` (rows of `K` entries), offered in
+/// index order. Four codes at a time: four independent sums keep the adder
+/// busy (one sum is a chain of M dependent additions), and each code's
+/// entries are still added in sub-space order. Rows as `[f64; K]` arrays
+/// let a masked byte index them without bounds checks (codes were checked
+/// to be below `K`, so the mask changes nothing).
+fn adc_sums<const K: usize>(
+    table: &[f64],
+    codes: &[u8],
+    m: usize,
+    offer: &mut impl FnMut(f64, usize),
+) {
+    let rows: Vec<&[f64; K]> = table
+        .chunks_exact(K)
+        .filter_map(|row| row.try_into().ok())
+        .collect();
+    let at = |row: &[f64; K], c: u8| row[usize::from(c) & (K - 1)];
+    const LANES: usize = 4;
+    let mut blocks = codes.chunks_exact(LANES * m);
+    for (b, block) in (&mut blocks).enumerate() {
+        let (c0, rest) = block.split_at(m);
+        let (c1, rest) = rest.split_at(m);
+        let (c2, c3) = rest.split_at(m);
+        let mut sums = [0.0f64; LANES];
+        for ((row, (&x0, &x1)), (&x2, &x3)) in
+            rows.iter().zip(c0.iter().zip(c1)).zip(c2.iter().zip(c3))
+        {
+            sums[0] += at(row, x0);
+            sums[1] += at(row, x1);
+            sums[2] += at(row, x2);
+            sums[3] += at(row, x3);
+        }
+        for (lane, &sum) in sums.iter().enumerate() {
+            offer(sum, b * LANES + lane);
+        }
+    }
+    let done = (codes.len() - blocks.remainder().len()) / m;
+    for (r, code) in blocks.remainder().chunks_exact(m).enumerate() {
+        let mut sum = 0.0;
+        for (row, &c) in rows.iter().zip(code) {
+            sum += at(row, c);
+        }
+        offer(sum, done + r);
     }
 }
 
@@ -523,10 +587,14 @@ mod tests {
     fn adc_equals_exact_search_over_decoded_vectors() {
         let corpus = gaussian_matrix(500, 16, 3);
         let queries = gaussian_matrix(20, 16, 4);
-        let pq = ProductQuantizer::train(corpus.as_ref(), &options(4, 5)).unwrap();
-        let codes = pq.encode(corpus.as_ref()).unwrap();
-        let decoded = pq.decode(&codes).unwrap();
-        for metric in [PqMetric::L2, PqMetric::InnerProduct] {
+        // nbits 4 and 8 take the fixed-size table paths, 5 the general one.
+        for (nbits, metric) in [4, 5, 8]
+            .into_iter()
+            .flat_map(|b| [(b, PqMetric::L2), (b, PqMetric::InnerProduct)])
+        {
+            let pq = ProductQuantizer::train(corpus.as_ref(), &options(4, nbits)).unwrap();
+            let codes = pq.encode(corpus.as_ref()).unwrap();
+            let decoded = pq.decode(&codes).unwrap();
             let hits = pq.search(queries.as_ref(), &codes, 10, metric).unwrap();
             for q in 0..20 {
                 let mut all: Vec<(f64, usize)> = (0..500)
