@@ -3,6 +3,7 @@
 
 mod analyses;
 mod compress;
+mod compress_binary;
 mod convert;
 mod errors;
 mod rsa;
@@ -446,5 +447,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     analyses::register(m)?;
     compress::register(m)?;
     taskvec::register(m)?;
+    compress_binary::register(m)?;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! - [`alignment`]: two representations of the same items, aligned by a learned map.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
 //!   sparse prediction, spectral groups).
+//! - [`compress`]: binary codes with Hamming search, product quantisation.
 //! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
 //!   and their composition into a new checkpoint.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.

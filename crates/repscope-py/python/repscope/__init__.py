@@ -24,6 +24,7 @@ import numpy as np
 from . import _repscope
 from .errors import Error, FormatError, InputError, InternalError
 from .alignment import Alignment, LinearMap, align, fit_map
+from .codes import ProductQuantizer, binary_search, hamming_search, quantize_binary
 from .compress import (
     RetrievalTable,
     adaptive_retrieval,
@@ -114,6 +115,10 @@ __all__ = [
     "task_vectors",
     "compose_task_vectors",
     "TaskVectorReport",
+    "quantize_binary",
+    "hamming_search",
+    "binary_search",
+    "ProductQuantizer",
     "Error",
     "InputError",
     "FormatError",
