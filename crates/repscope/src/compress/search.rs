@@ -114,20 +114,31 @@ const CORPUS_BLOCK: usize = 2048;
 const QUERY_CHUNK: usize = 256;
 
 pub(crate) fn check_finite<T: Real>(what: &str, x: MatRef<'_, T>) -> Result<()> {
-    for j in 0..x.ncols() {
-        for i in 0..x.nrows() {
-            let v = x[(i, j)].to_f64();
-            if !v.is_finite() {
-                return Err(Error::NonFinite {
-                    array: what.to_string(),
-                    row: i,
-                    col: j,
-                    value: v,
-                });
-            }
-        }
+    // Walk in memory order (a numpy corpus is row-major): a column-order
+    // walk over 100,000 × 384 strided values costs as much as the search.
+    let row_major = x.col_stride().unsigned_abs() <= x.row_stride().unsigned_abs();
+    let bad = if row_major {
+        (0..x.nrows()).find_map(|i| {
+            (0..x.ncols())
+                .find(|&j| !x[(i, j)].to_f64().is_finite())
+                .map(|j| (i, j))
+        })
+    } else {
+        (0..x.ncols()).find_map(|j| {
+            (0..x.nrows())
+                .find(|&i| !x[(i, j)].to_f64().is_finite())
+                .map(|i| (i, j))
+        })
+    };
+    match bad {
+        Some((row, col)) => Err(Error::NonFinite {
+            array: what.to_string(),
+            row,
+            col,
+            value: x[(row, col)].to_f64(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Rows scaled to unit length (zero rows stay zero).
@@ -145,6 +156,28 @@ pub(crate) fn normalised<T: Real>(x: MatRef<'_, T>) -> Mat<T> {
             }
         }
     }
+    out
+}
+
+/// Rows scaled to unit length (zero rows stay zero), as one row-major
+/// buffer filled in parallel: the layout the search's GEMM reads without
+/// repacking.
+fn normalised_rows<T: Real>(x: MatRef<'_, T>) -> Vec<T> {
+    let d = x.ncols();
+    let mut out = vec![T::ZERO; x.nrows() * d];
+    out.par_chunks_mut(d.max(1))
+        .enumerate()
+        .for_each(|(i, row)| {
+            let mut s = T::ZERO;
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = x[(i, j)];
+                s += *v * *v;
+            }
+            if s > T::ZERO {
+                let inv = T::ONE / s.sqrt();
+                row.iter_mut().for_each(|v| *v *= inv);
+            }
+        });
     out
 }
 
@@ -228,9 +261,12 @@ pub fn search<T: Real>(
     let k = k.min(corpus.nrows());
     let (q_owned, c_owned);
     let (q, c) = if metric == Metric::Cosine {
-        q_owned = normalised(queries);
-        c_owned = normalised(corpus);
-        (q_owned.as_ref(), c_owned.as_ref())
+        q_owned = normalised_rows(queries);
+        c_owned = normalised_rows(corpus);
+        (
+            MatRef::from_row_major_slice(&q_owned, queries.nrows(), queries.ncols()),
+            MatRef::from_row_major_slice(&c_owned, corpus.nrows(), corpus.ncols()),
+        )
     } else {
         (queries, corpus)
     };
@@ -258,6 +294,7 @@ pub fn search<T: Real>(
             // row-major, so blockᵀ is column-major, the layout faer's GEMM
             // reads without repacking.
             let mut tile = Mat::<T>::zeros(rows, CORPUS_BLOCK.min(c.nrows()));
+            let mut limits = vec![T::from_f64_lossy(f64::NEG_INFINITY); rows];
             let mut from = 0;
             while from < c.nrows() {
                 let len = CORPUS_BLOCK.min(c.nrows() - from);
@@ -272,15 +309,25 @@ pub fn search<T: Real>(
                 );
                 for r in 0..len {
                     let col = t.as_ref().col(r);
+                    let col = col.try_as_col_major().map(|c| c.as_slice()).unwrap_or(&[]);
                     let id = from + r;
                     if metric == Metric::L2 {
                         let norm = corpus_norms[id];
-                        for (qi, b) in best.iter_mut().enumerate() {
-                            b.offer(2.0 * col[qi].to_f64() - norm, id);
+                        for (qi, &v) in col.iter().enumerate() {
+                            let score = 2.0 * v.to_f64() - norm;
+                            if score > best[qi].threshold {
+                                best[qi].offer(score, id);
+                            }
                         }
                     } else {
-                        for (qi, b) in best.iter_mut().enumerate() {
-                            b.offer(col[qi].to_f64(), id);
+                        // The hot loop: one comparison per score in the
+                        // input's type against a contiguous threshold row
+                        // (exact: each threshold is one of these scores).
+                        for (qi, &v) in col.iter().enumerate() {
+                            if v > limits[qi] {
+                                best[qi].offer(v.to_f64(), id);
+                                limits[qi] = T::from_f64_lossy(best[qi].threshold);
+                            }
                         }
                     }
                 }
