@@ -130,6 +130,8 @@ def test_adaptive_retrieval_equals_a_numpy_funnel():
         assert ids[i].tolist() == short[i][order].tolist()
     cascade, _ = rs.adaptive_retrieval(Q, C, dims=(16, 32, 64, 128, None), shortlists=(200, 100, 50, 25, 10))
     assert cascade.shape == (30, 10)
+    default, _ = rs.adaptive_retrieval(Q, C)  # MRL's cascade
+    assert (default == cascade).all()
 
 
 def test_retrieval_eval_rows_equal_search_plus_metrics_on_minilm():

@@ -113,7 +113,7 @@ def search(
 def adaptive_retrieval(
     queries: Any,
     corpus: Any,
-    shortlist_dim: int = 16,
+    shortlist_dim: Optional[int] = None,
     shortlist_k: int = 200,
     rerank_dim: Optional[int] = None,
     k: int = 10,
@@ -122,17 +122,23 @@ def adaptive_retrieval(
     shortlists: Optional[Sequence[int]] = None,
     metric: str = "cosine",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Matryoshka funnel retrieval: shortlist ``shortlist_k`` items with the
-    first ``shortlist_dim`` dimensions (rows renormalised), then rerank them
-    with ``rerank_dim`` (default: all) and keep ``k``. ``dims`` and
-    ``shortlists`` give a longer cascade instead (``None`` = full width);
-    MRL's is ``dims=(16, 32, 64, 128, None), shortlists=(200, 100, 50, 25, 10)``."""
+    """Matryoshka funnel retrieval: shortlist candidates with the first few
+    dimensions (rows renormalised), then rerank them with more.
+
+    By default MRL's cascade: dims 16, 32, 64, 128, full with shortlists
+    200, 100, 50, 25 and ``k``. With ``shortlist_dim``: one shortlist of
+    ``shortlist_k`` at that dimension, reranked at ``rerank_dim`` (default:
+    all) to ``k``. ``dims`` and ``shortlists`` give any cascade (``None`` =
+    full width). Returns ``(ids, scores)``, queries x k."""
     q, c = _pair(queries, corpus, ("queries", "corpus"))
     width = c.shape[1]
-    if dims is None:
+    if dims is not None:
+        if shortlists is None:
+            raise InputError("give shortlists= with dims=")
+    elif shortlist_dim is not None:
         dims, shortlists = (shortlist_dim, rerank_dim), (shortlist_k, k)
-    elif shortlists is None:
-        raise InputError("give shortlists= with dims=")
+    else:
+        dims, shortlists = MRL_DIMS, MRL_SHORTLISTS[:-1] + (k,)
     full = [width if d is None else int(d) for d in dims]
     return _repscope.adaptive_retrieval(q, c, full, [int(s) for s in shortlists], metric)
 
