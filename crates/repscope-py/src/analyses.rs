@@ -326,7 +326,28 @@ fn alignment<'py>(
     Ok(d)
 }
 
+/// Split-half reliability of repeated measurements: (ceiling, split-half r)
+/// per target.
+#[pyfunction]
+fn split_half_reliability(
+    py: Python<'_>,
+    repeats: Vec<Bound<'_, PyAny>>,
+    n_splits: usize,
+    seed: u64,
+) -> PyResult<(Vec<f64>, Vec<f64>)> {
+    let inputs = repeats
+        .iter()
+        .map(Input::from_py)
+        .collect::<PyResult<Vec<_>>>()?;
+    let views: Vec<faer::MatRef<'_, f64>> = inputs.iter().map(Input::view).collect();
+    let r = enter_core(py, move || {
+        repscope::encode::noise_ceiling::split_half_reliability(&views, n_splits, seed)
+    })?;
+    Ok((r.ceiling, r.split_half))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(split_half_reliability, m)?)?;
     m.add_function(wrap_pyfunction!(unit_correlations, m)?)?;
     m.add_function(wrap_pyfunction!(match_one_to_one, m)?)?;
     m.add_function(wrap_pyfunction!(lasso_fit, m)?)?;

@@ -9,6 +9,7 @@
 //! - [`pairwise`]: every representation against every other, prepared once.
 //! - [`stats`]: seeded random numbers (and, later, resampling statistics).
 //! - [`compress`]: exact search, quantisation, Matryoshka, retrieval metrics, compatibility.
+//! - [`encode`]: encoding models (so far: noise ceilings of repeated measurements).
 //! - [`graph`]: Dirichlet energy of a representation on a graph over its stimuli.
 //! - [`alignment`]: two representations of the same items, aligned by a learned map.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
@@ -24,6 +25,7 @@
 pub mod alignment;
 pub mod compress;
 pub mod data;
+pub mod encode;
 pub mod error;
 #[cfg(feature = "extract")]
 pub mod extract;

@@ -36,6 +36,7 @@ from .compress import (
     retrieval_metrics,
     search,
 )
+from .encode import Reliability, noise_normalised, split_half_reliability
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -64,6 +65,9 @@ from .rsa import (
 )
 
 __all__ = [
+    "split_half_reliability",
+    "noise_normalised",
+    "Reliability",
     "quantize",
     "search",
     "adaptive_retrieval",

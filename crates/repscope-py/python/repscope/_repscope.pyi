@@ -193,3 +193,8 @@ def pq_decode(codebooks: np.ndarray, m: int, codes: np.ndarray) -> np.ndarray: .
 def pq_search(
     codebooks: np.ndarray, m: int, queries: np.ndarray, codes: np.ndarray, k: int, metric: str
 ) -> tuple[np.ndarray, np.ndarray]: ...
+
+# Encoding models (crates/repscope-py/src/analyses.rs)
+def split_half_reliability(
+    repeats: list[np.ndarray], n_splits: int, seed: int
+) -> tuple[list[float], list[float]]: ...
