@@ -21,6 +21,7 @@ use faer::MatRef;
 use rand::seq::SliceRandom;
 
 use crate::error::{Error, Result};
+use crate::stats::pearson;
 use crate::stats::rng::seeded;
 
 /// Split-half reliability of every target.
@@ -30,23 +31,6 @@ pub struct Reliability {
     pub split_half: Vec<f64>,
     /// Spearman–Brown corrected reliability per target (the ceiling).
     pub ceiling: Vec<f64>,
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        let (dx, dy) = (x - ma, y - mb);
-        sab += dx * dy;
-        saa += dx * dx;
-        sbb += dy * dy;
-    }
-    if saa > 0.0 && sbb > 0.0 {
-        sab / (saa * sbb).sqrt()
-    } else {
-        0.0
-    }
 }
 
 /// Split-half reliability of `repeats` (each stimuli × targets, the same

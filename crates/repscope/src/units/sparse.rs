@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use super::lasso::{GramProblem, LassoOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cross_product, gather_rows};
+use crate::stats::pearson;
 use crate::stats::rng::seeded;
 
 /// Settings of [`sparse_prediction`].
@@ -132,23 +133,6 @@ fn split(n: usize, test_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usi
     test.sort_unstable();
     train.sort_unstable();
     Ok((train, test))
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        let (dx, dy) = (x - ma, y - mb);
-        sab += dx * dy;
-        saa += dx * dx;
-        sbb += dy * dy;
-    }
-    if saa > 0.0 && sbb > 0.0 {
-        sab / (saa * sbb).sqrt()
-    } else {
-        0.0
-    }
 }
 
 /// Predicts every unit of `y` (B) from all units of `x` (A).
