@@ -23,13 +23,12 @@
 //!   intercept).
 
 use faer::{Mat, MatRef, Par};
-use rand::seq::SliceRandom;
 
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::{center_columns, cross_product, gather_rows, thin_svd};
 use crate::measures::{ParamValue, Params};
-use crate::stats::rng::seeded;
+use crate::stats::rng::{holdout, holdout_size};
 
 /// Which linear map to learn from A to B.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -253,17 +252,13 @@ pub fn align(a: RepRef<'_>, b: RepRef<'_>, options: &AlignOptions) -> Result<Ali
             options.test_fraction
         )));
     }
-    let n_test = ((n as f64 * options.test_fraction).round() as usize).max(2);
+    let n_test = holdout_size(n, options.test_fraction);
     if n < n_test + 2 {
         return Err(invalid(format!(
             "{n} items are too few to hold out {n_test} and fit a map on the rest"
         )));
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut seeded(options.seed));
-    let (mut test, mut train) = (order[..n_test].to_vec(), order[n_test..].to_vec());
-    test.sort_unstable();
-    train.sort_unstable();
+    let (train, test) = holdout(n, n_test, options.seed);
 
     let map = LinearMap::fit(
         gather_rows(a.x, &train).as_ref(),

@@ -5,6 +5,7 @@
 //! with any number of threads.
 
 use faer::Mat;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -28,6 +29,24 @@ pub fn gaussian_matrix(nrows: usize, ncols: usize, seed: u64) -> Mat<f64> {
     let mut values = Vec::with_capacity(nrows * ncols);
     values.extend((0..nrows * ncols).map(|_| standard_normal(&mut rng)));
     Mat::from_fn(nrows, ncols, |i, j| values[i * ncols + j])
+}
+
+/// Items held out for a fraction `fraction` of `n`: round(n · fraction),
+/// at least 2 (a correlation over held-out items needs two).
+pub fn holdout_size(n: usize, fraction: f64) -> usize {
+    ((n as f64 * fraction).round() as usize).max(2)
+}
+
+/// A seeded split of the items 0..n into (train, test) with `n_test` held
+/// out (one shuffle of 0..n, its first `n_test` are the test items); both
+/// lists sorted. `n_test` must be at most `n`.
+pub fn holdout(n: usize, n_test: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut seeded(seed));
+    let (mut test, mut train) = (order[..n_test].to_vec(), order[n_test..].to_vec());
+    test.sort_unstable();
+    train.sort_unstable();
+    (train, test)
 }
 
 #[cfg(test)]

@@ -19,14 +19,13 @@
 //!   number of non-zero coefficients there.
 
 use faer::{Mat, MatRef, Par};
-use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use super::lasso::{GramProblem, LassoOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cross_product, gather_rows};
 use crate::stats::pearson;
-use crate::stats::rng::seeded;
+use crate::stats::rng::{holdout, holdout_size};
 
 /// Settings of [`sparse_prediction`].
 #[derive(Clone, Debug)]
@@ -117,7 +116,7 @@ fn split(n: usize, test_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usi
         let all: Vec<usize> = (0..n).collect();
         return Ok((all.clone(), all));
     }
-    let n_test = ((n as f64 * test_fraction).round() as usize).max(2);
+    let n_test = holdout_size(n, test_fraction);
     if n < n_test + 3 {
         return Err(Error::Invalid {
             what: "sparse prediction".into(),
@@ -127,12 +126,7 @@ fn split(n: usize, test_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usi
             ),
         });
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut seeded(seed));
-    let (mut test, mut train) = (order[..n_test].to_vec(), order[n_test..].to_vec());
-    test.sort_unstable();
-    train.sort_unstable();
-    Ok((train, test))
+    Ok(holdout(n, n_test, seed))
 }
 
 /// Predicts every unit of `y` (B) from all units of `x` (A).
