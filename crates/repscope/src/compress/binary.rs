@@ -322,13 +322,7 @@ pub fn binary_search(
                 ),
             });
         }
-        // Row by row (the float corpus is usually row-major and large).
-        let bad_row = (0..float.nrows())
-            .into_par_iter()
-            .find_first(|&i| float.row(i).iter().any(|v| !v.is_finite()));
-        if bad_row.is_some() {
-            check_finite("corpus", float)?;
-        }
+        check_finite("corpus", float)?;
     }
     let shortlist_k = k.saturating_mul(multiplier).min(corpus.rows);
     let codes = query_codes.as_ref();

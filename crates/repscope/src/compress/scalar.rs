@@ -22,7 +22,8 @@
 
 use faer::{Mat, MatRef};
 
-use super::search::{Real, check_finite};
+use super::search::Real;
+use crate::data::check_finite;
 use crate::error::{Error, Result};
 
 /// Per-dimension calibration ranges: `lo[j]..=hi[j]`.

@@ -18,6 +18,7 @@ use faer::traits::RealField;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
+use crate::data::check_finite;
 use crate::error::{Error, Result};
 
 /// How a query and a corpus vector are compared.
@@ -47,7 +48,7 @@ impl Metric {
 }
 
 /// Element types the search runs in.
-pub trait Real: RealField + Copy + Send + Sync + 'static {
+pub trait Real: RealField + Copy + Into<f64> + Send + Sync + 'static {
     const ONE: Self;
     const ZERO: Self;
     fn to_f64(self) -> f64;
@@ -112,34 +113,6 @@ impl TopK {
 /// Corpus rows per GEMM block and queries per parallel chunk.
 const CORPUS_BLOCK: usize = 2048;
 const QUERY_CHUNK: usize = 256;
-
-pub(crate) fn check_finite<T: Real>(what: &str, x: MatRef<'_, T>) -> Result<()> {
-    // Walk in memory order (a numpy corpus is row-major): a column-order
-    // walk over 100,000 × 384 strided values costs as much as the search.
-    let row_major = x.col_stride().unsigned_abs() <= x.row_stride().unsigned_abs();
-    let bad = if row_major {
-        (0..x.nrows()).find_map(|i| {
-            (0..x.ncols())
-                .find(|&j| !x[(i, j)].to_f64().is_finite())
-                .map(|j| (i, j))
-        })
-    } else {
-        (0..x.ncols()).find_map(|j| {
-            (0..x.nrows())
-                .find(|&i| !x[(i, j)].to_f64().is_finite())
-                .map(|i| (i, j))
-        })
-    };
-    match bad {
-        Some((row, col)) => Err(Error::NonFinite {
-            array: what.to_string(),
-            row,
-            col,
-            value: x[(row, col)].to_f64(),
-        }),
-        None => Ok(()),
-    }
-}
 
 /// Rows scaled to unit length (zero rows stay zero).
 pub(crate) fn normalised<T: Real>(x: MatRef<'_, T>) -> Mat<T> {

@@ -143,13 +143,39 @@ pub fn check_not_empty(name: &str, x: MatRef<'_, f64>) -> Result<()> {
 
 /// Fails with [`Error::NonFinite`] at the first NaN or ±Inf, scanning row by
 /// row so the reported position is the first in reading order.
-pub fn check_finite(name: &str, x: MatRef<'_, f64>) -> Result<()> {
-    if x.col_iter().all(|c| c.iter().all(|v| v.is_finite())) {
+pub fn check_finite<T: Copy + Into<f64> + Sync>(name: &str, x: MatRef<'_, T>) -> Result<()> {
+    use rayon::prelude::*;
+    let finite = |i: usize, j: usize| x[(i, j)].into().is_finite();
+    // Detect in memory order (numpy arrays are usually row-major: a column
+    // walk over them is strided and as slow as a search over them), in
+    // parallel when the matrix is large.
+    let row_major = x.col_stride().unsigned_abs() <= x.row_stride().unsigned_abs();
+    let (outer, inner) = if row_major {
+        (x.nrows(), x.ncols())
+    } else {
+        (x.ncols(), x.nrows())
+    };
+    let line_finite = |a: usize| {
+        (0..inner).all(|b| {
+            if row_major {
+                finite(a, b)
+            } else {
+                finite(b, a)
+            }
+        })
+    };
+    let all_finite = if outer * inner >= 1 << 16 {
+        (0..outer).into_par_iter().all(line_finite)
+    } else {
+        (0..outer).all(line_finite)
+    };
+    if all_finite {
         return Ok(());
     }
+    // Name the first bad value in row-major order.
     for row in 0..x.nrows() {
         for col in 0..x.ncols() {
-            let value = x[(row, col)];
+            let value = x[(row, col)].into();
             if !value.is_finite() {
                 return Err(Error::NonFinite {
                     array: name.to_string(),
