@@ -114,22 +114,10 @@ impl TopK {
 const CORPUS_BLOCK: usize = 2048;
 const QUERY_CHUNK: usize = 256;
 
-/// Rows scaled to unit length (zero rows stay zero).
+/// Rows scaled to unit length (zero rows stay zero), as a matrix.
 pub(crate) fn normalised<T: Real>(x: MatRef<'_, T>) -> Mat<T> {
-    let mut out = x.to_owned();
-    for i in 0..out.nrows() {
-        let mut s = T::ZERO;
-        for j in 0..out.ncols() {
-            s += out[(i, j)] * out[(i, j)];
-        }
-        if s > T::ZERO {
-            let inv = T::ONE / s.sqrt();
-            for j in 0..out.ncols() {
-                out[(i, j)] *= inv;
-            }
-        }
-    }
-    out
+    let rows = normalised_rows(x);
+    MatRef::from_row_major_slice(&rows, x.nrows(), x.ncols()).to_owned()
 }
 
 /// Rows scaled to unit length (zero rows stay zero), as one row-major
