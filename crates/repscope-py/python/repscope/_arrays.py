@@ -9,15 +9,21 @@ import numpy as np
 from .errors import InputError
 
 
-def matrix(x: Any, name: str) -> np.ndarray:
-    """x as a 2-D float32/float64 array: float arrays pass through untouched,
-    other numeric dtypes are converted to float64 exactly, a 1-D array is an
-    error that says how to reshape it."""
+def floats(x: Any, name: str) -> np.ndarray:
+    """x as a float32/float64 array of any shape: float arrays pass through
+    untouched, other numeric dtypes are converted to float64 exactly."""
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
         if a.dtype.kind not in "biuf":
             raise InputError(f"'{name}' has dtype {a.dtype}, which is not numeric")
         a = a.astype(np.float64)
+    return a
+
+
+def matrix(x: Any, name: str) -> np.ndarray:
+    """x as a 2-D float32/float64 array (see :func:`floats`); a 1-D array is
+    an error that says how to reshape it."""
+    a = floats(x, name)
     if a.ndim != 2:
         raise InputError(
             f"'{name}' must be 2-D (stimuli x units), not of shape {a.shape}"

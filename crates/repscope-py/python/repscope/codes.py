@@ -16,6 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _repscope
+from ._arrays import floats
 from .errors import InputError
 
 __all__ = ["quantize_binary", "hamming_search", "binary_search", "ProductQuantizer"]
@@ -23,11 +24,7 @@ __all__ = ["quantize_binary", "hamming_search", "binary_search", "ProductQuantiz
 
 def _floats(x: Any, name: str) -> np.ndarray:
     """float32/float64 pass through; other numeric dtypes become float64."""
-    a = np.asarray(x)
-    if a.dtype not in (np.float32, np.float64):
-        if a.dtype.kind not in "biuf":
-            raise InputError(f"'{name}' has dtype {a.dtype}, which is not numeric")
-        a = a.astype(np.float64)
+    a = floats(x, name)
     if a.ndim != 2:
         raise InputError(f"'{name}' must be 2-D (vectors x dimensions), not of shape {a.shape}")
     return a

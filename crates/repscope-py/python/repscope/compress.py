@@ -17,7 +17,9 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _repscope
+from ._arrays import floats
 from .alignment import LinearMap, fit_map
+from .codes import quantize_binary
 from .errors import InputError
 
 __all__ = [
@@ -37,15 +39,12 @@ MRL_SHORTLISTS = (200, 100, 50, 25, 10)
 
 
 def _embeddings(x: Any, name: str) -> np.ndarray:
-    a = np.asarray(x)
+    """A C-contiguous 2-D float array; one 1-D embedding becomes one row."""
+    a = floats(x, name)
     if a.ndim == 1:
         a = a.reshape(1, -1)
     if a.ndim != 2:
         raise InputError(f"'{name}' must be 2-D (items x dimensions), not of shape {a.shape}")
-    if a.dtype not in (np.float32, np.float64):
-        if a.dtype.kind not in "biuf":
-            raise InputError(f"'{name}' has dtype {a.dtype}, which is not numeric")
-        a = a.astype(np.float64)
     return np.ascontiguousarray(a)
 
 
@@ -78,8 +77,7 @@ def quantize(
     """
     x = _embeddings(E, "E")
     if precision in ("binary", "ubinary"):
-        bits = np.packbits(x > 0, axis=-1)
-        return (bits if precision == "ubinary" else (bits.astype(np.int16) - 128).astype(np.int8)), None
+        return quantize_binary(x, precision), None
     lo = hi = None
     if ranges is not None:
         r = np.asarray(ranges, dtype=np.float64)
