@@ -81,24 +81,14 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
 
 /// One label per line, or the first column of a .tsv after its header.
 fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let tsv = path.extension().is_some_and(|e| e == "tsv");
-    Ok(text
-        .lines()
-        .skip(usize::from(tsv))
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            if tsv {
-                l.split('\t').next().unwrap_or("")
-            } else {
-                l
-            }
-            .to_string()
-        })
+    let lines = super::rsa::read_labels(path)?;
+    if !path.extension().is_some_and(|e| e == "tsv") {
+        return Ok(lines);
+    }
+    Ok(lines
+        .iter()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
         .collect())
 }
 

@@ -14,7 +14,7 @@ use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
 
 /// One label per non-empty line.
-fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
+pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
         path: path.to_path_buf(),
         source: e,
