@@ -134,6 +134,27 @@ pub fn write_table_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> re
     })
 }
 
+/// Rows of text cells as a JSON array of objects keyed by `header`: a cell
+/// that parses as a number becomes one (NaN becomes null), an empty cell
+/// null, anything else a string.
+pub fn rows_json<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> serde_json::Value {
+    let cell = |v: &String| match v.parse::<f64>() {
+        Ok(x) => serde_json::Value::from(x),
+        Err(_) if v.is_empty() => serde_json::Value::Null,
+        Err(_) => serde_json::Value::from(v.clone()),
+    };
+    rows.iter()
+        .map(|r| {
+            let object: serde_json::Map<String, serde_json::Value> = header
+                .iter()
+                .zip(r)
+                .map(|(h, v)| (h.as_ref().to_string(), cell(v)))
+                .collect();
+            serde_json::Value::Object(object)
+        })
+        .collect()
+}
+
 /// A matrix as JSON: `{"rows": [...], "cols": [...], "values": [[...]]}`.
 pub fn matrix_json(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> serde_json::Value {
     let matrix: Vec<Vec<f64>> = (0..rows.len())

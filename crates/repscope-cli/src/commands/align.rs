@@ -5,7 +5,7 @@ use faer::Mat;
 use repscope::alignment::{AlignOptions, MapKind, align};
 
 use crate::cli::{AlignArgs, Global};
-use crate::output::{matrix_table, text_table, write_table_csv};
+use crate::output::{matrix_table, rows_json, text_table, write_table_csv};
 use crate::progress;
 
 const HEADER: [&str; 8] = [
@@ -53,22 +53,7 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     if g.json {
-        let doc: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let mut o = serde_json::Map::new();
-                for (h, v) in HEADER.iter().zip(r) {
-                    let value = match v.parse::<f64>() {
-                        Ok(x) => serde_json::Value::from(x),
-                        Err(_) if v.is_empty() => serde_json::Value::Null,
-                        Err(_) => serde_json::Value::from(v.clone()),
-                    };
-                    o.insert(h.to_string(), value);
-                }
-                serde_json::Value::Object(o)
-            })
-            .collect();
-        println!("{}", serde_json::Value::from(doc));
+        println!("{}", rows_json(&HEADER, &rows));
     } else {
         let short: Vec<Vec<String>> = rows
             .iter()

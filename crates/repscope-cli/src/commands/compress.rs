@@ -14,7 +14,7 @@ use repscope::data::labels::labels_to_codes;
 use super::pick;
 use crate::UsageError;
 use crate::cli::{CompressArgs, Global};
-use crate::output::{text_table, write_table_csv};
+use crate::output::{rows_json, text_table, write_table_csv};
 
 pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     let set = repscope::load(&args.path)?;
@@ -201,24 +201,7 @@ fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<Strin
 fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()> {
     if g.json {
         let (header, cells) = table(rows, &options.ks, false);
-        let doc: Vec<serde_json::Value> = cells
-            .iter()
-            .map(|c| {
-                let o: serde_json::Map<String, serde_json::Value> = header
-                    .iter()
-                    .zip(c)
-                    .map(|(h, v)| {
-                        let value = v
-                            .parse::<f64>()
-                            .map(serde_json::Value::from)
-                            .unwrap_or_else(|_| serde_json::Value::from(v.clone()));
-                        (h.clone(), value)
-                    })
-                    .collect();
-                serde_json::Value::Object(o)
-            })
-            .collect();
-        println!("{}", serde_json::Value::from(doc));
+        println!("{}", rows_json(&header, &cells));
         return Ok(());
     }
     print!("{}", summary_table(rows, options));
