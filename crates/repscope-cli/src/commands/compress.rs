@@ -82,7 +82,7 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
 /// One label per line, or the first column of a .tsv after its header.
 fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
     let lines = super::rsa::read_labels(path)?;
-    if !path.extension().is_some_and(|e| e == "tsv") {
+    if path.extension().is_none_or(|e| e != "tsv") {
         return Ok(lines);
     }
     Ok(lines
