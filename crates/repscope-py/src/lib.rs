@@ -5,6 +5,7 @@ mod analyses;
 mod compress;
 mod compress_binary;
 mod convert;
+mod encode;
 mod errors;
 mod rsa;
 mod taskvec;
@@ -445,6 +446,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     rsa::register(m)?;
     analyses::register(m)?;
+    encode::register(m)?;
     compress::register(m)?;
     taskvec::register(m)?;
     compress_binary::register(m)?;

@@ -198,3 +198,21 @@ def pq_search(
 def split_half_reliability(
     repeats: list[np.ndarray], n_splits: int, seed: int
 ) -> tuple[list[float], list[float]]: ...
+
+# Ridge encoding models (crates/repscope-py/src/encode.rs)
+def kfold(n: int, k: int) -> list[tuple[list[int], list[int]]]: ...
+def ridge_cv(
+    x: np.ndarray,
+    y: np.ndarray,
+    alphas: list[float],
+    splits: list[tuple[list[int], list[int]]],
+    per_target: bool = True,
+    fit_intercept: bool = True,
+    score: str = "neg_mse",
+    solver: str = "auto",
+    target_batch: int | None = None,
+) -> dict[str, Any]: ...
+def ridge_fit(
+    x: np.ndarray, y: np.ndarray, alphas: list[float], fit_intercept: bool = True, solver: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]: ...
+def regression_scores(y: np.ndarray, predictions: np.ndarray, score: str) -> np.ndarray: ...

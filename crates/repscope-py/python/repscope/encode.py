@@ -1,12 +1,13 @@
-"""Encoding models: how well features predict measured responses, and how
-well they could at best (the noise ceiling). Ridge regression, probes and
-concept depth are to follow here.
+"""Encoding models: how well features predict measured responses (ridge
+regression with the penalty chosen per target by cross-validation, as
+himalaya's ``RidgeCV``), and how well they could at best (the noise
+ceiling).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -14,7 +15,14 @@ from . import _repscope
 from ._arrays import matrix
 from .errors import InputError
 
-__all__ = ["Reliability", "split_half_reliability", "noise_normalised"]
+__all__ = [
+    "Reliability",
+    "RidgeCV",
+    "noise_normalised",
+    "regression_scores",
+    "ridge",
+    "split_half_reliability",
+]
 
 
 @dataclass(frozen=True)
@@ -61,3 +69,157 @@ def noise_normalised(scores: Any, ceiling: Any) -> np.ndarray:
         raise InputError(f"scores {s.shape} and ceiling {c.shape} must have the same shape")
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(c > 0, s / np.where(c > 0, c, 1.0), np.nan)
+
+
+Splits = list[tuple[list[int], list[int]]]
+
+
+def _splits(cv: Any, x: np.ndarray, y: np.ndarray) -> Splits:
+    """Folds from ``cv``: an int K (scikit-learn's KFold(K), no shuffling),
+    a scikit-learn splitter (anything with ``split(X, y)``), or an iterable
+    of (train_idx, test_idx) pairs."""
+    n = x.shape[0]
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        return list(_repscope.kfold(n, int(cv)))
+    pairs: Iterable[Any] = cv.split(x, y) if hasattr(cv, "split") else cv
+    out: Splits = []
+    for f, pair in enumerate(pairs):
+        try:
+            train, test = pair
+        except (TypeError, ValueError):
+            raise InputError(f"fold {f} of cv is not a (train_idx, test_idx) pair") from None
+        idx = []
+        for side in (train, test):
+            a = np.asarray(side)
+            if a.dtype == bool:
+                a = np.flatnonzero(a)
+            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+                raise InputError(f"fold {f} of cv must hold 1-D integer index arrays")
+            if a.size and a.min() < 0:
+                raise InputError(f"fold {f} of cv has a negative index; use indices 0..{n - 1}")
+            idx.append([int(i) for i in a])
+        out.append((idx[0], idx[1]))
+    return out
+
+
+def _targets(y: Any) -> tuple[np.ndarray, bool]:
+    a = np.asarray(y)
+    if a.ndim == 1:
+        return matrix(a[:, None], "Y"), True
+    return matrix(a, "Y"), False
+
+
+class RidgeCV:
+    """Ridge regression for many targets, the penalty chosen per target (or
+    shared) by cross-validation; then refit on all samples.
+
+    Objective per target: ``||X w - y||^2 + alpha ||w||^2`` (himalaya and
+    scikit-learn's ``Ridge``), the intercept unpenalised by centring on the
+    training rows when ``fit_intercept`` (scikit-learn's default; himalaya's
+    ``RidgeCV`` defaults to ``fit_intercept=False``). Each fold's features
+    are factored once (thin SVD, or the linear kernel's eigendecomposition
+    when features outnumber samples: ``solver="auto"``) and serve every
+    alpha and every target, in target batches of bounded memory.
+
+    Parameters
+    ----------
+    alphas : candidate penalties (positive)
+    cv : int K (K contiguous folds, scikit-learn's ``KFold`` without
+        shuffling), a scikit-learn splitter, or (train_idx, test_idx) pairs
+    per_target : one alpha per target (True) or one shared alpha
+    score : what selects alpha: "neg_mse" (himalaya's default), "r2" or
+        "pearson". Ties (within 1e-10 ln alpha) go to the larger alpha, as
+        in himalaya.
+    solver : "auto", "primal" or "kernel"
+
+    Attributes after ``fit``: ``coef_`` (features x targets), ``intercept_``,
+    ``best_alphas_``, ``cv_scores_`` (mean CV score at the chosen alpha),
+    ``alpha_scores_`` (alphas x targets), ``kernel_``.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 10))
+    >>> Y = X @ rng.normal(size=(10, 3)) + 0.1 * rng.normal(size=(100, 3))
+    >>> model = rs.RidgeCV(alphas=[0.01, 1, 100], cv=5, score="r2").fit(X, Y)
+    >>> model.best_alphas_
+    array([1., 1., 1.])
+    >>> bool(model.score(X, Y).min() > 0.99)
+    True
+    """
+
+    def __init__(
+        self,
+        alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
+        cv: Any = 5,
+        per_target: bool = True,
+        fit_intercept: bool = True,
+        score: str = "neg_mse",
+        solver: str = "auto",
+        target_batch: int | None = None,
+    ) -> None:
+        self.alphas = alphas
+        self.cv = cv
+        self.per_target = per_target
+        self.fit_intercept = fit_intercept
+        self.score_name = score
+        self.solver = solver
+        self.target_batch = target_batch
+
+    def fit(self, X: Any, Y: Any) -> "RidgeCV":
+        x = matrix(X, "X")
+        y, ravel = _targets(Y)
+        alphas = [float(a) for a in np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))]
+        result = _repscope.ridge_cv(
+            x,
+            y,
+            alphas,
+            _splits(self.cv, x, y),
+            per_target=bool(self.per_target),
+            fit_intercept=bool(self.fit_intercept),
+            score=self.score_name,
+            solver=self.solver,
+            target_batch=self.target_batch,
+        )
+        coef, intercept = result["coef"], result["intercept"]
+        self.coef_ = coef[:, 0] if ravel else coef
+        self.intercept_ = intercept[0] if ravel else intercept
+        self.best_alphas_ = result["best_alphas"]
+        self.cv_scores_ = result["cv_scores"]
+        self.alpha_scores_ = result["alpha_scores"]
+        self.kernel_ = bool(result["kernel"])
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        if not hasattr(self, "coef_"):
+            raise InputError("this RidgeCV is not fitted yet; call fit(X, Y) first")
+        x = matrix(X, "X")
+        if x.shape[1] != self.n_features_in_:
+            raise InputError(f"X has {x.shape[1]} features but the model was fitted on {self.n_features_in_}")
+        return np.asarray(x, dtype=np.float64) @ self.coef_ + self.intercept_
+
+    def score(self, X: Any, Y: Any, metric: str = "r2") -> np.ndarray:
+        """Per-target score of the predictions of X against Y: "r2",
+        "pearson" or "neg_mse" (constant targets score 0, as in himalaya)."""
+        y, _ = _targets(Y)
+        pred = self.predict(X)
+        return regression_scores(y, pred.reshape(y.shape), metric)
+
+
+def ridge(X: Any, Y: Any, alpha: Any = 1.0, fit_intercept: bool = True, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Ridge with a given alpha (one, or one per target): (coef features x
+    targets, intercept per target); scikit-learn's ``Ridge(alpha)``."""
+    alphas = [float(a) for a in np.atleast_1d(np.asarray(alpha, dtype=np.float64))]
+    y, _ = _targets(Y)
+    coef, intercept = _repscope.ridge_fit(matrix(X, "X"), y, alphas, fit_intercept, solver)
+    return coef, intercept
+
+
+def regression_scores(Y: Any, predictions: Any, metric: str = "r2") -> np.ndarray:
+    """Per-target "r2", "pearson" or "neg_mse" of predictions against Y
+    (both samples x targets); constant targets score 0."""
+    y, _ = _targets(Y)
+    p, _ = _targets(predictions)
+    return np.asarray(_repscope.regression_scores(y, p, metric))

@@ -3,8 +3,10 @@
 //!
 //! - [`noise_ceiling`]: split-half reliability of repeated measurements
 //!   per target (Spearman–Brown corrected) and noise-normalised scores.
-//!
-//! Ridge regression with per-target regularisation, banded ridge, probes
-//! and concept depth (issue 6) are to follow in this module.
+//! - [`ridge`]: ridge regression for many targets, α chosen per target by
+//!   cross-validation (himalaya's `RidgeCV`), primal or kernel path.
+//! - [`folds`]: the cross-validation splits they share.
 
+pub mod folds;
 pub mod noise_ceiling;
+pub mod ridge;

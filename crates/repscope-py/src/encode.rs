@@ -1,0 +1,115 @@
+//! Bindings of the encoding models (`repscope::encode`): cross-validated
+//! ridge for many targets, fixed-α ridge and per-target scores. The Python
+//! layer (`repscope.encode`) wraps them in a scikit-learn-like `RidgeCV`.
+
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::{Input, matrix_to_numpy};
+use crate::errors::enter_core;
+use repscope::encode::folds::Split;
+use repscope::encode::ridge::{self, RidgeCvOptions, Score, Solver};
+
+/// Cross-validated ridge. `splits`: (train, test) index lists per fold.
+/// Returns a dict: coef, intercept, best_alphas, cv_scores, alpha_scores,
+/// kernel.
+#[pyfunction]
+#[pyo3(signature = (x, y, alphas, splits, per_target=true, fit_intercept=true, score="neg_mse", solver="auto", target_batch=None))]
+#[allow(clippy::too_many_arguments)]
+fn ridge_cv<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    alphas: Vec<f64>,
+    splits: Vec<(Vec<usize>, Vec<usize>)>,
+    per_target: bool,
+    fit_intercept: bool,
+    score: &str,
+    solver: &str,
+    target_batch: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    let (score, solver) = (score.to_string(), solver.to_string());
+    let fit = enter_core(py, move || {
+        let options = RidgeCvOptions {
+            alphas,
+            splits: splits
+                .into_iter()
+                .map(|(train, test)| Split { train, test })
+                .collect(),
+            per_target,
+            fit_intercept,
+            score: Score::parse(&score)?,
+            solver: Solver::parse(&solver)?,
+            target_batch,
+        };
+        ridge::ridge_cv(xv, yv, &options)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("coef", matrix_to_numpy(py, fit.coef.as_ref()))?;
+    out.set_item("intercept", PyArray1::from_vec(py, fit.intercept))?;
+    out.set_item("best_alphas", PyArray1::from_vec(py, fit.best_alphas))?;
+    out.set_item("cv_scores", PyArray1::from_vec(py, fit.cv_scores))?;
+    out.set_item("alpha_scores", matrix_to_numpy(py, fit.alpha_scores.as_ref()))?;
+    out.set_item("kernel", fit.kernel)?;
+    Ok(out)
+}
+
+/// Ridge with one α or one α per target: (coef, intercept).
+#[pyfunction]
+#[pyo3(signature = (x, y, alphas, fit_intercept=true, solver="auto"))]
+fn ridge_fit<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    alphas: Vec<f64>,
+    fit_intercept: bool,
+    solver: &str,
+) -> PyResult<(Bound<'py, numpy::PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    let solver = solver.to_string();
+    let (coef, intercept) = enter_core(py, move || {
+        ridge::ridge(xv, yv, &alphas, fit_intercept, Solver::parse(&solver)?)
+    })?;
+    Ok((
+        matrix_to_numpy(py, coef.as_ref()),
+        PyArray1::from_vec(py, intercept),
+    ))
+}
+
+/// Per-target scores ("r2", "pearson", "neg_mse") of predictions.
+#[pyfunction]
+fn regression_scores<'py>(
+    py: Python<'py>,
+    y: &Bound<'py, PyAny>,
+    predictions: &Bound<'py, PyAny>,
+    score: &str,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (y, p) = (Input::from_py(y)?, Input::from_py(predictions)?);
+    let (yv, pv) = (y.view(), p.view());
+    let score = score.to_string();
+    let s = enter_core(py, move || {
+        repscope::data::check_finite("targets", yv)?;
+        repscope::data::check_finite("predictions", pv)?;
+        ridge::scores(yv, pv, Score::parse(&score)?)
+    })?;
+    Ok(PyArray1::from_vec(py, s))
+}
+
+/// scikit-learn's unshuffled KFold: (train, test) index lists per fold.
+#[pyfunction]
+fn kfold(py: Python<'_>, n: usize, k: usize) -> PyResult<Vec<(Vec<usize>, Vec<usize>)>> {
+    let splits = enter_core(py, move || repscope::encode::folds::kfold(n, k))?;
+    Ok(splits.into_iter().map(|s| (s.train, s.test)).collect())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(kfold, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge_cv, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(regression_scores, m)?)?;
+    Ok(())
+}
