@@ -8,6 +8,7 @@ use pyo3::types::PyDict;
 
 use crate::convert::{Input, matrix_to_numpy};
 use crate::errors::enter_core;
+use repscope::encode::banded;
 use repscope::encode::folds::Split;
 use repscope::encode::ridge::{self, RidgeCvOptions, Score, Solver};
 
@@ -52,7 +53,10 @@ fn ridge_cv<'py>(
     out.set_item("intercept", PyArray1::from_vec(py, fit.intercept))?;
     out.set_item("best_alphas", PyArray1::from_vec(py, fit.best_alphas))?;
     out.set_item("cv_scores", PyArray1::from_vec(py, fit.cv_scores))?;
-    out.set_item("alpha_scores", matrix_to_numpy(py, fit.alpha_scores.as_ref()))?;
+    out.set_item(
+        "alpha_scores",
+        matrix_to_numpy(py, fit.alpha_scores.as_ref()),
+    )?;
     out.set_item("kernel", fit.kernel)?;
     Ok(out)
 }
@@ -99,6 +103,68 @@ fn regression_scores<'py>(
     Ok(PyArray1::from_vec(py, s))
 }
 
+/// Banded ridge over several feature spaces. `gammas` (candidates ×
+/// spaces) or, when None, `n_iter` seeded Dirichlet candidates with the
+/// given concentrations. Returns a dict: coef, intercept, deltas,
+/// best_alphas, best_gamma, cv_scores, gammas.
+#[pyfunction]
+#[pyo3(signature = (spaces, y, alphas, splits, gammas=None, n_iter=100, concentration=vec![0.1, 1.0], seed=0, fit_intercept=true, score="neg_mse", solver="auto"))]
+#[allow(clippy::too_many_arguments)]
+fn banded_ridge_cv<'py>(
+    py: Python<'py>,
+    spaces: Vec<Bound<'py, PyAny>>,
+    y: &Bound<'py, PyAny>,
+    alphas: Vec<f64>,
+    splits: Vec<(Vec<usize>, Vec<usize>)>,
+    gammas: Option<&Bound<'py, PyAny>>,
+    n_iter: usize,
+    concentration: Vec<f64>,
+    seed: u64,
+    fit_intercept: bool,
+    score: &str,
+    solver: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let inputs = spaces
+        .iter()
+        .map(Input::from_py)
+        .collect::<PyResult<Vec<_>>>()?;
+    let views: Vec<faer::MatRef<'_, f64>> = inputs.iter().map(Input::view).collect();
+    let y = Input::from_py(y)?;
+    let yv = y.view();
+    let given = gammas.map(Input::from_py).transpose()?;
+    let given_view = given.as_ref().map(Input::view);
+    let (score, solver) = (score.to_string(), solver.to_string());
+    let (fit, gammas) = enter_core(py, move || {
+        let options = RidgeCvOptions {
+            alphas,
+            splits: splits
+                .into_iter()
+                .map(|(train, test)| Split { train, test })
+                .collect(),
+            per_target: true,
+            fit_intercept,
+            score: Score::parse(&score)?,
+            solver: Solver::parse(&solver)?,
+            target_batch: None,
+        };
+        let gammas = match given_view {
+            Some(g) => g.to_owned(),
+            None => banded::dirichlet_gammas(n_iter, views.len(), &concentration, seed)?,
+        };
+        let fit = banded::banded_ridge_cv(&views, yv, gammas.as_ref(), &options)?;
+        Ok((fit, gammas))
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("coef", matrix_to_numpy(py, fit.coef.as_ref()))?;
+    out.set_item("intercept", PyArray1::from_vec(py, fit.intercept))?;
+    out.set_item("deltas", matrix_to_numpy(py, fit.deltas.as_ref()))?;
+    out.set_item("best_alphas", PyArray1::from_vec(py, fit.best_alphas))?;
+    out.set_item("best_gamma", fit.best_gamma)?;
+    out.set_item("cv_scores", matrix_to_numpy(py, fit.cv_scores.as_ref()))?;
+    out.set_item("gammas", matrix_to_numpy(py, gammas.as_ref()))?;
+    Ok(out)
+}
+
 /// scikit-learn's unshuffled KFold: (train, test) index lists per fold.
 #[pyfunction]
 fn kfold(py: Python<'_>, n: usize, k: usize) -> PyResult<Vec<(Vec<usize>, Vec<usize>)>> {
@@ -108,6 +174,7 @@ fn kfold(py: Python<'_>, n: usize, k: usize) -> PyResult<Vec<(Vec<usize>, Vec<us
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kfold, m)?)?;
+    m.add_function(wrap_pyfunction!(banded_ridge_cv, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_cv, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_fit, m)?)?;
     m.add_function(wrap_pyfunction!(regression_scores, m)?)?;

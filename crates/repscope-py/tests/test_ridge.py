@@ -167,3 +167,44 @@ def test_bad_input_is_refused_with_a_reason() -> None:
         warnings.simplefilter("error")
         model = rs.RidgeCV(alphas=ALPHAS, cv=3).fit(xc, y)
     assert np.all(np.abs(model.coef_[0]) < 1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_banded_ridge_equals_himalaya_random_search_on_the_same_candidates(fit_intercept: bool) -> None:
+    from himalaya.ridge import solve_group_ridge_random_search
+
+    rng = np.random.default_rng(7)
+    low, mid, sem = rng.normal(size=(80, 4)), rng.normal(size=(80, 6)), rng.normal(size=(80, 5))
+    y = (
+        low @ rng.normal(size=(4, 12)) * rng.uniform(0, 1, 12)
+        + sem @ rng.normal(size=(5, 12)) * rng.uniform(0, 1, 12)
+        + rng.normal(size=(80, 12))
+    )
+    if not fit_intercept:
+        low, mid, sem, y = (a - a.mean(0) for a in (low, mid, sem, y))
+    gammas = rs.BandedRidgeCV(n_iter=15, seed=3).fit([low, mid, sem], y).gammas_
+    np.testing.assert_allclose(gammas.sum(1), 1.0, atol=1e-12)
+    deltas, coef, cv_scores, *rest = solve_group_ridge_random_search(
+        [low, mid, sem], y, n_iter=gammas, alphas=ALPHAS, cv=KFold(4), return_weights=True,
+        progress_bar=False, fit_intercept=fit_intercept,
+    )
+    r = rs.BandedRidgeCV(alphas=ALPHAS, cv=4, gammas=gammas, fit_intercept=fit_intercept).fit([low, mid, sem], y)
+    assert len(np.unique(r.best_gamma_)) > 1
+    close(r.deltas_, deltas, 1e-10)
+    close(r.coef_, coef, 1e-9)
+    alphas_per_target = np.exp(-np.max(deltas - np.log(gammas[r.best_gamma_]).T, axis=0))
+    close(r.best_alphas_, alphas_per_target, 1e-9)
+    # himalaya's cv_scores hold its tie-break slope at each candidate's alpha
+    assert np.abs(r.cv_scores_ - cv_scores).max() < 1e-8
+    if fit_intercept:
+        close(r.intercept_, rest[0], 1e-9)
+    pred = r.predict([low, mid, sem])
+    close(pred, np.hstack([low, mid, sem]) @ coef + (rest[0] if fit_intercept else 0.0), 1e-9)
+
+
+def test_banded_ridge_refuses_mismatched_spaces() -> None:
+    rng = np.random.default_rng(8)
+    with pytest.raises(InputError, match="samples"):
+        rs.BandedRidgeCV(n_iter=3).fit([rng.normal(size=(30, 2)), rng.normal(size=(29, 2))], rng.normal(size=(30, 2)))
+    with pytest.raises(InputError, match="gammas"):
+        rs.BandedRidgeCV(gammas=np.ones((3, 3)) / 3).fit([rng.normal(size=(30, 2))] * 2, rng.normal(size=(30, 2)))

@@ -36,7 +36,7 @@ from .compress import (
     retrieval_metrics,
     search,
 )
-from .encode import Reliability, RidgeCV, noise_normalised, regression_scores, ridge, split_half_reliability
+from .encode import BandedRidgeCV, Reliability, RidgeCV, noise_normalised, regression_scores, ridge, split_half_reliability
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -68,6 +68,7 @@ __all__ = [
     "split_half_reliability",
     "noise_normalised",
     "Reliability",
+    "BandedRidgeCV",
     "RidgeCV",
     "regression_scores",
     "ridge",

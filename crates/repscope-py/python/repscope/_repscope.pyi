@@ -216,3 +216,16 @@ def ridge_fit(
     x: np.ndarray, y: np.ndarray, alphas: list[float], fit_intercept: bool = True, solver: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]: ...
 def regression_scores(y: np.ndarray, predictions: np.ndarray, score: str) -> np.ndarray: ...
+def banded_ridge_cv(
+    spaces: list[np.ndarray],
+    y: np.ndarray,
+    alphas: list[float],
+    splits: list[tuple[list[int], list[int]]],
+    gammas: np.ndarray | None = None,
+    n_iter: int = 100,
+    concentration: list[float] = ...,
+    seed: int = 0,
+    fit_intercept: bool = True,
+    score: str = "neg_mse",
+    solver: str = "auto",
+) -> dict[str, Any]: ...

@@ -5,8 +5,11 @@
 //!   per target (Spearman–Brown corrected) and noise-normalised scores.
 //! - [`ridge`]: ridge regression for many targets, α chosen per target by
 //!   cross-validation (himalaya's `RidgeCV`), primal or kernel path.
+//! - [`banded`]: banded ridge, one penalty per feature space, by random
+//!   search over the simplex (himalaya's `BandedRidgeCV`).
 //! - [`folds`]: the cross-validation splits they share.
 
+pub mod banded;
 pub mod folds;
 pub mod noise_ceiling;
 pub mod ridge;

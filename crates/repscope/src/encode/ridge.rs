@@ -67,7 +67,13 @@ impl Score {
     pub fn of(self, y: ColRef<'_, f64>, p: ColRef<'_, f64>) -> f64 {
         let n = y.nrows() as f64;
         match self {
-            Score::NegMse => -y.iter().zip(p.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n,
+            Score::NegMse => {
+                -y.iter()
+                    .zip(p.iter())
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / n
+            }
             Score::R2 => {
                 let mean = y.iter().sum::<f64>() / n;
                 let total: f64 = y.iter().map(|a| (a - mean).powi(2)).sum();
@@ -184,7 +190,12 @@ impl Factored {
             })?;
             let q = eig.U();
             // Rounding can leave tiny negative eigenvalues of a PSD kernel.
-            let spectrum = eig.S().column_vector().iter().map(|&l| l.max(0.0)).collect();
+            let spectrum = eig
+                .S()
+                .column_vector()
+                .iter()
+                .map(|&l| l.max(0.0))
+                .collect();
             let mut r = Mat::zeros(x.ncols(), q.ncols());
             matmul(r.as_mut(), Accum::Replace, x.transpose(), q, 1.0, par);
             Ok(Factored {
@@ -252,7 +263,11 @@ fn over_batches<T: Send>(
     if ranges.len() >= 2 * threads && threads > 1 {
         ranges.par_iter().map(|&r| work(r, Par::Seq)).collect()
     } else {
-        let par = if threads > 1 { Par::rayon(threads) } else { Par::Seq };
+        let par = if threads > 1 {
+            Par::rayon(threads)
+        } else {
+            Par::Seq
+        };
         ranges.iter().map(|&r| work(r, par)).collect()
     }
 }
@@ -342,7 +357,11 @@ fn fold_scores(
     kernel: bool,
 ) -> Result<Mat<f64>> {
     let threads = rayon::current_num_threads();
-    let par = if threads > 1 { Par::rayon(threads) } else { Par::Seq };
+    let par = if threads > 1 {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
+    };
     let (mut xtr, mut xte) = (gather_rows(x, &split.train), gather_rows(x, &split.test));
     if opts.fit_intercept {
         let means = column_means(xtr.as_ref());
@@ -367,7 +386,10 @@ fn fold_scores(
     let ranges = batches(t, batch);
     let parts = over_batches(&ranges, |(start, end), par| {
         let cols = y.subcols(start, end - start);
-        let (mut ytr, mut yte) = (gather_rows(cols, &split.train), gather_rows(cols, &split.test));
+        let (mut ytr, mut yte) = (
+            gather_rows(cols, &split.train),
+            gather_rows(cols, &split.test),
+        );
         if opts.fit_intercept {
             let means = column_means(ytr.as_ref());
             subtract_means(&mut ytr, &means);
@@ -389,7 +411,11 @@ fn fold_scores(
 
 /// The index of the selected α per target, from mean CV scores (α × targets):
 /// himalaya's rule (slope 10⁻¹⁰ ln α toward larger α, first maximum).
-pub fn select_alphas(alpha_scores: MatRef<'_, f64>, alphas: &[f64], per_target: bool) -> Vec<usize> {
+pub fn select_alphas(
+    alpha_scores: MatRef<'_, f64>,
+    alphas: &[f64],
+    per_target: bool,
+) -> Vec<usize> {
     let sloped = |a: usize, j: usize| alpha_scores[(a, j)] + 1e-10 * alphas[a].ln();
     let first_max = |value: &dyn Fn(usize) -> f64| {
         (0..alphas.len()).fold(0, |best, a| if value(a) > value(best) { a } else { best })
@@ -415,7 +441,14 @@ pub fn ridge_cv(x: MatRef<'_, f64>, y: MatRef<'_, f64>, opts: &RidgeCvOptions) -
         .map(|(j, &a)| alpha_scores[(a, j)])
         .collect();
     let kernel = opts.solver.kernel(x.nrows(), x.ncols());
-    let (coef, intercept) = refit(x, y, &best_alphas, opts.fit_intercept, kernel, opts.target_batch)?;
+    let (coef, intercept) = refit(
+        x,
+        y,
+        &best_alphas,
+        opts.fit_intercept,
+        kernel,
+        opts.target_batch,
+    )?;
     Ok(RidgeFit {
         coef,
         intercept,
@@ -443,11 +476,21 @@ pub fn ridge(
         n => {
             return Err(Error::Invalid {
                 what: "alphas".into(),
-                detail: format!("{n} alphas for {} targets: give one, or one per target", y.ncols()),
+                detail: format!(
+                    "{n} alphas for {} targets: give one, or one per target",
+                    y.ncols()
+                ),
             });
         }
     };
-    refit(x, y, &per_target, fit_intercept, solver.kernel(x.nrows(), x.ncols()), None)
+    refit(
+        x,
+        y,
+        &per_target,
+        fit_intercept,
+        solver.kernel(x.nrows(), x.ncols()),
+        None,
+    )
 }
 
 /// The ridge solution on all rows with α `alphas[j]` for target j.
@@ -460,7 +503,11 @@ fn refit(
     target_batch: Option<usize>,
 ) -> Result<(Mat<f64>, Vec<f64>)> {
     let threads = rayon::current_num_threads();
-    let par = if threads > 1 { Par::rayon(threads) } else { Par::Seq };
+    let par = if threads > 1 {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
+    };
     let mut xc = x.to_owned();
     let x_means = if fit_intercept {
         let means = column_means(x);
@@ -521,7 +568,11 @@ pub fn predict(x: MatRef<'_, f64>, coef: MatRef<'_, f64>, intercept: &[f64]) -> 
     }
     check_finite("features", x)?;
     let threads = rayon::current_num_threads();
-    let par = if threads > 1 { Par::rayon(threads) } else { Par::Seq };
+    let par = if threads > 1 {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
+    };
     let mut out = product(x, coef, par);
     for (col, b) in out.col_iter_mut().zip(intercept) {
         col.iter_mut().for_each(|v| *v += b);
@@ -553,8 +604,8 @@ pub fn scores(y: MatRef<'_, f64>, predictions: MatRef<'_, f64>, score: Score) ->
 mod tests {
     use super::*;
     use crate::encode::folds::kfold;
-    use faer::linalg::solvers::Solve;
     use crate::stats::rng::gaussian_matrix;
+    use faer::linalg::solvers::Solve;
 
     fn options(alphas: &[f64], n: usize, solver: Solver) -> RidgeCvOptions {
         RidgeCvOptions {
@@ -597,8 +648,18 @@ mod tests {
         let x = gaussian_matrix(40, 60, 3);
         let y = gaussian_matrix(40, 7, 4);
         let alphas = [0.1, 1.0, 10.0, 100.0];
-        let primal = ridge_cv(x.as_ref(), y.as_ref(), &options(&alphas, 40, Solver::Primal)).unwrap();
-        let kernel = ridge_cv(x.as_ref(), y.as_ref(), &options(&alphas, 40, Solver::Kernel)).unwrap();
+        let primal = ridge_cv(
+            x.as_ref(),
+            y.as_ref(),
+            &options(&alphas, 40, Solver::Primal),
+        )
+        .unwrap();
+        let kernel = ridge_cv(
+            x.as_ref(),
+            y.as_ref(),
+            &options(&alphas, 40, Solver::Kernel),
+        )
+        .unwrap();
         assert!(kernel.kernel && !primal.kernel);
         assert!((&primal.alpha_scores - &kernel.alpha_scores).norm_max() < 1e-10);
         assert_eq!(primal.best_alphas, kernel.best_alphas);
@@ -608,7 +669,10 @@ mod tests {
     #[test]
     fn ties_go_to_the_larger_alpha_and_shared_alpha_is_shared() {
         let scores = Mat::from_fn(3, 2, |a, j| if j == 0 { 1.0 } else { [0.0, 2.0, 1.0][a] });
-        assert_eq!(select_alphas(scores.as_ref(), &[1.0, 10.0, 100.0], true), vec![2, 1]);
+        assert_eq!(
+            select_alphas(scores.as_ref(), &[1.0, 10.0, 100.0], true),
+            vec![2, 1]
+        );
         let shared = select_alphas(scores.as_ref(), &[1.0, 10.0, 100.0], false);
         assert_eq!(shared, vec![1, 1]);
     }
@@ -617,8 +681,17 @@ mod tests {
     fn a_target_that_is_a_feature_is_predicted_and_noise_is_not() {
         let x = gaussian_matrix(200, 5, 5);
         let noise = gaussian_matrix(200, 1, 6);
-        let y = Mat::from_fn(200, 2, |i, j| if j == 0 { x[(i, 2)] } else { noise[(i, 0)] });
-        let fit = ridge_cv(x.as_ref(), y.as_ref(), &options(&[1e-3, 1.0, 1e3], 200, Solver::Auto)).unwrap();
+        let y = Mat::from_fn(
+            200,
+            2,
+            |i, j| if j == 0 { x[(i, 2)] } else { noise[(i, 0)] },
+        );
+        let fit = ridge_cv(
+            x.as_ref(),
+            y.as_ref(),
+            &options(&[1e-3, 1.0, 1e3], 200, Solver::Auto),
+        )
+        .unwrap();
         assert!(fit.cv_scores[0] > 0.99, "{:?}", fit.cv_scores);
         assert!(fit.cv_scores[1] < 0.05, "{:?}", fit.cv_scores);
         assert_eq!(fit.best_alphas[1], 1e3);
