@@ -69,6 +69,51 @@ pub enum Command {
     Sdr(SdrCommand),
     /// Task vectors of fine-tuned checkpoints: norms, cosines, composition.
     Taskvec(TaskvecArgs),
+    /// Encoding models: cross-validated ridge from every representation of
+    /// FEATURES to every target (voxel, unit) of TARGETS, the penalty
+    /// chosen per target.
+    Encode(EncodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Features (rows = stimuli): a file or folder; every representation in
+    /// it (e.g. every layer) is fitted in turn.
+    pub features: PathBuf,
+    /// Measured responses (rows = the same stimuli, columns = targets).
+    pub targets: PathBuf,
+    /// Only these feature representations (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub layer: Vec<String>,
+    /// Only these target representations (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub target: Vec<String>,
+    /// Candidate penalties: LOW:HIGH:N (N log-spaced values) or a
+    /// comma-separated list.
+    #[arg(long, default_value = "1e-2:1e5:15")]
+    pub alphas: String,
+    /// Number of contiguous folds (scikit-learn's KFold, no shuffling).
+    #[arg(long, default_value_t = 5)]
+    pub cv: usize,
+    /// Score that selects the penalty and is reported: r2, pearson or neg_mse.
+    #[arg(long, default_value = "r2")]
+    pub score: String,
+    /// One penalty shared by all targets instead of one per target.
+    #[arg(long)]
+    pub shared_alpha: bool,
+    /// Fit without an intercept (features and targets must be centred).
+    #[arg(long)]
+    pub no_intercept: bool,
+    /// auto, primal or kernel.
+    #[arg(long, default_value = "auto")]
+    pub solver: String,
+    /// Per-target results (.npz: FEATURES/TARGETS/cv_score and /best_alpha
+    /// vectors; .csv: one row per target).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Mean CV score per feature representation, one line per target set.
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

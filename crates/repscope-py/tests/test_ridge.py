@@ -208,3 +208,29 @@ def test_banded_ridge_refuses_mismatched_spaces() -> None:
         rs.BandedRidgeCV(n_iter=3).fit([rng.normal(size=(30, 2)), rng.normal(size=(29, 2))], rng.normal(size=(30, 2)))
     with pytest.raises(InputError, match="gammas"):
         rs.BandedRidgeCV(gammas=np.ones((3, 3)) / 3).fit([rng.normal(size=(30, 2))] * 2, rng.normal(size=(30, 2)))
+
+
+def test_cli_encode_layers_of_the_bundled_minilm_data(tmp_path, run_cli) -> None:
+    from conftest import ROOT
+
+    minilm = ROOT / "data" / "minilm_corpus.safetensors"
+    reps = rs.load(minilm)
+    # A "brain" of 60 targets: a noisy linear readout of layer 4.
+    rng = np.random.default_rng(0)
+    brain = reps["layer4"] @ rng.normal(size=(384, 60)) + 2.0 * rng.normal(size=(320, 60))
+    np.save(tmp_path / "brain.npy", brain)
+    out = tmp_path / "scores.npz"
+    p = run_cli("--json", "encode", minilm, tmp_path / "brain.npy", "--layer", "layer1", "--layer", "layer4",
+                "--alphas", "1e-1:1e4:6", "--cv", "4", "-o", out, "--plot", tmp_path / "enc.png", check=0)
+    import json
+
+    rows = json.loads(p.stdout)
+    assert [r["features"] for r in rows] == ["layer1", "layer4"]
+    assert rows[1]["mean_score"] > rows[0]["mean_score"]
+    saved = np.load(out)
+    model = rs.RidgeCV(alphas=np.logspace(-1, 4, 6), cv=4, score="r2").fit(reps["layer4"], brain)
+    np.testing.assert_allclose(saved["layer4/brain/cv_score"], model.cv_scores_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(saved["layer4/brain/best_alpha"], model.best_alphas_, rtol=1e-12)
+    assert (tmp_path / "enc.png").stat().st_size > 1000
+    p = run_cli("encode", minilm, tmp_path / "brain.npy", "--alphas", "0:1:3", check=2)
+    assert "--alphas" in p.stderr

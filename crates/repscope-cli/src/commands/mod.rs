@@ -3,6 +3,7 @@
 mod align;
 mod compress;
 mod demo;
+mod encode;
 #[cfg(feature = "extract")]
 mod extract;
 mod graph;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sdr(command) => sdr::run(&command, g),
         Command::Compress(args) => compress::run(&args, g),
         Command::Taskvec(args) => taskvec::run(&args, g),
+        Command::Encode(args) => encode::run(&args, g),
     }
 }
 
