@@ -165,6 +165,43 @@ fn banded_ridge_cv<'py>(
     Ok(out)
 }
 
+/// Variance of each representation explained by each feature group, out
+/// of fold: a list of (explained, unique, total) per representation.
+#[pyfunction]
+#[pyo3(signature = (features, groups, reps, splits, alpha=1e-3))]
+fn feature_variance(
+    py: Python<'_>,
+    features: &Bound<'_, PyAny>,
+    groups: Vec<usize>,
+    reps: Vec<Bound<'_, PyAny>>,
+    splits: Vec<(Vec<usize>, Vec<usize>)>,
+    alpha: f64,
+) -> PyResult<Vec<(Vec<f64>, Vec<f64>, f64)>> {
+    let f = Input::from_py(features)?;
+    let fv = f.view();
+    let inputs = reps
+        .iter()
+        .map(Input::from_py)
+        .collect::<PyResult<Vec<_>>>()?;
+    let views: Vec<faer::MatRef<'_, f64>> = inputs.iter().map(Input::view).collect();
+    let splits: Vec<Split> = splits
+        .into_iter()
+        .map(|(train, test)| Split { train, test })
+        .collect();
+    enter_core(py, move || {
+        repscope::data::check_finite("features", fv)?;
+        views
+            .iter()
+            .map(|r| {
+                repscope::data::check_finite("representation", *r)?;
+                let v =
+                    repscope::encode::reverse::feature_variance(fv, &groups, *r, &splits, alpha)?;
+                Ok((v.explained, v.unique, v.total))
+            })
+            .collect()
+    })
+}
+
 /// scikit-learn's unshuffled KFold: (train, test) index lists per fold.
 #[pyfunction]
 fn kfold(py: Python<'_>, n: usize, k: usize) -> PyResult<Vec<(Vec<usize>, Vec<usize>)>> {
@@ -175,6 +212,7 @@ fn kfold(py: Python<'_>, n: usize, k: usize) -> PyResult<Vec<(Vec<usize>, Vec<us
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kfold, m)?)?;
     m.add_function(wrap_pyfunction!(banded_ridge_cv, m)?)?;
+    m.add_function(wrap_pyfunction!(feature_variance, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_cv, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_fit, m)?)?;
     m.add_function(wrap_pyfunction!(regression_scores, m)?)?;

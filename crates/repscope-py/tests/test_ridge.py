@@ -234,3 +234,32 @@ def test_cli_encode_layers_of_the_bundled_minilm_data(tmp_path, run_cli) -> None
     assert (tmp_path / "enc.png").stat().st_size > 1000
     p = run_cli("encode", minilm, tmp_path / "brain.npy", "--alphas", "0:1:3", check=2)
     assert "--alphas" in p.stderr
+
+
+def test_feature_variance_equals_scikit_learn_cross_val_predict() -> None:
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import cross_val_predict
+
+    rng = np.random.default_rng(9)
+    colour = np.eye(3)[rng.integers(0, 3, 150)]  # a one-hot feature: 3 columns, one group
+    size = rng.normal(size=(150, 1))
+    feats = np.hstack([colour, size])
+    layers = {
+        "early": colour @ rng.normal(size=(3, 25)) + rng.normal(size=(150, 25)),
+        "late": size @ rng.normal(size=(1, 25)) + 0.2 * colour @ rng.normal(size=(3, 25)) + rng.normal(size=(150, 25)),
+    }
+    v = rs.feature_variance(feats, layers, groups=[0, 0, 0, 1], names=["colour", "size"], alpha=0.5)
+
+    def r2(cols: list[int], y: np.ndarray) -> float:
+        pred = cross_val_predict(Ridge(alpha=0.5), feats[:, cols], y, cv=KFold(5))
+        return float(r2_score(y, pred, multioutput="variance_weighted"))
+
+    for i, y in enumerate(layers.values()):
+        total = r2([0, 1, 2, 3], y)
+        np.testing.assert_allclose(v.total[i], total, rtol=1e-10)
+        np.testing.assert_allclose(v.explained[i], [r2([0, 1, 2], y), r2([3], y)], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(v.unique[i], [total - r2([3], y), total - r2([0, 1, 2], y)], rtol=1e-10, atol=1e-12)
+    assert v.explained[0, 0] > v.explained[0, 1] and v.explained[1, 1] > v.explained[1, 0]
+    assert list(v.to_pandas()["feature"][:2]) == ["colour", "size"]
+    with pytest.raises(InputError, match="stimuli"):
+        rs.feature_variance(feats[:100], layers)

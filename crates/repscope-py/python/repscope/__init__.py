@@ -36,7 +36,7 @@ from .compress import (
     retrieval_metrics,
     search,
 )
-from .encode import BandedRidgeCV, Reliability, RidgeCV, noise_normalised, regression_scores, ridge, split_half_reliability
+from .encode import BandedRidgeCV, FeatureVariance, Reliability, RidgeCV, feature_variance, noise_normalised, regression_scores, ridge, split_half_reliability
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -69,6 +69,8 @@ __all__ = [
     "noise_normalised",
     "Reliability",
     "BandedRidgeCV",
+    "FeatureVariance",
+    "feature_variance",
     "RidgeCV",
     "regression_scores",
     "ridge",

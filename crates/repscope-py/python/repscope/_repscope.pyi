@@ -216,6 +216,13 @@ def ridge_fit(
     x: np.ndarray, y: np.ndarray, alphas: list[float], fit_intercept: bool = True, solver: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]: ...
 def regression_scores(y: np.ndarray, predictions: np.ndarray, score: str) -> np.ndarray: ...
+def feature_variance(
+    features: np.ndarray,
+    groups: list[int],
+    reps: list[np.ndarray],
+    splits: list[tuple[list[int], list[int]]],
+    alpha: float = 1e-3,
+) -> list[tuple[list[float], list[float], float]]: ...
 def banded_ridge_cv(
     spaces: list[np.ndarray],
     y: np.ndarray,

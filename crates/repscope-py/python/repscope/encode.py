@@ -18,8 +18,10 @@ from .errors import InputError
 __all__ = [
     "Reliability",
     "BandedRidgeCV",
+    "FeatureVariance",
     "RidgeCV",
     "noise_normalised",
+    "feature_variance",
     "regression_scores",
     "ridge",
     "split_half_reliability",
@@ -314,3 +316,82 @@ def regression_scores(Y: Any, predictions: Any, metric: str = "r2") -> np.ndarra
     y, _ = _targets(Y)
     p, _ = _targets(predictions)
     return np.asarray(_repscope.regression_scores(y, p, metric))
+
+
+@dataclass(frozen=True)
+class FeatureVariance:
+    """Per representation (rows, in ``names`` order) and feature (columns,
+    in ``features`` order): ``explained`` = out-of-fold R^2 of the
+    representation from that feature alone, pooled over units (the fraction
+    of its total variance); ``unique`` = R^2(all features) - R^2(all but
+    that one); ``total`` = R^2(all features) per representation."""
+
+    names: list[str]
+    features: list[str]
+    explained: np.ndarray
+    unique: np.ndarray
+    total: np.ndarray
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        rows = [
+            {"representation": n, "feature": f, "explained": self.explained[i, k], "unique": self.unique[i, k]}
+            for i, n in enumerate(self.names)
+            for k, f in enumerate(self.features)
+        ]
+        return pd.DataFrame(rows)
+
+
+def feature_variance(
+    features: Any,
+    reps: Any,
+    groups: Sequence[int] | None = None,
+    names: Sequence[str] | None = None,
+    cv: Any = 5,
+    alpha: float = 1e-3,
+) -> FeatureVariance:
+    """Reverse encoding: how much of each representation's variance each
+    known feature of the stimuli explains (Lampinen et al., "Learned feature
+    representations are biased by complexity, learning order, position,
+    and more").
+
+    Each representation (``reps``: an array, or a RepSet / dict of name ->
+    array, e.g. every layer) is regressed on the features (stimuli x
+    columns) by ridge (penalty ``alpha``, intercept fitted), predicted out
+    of fold over ``cv``, and scored by R^2 pooled over units (scikit-learn's
+    ``r2_score(..., multioutput="variance_weighted")`` of
+    ``cross_val_predict``). ``groups`` gives each column's feature (e.g.
+    the columns of a one-hot category share one), numbered 0..G-1; default:
+    one feature per column. ``names``: the features' names.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(200, 2))
+    >>> layer = np.outer(f[:, 0], rng.normal(size=30)) + 0.5 * rng.normal(size=(200, 30))
+    >>> v = rs.feature_variance(f, {"layer": layer}, names=["shape", "colour"])
+    >>> bool(v.explained[0, 0] > 0.5 and abs(v.explained[0, 1]) < 0.05)
+    True
+    """
+    f = matrix(features, "features")
+    if isinstance(reps, np.ndarray) or not hasattr(reps, "items"):
+        items = [("representation", reps)] if isinstance(reps, np.ndarray) else [(str(i), r) for i, r in enumerate(reps)]
+    else:
+        items = [(str(k), v) for k, v in reps.items()]
+    mats = [matrix(r, n) for n, r in items]
+    cols = f.shape[1]
+    grp = list(range(cols)) if groups is None else [int(g) for g in groups]
+    n_groups = max(grp) + 1 if grp else 0
+    feature_names = [f"feature{k}" for k in range(n_groups)] if names is None else [str(n) for n in names]
+    if len(feature_names) != n_groups:
+        raise InputError(f"{len(feature_names)} names for {n_groups} features")
+    results = _repscope.feature_variance(f, grp, mats, _splits(cv, f, f), float(alpha))
+    return FeatureVariance(
+        names=[n for n, _ in items],
+        features=feature_names,
+        explained=np.array([r[0] for r in results]),
+        unique=np.array([r[1] for r in results]),
+        total=np.array([r[2] for r in results]),
+    )

@@ -7,9 +7,12 @@
 //!   cross-validation (himalaya's `RidgeCV`), primal or kernel path.
 //! - [`banded`]: banded ridge, one penalty per feature space, by random
 //!   search over the simplex (himalaya's `BandedRidgeCV`).
+//! - [`reverse`]: reverse encoding, the variance of a representation each
+//!   known feature of the stimuli explains (alone and uniquely).
 //! - [`folds`]: the cross-validation splits they share.
 
 pub mod banded;
 pub mod folds;
 pub mod noise_ceiling;
+pub mod reverse;
 pub mod ridge;
