@@ -62,7 +62,7 @@ def main():
     )
     result["himalaya_s"] = round(t_h, 3)
     result["speedup"] = round(t_h / t_rs, 2)
-    result["alphas_equal"] = float(np.mean(np.isclose(ours.best_alphas_, theirs.best_alphas_, rtol=1e-6)))
+    result["fraction_alphas_equal"] = float(np.mean(np.isclose(ours.best_alphas_, theirs.best_alphas_, rtol=1e-6)))
     scale = np.abs(theirs.coef_).max()
     result["max_coef_rel_diff"] = float(np.abs(ours.coef_ - theirs.coef_).max() / scale)
     print(json.dumps(result))
