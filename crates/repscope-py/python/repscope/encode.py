@@ -6,6 +6,7 @@ ceiling).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -201,7 +202,8 @@ class RidgeCV:
         x = matrix(X, "X")
         if x.shape[1] != self.n_features_in_:
             raise InputError(f"X has {x.shape[1]} features but the model was fitted on {self.n_features_in_}")
-        return np.asarray(x, dtype=np.float64) @ self.coef_ + self.intercept_
+        out: np.ndarray = np.asarray(x, dtype=np.float64) @ self.coef_ + self.intercept_
+        return out
 
     def score(self, X: Any, Y: Any, metric: str = "r2") -> np.ndarray:
         """Per-target score of the predictions of X against Y: "r2",
@@ -298,7 +300,8 @@ class BandedRidgeCV:
         x = np.hstack([np.asarray(matrix(a, f"Xs[{k}]"), dtype=np.float64) for k, a in enumerate(Xs)])
         if x.shape[1] != sum(self.widths_):
             raise InputError(f"Xs have {x.shape[1]} features in all but the model was fitted on {sum(self.widths_)}")
-        return x @ self.coef_ + self.intercept_
+        out: np.ndarray = x @ self.coef_ + self.intercept_
+        return out
 
 
 def ridge(X: Any, Y: Any, alpha: Any = 1.0, fit_intercept: bool = True, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -333,8 +336,8 @@ class FeatureVariance:
     total: np.ndarray
 
     def to_pandas(self) -> Any:
-        import pandas as pd
-
+        # importlib: pandas ships no type information (pandas-stubs is optional).
+        pd = importlib.import_module("pandas")
         rows = [
             {"representation": n, "feature": f, "explained": self.explained[i, k], "unique": self.unique[i, k]}
             for i, n in enumerate(self.names)
