@@ -147,8 +147,8 @@ class RidgeCV:
     >>> X = rng.normal(size=(100, 10))
     >>> Y = X @ rng.normal(size=(10, 3)) + 0.1 * rng.normal(size=(100, 3))
     >>> model = rs.RidgeCV(alphas=[0.01, 1, 100], cv=5, score="r2").fit(X, Y)
-    >>> model.best_alphas_
-    array([1., 1., 1.])
+    >>> model.best_alphas_  # little noise: the smallest penalty wins
+    array([0.01, 0.01, 0.01])
     >>> bool(model.score(X, Y).min() > 0.99)
     True
     """
