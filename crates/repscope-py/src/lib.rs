@@ -6,6 +6,7 @@ mod compress;
 mod compress_binary;
 mod convert;
 mod errors;
+mod probe;
 mod rsa;
 mod taskvec;
 
@@ -448,5 +449,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     taskvec::register(m)?;
     compress_binary::register(m)?;
+    probe::register(m)?;
     Ok(())
 }

@@ -37,6 +37,15 @@ from .compress import (
     search,
 )
 from .encode import Reliability, noise_normalised, split_half_reliability
+from .probe import (
+    ConceptDepth,
+    LogisticRegression,
+    ProbeResult,
+    concept_depth,
+    probe,
+    probe_scores,
+    stratified_folds,
+)
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -68,6 +77,13 @@ __all__ = [
     "split_half_reliability",
     "noise_normalised",
     "Reliability",
+    "probe",
+    "ProbeResult",
+    "concept_depth",
+    "ConceptDepth",
+    "LogisticRegression",
+    "probe_scores",
+    "stratified_folds",
     "quantize",
     "search",
     "adaptive_retrieval",

@@ -7,4 +7,7 @@
 //! Ridge regression with per-target regularisation, banded ridge, probes
 //! and concept depth (issue 6) are to follow in this module.
 
+pub mod depth;
+pub mod logistic;
 pub mod noise_ceiling;
+pub mod probe;
