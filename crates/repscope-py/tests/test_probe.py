@@ -169,6 +169,9 @@ def test_control_task_is_at_chance_and_selectivity_is_positive():
     again = rs.probe({"noise": noise, "signal": signal}, y, cv=5, seed=1, control=True)
     assert np.array_equal(again.control_accuracy, r.control_accuracy)
     assert rs.probe([signal], y).selectivity is None
+    table = r.to_pandas()
+    assert list(table["layer"]) == ["noise", "signal"]
+    assert np.array_equal(table["selectivity"].to_numpy(), r.selectivity)
 
 
 def test_inner_cv_chooses_among_the_candidates():
@@ -191,3 +194,37 @@ def test_concept_depth_definitions():
     r = rs.probe(layers, y, cv=5)
     assert r.depth.jump_layer == 2
     assert r.depth.threshold_layer in (2, 3)
+
+
+def test_cli_probe_writes_the_table_and_the_depth_plot(tmp_path, run_cli):
+    rng = np.random.default_rng(3)
+    y = np.array(["ant", "bee", "cat"])[np.arange(150) % 3]
+    codes = np.unique(y, return_inverse=True)[1]
+    layers = {f"layer{i}": rng.normal(size=(150, 6)) + s * np.eye(3, 6)[codes] for i, s in enumerate([0, 0.5, 2, 2.5])}
+    np.savez(tmp_path / "reps.npz", **layers)
+    (tmp_path / "labels.txt").write_text("\n".join(y) + "\n")
+    out, png = tmp_path / "depth.csv", tmp_path / "depth.png"
+    run_cli("probe", tmp_path / "reps.npz", "--labels", tmp_path / "labels.txt", "--control",
+            "--seed", 2, "-o", out, "--plot", png, check=0)
+    assert png.stat().st_size > 0
+    table = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    ref = rs.probe(layers, y, cv=5, seed=2, control=True)
+    assert list(table["layer"]) == list(layers)
+    np.testing.assert_array_equal(table["accuracy"], ref.accuracy)
+    np.testing.assert_array_equal(table["selectivity"], ref.selectivity)
+    assert table["threshold_layer"][ref.depth.threshold_layer] == 1
+    assert table["jump_layer"][ref.depth.jump_layer] == 1
+    (tmp_path / "few.txt").write_text("\n".join(["a"] * 147 + ["b"] * 3) + "\n")
+    p = run_cli("probe", tmp_path / "reps.npz", "--labels", tmp_path / "few.txt", check=2)
+    assert "class 1 has 3 members" in p.stderr
+
+
+def test_demo_adds_the_topic_probe(tmp_path, run_cli):
+    run_cli("demo", "-o", tmp_path / "demo", check=0)
+    table = np.genfromtxt(tmp_path / "demo" / "probe_depth.csv", delimiter=",", names=True,
+                          dtype=None, encoding="utf-8")
+    assert len(table) == 7
+    # 8 topics: chance is 1/8; the topics are easy to read out of every layer.
+    assert np.all(table["accuracy"] > 0.8)
+    assert np.all(np.abs(table["control_accuracy"] - 0.125) < 0.1)
+    assert (tmp_path / "demo" / "probe_depth.png").stat().st_size > 0

@@ -11,6 +11,7 @@ definitions of concept depth are documented on :func:`probe`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -93,7 +94,8 @@ class LogisticRegression:
         )
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        labels: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return labels
 
 
 def probe_scores(y_true: Any, proba: Any) -> tuple[float, float, float]:
@@ -161,8 +163,12 @@ class ProbeResult:
     depth: ConceptDepth
 
     def to_pandas(self) -> Any:
-        import pandas as pd
-
+        """One row per layer; needs pandas, returns a ``pandas.DataFrame``."""
+        try:
+            # importlib: pandas ships no type information (pandas-stubs is optional).
+            pd = importlib.import_module("pandas")
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("ProbeResult.to_pandas needs pandas: pip install pandas") from e
         table: dict[str, Any] = {
             "layer": self.layers,
             "accuracy": self.accuracy,
