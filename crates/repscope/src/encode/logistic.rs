@@ -345,12 +345,10 @@ fn lbfgs(
         } else {
             1.0
         };
-        let Some((step, f_new)) =
-            line_search(&mut f, &x, fx, dg, &d, first_step, &mut x_new, &mut g_new)
+        let Some(f_new) = line_search(&mut f, &x, fx, dg, &d, first_step, &mut x_new, &mut g_new)
         else {
             return (x, iter + 1, max_abs(&g) <= tol);
         };
-        let _ = step;
         let mut s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
         let mut yv: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
         let sy = dot(&s, &yv);
@@ -384,8 +382,8 @@ fn lbfgs(
 /// A step length along `d` meeting the strong Wolfe conditions (c₁ = 1e-4,
 /// c₂ = 0.9), by bracketing and zooming with safeguarded cubic
 /// interpolation (Nocedal & Wright, algorithms 3.5 and 3.6). Leaves the new
-/// point and gradient in `x_new`, `g_new`; `None` when no acceptable step
-/// is found within the evaluation budget.
+/// point and gradient in `x_new`, `g_new` and returns f there; `None` when
+/// no acceptable step is found within the evaluation budget.
 #[allow(clippy::too_many_arguments)]
 fn line_search(
     f: &mut impl FnMut(&[f64], &mut [f64]) -> f64,
@@ -396,7 +394,7 @@ fn line_search(
     first_step: f64,
     x_new: &mut [f64],
     g_new: &mut [f64],
-) -> Option<(f64, f64)> {
+) -> Option<f64> {
     const C1: f64 = 1e-4;
     const C2: f64 = 0.9;
     const MAX_EVALS: usize = 50;
@@ -424,7 +422,7 @@ fn line_search(
             break;
         }
         if dga.abs() <= -C2 * dg0 {
-            return Some((a, fa));
+            return Some(fa);
         }
         if dga >= 0.0 {
             (a_hi, f_hi, dg_hi) = (a_lo, f_lo, dg_lo);
@@ -457,7 +455,7 @@ fn line_search(
             (a_hi, f_hi, dg_hi) = (a_try, fa, dga);
         } else {
             if dga.abs() <= -C2 * dg0 {
-                return Some((a_try, fa));
+                return Some(fa);
             }
             if dga * (a_hi - a_lo) >= 0.0 {
                 (a_hi, f_hi, dg_hi) = (a_lo, f_lo, dg_lo);
@@ -471,7 +469,7 @@ fn line_search(
     // Budget spent: take the best point found if it lowered f.
     if a_lo > 0.0 && f_lo < f0 {
         let (fa, _) = eval(a_lo, x_new, g_new);
-        return Some((a_lo, fa));
+        return Some(fa);
     }
     None
 }

@@ -439,11 +439,11 @@ pub fn probe(
     cv: &CrossValidation,
     options: &ProbeOptions,
 ) -> Result<Vec<LayerProbe>> {
-    let Some(first) = layers.first() else {
+    if layers.is_empty() {
         return Err(Error::NoRepresentations {
             what: "the probe's input".into(),
         });
-    };
+    }
     let n = labels.len();
     for layer in layers {
         if layer.x.nrows() != n {
@@ -456,7 +456,6 @@ pub fn probe(
         crate::data::check_not_empty(layer.name, layer.x)?;
         crate::data::check_finite(layer.name, layer.x)?;
     }
-    let _ = first;
     if let Some(&c) = options.cs.iter().find(|c| !(**c > 0.0 && c.is_finite())) {
         return Err(invalid(format!(
             "every candidate C must be positive and finite (got {c})"
