@@ -256,7 +256,7 @@ def probe(
     >>> import numpy as np, repscope as rs
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 50)
-    >>> reps = {"early": rng.normal(size=(100, 5)), "late": rng.normal(size=(100, 5)) + y[:, None]}
+    >>> reps = {"early": rng.normal(size=(100, 5)), "late": rng.normal(size=(100, 5)) + 3 * y[:, None]}
     >>> r = rs.probe(reps, y, cv=5)
     >>> bool(r.accuracy[1] > 0.8), r.depth.threshold_layer
     (True, 1)
