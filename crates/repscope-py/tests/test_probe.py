@@ -137,6 +137,17 @@ def test_bad_input_is_a_clear_error():
         rs.LogisticRegression(C=0.0).fit(X, y)
 
 
+def test_explicit_folds_missing_a_class_in_training_and_non_convergence():
+    X, y = blobs(60, 4, 3, seed=0)
+    test = np.flatnonzero(y == 2)  # class 2 only in the test fold
+    train = np.flatnonzero(y != 2)
+    with pytest.raises(rs.InputError, match="class 2 has no training samples"):
+        rs.probe([X], y, cv=[(train, test)])
+    with pytest.warns(RuntimeWarning, match="did not reach tol"):
+        r = rs.probe([X], y, cv=3, max_iter=2, tol=1e-12)
+    assert not r.converged.all()
+
+
 def test_constant_features_are_harmless():
     """A constant feature is only centred by the standardisation (as
     StandardScaler does) and gets zero weight: the probe equals the one

@@ -12,6 +12,7 @@ definitions of concept depth are documented on :func:`probe`.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -297,6 +298,15 @@ def probe(
         return np.array([layer[task]["means"][i] for layer in out])
 
     accuracy = means("task", 0)
+    converged = stack("task", "converged")
+    if not converged.all():
+        bad = [names[i] for i in np.flatnonzero(~converged.all(axis=1))]
+        warnings.warn(
+            f"the logistic regression did not reach tol={tol} within max_iter={max_iter} "
+            f"in some folds of {', '.join(bad)}; raise max_iter (see ProbeResult.converged)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     control_acc = control_f1 = selectivity = None
     if control:
         control_acc, control_f1 = means("control", 0), means("control", 1)
@@ -311,7 +321,7 @@ def probe(
         fold_f1_macro=stack("task", "f1_macro"),
         fold_roc_auc=stack("task", "roc_auc"),
         fold_C=stack("task", "c"),
-        converged=stack("task", "converged"),
+        converged=converged,
         control_accuracy=control_acc,
         control_f1_macro=control_f1,
         selectivity=selectivity,
