@@ -60,6 +60,9 @@ pub enum Command {
     /// Alignment of two representations of the same items: paired cosine,
     /// mutual kNN, CKA, and a learned map's held-out retrieval accuracy.
     Align(AlignArgs),
+    /// Linear probe of every layer (cross-validated logistic regression):
+    /// accuracy, macro-F1, ROC-AUC, control-task selectivity and concept depth.
+    Probe(ProbeArgs),
     /// Smaller embeddings: quantise them, and measure retrieval quality,
     /// memory and search time per Matryoshka dimension and precision.
     Compress(CompressArgs),
@@ -226,6 +229,52 @@ pub struct AlignArgs {
     #[arg(short, long, value_name = "CSV")]
     pub output: Option<PathBuf>,
     /// Draw the held-out top-1 retrieval accuracy as a heatmap (.png/.svg).
+    #[arg(long, value_name = "IMAGE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Representations (one per layer, in layer order): file or folder.
+    pub path: PathBuf,
+    /// One class label per stimulus (a text file, one per line, or a .tsv
+    /// whose first column is the label).
+    #[arg(long, value_name = "LABELS")]
+    pub labels: PathBuf,
+    /// Stratified folds (seeded; every class needs at least this many members).
+    #[arg(long, default_value_t = 5)]
+    pub cv: usize,
+    /// Seed of the folds and of the control permutation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also probe permuted labels and report selectivity (task − control accuracy).
+    #[arg(long)]
+    pub control: bool,
+    /// Inverse regularisation strength (scikit-learn's C).
+    #[arg(short = 'C', long = "C", default_value_t = 1.0)]
+    pub c: f64,
+    /// Candidate Cs, comma-separated, chosen per fold by inner cross-validation.
+    #[arg(long = "Cs", value_delimiter = ',', value_name = "C,C,...")]
+    pub cs: Vec<f64>,
+    /// Inner folds for choosing C.
+    #[arg(long, default_value_t = 3)]
+    pub inner_cv: usize,
+    /// Use the features as they are (default: standardise with the training fold's mean and sd).
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// L-BFGS gradient tolerance.
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// L-BFGS iteration limit.
+    #[arg(long, default_value_t = 1000)]
+    pub max_iter: usize,
+    /// Concept depth: the fraction of the best accuracy that marks the threshold layer.
+    #[arg(long, default_value_t = 0.9)]
+    pub fraction: f64,
+    /// Write the per-layer table as CSV.
+    #[arg(short, long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+    /// Draw the depth curve (accuracy per layer) (.png/.svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
 }

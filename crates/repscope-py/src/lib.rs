@@ -7,6 +7,7 @@ mod compress_binary;
 mod convert;
 mod encode;
 mod errors;
+mod probe;
 mod rsa;
 mod taskvec;
 
@@ -450,5 +451,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     taskvec::register(m)?;
     compress_binary::register(m)?;
+    probe::register(m)?;
     Ok(())
 }

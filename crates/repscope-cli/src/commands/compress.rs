@@ -80,7 +80,7 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
 }
 
 /// One label per line, or the first column of a .tsv after its header.
-fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
+pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
     let lines = super::rsa::read_labels(path)?;
     if path.extension().is_none_or(|e| e != "tsv") {
         return Ok(lines);

@@ -7,7 +7,8 @@
 //! anywhere with no model and no network. It computes the layer × layer
 //! linear and debiased CKA matrices, and how strongly each layer's geometry
 //! follows the topic labels (CKA with the one-hot topic matrix, and RSA of
-//! each layer's RDM against the categorical topic model RDM).
+//! each layer's RDM against the categorical topic model RDM), and the
+//! concept depth of the topics: a cross-validated probe of every layer.
 
 use std::path::Path;
 
@@ -123,10 +124,15 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
     written.push(csv);
     let compression = compression_table(&reps, &topics, out, &mut written)?;
+    let (depth_header, depth_cells, depth_line) = depth_probe(&reps, &topics, out, &mut written)?;
     if g.json {
         json.insert(
             "topic_alignment".into(),
             matrix_json(alignment.as_ref(), reps.names(), &cols),
+        );
+        json.insert(
+            "concept_depth".into(),
+            crate::output::rows_json(&depth_header, &depth_cells),
         );
         json.insert(
             "files".into(),
@@ -144,6 +150,12 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
              (Matryoshka prefix x precision; each sentence queries the other 319)"
         );
         println!("{compression}");
+        println!(
+            "Topic probe of every layer (5-fold logistic regression; control = permuted topics)"
+        );
+        let header: Vec<&str> = depth_header.iter().map(String::as_str).collect();
+        println!("{}", crate::output::text_table(&header, &depth_cells));
+        println!("{depth_line}\n");
         println!("wrote:");
         for p in &written {
             println!("  {}", p.display());
@@ -186,6 +198,41 @@ fn compression_table(
     super::compress::plot(&png, &rows, &options, "MiniLM last layer")?;
     written.extend([csv, png]);
     Ok(super::compress::summary_table(&rows, &options))
+}
+
+/// The concept-depth probe of the topics over the layers: probe_depth.csv
+/// and probe_depth.png; returns the short table and the depth summary.
+fn depth_probe(
+    reps: &repscope::RepSet,
+    topics: &[String],
+    out: &Path,
+    written: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>, String)> {
+    use repscope::encode::depth::{DEFAULT_FRACTION, concept_depth};
+    use repscope::encode::probe::{CrossValidation, ProbeOptions, probe};
+    let (classes, codes) = repscope::data::labels::labels_to_codes(topics);
+    let options = ProbeOptions {
+        control: true,
+        ..ProbeOptions::default()
+    };
+    let layers = probe(
+        &reps.views(),
+        &codes,
+        classes.len(),
+        &CrossValidation::Stratified(5),
+        &options,
+    )?;
+    let accuracy: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
+    let depth = concept_depth(&accuracy, DEFAULT_FRACTION)?;
+    let (csv, png) = (out.join("probe_depth.csv"), out.join("probe_depth.png"));
+    let (header, cells) = super::probe::table(&layers, &depth, false);
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    crate::output::write_table_csv(&csv, &h, &cells)?;
+    super::probe::plot(&png, &layers, &depth)?;
+    written.extend([csv, png]);
+    let (header, cells) = super::probe::table(&layers, &depth, true);
+    let line = super::probe::describe_depth(&depth, &layers, DEFAULT_FRACTION);
+    Ok((header, cells, line))
 }
 
 /// The `topic` column of the corpus, in order.

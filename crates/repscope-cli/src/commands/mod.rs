@@ -9,6 +9,7 @@ mod extract;
 mod graph;
 mod info;
 mod measures;
+mod probe;
 mod rsa;
 mod sdr;
 mod similarity;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Align(args) => align::run(&args, g),
         Command::Sdr(command) => sdr::run(&command, g),
         Command::Compress(args) => compress::run(&args, g),
+        Command::Probe(args) => probe::run(&args, g),
         Command::Taskvec(args) => taskvec::run(&args, g),
         Command::Encode(args) => encode::run(&args, g),
     }

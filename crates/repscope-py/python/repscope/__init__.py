@@ -37,6 +37,15 @@ from .compress import (
     search,
 )
 from .encode import BandedRidgeCV, FeatureVariance, Reliability, RidgeCV, feature_variance, noise_normalised, regression_scores, ridge, split_half_reliability
+from .probe import (
+    ConceptDepth,
+    LogisticRegression,
+    ProbeResult,
+    concept_depth,
+    probe,
+    probe_scores,
+    stratified_folds,
+)
 from .graph import PCA, GraphEnergy, dirichlet_energy, pca, read_edges
 from .matching import (
     LassoFit,
@@ -74,6 +83,13 @@ __all__ = [
     "RidgeCV",
     "regression_scores",
     "ridge",
+    "probe",
+    "ProbeResult",
+    "concept_depth",
+    "ConceptDepth",
+    "LogisticRegression",
+    "probe_scores",
+    "stratified_folds",
     "quantize",
     "search",
     "adaptive_retrieval",

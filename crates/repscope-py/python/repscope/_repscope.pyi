@@ -236,3 +236,30 @@ def banded_ridge_cv(
     score: str = "neg_mse",
     solver: str = "auto",
 ) -> dict[str, Any]: ...
+# Probes and concept depth (crates/repscope-py/src/probe.rs)
+def logistic_fit(
+    x: np.ndarray, y: list[int], n_classes: int, c: float, fit_intercept: bool, tol: float, max_iter: int
+) -> tuple[np.ndarray, list[float], int, bool]: ...
+def logistic_proba(x: np.ndarray, coef: np.ndarray, intercept: list[float], n_classes: int) -> np.ndarray: ...
+def probe_scores(y_true: list[int], proba: np.ndarray) -> tuple[float, float, float]: ...
+def probe_layers(
+    names: list[str],
+    layers: list[np.ndarray],
+    labels: list[int],
+    n_classes: int,
+    cv: int,
+    folds: Optional[list[tuple[list[int], list[int]]]],
+    seed: int,
+    control: bool,
+    c: float,
+    cs: list[float],
+    inner_folds: int,
+    standardize: bool,
+    fit_intercept: bool,
+    tol: float,
+    max_iter: int,
+) -> list[dict[str, Any]]: ...
+def concept_depth_of(
+    accuracy: list[float], fraction: float
+) -> tuple[int, float, int, Optional[int], Optional[float]]: ...
+def stratified_folds(labels: list[int], k: int, seed: int) -> list[int]: ...
