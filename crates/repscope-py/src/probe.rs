@@ -10,6 +10,7 @@ use crate::convert::{Input, matrix_to_numpy};
 use crate::errors::enter_core;
 use repscope::RepRef;
 use repscope::encode::depth::concept_depth;
+use repscope::encode::folds::Split;
 use repscope::encode::logistic::{self, LogisticOptions};
 use repscope::encode::probe::{
     CrossValidation, ProbeOptions, ProbeScores, classification_scores, probe,
@@ -150,7 +151,11 @@ fn probe_layers<'py>(
         .map(|(name, x)| RepRef { name, x: x.view() })
         .collect();
     let cross_validation = match folds {
-        Some(f) => CrossValidation::Folds(f),
+        Some(f) => CrossValidation::Folds(
+            f.into_iter()
+                .map(|(train, test)| Split { train, test })
+                .collect(),
+        ),
         None => CrossValidation::Stratified(cv),
     };
     let options = ProbeOptions {

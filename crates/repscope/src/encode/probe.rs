@@ -37,14 +37,15 @@ use faer::{Mat, MatRef};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+use super::folds::{Split, check_splits};
 use super::logistic::{self, LogisticOptions};
 use crate::data::RepRef;
 use crate::error::{Error, Result, ResultExt};
 use crate::stats::rank::average_ranks;
 use crate::stats::rng::seeded;
 
-/// A cross-validation split: (train indices, test indices) per fold.
-pub type Folds = Vec<(Vec<usize>, Vec<usize>)>;
+/// A cross-validation split: train and test indices per fold.
+pub type Folds = Vec<Split>;
 
 /// How a probe is cross-validated.
 #[derive(Clone, Debug, PartialEq)]
@@ -208,29 +209,10 @@ pub fn folds_from_ids(fold: &[usize]) -> Folds {
         .map(|f| {
             let (test, train): (Vec<usize>, Vec<usize>) =
                 (0..fold.len()).partition(|&i| fold[i] == f);
-            (train, test)
+            Split { train, test }
         })
-        .filter(|(_, test)| !test.is_empty())
+        .filter(|s| !s.test.is_empty())
         .collect()
-}
-
-fn check_folds(folds: &Folds, n: usize) -> Result<()> {
-    if folds.is_empty() {
-        return Err(invalid("no folds given".into()));
-    }
-    for (f, (train, test)) in folds.iter().enumerate() {
-        if train.is_empty() || test.is_empty() {
-            return Err(invalid(format!(
-                "fold {f} has an empty training or test set"
-            )));
-        }
-        if let Some(&i) = train.iter().chain(test).find(|&&i| i >= n) {
-            return Err(invalid(format!(
-                "fold {f} names item {i} but there are only {n} items"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Accuracy, macro-F1 and ROC-AUC of class probabilities `proba`
@@ -414,7 +396,11 @@ fn outer_fold(
         let mut best = (f64::NEG_INFINITY, cs[0]);
         for &c in &cs {
             let mut total = 0.0;
-            for (itr, ite) in &inner {
+            for Split {
+                train: itr,
+                test: ite,
+            } in &inner
+            {
                 let itr: Vec<usize> = itr.iter().map(|&i| train[i]).collect();
                 let ite: Vec<usize> = ite.iter().map(|&i| train[i]).collect();
                 total += fit_and_score(x, labels, n_classes, &itr, &ite, c, options)?.accuracy;
@@ -468,7 +454,7 @@ pub fn probe(
         }
         CrossValidation::Folds(f) => f.clone(),
     };
-    check_folds(&task_folds, n)?;
+    check_splits(&task_folds, n)?;
     let mut tasks: Vec<(Vec<usize>, Folds)> = vec![(labels.to_vec(), task_folds.clone())];
     if options.control {
         let mut permuted = labels.to_vec();
@@ -492,7 +478,7 @@ pub fn probe(
         .par_iter()
         .map(|&(l, t, f)| {
             let (labels, folds) = &tasks[t];
-            let (train, test) = &folds[f];
+            let Split { train, test } = &folds[f];
             outer_fold(
                 layers[l].x,
                 labels,
