@@ -12,6 +12,12 @@ use repscope::encode::banded;
 use repscope::encode::folds::Split;
 use repscope::encode::ridge::{self, RidgeCvOptions, Score, Solver};
 
+/// Coefficients (features × targets) and intercepts, as numpy arrays.
+type CoefIntercept<'py> = (Bound<'py, numpy::PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Per representation: explained and unique variance per feature, total.
+type VarianceRow = (Vec<f64>, Vec<f64>, f64);
+
 /// Cross-validated ridge. `splits`: (train, test) index lists per fold.
 /// Returns a dict: coef, intercept, best_alphas, cv_scores, alpha_scores,
 /// kernel.
@@ -71,7 +77,7 @@ fn ridge_fit<'py>(
     alphas: Vec<f64>,
     fit_intercept: bool,
     solver: &str,
-) -> PyResult<(Bound<'py, numpy::PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<CoefIntercept<'py>> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let solver = solver.to_string();
@@ -176,7 +182,7 @@ fn feature_variance(
     reps: Vec<Bound<'_, PyAny>>,
     splits: Vec<(Vec<usize>, Vec<usize>)>,
     alpha: f64,
-) -> PyResult<Vec<(Vec<f64>, Vec<f64>, f64)>> {
+) -> PyResult<Vec<VarianceRow>> {
     let f = Input::from_py(features)?;
     let fv = f.view();
     let inputs = reps

@@ -52,7 +52,7 @@ pub fn dirichlet_gammas(
             detail: "need at least one candidate, one feature space and one concentration".into(),
         });
     }
-    if let Some(c) = concentrations.iter().find(|c| !(**c > 0.0)) {
+    if let Some(c) = concentrations.iter().find(|c| c.is_nan() || **c <= 0.0) {
         return Err(Error::Invalid {
             what: "banded ridge".into(),
             detail: format!("concentration {c} must be positive (use inf for equal weights)"),
