@@ -7,6 +7,7 @@ mod compress_binary;
 mod convert;
 mod errors;
 mod rsa;
+mod searchlight;
 mod taskvec;
 
 use std::collections::HashMap;
@@ -448,5 +449,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     taskvec::register(m)?;
     compress_binary::register(m)?;
+    searchlight::register(m)?;
     Ok(())
 }

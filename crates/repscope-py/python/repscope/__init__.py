@@ -63,8 +63,26 @@ from .rsa import (
     rsa_bootstrap,
     rsa_crossval,
 )
+from .searchlight import (
+    SearchlightRDMs,
+    SignFlipResult,
+    rdm_movie,
+    read_nifti,
+    searchlight,
+    sign_flip_test,
+    temporal_generalization,
+    write_nifti,
+)
 
 __all__ = [
+    "read_nifti",
+    "write_nifti",
+    "searchlight",
+    "SearchlightRDMs",
+    "rdm_movie",
+    "temporal_generalization",
+    "sign_flip_test",
+    "SignFlipResult",
     "split_half_reliability",
     "noise_normalised",
     "Reliability",

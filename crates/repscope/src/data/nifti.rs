@@ -305,6 +305,15 @@ fn affine(h: &Header, shape: &[usize]) -> [[f64; 4]; 4] {
         let [b, c, d, qx, qy, qz] = h.quatern;
         let a2 = 1.0 - (b * b + c * c + d * d);
         let w = if a2 > 0.0 { a2.sqrt() } else { 0.0 };
+        // Normalised (as nibabel's quat2mat), for (b, c, d) rounded to
+        // float32 just past unit length.
+        let norm = w * w + b * b + c * c + d * d;
+        let (w, b, c, d) = if norm > 0.0 {
+            let s = norm.sqrt();
+            (w / s, b / s, c / s, d / s)
+        } else {
+            (1.0, 0.0, 0.0, 0.0)
+        };
         let r = [
             [
                 w * w + b * b - c * c - d * d,

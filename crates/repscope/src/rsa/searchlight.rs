@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use super::compare::{self, CompareMethod, PreparedRdm};
 use super::condensed::n_pairs;
 use super::dissimilarity::{RdmMethod, RdmSpec, condition_means, rdm};
+use crate::data::nifti::Volume;
 use crate::error::{Error, Result, ResultExt};
 use crate::stats::covariance::{CovarianceMethod, noise_precision};
 
@@ -189,6 +190,99 @@ fn sphere_offsets(radius: Radius) -> Result<Vec<[isize; 3]>> {
     }
     offsets.sort_by(|a, b| a.1.total_cmp(&b.1));
     Ok(offsets.into_iter().map(|(o, _)| o).collect())
+}
+
+/// Volumes on a mask's grid: the mask (C order), the data as volumes ×
+/// mask voxels, and the grid's affine.
+#[derive(Clone, Debug)]
+pub struct MaskedData {
+    pub shape: [usize; 3],
+    pub affine: [[f64; 4]; 4],
+    pub mask: Vec<bool>,
+    pub data: Mat<f64>,
+}
+
+/// Stacks 3-D or 4-D `volumes` (named for messages) and keeps the voxels
+/// where `mask` is non-zero. Every volume must have the mask's grid: the
+/// same spatial shape and the same affine (to 1e-4 mm, the precision of
+/// float32 headers).
+pub fn masked_data(volumes: &[(String, Volume)], mask: &Volume) -> Result<MaskedData> {
+    let shape = mask.spatial_shape();
+    if mask.n_volumes() != 1 {
+        return Err(Error::Invalid {
+            what: "searchlight mask".into(),
+            detail: format!(
+                "it must be one 3-D volume, but its shape is {:?}",
+                mask.shape
+            ),
+        });
+    }
+    if volumes.is_empty() {
+        return Err(Error::NoRepresentations {
+            what: "the list of volumes".into(),
+        });
+    }
+    for (name, v) in volumes {
+        if v.spatial_shape() != shape {
+            return Err(Error::Invalid {
+                what: format!("volume {name}"),
+                detail: format!(
+                    "its grid is {:?} but the mask's is {shape:?}; resample the mask to the \
+                     volumes' grid",
+                    v.spatial_shape()
+                ),
+            });
+        }
+        let worst = (0..3)
+            .flat_map(|i| (0..4).map(move |j| (i, j)))
+            .map(|(i, j)| (v.affine[i][j] - mask.affine[i][j]).abs())
+            .fold(0.0, f64::max);
+        if worst.is_nan() || worst > 1e-4 {
+            return Err(Error::Invalid {
+                what: format!("volume {name}"),
+                detail: format!(
+                    "its affine differs from the mask's (by up to {worst} mm): they are not on \
+                     the same grid in space; resample the mask to the volumes"
+                ),
+            });
+        }
+    }
+    let [nx, ny, nz] = shape;
+    // C-order position of Fortran-order index f.
+    let c_order = |f: usize| {
+        let (i, j, k) = (f % nx, (f / nx) % ny, f / (nx * ny));
+        (i * ny + j) * nz + k
+    };
+    let mut inside = vec![false; nx * ny * nz];
+    for (f, &v) in mask.data.iter().enumerate() {
+        inside[c_order(f)] = v != 0.0 && !v.is_nan();
+    }
+    // The Fortran-order position of each data column (mask voxels in C order).
+    let mut fortran = Vec::new();
+    for (c, &ins) in inside.iter().enumerate() {
+        if ins {
+            let (i, j, k) = (c / (ny * nz), (c / nz) % ny, c % nz);
+            fortran.push(i + nx * (j + ny * k));
+        }
+    }
+    let n_rows: usize = volumes.iter().map(|(_, v)| v.n_volumes()).sum();
+    let grid = nx * ny * nz;
+    let mut data = Mat::zeros(n_rows, fortran.len());
+    let mut row = 0;
+    for (_, v) in volumes {
+        for t in 0..v.n_volumes() {
+            for (col, &f) in fortran.iter().enumerate() {
+                data[(row, col)] = v.data[t * grid + f];
+            }
+            row += 1;
+        }
+    }
+    Ok(MaskedData {
+        shape,
+        affine: mask.affine,
+        mask: inside,
+        data,
+    })
 }
 
 /// Everything a searchlight computes besides the data.
