@@ -16,10 +16,11 @@
 //!   RDM (NaN in the maps).
 //!
 //! Work shared across spheres: repeated measurements are averaged per
-//! condition (per fold and condition for crossnobis, when every cell has
-//! the same count, which leaves the distances unchanged) once for the whole
-//! mask, not once per sphere. Centres run in parallel in blocks, so memory
-//! is the data plus one block of RDMs (or the maps).
+//! condition once for the whole mask, not once per sphere; for crossnobis
+//! (without a per-sphere precision) the training and test means of every
+//! fold are computed once for every voxel, so a sphere costs one gather and
+//! one k × (folds · voxels) × k product. Centres run in parallel in blocks,
+//! so memory is the data plus one block of RDMs (or the maps).
 
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
@@ -418,7 +419,7 @@ fn run_with<T: Send>(
     mut collect: impl FnMut(usize, T) -> Result<()>,
 ) -> Result<()> {
     check_data(light, data, spec)?;
-    let shared = SharedRows::new(data, &spec.rdm)?;
+    let shared = SharedRows::new(data, &spec.rdm, spec.noise.is_some())?;
     let total = light.voxels.len();
     let mut start = 0;
     while start < total {
@@ -504,14 +505,108 @@ struct SharedRows {
     rows: Mat<f64>,
     conditions: Option<Vec<usize>>,
     folds: Option<Vec<usize>>,
+    /// For crossnobis without a noise precision: the training and test
+    /// means of every (fold, condition) for every voxel, computed once.
+    crossnobis: Option<FoldMeans>,
+}
+
+/// Crossnobis's fold means for the whole mask: row `slot * k + c` of
+/// `train` is the mean of condition c over the folds other than the
+/// slot-th used fold, of `test` its mean within that fold (as
+/// `rsa::dissimilarity` defines them), one column per voxel.
+struct FoldMeans {
+    train: Mat<f64>,
+    test: Mat<f64>,
+    k: usize,
+    folds: usize,
+}
+
+impl FoldMeans {
+    /// `None` when some used fold misses a condition (`rdm` reports that).
+    fn new(data: MatRef<'_, f64>, conditions: &[usize], folds: &[usize], k: usize) -> Option<Self> {
+        let n_folds = folds.iter().max().map_or(0, |m| m + 1);
+        let mut counts = vec![0usize; n_folds * k];
+        for (&f, &c) in folds.iter().zip(conditions) {
+            counts[f * k + c] += 1;
+        }
+        let used: Vec<usize> = (0..n_folds)
+            .filter(|&f| counts[f * k..(f + 1) * k].iter().any(|&n| n > 0))
+            .collect();
+        if used.len() < 2
+            || used
+                .iter()
+                .any(|&f| counts[f * k..(f + 1) * k].contains(&0))
+        {
+            return None;
+        }
+        let v = data.ncols();
+        let mut sums = Mat::<f64>::zeros(n_folds * k, v);
+        for col in 0..v {
+            for (row, (&f, &c)) in folds.iter().zip(conditions).enumerate() {
+                sums[(f * k + c, col)] += data[(row, col)];
+            }
+        }
+        let total_count = |c: usize| used.iter().map(|&f| counts[f * k + c]).sum::<usize>();
+        let mut train = Mat::zeros(used.len() * k, v);
+        let mut test = Mat::zeros(used.len() * k, v);
+        for col in 0..v {
+            for c in 0..k {
+                let total: f64 = used.iter().map(|&f| sums[(f * k + c, col)]).sum();
+                for (slot, &f) in used.iter().enumerate() {
+                    let s = sums[(f * k + c, col)];
+                    let n = counts[f * k + c];
+                    test[(slot * k + c, col)] = s / n as f64;
+                    train[(slot * k + c, col)] = (total - s) / (total_count(c) - n) as f64;
+                }
+            }
+        }
+        Some(Self {
+            train,
+            test,
+            k,
+            folds: used.len(),
+        })
+    }
+
+    /// The crossnobis RDM of the voxels `columns`: one product K = L Rᵀ of
+    /// the gathered training (L) and test (R) patterns, k × (folds · p).
+    fn rdm(&self, columns: &[usize]) -> Vec<f64> {
+        let (k, p) = (self.k, columns.len());
+        let gather = |m: &Mat<f64>| {
+            Mat::from_fn(k, self.folds * p, |i, fv| {
+                m[((fv / p) * k + i, columns[fv % p])]
+            })
+        };
+        let (left, right) = (gather(&self.train), gather(&self.test));
+        let mut kernel = Mat::<f64>::zeros(k, k);
+        faer::linalg::matmul::matmul(
+            kernel.as_mut(),
+            faer::Accum::Replace,
+            left.as_ref(),
+            right.as_ref().transpose(),
+            1.0,
+            faer::Par::Seq,
+        );
+        let scale = 1.0 / (p * self.folds) as f64;
+        let mut out = Vec::with_capacity(n_pairs(k));
+        for i in 0..k {
+            for j in i + 1..k {
+                out.push(
+                    scale * (kernel[(i, i)] + kernel[(j, j)] - kernel[(i, j)] - kernel[(j, i)]),
+                );
+            }
+        }
+        out
+    }
 }
 
 impl SharedRows {
-    fn new(data: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Self> {
+    fn new(data: MatRef<'_, f64>, spec: &RdmSpec<'_>, with_noise: bool) -> Result<Self> {
         let raw = || Self {
             rows: data.to_owned(),
             conditions: spec.conditions.map(<[usize]>::to_vec),
             folds: spec.folds.map(<[usize]>::to_vec),
+            crossnobis: None,
         };
         let Some(conditions) = spec.conditions else {
             return Ok(raw());
@@ -531,6 +626,14 @@ impl SharedRows {
                         what: "fold labels (one per volume)".into(),
                         expected: data.nrows(),
                         found: folds.len(),
+                    });
+                }
+                if !with_noise && let Some(means) = FoldMeans::new(data, conditions, folds, k) {
+                    return Ok(Self {
+                        rows: Mat::zeros(0, 0),
+                        conditions: None,
+                        folds: None,
+                        crossnobis: Some(means),
                     });
                 }
                 // Cells (fold, condition) with equal counts: the mean of cell
@@ -568,6 +671,7 @@ impl SharedRows {
                     rows: Mat::from_fn(rows.len(), data.ncols(), |r, j| means[(rows[r], j)]),
                     conditions: Some(rows.iter().map(|r| r % k).collect()),
                     folds: Some(rows.iter().map(|r| r / k).collect()),
+                    crossnobis: None,
                 })
             }
             (RdmMethod::Crossnobis, None) => Ok(raw()),
@@ -578,6 +682,7 @@ impl SharedRows {
                         rows: means,
                         conditions: None,
                         folds: None,
+                        crossnobis: None,
                     }),
                     // A missing condition is reported by `rdm` itself.
                     _ => Ok(raw()),
@@ -587,6 +692,9 @@ impl SharedRows {
     }
 
     fn sphere_rdm(&self, columns: &[usize], spec: &SearchlightSpec<'_>) -> Result<Vec<f64>> {
+        if let Some(means) = &self.crossnobis {
+            return Ok(means.rdm(columns));
+        }
         let x = Mat::from_fn(self.rows.nrows(), columns.len(), |i, j| {
             self.rows[(i, columns[j])]
         });
