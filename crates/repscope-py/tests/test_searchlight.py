@@ -302,3 +302,62 @@ def test_sign_flip_finds_an_effect_and_is_seeded():
     close(r.t, stats.ttest_1samp(x, 0).statistic, rel=1e-9)
     with pytest.raises(rs.InputError, match="alternative"):
         rs.sign_flip_test(x, alternative="less")
+
+
+# --- CLI ---------------------------------------------------------------------
+
+
+def test_cli_searchlight_writes_one_nifti_map_per_model(tmp_path, run_cli):
+    volumes, mask, conditions, runs, model = planted_problem(seed=13, shape=(6, 5, 4))
+    nib.save(nib.Nifti1Image(volumes, AFFINE), tmp_path / "betas.nii.gz")
+    nib.save(nib.Nifti1Image(mask.astype(np.uint8), AFFINE), tmp_path / "mask.nii.gz")
+    (tmp_path / "labels.txt").write_text("\n".join(f"c{c}" for c in conditions) + "\n")
+    (tmp_path / "runs.txt").write_text("\n".join(str(r) for r in runs) + "\n")
+    other = np.random.default_rng(14).random(model.size)
+    np.savez(tmp_path / "models.npz", planted=model, other=other)
+    run_cli("searchlight", tmp_path / "betas.nii.gz", "--mask", tmp_path / "mask.nii.gz",
+            "--conditions", tmp_path / "labels.txt", "--folds", tmp_path / "runs.txt",
+            "--models", tmp_path / "models.npz", "--method", "crossnobis", "--radius", "1.5",
+            "-o", tmp_path / "maps", "--quiet", check=0)
+    expected = rs.searchlight(volumes, mask, conditions, radius=1.5, method="crossnobis",
+                              folds=runs, models={"planted": model, "other": other})
+    for name, m in expected.items():
+        img = nib.load(tmp_path / "maps" / f"{name}.nii.gz")
+        close(img.affine, AFFINE.astype(np.float32), rel=0)
+        close(img.get_fdata(), m, rel=0)
+    # Without models: the sphere RDMs and their centres.
+    run_cli("searchlight", tmp_path / "betas.nii.gz", "--mask", tmp_path / "mask.nii.gz",
+            "--conditions", tmp_path / "labels.txt", "--radius", "1.5", "-o", tmp_path / "rdms",
+            "--quiet", check=0)
+    z = np.load(tmp_path / "rdms" / "sphere_rdms.npz")
+    ref = rs.searchlight(volumes, mask, conditions, radius=1.5)
+    close(z["rdms"], ref.rdms, rel=0)
+    assert np.array_equal(z["centres"], ref.centres)
+    # A mask on another grid: exit status 2 and the reason.
+    shifted = AFFINE.copy()
+    shifted[1, 3] += 1.0
+    nib.save(nib.Nifti1Image(mask.astype(np.uint8), shifted), tmp_path / "m2.nii.gz")
+    p = run_cli("searchlight", tmp_path / "betas.nii.gz", "--mask", tmp_path / "m2.nii.gz",
+                "--conditions", tmp_path / "labels.txt", "-o", tmp_path / "x", check=2)
+    assert "affine differs" in p.stderr
+
+
+def test_cli_rdm_time_writes_the_movie_and_model_time_courses(tmp_path, run_cli):
+    rng = np.random.default_rng(15)
+    data = rng.normal(size=(7, 4, 10))
+    np.save(tmp_path / "meg.npy", data)
+    models = rng.random((2, 21))
+    np.savez(tmp_path / "models.npz", a=models[0], b=models[1])
+    run_cli("rdm", tmp_path / "meg.npy", "--time", "--window", "2", "--step", "2",
+            "--method", "euclidean", "-o", tmp_path / "movie.npz", "--models",
+            tmp_path / "models.npz", "--table", tmp_path / "course.csv", "--plot",
+            tmp_path / "course.svg", check=0)
+    movie = rs.rdm_movie(data, "euclidean", window=2, step=2)
+    z = np.load(tmp_path / "movie.npz")
+    close(np.stack([z[f"t{s:05d}"] for s in range(0, 10, 2)]), movie, rel=0)
+    course = rs.compare_rdms(models, movie, "corr")
+    rows = [line.split(",") for line in (tmp_path / "course.csv").read_text().splitlines()[1:]]
+    assert [r[0] for r in rows] == ["a", "b"]
+    got = np.array([[float(v) for v in r[1:]] for r in rows])
+    close(got, course, rel=1e-12)
+    assert (tmp_path / "course.svg").stat().st_size > 0

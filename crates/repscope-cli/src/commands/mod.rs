@@ -8,8 +8,10 @@ mod extract;
 mod graph;
 mod info;
 mod measures;
+mod movie;
 mod rsa;
 mod sdr;
+mod searchlight;
 mod similarity;
 mod taskvec;
 mod units;
@@ -45,8 +47,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .into()),
         Command::Demo { out } => demo::run(&out, g),
         Command::Measures => measures::run(g),
+        Command::Rdm(args) if args.time => movie::run(&args, g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),
+        Command::Searchlight(args) => searchlight::run(&args, g),
         Command::Match(args) => units::run(&args, g),
         Command::Graph(args) => graph::run(&args, g),
         Command::Align(args) => align::run(&args, g),
