@@ -241,6 +241,42 @@ fn sign_flip<'py>(
     ))
 }
 
+/// What `cluster_test` returns: t, clusters (start, stop, mass, p), p per test.
+type ClusterParts<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Vec<(usize, usize, f64, f64)>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// Cluster-based sign-flip test of subjects × time points.
+#[pyfunction]
+#[pyo3(signature = (values, threshold, n_perm=1000, seed=0, alternative="greater"))]
+fn cluster_test<'py>(
+    py: Python<'py>,
+    values: &Bound<'py, PyAny>,
+    threshold: f64,
+    n_perm: usize,
+    seed: u64,
+    alternative: &str,
+) -> PyResult<ClusterParts<'py>> {
+    let values = Input::from_py(values)?;
+    let v = values.view();
+    let r = enter_core(py, move || {
+        repscope::stats::signflip::cluster_test(
+            v,
+            n_perm,
+            seed,
+            threshold,
+            Alternative::from_name(alternative)?,
+        )
+    })?;
+    Ok((
+        PyArray1::from_vec(py, r.t),
+        r.clusters,
+        PyArray1::from_vec(py, r.p),
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_nifti_volume, m)?)?;
     m.add_function(wrap_pyfunction!(write_nifti_volume, m)?)?;
@@ -248,5 +284,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(searchlight_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(rdm_movie_core, m)?)?;
     m.add_function(wrap_pyfunction!(sign_flip, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster_test, m)?)?;
     Ok(())
 }

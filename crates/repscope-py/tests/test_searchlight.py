@@ -197,6 +197,20 @@ def test_whole_map_equals_a_plain_per_sphere_loop():
         close(maps[name], expected, rel=1e-9, floor=1e-6)
 
 
+def test_per_sphere_noise_precision_equals_rdm_with_that_sphere_precision():
+    volumes, mask, conditions, runs, _ = planted_problem(seed=16, shape=(5, 5, 4))
+    residuals = np.random.default_rng(17).normal(size=(*mask.shape, 40))
+    out = rs.searchlight(volumes, mask, conditions, radius=1.5, method="crossnobis", folds=runs,
+                         noise=residuals, noise_method="shrinkage_diag")
+    data, res = volumes[mask].T, residuals[mask].T
+    for row in range(0, len(out.centres), 7):
+        cols = sphere_columns(mask, out.centres[row], 1.5)
+        precision = rs.noise_precision(res[:, cols], "shrinkage_diag")
+        ref = rs.rdm(data[:, cols], "crossnobis", noise=precision, conditions=conditions,
+                     folds=runs)
+        close(out.rdms[row], ref, rel=1e-9, floor=1e-9)
+
+
 def test_searchlight_from_nifti_files_equals_arrays(tmp_path):
     volumes, mask, conditions, runs, model = planted_problem(seed=7, shape=(5, 5, 4))
     iso = np.diag([2.0, 2.0, 2.0, 1.0])
@@ -361,3 +375,26 @@ def test_cli_rdm_time_writes_the_movie_and_model_time_courses(tmp_path, run_cli)
     got = np.array([[float(v) for v in r[1:]] for r in rows])
     close(got, course, rel=1e-12)
     assert (tmp_path / "course.svg").stat().st_size > 0
+
+
+def test_cluster_test_false_positive_rate_is_alpha_on_null_time_courses():
+    rng = np.random.default_rng(18)
+    n_sets, alpha, hits = 300, 0.05, 0
+    for s in range(n_sets):
+        # Smooth null time courses (neighbouring time points correlate).
+        x = rng.normal(size=(10, 40))
+        x = (x + np.roll(x, 1, axis=1) + np.roll(x, 2, axis=1))[:, 2:]
+        r = rs.cluster_test(x, n_perm=199, seed=s)
+        hits += bool(any(c[3] <= alpha for c in r.clusters))
+    assert stats.binomtest(hits, n_sets, alpha).pvalue > 0.001, hits
+
+
+def test_cluster_test_finds_a_sustained_effect():
+    rng = np.random.default_rng(19)
+    x = rng.normal(size=(14, 50))
+    x[:, 20:30] += 1.2
+    r = rs.cluster_test(x, n_perm=999, seed=1)
+    close(r.t, stats.ttest_1samp(x, 0).statistic, rel=1e-9)
+    best = min(r.clusters, key=lambda c: c[3])
+    assert best[3] < 0.01 and 17 <= best[0] and best[1] <= 33
+    assert np.all(np.isnan(r.p) | (r.p > 0)) and r.p[25] == best[3]

@@ -64,8 +64,10 @@ from .rsa import (
     rsa_crossval,
 )
 from .searchlight import (
+    ClusterResult,
     SearchlightRDMs,
     SignFlipResult,
+    cluster_test,
     rdm_movie,
     read_nifti,
     searchlight,
@@ -83,6 +85,8 @@ __all__ = [
     "temporal_generalization",
     "sign_flip_test",
     "SignFlipResult",
+    "cluster_test",
+    "ClusterResult",
     "split_half_reliability",
     "noise_normalised",
     "Reliability",

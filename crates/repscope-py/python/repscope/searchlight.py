@@ -29,6 +29,8 @@ __all__ = [
     "temporal_generalization",
     "sign_flip_test",
     "SignFlipResult",
+    "cluster_test",
+    "ClusterResult",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -275,3 +277,41 @@ def sign_flip_test(
     t, p, pc = _repscope.sign_flip(flat, int(n_perm), int(seed), alternative)
     rest = v.shape[1:]
     return SignFlipResult(t=t.reshape(rest), p=p.reshape(rest), p_corrected=pc.reshape(rest))
+
+
+@dataclass
+class ClusterResult:
+    """Clusters of a time course: ``t`` per time point, ``clusters`` as
+    (start, stop, mass, p) with stop exclusive, and ``p`` per time point (the
+    p of its cluster, NaN outside clusters)."""
+
+    t: np.ndarray
+    clusters: list[tuple[int, int, float, float]]
+    p: np.ndarray
+
+
+def cluster_test(
+    values: Any,
+    threshold: Optional[float] = None,
+    n_perm: int = 1000,
+    seed: int = 0,
+    alternative: str = "greater",
+) -> ClusterResult:
+    """Cluster-based sign-flip test of time courses (subjects x time points):
+    runs of adjacent time points with t above ``threshold`` form clusters whose
+    mass (sum of t) is compared with each draw's largest cluster mass, which
+    controls the family-wise error over the time course (Maris & Oostenveld
+    2007). ``threshold`` defaults to the one-sided t quantile at p = 0.05
+    (two-sided: 0.025) for subjects - 1 degrees of freedom."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2:
+        raise InputError(f"values must be subjects x time points, got shape {v.shape}")
+    if threshold is None:
+        from scipy import stats
+
+        q = 0.95 if alternative == "greater" else 0.975
+        threshold = float(stats.t.ppf(q, v.shape[0] - 1))
+    t, clusters, p = _repscope.cluster_test(
+        np.ascontiguousarray(v), float(threshold), int(n_perm), int(seed), alternative
+    )
+    return ClusterResult(t=t, clusters=[tuple(c) for c in clusters], p=p)

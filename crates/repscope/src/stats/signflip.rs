@@ -78,44 +78,14 @@ pub fn sign_flip_test(
         .map(|j| values.col(j).iter().map(|v| v * v).sum())
         .collect();
     let statistic = |signs: &[f64]| -> Vec<f64> {
-        (0..m)
-            .map(|j| {
-                if !valid[j] {
-                    return f64::NAN;
-                }
-                let mean = values
-                    .col(j)
-                    .iter()
-                    .zip(signs)
-                    .map(|(v, s)| v * s)
-                    .sum::<f64>()
-                    / n as f64;
-                let var = ((sum_sq[j] - n as f64 * mean * mean) / (n as f64 - 1.0)).max(0.0);
-                let t = if var > 0.0 {
-                    mean / (var / n as f64).sqrt()
-                } else if mean == 0.0 {
-                    0.0
-                } else {
-                    mean.signum() * f64::INFINITY
-                };
-                match alternative {
-                    Alternative::Greater => t,
-                    Alternative::TwoSided => t.abs(),
-                }
-            })
-            .collect()
+        let t = t_values(values, &valid, &sum_sq, signs);
+        match alternative {
+            Alternative::Greater => t,
+            Alternative::TwoSided => t.into_iter().map(f64::abs).collect(),
+        }
     };
     let observed = statistic(&vec![1.0; n]);
-    // All draws come from one sequential stream: the same seed gives the
-    // same p-values on any number of threads.
-    let mut rng = seeded(seed);
-    let draws: Vec<Vec<f64>> = (0..n_perm)
-        .map(|_| {
-            (0..n)
-                .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
-                .collect()
-        })
-        .collect();
+    let draws = draws(n, n_perm, seed);
     let (exceed, exceed_max) = draws
         .par_iter()
         .map(|signs| {
@@ -157,7 +127,7 @@ pub fn sign_flip_test(
     };
     let t = match alternative {
         // Report the signed t, whichever statistic was tested.
-        Alternative::TwoSided => statistic_signed(values, &valid, &sum_sq),
+        Alternative::TwoSided => t_values(values, &valid, &sum_sq, &vec![1.0; n]),
         Alternative::Greater => observed,
     };
     Ok(SignFlipResult {
@@ -167,14 +137,24 @@ pub fn sign_flip_test(
     })
 }
 
-fn statistic_signed(values: MatRef<'_, f64>, valid: &[bool], sum_sq: &[f64]) -> Vec<f64> {
+/// The one-sample t of every test with the subjects' signs flipped by
+/// `signs` (NaN for tests with a non-finite value; ±∞ for a non-zero mean
+/// without variance).
+fn t_values(values: MatRef<'_, f64>, valid: &[bool], sum_sq: &[f64], signs: &[f64]) -> Vec<f64> {
     let n = values.nrows() as f64;
     (0..values.ncols())
         .map(|j| {
             if !valid[j] {
                 return f64::NAN;
             }
-            let mean = values.col(j).iter().sum::<f64>() / n;
+            let mean = values
+                .col(j)
+                .iter()
+                .zip(signs)
+                .map(|(v, s)| v * s)
+                .sum::<f64>()
+                / n;
+            // Σx² is the same under every flip: only the mean changes.
             let var = ((sum_sq[j] - n * mean * mean) / (n - 1.0)).max(0.0);
             if var > 0.0 {
                 mean / (var / n).sqrt()
@@ -185,6 +165,113 @@ fn statistic_signed(values: MatRef<'_, f64>, valid: &[bool], sum_sq: &[f64]) -> 
             }
         })
         .collect()
+}
+
+/// `n_perm` random sign vectors for `n` subjects, from one sequential
+/// stream: the same seed gives the same p-values on any number of threads.
+fn draws(n: usize, n_perm: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = seeded(seed);
+    (0..n_perm)
+        .map(|_| {
+            (0..n)
+                .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+                .collect()
+        })
+        .collect()
+}
+
+/// Clusters of a time course and their family-wise p-values.
+#[derive(Clone, Debug)]
+pub struct ClusterResult {
+    pub t: Vec<f64>,
+    /// Each cluster's first and one-past-last test, its mass (Σ t) and p.
+    pub clusters: Vec<(usize, usize, f64, f64)>,
+    /// Per test: the p of the cluster holding it, NaN outside clusters.
+    pub p: Vec<f64>,
+}
+
+/// Cluster-based sign-flip test of time courses (Maris & Oostenveld 2007,
+/// J. Neurosci. Methods 164): runs of adjacent tests with t > `threshold`
+/// (|t| > threshold, sign kept within a run, for two-sided) form clusters;
+/// a cluster's mass Σ t (Σ |t|) is compared with the largest cluster mass
+/// of each sign-flip draw, which controls the family-wise error over the
+/// whole time course.
+pub fn cluster_test(
+    values: MatRef<'_, f64>,
+    n_perm: usize,
+    seed: u64,
+    threshold: f64,
+    alternative: Alternative,
+) -> Result<ClusterResult> {
+    let (n, m) = (values.nrows(), values.ncols());
+    if n < 2 || m == 0 || n_perm == 0 {
+        return Err(Error::Invalid {
+            what: "cluster test".into(),
+            detail: format!(
+                "needs at least 2 subjects, 1 time point and 1 permutation, got {n} × {m} and \
+                 {n_perm}"
+            ),
+        });
+    }
+    if !threshold.is_finite() || threshold <= 0.0 {
+        return Err(Error::InvalidParameter {
+            measure: "cluster test".into(),
+            detail: format!("the cluster-forming threshold {threshold} must be a positive t"),
+        });
+    }
+    let valid: Vec<bool> = (0..m)
+        .map(|j| values.col(j).iter().all(|v| v.is_finite()))
+        .collect();
+    let sum_sq: Vec<f64> = (0..m)
+        .map(|j| values.col(j).iter().map(|v| v * v).sum())
+        .collect();
+    let clusters_of = |t: &[f64]| -> Vec<(usize, usize, f64)> {
+        let sign_of = |v: f64| match alternative {
+            Alternative::Greater if v > threshold => 1,
+            Alternative::TwoSided if v > threshold => 1,
+            Alternative::TwoSided if v < -threshold => -1,
+            _ => 0,
+        };
+        let mut out = Vec::new();
+        let mut j = 0;
+        while j < t.len() {
+            let s = sign_of(t[j]);
+            if s == 0 {
+                j += 1;
+                continue;
+            }
+            let start = j;
+            let mut mass = 0.0;
+            while j < t.len() && sign_of(t[j]) == s {
+                mass += t[j].abs();
+                j += 1;
+            }
+            out.push((start, j, mass));
+        }
+        out
+    };
+    let t = t_values(values, &valid, &sum_sq, &vec![1.0; n]);
+    let observed = clusters_of(&t);
+    let max_masses: Vec<f64> = draws(n, n_perm, seed)
+        .par_iter()
+        .map(|signs| {
+            clusters_of(&t_values(values, &valid, &sum_sq, signs))
+                .iter()
+                .map(|c| c.2)
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let mut p = vec![f64::NAN; m];
+    let clusters = observed
+        .into_iter()
+        .map(|(a, b, mass)| {
+            let exceed = max_masses.iter().filter(|&&mx| mx >= mass).count();
+            let pc = (1 + exceed) as f64 / (1 + n_perm) as f64;
+            p[a..b].iter_mut().for_each(|v| *v = pc);
+            (a, b, mass, pc)
+        })
+        .collect();
+    Ok(ClusterResult { t, clusters, p })
 }
 
 #[cfg(test)]
@@ -208,5 +295,29 @@ mod tests {
         x[(3, 2)] = f64::NAN;
         let r = sign_flip_test(x.as_ref(), 100, 1, Alternative::Greater).unwrap();
         assert!(r.p[2].is_nan() && r.t[2].is_nan() && r.p[7].is_finite());
+    }
+
+    #[test]
+    fn a_sustained_effect_forms_one_significant_cluster() {
+        let mut x = gaussian(14, 40, 9);
+        for i in 0..14 {
+            for j in 15..25 {
+                x[(i, j)] += 1.5;
+            }
+        }
+        let r = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        let best = r
+            .clusters
+            .iter()
+            .min_by(|a, b| a.3.total_cmp(&b.3))
+            .unwrap();
+        assert!(best.0 >= 13 && best.1 <= 27 && best.3 < 0.01, "{best:?}");
+        assert!(r.p[20] < 0.01);
+        assert!(r.p[0].is_nan() || r.p[0] > 0.05);
+        let again = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        assert_eq!(
+            r.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            again.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 }
