@@ -254,7 +254,7 @@ type ClusterParts<'py> = (
 fn cluster_test<'py>(
     py: Python<'py>,
     values: &Bound<'py, PyAny>,
-    threshold: f64,
+    threshold: Option<f64>,
     n_perm: usize,
     seed: u64,
     alternative: &str,
@@ -262,13 +262,12 @@ fn cluster_test<'py>(
     let values = Input::from_py(values)?;
     let v = values.view();
     let r = enter_core(py, move || {
-        repscope::stats::signflip::cluster_test(
-            v,
-            n_perm,
-            seed,
-            threshold,
-            Alternative::from_name(alternative)?,
-        )
+        let alternative = Alternative::from_name(alternative)?;
+        let threshold = match threshold {
+            Some(t) => t,
+            None => repscope::stats::signflip::t_threshold(0.05, v.nrows(), alternative)?,
+        };
+        repscope::stats::signflip::cluster_test(v, n_perm, seed, threshold, alternative)
     })?;
     Ok((
         PyArray1::from_vec(py, r.t),

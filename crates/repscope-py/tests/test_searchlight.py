@@ -395,6 +395,9 @@ def test_cluster_test_finds_a_sustained_effect():
     x[:, 20:30] += 1.2
     r = rs.cluster_test(x, n_perm=999, seed=1)
     close(r.t, stats.ttest_1samp(x, 0).statistic, rel=1e-9)
+    # The default threshold is the t quantile at p = 0.05 (13 degrees of freedom).
+    explicit = rs.cluster_test(x, threshold=stats.t.ppf(0.95, 13), n_perm=999, seed=1)
+    assert explicit.clusters == r.clusters
     best = min(r.clusters, key=lambda c: c[3])
     assert best[3] < 0.01 and 17 <= best[0] and best[1] <= 33
     assert np.all(np.isnan(r.p) | (r.p > 0)) and r.p[25] == best[3]

@@ -234,5 +234,5 @@ def sign_flip(
     values: np.ndarray, n_perm: int = 1000, seed: int = 0, alternative: str = "greater"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 def cluster_test(
-    values: np.ndarray, threshold: float, n_perm: int = 1000, seed: int = 0, alternative: str = "greater"
+    values: np.ndarray, threshold: Optional[float], n_perm: int = 1000, seed: int = 0, alternative: str = "greater"
 ) -> tuple[np.ndarray, list[tuple[int, int, float, float]], np.ndarray]: ...

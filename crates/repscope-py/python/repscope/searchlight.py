@@ -73,7 +73,7 @@ class SearchlightRDMs:
     @property
     def voxel_index(self) -> np.ndarray:
         """C-order flat indices of the centres (rsatoolbox's ``voxel_index``)."""
-        return np.ravel_multi_index(tuple(self.centres.T), self.shape)
+        return np.asarray(np.ravel_multi_index(tuple(self.centres.T), self.shape), dtype=np.intp)
 
 
 def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], Optional[np.ndarray]]:
@@ -84,7 +84,7 @@ def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int,
     if paths and _is_path(mask):
         vols = [os.fspath(volumes)] if _is_path(volumes) else [os.fspath(v) for v in volumes]
         data, flat_mask, shape, affine = _repscope.searchlight_inputs(vols, os.fspath(mask))
-        return data, flat_mask, tuple(shape), affine
+        return data, flat_mask, (int(shape[0]), int(shape[1]), int(shape[2])), affine
     if paths or _is_path(mask):
         raise InputError("give both the volumes and the mask as NIfTI paths, or both as arrays")
     v = np.asarray(volumes)
@@ -102,7 +102,8 @@ def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int,
         )
     inside = (m != 0) & ~np.isnan(m.astype(np.float64))
     data = np.ascontiguousarray(v[inside].T, dtype=np.float64)
-    return data, np.ascontiguousarray(inside.ravel()), tuple(m.shape), None
+    nx, ny, nz = m.shape
+    return data, np.ascontiguousarray(inside.ravel()), (int(nx), int(ny), int(nz)), None
 
 
 def searchlight(
@@ -177,6 +178,8 @@ def searchlight(
     single = False
     stack = None
     if models is not None:
+        if hasattr(models, "get_vectors"):  # an rsatoolbox RDMs object
+            models = models.get_vectors()
         if isinstance(models, Mapping):
             names = list(models)
             stack = np.stack([np.asarray(models[n], dtype=np.float64).ravel() for n in names])
@@ -306,12 +309,9 @@ def cluster_test(
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2:
         raise InputError(f"values must be subjects x time points, got shape {v.shape}")
-    if threshold is None:
-        from scipy import stats
-
-        q = 0.95 if alternative == "greater" else 0.975
-        threshold = float(stats.t.ppf(q, v.shape[0] - 1))
     t, clusters, p = _repscope.cluster_test(
-        np.ascontiguousarray(v), float(threshold), int(n_perm), int(seed), alternative
+        np.ascontiguousarray(v), None if threshold is None else float(threshold), int(n_perm),
+        int(seed), alternative
     )
-    return ClusterResult(t=t, clusters=[tuple(c) for c in clusters], p=p)
+    found = [(int(a), int(b), float(mass), float(q)) for a, b, mass, q in clusters]
+    return ClusterResult(t=t, clusters=found, p=p)

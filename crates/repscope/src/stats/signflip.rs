@@ -180,6 +180,28 @@ fn draws(n: usize, n_perm: usize, seed: u64) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The t a one-sample test of `subjects` values needs for significance at
+/// `alpha` (split over both tails for two-sided): the usual cluster-forming
+/// threshold.
+pub fn t_threshold(alpha: f64, subjects: usize, alternative: Alternative) -> Result<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let bad = |detail: String| Error::InvalidParameter {
+        measure: "cluster test".into(),
+        detail,
+    };
+    if !(alpha > 0.0 && alpha < 1.0) || subjects < 2 {
+        return Err(bad(format!(
+            "a threshold needs 0 < alpha < 1 and at least 2 subjects, got {alpha} and {subjects}"
+        )));
+    }
+    let t = StudentsT::new(0.0, 1.0, (subjects - 1) as f64).map_err(|e| bad(e.to_string()))?;
+    let tail = match alternative {
+        Alternative::Greater => alpha,
+        Alternative::TwoSided => alpha / 2.0,
+    };
+    Ok(t.inverse_cdf(1.0 - tail))
+}
+
 /// Clusters of a time course and their family-wise p-values.
 #[derive(Clone, Debug)]
 pub struct ClusterResult {
@@ -295,6 +317,15 @@ mod tests {
         x[(3, 2)] = f64::NAN;
         let r = sign_flip_test(x.as_ref(), 100, 1, Alternative::Greater).unwrap();
         assert!(r.p[2].is_nan() && r.t[2].is_nan() && r.p[7].is_finite());
+    }
+
+    #[test]
+    fn the_default_threshold_is_the_t_quantile() {
+        // scipy.stats.t.ppf(0.95, 9) and t.ppf(0.975, 9).
+        let one = t_threshold(0.05, 10, Alternative::Greater).unwrap();
+        let two = t_threshold(0.05, 10, Alternative::TwoSided).unwrap();
+        assert!((one - 1.833112932656237).abs() < 1e-9, "{one}");
+        assert!((two - 2.262157162798205).abs() < 1e-9, "{two}");
     }
 
     #[test]
