@@ -51,6 +51,9 @@ pub enum Command {
     Rdm(RdmArgs),
     /// Compare RDMs: every RDM of A against every RDM of B (or of A).
     Compare(CompareArgs),
+    /// Searchlight RSA over brain volumes (NIfTI): an RDM per sphere, one
+    /// map per model RDM.
+    Searchlight(SearchlightArgs),
     /// Match the units of one representation to those of another
     /// (one-to-one, best partner, sparse prediction or spectral groups).
     Match(MatchArgs),
@@ -388,6 +391,63 @@ pub struct RdmArgs {
     /// Draw the classical MDS of each RDM (.png/.svg).
     #[arg(long, value_name = "IMAGE")]
     pub mds: Option<PathBuf>,
+    /// Time-resolved: PATH is a .npy of measurements × channels × time; one
+    /// RDM per time window (-o writes them, one array per window start).
+    #[arg(long)]
+    pub time: bool,
+    /// With --time: time points per window (patterns averaged over it).
+    #[arg(long, default_value_t = 1, requires = "time")]
+    pub window: usize,
+    /// With --time: time points between window starts.
+    #[arg(long, default_value_t = 1, requires = "time")]
+    pub step: usize,
+    /// With --time: model RDMs (.npz) compared with every window's RDM
+    /// (--plot draws the time courses).
+    #[arg(long, value_name = "NPZ", requires = "time")]
+    pub models: Option<PathBuf>,
+    /// With --models: the RDM comparison.
+    #[arg(long, default_value = "corr", requires = "models")]
+    pub compare: String,
+    /// With --models: write the model × time table as CSV.
+    #[arg(long, value_name = "CSV", requires = "models")]
+    pub table: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchlightArgs {
+    /// Beta maps: one 4-D series or several 3-D volumes (.nii, .nii.gz), in order.
+    #[arg(required = true, value_name = "BETAS")]
+    pub volumes: Vec<PathBuf>,
+    /// Mask on the volumes' grid: searchlight centres and sphere voxels are its non-zero voxels.
+    #[arg(long, value_name = "NIFTI")]
+    pub mask: PathBuf,
+    /// Condition label of each volume, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub conditions: PathBuf,
+    /// Run (fold) label of each volume, one per line (crossnobis).
+    #[arg(long, value_name = "FILE")]
+    pub folds: Option<PathBuf>,
+    /// Model RDMs (.npz, condensed, one array per model); without them the sphere RDMs are written.
+    #[arg(long, value_name = "NPZ")]
+    pub models: Option<PathBuf>,
+    /// Dissimilarity: euclidean, correlation, cosine, mahalanobis, crossnobis, poisson.
+    #[arg(short, long, default_value = "correlation")]
+    pub method: String,
+    /// RDM comparison: corr, spearman, cosine, rho_a, kendall_a, ...
+    #[arg(long, default_value = "corr")]
+    pub compare: String,
+    /// Sphere radius (voxels, or mm with --mm); spheres hold voxels at distance <= radius.
+    #[arg(short, long, default_value_t = 3.0)]
+    pub radius: f64,
+    /// The radius is in mm (through the mask's affine).
+    #[arg(long)]
+    pub mm: bool,
+    /// Centres whose sphere has fewer mask voxels get NaN.
+    #[arg(long, default_value_t = 1)]
+    pub min_voxels: usize,
+    /// Output folder: MODEL.nii.gz per model, or sphere_rdms.npz.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

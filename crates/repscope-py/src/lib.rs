@@ -9,6 +9,7 @@ mod encode;
 mod errors;
 mod probe;
 mod rsa;
+mod searchlight;
 mod taskvec;
 
 use std::collections::HashMap;
@@ -452,5 +453,6 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     taskvec::register(m)?;
     compress_binary::register(m)?;
     probe::register(m)?;
+    searchlight::register(m)?;
     Ok(())
 }

@@ -9,9 +9,11 @@ mod extract;
 mod graph;
 mod info;
 mod measures;
+mod movie;
 mod probe;
 mod rsa;
 mod sdr;
+mod searchlight;
 mod similarity;
 mod taskvec;
 mod units;
@@ -47,8 +49,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .into()),
         Command::Demo { out } => demo::run(&out, g),
         Command::Measures => measures::run(g),
+        Command::Rdm(args) if args.time => movie::run(&args, g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),
+        Command::Searchlight(args) => searchlight::run(&args, g),
         Command::Match(args) => units::run(&args, g),
         Command::Graph(args) => graph::run(&args, g),
         Command::Align(args) => align::run(&args, g),

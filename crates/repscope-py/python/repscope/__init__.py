@@ -72,8 +72,30 @@ from .rsa import (
     rsa_bootstrap,
     rsa_crossval,
 )
+from .searchlight import (
+    ClusterResult,
+    SearchlightRDMs,
+    SignFlipResult,
+    cluster_test,
+    rdm_movie,
+    read_nifti,
+    searchlight,
+    sign_flip_test,
+    temporal_generalization,
+    write_nifti,
+)
 
 __all__ = [
+    "read_nifti",
+    "write_nifti",
+    "searchlight",
+    "SearchlightRDMs",
+    "rdm_movie",
+    "temporal_generalization",
+    "sign_flip_test",
+    "SignFlipResult",
+    "cluster_test",
+    "ClusterResult",
     "split_half_reliability",
     "noise_normalised",
     "Reliability",

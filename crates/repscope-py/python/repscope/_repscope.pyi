@@ -263,3 +263,40 @@ def concept_depth_of(
     accuracy: list[float], fraction: float
 ) -> tuple[int, float, int, Optional[int], Optional[float]]: ...
 def stratified_folds(labels: list[int], k: int, seed: int) -> list[int]: ...
+# RSA over space and time (searchlight.rs)
+def read_nifti_volume(path: str) -> tuple[np.ndarray, list[int], np.ndarray]: ...
+def write_nifti_volume(path: str, data: np.ndarray, shape: list[int], affine: np.ndarray) -> None: ...
+def searchlight_inputs(
+    volumes: list[str], mask: str
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], np.ndarray]: ...
+def searchlight_core(
+    data: np.ndarray,
+    mask: np.ndarray,
+    shape: list[int],
+    conditions: list[str],
+    radius: float,
+    method: str,
+    folds: Optional[list[str]] = None,
+    affine: Optional[np.ndarray] = None,
+    min_voxels: int = 1,
+    models: Optional[np.ndarray] = None,
+    compare: str = "corr",
+    noise: Optional[np.ndarray] = None,
+    noise_method: str = "shrinkage_diag",
+) -> tuple[np.ndarray, list[int]]: ...
+def rdm_movie_core(
+    data: np.ndarray,
+    shape: list[int],
+    method: str,
+    window: int = 1,
+    step: int = 1,
+    conditions: Optional[list[str]] = None,
+    folds: Optional[list[str]] = None,
+    precision: Optional[np.ndarray] = None,
+) -> np.ndarray: ...
+def sign_flip(
+    values: np.ndarray, n_perm: int = 1000, seed: int = 0, alternative: str = "greater"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+def cluster_test(
+    values: np.ndarray, threshold: Optional[float], n_perm: int = 1000, seed: int = 0, alternative: str = "greater"
+) -> tuple[np.ndarray, list[tuple[int, int, float, float]], np.ndarray]: ...

@@ -9,6 +9,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod labels;
+pub mod nifti;
 pub mod npy;
 pub mod repset;
 pub mod safetensors_io;

@@ -9,6 +9,8 @@
 //! - [`models`]: weighted model RDMs (non-negative fit) and cross-validation.
 //! - [`mds`]: classical MDS of an RDM (for pictures).
 //! - [`files`]: RDMs in `.npz` files.
+//! - [`searchlight`]: an RDM per sphere of a brain volume, maps per model.
+//! - [`movie`]: time-resolved RDMs, one per time point or window.
 //! - [`transform`]: rank, geo-topological and geodesic transforms (tRSA).
 //!
 //! Conventions follow rsatoolbox, the field's reference implementation, so
@@ -22,6 +24,8 @@ pub mod files;
 pub mod inference;
 pub mod mds;
 pub mod models;
+pub mod movie;
+pub mod searchlight;
 pub mod transform;
 
 pub use compare::{CompareMethod, compare};

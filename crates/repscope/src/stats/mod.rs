@@ -4,6 +4,7 @@
 pub mod covariance;
 pub mod rank;
 pub mod rng;
+pub mod signflip;
 
 /// Pearson correlation of two equally long samples; 0 when either has no
 /// variance (as himalaya and scikit-learn's scorers treat constant targets).

@@ -1,0 +1,354 @@
+//! Group-level sign-flip permutation test with max-statistic correction
+//! (Nichols & Holmes 2002, Hum. Brain Mapp. 15(1)).
+//!
+//! Each subject contributes one value per test (a searchlight map, a time
+//! course of model correlations). Under the null hypothesis the values are
+//! symmetric around zero, so flipping the sign of a subject's whole map is
+//! as likely as not. The statistic is the one-sample t; one draw flips
+//! every subject's sign at random (the same flip for all of its tests,
+//! which keeps their dependence), and the family-wise corrected p-value of
+//! a test compares its t with the maximum t over all tests of each draw.
+//!
+//! p-values count the observed assignment as one of the draws:
+//! p = (1 + #{draws with t* ≥ t}) / (1 + draws), so they are never 0 and
+//! the test is exact in level. Tests with a non-finite value in any
+//! subject get NaN and take no part in the maximum.
+
+use faer::MatRef;
+use rand::Rng;
+use rayon::prelude::*;
+
+use super::rng::seeded;
+use crate::error::{Error, Result};
+
+/// Which deviations from zero count as evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alternative {
+    Greater,
+    TwoSided,
+}
+
+impl Alternative {
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "greater" => Ok(Alternative::Greater),
+            "two-sided" | "two_sided" => Ok(Alternative::TwoSided),
+            other => Err(Error::InvalidParameter {
+                measure: "sign-flip test".into(),
+                detail: format!("unknown alternative '{other}'; known: greater, two-sided"),
+            }),
+        }
+    }
+}
+
+/// Per test: the observed t, the uncorrected and the max-corrected p.
+#[derive(Clone, Debug)]
+pub struct SignFlipResult {
+    pub t: Vec<f64>,
+    pub p: Vec<f64>,
+    pub p_corrected: Vec<f64>,
+}
+
+/// The sign-flip test of `values` (subjects × tests) with `n_perm` random
+/// draws from `seed`.
+pub fn sign_flip_test(
+    values: MatRef<'_, f64>,
+    n_perm: usize,
+    seed: u64,
+    alternative: Alternative,
+) -> Result<SignFlipResult> {
+    let (n, m) = (values.nrows(), values.ncols());
+    if n < 2 || m == 0 {
+        return Err(Error::Invalid {
+            what: "sign-flip test".into(),
+            detail: format!("needs at least 2 subjects and 1 test, got {n} × {m}"),
+        });
+    }
+    if n_perm == 0 {
+        return Err(Error::InvalidParameter {
+            measure: "sign-flip test".into(),
+            detail: "needs at least 1 permutation".into(),
+        });
+    }
+    let valid: Vec<bool> = (0..m)
+        .map(|j| values.col(j).iter().all(|v| v.is_finite()))
+        .collect();
+    // Σx² is the same under every flip: only the mean changes.
+    let sum_sq: Vec<f64> = (0..m)
+        .map(|j| values.col(j).iter().map(|v| v * v).sum())
+        .collect();
+    let statistic = |signs: &[f64]| -> Vec<f64> {
+        let t = t_values(values, &valid, &sum_sq, signs);
+        match alternative {
+            Alternative::Greater => t,
+            Alternative::TwoSided => t.into_iter().map(f64::abs).collect(),
+        }
+    };
+    let observed = statistic(&vec![1.0; n]);
+    let draws = draws(n, n_perm, seed);
+    let (exceed, exceed_max) = draws
+        .par_iter()
+        .map(|signs| {
+            let t = statistic(signs);
+            let max = t
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .fold(f64::NEG_INFINITY, f64::max);
+            let exceed: Vec<usize> = t
+                .iter()
+                .zip(&observed)
+                .map(|(tp, to)| usize::from(tp >= to))
+                .collect();
+            let exceed_max: Vec<usize> =
+                observed.iter().map(|to| usize::from(max >= *to)).collect();
+            (exceed, exceed_max)
+        })
+        .reduce(
+            || (vec![0; m], vec![0; m]),
+            |(mut a, mut b), (c, d)| {
+                a.iter_mut().zip(c).for_each(|(x, y)| *x += y);
+                b.iter_mut().zip(d).for_each(|(x, y)| *x += y);
+                (a, b)
+            },
+        );
+    let p_of = |count: &[usize]| -> Vec<f64> {
+        count
+            .iter()
+            .zip(&valid)
+            .map(|(&c, &ok)| {
+                if ok {
+                    (1 + c) as f64 / (1 + n_perm) as f64
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    };
+    let t = match alternative {
+        // Report the signed t, whichever statistic was tested.
+        Alternative::TwoSided => t_values(values, &valid, &sum_sq, &vec![1.0; n]),
+        Alternative::Greater => observed,
+    };
+    Ok(SignFlipResult {
+        t,
+        p: p_of(&exceed),
+        p_corrected: p_of(&exceed_max),
+    })
+}
+
+/// The one-sample t of every test with the subjects' signs flipped by
+/// `signs` (NaN for tests with a non-finite value; ±∞ for a non-zero mean
+/// without variance).
+fn t_values(values: MatRef<'_, f64>, valid: &[bool], sum_sq: &[f64], signs: &[f64]) -> Vec<f64> {
+    let n = values.nrows() as f64;
+    (0..values.ncols())
+        .map(|j| {
+            if !valid[j] {
+                return f64::NAN;
+            }
+            let mean = values
+                .col(j)
+                .iter()
+                .zip(signs)
+                .map(|(v, s)| v * s)
+                .sum::<f64>()
+                / n;
+            // Σx² is the same under every flip: only the mean changes.
+            let var = ((sum_sq[j] - n * mean * mean) / (n - 1.0)).max(0.0);
+            if var > 0.0 {
+                mean / (var / n).sqrt()
+            } else if mean == 0.0 {
+                0.0
+            } else {
+                mean.signum() * f64::INFINITY
+            }
+        })
+        .collect()
+}
+
+/// `n_perm` random sign vectors for `n` subjects, from one sequential
+/// stream: the same seed gives the same p-values on any number of threads.
+fn draws(n: usize, n_perm: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = seeded(seed);
+    (0..n_perm)
+        .map(|_| {
+            (0..n)
+                .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+                .collect()
+        })
+        .collect()
+}
+
+/// The t a one-sample test of `subjects` values needs for significance at
+/// `alpha` (split over both tails for two-sided): the usual cluster-forming
+/// threshold.
+pub fn t_threshold(alpha: f64, subjects: usize, alternative: Alternative) -> Result<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let bad = |detail: String| Error::InvalidParameter {
+        measure: "cluster test".into(),
+        detail,
+    };
+    if !(alpha > 0.0 && alpha < 1.0) || subjects < 2 {
+        return Err(bad(format!(
+            "a threshold needs 0 < alpha < 1 and at least 2 subjects, got {alpha} and {subjects}"
+        )));
+    }
+    let t = StudentsT::new(0.0, 1.0, (subjects - 1) as f64).map_err(|e| bad(e.to_string()))?;
+    let tail = match alternative {
+        Alternative::Greater => alpha,
+        Alternative::TwoSided => alpha / 2.0,
+    };
+    Ok(t.inverse_cdf(1.0 - tail))
+}
+
+/// Clusters of a time course and their family-wise p-values.
+#[derive(Clone, Debug)]
+pub struct ClusterResult {
+    pub t: Vec<f64>,
+    /// Each cluster's first and one-past-last test, its mass (Σ t) and p.
+    pub clusters: Vec<(usize, usize, f64, f64)>,
+    /// Per test: the p of the cluster holding it, NaN outside clusters.
+    pub p: Vec<f64>,
+}
+
+/// Cluster-based sign-flip test of time courses (Maris & Oostenveld 2007,
+/// J. Neurosci. Methods 164): runs of adjacent tests with t > `threshold`
+/// (|t| > threshold, sign kept within a run, for two-sided) form clusters;
+/// a cluster's mass Σ t (Σ |t|) is compared with the largest cluster mass
+/// of each sign-flip draw, which controls the family-wise error over the
+/// whole time course.
+pub fn cluster_test(
+    values: MatRef<'_, f64>,
+    n_perm: usize,
+    seed: u64,
+    threshold: f64,
+    alternative: Alternative,
+) -> Result<ClusterResult> {
+    let (n, m) = (values.nrows(), values.ncols());
+    if n < 2 || m == 0 || n_perm == 0 {
+        return Err(Error::Invalid {
+            what: "cluster test".into(),
+            detail: format!(
+                "needs at least 2 subjects, 1 time point and 1 permutation, got {n} × {m} and \
+                 {n_perm}"
+            ),
+        });
+    }
+    if !threshold.is_finite() || threshold <= 0.0 {
+        return Err(Error::InvalidParameter {
+            measure: "cluster test".into(),
+            detail: format!("the cluster-forming threshold {threshold} must be a positive t"),
+        });
+    }
+    let valid: Vec<bool> = (0..m)
+        .map(|j| values.col(j).iter().all(|v| v.is_finite()))
+        .collect();
+    let sum_sq: Vec<f64> = (0..m)
+        .map(|j| values.col(j).iter().map(|v| v * v).sum())
+        .collect();
+    let clusters_of = |t: &[f64]| -> Vec<(usize, usize, f64)> {
+        let sign_of = |v: f64| match alternative {
+            Alternative::Greater if v > threshold => 1,
+            Alternative::TwoSided if v > threshold => 1,
+            Alternative::TwoSided if v < -threshold => -1,
+            _ => 0,
+        };
+        let mut out = Vec::new();
+        let mut j = 0;
+        while j < t.len() {
+            let s = sign_of(t[j]);
+            if s == 0 {
+                j += 1;
+                continue;
+            }
+            let start = j;
+            let mut mass = 0.0;
+            while j < t.len() && sign_of(t[j]) == s {
+                mass += t[j].abs();
+                j += 1;
+            }
+            out.push((start, j, mass));
+        }
+        out
+    };
+    let t = t_values(values, &valid, &sum_sq, &vec![1.0; n]);
+    let observed = clusters_of(&t);
+    let max_masses: Vec<f64> = draws(n, n_perm, seed)
+        .par_iter()
+        .map(|signs| {
+            clusters_of(&t_values(values, &valid, &sum_sq, signs))
+                .iter()
+                .map(|c| c.2)
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let mut p = vec![f64::NAN; m];
+    let clusters = observed
+        .into_iter()
+        .map(|(a, b, mass)| {
+            let exceed = max_masses.iter().filter(|&&mx| mx >= mass).count();
+            let pc = (1 + exceed) as f64 / (1 + n_perm) as f64;
+            p[a..b].iter_mut().for_each(|v| *v = pc);
+            (a, b, mass, pc)
+        })
+        .collect();
+    Ok(ClusterResult { t, clusters, p })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::gaussian;
+
+    #[test]
+    fn a_real_effect_is_found_and_the_seed_fixes_the_result() {
+        let mut x = gaussian(12, 30, 5);
+        for i in 0..12 {
+            x[(i, 7)] += 2.0;
+        }
+        let r = sign_flip_test(x.as_ref(), 500, 1, Alternative::Greater).unwrap();
+        assert!(r.p_corrected[7] < 0.01, "{}", r.p_corrected[7]);
+        assert!(r.p_corrected.iter().zip(&r.p).all(|(c, p)| c >= p));
+        let again = sign_flip_test(x.as_ref(), 500, 1, Alternative::Greater).unwrap();
+        assert_eq!(r.p_corrected, again.p_corrected);
+        let two = sign_flip_test(x.as_ref(), 500, 1, Alternative::TwoSided).unwrap();
+        assert!(two.t[7] > 3.0 && two.p[7] < 0.01);
+        x[(3, 2)] = f64::NAN;
+        let r = sign_flip_test(x.as_ref(), 100, 1, Alternative::Greater).unwrap();
+        assert!(r.p[2].is_nan() && r.t[2].is_nan() && r.p[7].is_finite());
+    }
+
+    #[test]
+    fn the_default_threshold_is_the_t_quantile() {
+        // scipy.stats.t.ppf(0.95, 9) and t.ppf(0.975, 9).
+        let one = t_threshold(0.05, 10, Alternative::Greater).unwrap();
+        let two = t_threshold(0.05, 10, Alternative::TwoSided).unwrap();
+        assert!((one - 1.833112932656237).abs() < 1e-9, "{one}");
+        assert!((two - 2.262157162798205).abs() < 1e-9, "{two}");
+    }
+
+    #[test]
+    fn a_sustained_effect_forms_one_significant_cluster() {
+        let mut x = gaussian(14, 40, 9);
+        for i in 0..14 {
+            for j in 15..25 {
+                x[(i, j)] += 1.5;
+            }
+        }
+        let r = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        let best = r
+            .clusters
+            .iter()
+            .min_by(|a, b| a.3.total_cmp(&b.3))
+            .unwrap();
+        assert!(best.0 >= 13 && best.1 <= 27 && best.3 < 0.01, "{best:?}");
+        assert!(r.p[20] < 0.01);
+        assert!(r.p[0].is_nan() || r.p[0] > 0.05);
+        let again = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        assert_eq!(
+            r.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            again.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
