@@ -237,6 +237,83 @@ fn subtract_means(x: &mut Mat<f64>, means: &[f64]) {
     }
 }
 
+/// Rows of a block of targets, copied in the source's memory order: numpy
+/// arrays are usually row-major, and gathering them column by column is a
+/// strided walk that cost as much as a third of the products here. A
+/// row-major source is stored transposed (targets × rows, each row's
+/// targets contiguous on both sides); [`Targets::view`] is always
+/// rows × targets.
+struct Targets {
+    data: Mat<f64>,
+    transposed: bool,
+}
+
+impl Targets {
+    fn gather(y: MatRef<'_, f64>, rows: &[usize]) -> Self {
+        if y.col_stride() == 1 && y.ncols() > 1 {
+            let mut data = Mat::zeros(y.ncols(), rows.len());
+            for (i, &r) in rows.iter().enumerate() {
+                let source = y.row(r);
+                for (dst, src) in data.col_mut(i).iter_mut().zip(source.iter()) {
+                    *dst = *src;
+                }
+            }
+            Targets {
+                data,
+                transposed: true,
+            }
+        } else {
+            Targets {
+                data: gather_rows(y, rows),
+                transposed: false,
+            }
+        }
+    }
+
+    fn view(&self) -> MatRef<'_, f64> {
+        if self.transposed {
+            self.data.transpose()
+        } else {
+            self.data.as_ref()
+        }
+    }
+
+    /// Per-target means, subtracted; returns them.
+    fn centre(&mut self) -> Vec<f64> {
+        let means = if self.transposed {
+            let n = self.data.ncols() as f64;
+            let mut sums = vec![0.0; self.data.nrows()];
+            for col in self.data.col_iter() {
+                sums.iter_mut().zip(col.iter()).for_each(|(s, v)| *s += v);
+            }
+            sums.iter().map(|s| s / n).collect()
+        } else {
+            column_means(self.data.as_ref())
+        };
+        self.subtract(&means);
+        means
+    }
+
+    fn subtract(&mut self, means: &[f64]) {
+        if self.transposed {
+            for col in self.data.col_iter_mut() {
+                col.iter_mut().zip(means).for_each(|(v, m)| *v -= m);
+            }
+        } else {
+            subtract_means(&mut self.data, means);
+        }
+    }
+
+    /// Rows × targets, column-major (contiguous per target).
+    fn into_columns(self) -> Mat<f64> {
+        if self.transposed {
+            self.data.transpose().to_owned()
+        } else {
+            self.data
+        }
+    }
+}
+
 fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let mut out = Mat::zeros(a.nrows(), b.ncols());
     matmul(out.as_mut(), Accum::Replace, a, b, 1.0, par);
@@ -386,15 +463,15 @@ fn fold_scores(
     let parts = over_batches(&ranges, |(start, end), par| {
         let cols = y.subcols(start, end - start);
         let (mut ytr, mut yte) = (
-            gather_rows(cols, &split.train),
-            gather_rows(cols, &split.test),
+            Targets::gather(cols, &split.train),
+            Targets::gather(cols, &split.test),
         );
         if opts.fit_intercept {
-            let means = column_means(ytr.as_ref());
-            subtract_means(&mut ytr, &means);
-            subtract_means(&mut yte, &means);
+            let means = ytr.centre();
+            yte.subtract(&means);
         }
-        let projected = product(factored.p.as_ref(), ytr.as_ref(), par);
+        let projected = product(factored.p.as_ref(), ytr.view(), par);
+        let yte = yte.into_columns();
         let predictions = product(stacked.as_ref(), projected.as_ref(), par);
         Mat::from_fn(m, end - start, |ai, j| {
             let p = predictions.col(j).subrows(ai * nte, nte);
@@ -519,16 +596,15 @@ fn refit(
     let t = y.ncols();
     let batch = batch_size(target_batch, x.nrows() + x.ncols(), t)?;
     let ranges = batches(t, batch);
+    let all_rows: Vec<usize> = (0..y.nrows()).collect();
     let parts = over_batches(&ranges, |(start, end), par| {
-        let mut yb = y.subcols(start, end - start).to_owned();
+        let mut yb = Targets::gather(y.subcols(start, end - start), &all_rows);
         let y_means = if fit_intercept {
-            let means = column_means(yb.as_ref());
-            subtract_means(&mut yb, &means);
-            means
+            yb.centre()
         } else {
             vec![0.0; end - start]
         };
-        let mut projected = product(factored.p.as_ref(), yb.as_ref(), par);
+        let mut projected = product(factored.p.as_ref(), yb.view(), par);
         for (j, col) in projected.col_iter_mut().enumerate() {
             let d = factored.weights(alphas[start + j]);
             col.iter_mut().zip(&d).for_each(|(v, dc)| *v *= dc);
