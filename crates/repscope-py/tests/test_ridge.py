@@ -159,6 +159,8 @@ def test_bad_input_is_refused_with_a_reason() -> None:
         rs.RidgeCV(alphas=ALPHAS, cv=[([0, 1, 2], [99])]).fit(x, y)
     with pytest.raises(InputError, match="not fitted"):
         rs.RidgeCV().predict(x)
+    with pytest.raises(InputError, match="cv must be"):
+        rs.RidgeCV(cv=True).fit(x, y)
     # Constant features are allowed: the penalty keeps the problem
     # well-posed and their coefficients are 0 after centring.
     xc = x.copy()
@@ -206,6 +208,8 @@ def test_banded_ridge_refuses_mismatched_spaces() -> None:
     rng = np.random.default_rng(8)
     with pytest.raises(InputError, match="samples"):
         rs.BandedRidgeCV(n_iter=3).fit([rng.normal(size=(30, 2)), rng.normal(size=(29, 2))], rng.normal(size=(30, 2)))
+    with pytest.raises(InputError, match="simplex"):
+        rs.BandedRidgeCV(gammas=[[0.0, 0.0]], cv=3).fit([rng.normal(size=(30, 2))] * 2, rng.normal(size=(30, 2)))
     with pytest.raises(InputError, match="gammas"):
         rs.BandedRidgeCV(gammas=np.ones((3, 3)) / 3).fit([rng.normal(size=(30, 2))] * 2, rng.normal(size=(30, 2)))
 

@@ -85,6 +85,10 @@ def _splits(cv: Any, x: np.ndarray, y: np.ndarray) -> Splits:
     n = x.shape[0]
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         return list(_repscope.kfold(n, int(cv)))
+    if not (hasattr(cv, "split") or isinstance(cv, Iterable)):
+        raise InputError(
+            f"cv must be a number of folds, a scikit-learn splitter or (train_idx, test_idx) pairs, not {cv!r}"
+        )
     pairs: Iterable[Any] = cv.split(x, y) if hasattr(cv, "split") else cv
     out: Splits = []
     for f, pair in enumerate(pairs):

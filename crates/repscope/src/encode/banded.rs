@@ -141,6 +141,11 @@ pub fn banded_ridge_cv(
             bad.0, bad.1, gammas[bad]
         )));
     }
+    if let Some(row) = (0..gammas.nrows()).find(|&i| gammas.row(i).iter().sum::<f64>() <= 0.0) {
+        return Err(invalid(format!(
+            "gamma row {row} weights every feature space by 0; rows are weightings on the simplex"
+        )));
+    }
     let widths: Vec<usize> = spaces.iter().map(|s| s.ncols()).collect();
     let p: usize = widths.iter().sum();
     // The concatenated features, scaled per candidate.
