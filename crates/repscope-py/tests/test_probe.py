@@ -135,6 +135,20 @@ def test_bad_input_is_a_clear_error():
         rs.probe([X], y[:59], cv=5)
     with pytest.raises(rs.InputError, match="C must be positive"):
         rs.LogisticRegression(C=0.0).fit(X, y)
+    with pytest.raises(rs.InputError, match="NaN or infinite labels"):
+        rs.probe([X], np.where(y == 0, np.nan, y.astype(float)), cv=5)
+    with pytest.raises(rs.InputError, match="cv must be"):
+        rs.probe([X], y, cv=True)
+
+
+def test_a_scikit_learn_splitter_is_given_the_labels():
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = blobs(60, 4, 3, seed=1)
+    splitter = StratifiedKFold(4, shuffle=True, random_state=0)
+    a = rs.probe([X], y, cv=splitter)
+    b = rs.probe([X], y, cv=list(splitter.split(X, y)))
+    np.testing.assert_array_equal(a.accuracy, b.accuracy)
 
 
 def test_explicit_folds_missing_a_class_in_training_and_non_convergence():

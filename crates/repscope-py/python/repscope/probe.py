@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _repscope
 from ._arrays import matrix
+from .encode import _splits
 from .errors import InputError
 
 __all__ = [
@@ -39,6 +40,8 @@ def _codes(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels)
     if y.ndim != 1:
         raise InputError(f"'{name}' must be 1-D (one label per stimulus), not of shape {y.shape}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise InputError(f"'{name}' holds NaN or infinite labels (first at position {int(np.flatnonzero(~np.isfinite(y))[0])})")
     classes, codes = np.unique(y, return_inverse=True)
     return classes, codes.astype(np.int64)
 
@@ -182,7 +185,10 @@ class ProbeResult:
         return pd.DataFrame(table)
 
 
-def _folds(cv: Any, n: int) -> tuple[int, Optional[list[tuple[list[int], list[int]]]]]:
+def _folds(cv: Any, codes: np.ndarray) -> tuple[int, Optional[list[tuple[list[int], list[int]]]]]:
+    """An int K (our seeded stratified folds), a fold id per stimulus, a
+    scikit-learn splitter (given the labels) or (train, test) pairs."""
+    n = len(codes)
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         return int(cv), None
     if isinstance(cv, np.ndarray) and cv.ndim == 1 and cv.dtype.kind in "iu":
@@ -192,12 +198,7 @@ def _folds(cv: Any, n: int) -> tuple[int, Optional[list[tuple[list[int], list[in
         return len(ids), [
             (np.flatnonzero(cv != f).tolist(), np.flatnonzero(cv == f).tolist()) for f in ids
         ]
-    pairs = []
-    for item in cv:
-        train, test = item
-        pairs.append((np.asarray(train, dtype=np.int64).tolist(), np.asarray(test, dtype=np.int64).tolist()))
-    if any(i < 0 for tr, te in pairs for i in tr + te):
-        raise InputError("fold indices must be non-negative")
+    pairs = _splits(cv, np.zeros((n, 1)), codes)
     return len(pairs), pairs
 
 
@@ -271,7 +272,7 @@ def probe(
         arrays = [matrix(v, str(i)) for i, v in enumerate(reps)]
         names = [str(i) for i in range(len(arrays))]
     classes, codes = _codes(labels, "labels")
-    k, folds = _folds(cv, len(codes))
+    k, folds = _folds(cv, codes)
     cs = [float(c) for c in Cs] if Cs is not None else []
     out = _repscope.probe_layers(
         names,
