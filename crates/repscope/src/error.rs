@@ -69,7 +69,7 @@ pub enum Error {
     /// NaN or ±Inf inside a representation.
     #[error(
         "{value} at row {row}, column {col} of '{array}'; remove or impute non-finite \
-         values before comparing representations"
+         values first"
     )]
     NonFinite {
         array: String,
@@ -367,8 +367,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "NaN at row 4, column 9 of 'layer3'; remove or impute non-finite values before \
-             comparing representations"
+            "NaN at row 4, column 9 of 'layer3'; remove or impute non-finite values first"
         );
         let e = Error::NotTwoDimensional {
             array: "x".into(),
