@@ -110,7 +110,21 @@ pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
     let targets = repscope::load(&args.targets)?;
     let fs = selected(&features, &args.layer, "--layer")?;
     let ts = selected(&targets, &args.target, "--target")?;
-    let n = fs[0].1.nrows();
+    let Some((_, first)) = fs.first() else {
+        return Err(UsageError(format!(
+            "{} holds no representations",
+            args.features.display()
+        ))
+        .into());
+    };
+    if ts.is_empty() {
+        return Err(UsageError(format!(
+            "{} holds no representations",
+            args.targets.display()
+        ))
+        .into());
+    }
+    let n = first.nrows();
     let splits = kfold(n, args.cv)?;
     let bar = progress::bar((fs.len() * ts.len()) as u64, "encode", g.quiet);
     let mut fitted = Vec::new();
