@@ -26,7 +26,7 @@ use faer::{Mat, MatRef, Par};
 
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::{center_columns, cross_product, gather_rows, thin_svd};
+use crate::linalg::{center_columns, column_means, cross_product, gather_rows, thin_svd};
 use crate::measures::{ParamValue, Params};
 use crate::stats::rng::{holdout, holdout_size};
 
@@ -67,12 +67,6 @@ pub struct LinearMap {
     pub weights: Mat<f64>,
     pub a_mean: Vec<f64>,
     pub b_mean: Vec<f64>,
-}
-
-fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
-    x.col_iter()
-        .map(|c| c.iter().sum::<f64>() / x.nrows() as f64)
-        .collect()
 }
 
 impl LinearMap {

@@ -38,7 +38,7 @@ use rayon::prelude::*;
 use super::folds::{Split, check_splits};
 use crate::data::check_finite;
 use crate::error::{Error, Result};
-use crate::linalg::{cross_product, gather_rows, gram};
+use crate::linalg::{column_means, cross_product, gather_rows, gram};
 
 /// How a fold's predictions are scored, per target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,12 +222,6 @@ impl Factored {
     fn weights(&self, alpha: f64) -> Vec<f64> {
         self.spectrum.iter().map(|l| 1.0 / (l + alpha)).collect()
     }
-}
-
-/// Column means of `x`.
-fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
-    let n = x.nrows() as f64;
-    x.col_iter().map(|c| c.iter().sum::<f64>() / n).collect()
 }
 
 /// `x` with `means` subtracted from its columns, in place.

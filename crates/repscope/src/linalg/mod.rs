@@ -11,6 +11,12 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 
+/// The mean of every column of `x`.
+pub fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
+    let n = x.nrows() as f64;
+    x.col_iter().map(|c| c.iter().sum::<f64>() / n).collect()
+}
+
 /// A copy of `x` with every column's mean subtracted.
 pub fn center_columns(x: MatRef<'_, f64>) -> Mat<f64> {
     let n = x.nrows() as f64;
