@@ -521,17 +521,24 @@ struct FoldMeans {
     folds: usize,
 }
 
+/// Measurements per (fold, condition) cell, `counts[f * k + c]`, the
+/// number of folds, and the folds that hold any measurement.
+fn cell_counts(conditions: &[usize], folds: &[usize], k: usize) -> (Vec<usize>, usize, Vec<usize>) {
+    let n_folds = folds.iter().max().map_or(0, |m| m + 1);
+    let mut counts = vec![0usize; n_folds * k];
+    for (&f, &c) in folds.iter().zip(conditions) {
+        counts[f * k + c] += 1;
+    }
+    let used = (0..n_folds)
+        .filter(|&f| counts[f * k..(f + 1) * k].iter().any(|&n| n > 0))
+        .collect();
+    (counts, n_folds, used)
+}
+
 impl FoldMeans {
     /// `None` when some used fold misses a condition (`rdm` reports that).
     fn new(data: MatRef<'_, f64>, conditions: &[usize], folds: &[usize], k: usize) -> Option<Self> {
-        let n_folds = folds.iter().max().map_or(0, |m| m + 1);
-        let mut counts = vec![0usize; n_folds * k];
-        for (&f, &c) in folds.iter().zip(conditions) {
-            counts[f * k + c] += 1;
-        }
-        let used: Vec<usize> = (0..n_folds)
-            .filter(|&f| counts[f * k..(f + 1) * k].iter().any(|&n| n > 0))
-            .collect();
+        let (counts, n_folds, used) = cell_counts(conditions, folds, k);
         if used.len() < 2
             || used
                 .iter()
@@ -638,14 +645,7 @@ impl SharedRows {
                 }
                 // Cells (fold, condition) with equal counts: the mean of cell
                 // means is the mean of measurements, so averaging first is exact.
-                let n_folds = folds.iter().max().map_or(0, |m| m + 1);
-                let mut counts = vec![0usize; n_folds * k];
-                for (&f, &c) in folds.iter().zip(conditions) {
-                    counts[f * k + c] += 1;
-                }
-                let used: Vec<usize> = (0..n_folds)
-                    .filter(|&f| counts[f * k..(f + 1) * k].iter().any(|&n| n > 0))
-                    .collect();
+                let (counts, n_folds, used) = cell_counts(conditions, folds, k);
                 let first = counts[used.first().map_or(0, |&f| f * k)];
                 let equal = used
                     .iter()
