@@ -87,6 +87,22 @@ pub fn write_long_csv(path: &Path, r: &repscope::PairwiseMatrix) -> repscope::Re
     })
 }
 
+/// `rows` for the screen: numeric cells from column `first` on rounded to
+/// four decimals (files keep full precision).
+pub fn four_decimals(rows: &[Vec<String>], first: usize) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(c, v)| match v.parse::<f64>() {
+                    Ok(x) if c >= first => format!("{x:.4}"),
+                    _ => v.clone(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Rows of text cells as an aligned table (numbers right-aligned).
 pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())

@@ -5,7 +5,7 @@ use faer::Mat;
 use repscope::alignment::{AlignOptions, MapKind, align};
 
 use crate::cli::{AlignArgs, Global};
-use crate::output::{matrix_table, rows_json, text_table, write_table_csv};
+use crate::output::{four_decimals, matrix_table, rows_json, text_table, write_table_csv};
 use crate::progress;
 
 const HEADER: [&str; 8] = [
@@ -55,18 +55,7 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
     if g.json {
         println!("{}", rows_json(&HEADER, &rows));
     } else {
-        let short: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .enumerate()
-                    .map(|(c, v)| match v.parse::<f64>() {
-                        Ok(x) if c >= 2 => format!("{x:.4}"),
-                        _ => v.clone(),
-                    })
-                    .collect()
-            })
-            .collect();
+        let short = four_decimals(&rows, 2);
         print!("{}", text_table(&HEADER, &short));
         println!(
             "held-out top-1 retrieval A -> B ({} map, {:.0}% of items held out, seed {}):",

@@ -10,7 +10,7 @@ use repscope::encode::ridge::{RidgeCvOptions, Score, Solver, ridge_cv};
 
 use crate::UsageError;
 use crate::cli::{EncodeArgs, Global};
-use crate::output::{rows_json, text_table, write_table_csv};
+use crate::output::{four_decimals, rows_json, text_table, write_table_csv};
 use crate::progress;
 
 const HEADER: [&str; 7] = [
@@ -180,18 +180,7 @@ pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
     if g.json {
         println!("{}", rows_json(&HEADER, &rows));
     } else {
-        let short: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .enumerate()
-                    .map(|(c, v)| match v.parse::<f64>() {
-                        Ok(x) if c >= 3 => format!("{x:.4}"),
-                        _ => v.clone(),
-                    })
-                    .collect()
-            })
-            .collect();
+        let short = four_decimals(&rows, 3);
         print!("{}", text_table(&HEADER, &short));
         println!(
             "scores: cross-validated {} ({} contiguous folds), penalty chosen {}",

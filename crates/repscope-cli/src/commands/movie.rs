@@ -10,7 +10,7 @@ use repscope::data::npy::{NpyArray, decode_npy};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec};
 
-use super::rsa::read_labels;
+use super::rsa::row_labels;
 use crate::UsageError;
 use crate::cli::{Global, RdmArgs};
 use crate::output::write_matrix_csv;
@@ -42,22 +42,8 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
     let method = RdmMethod::from_name(&args.method)?;
     let (data, shape) = read_3d(&args.path)?;
     let rows = shape[0];
-    let labels =
-        |path: &Option<std::path::PathBuf>, what: &str| -> anyhow::Result<Option<Vec<String>>> {
-            let Some(p) = path else { return Ok(None) };
-            let l = read_labels(p)?;
-            if l.len() != rows {
-                return Err(UsageError(format!(
-                    "{}: {} {what} labels for {rows} rows; give one label per row",
-                    p.display(),
-                    l.len()
-                ))
-                .into());
-            }
-            Ok(Some(l))
-        };
-    let conditions = labels(&args.conditions, "condition")?;
-    let folds = labels(&args.folds, "fold")?;
+    let conditions = row_labels(args.conditions.as_deref(), rows, "condition")?;
+    let folds = row_labels(args.folds.as_deref(), rows, "fold")?;
     let (names, codes) = match &conditions {
         Some(c) => {
             let (n, k) = labels_to_codes(c);

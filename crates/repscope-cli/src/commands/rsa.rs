@@ -26,6 +26,25 @@ pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// The labels in `path` (when given), which must number one per row.
+pub(super) fn row_labels(
+    path: Option<&Path>,
+    rows: usize,
+    what: &str,
+) -> anyhow::Result<Option<Vec<String>>> {
+    let Some(p) = path else { return Ok(None) };
+    let l = read_labels(p)?;
+    if l.len() != rows {
+        return Err(UsageError(format!(
+            "{}: {} {what} labels for {rows} rows; give one label per row",
+            p.display(),
+            l.len()
+        ))
+        .into());
+    }
+    Ok(Some(l))
+}
+
 /// `figure.png` for one representation, `figure_NAME.png` for several.
 pub(super) fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
     if !several {
@@ -54,21 +73,8 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
     let method = RdmMethod::from_name(&args.method)?;
     let set = repscope::load(&args.path)?;
     let rows = set.n_stimuli().unwrap_or(0);
-    let labels = |path: &Option<PathBuf>, what: &str| -> anyhow::Result<Option<Vec<String>>> {
-        let Some(p) = path else { return Ok(None) };
-        let l = read_labels(p)?;
-        if l.len() != rows {
-            return Err(UsageError(format!(
-                "{}: {} {what} labels for {rows} rows; give one label per row",
-                p.display(),
-                l.len()
-            ))
-            .into());
-        }
-        Ok(Some(l))
-    };
-    let conditions = labels(&args.conditions, "condition")?;
-    let folds = labels(&args.folds, "fold")?;
+    let conditions = row_labels(args.conditions.as_deref(), rows, "condition")?;
+    let folds = row_labels(args.folds.as_deref(), rows, "fold")?;
     let (condition_names, condition_codes) = match &conditions {
         Some(c) => {
             let (names, codes) = labels_to_codes(c);
