@@ -110,6 +110,11 @@ def _splits(cv: Any, x: np.ndarray, y: np.ndarray) -> Splits:
     return out
 
 
+def _alphas(alphas: Any) -> list[float]:
+    """One penalty or a sequence of them, as floats (the core checks them)."""
+    return [float(a) for a in np.atleast_1d(np.asarray(alphas, dtype=np.float64))]
+
+
 def _targets(y: Any) -> tuple[np.ndarray, bool]:
     a = np.asarray(y)
     if a.ndim == 1:
@@ -178,7 +183,7 @@ class RidgeCV:
     def fit(self, X: Any, Y: Any) -> "RidgeCV":
         x = matrix(X, "X")
         y, ravel = _targets(Y)
-        alphas = [float(a) for a in np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))]
+        alphas = _alphas(self.alphas)
         result = _repscope.ridge_cv(
             x,
             y,
@@ -272,7 +277,7 @@ class BandedRidgeCV:
         if not spaces:
             raise InputError("Xs must hold at least one feature space")
         y, ravel = _targets(Y)
-        alphas = [float(a) for a in np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))]
+        alphas = _alphas(self.alphas)
         gammas = None if self.gammas is None else matrix(self.gammas, "gammas")
         result = _repscope.banded_ridge_cv(
             spaces,
@@ -311,7 +316,7 @@ class BandedRidgeCV:
 def ridge(X: Any, Y: Any, alpha: Any = 1.0, fit_intercept: bool = True, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Ridge with a given alpha (one, or one per target): (coef features x
     targets, intercept per target); scikit-learn's ``Ridge(alpha)``."""
-    alphas = [float(a) for a in np.atleast_1d(np.asarray(alpha, dtype=np.float64))]
+    alphas = _alphas(alpha)
     y, _ = _targets(Y)
     coef, intercept = _repscope.ridge_fit(matrix(X, "X"), y, alphas, fit_intercept, solver)
     return coef, intercept
