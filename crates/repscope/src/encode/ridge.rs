@@ -322,6 +322,14 @@ fn batches(t: usize, batch: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Products on every thread of the current pool (sequential with one).
+fn all_threads() -> Par {
+    match rayon::current_num_threads() {
+        0 | 1 => Par::Seq,
+        threads => Par::rayon(threads),
+    }
+}
+
 /// Runs `work` on every target batch: batches in parallel with sequential
 /// products when there are enough of them, else one batch at a time with
 /// parallel products.
@@ -333,11 +341,7 @@ fn over_batches<T: Send>(
     if ranges.len() >= 2 * threads && threads > 1 {
         ranges.par_iter().map(|&r| work(r, Par::Seq)).collect()
     } else {
-        let par = if threads > 1 {
-            Par::rayon(threads)
-        } else {
-            Par::Seq
-        };
+        let par = all_threads();
         ranges.iter().map(|&r| work(r, par)).collect()
     }
 }
@@ -426,12 +430,7 @@ fn fold_scores(
     opts: &RidgeCvOptions,
     kernel: bool,
 ) -> Result<Mat<f64>> {
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 {
-        Par::rayon(threads)
-    } else {
-        Par::Seq
-    };
+    let par = all_threads();
     let (mut xtr, mut xte) = (gather_rows(x, &split.train), gather_rows(x, &split.test));
     if opts.fit_intercept {
         let means = column_means(xtr.as_ref());
@@ -572,12 +571,7 @@ fn refit(
     kernel: bool,
     target_batch: Option<usize>,
 ) -> Result<(Mat<f64>, Vec<f64>)> {
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 {
-        Par::rayon(threads)
-    } else {
-        Par::Seq
-    };
+    let par = all_threads();
     let mut xc = x.to_owned();
     let x_means = if fit_intercept {
         let means = column_means(x);
@@ -636,12 +630,7 @@ pub fn predict(x: MatRef<'_, f64>, coef: MatRef<'_, f64>, intercept: &[f64]) -> 
         });
     }
     check_finite("features", x)?;
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 {
-        Par::rayon(threads)
-    } else {
-        Par::Seq
-    };
+    let par = all_threads();
     let mut out = product(x, coef, par);
     for (col, b) in out.col_iter_mut().zip(intercept) {
         col.iter_mut().for_each(|v| *v += b);
