@@ -126,8 +126,14 @@ def test_pq_encode_decode_and_search_equal_numpy_given_the_codebooks():
 def test_bad_input_raises_input_error():
     E = embeddings(20, 16, 8)
     codes = rs.quantize_binary(E)
-    with pytest.raises(rs.InputError, match="use k ≤ 20"):
-        rs.hamming_search(codes, codes, 21)
+    # k beyond the corpus is clamped in every search (float, Hamming,
+    # binary with rescoring, PQ): the whole corpus, ranked.
+    ids, _ = rs.hamming_search(codes, codes, 21)
+    assert ids.shape == (20, 20)
+    assert (np.sort(ids, axis=1) == np.arange(20)).all()
+    ids, _ = rs.binary_search(E, codes, 25, corpus_float=E)
+    assert ids.shape == (20, 20)
+    assert rs.search(E, E, 21)[0].shape == (20, 20)
     with pytest.raises(rs.InputError, match="k = 0"):
         rs.hamming_search(codes, codes, 0)
     with pytest.raises(rs.InputError, match="bytes wide"):
@@ -153,6 +159,7 @@ def test_bad_input_raises_input_error():
     with pytest.raises(rs.InputError, match="not fitted"):
         rs.ProductQuantizer(M=4, nbits=2).encode(E)
     pq = rs.ProductQuantizer(M=4, nbits=2).fit(E)
+    assert pq.search(E, pq.encode(E), 30)[0].shape == (20, 20)
     with pytest.raises(rs.InputError, match="dimensions"):
         pq.encode(embeddings(3, 12, 1))
     with pytest.raises(rs.InputError, match="metric"):

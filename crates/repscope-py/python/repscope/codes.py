@@ -80,13 +80,14 @@ def hamming_search(query_codes: Any, corpus_codes: Any, k: int = 10) -> tuple[np
     query_codes : array of shape (n_queries, n_bytes), uint8 or int8
     corpus_codes : array of shape (n_corpus, n_bytes), same dtype
     k : int
-        1 <= k <= n_corpus (an error otherwise).
+        Results per query, at least 1; more than the corpus holds ranks
+        the whole corpus (k is clamped, as in :func:`repscope.search`).
 
     Returns
     -------
-    ids : ndarray of int64, shape (n_queries, k)
+    ids : ndarray of int64, shape (n_queries, min(k, n_corpus))
         Corpus rows, nearest first; equal distances in increasing row order.
-    distances : ndarray of int64, shape (n_queries, k)
+    distances : ndarray of int64, shape (n_queries, min(k, n_corpus))
         Number of differing bits.
 
     Examples
@@ -124,7 +125,7 @@ def binary_search(
     corpus_codes : array of shape (n_corpus, ceil(d / 8)), uint8 or int8
         From :func:`quantize_binary` (either precision).
     k : int
-        1 <= k <= n_corpus.
+        Results per query, at least 1 (clamped to the corpus size).
     rescore_multiplier : int
         Shortlist size per result (>= 1). sentence-transformers defaults to
         2; 4 recovers more of the float ranking for binary codes.
@@ -133,9 +134,9 @@ def binary_search(
 
     Returns
     -------
-    ids : ndarray of int64, shape (n_queries, k)
+    ids : ndarray of int64, shape (n_queries, min(k, n_corpus))
         Highest score first; equal scores in increasing row order.
-    scores : ndarray of float64, shape (n_queries, k)
+    scores : ndarray of float64, shape (n_queries, min(k, n_corpus))
 
     Examples
     --------
@@ -252,16 +253,16 @@ class ProductQuantizer:
         queries : array of shape (n_queries, d)
         codes : uint8 array of shape (n_corpus, M), from :meth:`encode`
         k : int
-            1 <= k <= n_corpus.
+            Results per query, at least 1 (clamped to the corpus size).
         metric : {"l2", "ip"}
             ``"l2"``: squared distance to the decoded vectors, smallest
             first; ``"ip"``: inner product, largest first.
 
         Returns
         -------
-        ids : ndarray of int64, shape (n_queries, k)
+        ids : ndarray of int64, shape (n_queries, min(k, n_corpus))
             Equal scores in increasing row order.
-        scores : ndarray of float64, shape (n_queries, k)
+        scores : ndarray of float64, shape (n_queries, min(k, n_corpus))
         """
         return _repscope.pq_search(
             self._flat(), int(self.M), _floats(queries, "queries"), self._codes(codes), int(k),

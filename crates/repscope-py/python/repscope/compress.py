@@ -93,8 +93,9 @@ def quantize(
 def search(
     queries: Any, corpus: Any, k: int = 10, metric: str = "ip"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k search: ``(ids, scores)``, each queries x k, best first,
-    ties to the lower corpus index. ``metric``: ``ip``, ``cosine`` or ``l2``
+    """Exact top-k search: ``(ids, scores)``, each queries x min(k, corpus),
+    best first, ties to the lower corpus index (k beyond the corpus ranks
+    all of it, as in every repscope search). ``metric``: ``ip``, ``cosine`` or ``l2``
     (squared distances, smallest first).
 
     Examples

@@ -34,6 +34,7 @@ use std::collections::BinaryHeap;
 use faer::MatRef;
 use rayon::prelude::*;
 
+use super::search::results_per_query;
 use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
 
@@ -225,35 +226,18 @@ impl<S> Hits<S> {
     }
 }
 
-/// Rejects `k = 0` and `k` beyond the corpus: a top-k list is always full,
-/// so callers never meet placeholder ids.
-pub(crate) fn check_k(what: &str, k: usize, corpus: usize) -> Result<()> {
-    if k == 0 {
-        return Err(Error::Invalid {
-            what: what.into(),
-            detail: "k = 0 asks for no neighbours; use k ≥ 1".into(),
-        });
-    }
-    if k > corpus {
-        return Err(Error::Invalid {
-            what: what.into(),
-            detail: format!("k = {k} but the corpus holds only {corpus} vectors; use k ≤ {corpus}"),
-        });
-    }
-    Ok(())
-}
-
 /// Exact Hamming top-`k`: for every query code, the `k` corpus codes at the
 /// smallest Hamming distance, nearest first, ties to the lower corpus index.
 ///
-/// Errors when the widths differ or `k` is 0 or larger than the corpus.
+/// `k` beyond the corpus is clamped to its size (as in float search); the
+/// widths must agree and `k` must be at least 1.
 pub fn hamming_search(
     queries: PackedRef<'_>,
     corpus: PackedRef<'_>,
     k: usize,
 ) -> Result<Hits<u32>> {
     check_widths(queries.width, corpus.width, None)?;
-    check_k("Hamming search", k, corpus.rows)?;
+    let k = results_per_query("Hamming search", k, corpus.rows)?;
     let mut hits = Hits {
         k,
         ids: vec![0; queries.rows * k],
@@ -302,7 +286,7 @@ pub fn binary_search(
     let query_codes = quantize_named("queries", queries)?;
     let d = queries.ncols();
     check_widths(query_codes.width, corpus.width, Some(d))?;
-    check_k("binary search", k, corpus.rows)?;
+    let k = results_per_query("binary search", k, corpus.rows)?;
     if multiplier == 0 {
         return Err(Error::Invalid {
             what: "binary search".into(),
@@ -691,8 +675,8 @@ mod tests {
         assert!(err.to_string().contains("3 bytes"), "{err}");
         let q = quantize_binary(gaussian_matrix(2, 16, 1).as_ref()).unwrap();
         assert!(hamming_search(q.as_ref(), c.as_ref(), 0).is_err());
-        let err = hamming_search(q.as_ref(), c.as_ref(), 11).unwrap_err();
-        assert!(err.to_string().contains("use k ≤ 10"), "{err}");
+        // k beyond the corpus is clamped, as in float search.
+        assert_eq!(hamming_search(q.as_ref(), c.as_ref(), 11).unwrap().k, 10);
         let mut x = gaussian_matrix(3, 16, 1);
         x[(1, 4)] = f64::NAN;
         let err = quantize_binary(x.as_ref()).unwrap_err();

@@ -31,7 +31,8 @@ use faer::{Mat, MatRef};
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::binary::{Hits, check_k};
+use super::binary::Hits;
+use super::search::results_per_query;
 use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
 use crate::linalg::kmeans::{CentroidTable, KMeansOptions, kmeans};
@@ -340,7 +341,7 @@ impl ProductQuantizer {
     ) -> Result<Hits<f64>> {
         self.check_dim("queries", queries)?;
         let n = self.check_codes(codes)?;
-        check_k("product-quantised search", k, n)?;
+        let k = results_per_query("product-quantised search", k, n)?;
         let mut hits = Hits {
             k,
             ids: vec![0; queries.nrows() * k],
@@ -659,7 +660,11 @@ mod tests {
         assert!(pq.decode(&[0, 1, 2, 4]).is_err());
         let codes = pq.encode(x.as_ref()).unwrap();
         assert!(pq.search(x.as_ref(), &codes, 0, PqMetric::L2).is_err());
-        assert!(pq.search(x.as_ref(), &codes, 301, PqMetric::L2).is_err());
+        // k beyond the corpus ranks all of it (one rule for every search).
+        assert_eq!(
+            pq.search(x.as_ref(), &codes, 301, PqMetric::L2).unwrap().k,
+            300
+        );
         assert!(ProductQuantizer::from_codebooks(1, 3, 1, vec![0.0; 3]).is_err());
         assert!(ProductQuantizer::from_codebooks(1, 2, 1, vec![0.0; 3]).is_err());
         assert!(ProductQuantizer::from_codebooks(1, 2, 1, vec![0.0, f64::INFINITY]).is_err());

@@ -191,6 +191,26 @@ fn better(a: &(f64, usize), b: &(f64, usize)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
+/// How many results each query gets, the one rule for every search here
+/// (float, Hamming, binary with rescoring, product-quantised): `k` beyond
+/// the corpus is clamped to its size, so asking for "the top 100" of a
+/// 40-item corpus ranks all 40; `k = 0` and an empty corpus are errors.
+pub fn results_per_query(what: &str, k: usize, corpus: usize) -> Result<usize> {
+    if k == 0 {
+        return Err(Error::Invalid {
+            what: what.into(),
+            detail: "k = 0 asks for no neighbours; use k ≥ 1".into(),
+        });
+    }
+    if corpus == 0 {
+        return Err(Error::Invalid {
+            what: what.into(),
+            detail: "the corpus is empty; give at least one vector to search".into(),
+        });
+    }
+    Ok(k.min(corpus))
+}
+
 /// The `k` nearest corpus rows of every query row.
 pub fn search<T: Real>(
     queries: MatRef<'_, T>,
@@ -208,18 +228,9 @@ pub fn search<T: Real>(
             ),
         });
     }
-    if k == 0 || corpus.nrows() == 0 {
-        return Err(Error::Invalid {
-            what: "search".into(),
-            detail: format!(
-                "need k ≥ 1 and a non-empty corpus (k = {k}, corpus rows = {})",
-                corpus.nrows()
-            ),
-        });
-    }
+    let k = results_per_query("search", k, corpus.nrows())?;
     check_finite("queries", queries)?;
     check_finite("corpus", corpus)?;
-    let k = k.min(corpus.nrows());
     let (q_owned, c_owned);
     let (q, c) = if metric == Metric::Cosine {
         q_owned = normalised_rows(queries);
