@@ -35,7 +35,8 @@ use super::binary::Hits;
 use super::search::results_per_query;
 use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
-use crate::linalg::kmeans::{CentroidTable, KMeansOptions, kmeans};
+use crate::linalg::centroids::CentroidTable;
+use crate::linalg::kmeans::{KMeansOptions, kmeans};
 use crate::stats::rng::seeded;
 
 /// Settings of [`ProductQuantizer::train`].
@@ -277,12 +278,7 @@ impl ProductQuantizer {
             .map(|centroids| CentroidTable::new(centroids, self.dsub))
             .collect();
         codes.par_chunks_mut(self.m).enumerate().for_each_init(
-            || {
-                (
-                    Vec::with_capacity(self.dim()),
-                    Vec::with_capacity(self.ksub),
-                )
-            },
+            || (Vec::with_capacity(self.dim()), Vec::new()),
             |(row, scratch), (i, code)| {
                 row.clear();
                 row.extend((0..self.dim()).map(|t| x[(i, t)]));

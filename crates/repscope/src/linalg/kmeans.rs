@@ -9,6 +9,7 @@
 use faer::{Mat, MatRef};
 use rand::Rng;
 
+use super::centroids::CentroidTable;
 use crate::error::{Error, Result};
 use crate::stats::rng::seeded;
 
@@ -126,55 +127,6 @@ fn plus_plus(points: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -
     centroids
 }
 
-/// Centroids laid out coordinate-major (`d × k`) for the assignment step:
-/// one coordinate of every centroid is contiguous, so the squared distances
-/// to all `k` centroids accumulate side by side (vectorised) instead of one
-/// dependent sum per centroid. Each distance still sums its coordinates in
-/// order, so it equals `Σ_t (x_t − c_t)²` summed sequentially, bit for bit.
-pub struct CentroidTable {
-    k: usize,
-    d: usize,
-    by_coordinate: Vec<f64>,
-}
-
-impl CentroidTable {
-    /// From `k` centroids of `d` coordinates, stored row after row.
-    pub fn new(centroids: &[f64], d: usize) -> Self {
-        let k = centroids.len().checked_div(d).unwrap_or(0);
-        let mut by_coordinate = vec![0.0; k * d];
-        for (a, c) in centroids.chunks_exact(d.max(1)).enumerate() {
-            for (t, &v) in c.iter().enumerate() {
-                by_coordinate[t * k + a] = v;
-            }
-        }
-        CentroidTable {
-            k,
-            d,
-            by_coordinate,
-        }
-    }
-
-    /// The centroid nearest to `point` (ties to the lower index) and its
-    /// squared distance; `scratch` holds `k` values between calls.
-    pub fn nearest(&self, point: &[f64], scratch: &mut Vec<f64>) -> (usize, f64) {
-        scratch.clear();
-        scratch.resize(self.k, 0.0);
-        for (t, &x) in point.iter().enumerate().take(self.d) {
-            let column = &self.by_coordinate[t * self.k..(t + 1) * self.k];
-            for (dist, &c) in scratch.iter_mut().zip(column) {
-                let diff = x - c;
-                *dist += diff * diff;
-            }
-        }
-        scratch
-            .iter()
-            .enumerate()
-            .fold((0, f64::INFINITY), |best, (a, &dist)| {
-                if dist < best.1 { (a, dist) } else { best }
-            })
-    }
-}
-
 /// Lloyd's iterations until no point changes cluster.
 fn lloyd(
     points: &[f64],
@@ -187,7 +139,7 @@ fn lloyd(
     let row = |i: usize| &points[i * d..(i + 1) * d];
     let mut labels = vec![usize::MAX; n];
     let mut distances = vec![0.0; n];
-    let mut scratch = Vec::with_capacity(k);
+    let mut scratch = Vec::new();
     for _ in 0..max_iter.max(1) {
         let mut changed = false;
         let table = CentroidTable::new(&centroids, d);
@@ -264,31 +216,6 @@ mod tests {
             })
             .sum();
         assert!((direct - a.inertia).abs() < 1e-9 * direct);
-    }
-
-    #[test]
-    fn the_coordinate_major_table_gives_the_plain_sums_bit_for_bit() {
-        let points = gaussian_matrix(50, 7, 11);
-        let centroids: Vec<f64> = (0..13 * 7)
-            .map(|i| ((i * 37) % 19) as f64 / 5.0 - 2.0)
-            .collect();
-        let table = CentroidTable::new(&centroids, 7);
-        let mut scratch = Vec::new();
-        for i in 0..50 {
-            let p: Vec<f64> = (0..7).map(|j| points[(i, j)]).collect();
-            let plain = centroids
-                .chunks_exact(7)
-                .map(|c| squared_distance(&p, c))
-                .enumerate()
-                .fold(
-                    (0, f64::INFINITY),
-                    |b, (a, d)| if d < b.1 { (a, d) } else { b },
-                );
-            assert_eq!(table.nearest(&p, &mut scratch), plain);
-        }
-        // Equal distances go to the lower centroid.
-        let twins = CentroidTable::new(&[1.0, -1.0, 1.0], 1);
-        assert_eq!(twins.nearest(&[0.0], &mut scratch), (0, 1.0));
     }
 
     #[test]

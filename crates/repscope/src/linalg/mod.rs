@@ -1,6 +1,7 @@
 //! Dense helpers shared by the measures.
 
 pub mod assignment;
+pub mod centroids;
 pub mod kmeans;
 pub mod knn;
 pub mod packed;
