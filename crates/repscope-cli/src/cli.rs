@@ -309,6 +309,11 @@ pub struct CompressArgs {
     /// mAP@k normalisation: standard (by min(k, relevant)) or mrl (by k).
     #[arg(long, default_value = "standard")]
     pub map: String,
+    /// Also evaluate Matryoshka adaptive retrieval (one more row): shortlist
+    /// at low dimensions, rerank at higher ones. Alone: MRL's cascade
+    /// 16:200,32:100,64:50,128:25,full:10; or stages DIM:SHORTLIST,...
+    #[arg(long, value_name = "STAGES", num_args = 0..=1, default_missing_value = "mrl")]
+    pub funnel: Option<String>,
     /// Write the evaluation table as CSV.
     #[arg(short, long, value_name = "CSV")]
     pub output: Option<PathBuf>,

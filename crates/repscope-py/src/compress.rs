@@ -14,7 +14,7 @@ use pyo3::types::PyDict;
 use crate::convert::Input;
 use crate::errors::enter_core;
 use repscope::compress::compat::{CompatMetric, compatibility as compat};
-use repscope::compress::evaluate::{EvalOptions, Precision, evaluate_compression};
+use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
 use repscope::compress::matryoshka::adaptive_retrieval as funnel;
 use repscope::compress::metrics::{ApNormalisation, RetrievalScores, evaluate};
 use repscope::compress::scalar::{Precision8, Ranges, quantize8};
@@ -186,6 +186,7 @@ fn retrieval_eval<'py>(
     ks: Vec<usize>,
     metric: &str,
     map: &str,
+    funnel: Option<String>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let (metric, map) = (metric.to_string(), map.to_string());
     let rows = by_precision!(queries, corpus, |q, c| enter_core(py, move || {
@@ -198,6 +199,7 @@ fn retrieval_eval<'py>(
             ks,
             metric: Metric::from_name(&metric)?,
             ap: ApNormalisation::from_name(&map)?,
+            funnel: funnel.as_deref().map(Funnel::parse).transpose()?,
         };
         evaluate_compression(q, c, &relevant, exclude.as_deref(), &options)
     })?);
@@ -206,6 +208,7 @@ fn retrieval_eval<'py>(
             let d = scores_dict(py, &r.scores)?;
             d.set_item("dim", r.dim)?;
             d.set_item("precision", r.precision.name())?;
+            d.set_item("retrieval", r.retrieval())?;
             d.set_item("bytes_per_vector", r.bytes_per_vector)?;
             d.set_item("search_seconds", r.search_seconds)?;
             Ok(d)

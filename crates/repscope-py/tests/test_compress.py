@@ -160,6 +160,31 @@ def test_retrieval_eval_rows_equal_search_plus_metrics_on_minilm():
     assert rows[(384, "float32")]["map@10"] > rows[(64, "binary")]["map@10"]
 
 
+def test_funnel_row_equals_adaptive_retrieval_plus_metrics_on_minilm():
+    """retrieval_eval(funnel=True) adds MRL's cascade as a row; its numbers
+    are those of rs.adaptive_retrieval followed by the metrics, with every
+    stage one item longer so the query itself can be dropped."""
+    E = rs.load(MINILM)["layer6"].astype(np.float32)
+    relevant = rs.relevant_from_labels(topics(), exclude_self=True)
+    table = rs.retrieval_eval(E, E, relevant, k=(1, 10), dims=(None,),
+                              exclude=range(len(E)), funnel=True)
+    exact, funnel = table.rows
+    assert exact["retrieval"] == "exact"
+    assert funnel["retrieval"] == "funnel 16:200>32:100>64:50>128:25>384:10"
+    assert (funnel["dim"], funnel["precision"], funnel["bytes_per_vector"]) == (384, "float32", 1536)
+    ids, _ = rs.adaptive_retrieval(E, E, dims=(16, 32, 64, 128, None),
+                                   shortlists=(201, 101, 51, 26, 11))
+    ranked = [[c for c in r if c != q][:10] for q, r in enumerate(ids.tolist())]
+    expected = rs.retrieval_metrics(ranked, relevant, k=(1, 10))
+    for key in ("hit@1", "map@10", "ndcg@10", "mrr"):
+        assert funnel[key] == pytest.approx(expected[key], rel=1e-12), key
+    # Custom stages; a malformed one is an InputError that shows the syntax.
+    two = rs.retrieval_eval(E, E, relevant, k=(10,), exclude=range(len(E)), funnel="32:100,full:10")
+    assert two.rows[-1]["retrieval"] == "funnel 32:100>384:10"
+    with pytest.raises(rs.InputError, match="DIM:SHORTLIST"):
+        rs.retrieval_eval(E, E, relevant, funnel="32")
+
+
 def test_compatibility_of_a_rotated_model_after_the_orthogonal_map():
     centres = RNG.normal(size=(12, 24))
     labels = np.arange(600) % 12
@@ -199,10 +224,20 @@ def test_bad_inputs():
 def test_cli_compress_on_the_bundled_minilm_data(tmp_path, run_cli):
     out, fig = tmp_path / "c.csv", tmp_path / "c.png"
     run_cli("compress", MINILM, "--layer", "layer6", "--eval", ROOT / "data" / "corpus.tsv",
-            "--dims", "32,full", "-o", out, "--plot", fig, check=0)
+            "--dims", "32,full", "-o", out, "--plot", fig, "--funnel", check=0)
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("dim,precision,bytes_per_vector,search_ms,recall@1")
-    assert len(lines) == 1 + 2 * 3 and fig.stat().st_size > 1000
+    assert lines[0].startswith("dim,precision,retrieval,bytes_per_vector,search_ms,recall@1")
+    assert len(lines) == 1 + 2 * 3 + 1 and fig.stat().st_size > 1000
+    funnel = dict(zip(lines[0].split(","), lines[-1].split(",")))
+    python = rs.retrieval_eval(rs.load(MINILM)["layer6"].astype(np.float32),
+                               rs.load(MINILM)["layer6"].astype(np.float32),
+                               rs.relevant_from_labels(topics(), exclude_self=True), k=(1, 10),
+                               exclude=range(320), funnel=True).rows[-1]
+    assert funnel["retrieval"] == python["retrieval"] == "funnel 16:200>32:100>64:50>128:25>384:10"
+    assert float(funnel["map@10"]) == pytest.approx(python["map@10"], rel=1e-12)
+    p = run_cli("compress", MINILM, "--layer", "layer6", "--eval", ROOT / "data" / "corpus.tsv",
+                "--funnel", "64:50,32:10", check=2)
+    assert "dimensions must grow" in p.stderr
     p = run_cli("compress", MINILM, "--layer", "layer6", "--eval", ROOT / "data" / "corpus.tsv",
                 "--dims", "full", "--precision", "float32", "--json", check=0)
     row = json.loads(p.stdout)[0]

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use faer::Mat;
-use repscope::compress::evaluate::{EvalOptions, Precision, Row, evaluate_compression};
+use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, Row, evaluate_compression};
 use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
 use repscope::compress::scalar::{Precision8, Ranges, quantize8};
 use repscope::compress::search::Metric;
@@ -67,6 +67,7 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
         ks: args.k.clone(),
         metric: Metric::from_name(&args.metric)?,
         ap: ApNormalisation::from_name(&args.map)?,
+        funnel: args.funnel.as_deref().map(Funnel::parse).transpose()?,
     };
     let rows = evaluate_compression(x, x, &relevant, Some(&own), &options)?;
     present(&rows, &options, g)?;
@@ -162,10 +163,16 @@ pub(super) fn write_table(path: &Path, rows: &[Row], ks: &[usize]) -> repscope::
 
 /// Header and cells: dim, precision, bytes, time, then metrics per k, mrr.
 fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut header: Vec<String> = ["dim", "precision", "bytes_per_vector", "search_ms"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut header: Vec<String> = [
+        "dim",
+        "precision",
+        "retrieval",
+        "bytes_per_vector",
+        "search_ms",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for k in ks {
         for m in ["recall", "precision", "hit", "map", "ndcg"] {
             header.push(format!("{m}@{k}"));
@@ -185,6 +192,7 @@ fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<Strin
             let mut c = vec![
                 r.dim.to_string(),
                 r.precision.name().to_string(),
+                r.retrieval(),
                 r.bytes_per_vector.to_string(),
                 format!("{:.3}", 1e3 * r.search_seconds),
             ];
@@ -231,6 +239,7 @@ pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
             vec![
                 r.dim.to_string(),
                 r.precision.name().to_string(),
+                r.retrieval(),
                 r.bytes_per_vector.to_string(),
                 format!("{:.2}", 1e3 * r.search_seconds),
                 format!("{:.4}", r.scores.at[0].hit),
@@ -244,6 +253,7 @@ pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
     let header = [
         "dim".to_string(),
         "precision".into(),
+        "retrieval".into(),
         "bytes".into(),
         "search_ms".into(),
         format!("hit@{k1}"),
@@ -267,7 +277,12 @@ pub(super) fn plot(
         .precisions
         .iter()
         .map(|&p| {
-            let mine: Vec<&Row> = rows.iter().filter(|r| r.precision == p).collect();
+            // One line per precision over the exact-search rows (a funnel row
+            // has no dimension axis of its own).
+            let mine: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.precision == p && r.funnel.is_none())
+                .collect();
             (
                 mine.iter().map(|r| r.dim as f64).collect(),
                 mine.iter()

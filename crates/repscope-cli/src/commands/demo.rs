@@ -172,7 +172,7 @@ fn compression_table(
     out: &Path,
     written: &mut Vec<std::path::PathBuf>,
 ) -> anyhow::Result<String> {
-    use repscope::compress::evaluate::{EvalOptions, Precision, evaluate_compression};
+    use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
     use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
     use repscope::compress::search::Metric;
     let last =
@@ -191,6 +191,7 @@ fn compression_table(
         ks: vec![1, 10],
         metric: Metric::Cosine,
         ap: ApNormalisation::default(),
+        funnel: Some(Funnel::mrl()),
     };
     let rows = evaluate_compression(last, last, &relevant, Some(&own), &options)?;
     let (csv, png) = (out.join("compression.csv"), out.join("compression.png"));

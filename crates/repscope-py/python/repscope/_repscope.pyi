@@ -169,6 +169,7 @@ def retrieval_metrics(
 def retrieval_eval(
     queries: np.ndarray, corpus: np.ndarray, relevant: list[list[int]], exclude: Optional[list[int]],
     dims: list[int], precisions: list[str], ks: list[int], metric: str, map: str,
+    funnel: Optional[str],
 ) -> list[dict[str, Any]]: ...
 def compatibility(
     old_queries: np.ndarray, old_gallery: np.ndarray, new_queries: np.ndarray, new_gallery: np.ndarray,

@@ -175,8 +175,9 @@ def retrieval_metrics(
 
 @dataclass(frozen=True)
 class RetrievalTable:
-    """One row per (dim, precision): quality metrics, ``bytes_per_vector``
-    and ``search_seconds``."""
+    """One row per (dim, precision), plus the funnel's row if asked: quality
+    metrics, ``retrieval`` (``exact`` or the funnel's stages),
+    ``bytes_per_vector`` and ``search_seconds``."""
 
     rows: list[dict[str, Any]]
 
@@ -195,12 +196,16 @@ def retrieval_eval(
     metric: str = "cosine",
     map: str = "standard",
     exclude: Optional[Sequence[int]] = None,
+    funnel: Union[None, bool, str] = None,
 ) -> RetrievalTable:
     """Retrieval quality, memory and search time for every Matryoshka prefix
     dimension (rows renormalised; ``None`` = full) x precision (float32,
     int8, uint8, binary; 8-bit ranges are calibrated on the corpus). With
     ``exclude[q]`` a corpus id is never returned for query q (the query
-    itself when queries are the corpus)."""
+    itself when queries are the corpus). ``funnel=True`` adds a row for
+    MRL's adaptive funnel (16:200, 32:100, 64:50, 128:25, full:10; see
+    :func:`adaptive_retrieval`), or give its stages as ``"32:100,full:10"``.
+    The ``retrieval`` column says ``exact`` or the funnel's stages."""
     q, c = _pair(queries, corpus, ("queries", "corpus"))
     width = c.shape[1]
     dim_list = [width] if dims is None else [width if d is None else int(d) for d in dims]
@@ -213,6 +218,7 @@ def retrieval_eval(
     rows = _repscope.retrieval_eval(
         q, c, [list(r) for r in relevant], None if exclude is None else list(exclude),
         dim_list, precisions, list(k), metric, map,
+        "mrl" if funnel is True else (funnel or None),
     )
     return RetrievalTable([dict(r) for r in rows])
 

@@ -13,13 +13,16 @@
 //!   (d / 8 bytes).
 //!
 //! Search is exact top-k in every case; the time reported is the wall
-//! time of that search (quantisation excluded).
+//! time of that search (quantisation excluded). Optionally one more row
+//! measures MRL's adaptive funnel ([`Funnel`]) on the float32 vectors: the
+//! cost of shortlisting at low dimensions instead of searching at full
+//! width.
 
 use std::time::Instant;
 
 use faer::{Mat, MatRef};
 
-use super::matryoshka::prefix;
+use super::matryoshka::{DEFAULT_DIMS, DEFAULT_SHORTLISTS, adaptive_retrieval, prefix};
 use super::metrics::{ApNormalisation, RetrievalScores, evaluate};
 use super::scalar::{Precision8, Ranges, quantize8};
 use super::search::{Metric, Real, TopK, search};
@@ -68,14 +71,93 @@ impl Precision {
     }
 }
 
+/// MRL's adaptive retrieval funnel: shortlist `shortlists[0]` items at
+/// `dims[0]` dimensions, rerank them at `dims[1]` and keep `shortlists[1]`,
+/// and so on (see [`super::matryoshka::adaptive_retrieval`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Funnel {
+    pub dims: Vec<usize>,
+    pub shortlists: Vec<usize>,
+}
+
+impl Funnel {
+    /// MRL's cascade: dims 16, 32, 64, 128, full (`usize::MAX`, clamped to
+    /// the width) with shortlists 200, 100, 50, 25, 10.
+    pub fn mrl() -> Funnel {
+        Funnel {
+            dims: DEFAULT_DIMS.to_vec(),
+            shortlists: DEFAULT_SHORTLISTS.to_vec(),
+        }
+    }
+
+    /// `mrl`, or stages `DIM:SHORTLIST` separated by commas, e.g.
+    /// `32:100,full:10` (`full` = all dimensions).
+    pub fn parse(text: &str) -> Result<Funnel> {
+        if text.trim() == "mrl" {
+            return Ok(Funnel::mrl());
+        }
+        let bad = |stage: &str| Error::Invalid {
+            what: "funnel".into(),
+            detail: format!(
+                "stage '{stage}' is not DIM:SHORTLIST; write e.g. 16:200,64:50,full:10 (or 'mrl' \
+                 for MRL's cascade)"
+            ),
+        };
+        let (mut dims, mut shortlists) = (Vec::new(), Vec::new());
+        for stage in text.split(',').map(str::trim) {
+            let (d, n) = stage.split_once(':').ok_or_else(|| bad(stage))?;
+            let d = match d.trim() {
+                "full" | "all" => usize::MAX,
+                v => v
+                    .parse()
+                    .ok()
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| bad(stage))?,
+            };
+            let n = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&v| v > 0)
+                .ok_or_else(|| bad(stage))?;
+            dims.push(d);
+            shortlists.push(n);
+        }
+        Ok(Funnel { dims, shortlists })
+    }
+
+    /// `16:200>32:100>…`, dimensions clamped to `width`.
+    pub fn describe(&self, width: usize) -> String {
+        self.dims
+            .iter()
+            .zip(&self.shortlists)
+            .map(|(&d, n)| format!("{}:{n}", d.min(width)))
+            .collect::<Vec<_>>()
+            .join(">")
+    }
+}
+
 /// One row of the table.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// The prefix dimension searched (for a funnel, its last stage's).
     pub dim: usize,
     pub precision: Precision,
+    /// `None`: exact search at `dim`; otherwise the funnel that ranked.
+    pub funnel: Option<Funnel>,
     pub bytes_per_vector: usize,
     pub search_seconds: f64,
     pub scores: RetrievalScores,
+}
+
+impl Row {
+    /// `exact`, or `funnel` and the funnel's stages (`16:200>32:100>…`).
+    pub fn retrieval(&self) -> String {
+        self.funnel.as_ref().map_or_else(
+            || "exact".to_string(),
+            |f| format!("funnel {}", f.describe(self.dim)),
+        )
+    }
 }
 
 /// What to evaluate.
@@ -88,6 +170,8 @@ pub struct EvalOptions {
     pub ks: Vec<usize>,
     pub metric: Metric,
     pub ap: ApNormalisation,
+    /// Also measure this funnel (one more row, float32).
+    pub funnel: Option<Funnel>,
 }
 
 /// The stored form of `x` at one precision, as f32 vectors to search.
@@ -190,11 +274,40 @@ pub fn evaluate_compression<T: Real>(
             rows.push(Row {
                 dim,
                 precision,
+                funnel: None,
                 bytes_per_vector: precision.bytes_per_vector(dim),
                 search_seconds,
                 scores: evaluate(&refs, relevant, &options.ks, options.ap)?,
             });
         }
+    }
+    if let Some(funnel) = &options.funnel {
+        let to_f32 =
+            |x: MatRef<'_, T>| Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)].to_f64() as f32);
+        let (q, c) = (to_f32(queries), to_f32(corpus));
+        // One more candidate per stage when the query's own item is to be
+        // dropped afterwards, so every stage keeps its size.
+        let shortlists: Vec<usize> = funnel.shortlists.iter().map(|&n| n + extra).collect();
+        let start = Instant::now();
+        let top = adaptive_retrieval(
+            q.as_ref(),
+            c.as_ref(),
+            &funnel.dims,
+            &shortlists,
+            options.metric,
+        )?;
+        let search_seconds = start.elapsed().as_secs_f64();
+        let lists = without(&top, exclude, k_max);
+        let refs: Vec<&[usize]> = lists.iter().map(Vec::as_slice).collect();
+        rows.push(Row {
+            dim: funnel.dims.last().map_or(width, |&d| d.min(width)),
+            precision: Precision::Float32,
+            funnel: Some(funnel.clone()),
+            // The funnel reads every prefix of the stored full vectors.
+            bytes_per_vector: Precision::Float32.bytes_per_vector(width),
+            search_seconds,
+            scores: evaluate(&refs, relevant, &options.ks, options.ap)?,
+        });
     }
     Ok(rows)
 }
@@ -219,14 +332,38 @@ mod tests {
             ks: vec![1, 10],
             metric: Metric::Cosine,
             ap: ApNormalisation::default(),
+            funnel: Some(Funnel::parse("full:30,full:10").unwrap()),
         };
         let rows =
             evaluate_compression(x.as_ref(), x.as_ref(), &relevant, Some(&own), &options).unwrap();
-        assert_eq!(rows.len(), 6);
+        assert_eq!(rows.len(), 7);
         let full = &rows[3];
         assert_eq!((full.dim, full.precision), (64, Precision::Float32));
         assert_eq!(full.scores.at[0].hit, 1.0);
         assert_eq!(rows[5].bytes_per_vector, 8);
         assert!(rows[0].scores.at[1].map <= full.scores.at[1].map);
+        // A funnel whose every stage is the full width ranks exactly as
+        // exact search does (the shortlists hold the true top 10).
+        let funnel = &rows[6];
+        assert_eq!((funnel.dim, funnel.precision), (64, Precision::Float32));
+        assert_eq!(funnel.funnel.as_ref().unwrap().describe(64), "64:30>64:10");
+        assert_eq!(funnel.bytes_per_vector, 256);
+        for (a, b) in funnel.scores.at.iter().zip(&full.scores.at) {
+            assert_eq!((a.hit, a.map, a.ndcg), (b.hit, b.map, b.ndcg));
+        }
+    }
+
+    #[test]
+    fn funnel_specs_parse_or_say_how_to_write_them() {
+        assert_eq!(Funnel::parse("mrl").unwrap(), Funnel::mrl());
+        let f = Funnel::parse("32:100, full:10").unwrap();
+        assert_eq!(
+            (f.dims, f.shortlists),
+            (vec![32, usize::MAX], vec![100, 10])
+        );
+        for bad in ["32", "32:0", "x:10", "16:200,"] {
+            let err = Funnel::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("DIM:SHORTLIST"), "{err}");
+        }
     }
 }

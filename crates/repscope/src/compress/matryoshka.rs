@@ -9,6 +9,7 @@
 //!   ([`DEFAULT_DIMS`], [`DEFAULT_SHORTLISTS`]).
 
 use faer::{Mat, MatRef};
+use rayon::prelude::*;
 
 use super::search::{Metric, Real, TopK, normalised, search};
 use crate::error::{Error, Result};
@@ -31,6 +32,14 @@ pub fn prefix<T: Real>(x: MatRef<'_, T>, dim: usize) -> Result<Mat<T>> {
         return Err(invalid("a prefix needs at least 1 dimension".into()));
     }
     Ok(normalised(x.subcols(0, dim.min(x.ncols()))))
+}
+
+/// The rows of `x`, one after another, as f64.
+fn row_major<T: Real>(x: Mat<T>) -> Vec<f64> {
+    (0..x.nrows())
+        .flat_map(|i| (0..x.ncols()).map(move |j| (i, j)))
+        .map(|(i, j)| x[(i, j)].to_f64())
+        .collect()
 }
 
 /// Funnel retrieval: stage 0 searches the whole corpus with `dims[0]`
@@ -69,40 +78,51 @@ pub fn adaptive_retrieval<T: Real>(
     let mut candidates: Vec<Vec<usize>> = (0..first.m).map(|i| first.ids_of(i).to_vec()).collect();
     let mut scores: Vec<Vec<f64>> = (0..first.m).map(|i| first.scores_of(i).to_vec()).collect();
     for (&dim, &keep) in dims.iter().zip(shortlists).skip(1) {
-        let (q, c) = (prefix(queries, dim)?, prefix(corpus, dim)?);
-        for (i, (ids, sc)) in candidates.iter_mut().zip(&mut scores).enumerate() {
-            let mut rescored: Vec<(f64, usize)> = ids
-                .iter()
-                .map(|&id| {
-                    let (mut dot, mut cc, mut qq) = (0.0, 0.0, 0.0);
-                    for j in 0..q.ncols() {
-                        let (a, b) = (q[(i, j)].to_f64(), c[(id, j)].to_f64());
-                        dot += a * b;
-                        cc += b * b;
-                        qq += a * a;
-                    }
-                    let score = match metric {
-                        Metric::InnerProduct | Metric::Cosine => dot,
-                        // Ranked by −‖q − c‖², reported as the distance.
-                        Metric::L2 => -(qq + cc - 2.0 * dot),
-                    };
-                    (score, id)
-                })
-                .collect();
-            rescored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            rescored.truncate(keep);
-            *ids = rescored.iter().map(|r| r.1).collect();
-            *sc = rescored
-                .iter()
-                .map(|r| {
-                    if metric == Metric::L2 {
-                        (-r.0).max(0.0)
-                    } else {
-                        r.0
-                    }
-                })
-                .collect();
-        }
+        // Row-major f64 copies: a candidate's prefix is then one contiguous
+        // slice (faer matrices are column-major).
+        let (q, c) = (
+            row_major(prefix(queries, dim)?),
+            row_major(prefix(corpus, dim)?),
+        );
+        let dim = dim.max(1);
+        candidates
+            .par_iter_mut()
+            .zip(scores.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (ids, sc))| {
+                let query = &q[i * dim..(i + 1) * dim];
+                let mut rescored: Vec<(f64, usize)> = ids
+                    .iter()
+                    .map(|&id| {
+                        let item = &c[id * dim..(id + 1) * dim];
+                        let (mut dot, mut cc, mut qq) = (0.0, 0.0, 0.0);
+                        for (&a, &b) in query.iter().zip(item) {
+                            dot += a * b;
+                            cc += b * b;
+                            qq += a * a;
+                        }
+                        let score = match metric {
+                            Metric::InnerProduct | Metric::Cosine => dot,
+                            // Ranked by −‖q − c‖², reported as the distance.
+                            Metric::L2 => -(qq + cc - 2.0 * dot),
+                        };
+                        (score, id)
+                    })
+                    .collect();
+                rescored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                rescored.truncate(keep);
+                *ids = rescored.iter().map(|r| r.1).collect();
+                *sc = rescored
+                    .iter()
+                    .map(|r| {
+                        if metric == Metric::L2 {
+                            (-r.0).max(0.0)
+                        } else {
+                            r.0
+                        }
+                    })
+                    .collect();
+            });
     }
     let k = candidates.iter().map(Vec::len).min().unwrap_or(0);
     Ok(TopK {
