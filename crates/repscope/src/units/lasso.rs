@@ -91,6 +91,16 @@ impl GramProblem {
         let max_sweeps = options.max_iter.max(1);
         let mut q = self.gradient(xty, w);
         let threshold = options.tol * yty;
+        // An active loop also ends when its largest step is small relative
+        // to the coefficients. At tight tolerances a fixed 1e-4 ended it
+        // long before the gap could be met, and each round trip through a
+        // full sweep rebuilds the gradient and the active block; scaling
+        // with `tol` (floored, for tol = 0 or NaN) keeps the loop going.
+        let step_tol = if options.tol > f64::EPSILON {
+            options.tol.min(1e-4)
+        } else {
+            f64::EPSILON
+        };
         let mut last_gap = f64::INFINITY;
         let mut sweeps = 0;
         // Full sweeps let coordinates enter; between them, sweeps over the
@@ -123,7 +133,7 @@ impl GramProblem {
                     break;
                 }
                 let largest = active.w.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-                if step <= 1e-4 * largest {
+                if step <= step_tol * largest {
                     break;
                 }
             }
