@@ -114,7 +114,7 @@ def bench_sparse(x, y, units, tol, repeats, max_iter=10_000):
     same = best == ours.best
     report("sparse", units, t_rs, "sklearn lasso_path", t_sk, tol=tol,
            fraction_best_alpha_equal=round(float(same.mean()), 4),
-           max_abs_coef_diff=float(np.abs(ours.coef[:, same] - coef[:, same]).max()),
+           max_abs_coef_diff=float(np.abs(ours.coef[:, same] - coef[:, same]).max(initial=0.0)),
            mean_units_needed=round(float(ours.units_needed.mean()), 1))
 
 
