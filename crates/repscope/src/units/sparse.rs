@@ -150,6 +150,11 @@ pub fn sparse_prediction(
     let (sx, sy) = (Scaler::fit(x_train.as_ref()), Scaler::fit(y_train.as_ref()));
     let (zx, zy) = (sx.apply(x_train.as_ref()), sy.apply(y_train.as_ref()));
     let zx_test = sx.apply(gather_rows(x, &test).as_ref());
+    // Held-out A-units one contiguous column each (test.len() ≥ 2).
+    let test_columns: Vec<f64> = zx_test
+        .col_iter()
+        .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+        .collect();
     let zy_test = sy.apply(gather_rows(y, &test).as_ref());
 
     let par = Par::rayon(0);
@@ -198,15 +203,18 @@ pub fn sparse_prediction(
             for (a, &alpha) in alphas.iter().enumerate() {
                 let solve = problem.solve(&target, yty, alpha, &mut w, &options.lasso);
                 path.converged &= solve.converged;
-                let prediction: Vec<f64> = (0..test.len())
-                    .map(|i| {
-                        w.iter()
-                            .enumerate()
-                            .filter(|(_, v)| **v != 0.0)
-                            .map(|(j, v)| zx_test[(i, j)] * v)
-                            .sum()
-                    })
-                    .collect();
+                // Column by column over the non-zero weights only: the same
+                // sums in the same order as row by row, without striding
+                // through every A-unit for every held-out stimulus.
+                let mut prediction = vec![0.0; test.len()];
+                for (column, &v) in test_columns.chunks_exact(test.len()).zip(&w) {
+                    if v != 0.0 {
+                        prediction
+                            .iter_mut()
+                            .zip(column)
+                            .for_each(|(p, x)| *p += x * v);
+                    }
+                }
                 let r = pearson(&prediction, &truth);
                 if a == 0 || r > path.correlation[path.best] {
                     path.best = a;
