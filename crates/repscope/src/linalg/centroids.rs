@@ -1,6 +1,7 @@
 //! The nearest of `k` centroids to a point: the inner loop of k-means
 //! (every Lloyd iteration assigns every point) and of product-quantiser
-//! encoding.
+//! encoding; and, for k-means++ seeding, every point's distance to one new
+//! centre ([`PointTable`]).
 //!
 //! The answer is defined by the plain squared distance, summed in order,
 //! `Σ_t (x_t − c_t)²` (ties to the lower index), and it is exactly that
@@ -27,6 +28,8 @@
 /// Centroids per block: 32 f64 accumulators fill four AVX-512 or eight AVX2
 /// registers, enough independent additions to hide their latency.
 const BLOCK: usize = 32;
+/// Running minima kept per block (one AVX-512 register of f64).
+const LANES: usize = 8;
 
 /// Which compiled copy of the loop this CPU runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,29 +156,38 @@ fn nearest_in<const FUSED: bool>(
     let r = point_norm + table.max_norm;
     let margin = 16.0 * (d as f64 + 2.0) * (f64::EPSILON / 2.0) * r * r;
 
-    // Pass 1: screen every block, keeping each block's least value.
+    // Pass 1: screen every block. Per block only the eight lane-wise
+    // minima of its 32 values are kept (vertical, vectorised); the one
+    // horizontal reduction happens once per point, not once per block.
     let blocks = table.norms.len() / BLOCK;
     // Every value is written below, so the buffer is only ever grown.
-    scratch.resize(blocks * (BLOCK + 1), 0.0);
-    let (screens, least) = scratch.split_at_mut(blocks * BLOCK);
+    scratch.resize(blocks * (BLOCK + LANES), 0.0);
+    let (screens, minima) = scratch.split_at_mut(blocks * BLOCK);
+    let mut overall = [f64::INFINITY; LANES];
     let coordinates = table.blocked.chunks_exact(d * BLOCK);
     let norms = table.norms.chunks_exact(BLOCK);
-    for (((out, least), coordinates), norms) in screens
+    for (((out, minima), coordinates), norms) in screens
         .chunks_exact_mut(BLOCK)
-        .zip(least.iter_mut())
+        .zip(minima.chunks_exact_mut(LANES))
         .zip(coordinates)
         .zip(norms)
     {
         let screen = screen_block::<FUSED>(point, coordinates, norms);
-        *least = block_minimum(&screen);
+        let lanes = lane_minima(&screen);
+        for (o, &v) in overall.iter_mut().zip(&lanes) {
+            if v < *o {
+                *o = v;
+            }
+        }
+        minima.copy_from_slice(&lanes);
         out.copy_from_slice(&screen);
     }
     // Pass 2: exact sums for the centroids within the margin of the best
     // screened value (usually one), in index order.
-    let threshold = least.iter().fold(f64::INFINITY, |m, &v| m.min(v)) + margin;
+    let threshold = overall.iter().fold(f64::INFINITY, |m, &v| m.min(v)) + margin;
     let mut best = (0, f64::INFINITY);
-    for (block, &block_least) in least.iter().enumerate() {
-        if block_least > threshold {
+    for (block, lanes) in minima.chunks_exact(LANES).enumerate() {
+        if lanes.iter().all(|&v| v > threshold) {
             continue;
         }
         let coordinates = &table.blocked[block * d * BLOCK..(block + 1) * d * BLOCK];
@@ -190,6 +202,82 @@ fn nearest_in<const FUSED: bool>(
         }
     }
     best
+}
+
+/// Points stored coordinate-major (`d × n`) for k-means++ seeding, which
+/// needs the distance of every point to one new centre at a time: summed
+/// across points side by side, each point's sum still in coordinate order,
+/// so the values equal the plain sequential sums bit for bit.
+pub struct PointTable {
+    n: usize,
+    by_coordinate: Vec<f64>,
+    kernel: Kernel,
+}
+
+/// Points per chunk of running sums (4 KiB on the stack, in L1).
+const POINT_CHUNK: usize = 512;
+
+impl PointTable {
+    /// From `n` points of `d` coordinates, stored row after row.
+    pub fn new(points: &[f64], d: usize) -> Self {
+        let n = points.len().checked_div(d).unwrap_or(0);
+        let mut by_coordinate = vec![0.0; n * d];
+        for (i, p) in points.chunks_exact(d.max(1)).take(n).enumerate() {
+            for (t, &v) in p.iter().enumerate() {
+                by_coordinate[t * n + i] = v;
+            }
+        }
+        PointTable {
+            n,
+            by_coordinate,
+            kernel: Kernel::detect(),
+        }
+    }
+
+    /// `nearest[i] = min(nearest[i], Σ_t (x_it − centre_t)²)` for every point.
+    pub fn lower_to(&self, centre: &[f64], nearest: &mut [f64]) {
+        match self.kernel {
+            Kernel::Baseline => lower_to_in(self, centre, nearest),
+            // SAFETY: as in `CentroidTable::nearest`.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma => unsafe { lower_to_avx2(self, centre, nearest) },
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe { lower_to_avx512(self, centre, nearest) },
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lower_to_avx2(table: &PointTable, centre: &[f64], nearest: &mut [f64]) {
+    lower_to_in(table, centre, nearest)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn lower_to_avx512(table: &PointTable, centre: &[f64], nearest: &mut [f64]) {
+    lower_to_in(table, centre, nearest)
+}
+
+#[inline(always)]
+fn lower_to_in(table: &PointTable, centre: &[f64], nearest: &mut [f64]) {
+    let n = table.n.min(nearest.len());
+    for start in (0..n).step_by(POINT_CHUNK) {
+        let len = POINT_CHUNK.min(n - start);
+        let mut sums = [0.0f64; POINT_CHUNK];
+        for (t, &c) in centre.iter().enumerate() {
+            let column = &table.by_coordinate[t * table.n + start..t * table.n + start + len];
+            for (sum, &x) in sums.iter_mut().zip(column) {
+                let diff = x - c;
+                *sum += diff * diff;
+            }
+        }
+        for (near, &sum) in nearest[start..start + len].iter_mut().zip(&sums) {
+            if sum < *near {
+                *near = sum;
+            }
+        }
+    }
 }
 
 /// `‖c‖² − 2 x·c` for the centroids of one block.
@@ -225,12 +313,12 @@ fn exact_distance(point: &[f64], coordinates: &[f64], lane: usize) -> f64 {
         .fold(0.0, |sum, v| sum + v)
 }
 
+/// Lane-wise minima of a block: value `l` is the least of lanes `l`,
+/// `l + 8`, `l + 16`, `l + 24` (one vector register's worth).
 #[inline(always)]
-fn block_minimum(values: &[f64; BLOCK]) -> f64 {
-    // Eight running minima across the block (one vector register), then
-    // the eight folded: the lane-wise part vectorises.
-    let mut lanes = [f64::INFINITY; 8];
-    for chunk in values.chunks_exact(8) {
+fn lane_minima(values: &[f64; BLOCK]) -> [f64; LANES] {
+    let mut lanes = [f64::INFINITY; LANES];
+    for chunk in values.chunks_exact(LANES) {
         for (m, &v) in lanes.iter_mut().zip(chunk) {
             if v < *m {
                 *m = v;
@@ -238,8 +326,6 @@ fn block_minimum(values: &[f64; BLOCK]) -> f64 {
         }
     }
     lanes
-        .iter()
-        .fold(f64::INFINITY, |m, &v| if v < m { v } else { m })
 }
 
 #[cfg(test)]
@@ -334,6 +420,31 @@ mod tests {
             .map(|i| (0..8).map(|j| 1e6 + g[((i * 5) % 64, j)] * 0.5).collect())
             .collect();
         check(&centroids, &points, 8);
+    }
+
+    #[test]
+    fn point_tables_lower_to_the_plain_sums_bit_for_bit() {
+        let (n, d) = (1100, 5);
+        let g = gaussian_matrix(n, d, 4);
+        let points: Vec<f64> = (0..n * d).map(|i| g[(i / d, i % d)]).collect();
+        let mut table = PointTable::new(&points, d);
+        let centre = [0.3, -1.0, 2.0, 0.0, 0.5];
+        let start: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+        let want: Vec<f64> = points
+            .chunks_exact(d)
+            .zip(&start)
+            .map(|(p, &s)| s.min(p.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum()))
+            .collect();
+        for kernel in kernels() {
+            table.kernel = kernel;
+            let mut nearest = start.clone();
+            table.lower_to(&centre, &mut nearest);
+            let same = nearest
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{kernel:?}");
+        }
     }
 
     #[test]

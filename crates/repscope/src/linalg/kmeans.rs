@@ -9,7 +9,7 @@
 use faer::{Mat, MatRef};
 use rand::Rng;
 
-use super::centroids::CentroidTable;
+use super::centroids::{CentroidTable, PointTable};
 use crate::error::{Error, Result};
 use crate::stats::rng::seeded;
 
@@ -87,10 +87,6 @@ pub fn kmeans(x: MatRef<'_, f64>, options: &KMeansOptions) -> Result<KMeans> {
     })
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
 /// k-means++ seeding: the first centre uniformly at random, each next one
 /// with probability proportional to the squared distance to the nearest
 /// centre so far.
@@ -98,9 +94,11 @@ fn plus_plus(points: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -
     let row = |i: usize| &points[i * d..(i + 1) * d];
     let mut centroids = Vec::with_capacity(k * d);
     centroids.extend_from_slice(row(rng.random_range(0..n)));
-    let mut nearest: Vec<f64> = (0..n)
-        .map(|i| squared_distance(row(i), &centroids[..d]))
-        .collect();
+    // Every point's distance to its nearest centre so far; each new centre
+    // lowers them (points coordinate-major, summed side by side).
+    let table = PointTable::new(points, d);
+    let mut nearest = vec![f64::INFINITY; n];
+    table.lower_to(&centroids[..d], &mut nearest);
     for _ in 1..k {
         let total: f64 = nearest.iter().sum();
         let chosen = if total > 0.0 {
@@ -120,9 +118,7 @@ fn plus_plus(points: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -
         };
         let start = centroids.len();
         centroids.extend_from_slice(row(chosen));
-        for (i, near) in nearest.iter_mut().enumerate() {
-            *near = near.min(squared_distance(row(i), &centroids[start..start + d]));
-        }
+        table.lower_to(&centroids[start..start + d], &mut nearest);
     }
     centroids
 }
