@@ -192,6 +192,10 @@ def test_bad_inputs_are_input_errors():
         rs.match_units(X, X, method="spectral", groups=50)
     with pytest.raises(rs.InputError, match="alpha"):
         rs.lasso(X, X[:, 0], -1.0)
+    with pytest.raises(rs.InputError, match="tolerance tol"):
+        rs.lasso(X, X[:, 0], 0.1, tol=float("nan"))
+    with pytest.raises(rs.InputError, match="tolerance tol"):
+        rs.match_units(X, X, method="sparse", tol=-1.0)
     with pytest.raises(rs.InputError, match="unknown map"):
         rs.align(X, X, map="cca")
     bad = X.copy()

@@ -34,6 +34,24 @@ pub struct LassoOptions {
     pub max_iter: usize,
 }
 
+impl LassoOptions {
+    /// A tolerance that can be met: finite and ≥ 0 (a NaN or negative one
+    /// would run every solve to `max_iter` and report non-convergence).
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.tol.is_finite() && self.tol >= 0.0 {
+            Ok(())
+        } else {
+            Err(Error::Invalid {
+                what: "lasso".into(),
+                detail: format!(
+                    "the tolerance tol must be a finite number ≥ 0 (e.g. 1e-4), got {}",
+                    self.tol
+                ),
+            })
+        }
+    }
+}
+
 impl Default for LassoOptions {
     fn default() -> Self {
         LassoOptions {
@@ -351,6 +369,7 @@ pub fn lasso(
 ) -> Result<LassoFit> {
     super::check_pair(x, y)?;
     check_alpha(alpha)?;
+    options.check()?;
     let (xc, yc) = if fit_intercept {
         (center_columns(x), center_columns(y))
     } else {
@@ -437,12 +456,20 @@ mod tests {
     }
 
     #[test]
-    fn a_large_penalty_gives_zero_and_a_negative_one_is_an_error() {
+    fn a_large_penalty_gives_zero_and_a_negative_one_or_a_bad_tol_is_an_error() {
         let x = gaussian_matrix(40, 5, 6);
         let y = gaussian_matrix(40, 2, 7);
         let fit = lasso(x.as_ref(), y.as_ref(), 1e3, true, &LassoOptions::default()).unwrap();
         assert!(fit.coef.col_iter().all(|c| c.iter().all(|&v| v == 0.0)));
         assert!(lasso(x.as_ref(), y.as_ref(), -1.0, true, &LassoOptions::default()).is_err());
+        for tol in [-1e-4, f64::NAN, f64::INFINITY] {
+            let options = LassoOptions {
+                tol,
+                ..LassoOptions::default()
+            };
+            let err = lasso(x.as_ref(), y.as_ref(), 0.1, true, &options).unwrap_err();
+            assert!(err.to_string().contains("tolerance tol"), "{err}");
+        }
     }
 
     /// The active-set solver (sweeps over a copied Gram block, the full

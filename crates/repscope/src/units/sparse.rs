@@ -136,6 +136,7 @@ pub fn sparse_prediction(
     options: &SparseOptions,
 ) -> Result<SparsePrediction> {
     super::check_pair(x, y)?;
+    options.lasso.check()?;
     if options.n_alphas == 0 || !(options.eps > 0.0 && options.eps < 1.0) {
         return Err(Error::Invalid {
             what: "sparse prediction".into(),
