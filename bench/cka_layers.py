@@ -16,12 +16,12 @@ import json
 import os
 import platform
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 
 import repscope as rs
+from _timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,15 +37,6 @@ def numpy_linear_cka_matrix(layers):
             cross = np.linalg.norm(y.T @ x) ** 2
             out[i, j] = cross / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
     return out
-
-
-def best_of(fn, repeats):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def gemm_peak(n, d):
@@ -73,8 +64,8 @@ def main():
     }
     print(json.dumps({"bench": "linear_cka layer x layer", **vars(args), **machine}))
 
-    t_rs, ours = best_of(lambda: rs.pairwise(layers, measure="linear_cka").values, args.repeats)
-    t_np, ref = best_of(lambda: numpy_linear_cka_matrix(layers), args.numpy_repeats)
+    t_rs, ours = timed(lambda: rs.pairwise(layers, measure="linear_cka").values, args.repeats)
+    t_np, ref = timed(lambda: numpy_linear_cka_matrix(layers), args.numpy_repeats)
     rel = float(np.max(np.abs(ours - ref) / np.abs(ref)))
 
     # The work of the feature form: one X'X per layer (symmetric: half a

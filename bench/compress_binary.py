@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 os.environ["RAYON_NUM_THREADS"] = str(THREADS)
@@ -34,21 +33,12 @@ os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 import numpy as np  # noqa: E402
 
 import repscope as rs  # noqa: E402
+from _timing import timed  # noqa: E402
 
 try:
     import faiss  # noqa: E402
 except ImportError:  # pragma: no cover - depends on the environment
     faiss = None
-
-
-def timed(fn, repeats=1):
-    """Best of `repeats` runs (both sides get the same number)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def report(name, t_rs, t_peer, **extra):

@@ -10,20 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 
 import repscope as rs
-
-
-def timed(fn, repeats=3):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+from _timing import timed
 
 
 def embeddings(n, d, seed):
@@ -54,9 +45,9 @@ def main():
     threads = os.cpu_count()
     result = {"n": args.n, "d": args.d, "queries": args.queries, "k": args.k, "threads": threads}
 
-    t_rs, (ids, _) = timed(lambda: rs.search(queries, corpus, k=args.k, metric="ip"))
+    t_rs, (ids, _) = timed(lambda: rs.search(queries, corpus, k=args.k, metric="ip"), 3)
     result["repscope_s"] = round(t_rs, 4)
-    t_np, ids_np = timed(lambda: numpy_top_k(queries, corpus, args.k))
+    t_np, ids_np = timed(lambda: numpy_top_k(queries, corpus, args.k), 3)
     result["numpy_s"] = round(t_np, 4)
     result["speedup_vs_numpy"] = round(t_np / t_rs, 2)
     result["ids_equal_numpy"] = float(np.mean(ids == ids_np))
@@ -68,7 +59,7 @@ def main():
         faiss.omp_set_num_threads(threads)
         index = faiss.IndexFlatIP(args.d)
         index.add(corpus)
-        t_f, (_, ids_f) = timed(lambda: index.search(queries, args.k))
+        t_f, (_, ids_f) = timed(lambda: index.search(queries, args.k), 3)
         result["faiss_version"] = faiss.__version__
         result["faiss_s"] = round(t_f, 4)
         result["time_vs_faiss"] = round(t_rs / t_f, 2)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 os.environ["RAYON_NUM_THREADS"] = str(THREADS)
@@ -46,18 +45,9 @@ from sklearn.linear_model import lasso_path  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 import repscope as rs  # noqa: E402
+from _timing import timed  # noqa: E402
 
 FACTORS = 16
-
-
-def timed(fn, repeats=1):
-    """Best of `repeats` runs (both sides get the same number)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def report(name, units, t_rs, peer, t_peer, **extra):

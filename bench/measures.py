@@ -11,20 +11,14 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 import repscope as rs
+from _timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
 
 
 def numpy_linear_cka(layers):

@@ -12,22 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 from himalaya.ridge import RidgeCV as HimalayaRidgeCV
 from sklearn.model_selection import KFold
 
 import repscope as rs
-
-
-def timed(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+from _timing import timed
 
 
 def encoding_data(n, p, t, seed=0):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import warnings
 
 import numpy as np
@@ -23,18 +22,9 @@ from rsatoolbox.model import ModelFixed
 from rsatoolbox.rdm import RDMs, calc_rdm, compare
 
 import repscope as rs
+from _timing import timed
 
 warnings.filterwarnings("ignore")
-
-
-def timed(fn, repeats=1):
-    """Best of `repeats` runs (both sides get the same number)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def report(name, t_rs, t_peer, agreement, **extra):
