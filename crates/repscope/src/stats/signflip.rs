@@ -70,15 +70,9 @@ pub fn sign_flip_test(
             detail: "needs at least 1 permutation".into(),
         });
     }
-    let valid: Vec<bool> = (0..m)
-        .map(|j| values.col(j).iter().all(|v| v.is_finite()))
-        .collect();
-    // Σx² is the same under every flip: only the mean changes.
-    let sum_sq: Vec<f64> = (0..m)
-        .map(|j| values.col(j).iter().map(|v| v * v).sum())
-        .collect();
+    let flips = Flips::new(values);
     let statistic = |signs: &[f64]| -> Vec<f64> {
-        let t = t_values(values, &valid, &sum_sq, signs);
+        let t = flips.t(signs);
         match alternative {
             Alternative::Greater => t,
             Alternative::TwoSided => t.into_iter().map(f64::abs).collect(),
@@ -115,7 +109,7 @@ pub fn sign_flip_test(
     let p_of = |count: &[usize]| -> Vec<f64> {
         count
             .iter()
-            .zip(&valid)
+            .zip(&flips.valid)
             .map(|(&c, &ok)| {
                 if ok {
                     (1 + c) as f64 / (1 + n_perm) as f64
@@ -127,7 +121,7 @@ pub fn sign_flip_test(
     };
     let t = match alternative {
         // Report the signed t, whichever statistic was tested.
-        Alternative::TwoSided => t_values(values, &valid, &sum_sq, &vec![1.0; n]),
+        Alternative::TwoSided => flips.t(&vec![1.0; n]),
         Alternative::Greater => observed,
     };
     Ok(SignFlipResult {
@@ -137,34 +131,59 @@ pub fn sign_flip_test(
     })
 }
 
-/// The one-sample t of every test with the subjects' signs flipped by
-/// `signs` (NaN for tests with a non-finite value; ±∞ for a non-zero mean
-/// without variance).
-fn t_values(values: MatRef<'_, f64>, valid: &[bool], sum_sq: &[f64], signs: &[f64]) -> Vec<f64> {
-    let n = values.nrows() as f64;
-    (0..values.ncols())
-        .map(|j| {
-            if !valid[j] {
-                return f64::NAN;
-            }
-            let mean = values
-                .col(j)
-                .iter()
-                .zip(signs)
-                .map(|(v, s)| v * s)
-                .sum::<f64>()
-                / n;
-            // Σx² is the same under every flip: only the mean changes.
-            let var = ((sum_sq[j] - n * mean * mean) / (n - 1.0)).max(0.0);
-            if var > 0.0 {
-                mean / (var / n).sqrt()
-            } else if mean == 0.0 {
-                0.0
-            } else {
-                mean.signum() * f64::INFINITY
-            }
-        })
-        .collect()
+/// What every sign flip of one data set (subjects × tests) shares: which
+/// tests hold only finite values, and each test's Σx², which a flip leaves
+/// unchanged (only the mean changes).
+struct Flips<'a> {
+    values: MatRef<'a, f64>,
+    valid: Vec<bool>,
+    sum_sq: Vec<f64>,
+}
+
+impl<'a> Flips<'a> {
+    fn new(values: MatRef<'a, f64>) -> Self {
+        let columns = 0..values.ncols();
+        Flips {
+            values,
+            valid: columns
+                .clone()
+                .map(|j| values.col(j).iter().all(|v| v.is_finite()))
+                .collect(),
+            sum_sq: columns
+                .map(|j| values.col(j).iter().map(|v| v * v).sum())
+                .collect(),
+        }
+    }
+
+    /// The one-sample t of every test with the subjects' signs flipped by
+    /// `signs` (NaN for tests with a non-finite value; ±∞ for a non-zero
+    /// mean without variance).
+    fn t(&self, signs: &[f64]) -> Vec<f64> {
+        let n = self.values.nrows() as f64;
+        (0..self.values.ncols())
+            .map(|j| {
+                if !self.valid[j] {
+                    return f64::NAN;
+                }
+                let mean = self
+                    .values
+                    .col(j)
+                    .iter()
+                    .zip(signs)
+                    .map(|(v, s)| v * s)
+                    .sum::<f64>()
+                    / n;
+                let var = ((self.sum_sq[j] - n * mean * mean) / (n - 1.0)).max(0.0);
+                if var > 0.0 {
+                    mean / (var / n).sqrt()
+                } else if mean == 0.0 {
+                    0.0
+                } else {
+                    mean.signum() * f64::INFINITY
+                }
+            })
+            .collect()
+    }
 }
 
 /// `n_perm` random sign vectors for `n` subjects, from one sequential
@@ -241,12 +260,7 @@ pub fn cluster_test(
             detail: format!("the cluster-forming threshold {threshold} must be a positive t"),
         });
     }
-    let valid: Vec<bool> = (0..m)
-        .map(|j| values.col(j).iter().all(|v| v.is_finite()))
-        .collect();
-    let sum_sq: Vec<f64> = (0..m)
-        .map(|j| values.col(j).iter().map(|v| v * v).sum())
-        .collect();
+    let flips = Flips::new(values);
     let clusters_of = |t: &[f64]| -> Vec<(usize, usize, f64)> {
         let sign_of = |v: f64| match alternative {
             Alternative::Greater if v > threshold => 1,
@@ -272,12 +286,12 @@ pub fn cluster_test(
         }
         out
     };
-    let t = t_values(values, &valid, &sum_sq, &vec![1.0; n]);
+    let t = flips.t(&vec![1.0; n]);
     let observed = clusters_of(&t);
     let max_masses: Vec<f64> = draws(n, n_perm, seed)
         .par_iter()
         .map(|signs| {
-            clusters_of(&t_values(values, &valid, &sum_sq, signs))
+            clusters_of(&flips.t(signs))
                 .iter()
                 .map(|c| c.2)
                 .fold(0.0, f64::max)
