@@ -42,10 +42,7 @@ fn ridge_cv<'py>(
     let fit = enter_core(py, move || {
         let options = RidgeCvOptions {
             alphas,
-            splits: splits
-                .into_iter()
-                .map(|(train, test)| Split { train, test })
-                .collect(),
+            splits: splits.into_iter().map(Split::from).collect(),
             per_target,
             fit_intercept,
             score: Score::parse(&score)?,
@@ -143,10 +140,7 @@ fn banded_ridge_cv<'py>(
     let (fit, gammas) = enter_core(py, move || {
         let options = RidgeCvOptions {
             alphas,
-            splits: splits
-                .into_iter()
-                .map(|(train, test)| Split { train, test })
-                .collect(),
+            splits: splits.into_iter().map(Split::from).collect(),
             per_target: true,
             fit_intercept,
             score: Score::parse(&score)?,
@@ -190,10 +184,7 @@ fn feature_variance(
         .map(Input::from_py)
         .collect::<PyResult<Vec<_>>>()?;
     let views: Vec<faer::MatRef<'_, f64>> = inputs.iter().map(Input::view).collect();
-    let splits: Vec<Split> = splits
-        .into_iter()
-        .map(|(train, test)| Split { train, test })
-        .collect();
+    let splits: Vec<Split> = splits.into_iter().map(Split::from).collect();
     enter_core(py, move || {
         repscope::data::check_finite("features", fv)?;
         views

@@ -151,11 +151,7 @@ fn probe_layers<'py>(
         .map(|(name, x)| RepRef { name, x: x.view() })
         .collect();
     let cross_validation = match folds {
-        Some(f) => CrossValidation::Folds(
-            f.into_iter()
-                .map(|(train, test)| Split { train, test })
-                .collect(),
-        ),
+        Some(f) => CrossValidation::Folds(f.into_iter().map(Split::from).collect()),
         None => CrossValidation::Stratified(cv),
     };
     let options = ProbeOptions {

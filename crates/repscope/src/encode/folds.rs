@@ -13,6 +13,13 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
+/// A `(train, test)` pair, as the Python layer passes folds.
+impl From<(Vec<usize>, Vec<usize>)> for Split {
+    fn from((train, test): (Vec<usize>, Vec<usize>)) -> Self {
+        Split { train, test }
+    }
+}
+
 /// `k` contiguous folds over `n` rows, as scikit-learn's `KFold(k)` without
 /// shuffling: the first `n % k` folds hold `n / k + 1` rows, the rest
 /// `n / k`; each fold's rows are tested once and the others train.
