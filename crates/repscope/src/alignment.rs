@@ -28,7 +28,17 @@ use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::{center_columns, column_means, cross_product, gather_rows, thin_svd};
 use crate::measures::{ParamValue, Params};
-use crate::stats::rng::{holdout, holdout_size};
+use crate::stats::rng::checked_holdout;
+
+crate::choice! {
+    /// The family of a linear map from A to B.
+    pub enum MapMethod: "linear map" {
+        /// Orthogonal (semi-orthogonal when the widths differ) Procrustes map.
+        Procrustes = "procrustes" | "orthogonal",
+        /// Ridge regression with a penalty alpha.
+        Ridge = "ridge" | "linear",
+    }
+}
 
 /// Which linear map to learn from A to B.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,25 +48,26 @@ pub enum MapKind {
 }
 
 impl MapKind {
-    /// `procrustes` or `ridge` (with its penalty).
-    pub fn from_name(name: &str, alpha: f64) -> Result<MapKind> {
-        match name {
-            "procrustes" | "orthogonal" => Ok(MapKind::Procrustes),
-            "ridge" | "linear" if alpha.is_finite() && alpha >= 0.0 => Ok(MapKind::Ridge { alpha }),
-            "ridge" | "linear" => Err(invalid(format!(
-                "ridge alpha must be finite and ≥ 0, got {alpha}"
-            ))),
-            other => Err(invalid(format!(
-                "unknown map '{other}'; use 'procrustes' (orthogonal) or 'ridge' (linear)"
-            ))),
+    /// The map of `method`; `alpha` is the ridge penalty (ignored by
+    /// Procrustes).
+    pub fn new(method: MapMethod, alpha: f64) -> Result<MapKind> {
+        match method {
+            MapMethod::Procrustes => Ok(MapKind::Procrustes),
+            MapMethod::Ridge if alpha.is_finite() && alpha >= 0.0 => Ok(MapKind::Ridge { alpha }),
+            MapMethod::Ridge => Err(Error::OutOfRange {
+                what: "the ridge penalty alpha".into(),
+                value: alpha.to_string(),
+                expected: "finite and ≥ 0".into(),
+            }),
         }
     }
-}
 
-fn invalid(detail: String) -> Error {
-    Error::Invalid {
-        what: "alignment".into(),
-        detail,
+    /// The family of this map.
+    pub fn method(self) -> MapMethod {
+        match self {
+            MapKind::Procrustes => MapMethod::Procrustes,
+            MapKind::Ridge { .. } => MapMethod::Ridge,
+        }
     }
 }
 
@@ -126,11 +137,11 @@ impl LinearMap {
     /// Maps the rows of `a` into B's space.
     pub fn apply(&self, a: MatRef<'_, f64>) -> Result<Mat<f64>> {
         if a.ncols() != self.weights.nrows() {
-            return Err(invalid(format!(
-                "the map takes {} units but the input has {}",
-                self.weights.nrows(),
-                a.ncols()
-            )));
+            return Err(Error::ShapeMismatch {
+                what: "units (columns) of the rows to map".into(),
+                expected: self.weights.nrows(),
+                found: a.ncols(),
+            });
         }
         let centred = Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[(i, j)] - self.a_mean[j]);
         let mut out = &centred * &self.weights;
@@ -239,20 +250,14 @@ pub struct Alignment {
 /// Scores the alignment of `a` and `b` (rows = the same items).
 pub fn align(a: RepRef<'_>, b: RepRef<'_>, options: &AlignOptions) -> Result<Alignment> {
     crate::units::check_pair(a.x, b.x)?;
-    let n = a.x.nrows();
-    if !(options.test_fraction > 0.0 && options.test_fraction < 1.0) {
-        return Err(invalid(format!(
-            "test_fraction must be in (0, 1), got {}",
-            options.test_fraction
-        )));
-    }
-    let n_test = holdout_size(n, options.test_fraction);
-    if n < n_test + 2 {
-        return Err(invalid(format!(
-            "{n} items are too few to hold out {n_test} and fit a map on the rest"
-        )));
-    }
-    let (train, test) = holdout(n, n_test, options.seed);
+    let (train, test) = checked_holdout(
+        "alignment",
+        a.x.nrows(),
+        options.test_fraction,
+        2,
+        false,
+        options.seed,
+    )?;
 
     let map = LinearMap::fit(
         gather_rows(a.x, &train).as_ref(),
@@ -329,8 +334,8 @@ mod tests {
 
     #[test]
     fn unknown_maps_and_tiny_sets_are_errors() {
-        assert!(MapKind::from_name("cca", 1.0).is_err());
-        assert!(MapKind::from_name("ridge", -1.0).is_err());
+        assert!(MapMethod::from_name("cca").is_err());
+        assert!(MapKind::new(MapMethod::from_name("ridge").unwrap(), -1.0).is_err());
         let a = gaussian_matrix(3, 2, 1);
         let r = RepRef {
             name: "a",

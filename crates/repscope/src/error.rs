@@ -209,6 +209,36 @@ pub enum Error {
         detail: String,
     },
 
+    /// A name that is not one of the options of a choice (an RDM method,
+    /// a search metric …).
+    #[error("unknown {what} '{given}'; use one of: {}", known.join(", "))]
+    UnknownChoice {
+        what: &'static str,
+        given: String,
+        known: Vec<&'static str>,
+    },
+
+    /// A number outside the values an argument can take.
+    #[error("{what} must be {expected}, got {value}")]
+    OutOfRange {
+        what: String,
+        value: String,
+        expected: String,
+    },
+
+    /// Too few items (stimuli, folds, conditions …) for a computation.
+    #[error("{what} needs at least {needed}, got {found}")]
+    TooFew {
+        what: String,
+        needed: usize,
+        found: usize,
+    },
+
+    /// The computation was stopped on request (Ctrl-C) before it finished;
+    /// see [`crate::interrupt`].
+    #[error("interrupted before the computation finished")]
+    Interrupted,
+
     /// Input to an analysis (matching, graphs, maps, …) that it cannot use:
     /// `what` names the analysis or argument, `detail` says why and how to fix it.
     #[error("{what}: {detail}")]
@@ -287,9 +317,184 @@ impl Error {
     /// can fix it. False for failures inside repscope.
     pub fn is_input_error(&self) -> bool {
         match self {
-            Error::Internal { .. } => false,
+            Error::Internal { .. } | Error::Interrupted => false,
             Error::Context { source, .. } => source.is_input_error(),
             _ => true,
+        }
+    }
+
+    /// True when the computation was stopped on request (Ctrl-C).
+    pub fn is_interrupt(&self) -> bool {
+        matches!(self.root(), Error::Interrupted)
+    }
+
+    /// The name of the variant (below any [`Error::Context`]), e.g.
+    /// `"StimulusMismatch"`: what the Python exceptions are chosen by.
+    pub fn kind(&self) -> &'static str {
+        match self.root() {
+            Error::Io { .. } => "Io",
+            Error::Format { .. } => "Format",
+            Error::UnsupportedFile { .. } => "UnsupportedFile",
+            Error::UnsupportedDtype { .. } => "UnsupportedDtype",
+            Error::NotTwoDimensional { .. } => "NotTwoDimensional",
+            Error::Empty { .. } => "Empty",
+            Error::NonFinite { .. } => "NonFinite",
+            Error::StimulusMismatch { .. } => "StimulusMismatch",
+            Error::InvalidRdm { .. } => "InvalidRdm",
+            Error::ShapeMismatch { .. } => "ShapeMismatch",
+            Error::TensorsDiffer { .. } => "TensorsDiffer",
+            Error::TensorShapeMismatch { .. } => "TensorShapeMismatch",
+            Error::NotArithmetic { .. } => "NotArithmetic",
+            Error::NonFiniteTensor { .. } => "NonFiniteTensor",
+            Error::Overflow { .. } => "Overflow",
+            Error::TaskVectorInput { .. } => "TaskVectorInput",
+            Error::DuplicateName { .. } => "DuplicateName",
+            Error::UnknownRepresentation { .. } => "UnknownRepresentation",
+            Error::NoRepresentations { .. } => "NoRepresentations",
+            Error::UnknownMeasure { .. } => "UnknownMeasure",
+            Error::InvalidParameter { .. } => "InvalidParameter",
+            Error::Undefined { .. } => "Undefined",
+            Error::UnknownChoice { .. } => "UnknownChoice",
+            Error::OutOfRange { .. } => "OutOfRange",
+            Error::TooFew { .. } => "TooFew",
+            Error::Interrupted => "Interrupted",
+            Error::Invalid { .. } => "Invalid",
+            Error::Model { .. } => "Model",
+            Error::Internal { .. } => "Internal",
+            Error::Context { .. } => "Context",
+        }
+    }
+
+    /// The values the error carries (below any [`Error::Context`]), by
+    /// field name: counts and positions as numbers, names as text. Python
+    /// exceptions expose them as attributes (`e.a_rows`, `e.b_rows` …).
+    pub fn fields(&self) -> Vec<(&'static str, Field)> {
+        use Field::{Count, Counts, Number, Text, Texts};
+        let text = |s: &str| Text(s.to_string());
+        let path = |p: &Path| Text(p.display().to_string());
+        match self.root() {
+            Error::Io { path: p, .. } | Error::UnsupportedFile { path: p, .. } => {
+                vec![("path", path(p))]
+            }
+            Error::Format {
+                path: p, detail, ..
+            } => {
+                vec![("path", path(p)), ("detail", text(detail))]
+            }
+            Error::UnsupportedDtype { array, dtype } => {
+                vec![("array", text(array)), ("dtype", text(dtype))]
+            }
+            Error::NotTwoDimensional { array, shape } => {
+                vec![("array", text(array)), ("shape", Counts(shape.clone()))]
+            }
+            Error::Empty { array, rows, cols } => vec![
+                ("array", text(array)),
+                ("rows", Count(*rows)),
+                ("cols", Count(*cols)),
+            ],
+            Error::NonFinite {
+                array,
+                row,
+                col,
+                value,
+            } => vec![
+                ("array", text(array)),
+                ("row", Count(*row)),
+                ("col", Count(*col)),
+                ("value", Number(*value)),
+            ],
+            Error::StimulusMismatch {
+                a,
+                a_rows,
+                b,
+                b_rows,
+            } => vec![
+                ("a", text(a)),
+                ("a_rows", Count(*a_rows)),
+                ("b", text(b)),
+                ("b_rows", Count(*b_rows)),
+            ],
+            Error::ShapeMismatch {
+                what,
+                expected,
+                found,
+            } => vec![
+                ("what", text(what)),
+                ("expected", Count(*expected)),
+                ("found", Count(*found)),
+            ],
+            Error::TensorsDiffer {
+                checkpoint,
+                missing,
+                extra,
+            } => vec![
+                ("checkpoint", text(checkpoint)),
+                ("missing", Texts(missing.clone())),
+                ("extra", Texts(extra.clone())),
+            ],
+            Error::TensorShapeMismatch {
+                tensor,
+                checkpoint,
+                base_shape,
+                shape,
+            } => vec![
+                ("tensor", text(tensor)),
+                ("checkpoint", text(checkpoint)),
+                ("base_shape", Counts(base_shape.clone())),
+                ("shape", Counts(shape.clone())),
+            ],
+            Error::NonFiniteTensor {
+                tensor,
+                checkpoint,
+                index,
+                value,
+            } => vec![
+                ("tensor", text(tensor)),
+                ("checkpoint", text(checkpoint)),
+                ("index", Counts(index.clone())),
+                ("value", Number(*value)),
+            ],
+            Error::DuplicateName { name } => vec![("name", text(name))],
+            Error::UnknownRepresentation { set, name, known } => vec![
+                ("set", text(set)),
+                ("name", text(name)),
+                ("known", Texts(known.clone())),
+            ],
+            Error::UnknownMeasure { name, known } => {
+                vec![("name", text(name)), ("known", Texts(known.clone()))]
+            }
+            Error::InvalidParameter { measure, .. } => vec![("measure", text(measure))],
+            Error::Undefined { measure, array, .. } => {
+                vec![("measure", text(measure)), ("array", text(array))]
+            }
+            Error::UnknownChoice { what, given, known } => vec![
+                ("what", text(what)),
+                ("given", text(given)),
+                (
+                    "known",
+                    Texts(known.iter().map(|k| k.to_string()).collect()),
+                ),
+            ],
+            Error::OutOfRange {
+                what,
+                value,
+                expected,
+            } => vec![
+                ("what", text(what)),
+                ("value", text(value)),
+                ("expected", text(expected)),
+            ],
+            Error::TooFew {
+                what,
+                needed,
+                found,
+            } => vec![
+                ("what", text(what)),
+                ("needed", Count(*needed)),
+                ("found", Count(*found)),
+            ],
+            Error::Invalid { what, .. } => vec![("what", text(what))],
+            _ => Vec::new(),
         }
     }
 
@@ -339,6 +544,17 @@ impl Error {
             detail: detail.into(),
         }
     }
+}
+
+/// One value an error carries (see [`Error::fields`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Field {
+    Text(String),
+    Texts(Vec<String>),
+    Count(usize),
+    Counts(Vec<usize>),
+    Number(f64),
 }
 
 /// Adds context to the error of a `Result`.

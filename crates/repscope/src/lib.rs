@@ -23,6 +23,7 @@
 //! binary and the Python package are thin layers over it.
 
 pub mod alignment;
+pub mod choice;
 pub mod compress;
 pub mod data;
 pub mod encode;
@@ -30,6 +31,7 @@ pub mod error;
 #[cfg(feature = "extract")]
 pub mod extract;
 pub mod graph;
+pub mod interrupt;
 pub mod linalg;
 pub mod measures;
 pub mod pairwise;
@@ -41,6 +43,7 @@ pub mod taskvec;
 mod testing;
 pub mod units;
 
+pub use choice::Choice;
 pub use data::{RepRef, RepSet, load, save};
 pub use error::{Error, Result};
 pub use measures::{AnyMeasure, MeasureInfo, measures, similarity};

@@ -38,30 +38,13 @@ use super::search::results_per_query;
 use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
 
-/// How binary codes are stored, in sentence-transformers' names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BinaryPrecision {
-    /// int8: the packed byte minus 128.
-    Binary,
-    /// uint8: the packed byte.
-    Ubinary,
-}
-
-impl BinaryPrecision {
-    /// `"binary"` or `"ubinary"`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "binary" => Ok(BinaryPrecision::Binary),
-            "ubinary" => Ok(BinaryPrecision::Ubinary),
-            other => Err(Error::Invalid {
-                what: "binary quantisation".into(),
-                detail: format!(
-                    "unknown precision '{other}'; use 'binary' (int8 codes) or 'ubinary' \
-                     (uint8 codes)"
-                ),
-            }),
-        }
+crate::choice! {
+    /// How binary codes are stored, in sentence-transformers' names.
+    pub enum BinaryPrecision: "binary precision" {
+        /// int8: the packed byte minus 128.
+        Binary = "binary",
+        /// uint8: the packed byte.
+        Ubinary = "ubinary",
     }
 }
 

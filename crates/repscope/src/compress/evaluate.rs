@@ -28,39 +28,21 @@ use super::scalar::{Precision8, Ranges, quantize8};
 use super::search::{Metric, Real, TopK, search};
 use crate::error::{Error, Result};
 
-/// How vectors are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision {
-    Float32,
-    Int8,
-    Uint8,
-    Binary,
+crate::choice! {
+    /// How vectors are stored.
+    pub enum Precision: "precision" {
+        /// float32 values.
+        Float32 = "float32" | "float" | "f32",
+        /// int8 codes (calibrated ranges, minus 128).
+        Int8 = "int8",
+        /// uint8 codes (calibrated ranges).
+        Uint8 = "uint8",
+        /// One sign bit per dimension (`ubinary` is the same bits).
+        Binary = "binary" | "ubinary",
+    }
 }
 
 impl Precision {
-    /// `float32`, `int8`, `uint8` or `binary` (`ubinary` is the same bits).
-    pub fn from_name(name: &str) -> Result<Precision> {
-        match name {
-            "float32" | "float" | "f32" => Ok(Precision::Float32),
-            "int8" => Ok(Precision::Int8),
-            "uint8" => Ok(Precision::Uint8),
-            "binary" | "ubinary" => Ok(Precision::Binary),
-            other => Err(Error::Invalid {
-                what: "compression".into(),
-                detail: format!("unknown precision '{other}'; use float32, int8, uint8 or binary"),
-            }),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::Float32 => "float32",
-            Precision::Int8 => "int8",
-            Precision::Uint8 => "uint8",
-            Precision::Binary => "binary",
-        }
-    }
-
     /// Bytes to store one vector of `dim` dimensions.
     pub fn bytes_per_vector(self, dim: usize) -> usize {
         match self {

@@ -20,27 +20,19 @@
 
 use crate::error::{Error, Result};
 
-/// Divisor of the summed precisions in AP@k.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ApNormalisation {
-    /// min(k, |R|): a perfect ranking scores 1.
-    #[default]
-    MinKRelevant,
-    /// k, as the Matryoshka Representation Learning evaluation does.
-    K,
+crate::choice! {
+    /// Divisor of the summed precisions in AP@k.
+    pub enum ApNormalisation: "mAP normalisation" {
+        /// min(k, |R|): a perfect ranking scores 1.
+        MinKRelevant = "standard" | "min",
+        /// k, as the Matryoshka Representation Learning evaluation does.
+        K = "mrl" | "k",
+    }
 }
 
-impl ApNormalisation {
-    /// `standard` or `mrl`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "standard" | "min" => Ok(ApNormalisation::MinKRelevant),
-            "mrl" | "k" => Ok(ApNormalisation::K),
-            other => Err(Error::Invalid {
-                what: "retrieval metrics".into(),
-                detail: format!("unknown mAP normalisation '{other}'; use 'standard' or 'mrl'"),
-            }),
-        }
+impl Default for ApNormalisation {
+    fn default() -> Self {
+        ApNormalisation::MinKRelevant
     }
 }
 

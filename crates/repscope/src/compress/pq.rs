@@ -66,29 +66,13 @@ impl PqOptions {
     }
 }
 
-/// How [`ProductQuantizer::search`] compares a query with the codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PqMetric {
-    /// Squared Euclidean distance, smallest first.
-    L2,
-    /// Inner product, largest first.
-    InnerProduct,
-}
-
-impl PqMetric {
-    /// `"l2"` or `"ip"`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "l2" => Ok(PqMetric::L2),
-            "ip" => Ok(PqMetric::InnerProduct),
-            other => Err(Error::Invalid {
-                what: "product quantisation".into(),
-                detail: format!(
-                    "unknown metric '{other}'; use 'l2' (squared distance) or 'ip' (inner product)"
-                ),
-            }),
-        }
+crate::choice! {
+    /// How [`ProductQuantizer::search`] compares a query with the codes.
+    pub enum PqMetric: "product-quantisation metric" {
+        /// Squared Euclidean distance, smallest first.
+        L2 = "l2" | "euclidean",
+        /// Inner product, largest first.
+        InnerProduct = "ip" | "dot" | "inner_product",
     }
 }
 

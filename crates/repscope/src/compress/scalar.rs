@@ -79,11 +79,14 @@ fn invalid(detail: String) -> Error {
     }
 }
 
-/// Eight-bit codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision8 {
-    Uint8,
-    Int8,
+crate::choice! {
+    /// Eight-bit codes.
+    pub enum Precision8: "8-bit precision" {
+        /// 0..=255.
+        Uint8 = "uint8",
+        /// -128..=127 (the uint8 level minus 128).
+        Int8 = "int8",
+    }
 }
 
 /// The uint8 levels (0..=255) of `x` under `ranges`, row by row.

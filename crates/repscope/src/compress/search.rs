@@ -21,29 +21,15 @@ use rayon::prelude::*;
 use crate::data::check_finite;
 use crate::error::{Error, Result};
 
-/// How a query and a corpus vector are compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-    /// q · c, larger is closer.
-    InnerProduct,
-    /// q · c / (‖q‖ ‖c‖), larger is closer (a zero vector scores 0).
-    Cosine,
-    /// ‖q − c‖², smaller is closer.
-    L2,
-}
-
-impl Metric {
-    /// `ip`, `cosine` or `l2`.
-    pub fn from_name(name: &str) -> Result<Metric> {
-        match name {
-            "ip" | "dot" | "inner_product" => Ok(Metric::InnerProduct),
-            "cosine" | "cos" => Ok(Metric::Cosine),
-            "l2" | "euclidean" => Ok(Metric::L2),
-            other => Err(Error::Invalid {
-                what: "search".into(),
-                detail: format!("unknown metric '{other}'; use ip, cosine or l2"),
-            }),
-        }
+crate::choice! {
+    /// How a query and a corpus vector are compared.
+    pub enum Metric: "search metric" {
+        /// q · c, larger is closer.
+        InnerProduct = "ip" | "dot" | "inner_product",
+        /// q · c / (‖q‖ ‖c‖), larger is closer (a zero vector scores 0).
+        Cosine = "cosine" | "cos",
+        /// ‖q − c‖², smaller is closer.
+        L2 = "l2" | "euclidean",
     }
 }
 

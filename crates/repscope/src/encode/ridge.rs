@@ -40,30 +40,19 @@ use crate::data::check_finite;
 use crate::error::{Error, Result};
 use crate::linalg::{column_means, cross_product, gather_rows, gram};
 
-/// How a fold's predictions are scored, per target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Score {
-    /// −Σ (y − ŷ)² / n, himalaya's default (`l2_neg_loss`).
-    NegMse,
-    /// 1 − SSE / Σ (y − ȳ)²; 0 for a constant target (as himalaya).
-    R2,
-    /// Pearson r of y and ŷ; 0 when either is constant.
-    Pearson,
+crate::choice! {
+    /// How a fold's predictions are scored, per target.
+    pub enum Score: "regression score" {
+        /// −Σ (y − ŷ)² / n, himalaya's default (`l2_neg_loss`).
+        NegMse = "neg_mse" | "l2_neg_loss",
+        /// 1 − SSE / Σ (y − ȳ)²; 0 for a constant target (as himalaya).
+        R2 = "r2",
+        /// Pearson r of y and ŷ; 0 when either is constant.
+        Pearson = "pearson" | "correlation",
+    }
 }
 
 impl Score {
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "neg_mse" | "l2_neg_loss" => Ok(Score::NegMse),
-            "r2" => Ok(Score::R2),
-            "pearson" | "correlation" => Ok(Score::Pearson),
-            other => Err(Error::Invalid {
-                what: "score".into(),
-                detail: format!("unknown score {other:?}; use neg_mse, r2 or pearson"),
-            }),
-        }
-    }
-
     /// The score of predictions `p` of targets `y` (equally long).
     pub fn of(self, y: ColRef<'_, f64>, p: ColRef<'_, f64>) -> f64 {
         let n = y.nrows() as f64;
@@ -84,49 +73,24 @@ impl Score {
                 let sse: f64 = y.iter().zip(p.iter()).map(|(a, b)| (a - b).powi(2)).sum();
                 1.0 - sse / total
             }
-            Score::Pearson => {
-                let (my, mp) = (y.iter().sum::<f64>() / n, p.iter().sum::<f64>() / n);
-                let (mut syp, mut syy, mut spp) = (0.0, 0.0, 0.0);
-                for (a, b) in y.iter().zip(p.iter()) {
-                    let (dy, dp) = (a - my, b - mp);
-                    syp += dy * dp;
-                    syy += dy * dy;
-                    spp += dp * dp;
-                }
-                if syy > 0.0 && spp > 0.0 {
-                    syp / (syy * spp).sqrt()
-                } else {
-                    0.0
-                }
-            }
+            Score::Pearson => crate::stats::pearson_of(|| y.iter().copied(), || p.iter().copied()),
         }
     }
 }
 
-/// Which factorisation solves the ridge problems.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Solver {
-    /// Kernel when features outnumber samples, primal otherwise.
-    Auto,
-    /// Thin SVD of the features.
-    Primal,
-    /// Eigendecomposition of the linear kernel X Xᵀ.
-    Kernel,
+crate::choice! {
+    /// Which factorisation solves the ridge problems.
+    pub enum Solver: "ridge solver" {
+        /// Kernel when features outnumber samples, primal otherwise.
+        Auto = "auto",
+        /// Thin SVD of the features.
+        Primal = "primal" | "svd",
+        /// Eigendecomposition of the linear kernel X Xᵀ.
+        Kernel = "kernel" | "dual",
+    }
 }
 
 impl Solver {
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "auto" => Ok(Solver::Auto),
-            "primal" | "svd" => Ok(Solver::Primal),
-            "kernel" | "dual" => Ok(Solver::Kernel),
-            other => Err(Error::Invalid {
-                what: "solver".into(),
-                detail: format!("unknown solver {other:?}; use auto, primal or kernel"),
-            }),
-        }
-    }
-
     fn kernel(self, n_samples: usize, n_features: usize) -> bool {
         match self {
             Solver::Auto => n_features > n_samples,

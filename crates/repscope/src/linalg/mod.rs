@@ -29,6 +29,23 @@ pub fn center_columns(x: MatRef<'_, f64>) -> Mat<f64> {
     centred
 }
 
+/// Double-centres a symmetric matrix in place: `H A H` with
+/// `H = I − 11ᵀ/n`, i.e. `a_ij + ā − ā_i − ā_j` with the row means `ā_i`
+/// and their mean `ā`. (The packed form has its own loop:
+/// [`packed::PackedSymmetric::double_centre`].)
+pub fn double_centre(a: &mut Mat<f64>) {
+    let n = a.nrows();
+    let row: Vec<f64> = (0..n)
+        .map(|i| a.col(i).iter().sum::<f64>() / n as f64)
+        .collect();
+    let all = row.iter().sum::<f64>() / n as f64;
+    for j in 0..n {
+        for i in 0..n {
+            a[(i, j)] += all - row[i] - row[j];
+        }
+    }
+}
+
 /// `x` with every column centred and scaled to unit length, so that
 /// `aᵀ b` of two such matrices holds Pearson correlations. A constant column
 /// becomes zero (it correlates 0 with everything).
@@ -40,6 +57,22 @@ pub fn unit_columns(x: MatRef<'_, f64>) -> Mat<f64> {
         col.iter_mut().for_each(|v| *v *= scale);
     }
     c
+}
+
+/// Pearson correlations between the columns of `a` and of `b` given as
+/// [`unit_columns`]: `aᵀ b`, clamped to [−1, 1] (rounding can push |r| a
+/// hair above 1).
+pub fn unit_column_correlations(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut c = cross_product(a, b, par);
+    c.col_iter_mut()
+        .for_each(|col| col.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0)));
+    c
+}
+
+/// The `p × q` Pearson correlations between the columns of `x` and of
+/// `y` (the same rows); a constant column correlates 0 with everything.
+pub fn column_correlations(x: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    unit_column_correlations(unit_columns(x).as_ref(), unit_columns(y).as_ref(), par)
 }
 
 /// The rows `rows` of `x`, in that order (repeats allowed).

@@ -32,7 +32,7 @@ use faer::Par;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat};
 
-use super::registry::choice_param;
+use super::params::choice_param;
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext, is_permutation};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -42,10 +42,9 @@ use crate::linalg::{
     sum_of_squares, symmetric_sum_of_squares,
 };
 
+crate::choice! {
 /// Which prepared form to use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FormPolicy {
+pub enum FormPolicy: "CKA form" {
     /// The cheaper form for the job: the Gram matrix when p ≥ n, or when it
     /// is predicted faster for m partners and its packed storage (4 n²
     /// bytes) stays within [`GRAM_BUDGET_BYTES`]; features otherwise.
@@ -57,12 +56,18 @@ pub enum FormPolicy {
     /// [`GRAM_PRODUCT_COST`] full-GEMM ones and an inner-product one about
     /// [`INNER_PRODUCT_COST`], so the Gram form is chosen when
     /// n (c₁ p + c₂ m) < m p².
-    #[default]
-    Auto,
+    Auto = "auto",
     /// Always the centred features.
-    Features,
+    Features = "features",
     /// Always the centred Gram matrix.
-    Gram,
+    Gram = "gram",
+}
+}
+
+impl Default for FormPolicy {
+    fn default() -> Self {
+        FormPolicy::Auto
+    }
 }
 
 /// The most memory one packed Gram matrix may take under [`FormPolicy::Auto`]
@@ -79,17 +84,7 @@ pub const INNER_PRODUCT_COST: f64 = 15.0;
 
 impl FormPolicy {
     fn from_params(measure: &str, params: &Params) -> Result<Self> {
-        choice_param(
-            params,
-            measure,
-            "form",
-            Self::Auto,
-            &[
-                ("auto", Self::Auto),
-                ("features", Self::Features),
-                ("gram", Self::Gram),
-            ],
-        )
+        choice_param(params, measure, "form", Self::Auto)
     }
 
     fn use_gram(self, n: usize, p: usize, partners: usize) -> bool {

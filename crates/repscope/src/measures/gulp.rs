@@ -17,7 +17,7 @@
 
 use faer::{Mat, Par, Side};
 
-use super::registry::number_param;
+use super::params::number_param;
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -131,11 +131,7 @@ impl Measure for Gulp {
     }
 
     fn score(&self, a: &Whitened, b: &Whitened, par: Par) -> Result<f64> {
-        if a.rotated.nrows() != b.rotated.nrows() {
-            return Err(Error::InvalidRdm {
-                detail: "the representations have different numbers of stimuli".into(),
-            });
-        }
+        super::check_same_n(a.rotated.nrows(), b.rotated.nrows())?;
         if std::ptr::eq(a, b) {
             return Ok(0.0);
         }

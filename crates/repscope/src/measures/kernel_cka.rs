@@ -17,12 +17,13 @@
 
 use faer::{Mat, Par};
 
-use super::registry::{choice_param, number_param};
+use super::params::{choice_param, number_param};
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::packed::{PackedSymmetric, block_dots_of};
-use crate::linalg::{gram, lower_gram};
+use crate::linalg::{double_centre, gram, lower_gram};
+use crate::stats::quantile::median_of;
 
 fn number(params: &Params, measure: &str, key: &str, default: f64) -> Result<f64> {
     number_param(
@@ -35,14 +36,14 @@ fn number(params: &Params, measure: &str, key: &str, default: f64) -> Result<f64
     )
 }
 
-/// Where the median of the squared distances is taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MedianOver {
-    /// All n² entries, the zero diagonal included (Kornblith's `gram_rbf`).
-    WithDiagonal,
-    /// The n(n − 1)/2 distinct pairs only.
-    Pairs,
+crate::choice! {
+    /// Where the median of the squared distances is taken.
+    pub enum MedianOver: "median of the squared distances" {
+        /// All n² entries, the zero diagonal included (Kornblith's `gram_rbf`).
+        WithDiagonal = "with_diagonal",
+        /// The n(n − 1)/2 distinct pairs only.
+        Pairs = "pairs",
+    }
 }
 
 /// CKA with an RBF kernel.
@@ -70,30 +71,11 @@ pub(crate) const RBF_CKA_INFO: MeasureInfo = MeasureInfo {
 
 impl RbfCka {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let median = choice_param(
-            params,
-            "rbf_cka",
-            "median",
-            MedianOver::WithDiagonal,
-            &[
-                ("with_diagonal", MedianOver::WithDiagonal),
-                ("pairs", MedianOver::Pairs),
-            ],
-        )?;
+        let median = choice_param(params, "rbf_cka", "median", MedianOver::WithDiagonal)?;
         Ok(Self {
             threshold: number(params, "rbf_cka", "threshold", 1.0)?,
             median,
         })
-    }
-}
-
-/// numpy's median of a multiset given by the sorted-order statistic
-/// `at(t)` of `len` values.
-fn median_of(len: usize, at: impl Fn(usize) -> f64) -> f64 {
-    if len % 2 == 1 {
-        at(len / 2)
-    } else {
-        0.5 * (at(len / 2 - 1) + at(len / 2))
     }
 }
 
@@ -104,16 +86,7 @@ pub struct CenteredKernel {
 }
 
 fn centre_and_pack(mut k: Mat<f64>, name: &str, measure: &str) -> Result<CenteredKernel> {
-    let n = k.nrows();
-    let row: Vec<f64> = (0..n)
-        .map(|i| k.col(i).iter().sum::<f64>() / n as f64)
-        .collect();
-    let all = row.iter().sum::<f64>() / n as f64;
-    for j in 0..n {
-        for i in 0..n {
-            k[(i, j)] += all - row[i] - row[j];
-        }
-    }
+    double_centre(&mut k);
     let k = PackedSymmetric::from_lower(k.as_ref());
     let self_dot = k.dot(&k);
     if self_dot == 0.0 {
@@ -171,11 +144,7 @@ impl Measure for RbfCka {
     }
 
     fn score(&self, a: &CenteredKernel, b: &CenteredKernel, _par: Par) -> Result<f64> {
-        if a.k.n() != b.k.n() {
-            return Err(Error::InvalidRdm {
-                detail: "the representations have different numbers of stimuli".into(),
-            });
-        }
+        super::check_same_n(a.k.n(), b.k.n())?;
         let dot = if std::ptr::eq(a, b) {
             a.self_dot
         } else {
@@ -289,6 +258,8 @@ impl Batch {
 pub struct PreparedBatches {
     batches: Vec<Batch>,
     self_hsic: f64,
+    /// Stimuli in all batches.
+    n: usize,
 }
 
 impl Measure for MinibatchCka {
@@ -324,15 +295,15 @@ impl Measure for MinibatchCka {
                 ),
             });
         }
-        Ok(PreparedBatches { batches, self_hsic })
+        Ok(PreparedBatches {
+            batches,
+            self_hsic,
+            n: x.x.nrows(),
+        })
     }
 
     fn score(&self, a: &PreparedBatches, b: &PreparedBatches, _par: Par) -> Result<f64> {
-        if a.batches.len() != b.batches.len() {
-            return Err(Error::InvalidRdm {
-                detail: "the representations have different numbers of stimuli".into(),
-            });
-        }
+        super::check_same_n(a.n, b.n)?;
         let hsic: f64 = if std::ptr::eq(a, b) {
             a.self_hsic
         } else {

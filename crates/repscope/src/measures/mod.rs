@@ -11,17 +11,18 @@
 //! share one list.
 
 pub mod cka;
+pub mod correlation_match;
 pub mod gulp;
 pub mod kernel_cka;
-pub mod matching;
 pub mod neighbours;
+pub mod params;
 #[cfg(test)]
 mod properties;
 pub mod registry;
 pub mod rsa;
 pub mod rsm;
+pub mod sdr_overlap;
 pub mod shape;
-pub mod sparse;
 pub mod statistics;
 pub mod subspace;
 
@@ -29,7 +30,8 @@ use std::any::Any;
 
 use faer::Par;
 
-pub use registry::{ParamValue, Params, build, measures};
+pub use params::{ParamValue, Params};
+pub use registry::{build, measures};
 
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -227,6 +229,21 @@ pub(crate) fn is_permutation(rows: &[usize], n: usize) -> bool {
         && rows
             .iter()
             .all(|&r| r < n && !std::mem::replace(&mut seen[r], true))
+}
+
+/// Checks that two prepared representations cover the same number of
+/// stimuli (the engine checks the inputs first; this guards direct calls
+/// of `score`).
+pub(crate) fn check_same_n(a_rows: usize, b_rows: usize) -> Result<()> {
+    if a_rows != b_rows {
+        return Err(Error::StimulusMismatch {
+            a: "A".into(),
+            a_rows,
+            b: "B".into(),
+            b_rows,
+        });
+    }
+    Ok(())
 }
 
 /// Checks one representation before it is prepared: non-empty and finite.

@@ -26,7 +26,7 @@
 
 use faer::{Mat, Par};
 
-use super::registry::number_param;
+use super::params::number_param;
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -241,11 +241,7 @@ impl Measure for NeighbourMeasure {
 
     fn score(&self, a: &PreparedNeighbours, b: &PreparedNeighbours, _par: Par) -> Result<f64> {
         let n = a.unit.nrows();
-        if n != b.unit.nrows() {
-            return Err(Error::InvalidRdm {
-                detail: "the representations have different numbers of stimuli".into(),
-            });
-        }
+        super::check_same_n(n, b.unit.nrows())?;
         if self.statistic == NeighbourStatistic::Cknna {
             return Ok(self.cknna(a, b));
         }

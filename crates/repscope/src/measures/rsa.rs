@@ -67,7 +67,8 @@ impl Default for Rsa {
 /// A representation's RDM, ready for comparison.
 pub struct PreparedRsa {
     rdm: PreparedRdm,
-    n_pairs: usize,
+    /// Conditions (stimuli) of the RDM.
+    n: usize,
 }
 
 impl Measure for Rsa {
@@ -91,16 +92,12 @@ impl Measure for Rsa {
         let keep = vec![true; d.len()];
         Ok(PreparedRsa {
             rdm: prepare(&d, &keep, self.compare_method, None)?,
-            n_pairs: d.len(),
+            n: x.x.nrows(),
         })
     }
 
     fn score(&self, a: &PreparedRsa, b: &PreparedRsa, _par: Par) -> Result<f64> {
-        if a.n_pairs != b.n_pairs {
-            return Err(Error::InvalidRdm {
-                detail: "the two representations have different numbers of stimuli".into(),
-            });
-        }
+        super::check_same_n(a.n, b.n)?;
         Ok(score(&a.rdm, &b.rdm, self.compare_method))
     }
 }

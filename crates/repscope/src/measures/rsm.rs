@@ -16,9 +16,9 @@ use faer::{Mat, Par};
 
 use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
 use crate::data::RepRef;
-use crate::error::{Error, Result};
-use crate::linalg::gram;
+use crate::error::Result;
 use crate::linalg::packed::{PackedSymmetric, block_dots_of};
+use crate::linalg::{double_centre, gram};
 
 fn distances(x: RepRef<'_>, par: Par) -> Mat<f64> {
     let g = gram(x.x, par);
@@ -26,15 +26,6 @@ fn distances(x: RepRef<'_>, par: Par) -> Mat<f64> {
     Mat::from_fn(n, n, |i, j| {
         (g[(i, i)] + g[(j, j)] - 2.0 * g[(i, j)]).max(0.0).sqrt()
     })
-}
-
-fn check_n(a: usize, b: usize) -> Result<()> {
-    if a != b {
-        return Err(Error::InvalidRdm {
-            detail: "the representations have different numbers of stimuli".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Distance correlation.
@@ -72,23 +63,14 @@ impl Measure for DistanceCorrelation {
 
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<CentredDistances> {
         let mut d = distances(x, ctx.par);
-        let n = d.nrows();
-        let row: Vec<f64> = (0..n)
-            .map(|i| d.col(i).iter().sum::<f64>() / n as f64)
-            .collect();
-        let all = row.iter().sum::<f64>() / n as f64;
-        for j in 0..n {
-            for i in 0..n {
-                d[(i, j)] += all - row[i] - row[j];
-            }
-        }
+        double_centre(&mut d);
         let a = PackedSymmetric::from_lower(d.as_ref());
         let self_dot = a.dot(&a);
         Ok(CentredDistances { a, self_dot })
     }
 
     fn score(&self, a: &CentredDistances, b: &CentredDistances, _par: Par) -> Result<f64> {
-        check_n(a.a.n(), b.a.n())?;
+        super::check_same_n(a.a.n(), b.a.n())?;
         let cov = if std::ptr::eq(a, b) {
             a.self_dot
         } else {
@@ -157,7 +139,7 @@ impl Measure for RsmNormDiff {
     }
 
     fn score(&self, a: &PackedDistances, b: &PackedDistances, _par: Par) -> Result<f64> {
-        check_n(a.0.n(), b.0.n())?;
+        super::check_same_n(a.0.n(), b.0.n())?;
         Ok(a.0.distance(&b.0))
     }
 }

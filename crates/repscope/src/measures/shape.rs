@@ -24,7 +24,7 @@
 
 use faer::{Mat, Par, Side};
 
-use super::registry::{choice_param, number_param};
+use super::params::{choice_param, number_param};
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext, is_permutation};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -33,27 +33,18 @@ use crate::linalg::{
     center_columns, cross_product, gather_rows, singular_values, sum_of_squares, thin_svd,
 };
 
-/// How a shape metric turns the alignment into a number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ShapeScore {
-    /// arccos of the aligned inner product over the norms, in [0, π/2].
-    Angular,
-    /// Frobenius distance of the aligned representations.
-    Euclidean,
+crate::choice! {
+    /// How a shape metric turns the alignment into a number.
+    pub enum ShapeScore: "shape score" {
+        /// arccos of the aligned inner product over the norms, in [0, π/2].
+        Angular = "angular",
+        /// Frobenius distance of the aligned representations.
+        Euclidean = "euclidean",
+    }
 }
 
 fn shape_score(params: &Params, measure: &str) -> Result<ShapeScore> {
-    choice_param(
-        params,
-        measure,
-        "score",
-        ShapeScore::Angular,
-        &[
-            ("angular", ShapeScore::Angular),
-            ("euclidean", ShapeScore::Euclidean),
-        ],
-    )
+    choice_param(params, measure, "score", ShapeScore::Angular)
 }
 
 fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 {
@@ -63,15 +54,6 @@ fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 
             .acos(),
         ShapeScore::Euclidean => (norm_a_sq + norm_b_sq - 2.0 * inner).max(0.0).sqrt(),
     }
-}
-
-fn check_rows(a: usize, b: usize) -> Result<()> {
-    if a != b {
-        return Err(Error::InvalidRdm {
-            detail: "the representations have different numbers of stimuli".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Eigenvalue floor of netrep's whitening.
@@ -210,7 +192,7 @@ impl Measure for Procrustes {
     }
 
     fn score(&self, a: &Whitened, b: &Whitened, par: Par) -> Result<f64> {
-        check_rows(a.w.nrows(), b.w.nrows())?;
+        super::check_same_n(a.w.nrows(), b.w.nrows())?;
         let width = a.width.max(b.width);
         let (ca, cb) = (self.constant(a, width), self.constant(b, width));
         let nuclear: f64 = if std::ptr::eq(a, b) {
@@ -323,7 +305,7 @@ impl Measure for Permutation {
     }
 
     fn score(&self, a: &Centred, b: &Centred, par: Par) -> Result<f64> {
-        check_rows(a.c.nrows(), b.c.nrows())?;
+        super::check_same_n(a.c.nrows(), b.c.nrows())?;
         // Padded columns contribute zero inner products, so matching the
         // narrower side's units into the wider side's is the same problem.
         let m = cross_product(a.c.as_ref(), b.c.as_ref(), par);
@@ -381,7 +363,7 @@ impl Measure for AlignedCosine {
     }
 
     fn score(&self, a: &Rows, b: &Rows, par: Par) -> Result<f64> {
-        check_rows(a.x.nrows(), b.x.nrows())?;
+        super::check_same_n(a.x.nrows(), b.x.nrows())?;
         // XQ with Q = U Vᵀ from XᵀY = U S Vᵀ (thin; the padded directions
         // meet zero columns and drop out): rows of (X U) Vᵀ against Y.
         let (u, _, v) = thin_svd(cross_product(a.x.as_ref(), b.x.as_ref(), par).as_ref())?;

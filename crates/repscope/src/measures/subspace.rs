@@ -30,7 +30,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
-use super::registry::{choice_param, number_param};
+use super::params::{choice_param, number_param};
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -101,12 +101,7 @@ fn canonical_correlations(a: &Subspace, b: &Subspace, par: Par) -> Result<Vec<f6
 }
 
 fn check_rows(a: &Subspace, b: &Subspace) -> Result<()> {
-    if a.centred.nrows() != b.centred.nrows() {
-        return Err(Error::InvalidRdm {
-            detail: "the representations have different numbers of stimuli".into(),
-        });
-    }
-    Ok(())
+    super::check_same_n(a.centred.nrows(), b.centred.nrows())
 }
 
 const CCA_INVARIANCES: &[Invariance] = &[
@@ -117,14 +112,14 @@ const CCA_INVARIANCES: &[Invariance] = &[
     Invariance::InvertibleLinear,
 ];
 
-/// Which average of the canonical correlations `cca` reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CcaKind {
-    /// Σρ² / m (Yanai; Kornblith et al.'s R²_CCA).
-    Yanai,
-    /// Σρ / m.
-    Mean,
+crate::choice! {
+    /// Which average of the canonical correlations `cca` reports.
+    pub enum CcaKind: "CCA summary" {
+        /// Σρ² / m (Yanai; Kornblith et al.'s R²_CCA).
+        Yanai = "yanai",
+        /// Σρ / m (Pillai's trace over m).
+        Mean = "mean" | "pillai",
+    }
 }
 
 /// Mean (squared) canonical correlation.
@@ -146,17 +141,7 @@ pub(crate) const CCA_INFO: MeasureInfo = MeasureInfo {
 
 impl Cca {
     pub(crate) fn from_params(params: &Params) -> Result<Self> {
-        let kind = choice_param(
-            params,
-            "cca",
-            "kind",
-            CcaKind::Yanai,
-            &[
-                ("yanai", CcaKind::Yanai),
-                ("mean", CcaKind::Mean),
-                ("pillai", CcaKind::Mean),
-            ],
-        )?;
+        let kind = choice_param(params, "cca", "kind", CcaKind::Yanai)?;
         Ok(Self { kind })
     }
 }

@@ -22,6 +22,7 @@ use crate::data::RepRef;
 use crate::error::Result;
 use crate::linalg::gather_rows;
 use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
+use crate::stats::quantile::percentile_interval;
 use crate::stats::rng::seeded;
 
 /// The generator for sample `s` of a run seeded with `seed`.
@@ -117,7 +118,6 @@ pub(crate) fn bootstrap_intervals(
             values
         })
         .collect();
-    let quantile = |sorted: &[f64], q: f64| crate::rsa::transform::quantile(sorted, q);
     let (mut low, mut high) = (
         Vec::with_capacity(pairs.len()),
         Vec::with_capacity(pairs.len()),
@@ -134,8 +134,9 @@ pub(crate) fn bootstrap_intervals(
             continue;
         }
         v.sort_by(f64::total_cmp);
-        low.push(quantile(&v, (1.0 - level) / 2.0));
-        high.push(quantile(&v, 1.0 - (1.0 - level) / 2.0));
+        let (lo, hi) = percentile_interval(&v, level);
+        low.push(lo);
+        high.push(hi);
     }
     Ok((low, high))
 }

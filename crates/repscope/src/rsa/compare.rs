@@ -40,65 +40,38 @@ use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 
-use super::condensed::{n_conditions, pair_index};
+use super::condensed::{gower, n_conditions};
 use crate::error::{Error, Result};
 use crate::linalg::reduce::{dot, sum};
 use crate::stats::rank::{SortedKeys, kendall_counts_sorted};
 
-/// How two RDMs are compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CompareMethod {
-    Cosine,
-    Corr,
-    Spearman,
-    RhoA,
-    KendallA,
-    KendallB,
-    CosineCov,
-    CorrCov,
-    Bures,
-    BuresMetric,
+crate::choice! {
+    /// How two RDMs are compared (rsatoolbox's spellings are accepted too).
+    pub enum CompareMethod: "RDM comparison" {
+        /// Cosine similarity of the dissimilarity vectors.
+        Cosine = "cosine",
+        /// Pearson correlation of the dissimilarity vectors.
+        Corr = "corr",
+        /// Spearman rank correlation.
+        Spearman = "spearman",
+        /// Rank correlation rho-a (Nili et al. 2014).
+        RhoA = "rho_a" | "rho-a",
+        /// Kendall's tau-a, for models with tied dissimilarities.
+        KendallA = "kendall_a" | "tau-a",
+        /// Kendall's tau-b.
+        KendallB = "kendall_b" | "tau-b",
+        /// Cosine whitened by the covariance of dissimilarity estimates.
+        CosineCov = "cosine_cov",
+        /// Correlation whitened by the covariance of dissimilarity estimates.
+        CorrCov = "corr_cov",
+        /// Bures similarity of the double-centred second-moment matrices.
+        Bures = "bures",
+        /// Bures distance (larger means more different).
+        BuresMetric = "bures_metric",
+    }
 }
 
 impl CompareMethod {
-    /// Every method with its name (and rsatoolbox's name where it differs).
-    pub const ALL: [(CompareMethod, &'static str, &'static str); 10] = [
-        (CompareMethod::Cosine, "cosine", "cosine"),
-        (CompareMethod::Corr, "corr", "corr"),
-        (CompareMethod::Spearman, "spearman", "spearman"),
-        (CompareMethod::RhoA, "rho_a", "rho-a"),
-        (CompareMethod::KendallA, "kendall_a", "tau-a"),
-        (CompareMethod::KendallB, "kendall_b", "tau-b"),
-        (CompareMethod::CosineCov, "cosine_cov", "cosine_cov"),
-        (CompareMethod::CorrCov, "corr_cov", "corr_cov"),
-        (CompareMethod::Bures, "bures", "bures"),
-        (CompareMethod::BuresMetric, "bures_metric", "bures_metric"),
-    ];
-
-    /// The method called `name` (repscope's or rsatoolbox's spelling).
-    pub fn from_name(name: &str) -> Result<Self> {
-        Self::ALL
-            .iter()
-            .find(|(_, ours, theirs)| *ours == name || *theirs == name)
-            .map(|(m, _, _)| *m)
-            .ok_or_else(|| Error::InvalidParameter {
-                measure: "compare".into(),
-                detail: format!(
-                    "unknown RDM comparison '{name}'; known: {}",
-                    Self::ALL.map(|(_, n, _)| n).join(", ")
-                ),
-            })
-    }
-
-    /// repscope's name of the method.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(m, _, _)| *m == self)
-            .map_or("?", |(_, n, _)| n)
-    }
-
     /// True for the methods whose larger values mean more different.
     pub fn is_distance(self) -> bool {
         matches!(self, CompareMethod::BuresMetric)
@@ -252,7 +225,7 @@ pub fn prepare(
                     detail: "bures needs complete RDMs (no NaN)".into(),
                 });
             }
-            let g = double_centred(rdm)?;
+            let g = gower(rdm, false)?;
             let trace = (0..g.nrows()).map(|i| g[(i, i)]).sum();
             PreparedRdm::Root {
                 root: psd_sqrt(g.as_ref())?,
@@ -362,26 +335,6 @@ fn unit(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
-/// −½ H D H for a complete condensed RDM D.
-fn double_centred(rdm: &[f64]) -> Result<Mat<f64>> {
-    let n = n_conditions(rdm.len())?;
-    let mut g = Mat::from_fn(n, n, |i, j| match i.cmp(&j) {
-        std::cmp::Ordering::Equal => 0.0,
-        std::cmp::Ordering::Less => -0.5 * rdm[pair_index(n, i, j)],
-        std::cmp::Ordering::Greater => -0.5 * rdm[pair_index(n, j, i)],
-    });
-    let row_means: Vec<f64> = (0..n)
-        .map(|i| g.row(i).iter().sum::<f64>() / n as f64)
-        .collect();
-    let mean = row_means.iter().sum::<f64>() / n as f64;
-    for i in 0..n {
-        for j in 0..n {
-            g[(i, j)] += mean - row_means[i] - row_means[j];
-        }
-    }
-    Ok(g)
-}
-
 /// The whitened extended vector of an RDM (off-diagonal entries of the
 /// centred second moment, weighted √2, then its diagonal), on the kept
 /// positions.
@@ -398,7 +351,7 @@ fn whitened(rdm: &[f64], keep: &[bool], sigma_k: Option<&[f64]>) -> Result<Vec<f
         }
     }
     let (off, diag) = if complete {
-        let g = double_centred(rdm)?;
+        let g = gower(rdm, false)?;
         let off: Vec<f64> = pairs.iter().map(|&(i, j)| g[(i, j)]).collect();
         let diag: Vec<f64> = (0..n).map(|i| g[(i, i)]).collect();
         (off, diag)
@@ -507,7 +460,10 @@ mod tests {
             &crate::rsa::RdmSpec::new(crate::rsa::RdmMethod::Euclidean),
         )
         .unwrap();
-        for (method, _, _) in CompareMethod::ALL {
+        for method in <CompareMethod as crate::choice::Choice>::OPTIONS
+            .iter()
+            .map(|o| o.value)
+        {
             let r = compare(&[&v], &[&v], method, None).unwrap()[(0, 0)];
             let expected = if method == CompareMethod::BuresMetric {
                 0.0
@@ -542,7 +498,7 @@ mod tests {
             .flat_map(|i| (i + 1..7).map(move |j| (i, j)))
             .collect();
         let (off, diag) = remove_condition_effects(&v, &keep, &pairs, 7).unwrap();
-        let g = double_centred(&v).unwrap();
+        let g = gower(&v, false).unwrap();
         for (k, &(i, j)) in pairs.iter().enumerate() {
             assert!((off[k] - g[(i, j)]).abs() < 1e-12);
         }

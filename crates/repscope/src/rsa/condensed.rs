@@ -46,6 +46,21 @@ pub fn to_square(rdm: &[f64]) -> Result<Mat<f64>> {
     Ok(m)
 }
 
+/// Gower's centred matrix `−½ H D H` of a condensed RDM (`D` the square
+/// form, zero diagonal; `squared`: of the squared dissimilarities, as
+/// classical MDS takes them), `H = I − 11ᵀ/n`.
+pub fn gower(rdm: &[f64], squared: bool) -> Result<Mat<f64>> {
+    let n = n_conditions(rdm.len())?;
+    let entry = |v: f64| -0.5 * if squared { v * v } else { v };
+    let mut g = Mat::from_fn(n, n, |i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Equal => 0.0,
+        std::cmp::Ordering::Less => entry(rdm[pair_index(n, i, j)]),
+        std::cmp::Ordering::Greater => entry(rdm[pair_index(n, j, i)]),
+    });
+    crate::linalg::double_centre(&mut g);
+    Ok(g)
+}
+
 /// The condensed vector of the upper triangle of a square matrix.
 pub fn from_square(m: faer::MatRef<'_, f64>) -> Vec<f64> {
     let n = m.nrows();

@@ -28,50 +28,21 @@ use super::condensed::{n_pairs, pair_index};
 use crate::data::check_finite;
 use crate::error::{Error, Result};
 
-/// The dissimilarity between two condition patterns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RdmMethod {
-    Euclidean,
-    Correlation,
-    Cosine,
-    Mahalanobis,
-    Crossnobis,
-    Poisson,
-}
-
-impl RdmMethod {
-    /// All methods, with their names.
-    pub const ALL: [(RdmMethod, &'static str); 6] = [
-        (RdmMethod::Euclidean, "euclidean"),
-        (RdmMethod::Correlation, "correlation"),
-        (RdmMethod::Cosine, "cosine"),
-        (RdmMethod::Mahalanobis, "mahalanobis"),
-        (RdmMethod::Crossnobis, "crossnobis"),
-        (RdmMethod::Poisson, "poisson"),
-    ];
-
-    /// The method called `name`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        Self::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(m, _)| *m)
-            .ok_or_else(|| Error::InvalidParameter {
-                measure: "rdm".into(),
-                detail: format!(
-                    "unknown dissimilarity '{name}'; known: {}",
-                    Self::ALL.map(|(_, n)| n).join(", ")
-                ),
-            })
-    }
-
-    /// The method's name.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(m, _)| *m == self)
-            .map_or("?", |(_, n)| n)
+crate::choice! {
+    /// The dissimilarity between two condition patterns.
+    pub enum RdmMethod: "RDM method" {
+        /// Squared Euclidean distance divided by the number of channels (rsatoolbox).
+        Euclidean = "euclidean",
+        /// One minus the Pearson correlation of the two patterns.
+        Correlation = "correlation",
+        /// One minus the cosine of the two patterns.
+        Cosine = "cosine",
+        /// Squared Mahalanobis distance with a noise precision, per channel.
+        Mahalanobis = "mahalanobis",
+        /// Cross-validated Mahalanobis distance over folds (runs).
+        Crossnobis = "crossnobis",
+        /// Symmetrised KL divergence of Poisson rates (spike counts).
+        Poisson = "poisson",
     }
 }
 

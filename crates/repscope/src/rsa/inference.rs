@@ -44,32 +44,19 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use super::compare::{CompareMethod, PreparedRdm, linear_image, prepare, score, shared_positions};
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
+use crate::stats::quantile::percentile_interval;
 use crate::stats::rank::average_ranks;
 use crate::stats::rng::seeded;
 
-/// What a bootstrap resamples.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Resample {
-    /// Conditions (patterns): generalisation to new stimuli.
-    Patterns,
-    /// Data RDMs (subjects): generalisation to new subjects.
-    Rdms,
-    /// Both, subjects first.
-    Both,
-}
-
-impl Resample {
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "patterns" => Ok(Self::Patterns),
-            "rdms" => Ok(Self::Rdms),
-            "both" => Ok(Self::Both),
-            other => Err(Error::InvalidParameter {
-                measure: "rsa_bootstrap".into(),
-                detail: format!("over must be 'patterns', 'rdms' or 'both', not '{other}'"),
-            }),
-        }
+crate::choice! {
+    /// What a bootstrap resamples.
+    pub enum Resample: "bootstrap resampling" {
+        /// Conditions (patterns): generalisation to new stimuli.
+        Patterns = "patterns",
+        /// Data RDMs (subjects): generalisation to new subjects.
+        Rdms = "rdms",
+        /// Both, subjects first.
+        Both = "both",
     }
 }
 
@@ -676,14 +663,14 @@ pub fn summarize(
             two_sided((means[i] - means[m]) / var.max(eps).sqrt())
         })
         .collect();
-    let (lo_q, hi_q) = ((1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0);
     let mut ci_low = Vec::with_capacity(m);
     let mut ci_high = Vec::with_capacity(m);
     for c in cols.iter().take(m) {
         let mut sorted = c.clone();
         sorted.sort_by(f64::total_cmp);
-        ci_low.push(super::transform::quantile(&sorted, lo_q));
-        ci_high.push(super::transform::quantile(&sorted, hi_q));
+        let (lo, hi) = percentile_interval(&sorted, ci);
+        ci_low.push(lo);
+        ci_high.push(hi);
     }
     let p_pairwise_bootstrap = Mat::from_fn(m, m, |i, j| {
         if i == j {

@@ -9,7 +9,7 @@
 
 use faer::{Mat, Side};
 
-use super::condensed::{n_conditions, pair_index};
+use super::condensed::{gower, n_conditions};
 use crate::error::{Error, Result};
 
 /// `n × dims` coordinates of the conditions.
@@ -21,16 +21,7 @@ pub fn classical_mds(rdm: &[f64], dims: usize) -> Result<Mat<f64>> {
         });
     }
     let dims = dims.clamp(1, n);
-    let sq = |i: usize, j: usize| match i.cmp(&j) {
-        std::cmp::Ordering::Equal => 0.0,
-        std::cmp::Ordering::Less => rdm[pair_index(n, i, j)].powi(2),
-        std::cmp::Ordering::Greater => rdm[pair_index(n, j, i)].powi(2),
-    };
-    let row: Vec<f64> = (0..n)
-        .map(|i| (0..n).map(|j| sq(i, j)).sum::<f64>() / n as f64)
-        .collect();
-    let all = row.iter().sum::<f64>() / n as f64;
-    let b = Mat::from_fn(n, n, |i, j| -0.5 * (sq(i, j) - row[i] - row[j] + all));
+    let b = gower(rdm, true)?;
     let eig = b
         .self_adjoint_eigen(Side::Lower)
         .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;

@@ -36,6 +36,7 @@
 
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
+use crate::stats::quantile::quantile;
 use crate::stats::rank::average_ranks;
 
 fn check_complete(rdm: &[f64], what: &str) -> Result<usize> {
@@ -49,14 +50,6 @@ fn check_complete(rdm: &[f64], what: &str) -> Result<usize> {
         });
     }
     Ok(n)
-}
-
-/// The `q`-quantile of `sorted` with linear interpolation (numpy's default).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 /// Average ranks of the dissimilarities.

@@ -30,36 +30,17 @@ use crate::data::check_finite;
 use crate::error::{Error, Result};
 use crate::linalg::center_columns;
 
-/// Covariance estimators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CovarianceMethod {
-    Full,
-    Diag,
-    ShrinkageEye,
-    ShrinkageDiag,
-}
-
-impl CovarianceMethod {
-    pub const ALL: [(CovarianceMethod, &'static str); 4] = [
-        (CovarianceMethod::Full, "full"),
-        (CovarianceMethod::Diag, "diag"),
-        (CovarianceMethod::ShrinkageEye, "shrinkage_eye"),
-        (CovarianceMethod::ShrinkageDiag, "shrinkage_diag"),
-    ];
-
-    pub fn from_name(name: &str) -> Result<Self> {
-        Self::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(m, _)| *m)
-            .ok_or_else(|| Error::InvalidParameter {
-                measure: "noise covariance".into(),
-                detail: format!(
-                    "unknown method '{name}'; known: {}",
-                    Self::ALL.map(|(_, n)| n).join(", ")
-                ),
-            })
+crate::choice! {
+    /// Covariance estimators (rsatoolbox's names).
+    pub enum CovarianceMethod: "covariance estimator" {
+        /// The sample covariance.
+        Full = "full",
+        /// Only the variances (a diagonal matrix).
+        Diag = "diag",
+        /// Ledoit-Wolf shrinkage towards a scaled identity.
+        ShrinkageEye = "shrinkage_eye",
+        /// Schafer-Strimmer shrinkage towards the diagonal.
+        ShrinkageDiag = "shrinkage_diag",
     }
 }
 

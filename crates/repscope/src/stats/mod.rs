@@ -1,7 +1,8 @@
 //! Statistics support: seeded random numbers, covariance estimation,
-//! ranks, and the Pearson correlation of two samples.
+//! ranks, quantiles, and the Pearson correlation of two samples.
 
 pub mod covariance;
+pub mod quantile;
 pub mod rank;
 pub mod rng;
 pub mod signflip;
@@ -9,10 +10,21 @@ pub mod signflip;
 /// Pearson correlation of two equally long samples; 0 when either has no
 /// variance (as himalaya and scikit-learn's scorers treat constant targets).
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    pearson_of(|| a.iter().copied(), || b.iter().copied())
+}
+
+/// [`pearson`] of two equally long sequences given as iterator factories
+/// (columns of a matrix, say): the means first, then one pass over the
+/// deviations.
+pub fn pearson_of<I, J>(a: impl Fn() -> I, b: impl Fn() -> J) -> f64
+where
+    I: Iterator<Item = f64>,
+    J: Iterator<Item = f64>,
+{
+    let n = a().count() as f64;
+    let (ma, mb) = (a().sum::<f64>() / n, b().sum::<f64>() / n);
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in a().zip(b()) {
         let (dx, dy) = (x - ma, y - mb);
         sab += dx * dy;
         saa += dx * dx;

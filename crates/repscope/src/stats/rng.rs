@@ -9,6 +9,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::error::{Error, Result};
+
 /// The random generator for `seed`.
 pub fn seeded(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
@@ -47,6 +49,45 @@ pub fn holdout(n: usize, n_test: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
     test.sort_unstable();
     train.sort_unstable();
     (train, test)
+}
+
+/// A seeded split of `n` items into (train, test), both sorted, for an
+/// analysis (`what`, for messages) that holds out `fraction` of them and
+/// needs at least `min_train` items to fit on. A fraction of 0 is allowed
+/// only when `in_sample` is true, and then every item is in both lists.
+pub fn checked_holdout(
+    what: &str,
+    n: usize,
+    fraction: f64,
+    min_train: usize,
+    in_sample: bool,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let lowest_ok = if in_sample {
+        fraction >= 0.0
+    } else {
+        fraction > 0.0
+    };
+    if !(lowest_ok && fraction < 1.0) {
+        return Err(Error::OutOfRange {
+            what: format!("test_fraction of {what}"),
+            value: fraction.to_string(),
+            expected: if in_sample { "in [0, 1)" } else { "in (0, 1)" }.into(),
+        });
+    }
+    if fraction == 0.0 {
+        let all: Vec<usize> = (0..n).collect();
+        return Ok((all.clone(), all));
+    }
+    let n_test = holdout_size(n, fraction);
+    if n < n_test + min_train {
+        return Err(Error::TooFew {
+            what: format!("{what} (holding out {n_test} of the items and fitting on the rest)"),
+            needed: n_test + min_train,
+            found: n,
+        });
+    }
+    Ok(holdout(n, n_test, seed))
 }
 
 #[cfg(test)]

@@ -21,23 +21,13 @@ use rayon::prelude::*;
 use super::rng::seeded;
 use crate::error::{Error, Result};
 
-/// Which deviations from zero count as evidence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Alternative {
-    Greater,
-    TwoSided,
-}
-
-impl Alternative {
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "greater" => Ok(Alternative::Greater),
-            "two-sided" | "two_sided" => Ok(Alternative::TwoSided),
-            other => Err(Error::InvalidParameter {
-                measure: "sign-flip test".into(),
-                detail: format!("unknown alternative '{other}'; known: greater, two-sided"),
-            }),
-        }
+crate::choice! {
+    /// Which deviations from zero count as evidence.
+    pub enum Alternative: "alternative hypothesis" {
+        /// Effects above zero (one-sided).
+        Greater = "greater",
+        /// Effects of either sign.
+        TwoSided = "two-sided" | "two_sided",
     }
 }
 

@@ -15,6 +15,9 @@
 //!   each B-unit needs.
 //! - [`spectral`]: many-to-many groups of units of both networks by
 //!   spectral clustering of the joint correlation graph.
+//!
+//! [`match_units`] runs any of the four, chosen by [`Method`], with its
+//! settings in [`MatchOptions`] (the one dispatch the CLI and Python share).
 
 pub mod lasso;
 pub mod sparse;
@@ -24,7 +27,141 @@ use faer::{Mat, MatRef, Par};
 
 use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
-use crate::linalg::{cross_product, unit_columns};
+use crate::measures::params::{Params, check_known, count_param, number_param};
+use crate::stats::quantile::median;
+use lasso::LassoOptions;
+use sparse::{SparseOptions, SparsePrediction, sparse_prediction};
+use spectral::{SpectralGroups, SpectralOptions, spectral_groups};
+
+crate::choice! {
+    /// How units of A are matched to units of B.
+    pub enum Method: "unit-matching method" {
+        /// One-to-one, maximising the summed correlation (min(p, q) pairs).
+        Hungarian = "hungarian",
+        /// Each unit of A with its best-correlated unit of B.
+        Semi = "semi",
+        /// Each unit of B predicted from all of A's units by the lasso.
+        Sparse = "sparse",
+        /// Many-to-many groups of units of both networks.
+        Spectral = "spectral",
+    }
+}
+
+/// Settings of [`match_units`]: the method and the settings of the
+/// methods that take any.
+#[derive(Clone, Debug)]
+pub struct MatchOptions {
+    pub method: Method,
+    pub sparse: SparseOptions,
+    pub spectral: SpectralOptions,
+    /// Parallelism of the correlation products.
+    pub par: Par,
+}
+
+impl MatchOptions {
+    /// `method` with the default settings.
+    pub fn new(method: Method) -> Self {
+        MatchOptions {
+            method,
+            sparse: SparseOptions::default(),
+            spectral: SpectralOptions::default(),
+            par: Par::rayon(0),
+        }
+    }
+
+    /// `method` with named settings (Python's `**params`): `sparse` takes
+    /// `n_alphas, eps, test_fraction, seed, tol, max_iter`; `spectral`
+    /// takes `groups, seed, n_init`; the one-to-one methods take none.
+    pub fn from_params(method: Method, params: &Params) -> Result<Self> {
+        let what = format!("match_units (method '{}')", method.name());
+        let mut options = MatchOptions::new(method);
+        match method {
+            Method::Hungarian | Method::Semi => check_known(params, &what, &[])?,
+            Method::Sparse => {
+                check_known(
+                    params,
+                    &what,
+                    &[
+                        "n_alphas",
+                        "eps",
+                        "test_fraction",
+                        "seed",
+                        "tol",
+                        "max_iter",
+                    ],
+                )?;
+                let d = SparseOptions::default();
+                let any = |_: f64| true;
+                options.sparse = SparseOptions {
+                    n_alphas: count_param(params, &what, "n_alphas", d.n_alphas, 1)?,
+                    eps: number_param(params, &what, "eps", d.eps, any, "a number")?,
+                    test_fraction: number_param(
+                        params,
+                        &what,
+                        "test_fraction",
+                        d.test_fraction,
+                        any,
+                        "a number",
+                    )?,
+                    seed: count_param(params, &what, "seed", d.seed as usize, 0)? as u64,
+                    lasso: LassoOptions {
+                        tol: number_param(params, &what, "tol", d.lasso.tol, any, "a number")?,
+                        max_iter: count_param(params, &what, "max_iter", d.lasso.max_iter, 1)?,
+                    },
+                };
+            }
+            Method::Spectral => {
+                check_known(params, &what, &["groups", "seed", "n_init"])?;
+                let d = SpectralOptions::default();
+                options.spectral = SpectralOptions {
+                    groups: count_param(params, &what, "groups", d.groups, 1)?,
+                    n_init: count_param(params, &what, "n_init", d.n_init, 1)?,
+                    seed: count_param(params, &what, "seed", d.seed as usize, 0)? as u64,
+                };
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// What [`match_units`] finds, by method.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum UnitMatch {
+    /// `hungarian` or `semi`.
+    Pairs(Matching),
+    Sparse(SparsePrediction),
+    Spectral(SpectralGroups),
+}
+
+/// Matches the units of `x` (network A) to those of `y` (network B), the
+/// same stimuli in the same rows, with `options.method`.
+pub fn match_units(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    options: &MatchOptions,
+) -> Result<UnitMatch> {
+    Ok(match options.method {
+        Method::Hungarian => {
+            UnitMatch::Pairs(hungarian(unit_correlations(x, y, options.par)?.as_ref())?)
+        }
+        Method::Semi => UnitMatch::Pairs(semi(unit_correlations(x, y, options.par)?.as_ref())),
+        Method::Sparse => UnitMatch::Sparse(sparse_prediction(x, y, &options.sparse)?),
+        Method::Spectral => UnitMatch::Spectral(spectral_groups(x, y, &options.spectral)?),
+    })
+}
+
+/// Summary of a matching's pair correlations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MatchSummary {
+    pub pairs: usize,
+    pub mean: f64,
+    pub median: f64,
+    /// Pairs with r > 0.9 and with r > 0.5.
+    pub above_0_9: usize,
+    pub above_0_5: usize,
+}
+use crate::linalg::column_correlations;
 
 /// A matching of A's units to B's.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,9 +180,21 @@ impl Matching {
         c
     }
 
-    /// Mean correlation over the pairs.
+    /// Mean correlation over the pairs (NaN for no pairs).
     pub fn mean_correlation(&self) -> f64 {
-        self.correlations.iter().sum::<f64>() / self.correlations.len().max(1) as f64
+        self.correlations.iter().sum::<f64>() / self.correlations.len() as f64
+    }
+
+    /// Count, mean, median and how many pairs pass 0.9 and 0.5.
+    pub fn summary(&self) -> MatchSummary {
+        let above = |t: f64| self.correlations.iter().filter(|&&r| r > t).count();
+        MatchSummary {
+            pairs: self.pairs.len(),
+            mean: self.mean_correlation(),
+            median: median(&self.correlations),
+            above_0_9: above(0.9),
+            above_0_5: above(0.5),
+        }
     }
 }
 
@@ -77,11 +226,7 @@ pub fn check_pair(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
 /// (columns of `y`).
 pub fn unit_correlations(x: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
     check_pair(x, y)?;
-    let mut c = cross_product(unit_columns(x).as_ref(), unit_columns(y).as_ref(), par);
-    // Rounding can push |r| a hair above 1.
-    c.col_iter_mut()
-        .for_each(|col| col.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0)));
-    Ok(c)
+    Ok(column_correlations(x, y, par))
 }
 
 /// One-to-one matching maximising the summed correlation (linear sum

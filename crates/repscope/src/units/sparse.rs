@@ -25,7 +25,7 @@ use super::lasso::{GramProblem, LassoOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cross_product, gather_rows};
 use crate::stats::pearson;
-use crate::stats::rng::{holdout, holdout_size};
+use crate::stats::rng::checked_holdout;
 
 /// Settings of [`sparse_prediction`].
 #[derive(Clone, Debug)]
@@ -104,31 +104,6 @@ impl Scaler {
     }
 }
 
-/// Splits `n` stimuli into (train, test) index lists, both sorted.
-fn split(n: usize, test_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
-    if !(0.0..1.0).contains(&test_fraction) {
-        return Err(Error::Invalid {
-            what: "sparse prediction".into(),
-            detail: format!("test_fraction must be in [0, 1), got {test_fraction}"),
-        });
-    }
-    if test_fraction == 0.0 {
-        let all: Vec<usize> = (0..n).collect();
-        return Ok((all.clone(), all));
-    }
-    let n_test = holdout_size(n, test_fraction);
-    if n < n_test + 3 {
-        return Err(Error::Invalid {
-            what: "sparse prediction".into(),
-            detail: format!(
-                "{n} stimuli are too few to hold out {n_test} and train on the rest; \
-                 use more stimuli or test_fraction=0 (in-sample)"
-            ),
-        });
-    }
-    Ok(holdout(n, n_test, seed))
-}
-
 /// Predicts every unit of `y` (B) from all units of `x` (A).
 pub fn sparse_prediction(
     x: MatRef<'_, f64>,
@@ -146,7 +121,14 @@ pub fn sparse_prediction(
             ),
         });
     }
-    let (train, test) = split(x.nrows(), options.test_fraction, options.seed)?;
+    let (train, test) = checked_holdout(
+        "sparse prediction",
+        x.nrows(),
+        options.test_fraction,
+        3,
+        true,
+        options.seed,
+    )?;
     let (x_train, y_train) = (gather_rows(x, &train), gather_rows(y, &train));
     let (sx, sy) = (Scaler::fit(x_train.as_ref()), Scaler::fit(y_train.as_ref()));
     let (zx, zy) = (sx.apply(x_train.as_ref()), sy.apply(y_train.as_ref()));

@@ -16,9 +16,9 @@ use faer::{Mat, Par};
 
 use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
 use crate::data::RepRef;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::assignment::linear_sum_assignment;
-use crate::linalg::{cross_product, unit_columns};
+use crate::linalg::{unit_column_correlations, unit_columns};
 
 const INVARIANCES: &[Invariance] = &[Invariance::Permutation, Invariance::Translation];
 
@@ -60,15 +60,8 @@ fn standardise(x: RepRef<'_>) -> UnitColumns {
 }
 
 fn correlations(a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<Mat<f64>> {
-    if a.0.nrows() != b.0.nrows() {
-        return Err(Error::InvalidRdm {
-            detail: "the representations have different numbers of stimuli".into(),
-        });
-    }
-    let mut c = cross_product(a.0.as_ref(), b.0.as_ref(), par);
-    c.col_iter_mut()
-        .for_each(|col| col.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0)));
-    Ok(c)
+    super::check_same_n(a.0.nrows(), b.0.nrows())?;
+    Ok(unit_column_correlations(a.0.as_ref(), b.0.as_ref(), par))
 }
 
 impl Measure for HardMatch {

@@ -102,13 +102,7 @@ impl Measure for SdrOverlap {
                 found: b.units,
             });
         }
-        if a.on.len() != b.on.len() {
-            return Err(Error::ShapeMismatch {
-                what: "the second representation's stimuli".into(),
-                expected: a.on.len(),
-                found: b.on.len(),
-            });
-        }
+        super::check_same_n(a.on.len(), b.on.len())?;
         let shared: usize = a.on.iter().zip(&b.on).map(|(x, y)| overlap(x, y)).sum();
         Ok(shared as f64 / (a.on.len() * a.k) as f64)
     }
