@@ -1,9 +1,36 @@
 //! Command-line arguments (clap). Only parsing lives here; validation and
 //! work happen in `commands`.
+//!
+//! Choice flags take the core's option enums through [`pick`], so `--help`
+//! lists the names the core knows (with a line each) and a typo gets a
+//! suggestion. One spelling per parameter across the CLI and Python:
+//! `--n-boot`, `--n-permutations`, `--seed`, `--threads`, `--alphas`
+//! (always penalties); the old spellings are hidden flags that still work
+//! for one release and print a deprecation warning.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use repscope::Choice;
+use repscope::alignment::MapMethod;
+use repscope::compress::evaluate::Precision;
+use repscope::compress::metrics::ApNormalisation;
+use repscope::compress::search::Metric;
+use repscope::encode::ridge::{Score, Solver};
+use repscope::rsa::{CompareMethod, RdmMethod};
+use repscope::units::Method;
+
+/// The value parser of a choice flag: the core's names (and aliases) of
+/// `T`, listed in `--help` with their one-line help.
+pub fn pick<T: Choice + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    let values = T::OPTIONS.iter().map(|o| {
+        PossibleValue::new(o.name)
+            .aliases(o.aliases.iter().copied())
+            .help(o.help())
+    });
+    PossibleValuesParser::new(values).try_map(|s| T::from_name(&s))
+}
 
 /// Measure, compare, probe and compress neural representations.
 #[derive(Debug, Parser)]
@@ -95,24 +122,25 @@ pub struct EncodeArgs {
     #[arg(long, value_name = "NAME")]
     pub target: Vec<String>,
     /// Candidate penalties: LOW:HIGH:N (N log-spaced values) or a
-    /// comma-separated list.
-    #[arg(long, default_value = "1e-2:1e5:15")]
-    pub alphas: String,
+    /// comma-separated list (default: 15 log-spaced from 1e-2 to 1e5, as
+    /// Python's RidgeCV).
+    #[arg(long)]
+    pub alphas: Option<String>,
     /// Number of contiguous folds (scikit-learn's KFold, no shuffling).
     #[arg(long, default_value_t = 5)]
     pub cv: usize,
-    /// Score that selects the penalty and is reported: r2, pearson or neg_mse.
-    #[arg(long, default_value = "r2")]
-    pub score: String,
+    /// Score that selects the penalty and is reported.
+    #[arg(long, value_parser = pick::<Score>(), default_value_t = Score::default())]
+    pub score: Score,
     /// One penalty shared by all targets instead of one per target.
     #[arg(long)]
     pub shared_alpha: bool,
     /// Fit without an intercept (features and targets must be centred).
     #[arg(long)]
     pub no_intercept: bool,
-    /// auto, primal or kernel.
-    #[arg(long, default_value = "auto")]
-    pub solver: String,
+    /// How the ridge problems are solved.
+    #[arg(long, value_parser = pick::<Solver>(), default_value = "auto")]
+    pub solver: Solver,
     /// Per-target results (.npz: FEATURES/TARGETS/cv_score and /best_alpha
     /// vectors; .csv: one row per target).
     #[arg(short, long, value_name = "FILE")]
@@ -162,20 +190,26 @@ pub struct MatchArgs {
     pub b: Option<PathBuf>,
     /// The representation of A to use (needed when A holds several).
     #[arg(long, value_name = "NAME")]
+    pub layer: Option<String>,
+    /// Deprecated spelling of --layer.
+    #[arg(long, value_name = "NAME", hide = true)]
     pub layer_a: Option<String>,
     /// The representation of B to use.
     #[arg(long, value_name = "NAME")]
     pub layer_b: Option<String>,
-    /// hungarian (one-to-one), semi (each A-unit's best B-unit), sparse
-    /// (lasso prediction of each B-unit from A), spectral (many-to-many groups).
-    #[arg(short, long, default_value = "hungarian")]
-    pub method: String,
+    /// How units are matched.
+    #[arg(short, long, value_parser = pick::<Method>(), default_value = "hungarian")]
+    pub method: Method,
     /// Groups for --method spectral.
     #[arg(long, default_value_t = 8)]
     pub groups: usize,
-    /// Penalties on the lasso path for --method sparse.
+    /// Penalties on the lasso path for --method sparse (a count).
     #[arg(long, default_value_t = 20)]
-    pub alphas: usize,
+    pub n_alphas: usize,
+    /// Deprecated: the count of penalties, now --n-alphas (--alphas names
+    /// penalties, as in `encode`).
+    #[arg(long, value_name = "N", hide = true)]
+    pub alphas: Option<usize>,
     /// Fraction of stimuli held out to score --method sparse (0: in-sample).
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
@@ -213,9 +247,9 @@ pub struct AlignArgs {
     pub a: PathBuf,
     /// Representations B of the same items; A against itself when absent.
     pub b: Option<PathBuf>,
-    /// procrustes (orthogonal) or ridge (linear).
-    #[arg(long, default_value = "procrustes")]
-    pub map: String,
+    /// The map learned from A to B.
+    #[arg(long, value_parser = pick::<MapMethod>(), default_value = "procrustes")]
+    pub map: MapMethod,
     /// Ridge penalty for --map ridge.
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
@@ -289,9 +323,9 @@ pub struct CompressArgs {
     /// The representation to use (needed when the file holds several).
     #[arg(long, value_name = "NAME")]
     pub layer: Option<String>,
-    /// Precisions, comma-separated: float32, int8, uint8, binary.
-    #[arg(long, default_value = "float32,int8,binary", value_delimiter = ',')]
-    pub precision: Vec<String>,
+    /// Precisions, comma-separated.
+    #[arg(long, value_parser = pick::<Precision>(), default_value = "float32,int8,binary", value_delimiter = ',')]
+    pub precision: Vec<Precision>,
     /// Matryoshka prefix dimensions, comma-separated (`full` = all).
     #[arg(long, default_value = "16,32,64,128,full", value_delimiter = ',')]
     pub dims: Vec<String>,
@@ -303,12 +337,12 @@ pub struct CompressArgs {
     /// Metric cut-offs, comma-separated.
     #[arg(short, long, default_value = "1,10", value_delimiter = ',')]
     pub k: Vec<usize>,
-    /// Similarity: cosine, ip or l2.
-    #[arg(long, default_value = "cosine")]
-    pub metric: String,
-    /// mAP@k normalisation: standard (by min(k, relevant)) or mrl (by k).
-    #[arg(long, default_value = "standard")]
-    pub map: String,
+    /// Similarity of a query and a corpus vector.
+    #[arg(long, value_parser = pick::<Metric>(), default_value = "cosine")]
+    pub metric: Metric,
+    /// mAP@k normalisation.
+    #[arg(long, value_parser = pick::<ApNormalisation>(), default_value = "standard")]
+    pub map: ApNormalisation,
     /// Also evaluate Matryoshka adaptive retrieval (one more row): shortlist
     /// at low dimensions, rerank at higher ones. Alone: MRL's cascade
     /// 16:200,32:100,64:50,128:25,full:10; or stages DIM:SHORTLIST,...
@@ -375,9 +409,9 @@ pub enum SdrCommand {
 pub struct RdmArgs {
     /// Representations (rows = measurements or conditions): file or folder.
     pub path: PathBuf,
-    /// Dissimilarity: euclidean, correlation, cosine, mahalanobis, crossnobis, poisson.
-    #[arg(short, long, default_value = "correlation")]
-    pub method: String,
+    /// Dissimilarity.
+    #[arg(short, long, value_parser = pick::<RdmMethod>(), default_value = "correlation")]
+    pub method: RdmMethod,
     /// Condition label of each row, one per line (rows of a condition are averaged).
     #[arg(long, value_name = "FILE")]
     pub conditions: Option<PathBuf>,
@@ -411,8 +445,8 @@ pub struct RdmArgs {
     #[arg(long, value_name = "NPZ", requires = "time")]
     pub models: Option<PathBuf>,
     /// With --models: the RDM comparison.
-    #[arg(long, default_value = "corr", requires = "models")]
-    pub compare: String,
+    #[arg(long, value_parser = pick::<CompareMethod>(), default_value = "corr", requires = "models")]
+    pub compare: CompareMethod,
     /// With --models: write the model × time table as CSV.
     #[arg(long, value_name = "CSV", requires = "models")]
     pub table: Option<PathBuf>,
@@ -435,12 +469,12 @@ pub struct SearchlightArgs {
     /// Model RDMs (.npz, condensed, one array per model); without them the sphere RDMs are written.
     #[arg(long, value_name = "NPZ")]
     pub models: Option<PathBuf>,
-    /// Dissimilarity: euclidean, correlation, cosine, mahalanobis, crossnobis, poisson.
-    #[arg(short, long, default_value = "correlation")]
-    pub method: String,
-    /// RDM comparison: corr, spearman, cosine, rho_a, kendall_a, ...
-    #[arg(long, default_value = "corr")]
-    pub compare: String,
+    /// Dissimilarity.
+    #[arg(short, long, value_parser = pick::<RdmMethod>(), default_value = "correlation")]
+    pub method: RdmMethod,
+    /// RDM comparison.
+    #[arg(long, value_parser = pick::<CompareMethod>(), default_value = "corr")]
+    pub compare: CompareMethod,
     /// Sphere radius (voxels, or mm with --mm); spheres hold voxels at distance <= radius.
     #[arg(short, long, default_value_t = 3.0)]
     pub radius: f64,
@@ -461,9 +495,12 @@ pub struct CompareArgs {
     pub a: PathBuf,
     /// RDMs B; compare A with itself when absent.
     pub b: Option<PathBuf>,
-    /// cosine, corr, spearman, rho_a, kendall_a, kendall_b, cosine_cov, corr_cov, bures.
-    #[arg(short, long, default_value = "spearman")]
-    pub method: String,
+    /// RDM comparison.
+    #[arg(long, value_parser = pick::<CompareMethod>(), default_value = "spearman")]
+    pub compare: CompareMethod,
+    /// Deprecated spelling of --compare.
+    #[arg(short, long, value_parser = pick::<CompareMethod>(), hide = true)]
+    pub method: Option<CompareMethod>,
     /// Write the matrix as CSV.
     #[arg(short, long, value_name = "CSV")]
     pub output: Option<PathBuf>,
@@ -492,10 +529,16 @@ pub struct SimilarityArgs {
     pub plot: Option<PathBuf>,
     /// Bootstrap samples over stimuli for a confidence interval per cell.
     #[arg(long, value_name = "N", default_value_t = 0)]
-    pub boot: usize,
+    pub n_boot: usize,
+    /// Deprecated spelling of --n-boot.
+    #[arg(long, value_name = "N", hide = true)]
+    pub boot: Option<usize>,
     /// Permutations for a p-value per cell.
     #[arg(long, value_name = "N", default_value_t = 0)]
-    pub permutations: usize,
+    pub n_permutations: usize,
+    /// Deprecated spelling of --n-permutations.
+    #[arg(long, value_name = "N", hide = true)]
+    pub permutations: Option<usize>,
     /// Seed of the bootstrap and permutation draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -520,17 +563,14 @@ pub struct ExtractArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// How token states become one vector per text.
-    #[arg(long, value_enum, default_value_t = Pool::Mean)]
-    pub pool: Pool,
+    #[cfg(feature = "extract")]
+    #[arg(long, value_parser = pick::<repscope::extract::Pooling>(), default_value = "mean")]
+    pub pool: repscope::extract::Pooling,
+    /// How token states become one vector per text.
+    #[cfg(not(feature = "extract"))]
+    #[arg(long, default_value = "mean")]
+    pub pool: String,
     /// Texts per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Pool {
-    /// Mean over real tokens (attention-masked).
-    Mean,
-    /// The first token ([CLS]).
-    Cls,
 }

@@ -1,10 +1,185 @@
-//! Presenting results: aligned tables on stdout, CSV and JSON files.
+//! Presenting results: tables of typed cells, shown aligned on stdout
+//! (numbers rounded for the screen), written as CSV (full precision) or
+//! JSON (numbers as numbers, text as text: a representation named "0"
+//! stays a string).
 
 use std::io::Write;
 use std::path::Path;
 
 use faer::MatRef;
 use repscope::data::atomic::write_atomically;
+
+/// One cell of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Count(usize),
+    Number(f64),
+    /// Not computed (empty in CSV, null in JSON).
+    Empty,
+}
+
+impl Cell {
+    /// `Some(v)` as a number, `None` as empty.
+    pub fn number(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Number)
+    }
+
+    /// `Some(i)` as a count, `None` as empty.
+    pub fn count(v: Option<usize>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Count)
+    }
+
+    /// Full precision (shortest round-trip form), for files.
+    fn exact(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Count(n) => n.to_string(),
+            Cell::Number(x) => x.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    /// Rounded to `decimals` for the screen.
+    fn shown(&self, decimals: usize) -> String {
+        match self {
+            Cell::Number(x) => format!("{x:.decimals$}"),
+            other => other.exact(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) => s.clone().into(),
+            Cell::Count(n) => (*n).into(),
+            // serde_json turns NaN and infinities into null.
+            Cell::Number(x) => (*x).into(),
+            Cell::Empty => serde_json::Value::Null,
+        }
+    }
+
+    fn is_numeric(&self) -> bool {
+        matches!(self, Cell::Count(_) | Cell::Number(_))
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<usize> for Cell {
+    fn from(n: usize) -> Cell {
+        Cell::Count(n)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(x: f64) -> Cell {
+        Cell::Number(x)
+    }
+}
+
+/// A header and rows of typed cells.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Table {
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        self.rows.push(row);
+    }
+
+    /// The table aligned for the screen (numbers right-aligned and rounded
+    /// to `decimals`).
+    pub fn text(&self, decimals: usize) -> String {
+        let shown: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.shown(decimals)).collect())
+            .collect();
+        let widths: Vec<usize> = (0..self.header.len())
+            .map(|c| {
+                shown
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .chain(std::iter::once(self.header[c].chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let numeric: Vec<bool> = (0..self.header.len())
+            .map(|c| self.rows.iter().all(|r| r[c].is_numeric() || r[c] == Cell::Empty))
+            .collect();
+        let line = |cells: Vec<&str>| {
+            let parts: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .zip(&numeric)
+                .map(|((c, &w), &right)| {
+                    if right {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect();
+            parts.join("  ").trim_end().to_string()
+        };
+        let mut out = line(self.header.iter().map(String::as_str).collect());
+        out.push('\n');
+        for r in &shown {
+            out.push_str(&line(r.iter().map(String::as_str).collect()));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Writes the table as CSV (fields quoted when needed, numbers in full).
+    pub fn write_csv(&self, path: &Path) -> repscope::Result<()> {
+        write_atomically(path, |w| {
+            let head: Vec<String> = self.header.iter().map(|h| csv_field(h)).collect();
+            writeln!(w, "{}", head.join(","))?;
+            for r in &self.rows {
+                let cells: Vec<String> = r.iter().map(|c| csv_field(&c.exact())).collect();
+                writeln!(w, "{}", cells.join(","))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The rows as a JSON array of objects keyed by the header.
+    pub fn json(&self) -> serde_json::Value {
+        self.rows
+            .iter()
+            .map(|r| {
+                let object: serde_json::Map<String, serde_json::Value> = self
+                    .header
+                    .iter()
+                    .zip(r)
+                    .map(|(h, c)| (h.clone(), c.json()))
+                    .collect();
+                serde_json::Value::Object(object)
+            })
+            .collect()
+    }
+}
 
 /// A matrix as an aligned text table with row and column names.
 pub fn matrix_table(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) -> String {
@@ -43,132 +218,36 @@ pub fn write_matrix_csv(
     rows: &[String],
     cols: &[String],
 ) -> repscope::Result<()> {
-    write_atomically(path, |w| {
-        let header: Vec<String> = std::iter::once(corner)
-            .chain(cols.iter().map(String::as_str))
-            .map(csv_field)
-            .collect();
-        writeln!(w, "{}", header.join(","))?;
-        for (i, r) in rows.iter().enumerate() {
-            let mut line = csv_field(r);
-            for j in 0..cols.len() {
-                line.push_str(&format!(",{}", values[(i, j)]));
-            }
-            writeln!(w, "{line}")?;
-        }
-        Ok(())
-    })
-}
-
-/// Every cell of a pairwise result as one CSV row:
-/// `a,b,measure,value,ci_low,ci_high,p` (empty where not computed).
-pub fn write_long_csv(path: &Path, r: &repscope::PairwiseMatrix) -> repscope::Result<()> {
-    let cell = |m: &Option<faer::Mat<f64>>, i: usize, j: usize| {
-        m.as_ref().map_or(String::new(), |m| m[(i, j)].to_string())
-    };
-    write_atomically(path, |w| {
-        writeln!(w, "a,b,measure,value,ci_low,ci_high,p")?;
-        for (i, a) in r.names_a.iter().enumerate() {
-            for (j, b) in r.names_b.iter().enumerate() {
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{},{}",
-                    csv_field(a),
-                    csv_field(b),
-                    csv_field(&r.measure),
-                    r.values[(i, j)],
-                    cell(&r.ci_low, i, j),
-                    cell(&r.ci_high, i, j),
-                    cell(&r.p_values, i, j)
-                )?;
-            }
-        }
-        Ok(())
-    })
-}
-
-/// `rows` for the screen: numeric cells from column `first` on rounded to
-/// four decimals (files keep full precision).
-pub fn four_decimals(rows: &[Vec<String>], first: usize) -> Vec<Vec<String>> {
-    rows.iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .map(|(c, v)| match v.parse::<f64>() {
-                    Ok(x) if c >= first => format!("{x:.4}"),
-                    _ => v.clone(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Rows of text cells as an aligned table (numbers right-aligned).
-pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain(std::iter::once(header[c].len()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| {
-                if c.parse::<f64>().is_ok() {
-                    format!("{c:>w$}")
-                } else {
-                    format!("{c:<w$}")
-                }
-            })
-            .collect();
-        parts.join("  ").trim_end().to_string()
-    };
-    let mut out = line(header.to_vec());
-    out.push('\n');
-    for r in rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-        out.push('\n');
+    let mut table = Table::new(std::iter::once(corner.to_string()).chain(cols.iter().cloned()));
+    for (i, r) in rows.iter().enumerate() {
+        let mut row = vec![Cell::from(r.as_str())];
+        row.extend((0..cols.len()).map(|j| Cell::Number(values[(i, j)])));
+        table.push(row);
     }
-    out
+    table.write_csv(path)
 }
 
-/// Writes a header and rows of cells as CSV (fields quoted when needed).
-pub fn write_table_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> repscope::Result<()> {
-    write_atomically(path, |w| {
-        let head: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
-        writeln!(w, "{}", head.join(","))?;
-        for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| csv_field(c)).collect();
-            writeln!(w, "{}", cells.join(","))?;
-        }
-        Ok(())
-    })
-}
-
-/// Rows of text cells as a JSON array of objects keyed by `header`: a cell
-/// that parses as a number becomes one (NaN becomes null), an empty cell
-/// null, anything else a string.
-pub fn rows_json<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> serde_json::Value {
-    let cell = |v: &String| match v.parse::<f64>() {
-        Ok(x) => serde_json::Value::from(x),
-        Err(_) if v.is_empty() => serde_json::Value::Null,
-        Err(_) => serde_json::Value::from(v.clone()),
+/// Every cell of a pairwise result as one row:
+/// `a,b,measure,value,ci_low,ci_high,p` (empty where not computed).
+pub fn long_table(r: &repscope::PairwiseMatrix) -> Table {
+    let cell = |m: &Option<faer::Mat<f64>>, i: usize, j: usize| {
+        Cell::number(m.as_ref().map(|m| m[(i, j)]))
     };
-    rows.iter()
-        .map(|r| {
-            let object: serde_json::Map<String, serde_json::Value> = header
-                .iter()
-                .zip(r)
-                .map(|(h, v)| (h.as_ref().to_string(), cell(v)))
-                .collect();
-            serde_json::Value::Object(object)
-        })
-        .collect()
+    let mut table = Table::new(["a", "b", "measure", "value", "ci_low", "ci_high", "p"]);
+    for (i, a) in r.names_a.iter().enumerate() {
+        for (j, b) in r.names_b.iter().enumerate() {
+            table.push(vec![
+                a.as_str().into(),
+                b.as_str().into(),
+                r.measure.as_str().into(),
+                r.values[(i, j)].into(),
+                cell(&r.ci_low, i, j),
+                cell(&r.ci_high, i, j),
+                cell(&r.p_values, i, j),
+            ]);
+        }
+    }
+    table
 }
 
 /// A matrix as JSON: `{"rows": [...], "cols": [...], "values": [[...]]}`.
@@ -188,5 +267,19 @@ mod tests {
         assert_eq!(csv_field("layer1"), "layer1");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn cells_keep_their_types() {
+        let mut t = Table::new(["name", "value", "n"]);
+        t.push(vec!["0".into(), 0.123456789.into(), 3usize.into()]);
+        t.push(vec!["nan".into(), Cell::Empty, Cell::Number(f64::NAN)]);
+        let json = t.json();
+        assert_eq!(json[0]["name"], "0");
+        assert_eq!(json[0]["value"], 0.123456789);
+        assert_eq!(json[0]["n"], 3);
+        assert!(json[1]["value"].is_null() && json[1]["n"].is_null());
+        assert_eq!(json[1]["name"], "nan");
+        assert!(t.text(4).contains("0.1235"));
     }
 }

@@ -118,6 +118,33 @@ fn render(path: &Path, size: (u32, u32), figure: &impl Figure) -> Result<(), Err
     }
 }
 
+/// A pairwise matrix as a heatmap, coloured over the measure's range (from
+/// the registry) when it is bounded; `rows` and `cols` name the axes.
+pub fn pairwise_heatmap(
+    path: &Path,
+    result: &repscope::PairwiseMatrix,
+    rows: &str,
+    cols: &str,
+) -> Result<(), Error> {
+    let range = repscope::measures()
+        .into_iter()
+        .find(|m| m.name == result.measure)
+        .and_then(|m| m.range);
+    heatmap(
+        path,
+        &Heatmap {
+            values: result.values.as_ref(),
+            row_labels: &result.names_a,
+            col_labels: &result.names_b,
+            title: &result.measure,
+            row_axis: rows,
+            col_axis: cols,
+            value_label: &result.measure,
+            range,
+        },
+    )
+}
+
 fn draw_error(e: impl std::fmt::Display) -> Error {
     Error::Internal {
         detail: format!("drawing the figure: {e}"),

@@ -1,4 +1,6 @@
-//! numpy arrays in, faer views out (and back).
+//! The one module that converts between numpy and the core: arrays in
+//! (viewed in place where the layout allows), values out ([`ToPy`]),
+//! measure parameters from a dict, and named choices ([`Pick`]).
 //!
 //! float64 arrays are viewed in place, whatever their strides (C or Fortran
 //! order, slices, transposes, negative steps): no copy. The exception is an
@@ -9,34 +11,53 @@
 //! dtype=float64)`) before they arrive here.
 
 use faer::{Mat, MatRef};
-use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    Element, IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use crate::errors::core_error;
+use repscope::Choice;
 use repscope::measures::{ParamValue, Params};
 
 /// A representation received from Python.
 pub enum Input<'py> {
     /// A float64 array, viewed in place.
     F64(PyReadonlyArray2<'py, f64>),
-    /// A float32 array widened to float64.
+    /// A float32 (or unaligned) array copied to float64.
     Widened(Mat<f64>),
 }
 
+/// A core error for an argument that is not what a function takes.
+pub fn wrong_argument(py: Python<'_>, what: &str, expected: &str, got: String) -> PyErr {
+    core_error(
+        py,
+        repscope::Error::Invalid {
+            what: what.to_string(),
+            detail: format!("expected {expected}, got {got}"),
+        },
+    )
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".into(), |n| n.to_string())
+}
+
 impl<'py> Input<'py> {
+    /// A 2-D float32 or float64 numpy array.
     pub fn from_py(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
         let array = obj.cast::<PyUntypedArray>().map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "expected a numpy array, got {}",
-                obj.get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string())
-            ))
+            wrong_argument(py, "array argument", "a numpy array", type_name(obj))
         })?;
         if array.ndim() != 2 {
             return Err(core_error(
-                obj.py(),
+                py,
                 repscope::Error::NotTwoDimensional {
                     array: "input".into(),
                     shape: array.shape().to_vec(),
@@ -50,12 +71,10 @@ impl<'py> Input<'py> {
             }
             return Ok(Input::F64(a.readonly()));
         }
-        if let Ok(a) = obj.cast::<PyArray2<f32>>()
-            && !aligned
-        {
-            return Ok(Input::Widened(copy_unaligned(a)));
-        }
         if let Ok(a) = obj.cast::<PyArray2<f32>>() {
+            if !aligned {
+                return Ok(Input::Widened(copy_unaligned(a)));
+            }
             let a = a.readonly();
             let v = a.as_array();
             return Ok(Input::Widened(Mat::from_fn(
@@ -64,10 +83,13 @@ impl<'py> Input<'py> {
                 |i, j| f64::from(v[[i, j]]),
             )));
         }
-        Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "arrays must be float32 or float64 here, got {}",
-            array.dtype()
-        )))
+        Err(core_error(
+            py,
+            repscope::Error::UnsupportedDtype {
+                array: "input".into(),
+                dtype: array.dtype().to_string(),
+            },
+        ))
     }
 
     /// A faer view of the data (in place for float64).
@@ -87,6 +109,20 @@ impl<'py> Input<'py> {
     }
 }
 
+/// Every array of a list, as inputs.
+pub fn inputs<'py>(arrays: &[Bound<'py, PyAny>]) -> PyResult<Vec<Input<'py>>> {
+    arrays.iter().map(Input::from_py).collect()
+}
+
+/// Named representations over inputs.
+pub fn reps<'a>(names: &'a [String], inputs: &'a [Input<'_>]) -> Vec<repscope::RepRef<'a>> {
+    names
+        .iter()
+        .zip(inputs)
+        .map(|(name, i)| repscope::RepRef { name, x: i.view() })
+        .collect()
+}
+
 /// A float64 copy of a 2-D array whose elements are not aligned for their
 /// type. numpy allows such arrays (e.g. rebuilt from pickled buffers, as
 /// Dask does when it ships arrays between processes); viewing them in place
@@ -104,10 +140,134 @@ fn copy_unaligned<T: numpy::Element + Copy + Into<f64>>(
     })
 }
 
+/// A row-major faer view of a C-contiguous array of any element type.
+pub fn row_major<'a, T: Element>(a: &'a PyReadonlyArray2<'_, T>) -> PyResult<MatRef<'a, T>> {
+    let (rows, cols) = (a.shape()[0], a.shape()[1]);
+    let slice = a.as_slice().map_err(|_| {
+        wrong_argument(
+            a.py(),
+            "array argument",
+            "a C-contiguous array",
+            "a strided view".into(),
+        )
+    })?;
+    Ok(MatRef::from_row_major_slice(slice, rows, cols))
+}
+
+/// The rows of a C-contiguous float64 array, as slices (RDM stacks).
+pub fn rows<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> PyResult<Vec<&'a [f64]>> {
+    let width = a.shape()[1].max(1);
+    let flat = a.as_slice().map_err(|_| {
+        wrong_argument(
+            a.py(),
+            "RDM stack",
+            "a C-contiguous float64 array",
+            "a strided view".into(),
+        )
+    })?;
+    Ok(flat.chunks(width).collect())
+}
+
+/// Values handed back to Python: numbers as numbers, vectors and matrices
+/// as new numpy arrays (indices as int64, an absent index as −1).
+pub trait ToPy {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+
+macro_rules! to_py_via_into_pyobject {
+    ($($t:ty),*) => {$(
+        impl ToPy for $t {
+            fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.clone().into_bound_py_any(py)
+            }
+        }
+    )*};
+}
+to_py_via_into_pyobject!(
+    f64,
+    usize,
+    u64,
+    bool,
+    String,
+    Option<f64>,
+    Option<usize>,
+    Vec<String>,
+    Vec<bool>,
+    Vec<Vec<usize>>,
+    (f64, f64)
+);
+
+impl ToPy for Vec<f64> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyArray1::from_slice(py, self).into_any())
+    }
+}
+
+impl ToPy for Vec<usize> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(indices(py, self.iter().copied()).into_any())
+    }
+}
+
+impl ToPy for Vec<Option<usize>> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v: Vec<i64> = self.iter().map(|x| x.map_or(-1, |i| i as i64)).collect();
+        Ok(PyArray1::from_vec(py, v).into_any())
+    }
+}
+
+impl ToPy for Vec<(usize, usize)> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let flat: Vec<i64> = self
+            .iter()
+            .flat_map(|&(i, j)| [i as i64, j as i64])
+            .collect();
+        let a = ndarray::Array2::from_shape_vec((self.len(), 2), flat)
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+        Ok(a.into_pyarray(py).into_any())
+    }
+}
+
+impl ToPy for Mat<f64> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(matrix_to_numpy(py, self.as_ref()).into_any())
+    }
+}
+
 /// A new C-order float64 numpy array with the values of `m`.
 pub fn matrix_to_numpy<'py>(py: Python<'py>, m: MatRef<'_, f64>) -> Bound<'py, PyArray2<f64>> {
     let a = ndarray::Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)]);
-    numpy::IntoPyArray::into_pyarray(a, py)
+    a.into_pyarray(py)
+}
+
+/// A new float64 vector.
+pub fn vector<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+    PyArray1::from_vec(py, v)
+}
+
+/// Indices as a new int64 vector.
+pub fn indices<'py>(
+    py: Python<'py>,
+    v: impl IntoIterator<Item = usize>,
+) -> Bound<'py, PyArray1<i64>> {
+    PyArray1::from_vec(py, v.into_iter().map(|i| i as i64).collect())
+}
+
+/// A row-major `rows × cols` buffer as a new 2-D numpy array.
+pub fn grid<'py, T: Element>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    values: Vec<T>,
+) -> PyResult<Bound<'py, PyArray2<T>>> {
+    ndarray::Array2::from_shape_vec((rows, cols), values)
+        .map(|a| a.into_pyarray(py))
+        .map_err(|e| {
+            core_error(
+                py,
+                repscope::Error::internal(format!("building a {rows} × {cols} array: {e}")),
+            )
+        })
 }
 
 /// Measure parameters from a Python dict of numbers, bools and strings.
@@ -123,27 +283,37 @@ pub fn params_from_dict(d: Option<&Bound<'_, PyDict>>) -> PyResult<Params> {
         } else if v.is_instance_of::<PyString>() {
             ParamValue::Text(v.extract()?)
         } else {
-            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                "parameter '{key}' must be a number, bool or string"
-            )));
+            return Err(wrong_argument(
+                d.py(),
+                &format!("parameter '{key}'"),
+                "a number, bool or string",
+                type_name(&v),
+            ));
         };
         params.insert(key, value);
     }
     Ok(params)
 }
 
-/// `IsotropicScaling` → `isotropic_scaling`.
-pub fn snake_case(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
+/// A named choice from a Python string: the one string → enum bridge of
+/// the binding. An unknown name is the core's `UnknownChoice` error.
+pub struct Pick<T>(pub T);
+
+impl<'a, 'py, T: Choice> FromPyObject<'a, 'py> for Pick<T> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let name: String = obj.extract().map_err(|_| {
+            wrong_argument(
+                py,
+                T::WHAT,
+                &format!("one of the names {}", T::names().join(", ")),
+                type_name(&obj.to_owned()),
+            )
+        })?;
+        T::from_name(&name)
+            .map(Pick)
+            .map_err(|e| core_error(py, e))
     }
-    out
 }

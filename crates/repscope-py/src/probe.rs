@@ -1,52 +1,158 @@
-//! Bindings of linear probes and concept depth (`repscope::encode::probe`,
-//! `logistic`, `depth`). Results travel as tuples and dicts of numpy
-//! arrays; `repscope.probe` (Python) wraps them in typed classes.
+//! Bindings of `repscope::probe`: logistic regression, probes of every
+//! layer (the core's per-layer results as a Python class), concept depth,
+//! and the folds they use.
 
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
-use crate::convert::{Input, matrix_to_numpy};
+use crate::convert::{Input, inputs, matrix_to_numpy, reps, vector};
 use crate::errors::enter_core;
-use repscope::RepRef;
-use repscope::encode::depth::concept_depth;
+use crate::results::py_result;
 use repscope::encode::folds::Split;
-use repscope::encode::logistic::{self, LogisticOptions};
-use repscope::encode::probe::{
-    CrossValidation, ProbeOptions, ProbeScores, classification_scores, probe,
+use repscope::probe::depth::{ConceptDepth, concept_depth, depth_of_probe};
+use repscope::probe::logistic::{self, LogisticModel, LogisticOptions};
+use repscope::probe::{
+    CrossValidation, LayerProbe, ProbeOptions, ProbeScores, classification_scores, probe,
 };
 
-type Matrix<'py> = Bound<'py, PyArray2<f64>>;
+py_result! {
+    /// Where a concept becomes decodable along the layers (Jin et al.
+    /// 2024). Layers are indices into the probed order.
+    PyConceptDepth(ConceptDepth) as "ConceptDepth" in "repscope.probe" {
+        /// int: the best layer (the first of equals).
+        best_layer,
+        /// float: its accuracy.
+        best_accuracy,
+        /// int: the first layer reaching ``fraction`` x the best accuracy.
+        threshold_layer,
+        /// int or None: the layer with the largest rise over its predecessor.
+        jump_layer,
+        /// float or None: that rise.
+        jump,
+        /// float: the fraction that defines the threshold layer.
+        fraction,
+    }
+}
 
-/// Best layer, best accuracy, threshold layer, jump layer, jump.
-type Depth = (usize, f64, usize, Option<usize>, Option<f64>);
+py_result! {
+    /// A fitted logistic regression: ``coef`` (features x outputs),
+    /// ``intercept``, ``n_iter``, ``converged``.
+    PyLogisticModel(LogisticModel) as "LogisticModel" in "repscope.probe" {
+        /// ndarray (features, outputs).
+        coef,
+        /// ndarray (outputs,).
+        intercept,
+        /// int: L-BFGS iterations.
+        n_iter,
+        /// bool: whether the gradient tolerance was met.
+        converged,
+    }
+}
 
-/// Coefficients (features × outputs), intercepts, iterations, converged.
-type Fitted<'py> = (Matrix<'py>, Vec<f64>, usize, bool);
+/// Per-layer probe scores of :func:`repscope.probe` (layers x folds).
+#[pyclass(frozen, name = "LayerProbes", module = "repscope.probe")]
+pub struct PyLayerProbes(Vec<LayerProbe>);
 
-/// Class codes and the number of classes they imply (largest code + 1).
-fn class_codes(y: Vec<usize>) -> (Vec<usize>, usize) {
-    let k = y.iter().max().map_or(0, |m| m + 1);
-    (y, k)
+fn per_fold(layers: &[LayerProbe], f: fn(&repscope::probe::FoldScores) -> f64) -> Vec<Vec<f64>> {
+    layers
+        .iter()
+        .map(|l| l.task.folds.iter().map(f).collect())
+        .collect()
+}
+
+fn table<'py>(py: Python<'py>, rows: Vec<Vec<f64>>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let n = rows.len();
+    crate::convert::grid(py, n, cols, rows.into_iter().flatten().collect())
+}
+
+#[pymethods]
+impl PyLayerProbes {
+    /// list of str: the layers, in order.
+    #[getter]
+    fn layers(&self) -> Vec<String> {
+        self.0.iter().map(|l| l.name.clone()).collect()
+    }
+
+    /// ndarray (layers, 3): mean accuracy, macro-F1 and ROC-AUC of the task.
+    #[getter]
+    fn means<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let m = |s: &ProbeScores| vec![s.accuracy, s.f1_macro, s.roc_auc];
+        table(py, self.0.iter().map(|l| m(&l.task)).collect())
+    }
+
+    #[getter]
+    fn fold_accuracy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        table(py, per_fold(&self.0, |f| f.accuracy))
+    }
+
+    #[getter]
+    fn fold_f1_macro<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        table(py, per_fold(&self.0, |f| f.f1_macro))
+    }
+
+    #[getter]
+    fn fold_roc_auc<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        table(py, per_fold(&self.0, |f| f.roc_auc))
+    }
+
+    #[getter]
+    fn fold_c<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        table(py, per_fold(&self.0, |f| f.c))
+    }
+
+    /// list of list of bool (layers x folds): whether each final fit converged.
+    #[getter]
+    fn converged(&self) -> Vec<Vec<bool>> {
+        self.0
+            .iter()
+            .map(|l| l.task.folds.iter().map(|f| f.converged).collect())
+            .collect()
+    }
+
+    /// ndarray (layers, 2) of the control task's mean accuracy and
+    /// macro-F1, or None without a control task.
+    #[getter]
+    fn control_means<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        let rows: Option<Vec<Vec<f64>>> = self
+            .0
+            .iter()
+            .map(|l| l.control.as_ref().map(|c| vec![c.accuracy, c.f1_macro]))
+            .collect();
+        rows.map(|r| table(py, r)).transpose()
+    }
+
+    /// ndarray (layers,): task minus control accuracy, or None.
+    #[getter]
+    fn selectivity<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        let s: Option<Vec<f64>> = self.0.iter().map(LayerProbe::selectivity).collect();
+        s.map(|v| vector(py, v))
+    }
+
+    /// The concept depth of the task accuracies.
+    fn depth(&self, py: Python<'_>, fraction: f64) -> PyResult<PyConceptDepth> {
+        let layers = &self.0;
+        Ok(PyConceptDepth(enter_core(py, || {
+            depth_of_probe(layers, fraction)
+        })?))
+    }
 }
 
 /// Fits a logistic regression: x (samples × features), y class codes
 /// 0..n_classes.
 #[pyfunction]
-#[pyo3(signature = (x, y, n_classes, c, fit_intercept, tol, max_iter))]
 #[allow(clippy::too_many_arguments)]
-fn logistic_fit<'py>(
-    py: Python<'py>,
-    x: Bound<'py, PyAny>,
+fn logistic_fit(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
     y: Vec<usize>,
     n_classes: usize,
     c: f64,
     fit_intercept: bool,
     tol: f64,
     max_iter: usize,
-) -> PyResult<Fitted<'py>> {
-    let input = Input::from_py(&x)?;
-    let (codes, _) = class_codes(y);
+) -> PyResult<PyLogisticModel> {
+    let input = Input::from_py(x)?;
     let view = input.view();
     let options = LogisticOptions {
         c,
@@ -54,28 +160,24 @@ fn logistic_fit<'py>(
         tol,
         max_iter,
     };
-    let model = enter_core(py, move || logistic::fit(view, &codes, n_classes, &options))?;
-    Ok((
-        matrix_to_numpy(py, model.coef.as_ref()),
-        model.intercept,
-        model.n_iter,
-        model.converged,
-    ))
+    Ok(PyLogisticModel(enter_core(py, move || {
+        logistic::fit(view, &y, n_classes, &options)
+    })?))
 }
 
 /// Class probabilities of a fitted model (samples × classes).
 #[pyfunction]
 fn logistic_proba<'py>(
     py: Python<'py>,
-    x: Bound<'py, PyAny>,
-    coef: Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    coef: &Bound<'py, PyAny>,
     intercept: Vec<f64>,
     n_classes: usize,
-) -> PyResult<Matrix<'py>> {
-    let (xi, wi) = (Input::from_py(&x)?, Input::from_py(&coef)?);
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (xi, wi) = (Input::from_py(x)?, Input::from_py(coef)?);
     let (xv, wv) = (xi.view(), wi.view());
     let proba = enter_core(py, move || {
-        let model = logistic::LogisticModel {
+        let model = LogisticModel {
             coef: wv.to_owned(),
             intercept,
             n_classes,
@@ -92,40 +194,21 @@ fn logistic_proba<'py>(
 fn probe_scores(
     py: Python<'_>,
     y_true: Vec<usize>,
-    proba: Bound<'_, PyAny>,
+    proba: &Bound<'_, PyAny>,
 ) -> PyResult<(f64, f64, f64)> {
-    let (codes, _) = class_codes(y_true);
-    let input = Input::from_py(&proba)?;
+    let input = Input::from_py(proba)?;
     let view = input.view();
-    enter_core(py, move || classification_scores(&codes, view))
+    enter_core(py, move || classification_scores(&y_true, view))
 }
 
-fn scores_dict<'py>(py: Python<'py>, s: &ProbeScores) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    let col = |f: fn(&repscope::encode::probe::FoldScores) -> f64| {
-        PyArray1::from_vec(py, s.folds.iter().map(f).collect())
-    };
-    d.set_item("accuracy", col(|f| f.accuracy))?;
-    d.set_item("f1_macro", col(|f| f.f1_macro))?;
-    d.set_item("roc_auc", col(|f| f.roc_auc))?;
-    d.set_item("c", col(|f| f.c))?;
-    d.set_item("means", (s.accuracy, s.f1_macro, s.roc_auc))?;
-    d.set_item(
-        "converged",
-        s.folds.iter().map(|f| f.converged).collect::<Vec<_>>(),
-    )?;
-    Ok(d)
-}
-
-/// Probes every layer: per layer a dict with the task's fold scores
-/// ("task") and, with `control`, the control task's ("control").
+/// Probes every layer with stratified folds (`folds` None) or the given
+/// (train, test) pairs.
 #[pyfunction]
-#[pyo3(signature = (names, layers, labels, n_classes, cv, folds, seed, control, c, cs, inner_folds, standardize, fit_intercept, tol, max_iter))]
 #[allow(clippy::too_many_arguments)]
-fn probe_layers<'py>(
-    py: Python<'py>,
+fn probe_layers(
+    py: Python<'_>,
     names: Vec<String>,
-    layers: Vec<Bound<'py, PyAny>>,
+    layers: Vec<Bound<'_, PyAny>>,
     labels: Vec<usize>,
     n_classes: usize,
     cv: usize,
@@ -139,17 +222,9 @@ fn probe_layers<'py>(
     fit_intercept: bool,
     tol: f64,
     max_iter: usize,
-) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let inputs = layers
-        .iter()
-        .map(Input::from_py)
-        .collect::<PyResult<Vec<_>>>()?;
-    let (codes, _) = class_codes(labels);
-    let reps: Vec<RepRef<'_>> = names
-        .iter()
-        .zip(&inputs)
-        .map(|(name, x)| RepRef { name, x: x.view() })
-        .collect();
+) -> PyResult<PyLayerProbes> {
+    let inputs = inputs(&layers)?;
+    let layers = reps(&names, &inputs);
     let cross_validation = match folds {
         Some(f) => CrossValidation::Folds(f.into_iter().map(Split::from).collect()),
         None => CrossValidation::Stratified(cv),
@@ -167,37 +242,20 @@ fn probe_layers<'py>(
         control,
         seed,
     };
-    let out = enter_core(py, move || {
-        probe(&reps, &codes, n_classes, &cross_validation, &options)
-    })?;
-    out.iter()
-        .map(|layer| {
-            let d = PyDict::new(py);
-            d.set_item("task", scores_dict(py, &layer.task)?)?;
-            if let Some(control) = &layer.control {
-                d.set_item("control", scores_dict(py, control)?)?;
-                d.set_item("selectivity", layer.selectivity())?;
-            }
-            Ok(d)
-        })
-        .collect()
+    Ok(PyLayerProbes(enter_core(py, move || {
+        probe(&layers, &labels, n_classes, &cross_validation, &options)
+    })?))
 }
 
-/// Concept depth of an accuracy curve: (best layer, best accuracy,
-/// threshold layer, jump layer or None, jump or None).
+/// Concept depth of an accuracy curve.
 #[pyfunction]
-fn concept_depth_of(py: Python<'_>, accuracy: Vec<f64>, fraction: f64) -> PyResult<Depth> {
-    let d = enter_core(py, move || concept_depth(&accuracy, fraction))?;
-    Ok((
-        d.best_layer,
-        d.best_accuracy,
-        d.threshold_layer,
-        d.jump_layer,
-        d.jump,
-    ))
+fn concept_depth_of(py: Python<'_>, accuracy: Vec<f64>, fraction: f64) -> PyResult<PyConceptDepth> {
+    Ok(PyConceptDepth(enter_core(py, move || {
+        concept_depth(&accuracy, fraction)
+    })?))
 }
 
-/// repscope's seeded stratified fold id of every item.
+/// repscope's seeded stratified fold id of every item (class codes 0..).
 #[pyfunction]
 fn stratified_folds(
     py: Python<'_>,
@@ -205,18 +263,31 @@ fn stratified_folds(
     k: usize,
     seed: u64,
 ) -> PyResult<Vec<usize>> {
-    let (codes, n_classes) = class_codes(labels);
+    let n_classes = repscope::data::labels::n_codes(&labels);
     enter_core(py, move || {
-        repscope::encode::probe::stratified_folds(&codes, n_classes, k, seed)
+        repscope::probe::stratified_folds(&labels, n_classes, k, seed)
     })
 }
 
+/// (train, test) pairs from a fold id per item (folds without items left out).
+#[pyfunction]
+fn folds_from_ids(ids: Vec<usize>) -> Vec<(Vec<usize>, Vec<usize>)> {
+    repscope::probe::folds_from_ids(&ids)
+        .into_iter()
+        .map(|s| (s.train, s.test))
+        .collect()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyConceptDepth>()?;
+    m.add_class::<PyLogisticModel>()?;
+    m.add_class::<PyLayerProbes>()?;
     m.add_function(wrap_pyfunction!(logistic_fit, m)?)?;
     m.add_function(wrap_pyfunction!(logistic_proba, m)?)?;
     m.add_function(wrap_pyfunction!(probe_scores, m)?)?;
     m.add_function(wrap_pyfunction!(probe_layers, m)?)?;
     m.add_function(wrap_pyfunction!(concept_depth_of, m)?)?;
     m.add_function(wrap_pyfunction!(stratified_folds, m)?)?;
+    m.add_function(wrap_pyfunction!(folds_from_ids, m)?)?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use repscope::measures::{PrepareContext, build};
-use repscope::stats::rng::gaussian_matrix;
+use repscope::rng::gaussian_matrix;
 use repscope::{PairwiseOptions, RepRef};
 
 fn main() {

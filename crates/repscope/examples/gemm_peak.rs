@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use faer::Par;
 use repscope::linalg::cross_product;
-use repscope::stats::rng::gaussian_matrix;
+use repscope::rng::gaussian_matrix;
 
 fn main() {
     let mut args = std::env::args()

@@ -10,9 +10,9 @@ use repscope::compress::pq::{PqOptions, ProductQuantizer};
 
 fn main() {
     let (n, d) = (20_000usize, 384usize);
-    let noise = repscope::stats::rng::gaussian_matrix(n, d, 1);
-    let basis = repscope::stats::rng::gaussian_matrix(64, d, 2);
-    let weights = repscope::stats::rng::gaussian_matrix(n, 64, 3);
+    let noise = repscope::rng::gaussian_matrix(n, d, 1);
+    let basis = repscope::rng::gaussian_matrix(64, d, 2);
+    let weights = repscope::rng::gaussian_matrix(n, 64, 3);
     let x = Mat::from_fn(n, d, |i, j| {
         (0..64)
             .map(|r| weights[(i, r)] * basis[(r, j)])

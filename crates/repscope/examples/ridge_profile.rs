@@ -10,7 +10,7 @@ use faer::{Par, Side};
 use repscope::encode::folds::kfold;
 use repscope::encode::ridge::{RidgeCvOptions, Score, Solver, ridge_cv};
 use repscope::linalg::{cross_product, thin_svd};
-use repscope::stats::rng::gaussian_matrix;
+use repscope::rng::gaussian_matrix;
 
 fn main() {
     let t: usize = std::env::args()

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use std::time::Instant;
 fn main() {
     let (n, d, m) = (100_000usize, 384usize, 1000usize);
-    let g = repscope::stats::rng::gaussian_matrix(n, d, 1);
+    let g = repscope::rng::gaussian_matrix(n, d, 1);
     let c = Mat::<f32>::from_fn(n, d, |i, j| g[(i, j)] as f32);
-    let g = repscope::stats::rng::gaussian_matrix(m, d, 2);
+    let g = repscope::rng::gaussian_matrix(m, d, 2);
     let q = Mat::<f32>::from_fn(m, d, |i, j| g[(i, j)] as f32);
     // row-major corpus like numpy: store transposed
     let ct = c.transpose().to_owned(); // d x n col-major => ct.transpose() is n x d row-major

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use faer::Mat;
-use repscope::stats::rng::gaussian_matrix;
+use repscope::rng::gaussian_matrix;
 use repscope::units::lasso::LassoOptions;
 use repscope::units::sparse::{SparseOptions, sparse_prediction};
 

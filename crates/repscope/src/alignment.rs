@@ -27,8 +27,9 @@ use faer::{Mat, MatRef, Par};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 use crate::linalg::{center_columns, column_means, cross_product, gather_rows, thin_svd};
+use crate::linalg::norms::normalize_rows;
 use crate::measures::{ParamValue, Params};
-use crate::stats::rng::checked_holdout;
+use crate::rng::checked_holdout;
 
 crate::choice! {
     /// The family of a linear map from A to B.
@@ -152,34 +153,16 @@ impl LinearMap {
     }
 }
 
-fn row_norm(x: MatRef<'_, f64>, i: usize) -> f64 {
-    (0..x.ncols())
-        .map(|j| x[(i, j)].powi(2))
-        .sum::<f64>()
-        .sqrt()
-}
-
+/// Cosines of every row of `a` with every row of `b` (0 for a zero row).
 fn cosine_matrix(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut s = a * b.transpose();
-    let na: Vec<f64> = (0..a.nrows()).map(|i| row_norm(a, i)).collect();
-    let nb: Vec<f64> = (0..b.nrows()).map(|i| row_norm(b, i)).collect();
-    for j in 0..s.ncols() {
-        for i in 0..s.nrows() {
-            let d = na[i] * nb[j];
-            s[(i, j)] = if d > 0.0 { s[(i, j)] / d } else { 0.0 };
-        }
-    }
-    s
+    normalize_rows(a) * normalize_rows(b).transpose()
 }
 
 /// Mean cosine of row i of `a` with row i of `b` (same widths).
 pub fn paired_cosine(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+    let (ua, ub) = (normalize_rows(a), normalize_rows(b));
     let total: f64 = (0..a.nrows())
-        .map(|i| {
-            let dot: f64 = (0..a.ncols()).map(|j| a[(i, j)] * b[(i, j)]).sum();
-            let d = row_norm(a, i) * row_norm(b, i);
-            if d > 0.0 { dot / d } else { 0.0 }
-        })
+        .map(|i| (0..a.ncols()).map(|j| ua[(i, j)] * ub[(i, j)]).sum::<f64>())
         .sum();
     total / a.nrows() as f64
 }
@@ -286,7 +269,7 @@ pub fn align(a: RepRef<'_>, b: RepRef<'_>, options: &AlignOptions) -> Result<Ali
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn a_rotated_copy_is_aligned_perfectly_by_procrustes() {

@@ -539,7 +539,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn internal(detail: impl Into<String>) -> Error {
+    pub fn internal(detail: impl Into<String>) -> Error {
         Error::Internal {
             detail: detail.into(),
         }

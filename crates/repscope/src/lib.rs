@@ -4,19 +4,30 @@
 //! model layer, or the responses of one brain region, to a set of stimuli.
 //! A [`RepSet`] holds several of them over the same stimuli.
 //!
-//! - [`data`]: the data model and its files (`.npy`, `.npz`, `.safetensors`).
-//! - [`measures`]: similarity measures, one registry looked up by name.
-//! - [`pairwise`]: every representation against every other, prepared once.
-//! - [`stats`]: seeded random numbers (and, later, resampling statistics).
-//! - [`compress`]: exact search, quantisation, Matryoshka, retrieval metrics, compatibility.
-//! - [`encode`]: encoding models (so far: noise ceilings of repeated measurements).
-//! - [`graph`]: Dirichlet energy of a representation on a graph over its stimuli.
-//! - [`alignment`]: two representations of the same items, aligned by a learned map.
+//! The modules, from the data up (docs/ARCHITECTURE.md draws the layers):
+//!
+//! - [`error`]: the one error type; [`choice`]: named options (the string ↔
+//!   enum bridge of every front end); [`interrupt`]: stopping long work
+//!   early; [`parallel`]: threads; [`rng`]: seeded random streams.
+//! - [`linalg`]: dense kernels (products, norms, centring, k-means, kNN,
+//!   PCA, assignment); [`stats`]: ranks, quantiles, covariance, sign-flip
+//!   tests, Pearson.
+//! - [`data`]: the data model and its files (`.npy`, `.npz`,
+//!   `.safetensors`, NIfTI, checkpoints, labels).
+//! - [`measures`]: similarity measures, one registry looked up by name;
+//!   [`pairwise`]: every representation against every other, prepared once.
+//! - [`rsa`]: RDMs, their comparison and inference, searchlights, movies.
+//! - [`encode`]: encoding models (ridge, banded ridge, reverse encoding,
+//!   noise ceilings); [`probe`]: linear probes of every layer and the
+//!   concept depth.
 //! - [`units`]: units matched across networks (one-to-one, best partner,
 //!   sparse prediction, spectral groups).
-//! - [`compress`]: binary codes with Hamming search, product quantisation.
-//! - [`taskvec`]: task vectors of fine-tuned checkpoints: norms, cosines,
-//!   and their composition into a new checkpoint.
+//! - [`alignment`]: two representations of the same items, aligned by a
+//!   learned map; [`graph`]: Dirichlet energy on a graph over the stimuli.
+//! - [`compress`]: exact search, 8-bit and binary codes, product
+//!   quantisation, Matryoshka prefixes, retrieval metrics, compatibility.
+//! - [`sdr`]: sparse distributed representations; [`taskvec`]: task vectors
+//!   of fine-tuned checkpoints and their composition.
 //! - `extract` (feature `extract`): hidden states of BERT-family models.
 //!
 //! This crate computes and returns values; it never prints. The `repscope`
@@ -35,6 +46,9 @@ pub mod interrupt;
 pub mod linalg;
 pub mod measures;
 pub mod pairwise;
+pub mod probe;
+pub mod parallel;
+pub mod rng;
 pub mod rsa;
 pub mod sdr;
 pub mod stats;

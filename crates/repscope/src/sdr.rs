@@ -9,6 +9,13 @@ use faer::MatRef;
 
 use crate::error::{Error, Result};
 
+/// The active units per code for a `sparsity` (fraction of units on):
+/// round(sparsity · units), halves away from zero, at least 1 and at most
+/// `units` (the rule of the `sdr_overlap` measure and `rs.sdr_encode`).
+pub fn active_units(units: usize, sparsity: f64) -> usize {
+    ((sparsity * units as f64).round() as usize).clamp(1, units.max(1))
+}
+
 /// The SDR of each row of a dense representation: the indices of its `k`
 /// largest entries, ascending. Ties go to the lower index, so the code is
 /// deterministic (e.g. for ReLU outputs with many equal zeros).

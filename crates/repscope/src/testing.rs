@@ -2,7 +2,7 @@
 
 use faer::Mat;
 
-pub use crate::stats::rng::gaussian_matrix as gaussian;
+pub use crate::rng::gaussian_matrix as gaussian;
 
 /// A random orthogonal matrix (the Q of a Gaussian matrix's QR).
 pub fn rotation(n: usize, seed: u64) -> Mat<f64> {

@@ -5,7 +5,7 @@ use faer::Mat;
 use repscope::alignment::{AlignOptions, MapKind, align};
 
 use crate::cli::{AlignArgs, Global};
-use crate::output::{four_decimals, matrix_table, rows_json, text_table, write_table_csv};
+use crate::output::{Cell, Table, matrix_table};
 use crate::progress;
 
 const HEADER: [&str; 8] = [
@@ -21,7 +21,7 @@ const HEADER: [&str; 8] = [
 
 pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
     let options = AlignOptions {
-        map: MapKind::from_name(&args.map, args.alpha)?,
+        map: MapKind::new(args.map, args.alpha)?,
         test_fraction: args.test_fraction,
         seed: args.seed,
         k: args.k,
@@ -31,35 +31,34 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
     let b = b.as_ref().unwrap_or(&a);
     let (va, vb) = (a.views(), b.views());
     let bar = progress::bar((va.len() * vb.len()) as u64, "align", g.quiet);
-    let mut rows = Vec::new();
+    let mut table = Table::new(HEADER);
     let mut top1 = Mat::zeros(va.len(), vb.len());
     for (i, ra) in va.iter().enumerate() {
         for (j, rb) in vb.iter().enumerate() {
             let al = align(*ra, *rb, &options)
                 .map_err(|e| e.context(format!("{} vs {}", ra.name, rb.name)))?;
             top1[(i, j)] = al.top1;
-            rows.push(vec![
-                ra.name.to_string(),
-                rb.name.to_string(),
-                al.paired_cosine.map_or(String::new(), |v| v.to_string()),
-                al.mutual_knn.to_string(),
-                al.linear_cka.to_string(),
-                al.mapped_cosine.to_string(),
-                al.top1.to_string(),
-                al.top5.to_string(),
+            table.push(vec![
+                ra.name.into(),
+                rb.name.into(),
+                Cell::number(al.paired_cosine),
+                al.mutual_knn.into(),
+                al.linear_cka.into(),
+                al.mapped_cosine.into(),
+                al.top1.into(),
+                al.top5.into(),
             ]);
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
     if g.json {
-        println!("{}", rows_json(&HEADER, &rows));
+        println!("{}", table.json());
     } else {
-        let short = four_decimals(&rows, 2);
-        print!("{}", text_table(&HEADER, &short));
+        print!("{}", table.text(4));
         println!(
             "held-out top-1 retrieval A -> B ({} map, {:.0}% of items held out, seed {}):",
-            args.map,
+            args.map.name(),
             100.0 * args.test_fraction,
             args.seed
         );
@@ -68,7 +67,7 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
         print!("{}", matrix_table(top1.as_ref(), &names(&va), &names(&vb)));
     }
     if let Some(path) = &args.output {
-        write_table_csv(path, &HEADER, &rows)?;
+        table.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
         let names =
@@ -79,7 +78,7 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
                 values: top1.as_ref(),
                 row_labels: &names(&va),
                 col_labels: &names(&vb),
-                title: &format!("held-out top-1 retrieval A -> B ({} map)", args.map),
+                title: &format!("held-out top-1 retrieval A -> B ({} map)", args.map.name()),
                 row_axis: "A (queries, mapped)",
                 col_axis: "B (gallery)",
                 value_label: "top-1 accuracy",

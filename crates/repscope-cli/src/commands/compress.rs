@@ -5,25 +5,22 @@
 use std::path::Path;
 
 use faer::Mat;
-use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, Row, evaluate_compression};
-use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
+use repscope::compress::evaluate::{
+    EvalOptions, Funnel, Precision, Row, evaluate_compression, parse_dim,
+};
+use repscope::compress::metrics::relevant_by_label;
 use repscope::compress::scalar::{Precision8, Ranges, quantize8};
-use repscope::compress::search::Metric;
-use repscope::data::labels::labels_to_codes;
+use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
 
 use super::pick;
 use crate::UsageError;
 use crate::cli::{CompressArgs, Global};
-use crate::output::{rows_json, text_table, write_table_csv};
+use crate::output::{Cell, Table};
 
 pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     let set = repscope::load(&args.path)?;
     let (name, x) = pick(&set, args.layer.as_deref(), "EMB", "--layer")?;
-    let precisions: Vec<Precision> = args
-        .precision
-        .iter()
-        .map(|p| Precision::from_name(p.trim()))
-        .collect::<repscope::Result<_>>()?;
+    let precisions = args.precision.clone();
     if args.codes.is_some() {
         write_codes(args, x.as_ref(), &precisions, g)?;
     }
@@ -37,27 +34,19 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
         return Ok(());
     };
     let labels = read_labels(labels_path)?;
-    if labels.len() != x.nrows() {
-        return Err(repscope::Error::ShapeMismatch {
-            what: format!(
-                "labels in {} (one per item of '{name}')",
-                labels_path.display()
-            ),
-            expected: x.nrows(),
-            found: labels.len(),
-        }
-        .into());
-    }
+    check_label_count(
+        &format!(
+            "labels in {} (one per item of '{name}')",
+            labels_path.display()
+        ),
+        labels.len(),
+        x.nrows(),
+    )?;
     let dims = args
         .dims
         .iter()
-        .map(|d| match d.trim() {
-            "full" | "all" => Ok(x.ncols()),
-            v => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                UsageError(format!("--dims: '{v}' is not a positive number or 'full'"))
-            }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|d| parse_dim(d).map(|d| d.min(x.ncols())))
+        .collect::<repscope::Result<Vec<_>>>()?;
     let (_, codes) = labels_to_codes(&labels);
     let own: Vec<usize> = (0..x.nrows()).collect();
     let relevant = relevant_by_label(&codes, &codes, Some(&own));
@@ -65,8 +54,8 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
         dims,
         precisions,
         ks: args.k.clone(),
-        metric: Metric::from_name(&args.metric)?,
-        ap: ApNormalisation::from_name(&args.map)?,
+        metric: args.metric,
+        ap: args.map,
         funnel: args.funnel.as_deref().map(Funnel::parse).transpose()?,
     };
     let rows = evaluate_compression(x, x, &relevant, Some(&own), &options)?;
@@ -80,19 +69,6 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One label per line, or the first column of a .tsv after its header.
-pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
-    let lines = super::rsa::read_labels(path)?;
-    if path.extension().is_none_or(|e| e != "tsv") {
-        return Ok(lines);
-    }
-    Ok(lines
-        .iter()
-        .skip(1)
-        .map(|l| l.split('\t').next().unwrap_or("").to_string())
-        .collect())
-}
-
 fn write_codes(
     args: &CompressArgs,
     x: faer::MatRef<'_, f64>,
@@ -101,15 +77,12 @@ fn write_codes(
 ) -> anyhow::Result<()> {
     let out = args.codes.as_deref().unwrap_or(Path::new("codes.npy"));
     let precision = match precisions {
-        [Precision::Int8] => Precision8::Int8,
-        [Precision::Uint8] => Precision8::Uint8,
-        _ => {
-            return Err(UsageError(
-                "--codes writes 8-bit codes: give exactly one --precision, int8 or uint8".into(),
-            )
-            .into());
-        }
-    };
+        [one] => one.eight_bit(),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        UsageError("--codes writes 8-bit codes: give exactly one --precision, int8 or uint8".into())
+    })?;
     let given = match &args.ranges {
         Some(p) => {
             let m = repscope::data::npy::read_npy_file(p)?;
@@ -156,13 +129,11 @@ fn write_codes(
 
 /// Writes the full table as CSV.
 pub(super) fn write_table(path: &Path, rows: &[Row], ks: &[usize]) -> repscope::Result<()> {
-    let (header, cells) = table(rows, ks, false);
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    write_table_csv(path, &header, &cells)
+    table(rows, ks).write_csv(path)
 }
 
-/// Header and cells: dim, precision, bytes, time, then metrics per k, mrr.
-fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<String>>) {
+/// dim, precision, retrieval, bytes, time, then metrics per k, mrr.
+fn table(rows: &[Row], ks: &[usize]) -> Table {
     let mut header: Vec<String> = [
         "dim",
         "precision",
@@ -179,37 +150,27 @@ fn table(rows: &[Row], ks: &[usize], short: bool) -> (Vec<String>, Vec<Vec<Strin
         }
     }
     header.push("mrr".into());
-    let num = |v: f64| {
-        if short {
-            format!("{v:.4}")
-        } else {
-            v.to_string()
+    let mut table = Table::new(header);
+    for r in rows {
+        let mut c: Vec<Cell> = vec![
+            r.dim.into(),
+            r.precision.name().into(),
+            r.retrieval().into(),
+            r.bytes_per_vector.into(),
+            (1e3 * r.search_seconds).into(),
+        ];
+        for a in &r.scores.at {
+            c.extend([a.recall, a.precision, a.hit, a.map, a.ndcg].map(Cell::from));
         }
-    };
-    let cells = rows
-        .iter()
-        .map(|r| {
-            let mut c = vec![
-                r.dim.to_string(),
-                r.precision.name().to_string(),
-                r.retrieval(),
-                r.bytes_per_vector.to_string(),
-                format!("{:.3}", 1e3 * r.search_seconds),
-            ];
-            for a in &r.scores.at {
-                c.extend([a.recall, a.precision, a.hit, a.map, a.ndcg].map(num));
-            }
-            c.push(num(r.scores.mrr));
-            c
-        })
-        .collect();
-    (header, cells)
+        c.push(r.scores.mrr.into());
+        table.push(c);
+    }
+    table
 }
 
 fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()> {
     if g.json {
-        let (header, cells) = table(rows, &options.ks, false);
-        println!("{}", rows_json(&header, &cells));
+        println!("{}", table(rows, &options.ks).json());
         return Ok(());
     }
     print!("{}", summary_table(rows, options));
@@ -226,31 +187,8 @@ fn present(rows: &[Row], options: &EvalOptions, g: &Global) -> anyhow::Result<()
 /// mAP, nDCG at the last k, MRR.
 pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
     let k = *options.ks.iter().max().unwrap_or(&1);
-    let short: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let at = r
-                .scores
-                .at
-                .iter()
-                .find(|a| a.k == k)
-                .copied()
-                .unwrap_or(r.scores.at[0]);
-            vec![
-                r.dim.to_string(),
-                r.precision.name().to_string(),
-                r.retrieval(),
-                r.bytes_per_vector.to_string(),
-                format!("{:.2}", 1e3 * r.search_seconds),
-                format!("{:.4}", r.scores.at[0].hit),
-                format!("{:.4}", at.map),
-                format!("{:.4}", at.ndcg),
-                format!("{:.4}", r.scores.mrr),
-            ]
-        })
-        .collect();
     let k1 = options.ks[0];
-    let header = [
+    let mut table = Table::new([
         "dim".to_string(),
         "precision".into(),
         "retrieval".into(),
@@ -260,9 +198,28 @@ pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
         format!("map@{k}"),
         format!("ndcg@{k}"),
         "mrr".into(),
-    ];
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    text_table(&header, &short)
+    ]);
+    for r in rows {
+        let at = r
+            .scores
+            .at
+            .iter()
+            .find(|a| a.k == k)
+            .copied()
+            .unwrap_or(r.scores.at[0]);
+        table.push(vec![
+            r.dim.into(),
+            r.precision.name().into(),
+            r.retrieval().into(),
+            r.bytes_per_vector.into(),
+            format!("{:.2}", 1e3 * r.search_seconds).into(),
+            r.scores.at[0].hit.into(),
+            at.map.into(),
+            at.ndcg.into(),
+            r.scores.mrr.into(),
+        ]);
+    }
+    table.text(4)
 }
 
 pub(super) fn plot(

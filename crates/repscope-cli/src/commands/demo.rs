@@ -18,7 +18,7 @@ use repscope::data::safetensors_io::read_safetensors_bytes;
 use repscope::measures::{Params, build};
 use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec, compare, rdm};
 
-use super::similarity::{compute, plot};
+use super::similarity::compute;
 use crate::cli::Global;
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
 use repscope::PairwiseOptions;
@@ -45,10 +45,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             topic_names.len()
         );
     }
-    let options = PairwiseOptions {
-        threads: g.threads,
-        ..PairwiseOptions::default()
-    };
+    let options = PairwiseOptions::default();
     let mut json = serde_json::Map::new();
     let mut written = Vec::new();
     for measure_name in ["linear_cka", "debiased_cka"] {
@@ -63,7 +60,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             &result.names_a,
             &result.names_b,
         )?;
-        plot(&png, &result, "layer", "layer")?;
+        repscope_plot::pairwise_heatmap(&png, &result, "layer", "layer")?;
         written.extend([csv, png]);
         if g.json {
             json.insert(
@@ -92,17 +89,8 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     // RSA against the categorical topic model (0 within a topic, 1 across),
     // with Kendall's tau-a, which handles a model's tied dissimilarities
     // (Nili et al. 2014).
-    let topic_codes: Vec<usize> = topics
-        .iter()
-        .map(|t| topic_names.iter().position(|n| n == t).unwrap_or(0))
-        .collect();
-    let n = topic_codes.len();
-    let mut topic_model = Vec::with_capacity(n * (n - 1) / 2);
-    for i in 0..n {
-        for j in i + 1..n {
-            topic_model.push(f64::from(u8::from(topic_codes[i] != topic_codes[j])));
-        }
-    }
+    let (_, topic_codes) = repscope::data::labels::labels_to_codes(&topics);
+    let topic_model = repscope::rsa::models::categorical(&topic_codes);
     let layer_rdms = reps
         .views()
         .iter()
@@ -124,7 +112,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
     written.push(csv);
     let compression = compression_table(&reps, &topics, out, &mut written)?;
-    let (depth_header, depth_cells, depth_line) = depth_probe(&reps, &topics, out, &mut written)?;
+    let (depth_table, depth_line) = depth_probe(&reps, &topics, out, &mut written)?;
     if g.json {
         json.insert(
             "topic_alignment".into(),
@@ -132,7 +120,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
         );
         json.insert(
             "concept_depth".into(),
-            crate::output::rows_json(&depth_header, &depth_cells),
+            depth_table.json(),
         );
         json.insert(
             "files".into(),
@@ -153,8 +141,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
         println!(
             "Topic probe of every layer (5-fold logistic regression; control = permuted topics)"
         );
-        let header: Vec<&str> = depth_header.iter().map(String::as_str).collect();
-        println!("{}", crate::output::text_table(&header, &depth_cells));
+        println!("{}", depth_table.text(4));
         println!("{depth_line}\n");
         println!("wrote:");
         for p in &written {
@@ -202,15 +189,15 @@ fn compression_table(
 }
 
 /// The concept-depth probe of the topics over the layers: probe_depth.csv
-/// and probe_depth.png; returns the short table and the depth summary.
+/// and probe_depth.png; returns the table and the depth summary.
 fn depth_probe(
     reps: &repscope::RepSet,
     topics: &[String],
     out: &Path,
     written: &mut Vec<std::path::PathBuf>,
-) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>, String)> {
-    use repscope::encode::depth::{DEFAULT_FRACTION, concept_depth};
-    use repscope::encode::probe::{CrossValidation, ProbeOptions, probe};
+) -> anyhow::Result<(crate::output::Table, String)> {
+    use repscope::probe::depth::{DEFAULT_FRACTION, depth_of_probe};
+    use repscope::probe::{CrossValidation, ProbeOptions, probe};
     let (classes, codes) = repscope::data::labels::labels_to_codes(topics);
     let options = ProbeOptions {
         control: true,
@@ -223,40 +210,26 @@ fn depth_probe(
         &CrossValidation::Stratified(5),
         &options,
     )?;
-    let accuracy: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
-    let depth = concept_depth(&accuracy, DEFAULT_FRACTION)?;
+    let depth = depth_of_probe(&layers, DEFAULT_FRACTION)?;
     let (csv, png) = (out.join("probe_depth.csv"), out.join("probe_depth.png"));
-    let (header, cells) = super::probe::table(&layers, &depth, false);
-    let h: Vec<&str> = header.iter().map(String::as_str).collect();
-    crate::output::write_table_csv(&csv, &h, &cells)?;
+    let table = super::probe::table(&layers, &depth);
+    table.write_csv(&csv)?;
     super::probe::plot(&png, &layers, &depth)?;
     written.extend([csv, png]);
-    let (header, cells) = super::probe::table(&layers, &depth, true);
-    let line = super::probe::describe_depth(&depth, &layers, DEFAULT_FRACTION);
-    Ok((header, cells, line))
+    Ok((table, super::probe::describe_depth(&depth, &layers)))
 }
 
 /// The `topic` column of the corpus, in order.
 fn topic_labels(corpus: &str) -> Vec<String> {
-    corpus
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').next().unwrap_or("").to_string())
-        .collect()
+    repscope::data::labels::labels_in(corpus, true)
 }
 
-/// Topic names in order of first appearance and the stimuli × topics
-/// indicator matrix.
+/// Topic names (sorted, as every other use of the labels orders them) and
+/// the stimuli × topics indicator matrix.
 fn one_hot(labels: &[String]) -> (Vec<String>, Mat<f64>) {
-    let mut names: Vec<String> = Vec::new();
-    for l in labels {
-        if !names.contains(l) {
-            names.push(l.clone());
-        }
-    }
+    let (names, codes) = repscope::data::labels::labels_to_codes(labels);
     let x = Mat::from_fn(labels.len(), names.len(), |i, j| {
-        f64::from(u8::from(labels[i] == names[j]))
+        f64::from(u8::from(codes[i] == j))
     });
     (names, x)
 }

@@ -6,11 +6,13 @@ use std::path::Path;
 
 use repscope::RepSet;
 use repscope::encode::folds::kfold;
-use repscope::encode::ridge::{RidgeCvOptions, Score, Solver, ridge_cv};
+use repscope::encode::ridge::{RidgeCvOptions, default_alphas, parse_alphas, ridge_cv};
+use repscope::stats::mean;
+use repscope::stats::quantile::median;
 
 use crate::UsageError;
 use crate::cli::{EncodeArgs, Global};
-use crate::output::{four_decimals, rows_json, text_table, write_table_csv};
+use crate::output::Table;
 use crate::progress;
 
 const HEADER: [&str; 7] = [
@@ -22,45 +24,6 @@ const HEADER: [&str; 7] = [
     "max_score",
     "median_alpha",
 ];
-
-/// Candidate penalties from `LOW:HIGH:N` (N values evenly spaced in log10)
-/// or a comma-separated list.
-pub fn parse_alphas(spec: &str) -> anyhow::Result<Vec<f64>> {
-    let bad = || {
-        UsageError(format!(
-            "--alphas {spec:?}: give LOW:HIGH:N (e.g. 1e-2:1e5:15) or a comma-separated list of positive numbers"
-        ))
-    };
-    let alphas: Vec<f64> = if let [lo, hi, n] = spec.split(':').collect::<Vec<_>>()[..] {
-        let (lo, hi): (f64, f64) = (
-            lo.trim().parse().map_err(|_| bad())?,
-            hi.trim().parse().map_err(|_| bad())?,
-        );
-        let n: usize = n.trim().parse().map_err(|_| bad())?;
-        if !(lo > 0.0 && hi >= lo && n >= 1) {
-            return Err(bad().into());
-        }
-        let (a, b) = (lo.log10(), hi.log10());
-        (0..n)
-            .map(|i| {
-                let t = if n == 1 {
-                    0.0
-                } else {
-                    i as f64 / (n - 1) as f64
-                };
-                10f64.powf(a + t * (b - a))
-            })
-            .collect()
-    } else {
-        spec.split(',')
-            .map(|v| v.trim().parse::<f64>().map_err(|_| bad()))
-            .collect::<Result<_, _>>()?
-    };
-    if alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-        return Err(bad().into());
-    }
-    Ok(alphas)
-}
 
 /// The representations of `set` named in `only` (all when empty).
 fn selected<'a>(
@@ -83,17 +46,6 @@ fn selected<'a>(
         .collect())
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
-}
-
 /// Per-target results of one (features, targets) pair.
 struct Fitted {
     features: String,
@@ -103,9 +55,11 @@ struct Fitted {
 }
 
 pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
-    let alphas = parse_alphas(&args.alphas)?;
-    let score = Score::parse(&args.score)?;
-    let solver = Solver::parse(&args.solver)?;
+    let alphas = match &args.alphas {
+        Some(spec) => parse_alphas(spec)?,
+        None => default_alphas(),
+    };
+    let (score, solver) = (args.score, args.solver);
     let features = repscope::load(&args.features)?;
     let targets = repscope::load(&args.targets)?;
     let fs = selected(&features, &args.layer, "--layer")?;
@@ -151,40 +105,36 @@ pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    let rows: Vec<Vec<String>> = fitted
-        .iter()
-        .map(|f| {
-            let mean = f.cv_scores.iter().sum::<f64>() / f.cv_scores.len() as f64;
-            let max = f
-                .cv_scores
-                .iter()
-                .cloned()
-                .fold(f64::NEG_INFINITY, f64::max);
-            vec![
-                f.features.clone(),
-                f.targets.clone(),
-                f.cv_scores.len().to_string(),
-                mean.to_string(),
-                median(&f.cv_scores).to_string(),
-                max.to_string(),
-                median(&f.best_alphas).to_string(),
-            ]
-        })
-        .collect();
+    let mut table = Table::new(HEADER);
+    for f in &fitted {
+        let max = f
+            .cv_scores
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        table.push(vec![
+            f.features.as_str().into(),
+            f.targets.as_str().into(),
+            f.cv_scores.len().into(),
+            mean(&f.cv_scores).into(),
+            median(&f.cv_scores).into(),
+            max.into(),
+            median(&f.best_alphas).into(),
+        ]);
+    }
     if let Some(path) = &args.output {
         write_per_target(path, &fitted)?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &fitted, &args.score)?;
+        plot(path, &fitted, score.name())?;
     }
     if g.json {
-        println!("{}", rows_json(&HEADER, &rows));
+        println!("{}", table.json());
     } else {
-        let short = four_decimals(&rows, 3);
-        print!("{}", text_table(&HEADER, &short));
+        print!("{}", table.text(4));
         println!(
             "scores: cross-validated {} ({} contiguous folds), penalty chosen {}",
-            args.score,
+            score.name(),
             args.cv,
             if args.shared_alpha {
                 "once for all targets"
@@ -203,22 +153,19 @@ fn write_per_target(path: &Path, fitted: &[Fitted]) -> anyhow::Result<()> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
-        let rows: Vec<Vec<String>> = fitted
-            .iter()
-            .flat_map(|f| {
-                (0..f.cv_scores.len()).map(move |j| {
-                    vec![
-                        f.features.clone(),
-                        f.targets.clone(),
-                        j.to_string(),
-                        f.cv_scores[j].to_string(),
-                        f.best_alphas[j].to_string(),
-                    ]
-                })
-            })
-            .collect();
-        let header = ["features", "targets", "target", "cv_score", "best_alpha"];
-        write_table_csv(path, &header, &rows)?;
+        let mut table = Table::new(["features", "targets", "target", "cv_score", "best_alpha"]);
+        for f in fitted {
+            for j in 0..f.cv_scores.len() {
+                table.push(vec![
+                    f.features.as_str().into(),
+                    f.targets.as_str().into(),
+                    j.into(),
+                    f.cv_scores[j].into(),
+                    f.best_alphas[j].into(),
+                ]);
+            }
+        }
+        table.write_csv(path)?;
     } else {
         let vectors: Vec<(String, Vec<f64>)> = fitted
             .iter()
@@ -250,7 +197,7 @@ fn plot(path: &Path, fitted: &[Fitted], score: &str) -> anyhow::Result<()> {
             let ys: Vec<f64> = fitted
                 .iter()
                 .filter(|f| f.targets == *t)
-                .map(|f| f.cv_scores.iter().sum::<f64>() / f.cv_scores.len() as f64)
+                .map(|f| mean(&f.cv_scores))
                 .collect();
             ((0..ys.len()).map(|i| i as f64).collect(), ys)
         })
@@ -271,25 +218,4 @@ fn plot(path: &Path, fitted: &[Fitted], score: &str) -> anyhow::Result<()> {
         },
     )?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn alpha_ranges_and_lists_parse() {
-        let a = parse_alphas("1e-2:1e2:5").unwrap();
-        let expected = [0.01, 0.1, 1.0, 10.0, 100.0];
-        assert!(
-            a.iter()
-                .zip(expected)
-                .all(|(x, y)| (x / y - 1.0).abs() < 1e-12),
-            "{a:?}"
-        );
-        assert_eq!(parse_alphas("1, 10").unwrap(), vec![1.0, 10.0]);
-        for bad in ["0:1:3", "1:x:3", "-1", "", "5:1:3"] {
-            assert!(parse_alphas(bad).is_err(), "{bad}");
-        }
-    }
 }

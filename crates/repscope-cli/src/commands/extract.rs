@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use repscope::data::StoreAs;
-use repscope::extract::{ExtractOptions, Extractor, Pooling};
+use repscope::extract::{ExtractOptions, Extractor};
 
 use crate::UsageError;
-use crate::cli::{ExtractArgs, Global, Pool};
+use crate::cli::{ExtractArgs, Global};
 use crate::progress;
 
 pub fn run(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
@@ -23,10 +23,7 @@ pub fn run(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
     }
     let extractor = Extractor::load(&args.model_dir)?;
     let options = ExtractOptions {
-        pooling: match args.pool {
-            Pool::Mean => Pooling::Mean,
-            Pool::Cls => Pooling::Cls,
-        },
+        pooling: args.pool,
         batch_size: args.batch_size,
     };
     let bar = progress::bar(texts.len() as u64, "encoding texts", g.quiet);

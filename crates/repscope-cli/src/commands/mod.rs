@@ -26,15 +26,21 @@ use crate::UsageError;
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // `--threads` bounds every parallel loop of the command: it runs on a
+    // pool of that size (the one way threads are set; see repscope::parallel).
+    let threads = cli.global.threads;
+    repscope::parallel::install(threads, move || dispatch(cli))?
+}
+
+/// A warning that a flag is an old spelling (it still works, for one release).
+pub fn deprecated(old: &str, new: &str) {
+    eprintln!(
+        "warning: {old} is deprecated and will be removed in the next release; use {new}"
+    );
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
-    if let Some(n) = g.threads {
-        // Bounds every parallel loop, not only the pairwise engine's. Fails
-        // only if the pool already exists (inside `python -m repscope`,
-        // where the package's pool keeps its size).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
     match cli.command {
         Command::Info { path } => info::run(&path, g),
         Command::Similarity(args) => similarity::run(&args, g),

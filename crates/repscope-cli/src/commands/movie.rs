@@ -8,7 +8,7 @@ use faer::Mat;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::npy::{NpyArray, decode_npy};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
-use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec};
+use repscope::rsa::RdmSpec;
 
 use super::rsa::row_labels;
 use crate::UsageError;
@@ -39,7 +39,7 @@ fn read_3d(path: &Path) -> anyhow::Result<(Vec<f64>, [usize; 3])> {
 }
 
 pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
-    let method = RdmMethod::from_name(&args.method)?;
+    let method = args.method;
     let (data, shape) = read_3d(&args.path)?;
     let rows = shape[0];
     let conditions = row_labels(args.conditions.as_deref(), rows, "condition")?;
@@ -82,7 +82,7 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
     let course = match &args.models {
         Some(path) => {
             let models = load_rdms(path)?;
-            let compare = CompareMethod::from_name(&args.compare)?;
+            let compare = args.compare;
             let values = repscope::rsa::compare(&models.views(), &views, compare, None)?;
             if let Some(csv) = &args.table {
                 write_matrix_csv(

@@ -3,18 +3,18 @@
 
 use std::path::Path;
 
-use repscope::data::labels::labels_to_codes;
-use repscope::encode::depth::{ConceptDepth, concept_depth};
-use repscope::encode::logistic::LogisticOptions;
-use repscope::encode::probe::{CrossValidation, LayerProbe, ProbeOptions, probe};
+use repscope::data::labels::{labels_to_codes, read_labels};
+use repscope::probe::depth::{ConceptDepth, depth_of_probe};
+use repscope::probe::logistic::LogisticOptions;
+use repscope::probe::{CrossValidation, LayerProbe, ProbeOptions, probe};
 
 use crate::UsageError;
 use crate::cli::{Global, ProbeArgs};
-use crate::output::{rows_json, text_table, write_table_csv};
+use crate::output::{Cell, Table};
 
 pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
     let set = repscope::load(&args.path)?;
-    let labels = super::compress::read_labels(&args.labels)?;
+    let labels = read_labels(&args.labels)?;
     let (classes, codes) = labels_to_codes(&labels);
     let options = ProbeOptions {
         logistic: LogisticOptions {
@@ -36,21 +36,17 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
         &CrossValidation::Stratified(args.cv),
         &options,
     )?;
-    let accuracy: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
-    let depth = concept_depth(&accuracy, args.fraction)?;
-    let (header, cells) = table(&layers, &depth, false);
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let depth = depth_of_probe(&layers, args.fraction)?;
+    let table = table(&layers, &depth);
     if let Some(path) = &args.output {
-        write_table_csv(path, &header, &cells)?;
+        table.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
         plot(path, &layers, &depth)?;
     }
     if g.json {
-        println!("{}", rows_json(&header, &cells));
+        println!("{}", table.json());
     } else {
-        let (header, cells) = table(&layers, &depth, true);
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
         println!(
             "{}-fold probe of {} layers, {} classes, {} stimuli",
             args.cv,
@@ -58,14 +54,14 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
             classes.len(),
             codes.len()
         );
-        print!("{}", text_table(&header, &cells));
-        println!("{}", describe_depth(&depth, &layers, args.fraction));
+        print!("{}", table.text(4));
+        println!("{}", describe_depth(&depth, &layers));
     }
     Ok(())
 }
 
 /// One line: the threshold and jump layers by name.
-pub(super) fn describe_depth(depth: &ConceptDepth, layers: &[LayerProbe], fraction: f64) -> String {
+pub(super) fn describe_depth(depth: &ConceptDepth, layers: &[LayerProbe]) -> String {
     let name = |i: usize| layers[i].name.as_str();
     let jump = match (depth.jump_layer, depth.jump) {
         (Some(l), Some(j)) => format!("largest rise at {} (+{j:.3})", name(l)),
@@ -73,57 +69,40 @@ pub(super) fn describe_depth(depth: &ConceptDepth, layers: &[LayerProbe], fracti
     };
     format!(
         "concept depth: {:.0}% of the best accuracy ({:.3} at {}) first reached at {}; {jump}",
-        100.0 * fraction,
+        100.0 * depth.fraction,
         depth.best_accuracy,
         name(depth.best_layer),
         name(depth.threshold_layer),
     )
 }
 
-/// Header and cells: layer index and name, metrics, control and
-/// selectivity when probed, and the depth markers.
-pub(super) fn table(
-    layers: &[LayerProbe],
-    depth: &ConceptDepth,
-    short: bool,
-) -> (Vec<String>, Vec<Vec<String>>) {
+/// Layer index and name, metrics, control and selectivity when probed,
+/// and the depth markers.
+pub(super) fn table(layers: &[LayerProbe], depth: &ConceptDepth) -> Table {
     let control = layers.iter().any(|l| l.control.is_some());
-    let mut header: Vec<String> = ["index", "layer", "accuracy", "f1_macro", "roc_auc"]
-        .map(String::from)
-        .to_vec();
+    let mut header: Vec<&str> = vec!["index", "layer", "accuracy", "f1_macro", "roc_auc"];
     if control {
-        header.extend(["control_accuracy", "selectivity"].map(String::from));
+        header.extend(["control_accuracy", "selectivity"]);
     }
-    header.extend(["threshold_layer", "jump_layer"].map(String::from));
-    let num = |v: f64| {
-        if short {
-            format!("{v:.4}")
-        } else {
-            v.to_string()
+    header.extend(["threshold_layer", "jump_layer"]);
+    let mut table = Table::new(header);
+    for (i, l) in layers.iter().enumerate() {
+        let mut row: Vec<Cell> = vec![
+            i.into(),
+            l.name.as_str().into(),
+            l.task.accuracy.into(),
+            l.task.f1_macro.into(),
+            l.task.roc_auc.into(),
+        ];
+        if control {
+            row.push(Cell::number(l.control.as_ref().map(|c| c.accuracy)));
+            row.push(Cell::number(l.selectivity()));
         }
-    };
-    let cells = layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let mut row = vec![
-                i.to_string(),
-                l.name.clone(),
-                num(l.task.accuracy),
-                num(l.task.f1_macro),
-                num(l.task.roc_auc),
-            ];
-            if control {
-                let c = l.control.as_ref().map_or(f64::NAN, |c| c.accuracy);
-                row.push(num(c));
-                row.push(num(l.selectivity().unwrap_or(f64::NAN)));
-            }
-            row.push(u8::from(depth.threshold_layer == i).to_string());
-            row.push(u8::from(depth.jump_layer == Some(i)).to_string());
-            row
-        })
-        .collect();
-    (header, cells)
+        row.push(usize::from(depth.threshold_layer == i).into());
+        row.push(usize::from(depth.jump_layer == Some(i)).into());
+        table.push(row);
+    }
+    table
 }
 
 /// The depth curve: accuracy (and control accuracy) against layer index.

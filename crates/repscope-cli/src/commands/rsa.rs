@@ -3,28 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use faer::Mat;
-use repscope::data::labels::labels_to_codes;
+use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
 use repscope::rsa::condensed::{n_conditions, to_square};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::mds::classical_mds;
-use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec};
+use repscope::rsa::RdmSpec;
 
-use crate::UsageError;
 use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
-
-/// One label per non-empty line.
-pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    Ok(text
-        .lines()
-        .map(|l| l.trim_end_matches('\r').to_string())
-        .filter(|l| !l.trim().is_empty())
-        .collect())
-}
 
 /// The labels in `path` (when given), which must number one per row.
 pub(super) fn row_labels(
@@ -33,16 +19,23 @@ pub(super) fn row_labels(
     what: &str,
 ) -> anyhow::Result<Option<Vec<String>>> {
     let Some(p) = path else { return Ok(None) };
-    let l = read_labels(p)?;
-    if l.len() != rows {
-        return Err(UsageError(format!(
-            "{}: {} {what} labels for {rows} rows; give one label per row",
-            p.display(),
-            l.len()
-        ))
-        .into());
-    }
-    Ok(Some(l))
+    let labels = read_labels(p)?;
+    check_label_count(&format!("{what} labels in {} (one per row)", p.display()), labels.len(), rows)?;
+    Ok(Some(labels))
+}
+
+/// A name usable in a file name: letters, digits, `-` and `_` kept, every
+/// other character replaced by `_`.
+pub(super) fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// `figure.png` for one representation, `figure_NAME.png` for several.
@@ -56,21 +49,12 @@ pub(super) fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
     let ext = base
         .extension()
         .map_or_else(|| "png".into(), |s| s.to_string_lossy().into_owned());
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = file_safe(name);
     base.with_file_name(format!("{stem}_{safe}.{ext}"))
 }
 
 pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
-    let method = RdmMethod::from_name(&args.method)?;
+    let method = args.method;
     let set = repscope::load(&args.path)?;
     let rows = set.n_stimuli().unwrap_or(0);
     let conditions = row_labels(args.conditions.as_deref(), rows, "condition")?;
@@ -170,7 +154,13 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
 }
 
 pub fn run_compare(args: &CompareArgs, g: &Global) -> anyhow::Result<()> {
-    let method = CompareMethod::from_name(&args.method)?;
+    let method = match args.method {
+        Some(m) => {
+            super::deprecated("--method (of `compare`)", "--compare");
+            m
+        }
+        None => args.compare,
+    };
     let a = load_rdms(&args.a)?;
     let b = args.b.as_deref().map(load_rdms).transpose()?;
     let b_ref = b.as_ref().unwrap_or(&a);

@@ -4,23 +4,21 @@
 use std::path::Path;
 
 use faer::Mat;
-use repscope::data::labels::labels_to_codes;
-use repscope::data::nifti::{Volume, read_nifti, write_nifti};
+use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
+use repscope::data::nifti::{read_nifti, write_nifti};
 use repscope::rsa::files::load_rdms;
 use repscope::rsa::searchlight::{
     Radius, Searchlight, SearchlightSpec, masked_data, model_maps, sphere_rdms,
 };
-use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec};
+use repscope::rsa::RdmSpec;
 use serde_json::json;
 
-use super::rsa::read_labels;
-use crate::UsageError;
+use super::rsa::file_safe;
 use crate::cli::{Global, SearchlightArgs};
 use crate::progress::bar;
 
 pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
-    let method = RdmMethod::from_name(&args.method)?;
-    let compare = CompareMethod::from_name(&args.compare)?;
+    let (method, compare) = (args.method, args.compare);
     let volumes = args
         .volumes
         .iter()
@@ -31,14 +29,11 @@ pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
     let rows = masked.data.nrows();
     let labels = |path: &Path, what: &str| -> anyhow::Result<Vec<usize>> {
         let l = read_labels(path)?;
-        if l.len() != rows {
-            return Err(UsageError(format!(
-                "{}: {} {what} labels for {rows} volumes; give one label per volume",
-                path.display(),
-                l.len()
-            ))
-            .into());
-        }
+        check_label_count(
+            &format!("{what} labels in {} (one per volume)", path.display()),
+            l.len(),
+            rows,
+        )?;
         Ok(labels_to_codes(&l).1)
     };
     let conditions = labels(&args.conditions, "condition")?;
@@ -69,22 +64,6 @@ pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         path: args.output.clone(),
         source: e,
     })?;
-    let [nx, ny, nz] = masked.shape;
-    // Our grids are C order; NIfTI stores the first index fastest.
-    let to_volume = |values: &[f64]| {
-        let grid = light.to_grid(values);
-        let data = (0..nx * ny * nz)
-            .map(|f| {
-                let (i, j, k) = (f % nx, (f / nx) % ny, f / (nx * ny));
-                grid[(i * ny + j) * nz + k]
-            })
-            .collect();
-        Volume {
-            shape: vec![nx, ny, nz],
-            affine: masked.affine,
-            data,
-        }
-    };
     let mut written = Vec::new();
     match &args.models {
         Some(path) => {
@@ -99,8 +78,8 @@ pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
             )?;
             progress.finish_and_clear();
             for (name, map) in models.names.iter().zip(&maps) {
-                let file = args.output.join(format!("{}.nii.gz", safe(name)));
-                write_nifti(&file, &to_volume(map))?;
+                let file = args.output.join(format!("{}.nii.gz", file_safe(name)));
+                write_nifti(&file, &light.to_volume(map, masked.affine))?;
                 let finite: Vec<f64> = map.iter().copied().filter(|v| v.is_finite()).collect();
                 let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 written
@@ -149,17 +128,4 @@ pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A model name usable as a file name.
-fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

@@ -5,20 +5,33 @@ use repscope::pairwise::{PairwiseMatrix, PairwiseOptions};
 use repscope::pairwise_streaming;
 use repscope::{RepSet, measures::AnyMeasure};
 
-use super::parse_params;
+use super::{deprecated, parse_params};
 use crate::cli::{Global, SimilarityArgs};
-use crate::output::{matrix_json, matrix_table, write_long_csv};
+use crate::output::{long_table, matrix_json, matrix_table};
 use crate::progress;
 
 pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     let measure = repscope::measures::build(&args.measure, &parse_params(&args.params)?)?;
+    let n_boot = match args.boot {
+        Some(n) => {
+            deprecated("--boot", "--n-boot");
+            n
+        }
+        None => args.n_boot,
+    };
+    let n_permutations = match args.permutations {
+        Some(n) => {
+            deprecated("--permutations", "--n-permutations");
+            n
+        }
+        None => args.n_permutations,
+    };
     let options = PairwiseOptions {
-        threads: g.threads,
-        n_boot: args.boot,
-        n_permutations: args.permutations,
+        n_boot,
+        n_permutations,
         seed: args.seed,
         ci: args.ci,
-        partners: None,
+        ..PairwiseOptions::default()
     };
     let result = if args.stream {
         let a = open_source(&args.a)?;
@@ -43,10 +56,10 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     }
     present(&result, g)?;
     if let Some(path) = &args.output {
-        write_long_csv(path, &result)?;
+        long_table(&result).write_csv(path)?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &result, "A", "B")?;
+        repscope_plot::pairwise_heatmap(path, &result, "A", "B")?;
     }
     Ok(())
 }
@@ -92,30 +105,4 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Draws the matrix as a heatmap.
-pub fn plot(
-    path: &std::path::Path,
-    result: &PairwiseMatrix,
-    rows: &str,
-    cols: &str,
-) -> repscope::Result<()> {
-    let range = repscope::measures()
-        .into_iter()
-        .find(|m| m.name == result.measure)
-        .and_then(|m| m.range);
-    repscope_plot::heatmap(
-        path,
-        &repscope_plot::Heatmap {
-            values: result.values.as_ref(),
-            row_labels: &result.names_a,
-            col_labels: &result.names_b,
-            title: &result.measure,
-            row_axis: rows,
-            col_axis: cols,
-            value_label: &result.measure,
-            range,
-        },
-    )
 }

@@ -1,20 +1,35 @@
 //! `repscope match A [B]`: units of one network matched to another's
-//! (Li et al. 2016, convergent learning).
+//! (Li et al. 2016, convergent learning). The core chooses and runs the
+//! method; this presents each kind of result.
 
-use faer::Par;
-use repscope::units::sparse::{SparseOptions, sparse_prediction};
-use repscope::units::spectral::{SpectralOptions, spectral_groups};
-use repscope::units::{Matching, hungarian, semi, unit_correlations};
+use repscope::units::sparse::{SparseOptions, SparsePrediction};
+use repscope::units::spectral::{SpectralGroups, SpectralOptions};
+use repscope::units::{MatchOptions, Matching, UnitMatch, match_units};
+use repscope::stats::mean;
+use repscope::stats::quantile::median;
 
-use super::pick;
-use crate::UsageError;
+use super::{deprecated, pick};
 use crate::cli::{Global, MatchArgs};
-use crate::output::{text_table, write_table_csv};
+use crate::output::{Cell, Table};
 
 pub fn run(args: &MatchArgs, g: &Global) -> anyhow::Result<()> {
     let a_set = repscope::load(&args.a)?;
     let b_set = args.b.as_deref().map(repscope::load).transpose()?;
-    let (a_name, x) = pick(&a_set, args.layer_a.as_deref(), "A", "--layer-a")?;
+    let layer = match &args.layer_a {
+        Some(name) => {
+            deprecated("--layer-a", "--layer");
+            Some(name.as_str())
+        }
+        None => args.layer.as_deref(),
+    };
+    let n_alphas = match args.alphas {
+        Some(n) => {
+            deprecated("--alphas N (a count) in `match`", "--n-alphas N");
+            n
+        }
+        None => args.n_alphas,
+    };
+    let (a_name, x) = pick(&a_set, layer, "A", "--layer")?;
     let (b_name, y) = pick(
         b_set.as_ref().unwrap_or(&a_set),
         args.layer_b.as_deref(),
@@ -22,24 +37,23 @@ pub fn run(args: &MatchArgs, g: &Global) -> anyhow::Result<()> {
         "--layer-b",
     )?;
     let title = format!("{a_name} -> {b_name}");
-    match args.method.as_str() {
-        "hungarian" | "semi" => {
-            let c = unit_correlations(x, y, Par::rayon(g.threads.unwrap_or(0)))?;
-            let m = if args.method == "hungarian" {
-                hungarian(c.as_ref())?
-            } else {
-                semi(c.as_ref())
-            };
-            one_to_one(args, g, &m, &title)
-        }
-        "sparse" => {
-            let options = SparseOptions {
-                n_alphas: args.alphas,
-                test_fraction: args.test_fraction,
-                seed: args.seed,
-                ..SparseOptions::default()
-            };
-            let s = sparse_prediction(x, y, &options)?;
+    let options = MatchOptions {
+        sparse: SparseOptions {
+            n_alphas,
+            test_fraction: args.test_fraction,
+            seed: args.seed,
+            ..SparseOptions::default()
+        },
+        spectral: SpectralOptions {
+            groups: args.groups,
+            seed: args.seed,
+            ..SpectralOptions::default()
+        },
+        ..MatchOptions::new(args.method)
+    };
+    match match_units(x, y, &options)? {
+        UnitMatch::Pairs(m) => one_to_one(args, g, &m, &title),
+        UnitMatch::Sparse(s) => {
             if !s.converged && !g.json {
                 eprintln!(
                     "warning: some lasso fits stopped at the iteration limit before converging"
@@ -47,64 +61,37 @@ pub fn run(args: &MatchArgs, g: &Global) -> anyhow::Result<()> {
             }
             sparse(args, g, &s, &title)
         }
-        "spectral" => {
-            let options = SpectralOptions {
-                groups: args.groups,
-                seed: args.seed,
-                ..SpectralOptions::default()
-            };
-            let s = spectral_groups(x, y, &options)?;
-            spectral(args, g, &s, &title)
-        }
-        other => Err(UsageError(format!(
-            "unknown --method '{other}'; use hungarian, semi, sparse or spectral"
-        ))
-        .into()),
+        UnitMatch::Spectral(s) => spectral(args, g, &s, &title),
+        _ => unreachable!("every kind of unit match is presented"),
     }
-}
-
-fn summary(values: &[f64]) -> (f64, f64) {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let median = if v.is_empty() {
-        f64::NAN
-    } else if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
-    };
-    (mean, median)
 }
 
 fn one_to_one(args: &MatchArgs, g: &Global, m: &Matching, title: &str) -> anyhow::Result<()> {
-    let header = ["unit_a", "unit_b", "correlation"];
-    let rows: Vec<Vec<String>> = m
-        .pairs
-        .iter()
-        .zip(&m.correlations)
-        .map(|(&(i, j), r)| vec![i.to_string(), j.to_string(), r.to_string()])
-        .collect();
-    let (mean, median) = summary(&m.correlations);
+    let mut table = Table::new(["unit_a", "unit_b", "correlation"]);
+    for (&(i, j), &r) in m.pairs.iter().zip(&m.correlations) {
+        table.push(vec![i.into(), j.into(), r.into()]);
+    }
+    let s = m.summary();
     if g.json {
         let doc = serde_json::json!({
-            "method": args.method, "pairs": m.pairs, "correlations": m.correlations,
-            "mean": mean, "median": median,
+            "method": m.method.name(), "pairs": m.pairs, "correlations": m.correlations,
+            "mean": s.mean, "median": s.median,
         });
         println!("{doc}");
     } else {
-        let above = |t: f64| m.correlations.iter().filter(|&&r| r > t).count();
         println!(
-            "{title}, {}: {} pairs, mean correlation {mean:.4}, median {median:.4}; \
-             r > 0.9: {}, r > 0.5: {}",
-            args.method,
-            m.pairs.len(),
-            above(0.9),
-            above(0.5)
+            "{title}, {}: {} pairs, mean correlation {:.4}, median {:.4}; r > 0.9: {}, \
+             r > 0.5: {}",
+            m.method.name(),
+            s.pairs,
+            s.mean,
+            s.median,
+            s.above_0_9,
+            s.above_0_5
         );
     }
     if let Some(path) = &args.output {
-        write_table_csv(path, &header, &rows)?;
+        table.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
         let sorted = m.sorted_correlations();
@@ -113,11 +100,11 @@ fn one_to_one(args: &MatchArgs, g: &Global, m: &Matching, title: &str) -> anyhow
             path,
             &repscope_plot::Lines {
                 series: &[repscope_plot::Series {
-                    name: &args.method,
+                    name: m.method.name(),
                     x: &rank,
                     y: &sorted,
                 }],
-                title: &format!("{title}: matched unit correlations ({})", args.method),
+                title: &format!("{title}: matched unit correlations ({})", m.method.name()),
                 x_label: "pair (sorted by correlation)",
                 y_label: "correlation",
                 log_x: false,
@@ -127,35 +114,25 @@ fn one_to_one(args: &MatchArgs, g: &Global, m: &Matching, title: &str) -> anyhow
     Ok(())
 }
 
-fn sparse(
-    args: &MatchArgs,
-    g: &Global,
-    s: &repscope::units::sparse::SparsePrediction,
-    title: &str,
-) -> anyhow::Result<()> {
-    let q = s.best.len();
-    let steps = s.alphas.len();
-    let column_mean = |m: &faer::Mat<f64>, a: usize| m.row(a).iter().sum::<f64>() / q as f64;
-    let mean_r: Vec<f64> = (0..steps).map(|a| column_mean(&s.correlation, a)).collect();
-    let mean_nz: Vec<f64> = (0..steps).map(|a| column_mean(&s.nonzero, a)).collect();
-    let header = [
+fn sparse(args: &MatchArgs, g: &Global, s: &SparsePrediction, title: &str) -> anyhow::Result<()> {
+    let mean_r = s.mean_correlation_per_alpha();
+    let mean_nz = s.mean_nonzero_per_alpha();
+    let mut table = Table::new([
         "unit_b",
         "best_correlation",
         "units_needed",
         "top_predictor",
         "best_alpha",
-    ];
-    let rows: Vec<Vec<String>> = (0..q)
-        .map(|t| {
-            vec![
-                t.to_string(),
-                s.best_correlation[t].to_string(),
-                s.units_needed[t].to_string(),
-                s.top_predictor[t].map_or(String::new(), |j| j.to_string()),
-                s.alphas[s.best[t]].to_string(),
-            ]
-        })
-        .collect();
+    ]);
+    for t in 0..s.best.len() {
+        table.push(vec![
+            t.into(),
+            s.best_correlation[t].into(),
+            s.units_needed[t].into(),
+            Cell::count(s.top_predictor[t]),
+            s.alphas[s.best[t]].into(),
+        ]);
+    }
     if g.json {
         let doc = serde_json::json!({
             "method": "sparse", "alphas": s.alphas, "mean_correlation": mean_r,
@@ -165,33 +142,31 @@ fn sparse(
         });
         println!("{doc}");
     } else {
-        let path_rows: Vec<Vec<String>> = (0..steps)
-            .map(|a| {
-                vec![
-                    format!("{:.4e}", s.alphas[a]),
-                    format!("{:.4}", mean_r[a]),
-                    format!("{:.1}", mean_nz[a]),
-                ]
-            })
-            .collect();
+        let mut path_table = Table::new(["alpha", "mean_heldout_r", "mean_units_used"]);
+        for a in 0..s.alphas.len() {
+            path_table.push(vec![
+                format!("{:.4e}", s.alphas[a]).into(),
+                mean_r[a].into(),
+                format!("{:.1}", mean_nz[a]).into(),
+            ]);
+        }
         println!(
             "{title}, sparse prediction of each B-unit from A's units ({} held-out stimuli):",
             s.test_rows.len()
         );
-        print!(
-            "{}",
-            text_table(&["alpha", "mean_heldout_r", "mean_units_used"], &path_rows)
-        );
-        let (mean, median) = summary(&s.best_correlation);
+        print!("{}", path_table.text(4));
         let needed: Vec<f64> = s.units_needed.iter().map(|&v| v as f64).collect();
-        let (need_mean, need_median) = summary(&needed);
         println!(
-            "at each unit's best alpha: held-out r mean {mean:.4} (median {median:.4}); \
-             A-units needed mean {need_mean:.1} (median {need_median:.0})"
+            "at each unit's best alpha: held-out r mean {:.4} (median {:.4}); A-units needed \
+             mean {:.1} (median {:.0})",
+            mean(&s.best_correlation),
+            median(&s.best_correlation),
+            mean(&needed),
+            median(&needed)
         );
     }
     if let Some(path) = &args.output {
-        write_table_csv(path, &header, &rows)?;
+        table.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
         repscope_plot::lines(
@@ -212,25 +187,13 @@ fn sparse(
     Ok(())
 }
 
-fn spectral(
-    args: &MatchArgs,
-    g: &Global,
-    s: &repscope::units::spectral::SpectralGroups,
-    title: &str,
-) -> anyhow::Result<()> {
-    let label = |l: &Option<usize>| l.map_or(String::new(), |v| v.to_string());
-    let rows: Vec<Vec<String>> = s
-        .a_labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| vec!["A".to_string(), i.to_string(), label(l)])
-        .chain(
-            s.b_labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| vec!["B".to_string(), i.to_string(), label(l)]),
-        )
-        .collect();
+fn spectral(args: &MatchArgs, g: &Global, s: &SpectralGroups, title: &str) -> anyhow::Result<()> {
+    let mut units = Table::new(["network", "unit", "group"]);
+    for (network, labels) in [("A", &s.a_labels), ("B", &s.b_labels)] {
+        for (i, l) in labels.iter().enumerate() {
+            units.push(vec![network.into(), i.into(), Cell::count(*l)]);
+        }
+    }
     if g.json {
         let groups: Vec<serde_json::Value> = s
             .groups
@@ -245,23 +208,16 @@ fn spectral(
         println!("{doc}");
     } else {
         println!("{title}, spectral groups of the joint |correlation| graph:");
-        let table: Vec<Vec<String>> = s
-            .groups
-            .iter()
-            .enumerate()
-            .map(|(k, gr)| {
-                vec![
-                    k.to_string(),
-                    gr.a_units.len().to_string(),
-                    gr.b_units.len().to_string(),
-                    format!("{:.4}", gr.mean_cross_correlation),
-                ]
-            })
-            .collect();
-        print!(
-            "{}",
-            text_table(&["group", "a_units", "b_units", "mean_cross_|r|"], &table)
-        );
+        let mut table = Table::new(["group", "a_units", "b_units", "mean_cross_|r|"]);
+        for (k, gr) in s.groups.iter().enumerate() {
+            table.push(vec![
+                k.into(),
+                gr.a_units.len().into(),
+                gr.b_units.len().into(),
+                gr.mean_cross_correlation.into(),
+            ]);
+        }
+        print!("{}", table.text(4));
         let left_out = s
             .a_labels
             .iter()
@@ -273,7 +229,7 @@ fn spectral(
         }
     }
     if let Some(path) = &args.output {
-        write_table_csv(path, &["network", "unit", "group"], &rows)?;
+        units.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
         let names: Vec<String> = s

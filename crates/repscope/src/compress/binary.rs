@@ -530,7 +530,7 @@ fn scan_any(query: &[u64], width: usize, rows: &[u8], first: usize, top: &mut Ha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
     use faer::Mat;
 
     /// Reference Hamming top-k: every distance, then a stable sort.

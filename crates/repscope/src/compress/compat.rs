@@ -147,7 +147,7 @@ mod tests {
     use super::*;
     use crate::alignment::{LinearMap, MapKind};
     use crate::linalg::thin_svd;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
     use faer::Mat;
 
     /// New = rotated old + noise: incompatible as is, compatible after the

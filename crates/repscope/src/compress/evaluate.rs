@@ -28,6 +28,23 @@ use super::scalar::{Precision8, Ranges, quantize8};
 use super::search::{Metric, Real, TopK, search};
 use crate::error::{Error, Result};
 
+/// A prefix dimension as written: a positive number, or `full` (or `all`)
+/// for the whole width (`usize::MAX`, clamped by whoever knows the width).
+pub fn parse_dim(text: &str) -> Result<usize> {
+    match text.trim() {
+        "full" | "all" => Ok(usize::MAX),
+        v => v
+            .parse()
+            .ok()
+            .filter(|&n: &usize| n > 0)
+            .ok_or_else(|| Error::OutOfRange {
+                what: "a prefix dimension".into(),
+                value: format!("'{v}'"),
+                expected: "a positive number or 'full'".into(),
+            }),
+    }
+}
+
 crate::choice! {
     /// How vectors are stored.
     pub enum Precision: "precision" {
@@ -43,6 +60,15 @@ crate::choice! {
 }
 
 impl Precision {
+    /// The 8-bit code of this precision (int8 or uint8), if it is one.
+    pub fn eight_bit(self) -> Option<Precision8> {
+        match self {
+            Precision::Int8 => Some(Precision8::Int8),
+            Precision::Uint8 => Some(Precision8::Uint8),
+            _ => None,
+        }
+    }
+
     /// Bytes to store one vector of `dim` dimensions.
     pub fn bytes_per_vector(self, dim: usize) -> usize {
         match self {
@@ -88,14 +114,7 @@ impl Funnel {
         let (mut dims, mut shortlists) = (Vec::new(), Vec::new());
         for stage in text.split(',').map(str::trim) {
             let (d, n) = stage.split_once(':').ok_or_else(|| bad(stage))?;
-            let d = match d.trim() {
-                "full" | "all" => usize::MAX,
-                v => v
-                    .parse()
-                    .ok()
-                    .filter(|&v| v > 0)
-                    .ok_or_else(|| bad(stage))?,
-            };
+            let d = parse_dim(d).map_err(|_| bad(stage))?;
             let n = n
                 .trim()
                 .parse()
@@ -298,7 +317,7 @@ pub fn evaluate_compression<T: Real>(
 mod tests {
     use super::*;
     use crate::compress::metrics::relevant_by_label;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn clustered_data_retrieves_its_cluster_and_quality_falls_with_fewer_bits() {

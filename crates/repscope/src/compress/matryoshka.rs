@@ -11,7 +11,8 @@
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
-use super::search::{Metric, Real, TopK, normalised, search};
+use super::search::{Metric, Real, TopK, search};
+use crate::linalg::norms::normalize_rows;
 use crate::error::{Error, Result};
 
 /// MRL's cascade of dimensions (the last one stands for the full width).
@@ -31,7 +32,7 @@ pub fn prefix<T: Real>(x: MatRef<'_, T>, dim: usize) -> Result<Mat<T>> {
     if dim == 0 {
         return Err(invalid("a prefix needs at least 1 dimension".into()));
     }
-    Ok(normalised(x.subcols(0, dim.min(x.ncols()))))
+    Ok(normalize_rows(x.subcols(0, dim.min(x.ncols()))))
 }
 
 /// The rows of `x`, one after another, as f64.
@@ -139,7 +140,7 @@ pub fn adaptive_retrieval<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn a_one_stage_funnel_is_exact_search_on_the_prefix() {

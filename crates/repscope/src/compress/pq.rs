@@ -28,7 +28,6 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use faer::{Mat, MatRef};
-use rand::Rng;
 use rayon::prelude::*;
 
 use super::binary::Hits;
@@ -37,7 +36,7 @@ use crate::data::{check_finite, check_not_empty};
 use crate::error::{Error, Result};
 use crate::linalg::centroids::CentroidTable;
 use crate::linalg::kmeans::{KMeansOptions, kmeans};
-use crate::stats::rng::seeded;
+use crate::rng::{Purpose, subseed, substream};
 
 /// Settings of [`ProductQuantizer::train`].
 #[derive(Clone, Debug)]
@@ -137,9 +136,8 @@ impl ProductQuantizer {
         }
         let dsub = d / m;
         let max_train = options.max_train.unwrap_or(256 * ksub).max(ksub);
-        let mut rng = seeded(options.seed);
-        let seeds: Vec<u64> = (0..m).map(|_| rng.random()).collect();
         let rows: Vec<usize> = if n > max_train {
+            let mut rng = substream(options.seed, Purpose::TrainingSample, 0);
             let mut rows = rand::seq::index::sample(&mut rng, n, max_train).into_vec();
             rows.sort_unstable();
             rows
@@ -149,12 +147,13 @@ impl ProductQuantizer {
         let books = (0..m)
             .into_par_iter()
             .map(|j| {
+                crate::interrupt::check()?;
                 let sub = Mat::from_fn(rows.len(), dsub, |i, t| x[(rows[i], j * dsub + t)]);
                 let options = KMeansOptions {
                     k: ksub,
                     n_init: 1,
                     max_iter: options.max_iter.max(1),
-                    seed: seeds[j],
+                    seed: subseed(options.seed, Purpose::Codebook, j as u64),
                 };
                 kmeans(sub.as_ref(), &options).map(|fit| fit.centroids)
             })
@@ -507,7 +506,7 @@ impl FloatTop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     fn options(m: usize, nbits: u32) -> PqOptions {
         PqOptions {

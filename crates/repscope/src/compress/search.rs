@@ -14,12 +14,13 @@
 //! reported as f64. L2 scores are squared distances, as faiss reports them.
 
 use faer::linalg::matmul::matmul;
-use faer::traits::RealField;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use crate::data::check_finite;
 use crate::error::{Error, Result};
+pub use crate::linalg::norms::Real;
+use crate::linalg::norms::normalized_rows;
 
 crate::choice! {
     /// How a query and a corpus vector are compared.
@@ -30,44 +31,6 @@ crate::choice! {
         Cosine = "cosine" | "cos",
         /// ‖q − c‖², smaller is closer.
         L2 = "l2" | "euclidean",
-    }
-}
-
-/// Element types the search runs in.
-pub trait Real: RealField + Copy + Into<f64> + Send + Sync + 'static {
-    const ONE: Self;
-    const ZERO: Self;
-    fn to_f64(self) -> f64;
-    /// The nearest value of this type.
-    fn from_f64_lossy(v: f64) -> Self;
-    fn sqrt(self) -> Self;
-}
-
-impl Real for f32 {
-    const ONE: Self = 1.0;
-    const ZERO: Self = 0.0;
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    fn from_f64_lossy(v: f64) -> Self {
-        v as f32
-    }
-    fn sqrt(self) -> Self {
-        f32::sqrt(self)
-    }
-}
-
-impl Real for f64 {
-    const ONE: Self = 1.0;
-    const ZERO: Self = 0.0;
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn from_f64_lossy(v: f64) -> Self {
-        v
-    }
-    fn sqrt(self) -> Self {
-        f64::sqrt(self)
     }
 }
 
@@ -99,34 +62,6 @@ impl TopK {
 /// Corpus rows per GEMM block and queries per parallel chunk.
 const CORPUS_BLOCK: usize = 2048;
 const QUERY_CHUNK: usize = 256;
-
-/// Rows scaled to unit length (zero rows stay zero), as a matrix.
-pub(crate) fn normalised<T: Real>(x: MatRef<'_, T>) -> Mat<T> {
-    let rows = normalised_rows(x);
-    MatRef::from_row_major_slice(&rows, x.nrows(), x.ncols()).to_owned()
-}
-
-/// Rows scaled to unit length (zero rows stay zero), as one row-major
-/// buffer filled in parallel: the layout the search's GEMM reads without
-/// repacking.
-fn normalised_rows<T: Real>(x: MatRef<'_, T>) -> Vec<T> {
-    let d = x.ncols();
-    let mut out = vec![T::ZERO; x.nrows() * d];
-    out.par_chunks_mut(d.max(1))
-        .enumerate()
-        .for_each(|(i, row)| {
-            let mut s = T::ZERO;
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = x[(i, j)];
-                s += *v * *v;
-            }
-            if s > T::ZERO {
-                let inv = T::ONE / s.sqrt();
-                row.iter_mut().for_each(|v| *v *= inv);
-            }
-        });
-    out
-}
 
 /// Candidates of one query, pruned to the best `k` now and then.
 struct Best {
@@ -219,8 +154,8 @@ pub fn search<T: Real>(
     check_finite("corpus", corpus)?;
     let (q_owned, c_owned);
     let (q, c) = if metric == Metric::Cosine {
-        q_owned = normalised_rows(queries);
-        c_owned = normalised_rows(corpus);
+        q_owned = normalized_rows(queries);
+        c_owned = normalized_rows(corpus);
         (
             MatRef::from_row_major_slice(&q_owned, queries.nrows(), queries.ncols()),
             MatRef::from_row_major_slice(&c_owned, corpus.nrows(), corpus.ncols()),
@@ -313,7 +248,7 @@ pub fn search<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     fn brute(q: MatRef<'_, f64>, c: MatRef<'_, f64>, k: usize, metric: Metric) -> Vec<Vec<usize>> {
         (0..q.nrows())

@@ -18,11 +18,8 @@ pub use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo as HeaderEntry};
 
 use super::atomic::write_atomically;
-use super::safetensors_io::{decode_le, dtype_name, is_float};
+use super::safetensors_io::{decode_le, dtype_name, is_float, read_header};
 use crate::error::{Error, Result};
-
-/// The safetensors crate refuses larger headers.
-const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// One tensor of a checkpoint: its name, element type and shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,45 +66,16 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Opens `path` and reads its header; no tensor data is read.
     pub fn open(path: &Path) -> Result<Checkpoint> {
-        let corrupt = |detail: String| {
-            Error::format(
-                path,
-                detail,
-                "the file may be truncated or corrupt; re-save it with safetensors",
-            )
-        };
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let mut len = [0u8; 8];
-        file.read_exact(&mut len)
-            .map_err(|_| corrupt(format!("not a .safetensors file ({file_len} bytes)")))?;
-        let header_len = u64::from_le_bytes(len);
-        if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
-            return Err(corrupt(format!(
-                "the header claims {header_len} bytes but the file has {file_len}"
-            )));
-        }
-        let mut header = vec![0u8; header_len as usize];
-        file.read_exact(&mut header)
-            .map_err(|e| Error::io(path, e))?;
-        let parsed: Metadata = serde_json::from_slice(&header)
-            .map_err(|e| corrupt(format!("not a valid .safetensors header ({e})")))?;
-        let data_start = 8 + header_len;
-        let data_len = parsed.data_len() as u64;
-        if data_start + data_len != file_len {
-            return Err(corrupt(format!(
-                "the header describes {data_len} bytes of tensor data but the file holds {}",
-                file_len - data_start
-            )));
-        }
-        let mut tensors: Vec<TensorInfo> = parsed
-            .tensors()
+        let header = read_header(&mut file, path)?;
+        let mut tensors: Vec<TensorInfo> = header
+            .tensors
             .into_iter()
-            .map(|(name, info): (String, &HeaderEntry)| TensorInfo {
+            .map(|(name, info): (String, HeaderEntry)| TensorInfo {
                 name,
                 dtype: info.dtype,
-                shape: info.shape.clone(),
-                start: data_start + info.data_offsets.0 as u64,
+                shape: info.shape,
+                start: header.data_start + info.data_offsets.0 as u64,
             })
             .collect();
         tensors.sort_by(|a, b| natord::compare(&a.name, &b.name));
@@ -121,7 +89,7 @@ impl Checkpoint {
             file,
             tensors,
             by_name,
-            metadata: parsed.metadata().clone().unwrap_or_default(),
+            metadata: header.metadata,
         })
     }
 

@@ -1,10 +1,60 @@
-//! Labels (conditions, folds, runs) to integer codes.
+//! Labels (conditions, folds, runs, classes): read from files, and turned
+//! into integer codes.
 //!
 //! Codes follow the sorted order of the distinct labels, as numpy's
 //! `unique` (and so rsatoolbox) orders them: numerically when every label
 //! is a number, otherwise as text.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The labels in a file: one per non-empty line, or, from a `.tsv` file,
+/// the first column of every line after the header.
+pub fn read_labels(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let tsv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    Ok(labels_in(&text, tsv))
+}
+
+/// [`read_labels`] of text already in memory (`tsv`: the first column
+/// after a header line).
+pub fn labels_in(text: &str, tsv: bool) -> Vec<String> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .skip(usize::from(tsv))
+        .map(|l| {
+            if tsv {
+                l.split('\t').next().unwrap_or("").to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Fails unless there is one label per row: `labels` labels for `rows`
+/// rows (`what`: e.g. "condition labels (one per volume)").
+pub fn check_label_count(what: &str, labels: usize, rows: usize) -> Result<()> {
+    if labels != rows {
+        return Err(Error::ShapeMismatch {
+            what: what.to_string(),
+            expected: rows,
+            found: labels,
+        });
+    }
+    Ok(())
+}
+
+/// The number of distinct codes 0..k that `codes` refers to (the largest
+/// code + 1; 0 for none).
+pub fn n_codes(codes: &[usize]) -> usize {
+    codes.iter().max().map_or(0, |m| m + 1)
+}
 
 /// The distinct labels in sorted order and the code (index into them) of
 /// every label.

@@ -15,7 +15,7 @@ pub mod repset;
 pub mod safetensors_io;
 pub mod source;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use repset::{RepRef, RepSet, check_finite, check_not_empty, check_same_stimuli};
 pub use safetensors_io::StoreAs;
@@ -74,7 +74,10 @@ pub fn load(path: &Path) -> Result<RepSet> {
     }
 }
 
-fn load_folder(dir: &Path) -> Result<RepSet> {
+/// The array files of a folder (those with a format's extension), in
+/// natural order of names (`layer2` before `layer10`); an error when there
+/// are none.
+pub(crate) fn array_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
     for entry in entries {
@@ -90,6 +93,11 @@ fn load_folder(dir: &Path) -> Result<RepSet> {
             detail: format!("the folder holds no array files ({SUPPORTED})"),
         });
     }
+    Ok(files)
+}
+
+fn load_folder(dir: &Path) -> Result<RepSet> {
+    let files = array_files(dir)?;
     let mut set = RepSet::new();
     for file in &files {
         let part = load(file)?;

@@ -8,10 +8,11 @@
 //! stimulus ([`STIMULI_KEY`]), both JSON arrays of strings.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use faer::Mat;
+use safetensors::tensor::{Metadata, TensorInfo};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use super::atomic::write_atomically;
@@ -29,6 +30,108 @@ pub const STIMULI_KEY: &str = "repscope.stimuli";
 pub enum StoreAs {
     F64,
     F32,
+}
+
+/// The safetensors crate refuses larger headers.
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// The header of a `.safetensors` file, validated against the file's size.
+pub(crate) struct Header {
+    /// Where the tensor data start in the file.
+    pub data_start: u64,
+    /// Every tensor, in the header's order; offsets relative to `data_start`.
+    pub tensors: Vec<(String, TensorInfo)>,
+    pub metadata: HashMap<String, String>,
+}
+
+/// Reads and checks the header of the open file `path` without reading any
+/// tensor data: the header length and the data it describes must fit the
+/// file exactly (a bogus length is an error before anything is allocated).
+pub(crate) fn read_header(file: &mut std::fs::File, path: &Path) -> Result<Header> {
+    let corrupt = |detail: String| {
+        Error::format(
+            path,
+            detail,
+            "the file may be truncated or corrupt; re-save it with safetensors",
+        )
+    };
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|_| corrupt(format!("not a .safetensors file ({file_len} bytes)")))?;
+    let header_len = u64::from_le_bytes(len);
+    if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
+        return Err(corrupt(format!(
+            "the header claims {header_len} bytes but the file has {file_len}"
+        )));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| Error::io(path, e))?;
+    let parsed: Metadata = serde_json::from_slice(&header)
+        .map_err(|e| corrupt(format!("not a valid .safetensors header ({e})")))?;
+    let data_start = 8 + header_len;
+    let data_len = parsed.data_len() as u64;
+    if data_start + data_len != file_len {
+        return Err(corrupt(format!(
+            "the header describes {data_len} bytes of tensor data but the file holds {}",
+            file_len - data_start
+        )));
+    }
+    let tensors = parsed
+        .tensors()
+        .into_iter()
+        .map(|(name, info)| (name, info.clone()))
+        .collect();
+    Ok(Header {
+        data_start,
+        tensors,
+        metadata: parsed.metadata().clone().unwrap_or_default(),
+    })
+}
+
+/// A metadata entry holding a JSON list of strings, if present.
+fn json_list(
+    metadata: &HashMap<String, String>,
+    key: &str,
+    path: &Path,
+) -> Result<Option<Vec<String>>> {
+    metadata
+        .get(key)
+        .map(|s| {
+            serde_json::from_str::<Vec<String>>(s).map_err(|e| {
+                Error::format(
+                    path,
+                    format!("metadata entry '{key}' is not a JSON list of strings ({e})"),
+                    "remove or repair that metadata entry",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The representations' order: repscope's stored order when it lists
+/// exactly these names, else natural order of names.
+pub(crate) fn representation_order(
+    mut names: Vec<String>,
+    metadata: &HashMap<String, String>,
+    path: &Path,
+) -> Result<Vec<String>> {
+    match json_list(metadata, ORDER_KEY, path)? {
+        Some(order) if is_permutation_of(&order, &names) => Ok(order),
+        _ => {
+            names.sort_by(|a, b| natord::compare(a, b));
+            Ok(names)
+        }
+    }
+}
+
+/// The stimulus labels stored by repscope, if any.
+pub(crate) fn stored_stimuli(
+    metadata: &HashMap<String, String>,
+    path: &Path,
+) -> Result<Option<Vec<String>>> {
+    json_list(metadata, STIMULI_KEY, path)
 }
 
 /// Reads every tensor of a `.safetensors` file as a representation.
@@ -49,30 +152,17 @@ pub fn read_safetensors_bytes(bytes: &[u8], path: &Path) -> Result<RepSet> {
     let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(corrupt)?;
     let tensors = SafeTensors::deserialize(bytes).map_err(corrupt)?;
     let info = metadata.metadata().clone().unwrap_or_default();
-    let json_list = |key: &str| -> Result<Option<Vec<String>>> {
-        info.get(key)
-            .map(|s| {
-                serde_json::from_str::<Vec<String>>(s).map_err(|e| {
-                    Error::format(
-                        path,
-                        format!("metadata entry '{key}' is not a JSON list of strings ({e})"),
-                        "remove or repair that metadata entry",
-                    )
-                })
-            })
-            .transpose()
-    };
-    let mut names: Vec<String> = tensors.names().into_iter().map(String::from).collect();
-    match json_list(ORDER_KEY)? {
-        Some(order) if is_permutation_of(&order, &names) => names = order,
-        _ => names.sort_by(|a, b| natord::compare(a, b)),
-    }
+    let names = tensors.names().into_iter().map(String::from).collect();
+    let names = representation_order(names, &info, path)?;
     let mut set = RepSet::new();
     for name in names {
         let view = tensors.tensor(&name).map_err(corrupt)?;
-        set.push(name.clone(), tensor_to_matrix(&view, &name)?)?;
+        set.push(
+            name.clone(),
+            to_matrix(&name, view.dtype(), view.shape(), view.data())?,
+        )?;
     }
-    if let Some(stimuli) = json_list(STIMULI_KEY)? {
+    if let Some(stimuli) = stored_stimuli(&info, path)? {
         set.set_stimuli(stimuli)?;
     }
     Ok(set)
@@ -133,8 +223,8 @@ fn is_permutation_of(order: &[String], names: &[String]) -> bool {
     a == b
 }
 
-fn tensor_to_matrix(view: &TensorView<'_>, name: &str) -> Result<Mat<f64>> {
-    let shape = view.shape();
+/// A 2-D tensor (row-major little-endian bytes) as a representation.
+pub(crate) fn to_matrix(name: &str, dtype: Dtype, shape: &[usize], data: &[u8]) -> Result<Mat<f64>> {
     let &[rows, cols] = shape else {
         return Err(Error::NotTwoDimensional {
             array: name.to_string(),
@@ -148,11 +238,16 @@ fn tensor_to_matrix(view: &TensorView<'_>, name: &str) -> Result<Mat<f64>> {
             cols,
         });
     }
-    let values = decode_le(view.dtype(), view.data()).ok_or_else(|| Error::UnsupportedDtype {
+    let values = decode_le(dtype, data).ok_or_else(|| Error::UnsupportedDtype {
         array: name.to_string(),
-        dtype: format!("{:?}", view.dtype()),
+        dtype: format!("{dtype:?}"),
     })?;
-    // safetensors stores row-major.
+    if values.len() != rows * cols {
+        return Err(Error::internal(format!(
+            "tensor '{name}' holds {} values for shape {rows} × {cols}",
+            values.len()
+        )));
+    }
     Ok(Mat::from_fn(rows, cols, |i, j| values[i * cols + j]))
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use faer::Mat;
 use safetensors::Dtype;
 
-use super::safetensors_io::decode_le;
+use super::safetensors_io::{read_header, representation_order, stored_stimuli, to_matrix};
 use super::{Format, load};
 use crate::error::{Error, Result, ResultExt};
 
@@ -38,21 +38,7 @@ pub struct FolderSource {
 
 impl FolderSource {
     pub fn open(dir: &Path) -> Result<Self> {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-        let mut files = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(|e| Error::io(dir, e))?.path();
-            if path.is_file() && Format::from_path(&path).is_some() {
-                files.push(path);
-            }
-        }
-        files.sort_by(|a, b| natord::compare(&a.to_string_lossy(), &b.to_string_lossy()));
-        if files.is_empty() {
-            return Err(Error::UnsupportedFile {
-                path: dir.to_path_buf(),
-                detail: "the folder holds no array files (.npy, .npz, .safetensors)".into(),
-            });
-        }
+        let files = super::array_files(dir)?;
         let names = files
             .iter()
             .map(|f| super::npy::array_name_from_path(f))
@@ -99,68 +85,38 @@ struct TensorEntry {
 pub struct SafetensorsSource {
     path: PathBuf,
     entries: Vec<TensorEntry>,
+    stimuli: Option<Vec<String>>,
 }
 
 impl SafetensorsSource {
     pub fn open(path: &Path) -> Result<Self> {
-        let corrupt =
-            |detail: String| Error::format(path, detail, "re-save the file with safetensors");
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut len = [0u8; 8];
-        file.read_exact(&mut len).map_err(|e| Error::io(path, e))?;
-        let header_len = u64::from_le_bytes(len);
-        if header_len > 100 << 20 {
-            return Err(corrupt(format!("the header claims {header_len} bytes")));
-        }
-        let mut header = vec![0u8; header_len as usize];
-        file.read_exact(&mut header)
-            .map_err(|e| Error::io(path, e))?;
-        let json: serde_json::Value = serde_json::from_slice(&header)
-            .map_err(|e| corrupt(format!("the header is not JSON ({e})")))?;
-        let object = json
-            .as_object()
-            .ok_or_else(|| corrupt("the header is not a JSON object".into()))?;
-        let data_start = 8 + header_len;
-        let mut entries = Vec::new();
-        for (name, info) in object {
-            if name == "__metadata__" {
-                continue;
-            }
-            let bad = || corrupt(format!("tensor '{name}' has a malformed header entry"));
-            let dtype: Dtype = serde_json::from_value(info["dtype"].clone()).map_err(|_| bad())?;
-            let shape: Vec<usize> =
-                serde_json::from_value(info["shape"].clone()).map_err(|_| bad())?;
-            let offsets: [u64; 2] =
-                serde_json::from_value(info["data_offsets"].clone()).map_err(|_| bad())?;
-            entries.push(TensorEntry {
-                name: name.clone(),
-                dtype,
-                shape,
-                start: data_start + offsets[0],
-                end: data_start + offsets[1],
-            });
-        }
+        let header = read_header(&mut file, path)?;
+        let names = header.tensors.iter().map(|(n, _)| n.clone()).collect();
         // The same order as `load` (repscope's stored order, else natural).
-        let order: Option<Vec<String>> = object
-            .get("__metadata__")
-            .and_then(|m| m.get(super::safetensors_io::ORDER_KEY))
-            .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str(s).ok());
-        match order {
-            Some(order) if order.len() == entries.len() => {
-                entries.sort_by_key(|e| {
-                    order
-                        .iter()
-                        .position(|n| n == &e.name)
-                        .unwrap_or(usize::MAX)
-                });
-            }
-            _ => entries.sort_by(|a, b| natord::compare(&a.name, &b.name)),
-        }
+        let order = representation_order(names, &header.metadata, path)?;
+        let mut entries: Vec<TensorEntry> = header
+            .tensors
+            .into_iter()
+            .map(|(name, info)| TensorEntry {
+                name,
+                dtype: info.dtype,
+                shape: info.shape,
+                start: header.data_start + info.data_offsets.0 as u64,
+                end: header.data_start + info.data_offsets.1 as u64,
+            })
+            .collect();
+        entries.sort_by_key(|e| order.iter().position(|n| n == &e.name));
         Ok(Self {
             path: path.to_path_buf(),
             entries,
+            stimuli: stored_stimuli(&header.metadata, path)?,
         })
+    }
+
+    /// The stimulus labels stored with the representations, if any.
+    pub fn stimuli(&self) -> Option<&[String]> {
+        self.stimuli.as_deref()
     }
 }
 
@@ -176,12 +132,6 @@ impl RepSource for SafetensorsSource {
     fn load(&self, i: usize) -> Result<Mat<f64>> {
         let e = &self.entries[i];
         let path = &self.path;
-        let &[rows, cols] = e.shape.as_slice() else {
-            return Err(Error::NotTwoDimensional {
-                array: e.name.clone(),
-                shape: e.shape.clone(),
-            });
-        };
         let mut file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
         file.seek(SeekFrom::Start(e.start))
             .map_err(|err| Error::io(path, err))?;
@@ -193,19 +143,7 @@ impl RepSource for SafetensorsSource {
                 "re-create the file",
             )
         })?;
-        let values = decode_le(e.dtype, &bytes).ok_or_else(|| Error::UnsupportedDtype {
-            array: e.name.clone(),
-            dtype: format!("{:?}", e.dtype),
-        })?;
-        if values.len() != rows * cols {
-            return Err(Error::format(
-                path,
-                format!("tensor '{}' has the wrong number of bytes", e.name),
-                "re-create the file",
-            ));
-        }
-        Ok(Mat::from_fn(rows, cols, |r, c| values[r * cols + c]))
-            .with_context(|| path.display().to_string())
+        to_matrix(&e.name, e.dtype, &e.shape, &bytes).with_context(|| path.display().to_string())
     }
 }
 

@@ -19,7 +19,7 @@ use rand::Rng;
 
 use super::ridge::{RidgeCvOptions, cv_alpha_scores, ridge, select_alphas};
 use crate::error::{Error, Result};
-use crate::stats::rng::{seeded, standard_normal};
+use crate::rng::{seeded, standard_normal};
 
 /// The result of a banded ridge search.
 #[derive(Clone, Debug)]
@@ -34,6 +34,41 @@ pub struct BandedFit {
     pub best_alphas: Vec<f64>,
     /// Mean CV score at the best α of each candidate γ (rows) per target.
     pub cv_scores: Mat<f64>,
+    /// The candidate weightings (candidates × spaces).
+    pub gammas: Mat<f64>,
+}
+
+/// The candidate weightings of a banded ridge search.
+#[derive(Clone, Copy, Debug)]
+pub enum Candidates<'a> {
+    /// Given rows (candidates × spaces) on the simplex.
+    Given(MatRef<'a, f64>),
+    /// `n` seeded Dirichlet draws (see [`dirichlet_gammas`]).
+    Dirichlet {
+        n: usize,
+        concentrations: &'a [f64],
+        seed: u64,
+    },
+}
+
+/// [`banded_ridge_cv`] over the weightings `candidates` describes.
+pub fn banded_ridge_search(
+    spaces: &[MatRef<'_, f64>],
+    y: MatRef<'_, f64>,
+    candidates: Candidates<'_>,
+    opts: &RidgeCvOptions,
+) -> Result<BandedFit> {
+    match candidates {
+        Candidates::Given(g) => banded_ridge_cv(spaces, y, g, opts),
+        Candidates::Dirichlet {
+            n,
+            concentrations,
+            seed,
+        } => {
+            let g = dirichlet_gammas(n, spaces.len(), concentrations, seed)?;
+            banded_ridge_cv(spaces, y, g.as_ref(), opts)
+        }
+    }
 }
 
 /// `n` candidate weightings of `spaces` feature spaces from Dirichlet
@@ -226,6 +261,7 @@ pub fn banded_ridge_cv(
         best_gamma,
         best_alphas,
         cv_scores,
+        gammas: gammas.to_owned(),
     })
 }
 
@@ -234,7 +270,7 @@ mod tests {
     use super::*;
     use crate::encode::folds::kfold;
     use crate::encode::ridge::{Score, Solver};
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn dirichlet_candidates_lie_on_the_simplex_and_start_uniform() {

@@ -9,16 +9,10 @@
 //!   search over the simplex (himalaya's `BandedRidgeCV`).
 //! - [`reverse`]: reverse encoding, the variance of a representation each
 //!   known feature of the stimuli explains (alone and uniquely).
-//! - [`logistic`], [`probe`], [`depth`]: linear probes (L2 logistic
-//!   regression by L-BFGS, stratified folds, control tasks, selectivity)
-//!   over every layer, and the concept depth of the accuracy curve.
-//! - [`folds`]: the cross-validation splits they share.
+//! - [`folds`]: the cross-validation splits (shared with [`crate::probe`]).
 
 pub mod banded;
-pub mod depth;
 pub mod folds;
-pub mod logistic;
 pub mod noise_ceiling;
-pub mod probe;
 pub mod reverse;
 pub mod ridge;

@@ -22,7 +22,7 @@ use rand::seq::SliceRandom;
 
 use crate::error::{Error, Result};
 use crate::stats::pearson;
-use crate::stats::rng::seeded;
+use crate::rng::seeded;
 
 /// Split-half reliability of every target.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,7 +119,7 @@ pub fn normalise(scores: &[f64], ceiling: &[f64]) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
     use faer::Mat;
 
     /// Signal + noise of variance σ² in each of R repeats: the ceiling

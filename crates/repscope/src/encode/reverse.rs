@@ -145,7 +145,7 @@ pub fn feature_variance(
 mod tests {
     use super::*;
     use crate::encode::folds::kfold;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn a_represented_feature_explains_variance_and_an_absent_one_does_not() {

@@ -52,6 +52,13 @@ crate::choice! {
     }
 }
 
+impl Default for Score {
+    /// R², the score the CLI and Python report by default.
+    fn default() -> Self {
+        Score::R2
+    }
+}
+
 impl Score {
     /// The score of predictions `p` of targets `y` (equally long).
     pub fn of(self, y: ColRef<'_, f64>, p: ColRef<'_, f64>) -> f64 {
@@ -286,14 +293,6 @@ fn batches(t: usize, batch: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Products on every thread of the current pool (sequential with one).
-fn all_threads() -> Par {
-    match rayon::current_num_threads() {
-        0 | 1 => Par::Seq,
-        threads => Par::rayon(threads),
-    }
-}
-
 /// Runs `work` on every target batch: batches in parallel with sequential
 /// products when there are enough of them, else one batch at a time with
 /// parallel products.
@@ -305,7 +304,7 @@ fn over_batches<T: Send>(
     if ranges.len() >= 2 * threads && threads > 1 {
         ranges.par_iter().map(|&r| work(r, Par::Seq)).collect()
     } else {
-        let par = all_threads();
+        let par = crate::parallel::current();
         ranges.iter().map(|&r| work(r, par)).collect()
     }
 }
@@ -380,6 +379,7 @@ pub fn cv_alpha_scores(
     let (m, t) = (opts.alphas.len(), y.ncols());
     let mut sum = Mat::<f64>::zeros(m, t);
     for split in &opts.splits {
+        crate::interrupt::check()?;
         let fold = fold_scores(x, y, split, opts, kernel)?;
         sum += &fold;
     }
@@ -394,7 +394,7 @@ fn fold_scores(
     opts: &RidgeCvOptions,
     kernel: bool,
 ) -> Result<Mat<f64>> {
-    let par = all_threads();
+    let par = crate::parallel::current();
     let (mut xtr, mut xte) = (gather_rows(x, &split.train), gather_rows(x, &split.test));
     if opts.fit_intercept {
         let means = column_means(xtr.as_ref());
@@ -535,7 +535,7 @@ fn refit(
     kernel: bool,
     target_batch: Option<usize>,
 ) -> Result<(Mat<f64>, Vec<f64>)> {
-    let par = all_threads();
+    let par = crate::parallel::current();
     let mut xc = x.to_owned();
     let x_means = if fit_intercept {
         let means = column_means(x);
@@ -582,24 +582,82 @@ fn refit(
 /// Predictions `x coef + intercept` (samples × targets).
 pub fn predict(x: MatRef<'_, f64>, coef: MatRef<'_, f64>, intercept: &[f64]) -> Result<Mat<f64>> {
     if x.ncols() != coef.nrows() || intercept.len() != coef.ncols() {
-        return Err(Error::Invalid {
-            what: "ridge prediction".into(),
-            detail: format!(
-                "features have {} columns but the model was fitted on {} (with {} targets and {} intercepts)",
-                x.ncols(),
-                coef.nrows(),
-                coef.ncols(),
+        return Err(Error::ShapeMismatch {
+            what: if x.ncols() != coef.nrows() {
+                "features (columns) of the rows to predict from".into()
+            } else {
+                "intercepts (one per target)".into()
+            },
+            expected: if x.ncols() != coef.nrows() {
+                coef.nrows()
+            } else {
+                coef.ncols()
+            },
+            found: if x.ncols() != coef.nrows() {
+                x.ncols()
+            } else {
                 intercept.len()
-            ),
+            },
         });
     }
     check_finite("features", x)?;
-    let par = all_threads();
+    let par = crate::parallel::current();
     let mut out = product(x, coef, par);
     for (col, b) in out.col_iter_mut().zip(intercept) {
         col.iter_mut().for_each(|v| *v += b);
     }
     Ok(out)
+}
+
+/// The default candidate penalties of the CLI and of Python's `RidgeCV`:
+/// 15 values log-spaced from 10⁻² to 10⁵.
+pub fn default_alphas() -> Vec<f64> {
+    // The bounds and count are valid, so the grid cannot fail.
+    log_spaced(1e-2, 1e5, 15).unwrap_or_default()
+}
+
+/// `n` values from `lo` to `hi` evenly spaced in log10 (`lo` alone for
+/// `n = 1`); `0 < lo ≤ hi`, both finite.
+pub fn log_spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
+    if !(lo > 0.0 && hi >= lo && hi.is_finite() && n >= 1) {
+        return Err(Error::OutOfRange {
+            what: "a log-spaced grid LOW:HIGH:N".into(),
+            value: format!("{lo}:{hi}:{n}"),
+            expected: "0 < LOW ≤ HIGH, both finite, and N ≥ 1".into(),
+        });
+    }
+    let (a, b) = (lo.log10(), hi.log10());
+    Ok((0..n)
+        .map(|i| {
+            let t = if n == 1 {
+                0.0
+            } else {
+                i as f64 / (n - 1) as f64
+            };
+            10f64.powf(a + t * (b - a))
+        })
+        .collect())
+}
+
+/// Candidate penalties written as `LOW:HIGH:N` (N log-spaced values, e.g.
+/// `1e-2:1e5:15`) or as a comma-separated list of positive numbers.
+pub fn parse_alphas(spec: &str) -> Result<Vec<f64>> {
+    let bad = || Error::OutOfRange {
+        what: "penalties (alphas)".into(),
+        value: format!("{spec:?}"),
+        expected: "LOW:HIGH:N (e.g. 1e-2:1e5:15) or a comma-separated list of positive \
+                   numbers"
+            .into(),
+    };
+    let number = |v: &str| v.trim().parse::<f64>().map_err(|_| bad());
+    let alphas = if let [lo, hi, n] = spec.split(':').collect::<Vec<_>>()[..] {
+        let n: usize = n.trim().parse().map_err(|_| bad())?;
+        log_spaced(number(lo)?, number(hi)?, n).map_err(|_| bad())?
+    } else {
+        spec.split(',').map(number).collect::<Result<Vec<f64>>>()?
+    };
+    check_alphas(&alphas).map_err(|_| bad())?;
+    Ok(alphas)
 }
 
 /// Per-target scores of predictions against targets (same shape).
@@ -626,7 +684,7 @@ pub fn scores(y: MatRef<'_, f64>, predictions: MatRef<'_, f64>, score: Score) ->
 mod tests {
     use super::*;
     use crate::encode::folds::kfold;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
     use faer::linalg::solvers::Solve;
 
     fn options(alphas: &[f64], n: usize, solver: Solver) -> RidgeCvOptions {

@@ -20,15 +20,20 @@ use bert::{Bert, pool, var_builder};
 use crate::data::RepSet;
 use crate::error::{Error, Result};
 
-/// How token states become one vector per text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Pooling {
-    /// Mean over the real (attention-masked) tokens, as sentence-transformers.
-    #[default]
-    Mean,
-    /// The first token (`[CLS]`).
-    Cls,
+crate::choice! {
+    /// How token states become one vector per text.
+    pub enum Pooling: "pooling" {
+        /// Mean over the real (attention-masked) tokens, as sentence-transformers.
+        Mean = "mean",
+        /// The first token ([CLS]).
+        Cls = "cls",
+    }
+}
+
+impl Default for Pooling {
+    fn default() -> Self {
+        Pooling::Mean
+    }
 }
 
 /// Options for [`Extractor::extract`].

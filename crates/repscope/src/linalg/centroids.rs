@@ -331,7 +331,7 @@ fn lane_minima(values: &[f64; BLOCK]) -> [f64; LANES] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     fn plain(point: &[f64], centroids: &[f64], d: usize) -> (usize, f64) {
         centroids

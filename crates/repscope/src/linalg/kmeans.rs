@@ -11,7 +11,7 @@ use rand::Rng;
 
 use super::centroids::{CentroidTable, PointTable};
 use crate::error::{Error, Result};
-use crate::stats::rng::seeded;
+use crate::rng::seeded;
 
 /// Settings of [`kmeans`].
 #[derive(Clone, Debug)]
@@ -183,7 +183,7 @@ fn lloyd(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn separated_blobs_are_found_and_the_seed_fixes_the_result() {

@@ -34,20 +34,6 @@ impl Neighbours {
     }
 }
 
-/// Rows scaled to unit length (zero rows stay zero).
-pub fn normalize_rows(x: MatRef<'_, f64>) -> Mat<f64> {
-    let norms: Vec<f64> = (0..x.nrows())
-        .map(|i| x.row(i).iter().map(|v| v * v).sum::<f64>().sqrt())
-        .collect();
-    Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
-        if norms[i] > 0.0 {
-            x[(i, j)] / norms[i]
-        } else {
-            0.0
-        }
-    })
-}
-
 /// The `k` nearest rows of every row of `x` (excluding the row itself).
 pub fn knn(x: MatRef<'_, f64>, k: usize, closeness: Closeness) -> Result<Neighbours> {
     let n = x.nrows();

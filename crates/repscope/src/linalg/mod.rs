@@ -4,6 +4,7 @@ pub mod assignment;
 pub mod centroids;
 pub mod kmeans;
 pub mod knn;
+pub mod norms;
 pub mod packed;
 pub mod pca;
 pub mod reduce;

@@ -72,7 +72,7 @@ pub fn pca(x: MatRef<'_, f64>, dims: usize) -> Result<Pca> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn scores_are_the_centred_data_on_the_components() {

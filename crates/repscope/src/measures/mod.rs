@@ -36,30 +36,34 @@ pub use registry::{build, measures};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
 
-/// Whether larger values mean more alike or less alike.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Kind {
-    Similarity,
-    Distance,
+crate::choice! {
+    /// Whether larger values mean more alike or less alike.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Kind: "measure kind" {
+        /// Larger values mean more alike.
+        Similarity = "similarity",
+        /// Larger values mean less alike.
+        Distance = "distance",
+    }
 }
 
-/// Transformations of one representation that leave a measure unchanged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Invariance {
-    /// Reordering the units (columns).
-    Permutation,
-    /// Any orthogonal transform of the units (rotations, reflections).
-    Orthogonal,
-    /// Multiplying all values by one positive number.
-    IsotropicScaling,
-    /// Adding a constant vector to every stimulus.
-    Translation,
-    /// Any invertible linear transform of the units.
-    InvertibleLinear,
+crate::choice! {
+    /// Transformations of one representation that leave a measure unchanged.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Invariance: "invariance" {
+        /// Reordering the units (columns).
+        Permutation = "permutation",
+        /// Any orthogonal transform of the units (rotations, reflections).
+        Orthogonal = "orthogonal",
+        /// Multiplying all values by one positive number.
+        IsotropicScaling = "isotropic_scaling",
+        /// Adding a constant vector to every stimulus.
+        Translation = "translation",
+        /// Any invertible linear transform of the units.
+        InvertibleLinear = "invertible_linear",
+    }
 }
 
 /// What the registry tells about a measure.

@@ -30,7 +30,8 @@ use super::params::number_param;
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::knn::{Closeness, Neighbours, knn, normalize_rows};
+use crate::linalg::knn::{Closeness, Neighbours, knn};
+use crate::linalg::norms::normalize_rows;
 
 const INVARIANCES: &[Invariance] = &[
     Invariance::Permutation,

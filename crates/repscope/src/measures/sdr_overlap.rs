@@ -65,7 +65,7 @@ impl SdrOverlap {
     fn k(&self, units: usize) -> usize {
         match self.active {
             Active::Count(k) => k.min(units),
-            Active::Fraction(f) => ((f * units as f64).round() as usize).clamp(1, units),
+            Active::Fraction(f) => crate::sdr::active_units(units, f).min(units),
         }
     }
 }

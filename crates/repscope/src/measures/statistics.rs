@@ -15,7 +15,7 @@ use faer::{Mat, Par};
 use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::knn::normalize_rows;
+use crate::linalg::norms::normalize_rows;
 
 /// Which statistic is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

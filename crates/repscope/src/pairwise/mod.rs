@@ -127,15 +127,9 @@ pub fn pairwise(
             detail: format!("the confidence level must be in (0, 1), got {}", options.ci),
         });
     }
-    let run = || run_pairs(a, b, measure, options, progress);
-    match options.threads {
-        None => run(),
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::internal(format!("starting {threads} worker threads: {e}")))?
-            .install(run),
-    }
+    crate::parallel::with_threads(options.threads, || {
+        run_pairs(a, b, measure, options, progress)
+    })
 }
 
 fn run_pairs(
@@ -173,6 +167,7 @@ fn run_pairs(
         };
         reps.par_iter()
             .map(|r| {
+                crate::interrupt::check()?;
                 check_input(*r)?;
                 let prepared = measure
                     .prepare(*r, &ctx)
@@ -221,7 +216,7 @@ fn run_pairs(
         }
     };
 
-    let par = Par::rayon(rayon::current_num_threads());
+    let par = crate::parallel::current();
     let scores = match measure.score_block(&left, &right, &pairs, par) {
         Some(block) => {
             let scores = block.with_context(|| format!("{name} of every pair"))?;
@@ -290,6 +285,7 @@ fn score_each(
     pairs
         .par_iter()
         .map(|&(i, j)| {
+            crate::interrupt::check()?;
             let s = measure
                 .score(left[i], right[j], Par::Seq)
                 .with_context(|| {

@@ -23,16 +23,7 @@ use crate::error::Result;
 use crate::linalg::gather_rows;
 use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
 use crate::stats::quantile::percentile_interval;
-use crate::stats::rng::seeded;
-
-/// The generator for sample `s` of a run seeded with `seed`.
-fn sample_rng(seed: u64, s: usize) -> rand_chacha::ChaCha8Rng {
-    // SplitMix64 of (seed, s): well-separated streams per sample.
-    let mut z = seed ^ (s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    seeded(z ^ (z >> 31))
-}
+use crate::rng::{Purpose, substream};
 
 /// Every representation's state on the drawn rows: derived from its full
 /// state where the measure can (see `Measure::resample`), else prepared
@@ -103,7 +94,8 @@ pub(crate) fn bootstrap_intervals(
     let samples: Vec<Vec<f64>> = (0..n_boot)
         .into_par_iter()
         .map(|s| {
-            let mut rng = sample_rng(seed, s);
+            crate::interrupt::check()?;
+            let mut rng = substream(seed, Purpose::Bootstrap, s as u64);
             let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
             let left = prepare_on_rows(a, prepared_a, &rows, measure, partners_a);
             let right_owned = b.map(|b| prepare_on_rows(b, prepared_b, &rows, measure, partners_b));
@@ -115,9 +107,9 @@ pub(crate) fn bootstrap_intervals(
                 .collect();
             let values = score_pairs(&left, &right, pairs, measure);
             step();
-            values
+            Ok(values)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let (mut low, mut high) = (
         Vec::with_capacity(pairs.len()),
         Vec::with_capacity(pairs.len()),
@@ -162,8 +154,9 @@ pub(crate) fn permutation_p_values(
     let exceed: Vec<Vec<bool>> = (0..n_permutations)
         .into_par_iter()
         .map(|s| {
+            crate::interrupt::check()?;
             let mut rows: Vec<usize> = (0..n).collect();
-            rows.shuffle(&mut sample_rng(seed.wrapping_add(0x5EED), s));
+            rows.shuffle(&mut substream(seed, Purpose::Permutation, s as u64));
             let shuffled = prepare_on_rows(second, prepared_b, &rows, measure, partners_b);
             let right: Vec<Option<&Prepared>> = shuffled.iter().map(Option::as_ref).collect();
             let left: Vec<Option<&Prepared>> = prepared_a.iter().map(|p| Some(*p)).collect();
@@ -175,13 +168,13 @@ pub(crate) fn permutation_p_values(
                 })
                 .collect();
             step();
-            values
+            Ok(values
                 .iter()
                 .zip(observed)
                 .map(|(null, obs)| if distance { null <= obs } else { null >= obs })
-                .collect()
+                .collect())
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok((0..pairs.len())
         .map(|p| (1 + exceed.iter().filter(|e| e[p]).count()) as f64 / (1 + n_permutations) as f64)
         .collect())

@@ -96,11 +96,13 @@ pub fn pairwise_streaming(
         (0..a.len())
             .into_par_iter()
             .map(|i| {
+                crate::interrupt::check()?;
                 let left = prepare_from(a, i, n_stimuli, a.name(0), measure)?;
                 note(&left);
                 let columns = if mirror { i..width } else { 0..width };
                 let mut row = Vec::with_capacity(columns.len());
                 for j in columns {
+                    crate::interrupt::check()?;
                     let s = if mirror && j == i {
                         measure.score(&left, &left, Par::Seq)
                     } else {
@@ -128,14 +130,7 @@ pub fn pairwise_streaming(
             })
             .collect()
     };
-    let rows = match options.threads {
-        None => run()?,
-        Some(t) => rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .map_err(|e| Error::internal(format!("starting {t} worker threads: {e}")))?
-            .install(run)?,
-    };
+    let rows = crate::parallel::with_threads(options.threads, run)?;
     let mut values = Mat::zeros(a.len(), width);
     for (i, row) in rows.iter().enumerate() {
         for &(j, s) in row {

@@ -25,6 +25,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use super::condensed::{n_pairs, pair_index};
+use super::folds::FoldMeans;
 use crate::data::check_finite;
 use crate::error::{Error, Result};
 
@@ -124,7 +125,10 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                          measured once per fold"
                     .into(),
             })?;
-            let (train, test, n_folds) = crossnobis_patterns(x, conditions, folds, k)?;
+            let means = FoldMeans::new(x, conditions, folds, k)?;
+            let n_folds = means.folds;
+            let all: Vec<usize> = (0..p).collect();
+            let (train, test) = means.stacked(&all);
             let train = match spec.precision {
                 Some(l) => times_precision_per_fold(train.as_ref(), l, n_folds),
                 None => train,
@@ -256,65 +260,6 @@ pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Re
     Ok(Mat::from_fn(k, x.ncols(), |i, j| {
         sums[(i, j)] / counts[i] as f64
     }))
-}
-
-/// For each fold f: the condition means over the other folds (training)
-/// and within fold f (test), transposed and stacked: (F p) × k each.
-fn crossnobis_patterns(
-    x: MatRef<'_, f64>,
-    conditions: &[usize],
-    folds: &[usize],
-    k: usize,
-) -> Result<(Mat<f64>, Mat<f64>, usize)> {
-    let p = x.ncols();
-    let n_folds = folds.iter().max().map_or(0, |m| m + 1);
-    let fold_error = |detail: String| Error::InvalidParameter {
-        measure: "crossnobis".into(),
-        detail,
-    };
-    let mut fold_sizes = vec![0usize; n_folds];
-    folds.iter().for_each(|&f| fold_sizes[f] += 1);
-    let used = fold_sizes.iter().filter(|&&n| n > 0).count();
-    if used < 2 {
-        return Err(fold_error(format!(
-            "needs measurements in at least 2 folds to cross-validate, found {used}"
-        )));
-    }
-    // Sums and counts per (fold, condition).
-    let mut sums = vec![Mat::<f64>::zeros(k, p); n_folds];
-    let mut counts = vec![vec![0usize; k]; n_folds];
-    for (row, (&c, &f)) in conditions.iter().zip(folds).enumerate() {
-        counts[f][c] += 1;
-        for j in 0..p {
-            sums[f][(c, j)] += x[(row, j)];
-        }
-    }
-    let folds_used: Vec<usize> = (0..n_folds).filter(|&f| fold_sizes[f] > 0).collect();
-    for &f in &folds_used {
-        if let Some(c) = counts[f].iter().position(|&n| n == 0) {
-            return Err(fold_error(format!(
-                "condition {c} has no measurement in fold {f}; every condition must be \
-                 measured in every fold"
-            )));
-        }
-    }
-    let total_sum = |c: usize, j: usize| folds_used.iter().map(|&f| sums[f][(c, j)]).sum::<f64>();
-    let total_count = |c: usize| folds_used.iter().map(|&f| counts[f][c]).sum::<usize>();
-    let height = folds_used.len() * p;
-    let mut train = Mat::zeros(height, k);
-    let mut test = Mat::zeros(height, k);
-    for (slot, &f) in folds_used.iter().enumerate() {
-        for c in 0..k {
-            let n_test = counts[f][c] as f64;
-            let n_train = (total_count(c) - counts[f][c]) as f64;
-            for j in 0..p {
-                let s = sums[f][(c, j)];
-                test[(slot * p + j, c)] = s / n_test;
-                train[(slot * p + j, c)] = (total_sum(c, j) - s) / n_train;
-            }
-        }
-    }
-    Ok((train, test, folds_used.len()))
 }
 
 /// Λ A_fᵀ for the stacked, transposed fold blocks A_fᵀ (p × k each), Λ

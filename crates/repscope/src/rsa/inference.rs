@@ -46,7 +46,7 @@ use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
 use crate::stats::quantile::percentile_interval;
 use crate::stats::rank::average_ranks;
-use crate::stats::rng::seeded;
+use crate::rng::seeded;
 
 crate::choice! {
     /// What a bootstrap resamples.
@@ -68,6 +68,18 @@ pub struct Sample {
     pub rdms: Option<Vec<usize>>,
 }
 
+impl Sample {
+    /// A sample of the conditions `patterns` (any order; kept sorted, with
+    /// copies) and the data RDMs `rdms` (in draw order).
+    pub fn new(patterns: Option<Vec<usize>>, rdms: Option<Vec<usize>>) -> Sample {
+        let patterns = patterns.map(|mut p| {
+            p.sort_unstable();
+            p
+        });
+        Sample { patterns, rdms }
+    }
+}
+
 /// Draws `n` samples with a seeded generator; sample i depends only on the
 /// seed and i, never on threads.
 pub fn draw_samples(
@@ -82,12 +94,9 @@ pub fn draw_samples(
         .map(|_| {
             let mut draw = |k: usize| (0..k).map(|_| rng.random_range(0..k)).collect::<Vec<_>>();
             let rdms = matches!(over, Resample::Rdms | Resample::Both).then(|| draw(n_rdms));
-            let patterns = matches!(over, Resample::Patterns | Resample::Both).then(|| {
-                let mut p = draw(n_conditions);
-                p.sort_unstable();
-                p
-            });
-            Sample { patterns, rdms }
+            let patterns =
+                matches!(over, Resample::Patterns | Resample::Both).then(|| draw(n_conditions));
+            Sample::new(patterns, rdms)
         })
         .collect()
 }
@@ -533,7 +542,10 @@ pub fn evaluate_samples(
     }
     let results: Vec<Option<OneSample>> = samples
         .par_iter()
-        .map(|s| evaluate_one(models, data, n, s, method))
+        .map(|s| {
+            crate::interrupt::check()?;
+            evaluate_one(models, data, n, s, method)
+        })
         .collect::<Result<_>>()?;
     let evaluations = Mat::from_fn(samples.len(), models.len(), |i, m| {
         results[i].as_ref().map_or(f64::NAN, |(e, _)| e[m])
@@ -715,7 +727,8 @@ pub fn summarize(
 #[derive(Clone, Copy, Debug)]
 pub struct BootstrapOptions {
     pub method: CompareMethod,
-    pub n: usize,
+    /// Bootstrap samples.
+    pub n_boot: usize,
     pub over: Resample,
     pub seed: u64,
     /// Confidence level of the percentile intervals (e.g. 0.95).
@@ -740,7 +753,7 @@ pub fn rsa_bootstrap(
             detail: format!("ci must be in (0, 1), got {}", options.ci),
         });
     }
-    let samples = draw_samples(n, data.len(), options.over, options.n, options.seed);
+    let samples = draw_samples(n, data.len(), options.over, options.n_boot, options.seed);
     let result = evaluate_samples(models, data, options.method, &samples)?;
     let n_effective = match options.over {
         Resample::Patterns => n,
@@ -789,7 +802,7 @@ mod tests {
         let models: Vec<&[f64]> = vec![&t, &w];
         let options = BootstrapOptions {
             method: CompareMethod::Corr,
-            n: 200,
+            n_boot: 200,
             over: Resample::Both,
             seed: 7,
             ci: 0.95,
@@ -832,7 +845,7 @@ mod tests {
             let models: Vec<&[f64]> = vec![&truth_rdm, &wrong];
             let options = BootstrapOptions {
                 method: corr,
-                n: 300,
+                n_boot: 300,
                 over: Resample::Rdms,
                 seed: study as u64,
                 ci: 0.95,

@@ -21,6 +21,7 @@ pub mod compare;
 pub mod condensed;
 pub mod dissimilarity;
 pub mod files;
+mod folds;
 pub mod inference;
 pub mod mds;
 pub mod models;

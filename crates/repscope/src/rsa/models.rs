@@ -20,7 +20,7 @@ use rand::seq::SliceRandom;
 use super::compare::{CompareMethod, prepare, score};
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
-use crate::stats::rng::seeded;
+use crate::rng::seeded;
 
 /// A model RDM: fixed, or a weighted sum of components.
 #[derive(Clone, Debug)]
@@ -357,6 +357,19 @@ pub fn crossvalidate(
         mean,
         sem,
     })
+}
+
+/// The categorical model RDM of condition codes: 0 for a pair in the same
+/// category, 1 across (condensed, scipy `pdist` order).
+pub fn categorical(codes: &[usize]) -> Vec<f64> {
+    let n = codes.len();
+    let mut rdm = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            rdm.push(f64::from(u8::from(codes[i] != codes[j])));
+        }
+    }
+    rdm
 }
 
 #[cfg(test)]

@@ -4,8 +4,13 @@
 pub mod covariance;
 pub mod quantile;
 pub mod rank;
-pub mod rng;
+
 pub mod signflip;
+
+/// The mean of `values`, summed in order (NaN for none).
+pub fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
 
 /// Pearson correlation of two equally long samples; 0 when either has no
 /// variance (as himalaya and scikit-learn's scorers treat constant targets).

@@ -18,7 +18,7 @@ use faer::MatRef;
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::rng::seeded;
+use crate::rng::seeded;
 use crate::error::{Error, Result};
 
 crate::choice! {
@@ -226,12 +226,13 @@ pub struct ClusterResult {
 /// (|t| > threshold, sign kept within a run, for two-sided) form clusters;
 /// a cluster's mass Σ t (Σ |t|) is compared with the largest cluster mass
 /// of each sign-flip draw, which controls the family-wise error over the
-/// whole time course.
+/// whole time course. Without a `threshold`, the t quantile at p = 0.05
+/// (one-sided; 0.025 two-sided) for subjects − 1 degrees of freedom.
 pub fn cluster_test(
     values: MatRef<'_, f64>,
     n_perm: usize,
     seed: u64,
-    threshold: f64,
+    threshold: Option<f64>,
     alternative: Alternative,
 ) -> Result<ClusterResult> {
     let (n, m) = (values.nrows(), values.ncols());
@@ -244,6 +245,10 @@ pub fn cluster_test(
             ),
         });
     }
+    let threshold = match threshold {
+        Some(t) => t,
+        None => t_threshold(0.05, n, alternative)?,
+    };
     if !threshold.is_finite() || threshold <= 0.0 {
         return Err(Error::InvalidParameter {
             measure: "cluster test".into(),
@@ -340,7 +345,7 @@ mod tests {
                 x[(i, j)] += 1.5;
             }
         }
-        let r = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        let r = cluster_test(x.as_ref(), 500, 2, Some(2.0), Alternative::Greater).unwrap();
         let best = r
             .clusters
             .iter()
@@ -349,7 +354,7 @@ mod tests {
         assert!(best.0 >= 13 && best.1 <= 27 && best.3 < 0.01, "{best:?}");
         assert!(r.p[20] < 0.01);
         assert!(r.p[0].is_nan() || r.p[0] > 0.05);
-        let again = cluster_test(x.as_ref(), 500, 2, 2.0, Alternative::Greater).unwrap();
+        let again = cluster_test(x.as_ref(), 500, 2, Some(2.0), Alternative::Greater).unwrap();
         assert_eq!(
             r.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             again.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

@@ -375,8 +375,8 @@ pub fn lasso(
     } else {
         (x.to_owned(), y.to_owned())
     };
-    let problem = GramProblem::new(xc.as_ref(), Par::rayon(0));
-    let xty = cross_product(xc.as_ref(), yc.as_ref(), Par::rayon(0));
+    let problem = GramProblem::new(xc.as_ref(), crate::parallel::current());
+    let xty = cross_product(xc.as_ref(), yc.as_ref(), crate::parallel::current());
     let p = x.ncols();
     let solved: Vec<(Vec<f64>, Solve)> = (0..y.ncols())
         .into_par_iter()
@@ -421,7 +421,7 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     /// The lasso optimality (KKT) conditions on the centred problem:
     /// Xᵀ(y − Xw)/n = α sign(w_j) where w_j ≠ 0, and |·| ≤ α elsewhere.

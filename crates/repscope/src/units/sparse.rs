@@ -18,14 +18,14 @@
 //!   to the larger penalty, i.e. the sparser model); `units_needed` is the
 //!   number of non-zero coefficients there.
 
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
 use super::lasso::{GramProblem, LassoOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cross_product, gather_rows};
 use crate::stats::pearson;
-use crate::stats::rng::checked_holdout;
+use crate::rng::checked_holdout;
 
 /// Settings of [`sparse_prediction`].
 #[derive(Clone, Debug)]
@@ -76,6 +76,24 @@ pub struct SparsePrediction {
     pub test_rows: Vec<usize>,
     /// False if some solve stopped at `max_iter` before the tolerance.
     pub converged: bool,
+}
+
+impl SparsePrediction {
+    /// Per penalty: the mean held-out correlation over B's units.
+    pub fn mean_correlation_per_alpha(&self) -> Vec<f64> {
+        row_means(&self.correlation)
+    }
+
+    /// Per penalty: the mean number of A-units a B-unit uses.
+    pub fn mean_nonzero_per_alpha(&self) -> Vec<f64> {
+        row_means(&self.nonzero)
+    }
+}
+
+fn row_means(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows())
+        .map(|a| m.row(a).iter().sum::<f64>() / m.ncols() as f64)
+        .collect()
 }
 
 /// Z-scoring statistics of the training rows.
@@ -140,7 +158,7 @@ pub fn sparse_prediction(
         .collect();
     let zy_test = sy.apply(gather_rows(y, &test).as_ref());
 
-    let par = Par::rayon(0);
+    let par = crate::parallel::current();
     let problem = GramProblem::new(zx.as_ref(), par);
     let xty = cross_product(zx.as_ref(), zy.as_ref(), par);
     let n_train = train.len() as f64;
@@ -241,7 +259,7 @@ pub fn sparse_prediction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn a_unit_copied_from_one_a_unit_needs_one() {

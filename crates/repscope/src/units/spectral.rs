@@ -9,7 +9,7 @@
 //! scaled to unit length, then k-means (k-means++, seeded restarts).
 //! Constant units have no edges and are left out (label `None`).
 
-use faer::{Mat, MatRef, Par, Side};
+use faer::{Mat, MatRef, Side};
 
 use crate::error::{Error, Result};
 use crate::linalg::kmeans::{KMeansOptions, kmeans};
@@ -69,7 +69,7 @@ pub fn spectral_groups(
         if j < p { x[(i, j)] } else { y[(i, j - p)] }
     });
     let z = unit_columns(joint.as_ref());
-    let par = Par::rayon(0);
+    let par = crate::parallel::current();
     let mut w = cross_product(z.as_ref(), z.as_ref(), par);
     for i in 0..p + q {
         w[(i, i)] = 0.0;
@@ -156,7 +156,7 @@ pub fn spectral_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     /// Three latent signals; each unit of A and B is a noisy copy of one.
     #[test]

@@ -488,7 +488,7 @@ fn cubic_min(a: f64, fa: f64, ga: f64, b: f64, fb: f64, gb: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     fn labelled(n: usize, p: usize, k: usize, seed: u64) -> (Mat<f64>, Vec<usize>) {
         let x = gaussian_matrix(n, p, seed);

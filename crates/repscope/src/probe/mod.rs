@@ -1,5 +1,6 @@
 //! Linear probes: how well a class label can be read out of each layer by a
-//! cross-validated logistic regression ([`super::logistic`]).
+//! cross-validated logistic regression ([`logistic`]), and at which layer
+//! it becomes readable ([`depth`], concept depth).
 //!
 //! - **Folds.** [`stratified_folds`] is repscope's own seeded stratified
 //!   K-fold split (it cannot reproduce numpy's generator, so it does not
@@ -37,12 +38,15 @@ use faer::{Mat, MatRef};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use super::folds::{Split, check_splits};
-use super::logistic::{self, LogisticOptions};
+pub mod depth;
+pub mod logistic;
+
+use crate::encode::folds::{Split, check_splits};
+use logistic::LogisticOptions;
 use crate::data::RepRef;
 use crate::error::{Error, Result, ResultExt};
 use crate::stats::rank::average_ranks;
-use crate::stats::rng::seeded;
+use crate::rng::{Purpose, seeded, subseed, substream};
 
 /// A cross-validation split: train and test indices per fold.
 pub type Folds = Vec<Split>;
@@ -458,8 +462,7 @@ pub fn probe(
     let mut tasks: Vec<(Vec<usize>, Folds)> = vec![(labels.to_vec(), task_folds.clone())];
     if options.control {
         let mut permuted = labels.to_vec();
-        // A stream apart from the folds' (same seed, different purpose).
-        permuted.shuffle(&mut seeded(options.seed ^ 0x636f_6e74_726f_6c00));
+        permuted.shuffle(&mut substream(options.seed, Purpose::ControlLabels, 0));
         let control_folds = match cv {
             CrossValidation::Stratified(k) => {
                 folds_from_ids(&stratified_folds(&permuted, n_classes, *k, options.seed)?)
@@ -477,6 +480,7 @@ pub fn probe(
     let scores: Vec<FoldScores> = jobs
         .par_iter()
         .map(|&(l, t, f)| {
+            crate::interrupt::check()?;
             let (labels, folds) = &tasks[t];
             let Split { train, test } = &folds[f];
             outer_fold(
@@ -485,7 +489,7 @@ pub fn probe(
                 n_classes,
                 train,
                 test,
-                options.seed.wrapping_add(f as u64 + 1),
+                subseed(options.seed, Purpose::InnerFolds, f as u64),
                 options,
             )
             .with_context(|| format!("layer '{}', fold {f}", layers[l].name))
@@ -511,7 +515,7 @@ pub fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::rng::gaussian_matrix;
+    use crate::rng::gaussian_matrix;
 
     #[test]
     fn stratified_folds_spread_every_class_evenly() {

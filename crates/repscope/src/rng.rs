@@ -2,7 +2,11 @@
 //!
 //! Every random procedure in repscope takes a seed and draws from
 //! [`seeded`], so the same seed gives the same result on any machine and
-//! with any number of threads.
+//! with any number of threads. A procedure that needs several independent
+//! streams under one seed (one per bootstrap sample, the control labels
+//! apart from the folds …) takes them from [`substream`]: ChaCha's own
+//! stream counter, one stream per (purpose, index), so streams never
+//! overlap and no seed arithmetic collides with another user seed.
 
 use faer::Mat;
 use rand::seq::SliceRandom;
@@ -14,6 +18,38 @@ use crate::error::{Error, Result};
 /// The random generator for `seed`.
 pub fn seeded(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// What a sub-stream is drawn for: each purpose has its own streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Bootstrap sample `index` of the pairwise engine.
+    Bootstrap = 1,
+    /// Permutation `index` of the pairwise engine.
+    Permutation = 2,
+    /// The permuted labels of a probe's control task.
+    ControlLabels = 3,
+    /// The inner folds of outer fold `index` (choosing C in a probe).
+    InnerFolds = 4,
+    /// The k-means of sub-space `index` of a product quantiser.
+    Codebook = 5,
+    /// The training sample of a product quantiser.
+    TrainingSample = 6,
+}
+
+/// The independent stream `index` for `purpose` under `seed`.
+pub fn substream(seed: u64, purpose: Purpose, index: u64) -> ChaCha8Rng {
+    let mut rng = seeded(seed);
+    // 8 bits of purpose, 56 of index: distinct streams for distinct pairs.
+    rng.set_stream(((purpose as u64) << 56) | (index & ((1 << 56) - 1)));
+    rng
+}
+
+/// A seed for a procedure that takes one (k-means, say), drawn from the
+/// stream `index` for `purpose` under `seed`.
+pub fn subseed(seed: u64, purpose: Purpose, index: u64) -> u64 {
+    substream(seed, purpose, index).random()
 }
 
 /// One standard normal draw (Box–Muller; the second value is discarded so
@@ -82,7 +118,14 @@ pub fn checked_holdout(
     let n_test = holdout_size(n, fraction);
     if n < n_test + min_train {
         return Err(Error::TooFew {
-            what: format!("{what} (holding out {n_test} of the items and fitting on the rest)"),
+            what: format!(
+                "{what} (holding out {n_test} items and fitting on the rest{})",
+                if in_sample {
+                    "; or pass test_fraction=0 to score in-sample"
+                } else {
+                    ""
+                }
+            ),
             needed: n_test + min_train,
             found: n,
         });

@@ -27,6 +27,8 @@ pub struct ConceptDepth {
     /// Layer with the largest rise over its predecessor, and that rise.
     pub jump_layer: Option<usize>,
     pub jump: Option<f64>,
+    /// The fraction of the best accuracy that defines the threshold layer.
+    pub fraction: f64,
 }
 
 /// The concept depth of an accuracy curve (see the module notes).
@@ -73,7 +75,14 @@ pub fn concept_depth(accuracy: &[f64], fraction: f64) -> Result<ConceptDepth> {
         threshold_layer,
         jump_layer: jump.map(|j| j.0),
         jump: jump.map(|j| j.1),
+        fraction,
     })
+}
+
+/// The concept depth of the task accuracies of probed layers, in order.
+pub fn depth_of_probe(layers: &[super::LayerProbe], fraction: f64) -> Result<ConceptDepth> {
+    let accuracy: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
+    concept_depth(&accuracy, fraction)
 }
 
 #[cfg(test)]

@@ -1,36 +1,32 @@
 //! Bindings of `repscope::compress`: exact search, 8-bit quantisation,
-//! Matryoshka funnels, retrieval metrics and evaluation, compatibility.
+//! Matryoshka funnels, retrieval metrics and evaluation, compatibility;
+//! binary codes in [`binary`], product quantisation in [`pq`].
 //!
 //! Embeddings keep their precision: the Python layer passes C-contiguous
 //! float32 or float64 arrays (both sides of a search in one type) and the
 //! core computes in that type, so float32 codes are the bytes numpy's
 //! float32 arithmetic gives.
 
+pub mod binary;
+pub mod pq;
+
 use faer::MatRef;
-use numpy::{Element, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::Input;
+use crate::convert::{Input, Pick, row_major, wrong_argument};
 use crate::errors::enter_core;
+use repscope::data::labels::labels_to_codes;
 use repscope::compress::compat::{CompatMetric, compatibility as compat};
 use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
 use repscope::compress::matryoshka::adaptive_retrieval as funnel;
-use repscope::compress::metrics::{ApNormalisation, RetrievalScores, evaluate};
+use repscope::compress::metrics::{ApNormalisation, RetrievalScores, evaluate, relevant_by_label};
 use repscope::compress::scalar::{Precision8, Ranges, quantize8};
 use repscope::compress::search::{Metric, TopK, search as exact_search};
 
-type Ids<'py> = Bound<'py, PyArray2<i64>>;
-type Scores<'py> = Bound<'py, PyArray2<f64>>;
-
-/// A row-major faer view of a C-contiguous array.
-fn view<'a, T: Element>(a: &'a PyReadonlyArray2<'_, T>) -> PyResult<MatRef<'a, T>> {
-    let (rows, cols) = (a.shape()[0], a.shape()[1]);
-    let slice = a.as_slice().map_err(|_| {
-        pyo3::exceptions::PyValueError::new_err("embeddings must be C-contiguous arrays")
-    })?;
-    Ok(MatRef::from_row_major_slice(slice, rows, cols))
-}
+pub type Ids<'py> = Bound<'py, PyArray2<i64>>;
+pub type Scores<'py> = Bound<'py, PyArray2<f64>>;
 
 fn top_k_arrays<'py>(py: Python<'py>, t: &TopK) -> PyResult<(Ids<'py>, Scores<'py>)> {
     let ids = ndarray::Array2::from_shape_fn((t.m, t.k), |(i, j)| t.ids[i * t.k + j] as i64);
@@ -46,17 +42,21 @@ macro_rules! by_precision {
     ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {{
         if let (Ok(a), Ok(b)) = ($a.cast::<PyArray2<f32>>(), $b.cast::<PyArray2<f32>>()) {
             let (a, b) = (a.readonly(), b.readonly());
-            let ($x, $y) = (view(&a)?, view(&b)?);
+            let ($x, $y) = (row_major(&a)?, row_major(&b)?);
             $body
         } else {
-            let a = $a.cast::<PyArray2<f64>>().map_err(|_| {
-                pyo3::exceptions::PyTypeError::new_err("expected two float32 or two float64 arrays")
-            })?;
-            let b = $b.cast::<PyArray2<f64>>().map_err(|_| {
-                pyo3::exceptions::PyTypeError::new_err("expected two float32 or two float64 arrays")
-            })?;
+            let wrong = || {
+                wrong_argument(
+                    $a.py(),
+                    "embeddings",
+                    "two float32 or two float64 arrays",
+                    "other dtypes".into(),
+                )
+            };
+            let a = $a.cast::<PyArray2<f64>>().map_err(|_| wrong())?;
+            let b = $b.cast::<PyArray2<f64>>().map_err(|_| wrong())?;
             let (a, b) = (a.readonly(), b.readonly());
-            let ($x, $y) = (view(&a)?, view(&b)?);
+            let ($x, $y) = (row_major(&a)?, row_major(&b)?);
             $body
         }
     }};
@@ -69,11 +69,10 @@ fn search<'py>(
     queries: &Bound<'py, PyAny>,
     corpus: &Bound<'py, PyAny>,
     k: usize,
-    metric: &str,
+    metric: Pick<Metric>,
 ) -> PyResult<(Ids<'py>, Scores<'py>)> {
-    let metric = metric.to_string();
     let top = by_precision!(queries, corpus, |q, c| enter_core(py, move || {
-        exact_search(q, c, k, Metric::from_name(&metric)?)
+        exact_search(q, c, k, metric.0)
     })?);
     top_k_arrays(py, &top)
 }
@@ -86,11 +85,10 @@ fn adaptive_retrieval<'py>(
     corpus: &Bound<'py, PyAny>,
     dims: Vec<usize>,
     shortlists: Vec<usize>,
-    metric: &str,
+    metric: Pick<Metric>,
 ) -> PyResult<(Ids<'py>, Scores<'py>)> {
-    let metric = metric.to_string();
     let top = by_precision!(queries, corpus, |q, c| enter_core(py, move || {
-        funnel(q, c, &dims, &shortlists, Metric::from_name(&metric)?)
+        funnel(q, c, &dims, &shortlists, metric.0)
     })?);
     top_k_arrays(py, &top)
 }
@@ -101,28 +99,19 @@ fn adaptive_retrieval<'py>(
 fn quantize8_codes(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
-    precision: &str,
+    precision: Pick<Precision8>,
     lo: Option<Vec<f64>>,
     hi: Option<Vec<f64>>,
 ) -> PyResult<(Vec<u8>, Vec<f64>, Vec<f64>)> {
-    let precision = match precision {
-        "int8" => Precision8::Int8,
-        "uint8" => Precision8::Uint8,
-        other => {
-            return Err(crate::errors::core_error(
-                py,
-                repscope::Error::Invalid {
-                    what: "quantize".into(),
-                    detail: format!("'{other}' is not an 8-bit precision (int8, uint8)"),
-                },
-            ));
-        }
-    };
+    let precision = precision.0;
     let given = lo.zip(hi);
     macro_rules! run {
         ($t:ty) => {{
-            let a = x.cast::<PyArray2<$t>>()?.readonly();
-            let v = view(&a)?;
+            let a = x
+                .cast::<PyArray2<$t>>()
+                .map_err(|_| wrong_argument(py, "embeddings", "a float array", "another dtype".into()))?
+                .readonly();
+            let v = row_major(&a)?;
             let ranges = given.map(|(lo, hi)| Ranges::<$t> {
                 lo: lo.iter().map(|&l| l as $t).collect(),
                 hi: hi.iter().map(|&h| h as $t).collect(),
@@ -162,12 +151,11 @@ fn retrieval_metrics<'py>(
     ranked: Vec<Vec<usize>>,
     relevant: Vec<Vec<usize>>,
     ks: Vec<usize>,
-    map: &str,
+    map: Pick<ApNormalisation>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let map = map.to_string();
     let s = enter_core(py, move || {
         let lists: Vec<&[usize]> = ranked.iter().map(Vec::as_slice).collect();
-        evaluate(&lists, &relevant, &ks, ApNormalisation::from_name(&map)?)
+        evaluate(&lists, &relevant, &ks, map.0)
     })?;
     scores_dict(py, &s)
 }
@@ -182,23 +170,20 @@ fn retrieval_eval<'py>(
     relevant: Vec<Vec<usize>>,
     exclude: Option<Vec<usize>>,
     dims: Vec<usize>,
-    precisions: Vec<String>,
+    precisions: Vec<Pick<Precision>>,
     ks: Vec<usize>,
-    metric: &str,
-    map: &str,
+    metric: Pick<Metric>,
+    map: Pick<ApNormalisation>,
     funnel: Option<String>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let (metric, map) = (metric.to_string(), map.to_string());
+    let precisions: Vec<Precision> = precisions.into_iter().map(|p| p.0).collect();
     let rows = by_precision!(queries, corpus, |q, c| enter_core(py, move || {
         let options = EvalOptions {
             dims,
-            precisions: precisions
-                .iter()
-                .map(|p| Precision::from_name(p))
-                .collect::<repscope::Result<_>>()?,
+            precisions,
             ks,
-            metric: Metric::from_name(&metric)?,
-            ap: ApNormalisation::from_name(&map)?,
+            metric: metric.0,
+            ap: map.0,
             funnel: funnel.as_deref().map(Funnel::parse).transpose()?,
         };
         evaluate_compression(q, c, &relevant, exclude.as_deref(), &options)
@@ -255,7 +240,34 @@ fn compatibility<'py>(
     Ok(d)
 }
 
+/// Relevant corpus ids per query: those with the query's label; without
+/// corpus labels the queries are the corpus, and `exclude_self` leaves
+/// each query out of its own list.
+#[pyfunction]
+#[pyo3(signature = (query_labels, corpus_labels=None, exclude_self=false))]
+fn relevant_from_labels(
+    query_labels: Vec<String>,
+    corpus_labels: Option<Vec<String>>,
+    exclude_self: bool,
+) -> Vec<Vec<usize>> {
+    let n_queries = query_labels.len();
+    let same = corpus_labels.is_none();
+    let mut all = query_labels;
+    all.extend(corpus_labels.unwrap_or_default());
+    let (_, codes) = labels_to_codes(&all);
+    let (q, c) = if same {
+        (&codes[..], &codes[..])
+    } else {
+        codes.split_at(n_queries)
+    };
+    let own: Vec<usize> = (0..n_queries).collect();
+    relevant_by_label(q, c, exclude_self.then_some(own.as_slice()))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(relevant_from_labels, m)?)?;
+    binary::register(m)?;
+    pq::register(m)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(adaptive_retrieval, m)?)?;
     m.add_function(wrap_pyfunction!(quantize8_codes, m)?)?;

@@ -1,0 +1,200 @@
+//! Bindings of `repscope::data`: RepSets on disk (`.npy`, `.npz`,
+//! `.safetensors`, folders, read whole or one representation at a time),
+//! NIfTI volumes, and labels to codes.
+
+use std::path::PathBuf;
+
+use faer::Mat;
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use crate::convert::{inputs, matrix_to_numpy};
+use crate::errors::enter_core;
+use repscope::data::labels::labels_to_codes;
+use repscope::data::nifti::{Volume, read_nifti, write_nifti};
+use repscope::data::source::open_source;
+use repscope::data::StoreAs;
+
+/// What `load` returns to Python: names, float64 arrays, stimulus labels.
+type LoadedRepSet<'py> = (
+    Vec<String>,
+    Vec<Bound<'py, PyArray2<f64>>>,
+    Option<Vec<String>>,
+);
+
+/// Loads a RepSet: returns (names, float64 arrays, stimulus labels or None).
+#[pyfunction]
+fn load(py: Python<'_>, path: PathBuf) -> PyResult<LoadedRepSet<'_>> {
+    let set = enter_core(py, || repscope::load(&path))?;
+    let (names, mats, stimuli) = set.into_parts();
+    let arrays = mats
+        .iter()
+        .map(|m| matrix_to_numpy(py, m.as_ref()))
+        .collect();
+    Ok((names, arrays, stimuli))
+}
+
+/// The names of a RepSet on disk. A folder or a `.safetensors` file is
+/// listed without reading any array; other files are read whole.
+#[pyfunction]
+fn names_in(py: Python<'_>, path: PathBuf) -> PyResult<Vec<String>> {
+    enter_core(py, || {
+        if let Ok(source) = open_source(&path) {
+            return Ok((0..source.len())
+                .map(|i| source.name(i).to_string())
+                .collect());
+        }
+        Ok(repscope::load(&path)?.into_parts().0)
+    })
+}
+
+/// Loads only the named representations of a RepSet on disk, in the given
+/// order: from a folder or a `.safetensors` file only their bytes are read.
+#[pyfunction]
+fn load_some(
+    py: Python<'_>,
+    path: PathBuf,
+    names: Vec<String>,
+) -> PyResult<Vec<Bound<'_, PyArray2<f64>>>> {
+    let mats = enter_core(py, || {
+        let find = |all: &[String], name: &str| {
+            all.iter().position(|a| a == name).ok_or_else(|| {
+                repscope::Error::UnknownRepresentation {
+                    set: path.display().to_string(),
+                    name: name.to_string(),
+                    known: all.to_vec(),
+                }
+            })
+        };
+        if let Ok(source) = open_source(&path) {
+            let all: Vec<String> = (0..source.len())
+                .map(|i| source.name(i).to_string())
+                .collect();
+            return names
+                .iter()
+                .map(|n| source.load(find(&all, n)?))
+                .collect::<repscope::Result<Vec<_>>>();
+        }
+        let (all, mats, _) = repscope::load(&path)?.into_parts();
+        names
+            .iter()
+            .map(|n| Ok(mats[find(&all, n)?].clone()))
+            .collect()
+    })?;
+    Ok(mats
+        .iter()
+        .map(|m| matrix_to_numpy(py, m.as_ref()))
+        .collect())
+}
+
+/// Saves named arrays (`.npy`, `.npz`, `.safetensors`).
+#[pyfunction]
+#[pyo3(signature = (path, names, arrays, stimuli=None, float32=false))]
+fn save(
+    py: Python<'_>,
+    path: PathBuf,
+    names: Vec<String>,
+    arrays: Vec<Bound<'_, PyAny>>,
+    stimuli: Option<Vec<String>>,
+    float32: bool,
+) -> PyResult<()> {
+    let mats: Vec<Mat<f64>> = inputs(&arrays)?
+        .iter()
+        .map(|i| i.view().to_owned())
+        .collect();
+    enter_core(py, move || {
+        let mut set = repscope::RepSet::new();
+        for (name, m) in names.into_iter().zip(mats) {
+            set.push(name, m)?;
+        }
+        if let Some(s) = stimuli {
+            set.set_stimuli(s)?;
+        }
+        let store = if float32 { StoreAs::F32 } else { StoreAs::F64 };
+        repscope::save(&path, &set, store)
+    })
+}
+
+type Affine = [[f64; 4]; 4];
+
+/// A 4 × 4 affine from a float64 array.
+pub fn affine_from(a: &PyReadonlyArray2<'_, f64>) -> PyResult<Affine> {
+    let v = a.as_array();
+    if v.dim() != (4, 4) {
+        return Err(crate::errors::core_error(
+            a.py(),
+            repscope::Error::ShapeMismatch {
+                what: "rows and columns of an affine (4 × 4)".into(),
+                expected: 4,
+                found: if v.nrows() != 4 { v.nrows() } else { v.ncols() },
+            },
+        ));
+    }
+    let mut out = [[0.0; 4]; 4];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = v[[i, j]];
+        }
+    }
+    Ok(out)
+}
+
+/// An affine as a 4 × 4 numpy array.
+pub fn affine_to_numpy<'py>(py: Python<'py>, a: &Affine) -> Bound<'py, PyArray2<f64>> {
+    matrix_to_numpy(py, Mat::from_fn(4, 4, |i, j| a[i][j]).as_ref())
+}
+
+/// What `read_nifti_volume` returns: values in Fortran order, shape, affine.
+type NiftiParts<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Vec<usize>,
+    Bound<'py, PyArray2<f64>>,
+);
+
+/// Reads a NIfTI-1/2 file: (values in Fortran order, shape, affine).
+#[pyfunction]
+fn read_nifti_volume(py: Python<'_>, path: PathBuf) -> PyResult<NiftiParts<'_>> {
+    let v = enter_core(py, || read_nifti(&path))?;
+    let affine = affine_to_numpy(py, &v.affine);
+    Ok((PyArray1::from_vec(py, v.data), v.shape, affine))
+}
+
+/// Writes a float64 NIfTI-1 file from values in Fortran order.
+#[pyfunction]
+fn write_nifti_volume(
+    py: Python<'_>,
+    path: PathBuf,
+    data: PyReadonlyArray1<'_, f64>,
+    shape: Vec<usize>,
+    affine: PyReadonlyArray2<'_, f64>,
+) -> PyResult<()> {
+    let volume = Volume {
+        shape,
+        affine: affine_from(&affine)?,
+        data: data.as_array().to_vec(),
+    };
+    enter_core(py, || write_nifti(&path, &volume))
+}
+
+/// Distinct labels (sorted as numbers when all are numbers) and the code
+/// of every label.
+#[pyfunction]
+fn label_codes(labels: Vec<String>) -> (Vec<String>, Vec<usize>) {
+    labels_to_codes(&labels)
+}
+
+/// Finite-checks one input with the core's message.
+pub fn check_finite(x: faer::MatRef<'_, f64>) -> repscope::Result<()> {
+    repscope::measures::check_input(repscope::RepRef { name: "X", x })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(names_in, m)?)?;
+    m.add_function(wrap_pyfunction!(load_some, m)?)?;
+    m.add_function(wrap_pyfunction!(save, m)?)?;
+    m.add_function(wrap_pyfunction!(read_nifti_volume, m)?)?;
+    m.add_function(wrap_pyfunction!(write_nifti_volume, m)?)?;
+    m.add_function(wrap_pyfunction!(label_codes, m)?)?;
+    Ok(())
+}

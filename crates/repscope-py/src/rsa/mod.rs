@@ -1,0 +1,462 @@
+//! Bindings of `repscope::rsa`: RDMs, comparisons, transforms, inference
+//! and model RDMs; space and time in [`searchlight`] and [`movie`].
+
+pub mod movie;
+pub mod searchlight;
+
+use faer::Mat;
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use crate::convert::{Input, Pick, ToPy, matrix_to_numpy, rows, vector};
+use crate::errors::enter_core;
+use crate::results::data_frame;
+use repscope::data::labels::labels_to_codes;
+use repscope::rsa::compare::CompareMethod;
+use repscope::rsa::inference::{
+    self, BootstrapOptions, EvaluationSummary, Resample, Sample, SampleEvaluations,
+};
+use repscope::rsa::models::{Crossval, ModelRdm, crossvalidate};
+use repscope::rsa::{RdmMethod, RdmSpec};
+
+/// Condition or fold labels as codes.
+pub fn codes(labels: Option<Vec<String>>) -> Option<Vec<usize>> {
+    labels.map(|l| labels_to_codes(&l).1)
+}
+
+/// Condensed RDM of the rows of `x`.
+#[pyfunction]
+#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1))]
+#[allow(clippy::too_many_arguments)]
+fn rdm<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    method: Pick<RdmMethod>,
+    precision: Option<&Bound<'py, PyAny>>,
+    conditions: Option<Vec<String>>,
+    folds: Option<Vec<String>>,
+    prior_lambda: f64,
+    prior_weight: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let x = Input::from_py(x)?;
+    let precision = precision.map(Input::from_py).transpose()?;
+    let (xv, pv) = (x.view(), precision.as_ref().map(Input::view));
+    let result = enter_core(py, move || {
+        let (condition_codes, fold_codes) = (codes(conditions), codes(folds));
+        let spec = RdmSpec {
+            method: method.0,
+            precision: pv,
+            conditions: condition_codes.as_deref(),
+            folds: fold_codes.as_deref(),
+            prior_lambda,
+            prior_weight,
+        };
+        repscope::rsa::rdm(xv, &spec)
+    })?;
+    Ok(vector(py, result))
+}
+
+/// Every RDM of `a` (k₁ × pairs) against every RDM of `b` (k₂ × pairs).
+#[pyfunction]
+#[pyo3(signature = (a, b, compare, sigma_k=None))]
+fn compare_rdms<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray2<'py, f64>,
+    b: PyReadonlyArray2<'py, f64>,
+    compare: Pick<CompareMethod>,
+    sigma_k: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (ra, rb) = (rows(&a)?, rows(&b)?);
+    let sigma: Option<Vec<f64>> = sigma_k.map(|s| s.as_array().to_vec());
+    let values = enter_core(py, move || {
+        repscope::rsa::compare(&ra, &rb, compare.0, sigma.as_deref())
+    })?;
+    Ok(matrix_to_numpy(py, values.as_ref()))
+}
+
+/// Geo-topological transform of one condensed RDM.
+#[pyfunction]
+fn geotopological<'py>(
+    py: Python<'py>,
+    rdm: PyReadonlyArray1<'py, f64>,
+    low: f64,
+    up: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let v = rdm.as_array().to_vec();
+    let out = enter_core(py, move || repscope::rsa::geotopological(&v, low, up))?;
+    Ok(vector(py, out))
+}
+
+/// Geodesic transform of one condensed RDM.
+#[pyfunction]
+fn geodesic<'py>(
+    py: Python<'py>,
+    rdm: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let v = rdm.as_array().to_vec();
+    let out = enter_core(py, move || repscope::rsa::geodesic(&v))?;
+    Ok(vector(py, out))
+}
+
+/// (lower, upper) noise ceiling of data RDMs (subjects × pairs).
+#[pyfunction]
+fn noise_ceiling(
+    py: Python<'_>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+) -> PyResult<(f64, f64)> {
+    let d = rows(&data)?;
+    enter_core(py, move || inference::noise_ceiling(&d, compare.0))
+}
+
+/// Bootstrap evaluation of models, as returned by :func:`repscope.rsa_bootstrap`.
+///
+/// ``to_pandas()`` gives one row per model (needs pandas); ``plot(path)``
+/// draws the evaluations with the noise ceiling.
+///
+/// Attributes: ``mean``, ``sem``, ``ci_low``, ``ci_high`` (n_models,);
+/// ``noise_ceiling`` (lower, upper); ``p_pairwise`` (n_models, n_models),
+/// two-sided t-tests; ``p_zero`` (n_models,), one-sided against 0;
+/// ``p_noise_ceiling`` (n_models,), two-sided against the lower bound;
+/// ``p_pairwise_bootstrap``, ``p_zero_bootstrap`` (rsatoolbox's
+/// ``test_type="bootstrap"``); ``evaluations`` (n_samples, n_models), NaN
+/// rows for invalid samples; ``noise_ceiling_samples`` (2, n_samples);
+/// ``dof``, ``n_valid``; ``names`` (the models); ``method`` (the comparison).
+#[pyclass(frozen, name = "RSAResult", module = "repscope.rsa")]
+pub struct PyRsaResult {
+    evaluations: SampleEvaluations,
+    summary: EvaluationSummary,
+    names: Vec<String>,
+    method: CompareMethod,
+}
+
+/// One `#[pymethods]` block (pyo3 allows one per class): a getter per
+/// summary field, then the hand-written methods.
+macro_rules! rsa_result_methods {
+    ([$($field:ident),*] $($methods:tt)*) => {
+        #[pymethods]
+        impl PyRsaResult {
+            $(
+                #[getter]
+                fn $field<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    self.summary.$field.to_py(py)
+                }
+            )*
+            $($methods)*
+        }
+    };
+}
+
+rsa_result_methods!([
+    mean,
+    sem,
+    ci_low,
+    ci_high,
+    noise_ceiling,
+    p_pairwise,
+    p_zero,
+    p_noise_ceiling,
+    p_pairwise_bootstrap,
+    p_zero_bootstrap,
+    dof,
+    n_valid
+]
+    #[getter]
+    fn evaluations<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        matrix_to_numpy(py, self.evaluations.evaluations.as_ref())
+    }
+
+    #[getter]
+    fn noise_ceiling_samples<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        let nc = &self.evaluations.noise_ceiling;
+        let m = Mat::from_fn(2, nc.len(), |b, i| if b == 0 { nc[i].0 } else { nc[i].1 });
+        matrix_to_numpy(py, m.as_ref())
+    }
+
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    #[getter]
+    fn method(&self) -> &'static str {
+        self.method.name()
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.summary;
+        let mut lines = vec![format!(
+            "RSAResult({}, {} models, {} valid samples)",
+            self.method.name(),
+            self.names.len(),
+            s.n_valid
+        )];
+        let (lo, up) = s.noise_ceiling;
+        lines.push(format!("  noise ceiling: [{lo:.4}, {up:.4}]"));
+        for (i, n) in self.names.iter().enumerate() {
+            lines.push(format!(
+                "  {n}: {:.4} +/- {:.4}  CI [{:.4}, {:.4}]  p(>0) = {:.3}",
+                s.mean[i], s.sem[i], s.ci_low[i], s.ci_high[i], s.p_zero[i]
+            ));
+        }
+        lines.join("\n")
+    }
+
+    /// One row per model: mean, sem, CI, p-values (needs pandas).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = &self.summary;
+        data_frame(
+            py,
+            vec![
+                ("model", self.names.to_py(py)?),
+                ("mean", s.mean.to_py(py)?),
+                ("sem", s.sem.to_py(py)?),
+                ("ci_low", s.ci_low.to_py(py)?),
+                ("ci_high", s.ci_high.to_py(py)?),
+                ("p_zero", s.p_zero.to_py(py)?),
+                ("p_noise_ceiling", s.p_noise_ceiling.to_py(py)?),
+            ],
+        )
+    }
+
+    /// Bars of the model evaluations with their confidence intervals and
+    /// the noise ceiling as a grey band (``.png`` or ``.svg``).
+    fn plot(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let s = &self.summary;
+        let title = format!("model evaluation ({})", self.method.name());
+        enter_core(py, || {
+            repscope_plot::bars(
+                &path,
+                &repscope_plot::Bars {
+                    names: &self.names,
+                    values: &s.mean,
+                    error_low: &s.ci_low,
+                    error_high: &s.ci_high,
+                    noise_ceiling: Some(s.noise_ceiling),
+                    title: &title,
+                    value_label: self.method.name(),
+                },
+            )
+        })
+    }
+);
+
+fn model_names(names: Option<Vec<String>>, n: usize) -> Vec<String> {
+    names.unwrap_or_else(|| (0..n).map(|i| format!("model{i}")).collect())
+}
+
+/// Bootstrap evaluation of model RDMs (models × pairs) against data RDMs
+/// (subjects × pairs).
+#[pyfunction]
+#[pyo3(signature = (models, data, compare, n_boot, over, seed, ci, names=None))]
+#[allow(clippy::too_many_arguments)]
+fn rsa_bootstrap(
+    py: Python<'_>,
+    models: PyReadonlyArray2<'_, f64>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    n_boot: usize,
+    over: Pick<Resample>,
+    seed: u64,
+    ci: f64,
+    names: Option<Vec<String>>,
+) -> PyResult<PyRsaResult> {
+    let (m, d) = (rows(&models)?, rows(&data)?);
+    let n_models = m.len();
+    let options = BootstrapOptions {
+        method: compare.0,
+        n_boot,
+        over: over.0,
+        seed,
+        ci,
+    };
+    let (evaluations, summary) =
+        enter_core(py, move || inference::rsa_bootstrap(&m, &d, &options))?;
+    Ok(PyRsaResult {
+        evaluations,
+        summary,
+        names: model_names(names, n_models),
+        method: compare.0,
+    })
+}
+
+/// Evaluates models on given samples (condition indices and/or RDM
+/// indices per sample) and summarises with `n_effective` resampled units;
+/// for reproducing another tool's draws exactly.
+#[pyfunction]
+#[pyo3(signature = (models, data, compare, patterns, rdms, n_effective, ci=0.95))]
+#[allow(clippy::too_many_arguments)]
+fn rsa_evaluate_samples(
+    py: Python<'_>,
+    models: PyReadonlyArray2<'_, f64>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    patterns: Option<Vec<Vec<usize>>>,
+    rdms: Option<Vec<Vec<usize>>>,
+    n_effective: usize,
+    ci: f64,
+) -> PyResult<PyRsaResult> {
+    let (m, d) = (rows(&models)?, rows(&data)?);
+    let n_models = m.len();
+    let count = patterns.as_ref().or(rdms.as_ref()).map_or(0, Vec::len);
+    let samples: Vec<Sample> = (0..count)
+        .map(|i| {
+            Sample::new(
+                patterns.as_ref().map(|p| p[i].clone()),
+                rdms.as_ref().map(|r| r[i].clone()),
+            )
+        })
+        .collect();
+    let method = compare.0;
+    let (evaluations, summary) = enter_core(py, move || {
+        let evaluations = inference::evaluate_samples(&m, &d, method, &samples)?;
+        let summary = inference::summarize(&evaluations, n_effective, ci)?;
+        Ok((evaluations, summary))
+    })?;
+    Ok(PyRsaResult {
+        evaluations,
+        summary,
+        names: model_names(None, n_models),
+        method,
+    })
+}
+
+/// Classical MDS coordinates (conditions × dims) of one condensed RDM.
+#[pyfunction]
+#[pyo3(signature = (rdm, dims=2))]
+fn mds<'py>(
+    py: Python<'py>,
+    rdm: PyReadonlyArray1<'py, f64>,
+    dims: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let v = rdm.as_array().to_vec();
+    let out = enter_core(py, move || repscope::rsa::mds::classical_mds(&v, dims))?;
+    Ok(matrix_to_numpy(py, out.as_ref()))
+}
+
+/// Weights of component RDMs (components × pairs) fitted to data RDMs.
+#[pyfunction]
+fn fit_weights(
+    py: Python<'_>,
+    components: PyReadonlyArray2<'_, f64>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    nonnegative: bool,
+) -> PyResult<Vec<f64>> {
+    let (c, d) = (rows(&components)?, rows(&data)?);
+    enter_core(py, move || {
+        repscope::rsa::models::fit_weights(&c, &d, compare.0, nonnegative)
+    })
+}
+
+/// Cross-validated evaluation of models over condition folds, from
+/// :func:`repscope.rsa_crossval`: ``names``, ``evaluations`` (folds,
+/// models), ``mean`` and ``sem`` (models,), and ``weights`` (per fold, the
+/// fitted weights of each model; empty for fixed models).
+#[pyclass(frozen, name = "CrossValidation", module = "repscope.rsa")]
+pub struct PyCrossValidation {
+    cv: Crossval,
+    names: Vec<String>,
+}
+
+#[pymethods]
+impl PyCrossValidation {
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    #[getter]
+    fn evaluations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let e = &self.cv.evaluations;
+        let cols = self.names.len();
+        let flat: Vec<f64> = e.iter().flatten().copied().collect();
+        Ok(crate::convert::grid(py, e.len(), cols, flat)?.into_any())
+    }
+
+    #[getter]
+    fn mean<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.cv.mean.to_py(py)
+    }
+
+    #[getter]
+    fn sem<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.cv.sem.to_py(py)
+    }
+
+    #[getter]
+    fn weights(&self) -> Vec<Vec<Vec<f64>>> {
+        self.cv.weights.clone()
+    }
+
+    /// The result as a dict (``names``, ``mean``, ``sem``, ``evaluations``,
+    /// ``weights``), the form repscope returned before this class.
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        match key {
+            "names" => Ok(self.names().into_pyobject(py)?.into_any()),
+            "mean" => self.mean(py),
+            "sem" => self.sem(py),
+            "evaluations" => self.evaluations(py),
+            "weights" => Ok(self.weights().into_pyobject(py)?.into_any()),
+            other => Err(pyo3::exceptions::PyKeyError::new_err(other.to_string())),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CrossValidation({} models, {} folds)",
+            self.names.len(),
+            self.cv.evaluations.len()
+        )
+    }
+}
+
+/// Cross-validated evaluation; each model is a 2-D array (one row for a
+/// fixed model, components for a weighted one, as `weighted` says).
+#[pyfunction]
+#[pyo3(signature = (models, weighted, data, compare, k, seed, names))]
+#[allow(clippy::too_many_arguments)]
+fn rsa_crossval(
+    py: Python<'_>,
+    models: Vec<PyReadonlyArray2<'_, f64>>,
+    weighted: Vec<bool>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    k: usize,
+    seed: u64,
+    names: Vec<String>,
+) -> PyResult<PyCrossValidation> {
+    let specs: Vec<ModelRdm> = models
+        .iter()
+        .zip(&weighted)
+        .map(|(m, &w)| {
+            let r = rows(m)?;
+            Ok(if w {
+                ModelRdm::Weighted(r.iter().map(|v| v.to_vec()).collect())
+            } else {
+                ModelRdm::Fixed(r.first().map(|v| v.to_vec()).unwrap_or_default())
+            })
+        })
+        .collect::<PyResult<_>>()?;
+    let d = rows(&data)?;
+    let cv = enter_core(py, move || crossvalidate(&specs, &d, compare.0, k, seed))?;
+    Ok(PyCrossValidation { cv, names })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRsaResult>()?;
+    m.add_class::<PyCrossValidation>()?;
+    m.add_function(wrap_pyfunction!(rdm, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_rdms, m)?)?;
+    m.add_function(wrap_pyfunction!(geotopological, m)?)?;
+    m.add_function(wrap_pyfunction!(geodesic, m)?)?;
+    m.add_function(wrap_pyfunction!(noise_ceiling, m)?)?;
+    m.add_function(wrap_pyfunction!(rsa_bootstrap, m)?)?;
+    m.add_function(wrap_pyfunction!(rsa_evaluate_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(mds, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_weights, m)?)?;
+    m.add_function(wrap_pyfunction!(rsa_crossval, m)?)?;
+    searchlight::register(m)?;
+    movie::register(m)?;
+    Ok(())
+}
