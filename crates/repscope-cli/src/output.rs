@@ -125,7 +125,11 @@ impl Table {
             })
             .collect();
         let numeric: Vec<bool> = (0..self.header.len())
-            .map(|c| self.rows.iter().all(|r| r[c].is_numeric() || r[c] == Cell::Empty))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .all(|r| r[c].is_numeric() || r[c] == Cell::Empty)
+            })
             .collect();
         let line = |cells: Vec<&str>| {
             let parts: Vec<String> = cells

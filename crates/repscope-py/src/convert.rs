@@ -15,8 +15,8 @@ use numpy::{
     Element, IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray,
     PyUntypedArrayMethods,
 };
-use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
+use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use crate::errors::core_error;
@@ -52,9 +52,9 @@ impl<'py> Input<'py> {
     /// A 2-D float32 or float64 numpy array.
     pub fn from_py(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
         let py = obj.py();
-        let array = obj.cast::<PyUntypedArray>().map_err(|_| {
-            wrong_argument(py, "array argument", "a numpy array", type_name(obj))
-        })?;
+        let array = obj
+            .cast::<PyUntypedArray>()
+            .map_err(|_| wrong_argument(py, "array argument", "a numpy array", type_name(obj)))?;
         if array.ndim() != 2 {
             return Err(core_error(
                 py,
@@ -312,8 +312,6 @@ impl<'a, 'py, T: Choice> FromPyObject<'a, 'py> for Pick<T> {
                 type_name(&obj.to_owned()),
             )
         })?;
-        T::from_name(&name)
-            .map(Pick)
-            .map_err(|e| core_error(py, e))
+        T::from_name(&name).map(Pick).map_err(|e| core_error(py, e))
     }
 }

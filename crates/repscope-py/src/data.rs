@@ -10,10 +10,10 @@ use pyo3::prelude::*;
 
 use crate::convert::{inputs, matrix_to_numpy};
 use crate::errors::enter_core;
+use repscope::data::StoreAs;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::nifti::{Volume, read_nifti, write_nifti};
 use repscope::data::source::open_source;
-use repscope::data::StoreAs;
 
 /// What `load` returns to Python: names, float64 arrays, stimulus labels.
 type LoadedRepSet<'py> = (

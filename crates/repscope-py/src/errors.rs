@@ -90,9 +90,12 @@ fn exception(
                 _ => {}
             }
         }
-        py.import("repscope.errors")?
-            .getattr("_from_core")?
-            .call1((kind, category, message.clone(), values))
+        py.import("repscope.errors")?.getattr("_from_core")?.call1((
+            kind,
+            category,
+            message.clone(),
+            values,
+        ))
     })();
     match made {
         Ok(instance) => PyErr::from_value(instance),

@@ -31,7 +31,8 @@ fn owned(m: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Mat<f64>>> {
 }
 
 fn optional<'py>(py: Python<'py>, m: &Option<Mat<f64>>) -> Option<Bound<'py, PyAny>> {
-    m.as_ref().map(|m| matrix_to_numpy(py, m.as_ref()).into_any())
+    m.as_ref()
+        .map(|m| matrix_to_numpy(py, m.as_ref()).into_any())
 }
 
 #[pymethods]
@@ -139,18 +140,36 @@ impl PyPairwiseResult {
         data_frame(
             py,
             vec![
-                ("a", names(&r.names_a, |c| c.0).into_pyobject(py)?.into_any()),
-                ("b", names(&r.names_b, |c| c.1).into_pyobject(py)?.into_any()),
+                (
+                    "a",
+                    names(&r.names_a, |c| c.0).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    "b",
+                    names(&r.names_b, |c| c.1).into_pyobject(py)?.into_any(),
+                ),
                 (
                     "measure",
                     vec![r.measure.clone(); cells.len()]
                         .into_pyobject(py)?
                         .into_any(),
                 ),
-                ("value", column(Some(&r.values)).into_pyobject(py)?.into_any()),
-                ("ci_low", column(r.ci_low.as_ref()).into_pyobject(py)?.into_any()),
-                ("ci_high", column(r.ci_high.as_ref()).into_pyobject(py)?.into_any()),
-                ("p", column(r.p_values.as_ref()).into_pyobject(py)?.into_any()),
+                (
+                    "value",
+                    column(Some(&r.values)).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    "ci_low",
+                    column(r.ci_low.as_ref()).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    "ci_high",
+                    column(r.ci_high.as_ref()).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    "p",
+                    column(r.p_values.as_ref()).into_pyobject(py)?.into_any(),
+                ),
             ],
         )
     }

@@ -35,7 +35,8 @@ fn sdr_encode<'py>(
     })?;
     let mut codes = vec![false; rows * units];
     for (i, row) in on.iter().enumerate() {
-        row.iter().for_each(|&j| codes[i * units + j as usize] = true);
+        row.iter()
+            .for_each(|&j| codes[i * units + j as usize] = true);
     }
     grid(py, rows, units, codes)
 }

@@ -115,10 +115,11 @@ impl PyTaskVectorReport {
     fn __repr__(&self) -> String {
         let r = &self.0;
         let norms: Vec<String> = r.task_norms.iter().map(|v| format!("{v:.4}")).collect();
+        let tasks: Vec<String> = r.tasks.iter().map(|t| format!("'{t}'")).collect();
         format!(
-            "TaskVectorReport({} tasks {:?}, {} blocks)\ntask norms [{}]",
+            "TaskVectorReport({} tasks [{}], {} blocks)\ntask norms [{}]",
             r.tasks.len(),
-            r.tasks,
+            tasks.join(", "),
             r.blocks.len(),
             norms.join(" ")
         )
@@ -181,7 +182,10 @@ impl PyTaskVectorReport {
         }
         data_frame(
             py,
-            columns.iter().map(|(n, v)| (n.as_str(), v.clone())).collect(),
+            columns
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.clone()))
+                .collect(),
         )
     }
 

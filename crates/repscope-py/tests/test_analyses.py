@@ -186,7 +186,7 @@ def test_bad_inputs_are_input_errors():
     X = RNG.normal(size=(20, 4))
     with pytest.raises(rs.InputError, match="20 stimuli but 'B' has 19"):
         rs.match_units(X, X[:19])
-    with pytest.raises(rs.InputError, match="unknown method"):
+    with pytest.raises(rs.InputError, match="unknown unit-matching method"):
         rs.match_units(X, X, method="greedy")
     with pytest.raises(rs.InputError, match="groups"):
         rs.match_units(X, X, method="spectral", groups=50)
@@ -196,7 +196,7 @@ def test_bad_inputs_are_input_errors():
         rs.lasso(X, X[:, 0], 0.1, tol=float("nan"))
     with pytest.raises(rs.InputError, match="tolerance tol"):
         rs.match_units(X, X, method="sparse", tol=-1.0)
-    with pytest.raises(rs.InputError, match="unknown map"):
+    with pytest.raises(rs.InputError, match="unknown linear map"):
         rs.align(X, X, map="cca")
     bad = X.copy()
     bad[2, 1] = np.nan
@@ -206,17 +206,17 @@ def test_bad_inputs_are_input_errors():
 
 def test_cli_verbs_on_the_bundled_minilm_data(tmp_path, run_cli):
     out = tmp_path / "m.csv"
-    run_cli("match", MINILM, "--layer-a", "layer5", "--layer-b", "layer6", "-o", out,
+    run_cli("match", MINILM, "--layer", "layer5", "--layer-b", "layer6", "-o", out,
             "--plot", tmp_path / "m.png", check=0)
     rows = out.read_text().splitlines()
     assert rows[0] == "unit_a,unit_b,correlation" and len(rows) == 385
     assert (tmp_path / "m.png").stat().st_size > 1000
-    p = run_cli("match", MINILM, "--layer-a", "layer5", "--layer-b", "layer6", "-m", "spectral",
+    p = run_cli("match", MINILM, "--layer", "layer5", "--layer-b", "layer6", "--method", "spectral",
                 "--groups", "4", "--json", check=0)
     doc = json.loads(p.stdout)
     assert len(doc["groups"]) == 4 and len(doc["a_labels"]) == 384
     p = run_cli("match", MINILM, check=2)
-    assert "choose one with --layer-a" in p.stderr
+    assert "choose one with --layer NAME" in p.stderr
     edges = tmp_path / "ring.txt"
     edges.write_text("".join(f"{t * 40 + i} {t * 40 + (i + 1) % 40}\n" for t in range(8) for i in range(40)))
     run_cli("graph", MINILM, "--edges", edges, "-o", tmp_path / "g.csv", "--plot", tmp_path / "pca.png",

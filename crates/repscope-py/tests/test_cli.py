@@ -17,7 +17,7 @@ def test_info_and_similarity_succeed(tmp_path, run_cli):
     assert lines[1].startswith("l1,l1,linear_cka,")
     assert float(lines[1].split(",")[3]) == pytest.approx(1.0, rel=1e-12)
     assert len(lines) == 1 + 4
-    p = run_cli("similarity", tmp_path / "a.npz", "-o", out, "--boot", "50", "--permutations", "50",
+    p = run_cli("similarity", tmp_path / "a.npz", "-o", out, "--n-boot", "50", "--n-permutations", "50",
                 "--seed", "3", "--quiet", check=0)
     row = out.read_text().splitlines()[2].split(",")  # l1 vs l2
     low, high, pval = float(row[4]), float(row[5]), float(row[6])

@@ -209,7 +209,7 @@ def test_compatibility_of_a_rotated_model_after_the_orthogonal_map():
 
 def test_bad_inputs():
     E = RNG.normal(size=(10, 8))
-    with pytest.raises(rs.InputError, match="unknown metric"):
+    with pytest.raises(rs.InputError, match="unknown search metric"):
         rs.search(E, E, metric="hamming")
     with pytest.raises(rs.InputError, match="dimensions"):
         rs.search(E, E[:, :4])

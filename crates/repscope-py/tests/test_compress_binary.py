@@ -138,7 +138,7 @@ def test_bad_input_raises_input_error():
         rs.hamming_search(codes, codes, 0)
     with pytest.raises(rs.InputError, match="bytes wide"):
         rs.hamming_search(rs.quantize_binary(embeddings(3, 24, 1)), codes, 3)
-    with pytest.raises(rs.InputError, match="same precision"):
+    with pytest.raises(rs.InputError, match="of one precision"):
         rs.hamming_search(codes.view(np.int8), codes, 3)
     with pytest.raises(rs.InputError, match="uint8"):
         rs.hamming_search(codes.astype(np.int32), codes, 3)

@@ -47,7 +47,7 @@ def test_twelve_by_twelve_equals_local_bitwise(client, measure):
 def test_a_by_b_with_bootstrap_and_permutations_equals_local(client):
     reps = layers(n=120, d=20, count=7)
     other = layers(n=120, d=30, count=5, seed=3)
-    kw = dict(n_boot=20, permutations=20, seed=4)
+    kw = dict(n_boot=20, n_permutations=20, seed=4)
     local = rs.pairwise(reps, other, measure="debiased_cka", **kw)
     remote = dpairwise(reps, other, measure="debiased_cka", client=client, block=3, **kw)
     for attr in ["values", "ci_low", "ci_high", "p_values"]:

@@ -46,7 +46,7 @@ def test_ridge_cv_equals_himalaya_per_target(fit_intercept: bool) -> None:
     if not fit_intercept:
         x, y = x - x.mean(0), y - y.mean(0)  # himalaya's contract without intercept
     h = himalaya_ridge.RidgeCV(alphas=ALPHAS, cv=KFold(5), fit_intercept=fit_intercept).fit(x, y)
-    r = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=fit_intercept).fit(x, y)
+    r = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=fit_intercept, scoring="neg_mse").fit(x, y)
     assert len(np.unique(r.best_alphas_)) > 3  # the test exercises selection
     close(r.best_alphas_, h.best_alphas_, 1e-12)
     close(r.coef_, h.coef_, 1e-10)
@@ -63,7 +63,7 @@ def test_explicit_folds_r2_score_and_shared_alpha_equal_himalaya() -> None:
     h = himalaya_ridge.RidgeCV(
         alphas=ALPHAS, cv=folds, fit_intercept=True, solver_params=dict(score_func=himalaya_scoring.r2_score)
     ).fit(x, y)
-    r = rs.RidgeCV(alphas=ALPHAS, cv=folds, score="r2").fit(x, y)
+    r = rs.RidgeCV(alphas=ALPHAS, cv=folds, scoring="r2").fit(x, y)
     close(r.best_alphas_, h.best_alphas_, 1e-12)
     close(r.coef_, h.coef_, 1e-10)
     close(r.cv_scores_, unsloped(h), 1e-12)
@@ -71,7 +71,7 @@ def test_explicit_folds_r2_score_and_shared_alpha_equal_himalaya() -> None:
     h = himalaya_ridge.RidgeCV(
         alphas=ALPHAS, cv=KFold(4), fit_intercept=True, solver_params=dict(local_alpha=False)
     ).fit(x, y)
-    r = rs.RidgeCV(alphas=ALPHAS, cv=KFold(4), per_target=False).fit(x, y)
+    r = rs.RidgeCV(alphas=ALPHAS, cv=KFold(4), per_target=False, scoring="neg_mse").fit(x, y)
     assert len(np.unique(r.best_alphas_)) == 1
     close(r.best_alphas_, h.best_alphas_, 1e-12)
     close(r.coef_, h.coef_, 1e-10)
@@ -81,8 +81,8 @@ def test_kernel_path_equals_primal_path_and_himalaya_kernel_ridge() -> None:
     rng = np.random.default_rng(2)
     x = rng.normal(size=(50, 140))  # features > samples: the kernel path
     y = x[:, :5] @ rng.normal(size=(5, 30)) + rng.normal(size=(50, 30)) * rng.uniform(0.2, 4, 30)
-    auto = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=False).fit(x, y)
-    primal = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=False, solver="primal").fit(x, y)
+    auto = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=False, scoring="neg_mse").fit(x, y)
+    primal = rs.RidgeCV(alphas=ALPHAS, cv=5, fit_intercept=False, solver="primal", scoring="neg_mse").fit(x, y)
     assert auto.kernel_ and not primal.kernel_
     close(auto.alpha_scores_, primal.alpha_scores_, 1e-10)
     np.testing.assert_array_equal(auto.best_alphas_, primal.best_alphas_)
@@ -96,7 +96,7 @@ def test_kernel_path_equals_primal_path_and_himalaya_kernel_ridge() -> None:
 def test_ties_go_to_the_larger_alpha() -> None:
     x, y = data(t=5)
     y[:, 2] = 7.0  # constant target: every alpha predicts it exactly
-    r = rs.RidgeCV(alphas=ALPHAS, cv=5).fit(x, y)
+    r = rs.RidgeCV(alphas=ALPHAS, cv=5, scoring="neg_mse").fit(x, y)
     assert r.best_alphas_[2] == ALPHAS.max()
     h = himalaya_ridge.RidgeCV(alphas=ALPHAS, cv=KFold(5), fit_intercept=True).fit(x, y)
     close(r.best_alphas_, h.best_alphas_, 1e-12)
@@ -190,7 +190,7 @@ def test_banded_ridge_equals_himalaya_random_search_on_the_same_candidates(fit_i
         [low, mid, sem], y, n_iter=gammas, alphas=ALPHAS, cv=KFold(4), return_weights=True,
         progress_bar=False, fit_intercept=fit_intercept,
     )
-    r = rs.BandedRidgeCV(alphas=ALPHAS, cv=4, gammas=gammas, fit_intercept=fit_intercept).fit([low, mid, sem], y)
+    r = rs.BandedRidgeCV(alphas=ALPHAS, cv=4, gammas=gammas, fit_intercept=fit_intercept, scoring="neg_mse").fit([low, mid, sem], y)
     assert len(np.unique(r.best_gamma_)) > 1
     close(r.deltas_, deltas, 1e-10)
     close(r.coef_, coef, 1e-9)
@@ -232,12 +232,12 @@ def test_cli_encode_layers_of_the_bundled_minilm_data(tmp_path, run_cli) -> None
     assert [r["features"] for r in rows] == ["layer1", "layer4"]
     assert rows[1]["mean_score"] > rows[0]["mean_score"]
     saved = np.load(out)
-    model = rs.RidgeCV(alphas=np.logspace(-1, 4, 6), cv=4, score="r2").fit(reps["layer4"], brain)
+    model = rs.RidgeCV(alphas=np.logspace(-1, 4, 6), cv=4, scoring="r2").fit(reps["layer4"], brain)
     np.testing.assert_allclose(saved["layer4/brain/cv_score"], model.cv_scores_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(saved["layer4/brain/best_alpha"], model.best_alphas_, rtol=1e-12)
     assert (tmp_path / "enc.png").stat().st_size > 1000
     p = run_cli("encode", minilm, tmp_path / "brain.npy", "--alphas", "0:1:3", check=2)
-    assert "--alphas" in p.stderr
+    assert "penalties (alphas)" in p.stderr
 
 
 def test_feature_variance_equals_scikit_learn_cross_val_predict() -> None:

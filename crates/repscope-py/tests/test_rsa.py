@@ -221,21 +221,21 @@ def test_pattern_bootstrap_reproduces_rsatoolbox_sample_by_sample(method):
     draws = [np.random.randint(0, n_cond, size=n_cond).tolist() for _ in range(n)]
     ours = _repscope.rsa_evaluate_samples(
         np.ascontiguousarray(models), np.ascontiguousarray(subjects), method, draws, None, n_cond)
-    np.testing.assert_array_equal(np.isnan(ours["evaluations"]), np.isnan(res.evaluations))
+    np.testing.assert_array_equal(np.isnan(ours.evaluations), np.isnan(res.evaluations))
     ok = ~np.isnan(res.evaluations[:, 0])
-    assert_rel(ours["evaluations"][ok], res.evaluations[ok])
-    assert_rel(ours["noise_ceiling_samples"][:, ok], res.noise_ceiling[:, ok])
-    assert_rel(ours["mean"], res.get_means())
-    assert_rel(ours["sem"], res.get_sem())
+    assert_rel(ours.evaluations[ok], res.evaluations[ok])
+    assert_rel(ours.noise_ceiling_samples[:, ok], res.noise_ceiling[:, ok])
+    assert_rel(ours.mean, res.get_means())
+    assert_rel(ours.sem, res.get_sem())
     p_pair, p_zero, p_noise = res.test_all()
-    assert_rel(ours["p_pairwise"], p_pair, rel=1e-7)
-    assert_rel(ours["p_zero"], p_zero, rel=1e-7)
-    assert_rel(ours["p_noise_ceiling"], p_noise, rel=1e-7)
+    assert_rel(ours.p_pairwise, p_pair, rel=1e-7)
+    assert_rel(ours.p_zero, p_zero, rel=1e-7)
+    assert_rel(ours.p_noise_ceiling, p_noise, rel=1e-7)
     # rsatoolbox counts invalid samples in N; this seed draws none, so the
     # bootstrap p-values must agree too.
     assert ok.all()
-    assert_rel(ours["p_pairwise_bootstrap"], res.test_pairwise("bootstrap"))
-    assert_rel(ours["p_zero_bootstrap"], res.test_zero("bootstrap"))
+    assert_rel(ours.p_pairwise_bootstrap, res.test_pairwise("bootstrap"))
+    assert_rel(ours.p_zero_bootstrap, res.test_zero("bootstrap"))
 
 
 def test_subject_bootstrap_reproduces_rsatoolbox_sample_by_sample():
@@ -250,11 +250,11 @@ def test_subject_bootstrap_reproduces_rsatoolbox_sample_by_sample():
     draws = [np.random.randint(0, 7, size=7).tolist() for _ in range(n)]
     ours = _repscope.rsa_evaluate_samples(
         np.ascontiguousarray(models), np.ascontiguousarray(subjects), "corr", None, draws, 7)
-    assert_rel(ours["evaluations"], res.evaluations)
-    assert_rel(ours["noise_ceiling_samples"], res.noise_ceiling)
-    assert_rel(ours["mean"], res.get_means())
-    assert_rel(ours["sem"], res.get_sem())
-    assert_rel(ours["p_pairwise"], res.test_pairwise(), rel=1e-7)
+    assert_rel(ours.evaluations, res.evaluations)
+    assert_rel(ours.noise_ceiling_samples, res.noise_ceiling)
+    assert_rel(ours.mean, res.get_means())
+    assert_rel(ours.sem, res.get_sem())
+    assert_rel(ours.p_pairwise, res.test_pairwise(), rel=1e-7)
 
 
 def test_two_way_bootstrap_reproduces_rsatoolbox_sample_by_sample():
@@ -276,16 +276,16 @@ def test_two_way_bootstrap_reproduces_rsatoolbox_sample_by_sample():
         np.ascontiguousarray(models), np.ascontiguousarray(subjects), "corr", pattern_draws,
         rdm_draws, 6)
     ok = ~np.isnan(res.evaluations[:, 0])
-    assert_rel(ours["evaluations"][ok], res.evaluations[ok])
-    assert_rel(ours["noise_ceiling_samples"][:, ok], res.noise_ceiling[:, ok])
-    assert_rel(ours["mean"], res.get_means())
-    assert_rel(ours["sem"], res.get_sem())
+    assert_rel(ours.evaluations[ok], res.evaluations[ok])
+    assert_rel(ours.noise_ceiling_samples[:, ok], res.noise_ceiling[:, ok])
+    assert_rel(ours.mean, res.get_means())
+    assert_rel(ours.sem, res.get_sem())
 
 
 def test_seeded_bootstrap_is_reproducible_and_sensible():
     models, subjects = bootstrap_problem(seed=5, n_subj=8, n_cond=10)
-    a = rs.rsa_bootstrap(models, subjects, "corr", n=200, over="both", seed=1)
-    b = rs.rsa_bootstrap(models, subjects, "corr", n=200, over="both", seed=1)
+    a = rs.rsa_bootstrap(models, subjects, "corr", n_boot=200, over="both", seed=1)
+    b = rs.rsa_bootstrap(models, subjects, "corr", n_boot=200, over="both", seed=1)
     assert np.array_equal(a.evaluations, b.evaluations, equal_nan=True)
     assert a.mean[0] > a.mean[2]
     assert a.ci_low[0] <= a.mean[0] <= a.ci_high[0]
@@ -308,7 +308,7 @@ def test_mds_and_plots(tmp_path):
     xy = rs.mds(np.sqrt(v), 2)
     assert xy.shape == (9, 2)
     models, subjects = bootstrap_problem()
-    res = rs.rsa_bootstrap(models, subjects, "corr", n=50, seed=2)
+    res = rs.rsa_bootstrap(models, subjects, "corr", n_boot=50, seed=2)
     res.plot(tmp_path / "bars.svg")
     assert "<svg" in (tmp_path / "bars.svg").read_text()
 
@@ -327,14 +327,14 @@ def test_cli_rdm_and_compare(tmp_path, run_cli):
                             method="euclidean", descriptor="c").get_vectors()[0]
         assert_rel(f["a"], expected)
     assert (tmp_path / "rdm_a.png").exists() and (tmp_path / "mds_b.png").exists()
-    p = run_cli("compare", tmp_path / "rdms.npz", "--method", "tau-a", "-o", tmp_path / "c.csv", check=0)
+    p = run_cli("compare", tmp_path / "rdms.npz", "--compare", "tau-a", "-o", tmp_path / "c.csv", check=0)
     assert "kendall_a" in p.stdout
     rows = (tmp_path / "c.csv").read_text().splitlines()
     assert rows[0] == "kendall_a,a,b"
     bad = tmp_path / "short.txt"
     bad.write_text("0\n1\n")
     p = run_cli("rdm", tmp_path / "reps.npz", "--conditions", bad)
-    assert p.returncode == 2 and "2 condition labels for 30 rows" in p.stderr
+    assert p.returncode == 2 and "should have 30 entries but has 2" in p.stderr
     np.savez(tmp_path / "other.npz", c=np.ones(10))
     p = run_cli("compare", tmp_path / "rdms.npz", tmp_path / "other.npz")
     assert p.returncode == 2 and "different sizes" in p.stderr

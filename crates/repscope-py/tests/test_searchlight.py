@@ -295,7 +295,7 @@ def test_sign_flip_false_positive_rate_is_alpha_on_null_data():
     family, single = 0, 0
     for s in range(n_sets):
         null = rng.normal(size=(10, 15))
-        r = rs.sign_flip_test(null, n_perm=199, seed=s)
+        r = rs.sign_flip_test(null, n_permutations=199, seed=s)
         family += bool((r.p_corrected <= alpha).any())
         single += bool(r.p[0] <= alpha)
     # Family-wise (max statistic) and per-test rates both at alpha.
@@ -307,11 +307,11 @@ def test_sign_flip_finds_an_effect_and_is_seeded():
     rng = np.random.default_rng(12)
     x = rng.normal(size=(12, 4, 5))
     x[:, 2, 3] += 1.5
-    r = rs.sign_flip_test(x, n_perm=999, seed=3)
+    r = rs.sign_flip_test(x, n_permutations=999, seed=3)
     assert r.t.shape == (4, 5)
     assert r.p_corrected[2, 3] < 0.05
     assert (r.p_corrected >= r.p).all()
-    again = rs.sign_flip_test(x, n_perm=999, seed=3)
+    again = rs.sign_flip_test(x, n_permutations=999, seed=3)
     assert np.array_equal(r.p_corrected, again.p_corrected)
     close(r.t, stats.ttest_1samp(x, 0).statistic, rel=1e-9)
     with pytest.raises(rs.InputError, match="alternative"):
@@ -384,7 +384,7 @@ def test_cluster_test_false_positive_rate_is_alpha_on_null_time_courses():
         # Smooth null time courses (neighbouring time points correlate).
         x = rng.normal(size=(10, 40))
         x = (x + np.roll(x, 1, axis=1) + np.roll(x, 2, axis=1))[:, 2:]
-        r = rs.cluster_test(x, n_perm=199, seed=s)
+        r = rs.cluster_test(x, n_permutations=199, seed=s)
         hits += bool(any(c[3] <= alpha for c in r.clusters))
     assert stats.binomtest(hits, n_sets, alpha).pvalue > 0.001, hits
 
@@ -393,10 +393,10 @@ def test_cluster_test_finds_a_sustained_effect():
     rng = np.random.default_rng(19)
     x = rng.normal(size=(14, 50))
     x[:, 20:30] += 1.2
-    r = rs.cluster_test(x, n_perm=999, seed=1)
+    r = rs.cluster_test(x, n_permutations=999, seed=1)
     close(r.t, stats.ttest_1samp(x, 0).statistic, rel=1e-9)
     # The default threshold is the t quantile at p = 0.05 (13 degrees of freedom).
-    explicit = rs.cluster_test(x, threshold=stats.t.ppf(0.95, 13), n_perm=999, seed=1)
+    explicit = rs.cluster_test(x, threshold=stats.t.ppf(0.95, 13), n_permutations=999, seed=1)
     assert explicit.clusters == r.clusters
     best = min(r.clusters, key=lambda c: c[3])
     assert best[3] < 0.01 and 17 <= best[0] and best[1] <= 33

@@ -26,8 +26,8 @@ use faer::{Mat, MatRef, Par};
 
 use crate::data::RepRef;
 use crate::error::{Error, Result};
-use crate::linalg::{center_columns, column_means, cross_product, gather_rows, thin_svd};
 use crate::linalg::norms::normalize_rows;
+use crate::linalg::{center_columns, column_means, cross_product, gather_rows, thin_svd};
 use crate::measures::{ParamValue, Params};
 use crate::rng::checked_holdout;
 

@@ -118,10 +118,7 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             "topic_alignment".into(),
             matrix_json(alignment.as_ref(), reps.names(), &cols),
         );
-        json.insert(
-            "concept_depth".into(),
-            depth_table.json(),
-        );
+        json.insert("concept_depth".into(), depth_table.json());
         json.insert(
             "files".into(),
             written.iter().map(|p| p.display().to_string()).collect(),

@@ -36,7 +36,12 @@ pub fn run(args: &GraphArgs, g: &Global) -> anyhow::Result<()> {
                 Cell::Number(v) => Cell::Text(format!("{v:.4e}")),
                 other => other.clone(),
             };
-            short.push(vec![row[0].clone(), sci(&row[1]), sci(&row[2]), (*n).into()]);
+            short.push(vec![
+                row[0].clone(),
+                sci(&row[1]),
+                sci(&row[2]),
+                (*n).into(),
+            ]);
         }
         print!("{}", short.text(4));
         println!(

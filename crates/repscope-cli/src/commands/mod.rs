@@ -34,9 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// A warning that a flag is an old spelling (it still works, for one release).
 pub fn deprecated(old: &str, new: &str) {
-    eprintln!(
-        "warning: {old} is deprecated and will be removed in the next release; use {new}"
-    );
+    eprintln!("warning: {old} is deprecated and will be removed in the next release; use {new}");
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {

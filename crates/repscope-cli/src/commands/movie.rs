@@ -7,8 +7,8 @@ use std::path::Path;
 use faer::Mat;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::npy::{NpyArray, decode_npy};
-use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::RdmSpec;
+use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 
 use super::rsa::row_labels;
 use crate::UsageError;

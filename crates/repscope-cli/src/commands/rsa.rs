@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use faer::Mat;
 use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
+use repscope::rsa::RdmSpec;
 use repscope::rsa::condensed::{n_conditions, to_square};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::mds::classical_mds;
-use repscope::rsa::RdmSpec;
 
 use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
@@ -20,7 +20,11 @@ pub(super) fn row_labels(
 ) -> anyhow::Result<Option<Vec<String>>> {
     let Some(p) = path else { return Ok(None) };
     let labels = read_labels(p)?;
-    check_label_count(&format!("{what} labels in {} (one per row)", p.display()), labels.len(), rows)?;
+    check_label_count(
+        &format!("{what} labels in {} (one per row)", p.display()),
+        labels.len(),
+        rows,
+    )?;
     Ok(Some(labels))
 }
 

@@ -6,11 +6,11 @@ use std::path::Path;
 use faer::Mat;
 use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
 use repscope::data::nifti::{read_nifti, write_nifti};
+use repscope::rsa::RdmSpec;
 use repscope::rsa::files::load_rdms;
 use repscope::rsa::searchlight::{
     Radius, Searchlight, SearchlightSpec, masked_data, model_maps, sphere_rdms,
 };
-use repscope::rsa::RdmSpec;
 use serde_json::json;
 
 use super::rsa::file_safe;

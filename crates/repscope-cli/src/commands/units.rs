@@ -2,11 +2,11 @@
 //! (Li et al. 2016, convergent learning). The core chooses and runs the
 //! method; this presents each kind of result.
 
+use repscope::stats::mean;
+use repscope::stats::quantile::median;
 use repscope::units::sparse::{SparseOptions, SparsePrediction};
 use repscope::units::spectral::{SpectralGroups, SpectralOptions};
 use repscope::units::{MatchOptions, Matching, UnitMatch, match_units};
-use repscope::stats::mean;
-use repscope::stats::quantile::median;
 
 use super::{deprecated, pick};
 use crate::cli::{Global, MatchArgs};

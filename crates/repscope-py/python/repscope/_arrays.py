@@ -30,3 +30,9 @@ def matrix(x: Any, name: str) -> np.ndarray:
             + (f"; reshape it to ({a.shape[0]}, 1)" if a.ndim == 1 else "")
         )
     return a
+
+
+def aligned_f64(x: Any) -> np.ndarray:
+    """x as a float64 array with aligned elements (numpy allows unaligned
+    ones, e.g. after unpickling; the core reads aligned memory)."""
+    return np.require(np.asarray(x, dtype=np.float64), requirements="A")

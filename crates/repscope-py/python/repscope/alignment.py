@@ -1,15 +1,12 @@
 """Alignment of two representations of the same items (cross-modal or
 cross-model: *Implicit Multimodal Alignment*, *OmniBind*, *From Word
 Vectors to Multimodal Embeddings*). Row i of A and row i of B describe the
-same item.
+same item. Mirrors ``repscope::alignment``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
-
-import numpy as np
+from typing import Any
 
 from . import _repscope
 from ._arrays import matrix
@@ -17,35 +14,18 @@ from ._arrays import matrix
 __all__ = ["Alignment", "LinearMap", "align", "fit_map"]
 
 
-@dataclass(frozen=True)
-class LinearMap:
-    """``(a - a_mean) @ weights + b_mean`` maps A's rows into B's space."""
+#: ``(a - a_mean) @ weights + b_mean`` maps A's rows into B's space
+#: (:func:`fit_map`); ``apply(A)`` maps new rows, in the core.
+LinearMap = _repscope.LinearMap
 
-    weights: np.ndarray
-    a_mean: np.ndarray
-    b_mean: np.ndarray
-
-    def apply(self, A: Any) -> np.ndarray:
-        a = np.asarray(A, dtype=np.float64)
-        return np.asarray((a - self.a_mean) @ self.weights + self.b_mean)
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """``paired_cosine``: mean cosine of each item's two vectors (None when
-    the widths differ); ``mutual_knn`` and ``linear_cka`` between the sets;
-    on the held-out items (``test_rows``) after a map fitted on the others:
-    ``mapped_cosine`` and the retrieval accuracy ``top1``/``top5`` (is the
-    item's own B-vector the closest, by cosine, among held-out B-vectors?)."""
-
-    paired_cosine: Optional[float]
-    mutual_knn: float
-    linear_cka: float
-    mapped_cosine: float
-    top1: float
-    top5: float
-    test_rows: np.ndarray
-    weights: np.ndarray
+#: How well two representations of the same items align (:func:`align`):
+#: ``paired_cosine`` (mean cosine of each item's two vectors; None when the
+#: widths differ), ``mutual_knn`` and ``linear_cka`` between the sets; on
+#: the held-out items (``test_rows``) after a map fitted on the others
+#: (``map``, ``weights``): ``mapped_cosine`` and the retrieval accuracy
+#: ``top1``/``top5`` (is the item's own B-vector the closest, by cosine,
+#: among held-out B-vectors?).
+Alignment = _repscope.Alignment
 
 
 def fit_map(
@@ -65,9 +45,7 @@ def fit_map(
     >>> np.allclose(m.apply(A), A[:, ::-1] + 5)
     True
     """
-    return LinearMap(
-        *_repscope.fit_map(matrix(A, "A"), matrix(B, "B"), kind, float(alpha), bool(centre))
-    )
+    return _repscope.fit_map(matrix(A, "A"), matrix(B, "B"), kind, float(alpha), bool(centre))
 
 
 def align(
@@ -82,7 +60,6 @@ def align(
 ) -> Alignment:
     """How well two representations of the same items align (see
     :class:`Alignment`); the held-out split is seeded."""
-    d = _repscope.alignment(
+    return _repscope.alignment(
         matrix(A, "A"), matrix(B, "B"), map, float(alpha), float(test_fraction), int(seed), int(k)
     )
-    return Alignment(**d)

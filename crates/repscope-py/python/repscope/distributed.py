@@ -35,7 +35,10 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _repscope
-from . import PairwiseResult, _reps, measures
+from ._compat import renamed
+from .data import _reps
+from .measures import measures
+from .pairwise import PairwiseResult
 
 Source = Union[str, "os.PathLike[str]", Mapping[str, Any], Sequence[Any]]
 
@@ -65,11 +68,13 @@ def _score_block(
     """One Dask task: prepare the block's representations and score it."""
     names_a, arrays_a = _load_block(a_spec)
     names_b, arrays_b = (None, None) if b_spec is None else _load_block(b_spec)
-    return _repscope.pairwise(
+    r = _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, options["threads"],
-        options["n_boot"], options["permutations"], options["seed"], options["ci"],
+        options["n_boot"], options["n_permutations"], options["seed"], options["ci"],
         partners,
     )
+    # Plain arrays travel between processes; the result class stays local.
+    return r.values, r.ci_low, r.ci_high, r.p_values, r.warnings
 
 
 class _Side:
@@ -102,6 +107,7 @@ def _blocks(n: int, size: int) -> list[range]:
     return [range(s, min(s + size, n)) for s in range(0, n, size)]
 
 
+@renamed(permutations="n_permutations")
 def pairwise(
     A: Source,
     B: Optional[Source] = None,
@@ -110,7 +116,7 @@ def pairwise(
     client: Any = None,
     block: int = 4,
     n_boot: int = 0,
-    permutations: int = 0,
+    n_permutations: int = 0,
     seed: int = 0,
     ci: float = 0.95,
     threads: Optional[int] = None,
@@ -126,7 +132,7 @@ def pairwise(
         reads) must be readable at the same location by every worker.
         ``B=None`` compares A with itself (one triangle of blocks for
         symmetric measures).
-    measure, n_boot, permutations, seed, ci, **params
+    measure, n_boot, n_permutations, seed, ci, **params
         As in :func:`repscope.pairwise`; the result is identical.
     client : dask.distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
@@ -175,7 +181,7 @@ def pairwise(
     mirror = b is None and bool(info and info["symmetric"])
     right = a if b is None else b
     partners = (len(right), len(a))
-    options = {"threads": threads, "n_boot": int(n_boot), "permutations": int(permutations),
+    options = {"threads": threads, "n_boot": int(n_boot), "n_permutations": int(n_permutations),
                "seed": int(seed), "ci": float(ci)}
 
     tasks = []

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
 from . import _repscope
 from ._arrays import matrix
+from ._compat import renamed
+from ._estimator import Params
 from .errors import InputError
 
 __all__ = [
@@ -26,16 +28,14 @@ __all__ = [
     "regression_scores",
     "ridge",
     "split_half_reliability",
+    "default_alphas",
 ]
 
 
-@dataclass(frozen=True)
-class Reliability:
-    """``ceiling``: Spearman-Brown corrected split-half reliability per
-    target; ``split_half``: the mean split-half Pearson r before correction."""
-
-    ceiling: np.ndarray
-    split_half: np.ndarray
+#: Split-half reliability per target (:func:`split_half_reliability`):
+#: ``ceiling`` (Spearman-Brown corrected) and ``split_half`` (the mean
+#: split-half correlation).
+Reliability = _repscope.Reliability
 
 
 def split_half_reliability(repeats: Any, n_splits: int = 100, seed: int = 0) -> Reliability:
@@ -61,8 +61,7 @@ def split_half_reliability(repeats: Any, n_splits: int = 100, seed: int = 0) -> 
     if isinstance(repeats, np.ndarray) and repeats.ndim != 3:
         raise InputError(f"repeats must be 3-D (repeats x stimuli x targets), not of shape {repeats.shape}")
     mats = [matrix(r, f"repeat {i}") for i, r in enumerate(items)]
-    ceiling, half = _repscope.split_half_reliability(mats, int(n_splits), int(seed))
-    return Reliability(np.asarray(ceiling), np.asarray(half))
+    return _repscope.split_half_reliability(mats, int(n_splits), int(seed))
 
 
 def noise_normalised(scores: Any, ceiling: Any) -> np.ndarray:
@@ -71,8 +70,7 @@ def noise_normalised(scores: Any, ceiling: Any) -> np.ndarray:
     s, c = np.asarray(scores, dtype=np.float64), np.asarray(ceiling, dtype=np.float64)
     if s.shape != c.shape:
         raise InputError(f"scores {s.shape} and ceiling {c.shape} must have the same shape")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(c > 0, s / np.where(c > 0, c, 1.0), np.nan)
+    return _repscope.noise_normalised(s.ravel().tolist(), c.ravel().tolist()).reshape(s.shape)
 
 
 Splits = list[tuple[list[int], list[int]]]
@@ -111,8 +109,32 @@ def _splits(cv: Any, x: np.ndarray, y: np.ndarray) -> Splits:
 
 
 def _alphas(alphas: Any) -> list[float]:
-    """One penalty or a sequence of them, as floats (the core checks them)."""
+    """One penalty or a sequence of them, as floats (the core checks them);
+    None: the core's default grid (the CLI's too), :func:`default_alphas`."""
+    if alphas is None:
+        return default_alphas()
     return [float(a) for a in np.atleast_1d(np.asarray(alphas, dtype=np.float64))]
+
+
+def default_alphas() -> list[float]:
+    """The candidate penalties ``RidgeCV`` and ``repscope encode`` use by
+    default: 15 log-spaced values from 1e-2 to 1e5.
+
+    >>> import repscope as rs
+    >>> a = rs.default_alphas()
+    >>> len(a), a[0], a[-1]
+    (15, 0.01, 100000.0)
+    """
+    return list(_repscope.default_alphas())
+
+
+def _predict(x: np.ndarray, coef: np.ndarray, intercept: Any) -> np.ndarray:
+    """x @ coef + intercept in the core; a 1-D coef (one target) gives 1-D."""
+    one = coef.ndim == 1
+    out: np.ndarray = _repscope.linear_predict(
+        x, coef[:, None] if one else coef, np.atleast_1d(np.asarray(intercept, dtype=np.float64)).tolist()
+    )
+    return out[:, 0] if one else out
 
 
 def _targets(y: Any) -> tuple[np.ndarray, bool]:
@@ -122,7 +144,7 @@ def _targets(y: Any) -> tuple[np.ndarray, bool]:
     return matrix(a, "Y"), False
 
 
-class RidgeCV:
+class RidgeCV(Params):
     """Ridge regression for many targets, the penalty chosen per target (or
     shared) by cross-validation; then refit on all samples.
 
@@ -136,11 +158,14 @@ class RidgeCV:
 
     Parameters
     ----------
-    alphas : candidate penalties (positive)
+    alphas : candidate penalties (positive); default (None): the core's
+        grid, :func:`default_alphas` (15 log-spaced from 1e-2 to 1e5), as
+        ``repscope encode``
     cv : int K (K contiguous folds, scikit-learn's ``KFold`` without
         shuffling), a scikit-learn splitter, or (train_idx, test_idx) pairs
     per_target : one alpha per target (True) or one shared alpha
-    score : what selects alpha: "neg_mse" (himalaya's default), "r2" or
+    scoring : what selects alpha: "r2" (the default, as ``repscope encode``),
+        "neg_mse" (himalaya's default) or
         "pearson". Ties (within 1e-10 ln alpha) go to the larger alpha, as
         in himalaya.
     solver : "auto", "primal" or "kernel"
@@ -155,20 +180,23 @@ class RidgeCV:
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 10))
     >>> Y = X @ rng.normal(size=(10, 3)) + 0.1 * rng.normal(size=(100, 3))
-    >>> model = rs.RidgeCV(alphas=[0.01, 1, 100], cv=5, score="r2").fit(X, Y)
+    >>> model = rs.RidgeCV(alphas=[0.01, 1, 100], cv=5).fit(X, Y)
     >>> model.best_alphas_  # little noise: the smallest penalty wins
     array([0.01, 0.01, 0.01])
     >>> bool(model.score(X, Y).min() > 0.99)
     True
     """
 
+    _estimator_type = "regressor"
+
+    @renamed(score="scoring")
     def __init__(
         self,
-        alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
+        alphas: Optional[Sequence[float]] = None,
         cv: Any = 5,
         per_target: bool = True,
         fit_intercept: bool = True,
-        score: str = "neg_mse",
+        scoring: str = "r2",
         solver: str = "auto",
         target_batch: int | None = None,
     ) -> None:
@@ -176,7 +204,7 @@ class RidgeCV:
         self.cv = cv
         self.per_target = per_target
         self.fit_intercept = fit_intercept
-        self.score_name = score
+        self.scoring = scoring
         self.solver = solver
         self.target_batch = target_batch
 
@@ -191,17 +219,17 @@ class RidgeCV:
             _splits(self.cv, x, y),
             per_target=bool(self.per_target),
             fit_intercept=bool(self.fit_intercept),
-            score=self.score_name,
+            score=self.scoring,
             solver=self.solver,
             target_batch=self.target_batch,
         )
-        coef, intercept = result["coef"], result["intercept"]
+        coef, intercept = result.coef, result.intercept
         self.coef_ = coef[:, 0] if ravel else coef
         self.intercept_ = intercept[0] if ravel else intercept
-        self.best_alphas_ = result["best_alphas"]
-        self.cv_scores_ = result["cv_scores"]
-        self.alpha_scores_ = result["alpha_scores"]
-        self.kernel_ = bool(result["kernel"])
+        self.best_alphas_ = result.best_alphas
+        self.cv_scores_ = result.cv_scores
+        self.alpha_scores_ = result.alpha_scores
+        self.kernel_ = bool(result.kernel)
         self.n_features_in_ = x.shape[1]
         return self
 
@@ -211,8 +239,7 @@ class RidgeCV:
         x = matrix(X, "X")
         if x.shape[1] != self.n_features_in_:
             raise InputError(f"X has {x.shape[1]} features but the model was fitted on {self.n_features_in_}")
-        out: np.ndarray = np.asarray(x, dtype=np.float64) @ self.coef_ + self.intercept_
-        return out
+        return _predict(x, self.coef_, self.intercept_)
 
     def score(self, X: Any, Y: Any, metric: str = "r2") -> np.ndarray:
         """Per-target score of the predictions of X against Y: "r2",
@@ -222,7 +249,7 @@ class RidgeCV:
         return regression_scores(y, pred.reshape(y.shape), metric)
 
 
-class BandedRidgeCV:
+class BandedRidgeCV(Params):
     """Banded ridge: one penalty per feature space (e.g. low-level and
     semantic features of the same stimuli), chosen per target by
     cross-validated random search over the simplex, as himalaya's
@@ -250,16 +277,19 @@ class BandedRidgeCV:
     True
     """
 
+    _estimator_type = "regressor"
+
+    @renamed(score="scoring")
     def __init__(
         self,
-        alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
+        alphas: Optional[Sequence[float]] = None,
         cv: Any = 5,
         n_iter: int = 100,
         concentration: Sequence[float] = (0.1, 1.0),
         gammas: Any = None,
         seed: int = 0,
         fit_intercept: bool = True,
-        score: str = "neg_mse",
+        scoring: str = "r2",
         solver: str = "auto",
     ) -> None:
         self.alphas = alphas
@@ -269,7 +299,7 @@ class BandedRidgeCV:
         self.gammas = gammas
         self.seed = seed
         self.fit_intercept = fit_intercept
-        self.score_name = score
+        self.scoring = scoring
         self.solver = solver
 
     def fit(self, Xs: Sequence[Any], Y: Any) -> "BandedRidgeCV":
@@ -289,17 +319,17 @@ class BandedRidgeCV:
             concentration=[float(c) for c in self.concentration],
             seed=int(self.seed),
             fit_intercept=bool(self.fit_intercept),
-            score=self.score_name,
+            score=self.scoring,
             solver=self.solver,
         )
-        coef, intercept = result["coef"], result["intercept"]
+        coef, intercept = result.coef, result.intercept
         self.coef_ = coef[:, 0] if ravel else coef
         self.intercept_ = intercept[0] if ravel else intercept
-        self.deltas_ = result["deltas"]
-        self.best_alphas_ = result["best_alphas"]
-        self.best_gamma_ = np.asarray(result["best_gamma"])
-        self.cv_scores_ = result["cv_scores"]
-        self.gammas_ = result["gammas"]
+        self.deltas_ = result.deltas
+        self.best_alphas_ = result.best_alphas
+        self.best_gamma_ = np.asarray(result.best_gamma)
+        self.cv_scores_ = result.cv_scores
+        self.gammas_ = result.gammas
         self.widths_ = [x.shape[1] for x in spaces]
         return self
 
@@ -309,8 +339,7 @@ class BandedRidgeCV:
         x = np.hstack([np.asarray(matrix(a, f"Xs[{k}]"), dtype=np.float64) for k, a in enumerate(Xs)])
         if x.shape[1] != sum(self.widths_):
             raise InputError(f"Xs have {x.shape[1]} features in all but the model was fitted on {sum(self.widths_)}")
-        out: np.ndarray = x @ self.coef_ + self.intercept_
-        return out
+        return _predict(x, self.coef_, self.intercept_)
 
 
 def ridge(X: Any, Y: Any, alpha: Any = 1.0, fit_intercept: bool = True, solver: str = "auto") -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,13 @@
 """Representations on a graph over their stimuli (Park et al. 2025,
 *ICLR: In-Context Learning of Representations*): the Dirichlet energy
-``sum_ij A_ij ||x_i - x_j||^2`` and a PCA projection to draw against the
-graph.
+``sum_ij A_ij ||x_i - x_j||^2``. Mirrors ``repscope::graph``; the PCA to
+draw a representation against its graph is :func:`repscope.linalg.pca`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -17,27 +16,16 @@ from . import _repscope
 from ._arrays import matrix
 from .errors import InputError
 
-__all__ = ["GraphEnergy", "PCA", "dirichlet_energy", "read_edges", "pca"]
+__all__ = ["GraphEnergy", "dirichlet_energy", "read_edges"]
 
 
-@dataclass(frozen=True)
-class GraphEnergy:
-    """``energy``: sum over ordered pairs of A_ij ||x_i - x_j||^2 (each
-    undirected edge twice); ``dispersion``: sum_i ||x_i - mean||^2;
-    ``normalised``: mean squared edge length / mean squared distance of all
-    pairs of distinct stimuli (1: the graph is invisible; 0: neighbours
-    coincide)."""
-
-    energy: float
-    dispersion: float
-    normalised: float
-
-
-@dataclass(frozen=True)
-class PCA:
-    scores: np.ndarray
-    components: np.ndarray
-    explained_variance_ratio: np.ndarray
+#: The Dirichlet energy of a representation on a graph
+#: (:func:`dirichlet_energy`): ``energy`` (sum over ordered pairs of A_ij
+#: ||x_i - x_j||^2, each undirected edge twice), ``dispersion`` (sum_i
+#: ||x_i - mean||^2) and ``normalised`` (mean squared edge length / mean
+#: squared distance of all pairs of distinct stimuli; 1: the graph is
+#: invisible, 0: neighbours coincide).
+GraphEnergy = _repscope.GraphEnergy
 
 
 def read_edges(
@@ -90,18 +78,4 @@ def dirichlet_energy(
         if w.shape != (len(e),):
             raise InputError(f"weights must have one value per edge ({len(e)}), got {w.shape}")
     rows = [(int(i), int(j), float(v)) for (i, j), v in zip(e, w)]
-    return GraphEnergy(*_repscope.dirichlet_energy_of(x, rows))
-
-
-def pca(X: Any, dims: int = 2) -> PCA:
-    """The centred rows of X projected on their first ``dims`` principal
-    axes; each component's largest-magnitude loading is positive.
-
-    Examples
-    --------
-    >>> import numpy as np, repscope as rs
-    >>> X = np.random.default_rng(0).normal(size=(20, 5))
-    >>> rs.pca(X, 2).scores.shape
-    (20, 2)
-    """
-    return PCA(*_repscope.pca(matrix(X, "X"), int(dims)))
+    return _repscope.dirichlet_energy_of(x, rows)

@@ -22,6 +22,7 @@ import numpy as np
 from . import _repscope
 from ._arrays import matrix
 from .encode import _splits
+from ._estimator import Params
 from .errors import InputError
 
 __all__ = [
@@ -46,7 +47,7 @@ def _codes(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return classes, codes.astype(np.int64)
 
 
-class LogisticRegression:
+class LogisticRegression(Params):
     """L2-regularised logistic regression (scikit-learn's
     ``LogisticRegression(penalty="l2", solver="lbfgs")`` objective), fitted
     to a gradient tolerance ``tol``.
@@ -73,7 +74,7 @@ class LogisticRegression:
     def fit(self, X: Any, y: Any) -> LogisticRegression:
         x = matrix(X, "X")
         self.classes_, codes = _codes(y, "y")
-        coef, intercept, n_iter, converged = _repscope.logistic_fit(
+        model = _repscope.logistic_fit(
             x,
             codes.tolist(),
             len(self.classes_),
@@ -82,11 +83,12 @@ class LogisticRegression:
             float(self.tol),
             int(self.max_iter),
         )
-        self._coef = np.asarray(coef)
+        self._coef = np.asarray(model.coef)
         self.coef_ = self._coef.T.copy()
-        self.intercept_ = np.asarray(intercept)
-        self.n_iter_ = int(n_iter)
-        self.converged_ = bool(converged)
+        self.intercept_ = np.asarray(model.intercept)
+        self.n_iter_ = int(model.n_iter)
+        self.converged_ = bool(model.converged)
+        self.n_features_in_ = x.shape[1]
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -100,6 +102,14 @@ class LogisticRegression:
     def predict(self, X: Any) -> np.ndarray:
         labels: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return labels
+
+    def score(self, X: Any, y: Any) -> float:
+        """Mean accuracy on (X, y), scikit-learn's classifier score."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # scikit-learn's estimator type: GridSearchCV then stratifies its folds
+    # and scores by accuracy.
+    _estimator_type = "classifier"
 
 
 def probe_scores(y_true: Any, proba: Any) -> tuple[float, float, float]:
@@ -121,17 +131,11 @@ def stratified_folds(labels: Any, k: int = 5, seed: int = 0) -> np.ndarray:
     return np.asarray(_repscope.stratified_folds(codes.tolist(), int(k), int(seed)))
 
 
-@dataclass(frozen=True)
-class ConceptDepth:
-    """Where a concept becomes decodable along the layers (see
-    :func:`concept_depth`). Layers are indices into the probed order."""
-
-    best_layer: int
-    best_accuracy: float
-    threshold_layer: int
-    jump_layer: Optional[int]
-    jump: Optional[float]
-    fraction: float
+#: Where a concept becomes decodable along the layers (see
+#: :func:`concept_depth`): ``best_layer``, ``best_accuracy``,
+#: ``threshold_layer``, ``jump_layer`` (None when accuracy never rises),
+#: ``jump``, ``fraction``. Layers are indices into the probed order.
+ConceptDepth = _repscope.ConceptDepth
 
 
 def concept_depth(accuracy: Any, fraction: float = 0.9) -> ConceptDepth:
@@ -141,8 +145,7 @@ def concept_depth(accuracy: Any, fraction: float = 0.9) -> ConceptDepth:
     is the layer with the largest rise over the previous layer (first on
     ties; None when accuracy never rises)."""
     acc = [float(a) for a in np.asarray(accuracy, dtype=np.float64).ravel()]
-    best, best_acc, threshold, jump_layer, jump = _repscope.concept_depth_of(acc, float(fraction))
-    return ConceptDepth(best, best_acc, threshold, jump_layer, jump, float(fraction))
+    return _repscope.concept_depth_of(acc, float(fraction))
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,8 @@ def _folds(cv: Any, codes: np.ndarray) -> tuple[int, Optional[list[tuple[list[in
     if isinstance(cv, np.ndarray) and cv.ndim == 1 and cv.dtype.kind in "iu":
         if cv.shape[0] != n:
             raise InputError(f"cv holds {cv.shape[0]} fold ids but there are {n} stimuli")
-        ids = np.unique(cv)
-        return len(ids), [
-            (np.flatnonzero(cv != f).tolist(), np.flatnonzero(cv == f).tolist()) for f in ids
-        ]
+        pairs = _repscope.folds_from_ids([int(f) for f in cv])
+        return len(pairs), pairs
     pairs = _splits(cv, np.zeros((n, 1)), codes)
     return len(pairs), pairs
 
@@ -292,14 +293,7 @@ def probe(
         int(max_iter),
     )
 
-    def stack(task: str, key: str) -> np.ndarray:
-        return np.array([np.asarray(layer[task][key]) for layer in out])
-
-    def means(task: str, i: int) -> np.ndarray:
-        return np.array([layer[task]["means"][i] for layer in out])
-
-    accuracy = means("task", 0)
-    converged = stack("task", "converged")
+    converged = np.asarray(out.converged, dtype=bool).reshape(len(names), -1)
     if not converged.all():
         bad = [names[i] for i in np.flatnonzero(~converged.all(axis=1))]
         warnings.warn(
@@ -308,23 +302,26 @@ def probe(
             RuntimeWarning,
             stacklevel=2,
         )
+    means = out.means
     control_acc = control_f1 = selectivity = None
     if control:
-        control_acc, control_f1 = means("control", 0), means("control", 1)
-        selectivity = np.array([layer["selectivity"] for layer in out])
+        control_means = out.control_means
+        assert control_means is not None  # the core probed the controls
+        control_acc, control_f1 = control_means[:, 0], control_means[:, 1]
+        selectivity = out.selectivity
     return ProbeResult(
         layers=names,
         classes=classes,
-        accuracy=accuracy,
-        f1_macro=means("task", 1),
-        roc_auc=means("task", 2),
-        fold_accuracy=stack("task", "accuracy"),
-        fold_f1_macro=stack("task", "f1_macro"),
-        fold_roc_auc=stack("task", "roc_auc"),
-        fold_C=stack("task", "c"),
+        accuracy=means[:, 0],
+        f1_macro=means[:, 1],
+        roc_auc=means[:, 2],
+        fold_accuracy=out.fold_accuracy,
+        fold_f1_macro=out.fold_f1_macro,
+        fold_roc_auc=out.fold_roc_auc,
+        fold_C=out.fold_c,
         converged=converged,
         control_accuracy=control_acc,
         control_f1_macro=control_f1,
         selectivity=selectivity,
-        depth=concept_depth(accuracy, depth_fraction),
+        depth=out.depth(float(depth_fraction)),
     )

@@ -40,16 +40,7 @@ def sdr_encode(X: Any, k: Optional[int] = None, *, sparsity: float = 0.02) -> np
     x = np.asarray(X)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
-    if x.ndim != 2:
-        from .errors import InputError
-
-        raise InputError(f"X must be 2-D (stimuli x units), not of shape {x.shape}")
-    units = x.shape[1]
-    active = k if k is not None else min(units, max(1, round(sparsity * units)))
-    codes = np.zeros(x.shape, dtype=bool)
-    for row, on in enumerate(_repscope.sdr_encode(x, int(active))):
-        codes[row, on] = True
-    return codes
+    return _repscope.sdr_encode(x, None if k is None else int(k), float(sparsity))
 
 
 def sdr_false_match(n: int, a: int, s: int, theta: int) -> float:

@@ -29,96 +29,14 @@ Path = Union[str, "os.PathLike[str]"]
 Coefficient = Union[float, Sequence[float]]
 
 
-class TaskVectorReport:
-    """Norms and cosine similarities of task vectors, from :func:`task_vectors`.
-
-    ``to_pandas()`` gives the per-block table (needs pandas); ``plot(path)``
-    draws the task x task cosine similarity.
-
-    Attributes
-    ----------
-    tasks : list of str
-        One name per fine-tuned checkpoint.
-    blocks : list of str
-        The float tensors of the base, in natural order of names.
-    shapes : list of tuple of int
-    dtypes : list of str
-        numpy's name of each block's dtype in the base (``"bfloat16"`` too).
-    numel : ndarray of shape (n_blocks,)
-        Elements per block.
-    norms : ndarray of shape (n_blocks, n_tasks)
-        ``||tau_{t,b}||``.
-    relative_norms : ndarray of shape (n_blocks, n_tasks)
-        ``||tau_{t,b}|| / ||theta_base,b||``; NaN where the base block is zero.
-    base_norms : ndarray of shape (n_blocks,)
-    block_cosines : ndarray of shape (n_blocks, n_tasks, n_tasks)
-        Cosine similarity of the task vectors within each block.
-    task_norms, task_relative_norms : ndarray of shape (n_tasks,)
-        The same over the whole flattened task vectors.
-    base_norm : float
-    cosines : ndarray of shape (n_tasks, n_tasks)
-        Cosine similarity of the whole flattened task vectors. A zero task
-        vector has cosine 0 with every vector, itself included.
-    copied : list of str
-        The non-float tensors (equal in every checkpoint, not part of tau).
-    """
-
-    tasks: list[str]
-    blocks: list[str]
-    shapes: list[tuple[int, ...]]
-    dtypes: list[str]
-    numel: np.ndarray
-    norms: np.ndarray
-    relative_norms: np.ndarray
-    base_norms: np.ndarray
-    block_cosines: np.ndarray
-    task_norms: np.ndarray
-    task_relative_norms: np.ndarray
-    base_norm: float
-    cosines: np.ndarray
-    copied: list[str]
-
-    def __init__(self, fields: dict[str, Any]):
-        for key, value in fields.items():
-            setattr(self, key, value)
-        self.shapes = [tuple(s) for s in fields["shapes"]]
-        self.numel = np.asarray(fields["numel"], dtype=np.int64)
-
-    def __repr__(self) -> str:
-        with np.printoptions(precision=4, suppress=True):
-            return (
-                f"TaskVectorReport({len(self.tasks)} tasks {self.tasks}, "
-                f"{len(self.blocks)} blocks)\ntask norms {self.task_norms}\n"
-                f"cosines\n{self.cosines}"
-            )
-
-    def to_pandas(self) -> Any:
-        """One row per block and task: ``block, task, numel, norm,
-        relative_norm`` and ``cos_<task>`` for every task (the table of
-        ``repscope taskvec --table``). Needs pandas; returns a ``DataFrame``."""
-        # importlib: pandas ships no type information (pandas-stubs is optional).
-        pd = importlib.import_module("pandas")
-        rows = []
-        for b, block in enumerate(self.blocks):
-            for t, task in enumerate(self.tasks):
-                row: dict[str, Any] = {
-                    "block": block, "task": task, "numel": int(self.numel[b]),
-                    "norm": float(self.norms[b, t]),
-                    "relative_norm": float(self.relative_norms[b, t]),
-                }
-                for u, other in enumerate(self.tasks):
-                    row[f"cos_{other}"] = float(self.block_cosines[b, t, u])
-                rows.append(row)
-        columns = ["block", "task", "numel", "norm", "relative_norm"]
-        columns += [f"cos_{t}" for t in self.tasks]
-        return pd.DataFrame(rows, columns=columns)
-
-    def plot(self, path: Path) -> None:
-        """Draw the task x task cosine similarity as a heatmap (``.png`` or ``.svg``)."""
-        _repscope.plot_heatmap(
-            path, np.ascontiguousarray(self.cosines), list(self.tasks), list(self.tasks),
-            "task vector cosine similarity", "cosine", -1.0, 1.0,
-        )
+#: Norms and cosine similarities of task vectors (:func:`task_vectors`):
+#: ``tasks``, ``blocks``, ``dtypes``, ``shapes``, ``numel``, ``norms``,
+#: ``relative_norms``, ``block_cosines``, ``task_norms``, ``cosines``,
+#: ``copied``, ``base_norms``, ``task_relative_norms``, ``base_norm``;
+#: ``to_pandas()`` (one row per block and task, the table of
+#: ``repscope taskvec --table``) and ``plot(path)`` (the task x task cosine
+#: heatmap).
+TaskVectorReport = _repscope.TaskVectorReport
 
 
 def _paths(finetuned: Union[Path, Sequence[Path]]) -> list[Path]:
@@ -179,8 +97,7 @@ def task_vectors(
            [3. , 4. ]])
     """
     paths = _paths(finetuned)
-    fields = _repscope.task_vectors(base, paths, None if names is None else [str(n) for n in names])
-    return TaskVectorReport(fields)
+    return _repscope.task_vectors(base, paths, None if names is None else [str(n) for n in names])
 
 
 def _floats(value: Coefficient, n_tasks: int, what: str) -> list[float]:

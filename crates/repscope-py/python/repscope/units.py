@@ -11,7 +11,6 @@ many-to-many groups (``spectral``).
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from dataclasses import dataclass
 from typing import Any, Union
@@ -20,7 +19,6 @@ import numpy as np
 
 from . import _repscope
 from ._arrays import matrix
-from .errors import InputError
 
 __all__ = [
     "Matching",
@@ -33,74 +31,27 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Matching:
-    """Pairs of units (A-unit, B-unit) and their correlations, ordered by
-    A's unit."""
+#: One-to-one or best-partner pairs (``hungarian``, ``semi``): ``pairs``
+#: (A-unit, B-unit) ordered by A's unit, their ``correlations``, and
+#: ``permutation``, ``sorted_correlations``, ``mean_correlation``,
+#: ``method``, ``to_pandas()``.
+Matching = _repscope.Matching
 
-    method: str
-    pairs: np.ndarray
-    correlations: np.ndarray
+#: Each B-unit predicted from all A-units by the lasso (``sparse``), along a
+#: path of penalties ``alphas`` (decreasing, in correlation units: units are
+#: z-scored on the training stimuli). ``correlation`` and ``nonzero`` are
+#: ``len(alphas) x units_b``: held-out correlation and A-units used.
+#: ``best`` is each B-unit's best penalty (index; ties to the sparser
+#: model), ``units_needed`` its non-zero weights there, ``top_predictor``
+#: the A-unit with the largest weight (-1: none), ``coef`` the weights
+#: (units_a x units_b) at each B-unit's best penalty.
+SparsePrediction = _repscope.SparsePrediction
 
-    @property
-    def permutation(self) -> np.ndarray:
-        """B's unit matched to each listed A-unit: ``Y[:, m.permutation]``
-        lines B's units up with ``X[:, m.pairs[:, 0]]``."""
-        return self.pairs[:, 1]
-
-    @property
-    def sorted_correlations(self) -> np.ndarray:
-        """Pair correlations from highest to lowest (Li et al.'s curves)."""
-        return np.sort(self.correlations)[::-1]
-
-    @property
-    def mean_correlation(self) -> float:
-        return float(np.mean(self.correlations))
-
-    def to_pandas(self) -> Any:
-        pd = importlib.import_module("pandas")
-        return pd.DataFrame(
-            {
-                "unit_a": self.pairs[:, 0],
-                "unit_b": self.pairs[:, 1],
-                "correlation": self.correlations,
-            }
-        )
-
-
-@dataclass(frozen=True)
-class SparsePrediction:
-    """Each B-unit predicted from all A-units by the lasso, along a path of
-    penalties ``alphas`` (decreasing, in correlation units: units are
-    z-scored on the training stimuli). ``correlation`` and ``nonzero`` are
-    ``len(alphas) x units_b``: held-out correlation and A-units used.
-    ``best`` is each B-unit's best penalty (index; ties to the sparser
-    model), ``units_needed`` its non-zero weights there, ``top_predictor``
-    the A-unit with the largest weight (-1: none), ``coef`` the weights
-    (units_a x units_b) at each B-unit's best penalty."""
-
-    alphas: np.ndarray
-    correlation: np.ndarray
-    nonzero: np.ndarray
-    best: np.ndarray
-    best_correlation: np.ndarray
-    units_needed: np.ndarray
-    top_predictor: np.ndarray
-    coef: np.ndarray
-    test_rows: np.ndarray
-    converged: bool
-
-
-@dataclass(frozen=True)
-class SpectralGroups:
-    """Group of each unit of A and of B (-1: constant unit, left out), the
-    largest eigenvalues of the normalised affinity, and each group's mean
-    |correlation| between its A- and B-units (NaN if a side is empty)."""
-
-    a_labels: np.ndarray
-    b_labels: np.ndarray
-    eigenvalues: np.ndarray
-    mean_cross_correlation: np.ndarray
+#: Group of each unit of A and of B (``spectral``; -1: constant unit, left
+#: out), the largest eigenvalues of the normalised affinity, and each
+#: group's mean |correlation| between its A- and B-units (NaN if a side is
+#: empty).
+SpectralGroups = _repscope.SpectralGroups
 
 
 @dataclass(frozen=True)
@@ -144,24 +95,16 @@ def match_units(
     >>> rs.match_units(X, X[:, [2, 0, 3, 1]]).permutation.tolist()
     [1, 3, 0, 2]
     """
-    x, y = matrix(X, "X"), matrix(Y, "Y")
-    if method in ("hungarian", "semi"):
-        if params:
-            raise InputError(f"method '{method}' takes no parameters, got {sorted(params)}")
-        pairs, corr = _repscope.match_one_to_one(x, y, method)
-        return Matching(method, pairs, corr)
-    if method == "sparse":
-        d = _repscope.match_sparse(x, y, **params)
-        if not d["converged"]:
-            warnings.warn(
-                "some lasso fits stopped at max_iter before reaching tol",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        return SparsePrediction(**d)
-    if method == "spectral":
-        return SpectralGroups(**_repscope.match_spectral(x, y, **params))
-    raise InputError(f"unknown method '{method}'; use hungarian, semi, sparse or spectral")
+    found: Union[Matching, SparsePrediction, SpectralGroups] = _repscope.match_units(
+        matrix(X, "X"), matrix(Y, "Y"), method, params
+    )
+    if isinstance(found, SparsePrediction) and not found.converged:
+        warnings.warn(
+            "some lasso fits stopped at max_iter before reaching tol",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return found
 
 
 def lasso(
@@ -189,9 +132,11 @@ def lasso(
     x = matrix(X, "X")
     yy = np.asarray(y)
     one = yy.ndim == 1
-    coef, intercept, converged, sweeps = _repscope.lasso_fit(
+    fit = _repscope.lasso_fit(
         x, matrix(yy.reshape(-1, 1) if one else yy, "y"), float(alpha), fit_intercept, tol, max_iter
     )
+    coef, intercept = fit.coef, fit.intercept
+    converged, sweeps = [bool(c) for c in fit.converged], [int(s) for s in fit.sweeps]
     if not all(converged):
         warnings.warn(
             f"lasso stopped at max_iter={max_iter} before reaching tol={tol} "

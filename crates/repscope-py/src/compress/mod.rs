@@ -17,13 +17,13 @@ use pyo3::types::PyDict;
 
 use crate::convert::{Input, Pick, row_major, wrong_argument};
 use crate::errors::enter_core;
-use repscope::data::labels::labels_to_codes;
 use repscope::compress::compat::{CompatMetric, compatibility as compat};
 use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
 use repscope::compress::matryoshka::adaptive_retrieval as funnel;
 use repscope::compress::metrics::{ApNormalisation, RetrievalScores, evaluate, relevant_by_label};
 use repscope::compress::scalar::{Precision8, Ranges, quantize8};
 use repscope::compress::search::{Metric, TopK, search as exact_search};
+use repscope::data::labels::labels_to_codes;
 
 pub type Ids<'py> = Bound<'py, PyArray2<i64>>;
 pub type Scores<'py> = Bound<'py, PyArray2<f64>>;
@@ -109,7 +109,9 @@ fn quantize8_codes(
         ($t:ty) => {{
             let a = x
                 .cast::<PyArray2<$t>>()
-                .map_err(|_| wrong_argument(py, "embeddings", "a float array", "another dtype".into()))?
+                .map_err(|_| {
+                    wrong_argument(py, "embeddings", "a float array", "another dtype".into())
+                })?
                 .readonly();
             let v = row_major(&a)?;
             let ranges = given.map(|(lo, hi)| Ranges::<$t> {

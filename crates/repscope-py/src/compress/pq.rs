@@ -29,10 +29,14 @@ fn quantizer(codebooks: &Bound<'_, PyAny>, m: usize) -> PyResult<ProductQuantize
 }
 
 fn pq_codes(codes: &PyReadonlyArray2<'_, u8>) -> PyResult<Vec<u8>> {
-    codes
-        .as_slice()
-        .map(<[u8]>::to_vec)
-        .map_err(|_| wrong_argument(codes.py(), "PQ codes", "a C-contiguous array", "a strided view".into()))
+    codes.as_slice().map(<[u8]>::to_vec).map_err(|_| {
+        wrong_argument(
+            codes.py(),
+            "PQ codes",
+            "a C-contiguous array",
+            "a strided view".into(),
+        )
+    })
 }
 
 /// Trains PQ codebooks on the rows of `x`: returns them as a

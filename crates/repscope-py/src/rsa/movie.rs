@@ -27,7 +27,12 @@ fn rdm_movie_core<'py>(
     let precision = precision.map(Input::from_py).transpose()?;
     let pv = precision.as_ref().map(Input::view);
     let flat = data.as_slice().map_err(|_| {
-        wrong_argument(py, "movie data", "a C-contiguous array", "a strided view".into())
+        wrong_argument(
+            py,
+            "movie data",
+            "a C-contiguous array",
+            "a strided view".into(),
+        )
     })?;
     let movie = enter_core(py, move || {
         let (condition_codes, fold_codes) = (super::codes(conditions), super::codes(folds));

@@ -12,8 +12,8 @@ use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
 use super::search::{Metric, Real, TopK, search};
-use crate::linalg::norms::normalize_rows;
 use crate::error::{Error, Result};
+use crate::linalg::norms::normalize_rows;
 
 /// MRL's cascade of dimensions (the last one stands for the full width).
 pub const DEFAULT_DIMS: [usize; 5] = [16, 32, 64, 128, usize::MAX];

@@ -224,7 +224,12 @@ fn is_permutation_of(order: &[String], names: &[String]) -> bool {
 }
 
 /// A 2-D tensor (row-major little-endian bytes) as a representation.
-pub(crate) fn to_matrix(name: &str, dtype: Dtype, shape: &[usize], data: &[u8]) -> Result<Mat<f64>> {
+pub(crate) fn to_matrix(
+    name: &str,
+    dtype: Dtype,
+    shape: &[usize],
+    data: &[u8],
+) -> Result<Mat<f64>> {
     let &[rows, cols] = shape else {
         return Err(Error::NotTwoDimensional {
             array: name.to_string(),

@@ -21,8 +21,8 @@ use faer::MatRef;
 use rand::seq::SliceRandom;
 
 use crate::error::{Error, Result};
-use crate::stats::pearson;
 use crate::rng::seeded;
+use crate::stats::pearson;
 
 /// Split-half reliability of every target.
 #[derive(Clone, Debug, PartialEq)]

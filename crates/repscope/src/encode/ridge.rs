@@ -627,14 +627,13 @@ pub fn log_spaced(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
         });
     }
     let (a, b) = (lo.log10(), hi.log10());
+    // The ends are the given values exactly (10^log10(x) may differ from x
+    // in the last bit); the inner points are numpy.logspace's.
     Ok((0..n)
-        .map(|i| {
-            let t = if n == 1 {
-                0.0
-            } else {
-                i as f64 / (n - 1) as f64
-            };
-            10f64.powf(a + t * (b - a))
+        .map(|i| match i {
+            0 => lo,
+            _ if i == n - 1 => hi,
+            _ => 10f64.powf(a + i as f64 / (n - 1) as f64 * (b - a)),
         })
         .collect())
 }
@@ -686,6 +685,24 @@ mod tests {
     use crate::encode::folds::kfold;
     use crate::rng::gaussian_matrix;
     use faer::linalg::solvers::Solve;
+
+    #[test]
+    fn penalty_specs_are_a_grid_or_a_list_and_the_default_is_the_grid() {
+        let grid = parse_alphas("1e-2:1e5:15").unwrap();
+        assert_eq!(grid, default_alphas());
+        assert_eq!(grid.len(), 15);
+        assert!((grid[0] - 1e-2).abs() < 1e-15 && (grid[14] - 1e5).abs() < 1e-9);
+        assert!((grid[1] / grid[0] - 10f64.powf(0.5)).abs() < 1e-12);
+        assert_eq!(parse_alphas("0.1, 1,10").unwrap(), vec![0.1, 1.0, 10.0]);
+        assert_eq!(parse_alphas("5:5:1").unwrap(), vec![5.0]);
+        for bad in [
+            "", "a,b", "0,1", "-1", "1:0.1:3", "1:10:0", "1:10", "nan", "inf",
+        ] {
+            let e = parse_alphas(bad).unwrap_err();
+            assert!(matches!(e, Error::OutOfRange { .. }), "{bad}: {e}");
+            assert!(e.to_string().contains("LOW:HIGH:N"), "{bad}: {e}");
+        }
+    }
 
     fn options(alphas: &[f64], n: usize, solver: Solver) -> RidgeCvOptions {
         RidgeCvOptions {

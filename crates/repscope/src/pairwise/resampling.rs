@@ -22,8 +22,8 @@ use crate::data::RepRef;
 use crate::error::Result;
 use crate::linalg::gather_rows;
 use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
-use crate::stats::quantile::percentile_interval;
 use crate::rng::{Purpose, substream};
+use crate::stats::quantile::percentile_interval;
 
 /// Every representation's state on the drawn rows: derived from its full
 /// state where the measure can (see `Measure::resample`), else prepared

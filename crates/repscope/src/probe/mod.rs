@@ -41,12 +41,12 @@ use rayon::prelude::*;
 pub mod depth;
 pub mod logistic;
 
-use crate::encode::folds::{Split, check_splits};
-use logistic::LogisticOptions;
 use crate::data::RepRef;
+use crate::encode::folds::{Split, check_splits};
 use crate::error::{Error, Result, ResultExt};
-use crate::stats::rank::average_ranks;
 use crate::rng::{Purpose, seeded, subseed, substream};
+use crate::stats::rank::average_ranks;
+use logistic::LogisticOptions;
 
 /// A cross-validation split: train and test indices per fold.
 pub type Folds = Vec<Split>;

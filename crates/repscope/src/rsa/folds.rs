@@ -101,7 +101,9 @@ impl FoldMeans {
     pub(crate) fn stacked(&self, columns: &[usize]) -> (Mat<f64>, Mat<f64>) {
         let (k, p) = (self.k, columns.len());
         let stack = |m: &Mat<f64>| {
-            Mat::from_fn(self.folds * p, k, |r, c| m[((r / p) * k + c, columns[r % p])])
+            Mat::from_fn(self.folds * p, k, |r, c| {
+                m[((r / p) * k + c, columns[r % p])]
+            })
         };
         (stack(&self.train), stack(&self.test))
     }

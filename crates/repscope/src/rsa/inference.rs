@@ -44,9 +44,9 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use super::compare::{CompareMethod, PreparedRdm, linear_image, prepare, score, shared_positions};
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
+use crate::rng::seeded;
 use crate::stats::quantile::percentile_interval;
 use crate::stats::rank::average_ranks;
-use crate::rng::seeded;
 
 crate::choice! {
     /// What a bootstrap resamples.

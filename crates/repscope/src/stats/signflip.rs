@@ -18,8 +18,8 @@ use faer::MatRef;
 use rand::Rng;
 use rayon::prelude::*;
 
-use crate::rng::seeded;
 use crate::error::{Error, Result};
+use crate::rng::seeded;
 
 crate::choice! {
     /// Which deviations from zero count as evidence.

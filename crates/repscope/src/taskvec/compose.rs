@@ -217,4 +217,3 @@ fn few(names: &[&str]) -> String {
         out.join(", ")
     }
 }
-

@@ -209,4 +209,3 @@ pub(super) fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     }
     index
 }
-

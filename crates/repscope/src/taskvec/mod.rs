@@ -192,8 +192,8 @@ mod tests {
     use super::inputs::unravel;
     use super::*;
     use crate::data::checkpoint::Checkpoint;
-    use crate::error::Error;
     use crate::data::safetensors_io::encode_le;
+    use crate::error::Error;
     use std::collections::HashMap;
     use std::path::PathBuf;
 

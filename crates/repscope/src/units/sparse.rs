@@ -24,8 +24,8 @@ use rayon::prelude::*;
 use super::lasso::{GramProblem, LassoOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cross_product, gather_rows};
-use crate::stats::pearson;
 use crate::rng::checked_holdout;
+use crate::stats::pearson;
 
 /// Settings of [`sparse_prediction`].
 #[derive(Clone, Debug)]

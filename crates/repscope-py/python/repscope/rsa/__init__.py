@@ -10,36 +10,35 @@ or an ``rsatoolbox.rdm.RDMs`` object.
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, Optional, Union, overload
 
 import numpy as np
 
-from . import _repscope
-from .errors import InputError
+from .. import _repscope
+from .._arrays import aligned_f64 as _f64
+from .._compat import renamed
+from ..errors import InputError
+from .movie import rdm_movie, temporal_generalization
+from .searchlight import SearchlightRDMs, searchlight
 
 __all__ = [
     "rdm",
     "compare_rdms",
     "geotopological",
     "geodesic",
-    "noise_covariance",
-    "noise_precision",
     "noise_ceiling",
     "rsa_bootstrap",
     "RSAResult",
     "mds",
     "fit_weights",
     "rsa_crossval",
+    "CrossValidation",
+    "searchlight",
+    "SearchlightRDMs",
+    "rdm_movie",
+    "temporal_generalization",
 ]
-
-
-def _f64(x: Any) -> np.ndarray:
-    """x as a float64 array with aligned elements (numpy allows unaligned
-    ones, e.g. after unpickling; the core reads aligned memory)."""
-    return np.require(np.asarray(x, dtype=np.float64), requirements="A")
 
 
 def _labels(labels: Any) -> Optional[list[str]]:
@@ -121,18 +120,19 @@ def rdm(
 
 @overload
 def compare_rdms(
-    a: Sequence[float], b: Sequence[float], method: str = ..., *, sigma_k: Any = ...
+    a: Sequence[float], b: Sequence[float], compare: str = ..., *, sigma_k: Any = ...
 ) -> float: ...
 # Otherwise the dimensions decide (float for two 1-D RDMs, else an array),
 # which the checker cannot see.
 @overload
-def compare_rdms(a: Any, b: Any, method: str = ..., *, sigma_k: Any = ...) -> Any: ...
+def compare_rdms(a: Any, b: Any, compare: str = ..., *, sigma_k: Any = ...) -> Any: ...
+@renamed(method="compare")
 def compare_rdms(
-    a: Any, b: Any, method: str = "spearman", *, sigma_k: Any = None
+    a: Any, b: Any, compare: str = "spearman", *, sigma_k: Any = None
 ) -> Union[np.ndarray, float]:
     """Compare RDMs: a float for two single RDMs, else an (len(a), len(b)) array.
 
-    Methods: ``cosine``, ``corr``, ``spearman``, ``rho_a``, ``kendall_a``
+    Comparisons (``compare``): ``cosine``, ``corr``, ``spearman``, ``rho_a``, ``kendall_a``
     (tau-a, O(m log m)), ``kendall_b``, ``cosine_cov``, ``corr_cov`` (whitened;
     ``sigma_k``: one pattern variance per condition), ``bures``,
     ``bures_metric``. rsatoolbox's spellings (``tau-a``, ``rho-a`` ...) work too.
@@ -147,7 +147,7 @@ def compare_rdms(
     """
     single = not any(hasattr(r, "get_vectors") for r in (a, b)) and np.ndim(a) == 1 and np.ndim(b) == 1
     sk = None if sigma_k is None else np.require(_f64(sigma_k).ravel(), requirements=["C", "A"])
-    out = _repscope.compare_rdms(_stack(a, "a"), _stack(b, "b"), method, sk)
+    out = _repscope.compare_rdms(_stack(a, "a"), _stack(b, "b"), compare, sk)
     return float(out[0, 0]) if single else out
 
 
@@ -215,67 +215,8 @@ def geodesic(rdm: Any) -> np.ndarray:
     return _per_rdm(_repscope.geodesic, rdm)
 
 
-def noise_covariance(
-    residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None
-) -> np.ndarray:
-    """Noise covariance of residuals (measurements x channels): ``full``,
-    ``diag``, ``shrinkage_eye`` (Ledoit-Wolf) or ``shrinkage_diag``
-    (Schafer-Strimmer), with rsatoolbox's conventions.
-
-    Parameters
-    ----------
-    residuals : array (measurements x channels)
-        At least 2 rows, finite; columns are centred here.
-    method : {"full", "diag", "shrinkage_eye", "shrinkage_diag"}
-    dof : float, optional
-        Degrees of freedom (default: measurements - 1).
-
-    Returns
-    -------
-    ndarray of shape (channels, channels)
-
-    Examples
-    --------
-    >>> import numpy as np, repscope as rs
-    >>> R = np.random.default_rng(0).normal(size=(50, 4))
-    >>> C = rs.noise_covariance(R, "full")
-    >>> C.shape, bool(np.allclose(C, np.cov(R, rowvar=False)))
-    ((4, 4), True)
-    >>> S = rs.noise_covariance(R)  # shrinkage_diag: same diagonal, shrunk off-diagonal
-    >>> bool(np.allclose(np.diag(S), np.diag(C)))
-    True
-    """
-    return _repscope.noise_covariance(_f64(residuals), method, dof, False)
-
-
-def noise_precision(
-    residuals: Any, method: str = "shrinkage_diag", dof: Optional[float] = None
-) -> np.ndarray:
-    """The inverse of :func:`noise_covariance`, for ``rdm(..., noise=...)``.
-
-    Parameters and methods as for :func:`noise_covariance`. Raises
-    :class:`InputError` when the estimated covariance is singular (then use
-    a shrinkage method or more residuals).
-
-    Returns
-    -------
-    ndarray of shape (channels, channels)
-
-    Examples
-    --------
-    >>> import numpy as np, repscope as rs
-    >>> rng = np.random.default_rng(0)
-    >>> R = rng.normal(size=(50, 4))
-    >>> P = rs.noise_precision(R)
-    >>> bool(np.allclose(P @ rs.noise_covariance(R), np.eye(4)))
-    True
-    >>> rs.rdm(rng.normal(size=(5, 4)), "mahalanobis", noise=P).shape
-    (10,)
-    """
-    return _repscope.noise_covariance(_f64(residuals), method, dof, True)
-
-
-def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple[float, float]:
+@renamed(method="compare")
+def noise_ceiling(data_rdms: Any, compare: str = "corr") -> tuple[float, float]:
     """(lower, upper) noise ceiling: each subject's RDM against the pooled
     RDM of the others (lower) and of all (upper), averaged over subjects.
 
@@ -283,8 +224,8 @@ def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple[float, float]:
     ----------
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
         At least 2 subjects.
-    method : str
-        A comparison method of :func:`compare_rdms`.
+    compare : str
+        A comparison of :func:`compare_rdms`.
 
     Returns
     -------
@@ -301,106 +242,26 @@ def noise_ceiling(data_rdms: Any, method: str = "corr") -> tuple[float, float]:
     >>> 0 < lower < upper <= 1
     True
     """
-    return _repscope.noise_ceiling(_stack(data_rdms, "data_rdms"), method)
+    return _repscope.noise_ceiling(_stack(data_rdms, "data_rdms"), compare)
 
 
-class RSAResult:
-    """Bootstrap evaluation of models, as returned by :func:`rsa_bootstrap`.
+#: Bootstrap evaluation of models (:func:`rsa_bootstrap`): ``mean``,
+#: ``sem``, ``ci_low``, ``ci_high`` (n_models,); ``noise_ceiling`` (lower,
+#: upper); ``p_pairwise`` (n_models, n_models), two-sided t-tests;
+#: ``p_zero`` (one-sided against 0); ``p_noise_ceiling`` (two-sided against
+#: the lower bound); ``p_pairwise_bootstrap``, ``p_zero_bootstrap``
+#: (rsatoolbox's ``test_type="bootstrap"``); ``evaluations`` (n_samples,
+#: n_models), NaN rows for invalid samples; ``noise_ceiling_samples`` (2,
+#: n_samples); ``dof``, ``n_valid``; ``names``; ``method`` (the comparison).
+#: ``to_pandas()`` gives one row per model, ``plot(path)`` bars with the
+#: noise ceiling.
+RSAResult = _repscope.RSAResult
 
-    ``to_pandas()`` gives one row per model (needs pandas); ``plot(path)``
-    draws the evaluations with the noise ceiling.
-
-    Attributes
-    ----------
-    mean, sem, ci_low, ci_high : ndarray of shape (n_models,)
-    noise_ceiling : (lower, upper)
-    p_pairwise : ndarray (n_models, n_models), two-sided t-tests
-    p_zero : ndarray (n_models,), one-sided t-test against 0
-    p_noise_ceiling : ndarray (n_models,), two-sided against the lower bound
-    p_pairwise_bootstrap, p_zero_bootstrap : bootstrap p-values (rsatoolbox's
-        ``test_type="bootstrap"`` definitions, over the valid samples)
-    evaluations : ndarray (n_samples, n_models), NaN rows for invalid samples
-    noise_ceiling_samples : ndarray (2, n_samples)
-    dof, n_valid : int
-    names : list of str
-        The model names.
-    method : str
-        The comparison method.
-
-    Examples
-    --------
-    >>> import numpy as np, repscope as rs
-    >>> rng = np.random.default_rng(0)
-    >>> truth = rng.normal(size=(8, 5))
-    >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(8, 5)), "euclidean") for _ in range(5)]
-    >>> models = [rs.rdm(truth, "euclidean"), rs.rdm(rng.normal(size=(8, 5)), "euclidean")]
-    >>> r = rs.rsa_bootstrap(models, data, n=100, names=["true", "random"])
-    >>> r.names, r.method, r.mean.shape, r.p_pairwise.shape, r.evaluations.shape
-    (['true', 'random'], 'corr', (2,), (2, 2), (100, 2))
-    >>> lower, upper = r.noise_ceiling
-    >>> bool(lower < upper)
-    True
-    >>> list(r.to_pandas().columns)  # doctest: +SKIP
-    ['model', 'mean', 'sem', 'ci_low', 'ci_high', 'p_zero', 'p_noise_ceiling']
-    """
-
-    # Set from the core's result dict in __init__ (lists become arrays).
-    mean: np.ndarray
-    sem: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    noise_ceiling: tuple[float, float]
-    p_pairwise: np.ndarray
-    p_zero: np.ndarray
-    p_noise_ceiling: np.ndarray
-    p_pairwise_bootstrap: np.ndarray
-    p_zero_bootstrap: np.ndarray
-    dof: int
-    n_valid: int
-    evaluations: np.ndarray
-    noise_ceiling_samples: np.ndarray
-    names: list[str]
-    method: str
-
-    def __init__(self, fields: dict[str, Any], names: list[str], method: str):
-        for k, v in fields.items():
-            setattr(self, k, np.asarray(v) if isinstance(v, list) else v)
-        self.names = names
-        self.method = method
-
-    def __repr__(self) -> str:
-        lines = [f"RSAResult({self.method}, {len(self.names)} models, {self.n_valid} valid samples)"]
-        lo, up = self.noise_ceiling
-        lines.append(f"  noise ceiling: [{lo:.4f}, {up:.4f}]")
-        for i, n in enumerate(self.names):
-            lines.append(
-                f"  {n}: {self.mean[i]:.4f} +/- {self.sem[i]:.4f}  "
-                f"CI [{self.ci_low[i]:.4f}, {self.ci_high[i]:.4f}]  p(>0) = {self.p_zero[i]:.3g}"
-            )
-        return "\n".join(lines)
-
-    def to_pandas(self) -> Any:
-        """One row per model: mean, sem, CI, p-values. Needs pandas; returns a
-        ``pandas.DataFrame``."""
-        # importlib: pandas ships no type information (pandas-stubs is optional).
-        pd = importlib.import_module("pandas")
-
-        return pd.DataFrame({
-            "model": self.names, "mean": self.mean, "sem": self.sem,
-            "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "p_zero": self.p_zero, "p_noise_ceiling": self.p_noise_ceiling,
-        })
-
-    def plot(self, path: Union[str, os.PathLike[str]]) -> None:
-        """Bars of the model evaluations with their confidence intervals and
-        the noise ceiling as a grey band (``.png`` or ``.svg``)."""
-        lo, up = self.noise_ceiling
-        _repscope.plot_bars(
-            path, list(self.names), [float(v) for v in self.mean],
-            [float(v) for v in self.ci_low], [float(v) for v in self.ci_high],
-            (float(lo), float(up)), f"model evaluation ({self.method})",
-            self.method,
-        )
+#: Cross-validated evaluation (:func:`rsa_crossval`): ``names``, ``mean``,
+#: ``sem`` (n_models,), ``evaluations`` (folds, models), ``weights`` (per
+#: fold, the weights per model; empty for fixed models); indexable as a
+#: dict (``cv["mean"]``).
+CrossValidation = _repscope.CrossValidation
 
 
 def mds(rdm: Any, dims: int = 2) -> np.ndarray:
@@ -436,11 +297,12 @@ def mds(rdm: Any, dims: int = 2) -> np.ndarray:
     return _repscope.mds(np.require(_f64(rdm), requirements=["C", "A"]), int(dims))
 
 
+@renamed(method="compare", n="n_boot")
 def rsa_bootstrap(
     models: Any,
     data_rdms: Any,
-    method: str = "corr",
-    n: int = 1000,
+    compare: str = "corr",
+    n_boot: int = 1000,
     over: str = "patterns",
     seed: int = 0,
     ci: float = 0.95,
@@ -454,9 +316,9 @@ def rsa_bootstrap(
     ----------
     models : 2-D array (models x pairs), list of RDMs, or rsatoolbox ``RDMs``
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
-    method : str
-        A comparison method of :func:`compare_rdms`.
-    n : int
+    compare : str
+        A comparison of :func:`compare_rdms`.
+    n_boot : int
         Number of bootstrap samples.
     over : {"patterns", "rdms", "both"}
         Resample conditions, subjects, or both.
@@ -477,28 +339,27 @@ def rsa_bootstrap(
     >>> truth = rng.normal(size=(8, 5))
     >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(8, 5)), "euclidean") for _ in range(5)]
     >>> models = [rs.rdm(truth, "euclidean"), rs.rdm(rng.normal(size=(8, 5)), "euclidean")]
-    >>> r = rs.rsa_bootstrap(models, data, n=100, seed=1)
+    >>> r = rs.rsa_bootstrap(models, data, n_boot=100, seed=1)
     >>> r.names, r.mean.shape, r.ci_low.shape
     (['model0', 'model1'], (2,), (2,))
     >>> bool(r.mean[0] > r.mean[1])  # the true model wins
     True
-    >>> again = rs.rsa_bootstrap(models, data, n=100, seed=1)
+    >>> again = rs.rsa_bootstrap(models, data, n_boot=100, seed=1)
     >>> bool((again.mean == r.mean).all())
     True
     """
-    m = _stack(models, "models")
-    fields = _repscope.rsa_bootstrap(
-        m, _stack(data_rdms, "data_rdms"), method, int(n), over, int(seed), float(ci)
+    return _repscope.rsa_bootstrap(
+        _stack(models, "models"), _stack(data_rdms, "data_rdms"), compare, int(n_boot), over,
+        int(seed), float(ci), None if names is None else list(names),
     )
-    names = names or [f"model{i}" for i in range(m.shape[0])]
-    return RSAResult(fields, list(names), method)
 
 
+@renamed(method="compare")
 def fit_weights(
-    components: Any, data_rdms: Any, method: str = "corr", nonnegative: bool = True
+    components: Any, data_rdms: Any, compare: str = "corr", nonnegative: bool = True
 ) -> np.ndarray:
     """Weights of a weighted model (components x pairs) fitted to data RDMs:
-    non-negative least squares on the data pooled for ``method`` ("cosine" or
+    non-negative least squares on the data pooled for ``compare`` ("cosine" or
     "corr"), as rsatoolbox's ``fit_regress_nn``; unit length.
 
     Parameters
@@ -506,7 +367,7 @@ def fit_weights(
     components : 2-D array (components x pairs) or list of RDMs
         Complete (finite) component RDMs.
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
-    method : {"corr", "cosine"}
+    compare : {"corr", "cosine"}
     nonnegative : bool
         Non-negative least squares (default); False for ordinary least squares.
 
@@ -529,12 +390,13 @@ def fit_weights(
     (array([1., 0.]), array([ 0.948683, -0.316228]))
     """
     return np.asarray(_repscope.fit_weights(
-        _stack(components, "components"), _stack(data_rdms, "data_rdms"), method, bool(nonnegative)))
+        _stack(components, "components"), _stack(data_rdms, "data_rdms"), compare, bool(nonnegative)))
 
 
+@renamed(method="compare")
 def rsa_crossval(
-    models: Any, data_rdms: Any, method: str = "corr", k: int = 4, seed: int = 0
-) -> dict[str, Any]:
+    models: Any, data_rdms: Any, compare: str = "corr", k: int = 4, seed: int = 0
+) -> CrossValidation:
     """Cross-validated evaluation over condition folds.
 
     Conditions are shuffled (with ``seed``) into ``k`` folds; each fold's
@@ -548,8 +410,8 @@ def rsa_crossval(
         A 1-D RDM is a fixed model, a 2-D (components x pairs) array a
         weighted one (weights fitted on the training conditions).
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
-    method : str
-        A comparison method of :func:`compare_rdms` (``"corr"`` or
+    compare : str
+        A comparison of :func:`compare_rdms` (``"corr"`` or
         ``"cosine"`` for weighted models).
     k : int
         Number of folds; at least 2, with at least 3 conditions in each.
@@ -557,7 +419,7 @@ def rsa_crossval(
 
     Returns
     -------
-    dict
+    CrossValidation
         ``names`` (list of str), ``mean`` and ``sem`` (ndarray (models,)),
         ``evaluations`` (ndarray (folds, models)) and ``weights`` (a list per
         fold of the weights per model; empty for fixed models).
@@ -585,9 +447,6 @@ def rsa_crossval(
         a = _f64(m)
         weighted.append(a.ndim == 2)
         arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
-    out = _repscope.rsa_crossval(arrays, weighted, _stack(data_rdms, "data_rdms"), method, int(k), int(seed))
-    out["names"] = names
-    out["mean"] = np.asarray(out["mean"])
-    out["sem"] = np.asarray(out["sem"])
-    out["evaluations"] = np.asarray(out["evaluations"])
-    return out
+    return _repscope.rsa_crossval(
+        arrays, weighted, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
+    )

@@ -1,0 +1,90 @@
+"""Every representation of one set against every representation of another,
+prepared once and scored in parallel, with seeded bootstrap intervals and
+permutation p-values. Mirrors ``repscope::pairwise``.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any, Optional, Union
+
+from . import _repscope
+from ._compat import renamed
+from .data import Reps, _reps, load
+from .errors import InputError
+
+__all__ = ["PairwiseResult", "pairwise"]
+
+#: The len(A) x len(B) matrix of one measure, returned by :func:`pairwise`
+#: and :func:`repscope.distributed.pairwise`: ``values``, ``names_a``,
+#: ``names_b``, ``measure``, ``ci_low``/``ci_high`` (bootstrap percentile
+#: interval per cell, ``n_boot > 0``), ``p_values`` (permutation p-value per
+#: cell, ``n_permutations > 0``), ``warnings``; ``to_pandas()`` (long
+#: format) and ``plot(path)`` (heatmap, ``.png`` or ``.svg``).
+PairwiseResult = _repscope.PairwiseResult
+
+
+@renamed(permutations="n_permutations")
+def pairwise(
+    A: Union[Reps, str, "PathLike[str]"],
+    B: Union[Reps, str, "PathLike[str]", None] = None,
+    measure: str = "linear_cka",
+    *,
+    n_boot: int = 0,
+    n_permutations: int = 0,
+    seed: int = 0,
+    ci: float = 0.95,
+    threads: Optional[int] = None,
+    progress: bool = True,
+    stream: bool = False,
+    **params: Any,
+) -> PairwiseResult:
+    """Every representation of A against every representation of B.
+
+    Each representation is prepared once (centring, Gram matrices ...), then
+    every pair is scored, in parallel. ``B=None`` compares A with itself,
+    computing each pair once (for symmetric measures).
+
+    ``n_boot`` > 0 adds a bootstrap percentile interval per cell (stimuli
+    resampled with replacement); ``n_permutations`` > 0 a permutation p-value
+    per cell (rows of the second representation shuffled). Seeded: the same
+    ``seed`` gives the same numbers on any number of threads.
+
+    Parameters
+    ----------
+    A, B : RepSet, dict name -> array, list of arrays, or a path
+        A path is read with :func:`load`, or, with ``stream=True``, one
+        representation at a time (a folder of array files or a
+        ``.safetensors`` file): memory then stays at two prepared
+        representations per thread, for sets larger than memory (no
+        bootstrap or permutations in that mode).
+    progress : bool
+        Draw a progress bar on stderr (only when stderr is a terminal).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> A = {"a": rng.normal(size=(40, 5)), "b": rng.normal(size=(40, 9))}
+    >>> r = rs.pairwise(A)
+    >>> r.values.shape, r.names_a
+    ((2, 2), ['a', 'b'])
+    """
+    if stream:
+        if not isinstance(A, (str, PathLike)) or not (B is None or isinstance(B, (str, PathLike))):
+            raise InputError("stream=True reads representations from files: pass A (and B) "
+                             "as a folder or a .safetensors path")
+        if n_boot or n_permutations:
+            raise InputError("bootstrap intervals and permutation p-values need the "
+                             "representations in memory; run without stream=True")
+        return _repscope.pairwise_stream(A, B, measure, params, threads, bool(progress))
+    if isinstance(A, (str, PathLike)):
+        A = load(A)
+    if isinstance(B, (str, PathLike)):
+        B = load(B)
+    names_a, arrays_a = _reps(A, "A")
+    names_b, arrays_b = (None, None) if B is None else _reps(B, "B")
+    return _repscope.pairwise(
+        names_a, arrays_a, names_b, arrays_b, measure, params, threads,
+        int(n_boot), int(n_permutations), int(seed), float(ci), None, bool(progress),
+    )
