@@ -66,6 +66,9 @@ py_result! {
     }
 }
 
+/// A linear model as numpy arrays: (features × targets, targets).
+type CoefAndIntercept<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 fn splits(folds: Folds) -> Vec<Split> {
     folds.into_iter().map(Split::from).collect()
 }
@@ -110,7 +113,7 @@ fn ridge_fit<'py>(
     alphas: Vec<f64>,
     fit_intercept: bool,
     solver: Pick<Solver>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<CoefAndIntercept<'py>> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let (coef, intercept) = enter_core(py, move || {

@@ -169,7 +169,7 @@ fn match_units<'py>(
     })?;
     Ok(match found {
         UnitMatch::Pairs(m) => Bound::new(py, PyMatching(m))?.into_any(),
-        UnitMatch::Sparse(s) => Bound::new(py, PySparsePrediction(s))?.into_any(),
+        UnitMatch::Sparse(s) => Bound::new(py, PySparsePrediction(*s))?.into_any(),
         UnitMatch::Spectral(s) => Bound::new(py, PySpectralGroups(s))?.into_any(),
         _ => unreachable!("every kind of unit match is handled"),
     })

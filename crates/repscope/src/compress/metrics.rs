@@ -30,6 +30,8 @@ crate::choice! {
     }
 }
 
+// The enum is written by `choice!`, which does not take `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for ApNormalisation {
     fn default() -> Self {
         ApNormalisation::MinKRelevant

@@ -64,6 +64,8 @@ pub enum FormPolicy: "CKA form" {
 }
 }
 
+// The enum is written by `choice!`, which does not take `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for FormPolicy {
     fn default() -> Self {
         FormPolicy::Auto

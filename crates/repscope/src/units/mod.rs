@@ -130,7 +130,9 @@ impl MatchOptions {
 pub enum UnitMatch {
     /// `hungarian` or `semi`.
     Pairs(Matching),
-    Sparse(SparsePrediction),
+    /// `sparse` (boxed: it is by far the largest result).
+    Sparse(Box<SparsePrediction>),
+    /// `spectral`.
     Spectral(SpectralGroups),
 }
 
@@ -146,7 +148,7 @@ pub fn match_units(
             UnitMatch::Pairs(hungarian(unit_correlations(x, y, options.par)?.as_ref())?)
         }
         Method::Semi => UnitMatch::Pairs(semi(unit_correlations(x, y, options.par)?.as_ref())),
-        Method::Sparse => UnitMatch::Sparse(sparse_prediction(x, y, &options.sparse)?),
+        Method::Sparse => UnitMatch::Sparse(Box::new(sparse_prediction(x, y, &options.sparse)?)),
         Method::Spectral => UnitMatch::Spectral(spectral_groups(x, y, &options.spectral)?),
     })
 }
