@@ -223,7 +223,7 @@ impl ToPy for Vec<(usize, usize)> {
             .flat_map(|&(i, j)| [i as i64, j as i64])
             .collect();
         let a = ndarray::Array2::from_shape_vec((self.len(), 2), flat)
-            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(|e| crate::errors::core_error(py, repscope::Error::internal(e.to_string())))?;
         Ok(a.into_pyarray(py).into_any())
     }
 }

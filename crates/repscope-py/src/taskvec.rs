@@ -88,7 +88,7 @@ impl PyTaskVectorReport {
             .flat_map(|m| (0..t).flat_map(move |s| (0..t).map(move |u| m[(s, u)])))
             .collect();
         let a = ndarray::Array3::from_shape_vec((r.blocks.len(), t, t), stacked)
-            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(|e| crate::errors::core_error(py, repscope::Error::internal(e.to_string())))?;
         Ok(a.into_pyarray(py).into_any())
     }
 
