@@ -158,8 +158,9 @@ def test_old_spellings_warn_and_agree():
     with pytest.warns(DeprecationWarning, match="n_boot"):
         old = rs.rsa_bootstrap(models, data, method="corr", n=20, seed=1)
     assert np.array_equal(new.mean, old.mean)
-    with pytest.warns(DeprecationWarning, match="n_permutations"):
+    with pytest.warns(DeprecationWarning, match="n_permutations") as record:
         a = rs.pairwise([x, 2 * x], permutations=9, seed=2)
+    assert record[0].filename == __file__  # the warning points at the user's line
     b = rs.pairwise([x, 2 * x], n_permutations=9, seed=2)
     assert np.array_equal(a.p_values, b.p_values)
     with pytest.warns(DeprecationWarning, match="n_permutations"):

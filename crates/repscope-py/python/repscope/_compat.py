@@ -9,8 +9,30 @@ runs; :func:`renamed` maps them and says what to write instead.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import warnings
-from typing import Any, Callable, TypeVar
+from types import FrameType
+from typing import Any, Callable, Optional, TypeVar
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_outside_package() -> int:
+    """The ``stacklevel`` of the first frame outside repscope (and outside
+    the import machinery), for ``warnings.warn`` called by our caller: the
+    warning then names the user's line, and Python's default filters show
+    it there."""
+    level = 2
+    frame: Optional[FrameType] = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(_PACKAGE):
+            level += 1
+        elif not ("importlib" in name and "_bootstrap" in name):
+            break  # (warnings skips the import machinery's frames itself)
+        frame = frame.f_back
+    return level
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +52,7 @@ def renamed(**old_to_new: str) -> Callable[[F], F]:
                     warnings.warn(
                         f"{function.__name__}({old}=...) is deprecated; write {new}=...",
                         DeprecationWarning,
-                        stacklevel=2,
+                        stacklevel=_caller_outside_package(),
                     )
                     kwargs[new] = kwargs.pop(old)
             return function(*args, **kwargs)
@@ -45,5 +67,5 @@ def moved(old_module: str, new_module: str) -> None:
     warnings.warn(
         f"repscope.{old_module} is deprecated; import from repscope.{new_module}",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=_caller_outside_package(),
     )
