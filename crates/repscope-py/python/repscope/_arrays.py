@@ -15,7 +15,9 @@ def floats(x: Any, name: str) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
         if a.dtype.kind not in "biuf":
-            raise InputError(f"'{name}' has dtype {a.dtype}, which is not numeric")
+            raise InputError(
+                f"'{name}' has dtype {a.dtype}, which is not numeric; pass a numeric array"
+            )
         a = a.astype(np.float64)
     return a
 

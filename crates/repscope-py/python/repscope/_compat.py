@@ -9,13 +9,12 @@ runs; :func:`renamed` maps them and says what to write instead.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 import warnings
 from types import FrameType
 from typing import Any, Callable, Optional, TypeVar
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+from .errors import _PACKAGE
 
 
 def _caller_outside_package() -> int:

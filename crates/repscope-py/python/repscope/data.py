@@ -14,6 +14,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _repscope
+from ._arrays import floats
 from .errors import InputError
 
 __all__ = ["RepSet", "load", "save", "read_nifti", "write_nifti"]
@@ -63,19 +64,6 @@ class RepSet(dict[str, np.ndarray]):
         return f"RepSet({{{parts}}})"
 
 
-def _as_array(x: ArrayLike, name: str) -> np.ndarray:
-    """float32/float64 arrays pass through untouched (no copy); any other
-    numeric dtype (ints, bools, float16) is converted to float64 exactly."""
-    a = np.asarray(x)
-    if a.dtype in (np.float32, np.float64):
-        return a
-    if a.dtype.kind in "biuf":
-        return a.astype(np.float64)
-    raise InputError(
-        f"'{name}' has dtype {a.dtype}, which is not numeric; pass a numeric array"
-    )
-
-
 def _reps(reps: Reps, what: str) -> tuple[list[str], list[np.ndarray]]:
     if isinstance(reps, np.ndarray):
         raise InputError(
@@ -84,9 +72,9 @@ def _reps(reps: Reps, what: str) -> tuple[list[str], list[np.ndarray]]:
         )
     if isinstance(reps, Mapping):
         names = [str(k) for k in reps.keys()]
-        arrays = [_as_array(v, n) for n, v in zip(names, reps.values())]
+        arrays = [floats(v, n) for n, v in zip(names, reps.values())]
     else:
-        arrays = [_as_array(v, str(i)) for i, v in enumerate(reps)]
+        arrays = [floats(v, str(i)) for i, v in enumerate(reps)]
         names = [str(i) for i in range(len(arrays))]
     return names, arrays
 

@@ -36,17 +36,13 @@ import numpy as np
 
 from . import _repscope
 from ._compat import renamed
-from .data import _reps
+from .data import _is_path, _reps
 from .measures import measures
 from .pairwise import PairwiseResult
 
 Source = Union[str, "os.PathLike[str]", Mapping[str, Any], Sequence[Any]]
 
 __all__ = ["pairwise"]
-
-
-def _is_path(x: object) -> bool:
-    return isinstance(x, (str, os.PathLike))
 
 
 def _load_block(spec: tuple[Any, ...]) -> tuple[list[str], list[np.ndarray]]:

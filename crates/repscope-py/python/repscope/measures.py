@@ -9,7 +9,8 @@ import warnings
 from typing import Any
 
 from . import _repscope
-from .data import ArrayLike, _as_array
+from ._arrays import floats
+from .data import ArrayLike
 
 __all__ = ["similarity", "measures"]
 
@@ -33,7 +34,7 @@ def similarity(X: ArrayLike, Y: ArrayLike, measure: str = "linear_cka", **params
     >>> abs(rs.similarity(X, X @ Q) - 1.0) < 1e-12
     True
     """
-    value, notes = _repscope.similarity(_as_array(X, "X"), _as_array(Y, "Y"), measure, params)
+    value, notes = _repscope.similarity(floats(X, "X"), floats(Y, "Y"), measure, params)
     for note in notes:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     return value
