@@ -75,6 +75,7 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                 names: frame_names.clone(),
                 rdms: frames.clone(),
                 conditions: names,
+                ..RdmSet::default()
             },
         )?;
     }

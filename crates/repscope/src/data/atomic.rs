@@ -14,6 +14,32 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
+    let mut temp = temp_beside(path)?;
+    {
+        let mut writer = BufWriter::new(temp.as_file_mut());
+        write(&mut writer)
+            .and_then(|()| writer.flush())
+            .map_err(|e| Error::io(path, e))?;
+    }
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Like [`write_atomically`], for writers that open the output by path (an
+/// HDF5 library, say): `write` fills the temporary file at the path it is
+/// given, which becomes `path` only when `write` succeeds.
+pub fn write_path_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let temp = temp_beside(path)?;
+    write(temp.path())?;
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// A temporary file in `path`'s folder (so the final rename stays on one
+/// file system), named after it and ending in `.partial`.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -27,20 +53,11 @@ pub fn write_atomically(
     // owner-only ones of a temporary file.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder
+    builder
         .prefix(&format!(".{file_name}."))
         .suffix(".partial")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
-    {
-        let mut writer = BufWriter::new(temp.as_file_mut());
-        write(&mut writer)
-            .and_then(|()| writer.flush())
-            .map_err(|e| Error::io(path, e))?;
-    }
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+        .map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

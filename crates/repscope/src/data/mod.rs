@@ -8,10 +8,12 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod hdf5;
 pub mod labels;
 pub mod nifti;
 pub mod npy;
 pub mod repset;
+pub mod rsatoolbox;
 pub mod safetensors_io;
 pub mod source;
 
@@ -29,6 +31,7 @@ pub enum Format {
     Npy,
     Npz,
     Safetensors,
+    Hdf5,
 }
 
 impl Format {
@@ -38,12 +41,13 @@ impl Format {
             "npy" => Some(Format::Npy),
             "npz" => Some(Format::Npz),
             "safetensors" => Some(Format::Safetensors),
+            ext if hdf5::EXTENSIONS.contains(&ext) => Some(Format::Hdf5),
             _ => None,
         }
     }
 }
 
-const SUPPORTED: &str = ".npy, .npz, .safetensors, or a folder of those";
+const SUPPORTED: &str = ".npy, .npz, .safetensors, .h5/.hdf5, or a folder of those";
 
 /// Reads a RepSet from a file or a folder.
 ///
@@ -52,6 +56,11 @@ const SUPPORTED: &str = ".npy, .npz, .safetensors, or a folder of those";
 /// (`layer2` before `layer10`); a file holding one array names it after the
 /// file, a file holding several names them `file/array`.
 pub fn load(path: &Path) -> Result<RepSet> {
+    if !path.exists()
+        && let Some((file, inner)) = hdf5::split_inner_path(path)
+    {
+        return load_inner(&file, &inner);
+    }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return load_folder(path);
@@ -67,9 +76,21 @@ pub fn load(path: &Path) -> Result<RepSet> {
         Some(Format::Safetensors) => {
             safetensors_io::read_safetensors_file(path).with_context(|| path.display().to_string())
         }
+        Some(Format::Hdf5) => hdf5::load_hdf5(path, None),
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: format!("unknown file type; repscope reads {SUPPORTED}"),
+        }),
+    }
+}
+
+/// One variable or dataset of a container file (`file.h5:/group/x`).
+fn load_inner(file: &Path, inner: &str) -> Result<RepSet> {
+    match Format::from_path(file) {
+        Some(Format::Hdf5) => hdf5::load_hdf5(file, Some(inner)),
+        _ => Err(Error::UnsupportedFile {
+            path: file.to_path_buf(),
+            detail: "only HDF5 and MATLAB files hold named datasets (FILE:/path)".into(),
         }),
     }
 }
@@ -140,9 +161,10 @@ pub fn save(path: &Path, set: &RepSet, store_as: StoreAs) -> Result<()> {
         },
         Some(Format::Npz) => npy::write_npz_file(path, set, true),
         Some(Format::Safetensors) => safetensors_io::write_safetensors_file(path, set, store_as),
+        Some(Format::Hdf5) => hdf5::save_hdf5(path, set, store_as),
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
-            detail: "unknown output type; use .npy, .npz or .safetensors".into(),
+            detail: "unknown output type; use .npy, .npz, .safetensors or .h5".into(),
         }),
     }
 }

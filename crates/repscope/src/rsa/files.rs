@@ -1,14 +1,27 @@
-//! RDMs in files: `.npz` (or `.npy`) of condensed vectors.
+//! RDMs in files: `.npz` (or `.npy`) of condensed vectors, or HDF5 in
+//! rsatoolbox's `RDMs` layout.
 //!
-//! Written by `repscope rdm`: one 1-D float64 array per RDM, named after its
-//! representation, plus a text array `conditions` with the condition labels
-//! when known. Read back: every numeric 1-D array is one RDM; a 2-D array
-//! holds one RDM per row (named `name[i]`).
+//! `.npz`, as `repscope rdm` writes it: one 1-D float64 array per RDM, named
+//! after its representation, plus a text array `conditions` with the
+//! condition labels when known. Read back: every numeric 1-D array is one
+//! RDM; a 2-D array holds one RDM per row (named `name[i]`).
+//!
+//! `.h5`/`.hdf5`: the file `rsatoolbox.rdm.RDMs.save` writes and
+//! `rsatoolbox.rdm.load_rdm` reads (see [`crate::data::rsatoolbox`]):
+//! `dissimilarities` (RDMs × pairs, the same condensed order), the RDM
+//! names in the `name` RDM descriptor, the condition labels in the
+//! `conditions` pattern descriptor, and every other descriptor kept.
 
 use std::path::Path;
 
+use rust_hdf5::H5File;
+
 use crate::data::Format;
+use crate::data::StoreAs;
+use crate::data::atomic::write_path_atomically;
+use crate::data::hdf5::{Hdf5File, write_matrix};
 use crate::data::npy::{self, NpyArray};
+use crate::data::rsatoolbox::{Descriptor, Descriptors, read_descriptors, write_descriptors};
 use crate::error::{Error, Result, ResultExt};
 
 /// The npz key holding the condition labels.
@@ -20,6 +33,16 @@ pub struct RdmSet {
     pub names: Vec<String>,
     pub rdms: Vec<Vec<f64>>,
     pub conditions: Option<Vec<String>>,
+    /// rsatoolbox's descriptors of the whole set (kept through HDF5).
+    pub descriptors: Descriptors,
+    /// rsatoolbox's per-RDM descriptors other than `name` and `index`.
+    pub rdm_descriptors: Descriptors,
+    /// rsatoolbox's per-condition descriptors other than `conditions` and
+    /// `index`.
+    pub pattern_descriptors: Descriptors,
+    /// The dissimilarity measure, as rsatoolbox names it (`euclidean`,
+    /// `crossnobis` …), when known.
+    pub dissimilarity_measure: Option<String>,
 }
 
 impl RdmSet {
@@ -29,9 +52,10 @@ impl RdmSet {
     }
 }
 
-/// Reads RDMs from `.npz` or `.npy`.
+/// Reads RDMs from `.npz`, `.npy` or rsatoolbox's HDF5.
 pub fn load_rdms(path: &Path) -> Result<RdmSet> {
     let arrays = match Format::from_path(path) {
+        Some(Format::Hdf5) => return load_rdms_hdf5(path),
         Some(Format::Npz) => npy::read_npz_arrays(path)?,
         Some(Format::Npy) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -42,7 +66,9 @@ pub fn load_rdms(path: &Path) -> Result<RdmSet> {
         _ => {
             return Err(Error::UnsupportedFile {
                 path: path.to_path_buf(),
-                detail: "RDMs are read from .npz or .npy (condensed vectors, one per row)".into(),
+                detail: "RDMs are read from .npz or .npy (condensed vectors, one per row) or \
+                         .h5 (rsatoolbox's RDMs.save)"
+                    .into(),
             });
         }
     };
@@ -78,6 +104,12 @@ pub fn load_rdms(path: &Path) -> Result<RdmSet> {
             },
         }
     }
+    check_rdm_set(set, path)
+}
+
+/// The checks every RDM file passes: at least one RDM, all of one length
+/// that is a number of pairs.
+fn check_rdm_set(set: RdmSet, path: &Path) -> Result<RdmSet> {
     if set.rdms.is_empty() {
         return Err(Error::NoRepresentations {
             what: format!("{} (no RDM arrays)", path.display()),
@@ -105,13 +137,115 @@ pub fn load_rdms(path: &Path) -> Result<RdmSet> {
     Ok(set)
 }
 
-/// Writes RDMs as `.npz` (see the module documentation).
-pub fn save_rdms(path: &Path, set: &RdmSet) -> Result<()> {
-    if Format::from_path(path) != Some(Format::Npz) {
-        return Err(Error::UnsupportedFile {
-            path: path.to_path_buf(),
-            detail: "RDMs are written as .npz".into(),
+/// Reads rsatoolbox's `RDMs` HDF5 layout.
+fn load_rdms_hdf5(path: &Path) -> Result<RdmSet> {
+    let file = Hdf5File::open(path)?;
+    if !file.has("dissimilarities") {
+        return Err(Error::format(
+            path,
+            "no 'dissimilarities' dataset, so not an RDMs file",
+            "write it with rsatoolbox's RDMs.save(path) or `repscope rdm --output x.h5`; \
+             representations are read with `repscope info`",
+        ));
+    }
+    let (shape, values) = file.read_array("dissimilarities")?;
+    let (rows, cols) = match shape[..] {
+        [n] => (1, n),
+        [r, c] => (r, c),
+        _ => {
+            return Err(Error::InvalidRdm {
+                detail: format!("'dissimilarities' has shape {shape:?}; expected RDMs × pairs"),
+            })
+            .with_context(|| path.display().to_string());
+        }
+    };
+    let mut rdm_descriptors = read_descriptors(&file, "rdm_descriptors")?;
+    let mut pattern_descriptors = read_descriptors(&file, "pattern_descriptors")?;
+    let names = match take(&mut rdm_descriptors, "name") {
+        Some(d) if d.labels().len() == rows => d.labels(),
+        _ if rows == 1 => vec![npy::array_name_from_path(path)],
+        _ => (0..rows).map(|i| format!("rdm[{i}]")).collect(),
+    };
+    take(&mut rdm_descriptors, "index");
+    take(&mut pattern_descriptors, "index");
+    let conditions = take(&mut pattern_descriptors, "conditions").map(|d| d.labels());
+    let set = RdmSet {
+        names,
+        rdms: values.chunks(cols.max(1)).map(<[f64]>::to_vec).collect(),
+        conditions,
+        descriptors: read_descriptors(&file, "descriptors")?,
+        rdm_descriptors,
+        pattern_descriptors,
+        dissimilarity_measure: file.group_attr("", "dissimilarity_measure"),
+    };
+    check_rdm_set(set, path)
+}
+
+fn take(descriptors: &mut Descriptors, name: &str) -> Option<Descriptor> {
+    let at = descriptors.iter().position(|(k, _)| k == name)?;
+    Some(descriptors.remove(at).1)
+}
+
+/// Writes rsatoolbox's `RDMs` HDF5 layout, atomically.
+fn save_rdms_hdf5(path: &Path, set: &RdmSet) -> Result<()> {
+    let rows = set.rdms.len();
+    let cols = set.rdms.first().map_or(0, Vec::len);
+    if set.rdms.iter().any(|r| r.len() != cols) {
+        return Err(Error::InvalidRdm {
+            detail: "the RDMs differ in length; an RDMs file holds RDMs of one set of conditions"
+                .into(),
         });
+    }
+    let n = super::condensed::n_conditions(cols)?;
+    let index = |k: usize| Descriptor::Integers((0..k as i64).collect());
+    let mut rdm_descriptors: Descriptors = vec![
+        ("index".into(), index(rows)),
+        ("name".into(), Descriptor::Texts(set.names.clone())),
+    ];
+    rdm_descriptors.extend(set.rdm_descriptors.iter().cloned());
+    let mut pattern_descriptors: Descriptors = vec![("index".into(), index(n))];
+    if let Some(c) = &set.conditions {
+        pattern_descriptors.push(("conditions".into(), Descriptor::Texts(c.clone())));
+    }
+    pattern_descriptors.extend(set.pattern_descriptors.iter().cloned());
+    write_path_atomically(path, |temp| {
+        let fail = |e: rust_hdf5::Hdf5Error| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let file = H5File::create(temp).map_err(fail)?;
+        // rsatoolbox's reader needs the measure; `None` is stored as text.
+        let measure = set.dissimilarity_measure.as_deref().unwrap_or("None");
+        file.set_attr_string("dissimilarity_measure", measure)
+            .map_err(fail)?;
+        write_matrix(
+            &file.root_group(),
+            "dissimilarities",
+            rows,
+            cols,
+            |i, j| set.rdms[i][j],
+            StoreAs::F64,
+            path,
+        )?;
+        write_descriptors(&file, "descriptors", &set.descriptors, path)?;
+        write_descriptors(&file, "rdm_descriptors", &rdm_descriptors, path)?;
+        write_descriptors(&file, "pattern_descriptors", &pattern_descriptors, path)?;
+        file.close().map_err(fail)
+    })
+}
+
+/// Writes RDMs as `.npz` or rsatoolbox's HDF5 (see the module
+/// documentation).
+pub fn save_rdms(path: &Path, set: &RdmSet) -> Result<()> {
+    match Format::from_path(path) {
+        Some(Format::Npz) => {}
+        Some(Format::Hdf5) => return save_rdms_hdf5(path, set),
+        _ => {
+            return Err(Error::UnsupportedFile {
+                path: path.to_path_buf(),
+                detail: "RDMs are written as .npz or .h5 (rsatoolbox's layout)".into(),
+            });
+        }
     }
     let vectors: Vec<(String, Vec<f64>)> = set
         .names
@@ -130,20 +264,49 @@ pub fn save_rdms(path: &Path, set: &RdmSet) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::rsatoolbox::descriptor;
 
     #[test]
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rdms.npz");
         let set = RdmSet {
             names: vec!["a".into(), "b".into()],
             rdms: vec![vec![1.0, 2.0, 3.0], vec![3.0, 2.0, 1.0]],
             conditions: Some(vec!["x".into(), "y".into(), "z".into()]),
+            ..RdmSet::default()
+        };
+        for file in ["rdms.npz", "rdms.h5"] {
+            let path = dir.path().join(file);
+            save_rdms(&path, &set).unwrap();
+            let back = load_rdms(&path).unwrap();
+            assert_eq!(back.names, set.names);
+            assert_eq!(back.rdms, set.rdms);
+            assert_eq!(back.conditions, set.conditions);
+        }
+    }
+
+    #[test]
+    fn hdf5_keeps_descriptors_and_measure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rdms.h5");
+        let set = RdmSet {
+            names: vec!["v1".into()],
+            rdms: vec![vec![0.5, 1.0, 2.0]],
+            conditions: None,
+            descriptors: vec![("subject".into(), Descriptor::Text("s2".into()))],
+            rdm_descriptors: vec![("roi".into(), Descriptor::Texts(vec!["V1".into()]))],
+            pattern_descriptors: vec![("size".into(), Descriptor::Numbers(vec![1.0, 2.5, 3.0]))],
+            dissimilarity_measure: Some("crossnobis".into()),
         };
         save_rdms(&path, &set).unwrap();
         let back = load_rdms(&path).unwrap();
-        assert_eq!(back.names, set.names);
-        assert_eq!(back.rdms, set.rdms);
-        assert_eq!(back.conditions, set.conditions);
+        assert_eq!(back.dissimilarity_measure.as_deref(), Some("crossnobis"));
+        assert_eq!(back.descriptors, set.descriptors);
+        assert_eq!(back.rdm_descriptors, set.rdm_descriptors);
+        assert_eq!(back.pattern_descriptors, set.pattern_descriptors);
+        assert_eq!(
+            descriptor(&back.descriptors, "subject"),
+            Some(&Descriptor::Text("s2".into()))
+        );
     }
 }
