@@ -228,6 +228,90 @@ impl ToPy for Vec<(usize, usize)> {
     }
 }
 
+/// Voxel indices as an (n, 3) int64 array, -1 where there is none.
+impl ToPy for Vec<Option<[usize; 3]>> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let flat: Vec<i64> = self
+            .iter()
+            .flat_map(|v| v.map_or([-1; 3], |[i, j, k]| [i as i64, j as i64, k as i64]))
+            .collect();
+        let a = ndarray::Array2::from_shape_vec((self.len(), 3), flat)
+            .map_err(|e| crate::errors::core_error(py, repscope::Error::internal(e.to_string())))?;
+        Ok(a.into_pyarray(py).into_any())
+    }
+}
+
+impl ToPy for Option<String> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.clone().into_bound_py_any(py)
+    }
+}
+
+impl ToPy for Option<Vec<String>> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.clone().into_bound_py_any(py)
+    }
+}
+
+/// Rows of equal length as a 2-D float64 array (e.g. RDMs × pairs).
+impl ToPy for Vec<Vec<f64>> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let cols = self.first().map_or(0, Vec::len);
+        let m = Mat::from_fn(self.len(), cols, |i, j| self[i][j]);
+        Ok(matrix_to_numpy(py, m.as_ref()).into_any())
+    }
+}
+
+/// rsatoolbox descriptors as a dict: text as `str` or a numpy array of
+/// `str`, numbers as a float or an int64/float64 array.
+impl ToPy for repscope::data::rsatoolbox::Descriptors {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        use repscope::data::rsatoolbox::Descriptor;
+        let out = pyo3::types::PyDict::new(py);
+        let np = py.import("numpy")?;
+        for (name, value) in self {
+            let v = match value {
+                Descriptor::Text(s) => s.clone().into_bound_py_any(py)?,
+                Descriptor::Texts(v) => np.call_method1("array", (v.clone(),))?,
+                Descriptor::Integers(v) => PyArray1::from_slice(py, v).into_any(),
+                Descriptor::Numbers(v) => PyArray1::from_slice(py, v).into_any(),
+                Descriptor::Number(x) => x.into_bound_py_any(py)?,
+            };
+            out.set_item(name, v)?;
+        }
+        Ok(out.into_any())
+    }
+}
+
+/// Descriptors from a dict (see the `ToPy` impl above for the kinds); the
+/// Python layer has already turned arrays into lists of `str`, int64 or
+/// float64 arrays.
+pub fn descriptors_from(
+    dict: Option<&Bound<'_, pyo3::types::PyDict>>,
+) -> PyResult<repscope::data::rsatoolbox::Descriptors> {
+    use repscope::data::rsatoolbox::Descriptor;
+    let Some(dict) = dict else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (k, v) in dict.iter() {
+        let name: String = k.extract()?;
+        let value = if let Ok(s) = v.extract::<String>() {
+            Descriptor::Text(s)
+        } else if let Ok(a) = v.extract::<numpy::PyReadonlyArray1<'_, i64>>() {
+            Descriptor::Integers(a.as_array().to_vec())
+        } else if let Ok(a) = v.extract::<numpy::PyReadonlyArray1<'_, f64>>() {
+            Descriptor::Numbers(a.as_array().to_vec())
+        } else if let Ok(x) = v.extract::<f64>() {
+            Descriptor::Number(x)
+        } else {
+            Descriptor::Texts(v.extract::<Vec<String>>()?)
+        };
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
 impl ToPy for Mat<f64> {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(matrix_to_numpy(py, self.as_ref()).into_any())

@@ -8,12 +8,15 @@ use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::convert::{inputs, matrix_to_numpy};
+use crate::convert::{descriptors_from, inputs, matrix_to_numpy};
 use crate::errors::enter_core;
+use crate::results::py_result;
 use repscope::data::StoreAs;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::nifti::{Volume, read_nifti, write_nifti};
+use repscope::data::rsatoolbox::{RsaDataset, read_dataset, write_dataset};
 use repscope::data::source::open_source;
+use repscope::data::surface::{Cifti, read_cifti};
 
 /// What `load` returns to Python: names, float64 arrays, stimulus labels.
 type LoadedRepSet<'py> = (
@@ -115,6 +118,82 @@ fn save(
     })
 }
 
+py_result! {
+    /// An rsatoolbox ``Dataset`` read from its HDF5 file.
+    PyRsaDataset(RsaDataset) as "RsatoolboxDataset" in "repscope.data" {
+        /// ndarray (observations, channels).
+        measurements,
+        /// dict: rsatoolbox's ``descriptors``.
+        descriptors,
+        /// dict: rsatoolbox's ``obs_descriptors`` (one value per row).
+        obs_descriptors,
+        /// dict: rsatoolbox's ``channel_descriptors`` (one value per column).
+        channel_descriptors,
+    }
+}
+
+/// Reads an rsatoolbox ``Dataset`` HDF5 file.
+#[pyfunction]
+fn read_rsatoolbox_dataset(py: Python<'_>, path: PathBuf) -> PyResult<PyRsaDataset> {
+    enter_core(py, || read_dataset(&path)).map(PyRsaDataset)
+}
+
+/// Writes an rsatoolbox ``Dataset`` HDF5 file.
+#[pyfunction]
+#[pyo3(signature = (path, measurements, descriptors=None, obs_descriptors=None, channel_descriptors=None))]
+fn write_rsatoolbox_dataset(
+    py: Python<'_>,
+    path: PathBuf,
+    measurements: PyReadonlyArray2<'_, f64>,
+    descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+    obs_descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+    channel_descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+) -> PyResult<()> {
+    let m = measurements.as_array();
+    let data = RsaDataset {
+        measurements: Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[[i, j]]),
+        descriptors: descriptors_from(descriptors)?,
+        obs_descriptors: descriptors_from(obs_descriptors)?,
+        channel_descriptors: descriptors_from(channel_descriptors)?,
+    };
+    enter_core(py, || write_dataset(&path, &data))
+}
+
+py_result! {
+    /// A CIFTI-2 file: maps x grayordinates and what each column is.
+    PyCifti(Cifti) as "Cifti" in "repscope.data" {
+        /// ndarray (maps, grayordinates).
+        data,
+        /// list of str or None: the map names (scalar and label files).
+        map_names,
+        /// list of str: each column's brain structure.
+        structures,
+        /// ndarray int64: each column's surface vertex (-1 for voxels).
+        vertices,
+        /// ndarray int64 (grayordinates, 3): each column's voxel (-1 for vertices).
+        voxels,
+    }
+}
+
+/// Reads a CIFTI-2 file whose columns are brain models.
+#[pyfunction]
+fn read_cifti_file(py: Python<'_>, path: PathBuf) -> PyResult<PyCifti> {
+    enter_core(py, || read_cifti(&path)).map(PyCifti)
+}
+
+/// A GIfTI surface mesh: (vertex coordinates (n, 3), triangles (m, 3)).
+#[pyfunction]
+fn read_surface_mesh(
+    py: Python<'_>,
+    path: PathBuf,
+) -> PyResult<(Bound<'_, PyArray2<f64>>, Bound<'_, PyArray2<i64>>)> {
+    let (points, faces) = enter_core(py, || repscope::data::surface::read_surface(&path))?;
+    let coords = ndarray::Array2::from_shape_fn((points.len(), 3), |(i, j)| points[i][j]);
+    let tri = ndarray::Array2::from_shape_fn((faces.len(), 3), |(i, j)| faces[i][j] as i64);
+    use numpy::IntoPyArray;
+    Ok((coords.into_pyarray(py), tri.into_pyarray(py)))
+}
+
 type Affine = [[f64; 4]; 4];
 
 /// A 4 × 4 affine from a float64 array.
@@ -190,6 +269,12 @@ pub fn check_finite(x: faer::MatRef<'_, f64>) -> repscope::Result<()> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_class::<PyRsaDataset>()?;
+    m.add_class::<PyCifti>()?;
+    m.add_function(wrap_pyfunction!(read_cifti_file, m)?)?;
+    m.add_function(wrap_pyfunction!(read_surface_mesh, m)?)?;
+    m.add_function(wrap_pyfunction!(read_rsatoolbox_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(write_rsatoolbox_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(names_in, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;

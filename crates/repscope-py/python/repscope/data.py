@@ -14,10 +14,25 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _repscope
-from ._arrays import floats
+from ._arrays import floats, matrix
 from .errors import InputError
 
-__all__ = ["RepSet", "load", "save", "read_nifti", "write_nifti"]
+__all__ = [
+    "RepSet",
+    "load",
+    "save",
+    "read_nifti",
+    "write_nifti",
+    "RsatoolboxDataset",
+    "load_rsatoolbox_dataset",
+    "save_rsatoolbox_dataset",
+    "Cifti",
+    "read_cifti",
+    "read_surface",
+]
+
+RsatoolboxDataset = _repscope.RsatoolboxDataset
+Cifti = _repscope.Cifti
 
 ArrayLike = Any
 Reps = Union[Mapping[str, ArrayLike], Sequence[ArrayLike]]
@@ -172,6 +187,112 @@ def save(path: Union[str, PathLike[str]], reps: Reps, *, float32: bool = False) 
 _Path = Union[str, "PathLike[str]"]
 
 
+def _descriptors(d: Optional[Mapping[str, Any]], what: str) -> Optional[dict[str, Any]]:
+    """Descriptor values in the kinds the core stores: ``str``, a number,
+    a list of ``str``, an int64 or a float64 array."""
+    if d is None:
+        return None
+    if not isinstance(d, Mapping):
+        raise InputError(f"{what} must be a dict name -> value, got {type(d).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, (str, np.str_)):
+            out[str(key)] = str(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            out[str(key)] = float(value)
+        else:
+            a = np.asarray(value).reshape(-1)
+            if a.dtype.kind in "iub":
+                out[str(key)] = a.astype(np.int64)
+            elif a.dtype.kind == "f":
+                out[str(key)] = a.astype(np.float64)
+            elif a.dtype.kind == "S":
+                out[str(key)] = [v.decode() for v in a]
+            else:
+                out[str(key)] = [str(v) for v in a]
+    return out
+
+
+def load_rsatoolbox_dataset(path: _Path) -> RsatoolboxDataset:
+    """Read a file written by rsatoolbox's ``Dataset.save(path)`` (HDF5).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.h5``/``.hdf5`` file.
+
+    Returns
+    -------
+    RsatoolboxDataset
+        ``measurements`` (observations x channels) and the three descriptor
+        dicts, with text as arrays of ``str`` and numbers as arrays.
+        ``rs.load(path)`` reads the same file as a RepSet (stimuli from the
+        ``conditions`` observation descriptor).
+
+    Raises
+    ------
+    FormatError
+        The file is not HDF5, or not an rsatoolbox Dataset.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "data.h5")
+    ...     rs.save_rsatoolbox_dataset(p, np.eye(3), obs_descriptors={"conditions": ["a", "b", "c"]})
+    ...     ds = rs.load_rsatoolbox_dataset(p)
+    >>> ds.measurements.shape, list(ds.obs_descriptors["conditions"])
+    ((3, 3), ['a', 'b', 'c'])
+    """
+    return _repscope.read_rsatoolbox_dataset(path)
+
+
+def save_rsatoolbox_dataset(
+    path: _Path,
+    measurements: Any,
+    *,
+    descriptors: Optional[Mapping[str, Any]] = None,
+    obs_descriptors: Optional[Mapping[str, Any]] = None,
+    channel_descriptors: Optional[Mapping[str, Any]] = None,
+) -> None:
+    """Write an HDF5 file that ``rsatoolbox.data.load_dataset`` reads.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.h5`` file (written atomically).
+    measurements : array (observations, channels), or an ``rsatoolbox.data.Dataset``
+        The patterns; a Dataset brings its own descriptors.
+    descriptors, obs_descriptors, channel_descriptors : dict, optional
+        rsatoolbox's descriptors: strings, numbers, or one value per
+        observation / channel.
+
+    Raises
+    ------
+    InputError
+        Measurements not 2-D or not numeric, descriptors not a dict.
+    FormatError
+        The file cannot be written.
+    """
+    if hasattr(measurements, "measurements") and hasattr(measurements, "obs_descriptors"):
+        ds = measurements
+        descriptors = ds.descriptors if descriptors is None else descriptors
+        obs_descriptors = ds.obs_descriptors if obs_descriptors is None else obs_descriptors
+        channel_descriptors = (
+            ds.channel_descriptors if channel_descriptors is None else channel_descriptors
+        )
+        measurements = ds.measurements
+    x = matrix(measurements, "measurements")
+    _repscope.write_rsatoolbox_dataset(
+        path,
+        np.ascontiguousarray(x, dtype=np.float64),
+        _descriptors(descriptors, "descriptors"),
+        _descriptors(obs_descriptors, "obs_descriptors"),
+        _descriptors(channel_descriptors, "channel_descriptors"),
+    )
+
+
 def _is_path(x: Any) -> bool:
     return isinstance(x, (str, PathLike))
 
@@ -195,3 +316,56 @@ def write_nifti(path: _Path, data: Any, affine: Any = None) -> None:
     _repscope.write_nifti_volume(
         os.fspath(path), np.ascontiguousarray(a.ravel(order="F")), list(a.shape), aff
     )
+
+
+def read_surface(path: _Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a GIfTI surface mesh (``.surf.gii``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A GIfTI file with a ``NIFTI_INTENT_POINTSET`` and a
+        ``NIFTI_INTENT_TRIANGLE`` array (ASCII, base64 or gzip-base64).
+
+    Returns
+    -------
+    coords : ndarray (n_vertices, 3)
+        Vertex coordinates as stored (no coordinate-system transform).
+    faces : ndarray int64 (n_faces, 3)
+        Vertex indices of each triangle.
+
+    Raises
+    ------
+    FormatError
+        Not a valid GIfTI (e.g. a data array whose byte count does not match
+        its dimensions), or a face naming a missing vertex.
+    """
+    return _repscope.read_surface_mesh(path)
+
+
+def read_cifti(path: _Path) -> Cifti:
+    """Read a dense CIFTI-2 file (``.dscalar.nii``, ``.dtseries.nii``,
+    ``.dlabel.nii``).
+
+    ``rs.load(path)`` reads the same file as a RepSet (one representation,
+    maps x grayordinates); this also says what each column is.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A NIfTI-2 file carrying the CIFTI-2 XML (extension 32), whose
+        dimension 1 is brain models.
+
+    Returns
+    -------
+    Cifti
+        ``data`` (maps x grayordinates, as nibabel's ``get_fdata()``),
+        ``map_names``, and per column ``structures``, ``vertices`` and
+        ``voxels``.
+
+    Raises
+    ------
+    FormatError
+        No CIFTI header, or a matrix that does not match its brain models.
+    """
+    return _repscope.read_cifti_file(path)

@@ -8,16 +8,71 @@ use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::convert::{Input, Pick, ToPy, matrix_to_numpy, rows, vector};
+use crate::convert::{Input, Pick, ToPy, descriptors_from, matrix_to_numpy, rows, vector};
 use crate::errors::enter_core;
-use crate::results::data_frame;
+use crate::results::{data_frame, py_result};
 use repscope::data::labels::labels_to_codes;
 use repscope::rsa::compare::CompareMethod;
+use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::inference::{
     self, BootstrapOptions, EvaluationSummary, Resample, Sample, SampleEvaluations,
 };
 use repscope::rsa::models::{Crossval, ModelRdm, crossvalidate};
 use repscope::rsa::{RdmMethod, RdmSpec};
+
+py_result! {
+    /// RDMs read from a file (``.npz`` or rsatoolbox's HDF5), with what the
+    /// file said about them.
+    PyRdmFile(RdmSet) as "RDMFile" in "repscope.rsa" {
+        /// list of str: one name per RDM.
+        names,
+        /// ndarray (n_rdms, n_pairs): condensed RDMs, one per row.
+        rdms,
+        /// list of str or None: the condition labels.
+        conditions,
+        /// dict: rsatoolbox's ``descriptors``.
+        descriptors,
+        /// dict: rsatoolbox's ``rdm_descriptors`` other than ``name``/``index``.
+        rdm_descriptors,
+        /// dict: rsatoolbox's ``pattern_descriptors`` other than ``conditions``/``index``.
+        pattern_descriptors,
+        /// str or None: the dissimilarity measure.
+        dissimilarity_measure,
+    }
+}
+
+/// Reads RDMs from ``.npz``/``.npy`` or rsatoolbox's HDF5.
+#[pyfunction]
+fn read_rdms(py: Python<'_>, path: std::path::PathBuf) -> PyResult<PyRdmFile> {
+    enter_core(py, || load_rdms(&path)).map(PyRdmFile)
+}
+
+/// Writes RDMs as ``.npz`` or rsatoolbox's HDF5.
+#[pyfunction]
+#[pyo3(signature = (path, rdms, names, conditions=None, dissimilarity_measure=None, descriptors=None, rdm_descriptors=None, pattern_descriptors=None))]
+#[allow(clippy::too_many_arguments)]
+fn write_rdms(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    rdms: PyReadonlyArray2<'_, f64>,
+    names: Vec<String>,
+    conditions: Option<Vec<String>>,
+    dissimilarity_measure: Option<String>,
+    descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+    rdm_descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+    pattern_descriptors: Option<&Bound<'_, pyo3::types::PyDict>>,
+) -> PyResult<()> {
+    let set = RdmSet {
+        names,
+        rdms: rdms.as_array().outer_iter().map(|r| r.to_vec()).collect(),
+        conditions,
+        descriptors: descriptors_from(descriptors)?,
+        rdm_descriptors: descriptors_from(rdm_descriptors)?,
+        pattern_descriptors: descriptors_from(pattern_descriptors)?,
+        dissimilarity_measure,
+    };
+    enter_core(py, || save_rdms(&path, &set))
+}
 
 /// Condition or fold labels as codes.
 pub fn codes(labels: Option<Vec<String>>) -> Option<Vec<usize>> {
@@ -445,6 +500,9 @@ fn rsa_crossval(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRsaResult>()?;
+    m.add_class::<PyRdmFile>()?;
+    m.add_function(wrap_pyfunction!(read_rdms, m)?)?;
+    m.add_function(wrap_pyfunction!(write_rdms, m)?)?;
     m.add_class::<PyCrossValidation>()?;
     m.add_function(wrap_pyfunction!(rdm, m)?)?;
     m.add_function(wrap_pyfunction!(compare_rdms, m)?)?;

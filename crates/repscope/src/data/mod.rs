@@ -8,6 +8,8 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod cifti_xml;
+pub mod gifti;
 pub mod hdf5;
 pub mod labels;
 pub mod nifti;
@@ -16,6 +18,7 @@ pub mod repset;
 pub mod rsatoolbox;
 pub mod safetensors_io;
 pub mod source;
+pub mod surface;
 
 use std::path::{Path, PathBuf};
 
@@ -32,22 +35,30 @@ pub enum Format {
     Npz,
     Safetensors,
     Hdf5,
+    /// GIfTI surface data (`.gii`).
+    Gifti,
+    /// CIFTI-2 grayordinates (`.dscalar.nii`, `.dtseries.nii`, …).
+    Cifti,
 }
 
 impl Format {
     /// The format a path's extension names, if any.
     pub fn from_path(path: &Path) -> Option<Format> {
+        if surface::is_cifti_name(path) {
+            return Some(Format::Cifti);
+        }
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "npy" => Some(Format::Npy),
             "npz" => Some(Format::Npz),
             "safetensors" => Some(Format::Safetensors),
             ext if hdf5::EXTENSIONS.contains(&ext) => Some(Format::Hdf5),
+            "gii" => Some(Format::Gifti),
             _ => None,
         }
     }
 }
 
-const SUPPORTED: &str = ".npy, .npz, .safetensors, .h5/.hdf5, or a folder of those";
+const SUPPORTED: &str = ".npy, .npz, .safetensors, .h5/.hdf5, .gii, CIFTI-2 (.dscalar.nii, .dtseries.nii), or a folder of those";
 
 /// Reads a RepSet from a file or a folder.
 ///
@@ -77,6 +88,8 @@ pub fn load(path: &Path) -> Result<RepSet> {
             safetensors_io::read_safetensors_file(path).with_context(|| path.display().to_string())
         }
         Some(Format::Hdf5) => hdf5::load_hdf5(path, None),
+        Some(Format::Gifti) => surface::load_gifti(path),
+        Some(Format::Cifti) => surface::load_cifti(path),
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: format!("unknown file type; repscope reads {SUPPORTED}"),
@@ -162,7 +175,7 @@ pub fn save(path: &Path, set: &RepSet, store_as: StoreAs) -> Result<()> {
         Some(Format::Npz) => npy::write_npz_file(path, set, true),
         Some(Format::Safetensors) => safetensors_io::write_safetensors_file(path, set, store_as),
         Some(Format::Hdf5) => hdf5::save_hdf5(path, set, store_as),
-        None => Err(Error::UnsupportedFile {
+        Some(Format::Gifti | Format::Cifti) | None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: "unknown output type; use .npy, .npz, .safetensors or .h5".into(),
         }),

@@ -47,6 +47,51 @@ const NIFTI2_HEADER: usize = 540;
 /// Reads a `.nii` or `.nii.gz` file (gzip is recognised by its magic
 /// bytes, not by the name).
 pub fn read_nifti(path: &Path) -> Result<Volume> {
+    decode(&read_bytes(path)?, path)
+}
+
+/// A volume and its header extensions (`(ecode, content)`, in file order):
+/// CIFTI-2 keeps its XML in the extension with code 32.
+pub fn read_nifti_with_extensions(path: &Path) -> Result<(Volume, Vec<(i32, Vec<u8>)>)> {
+    let bytes = read_bytes(path)?;
+    let volume = decode(&bytes, path)?;
+    Ok((volume, extensions(&bytes, path)?))
+}
+
+/// The extensions between the header and the data: a 4-byte extender
+/// whose first byte says whether any follow, then `esize`, `ecode` and
+/// `esize - 8` bytes each.
+fn extensions(bytes: &[u8], path: &Path) -> Result<Vec<(i32, Vec<u8>)>> {
+    let h = header(bytes, path)?;
+    let f = Fields { bytes, big: h.big };
+    let mut at = h.header_size;
+    if bytes.get(at).copied().unwrap_or(0) == 0 {
+        return Ok(Vec::new());
+    }
+    at += 4;
+    let end = h.vox_offset.min(bytes.len());
+    let mut out = Vec::new();
+    while at + 8 <= end {
+        let size = f.i32(at);
+        let code = f.i32(at + 4);
+        let Ok(size) = usize::try_from(size) else {
+            break;
+        };
+        if size < 8 || at + size > end {
+            return Err(Error::format(
+                path,
+                format!("header extension at byte {at} declares {size} bytes, past the data"),
+                "the file is corrupt; re-export it",
+            ));
+        }
+        out.push((code, bytes[at + 8..at + size].to_vec()));
+        at += size;
+    }
+    Ok(out)
+}
+
+/// The file's bytes, gunzipped when they start with gzip's magic.
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -63,7 +108,7 @@ pub fn read_nifti(path: &Path) -> Result<Volume> {
     } else {
         raw
     };
-    decode(&bytes, path)
+    Ok(bytes)
 }
 
 /// Little- or big-endian reads at byte offsets of the header.
@@ -101,6 +146,7 @@ impl Fields<'_> {
 /// The header fields an analysis needs, from either version.
 struct Header {
     big: bool,
+    header_size: usize,
     dims: Vec<i64>,
     datatype: i16,
     pixdim: [f64; 8],
@@ -152,6 +198,7 @@ fn header(bytes: &[u8], path: &Path) -> Result<Header> {
         (0..12).for_each(|i| srow[i / 4][i % 4] = f.f32(280 + 4 * i));
         Ok(Header {
             big,
+            header_size: NIFTI1_HEADER,
             dims,
             datatype: f.i16(70),
             pixdim,
@@ -186,6 +233,7 @@ fn header(bytes: &[u8], path: &Path) -> Result<Header> {
         (0..12).for_each(|i| srow[i / 4][i % 4] = f.f64(400 + 8 * i));
         Ok(Header {
             big,
+            header_size: NIFTI2_HEADER,
             dims,
             datatype: f.i16(12),
             pixdim,

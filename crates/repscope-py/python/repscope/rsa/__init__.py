@@ -10,6 +10,8 @@ or an ``rsatoolbox.rdm.RDMs`` object.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable, Sequence
 from typing import Any, Optional, Union, overload
 
@@ -38,7 +40,12 @@ __all__ = [
     "SearchlightRDMs",
     "rdm_movie",
     "temporal_generalization",
+    "RDMFile",
+    "load_rdms",
+    "save_rdms",
 ]
+
+RDMFile = _repscope.RDMFile
 
 
 def _labels(labels: Any) -> Optional[list[str]]:
@@ -449,4 +456,104 @@ def rsa_crossval(
         arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
     return _repscope.rsa_crossval(
         arrays, weighted, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
+    )
+
+
+def load_rdms(path: Union[str, "os.PathLike[str]"]) -> RDMFile:
+    """Read RDMs from a file: ``.npz``/``.npy`` as ``repscope rdm`` writes
+    them, or the HDF5 file rsatoolbox's ``RDMs.save`` writes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.npz``, ``.npy``, ``.h5`` or ``.hdf5``.
+
+    Returns
+    -------
+    RDMFile
+        ``rdms`` (n_rdms x n_pairs, condensed), ``names``, ``conditions`` and,
+        from rsatoolbox files, ``dissimilarity_measure`` and the descriptor
+        dicts.
+
+    Raises
+    ------
+    FormatError
+        Not a readable RDM file.
+    InputError
+        RDMs of different lengths, or a length that is not n(n-1)/2.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "rdms.h5")
+    ...     rs.save_rdms(p, [[1.0, 2.0, 3.0]], names=["V1"], conditions=["a", "b", "c"],
+    ...                  dissimilarity_measure="euclidean")
+    ...     f = rs.load_rdms(p)
+    >>> f.names, f.conditions, f.dissimilarity_measure, f.rdms.shape
+    (['V1'], ['a', 'b', 'c'], 'euclidean', (1, 3))
+    """
+    return _repscope.read_rdms(path)
+
+
+def save_rdms(
+    path: Union[str, "os.PathLike[str]"],
+    rdms: Any,
+    names: Optional[Sequence[str]] = None,
+    conditions: Optional[Sequence[Any]] = None,
+    *,
+    dissimilarity_measure: Optional[str] = None,
+    descriptors: Optional[dict[str, Any]] = None,
+    rdm_descriptors: Optional[dict[str, Any]] = None,
+    pattern_descriptors: Optional[dict[str, Any]] = None,
+) -> None:
+    """Write RDMs as ``.npz`` or as HDF5 in rsatoolbox's layout (which
+    ``rsatoolbox.rdm.load_rdm`` reads), atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.npz`` or ``.h5``/``.hdf5``.
+    rdms : array (n_rdms, n_pairs), list of vectors, or ``rsatoolbox.rdm.RDMs``
+        Condensed RDMs; an rsatoolbox object brings its measure, names
+        (``rdm_descriptors['name']``), conditions and descriptors.
+    names : list of str, optional
+        One per RDM (default ``rdm[0]``, ...).
+    conditions : list, optional
+        The condition labels.
+    dissimilarity_measure, descriptors, rdm_descriptors, pattern_descriptors
+        Kept in HDF5 files as rsatoolbox keeps them.
+    """
+    from ..data import _descriptors
+
+    if hasattr(rdms, "dissimilarities") and hasattr(rdms, "rdm_descriptors"):
+        obj = rdms
+        rd = {k: v for k, v in obj.rdm_descriptors.items() if k not in ("index",)}
+        pd = {k: v for k, v in obj.pattern_descriptors.items() if k not in ("index",)}
+        if names is None and "name" in rd:
+            names = [str(v) for v in rd["name"]]
+        rd.pop("name", None)
+        if conditions is None and "conditions" in pd:
+            conditions = list(pd["conditions"])
+        pd.pop("conditions", None)
+        dissimilarity_measure = dissimilarity_measure or obj.dissimilarity_measure
+        descriptors = obj.descriptors if descriptors is None else descriptors
+        rdm_descriptors = rd if rdm_descriptors is None else rdm_descriptors
+        pattern_descriptors = pd if pattern_descriptors is None else pattern_descriptors
+        rdms = obj.dissimilarities
+    stack = np.ascontiguousarray(_stack(rdms, "rdms"), dtype=np.float64)
+    if names is None:
+        names = [f"rdm[{i}]" for i in range(stack.shape[0])] if stack.shape[0] > 1 else ["rdm"]
+    if len(names) != stack.shape[0]:
+        raise InputError(f"{len(names)} names for {stack.shape[0]} RDMs; give one name per RDM")
+    _repscope.write_rdms(
+        path,
+        stack,
+        [str(n) for n in names],
+        _labels(conditions),
+        None if dissimilarity_measure is None else str(dissimilarity_measure),
+        _descriptors(descriptors, "descriptors"),
+        _descriptors(rdm_descriptors, "rdm_descriptors"),
+        _descriptors(pattern_descriptors, "pattern_descriptors"),
     )
