@@ -163,7 +163,8 @@ fn corrupt(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
 impl Hdf5File {
     /// Opens a file for reading.
     pub fn open(path: &Path) -> Result<Hdf5File> {
-        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        check_not_truncated(path, len)?;
         let file = H5File::open(path).map_err(|e| corrupt(path, e))?;
         Ok(Hdf5File {
             path: path.to_path_buf(),
@@ -381,6 +382,58 @@ impl Hdf5File {
     /// A string attribute of a group, if it has one.
     pub fn group_attr(&self, group: &str, attr: &str) -> Option<String> {
         self.group(group).ok()?.attr_string(attr).ok()
+    }
+}
+
+/// The HDF5 signature, at byte 0 or after a user block of 512 · 2^k bytes.
+const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// Refuses a file shorter than the end-of-file address its superblock
+/// records (libhdf5's "truncated file" check): a cut at the end may leave
+/// every object header readable while data are missing.
+fn check_not_truncated(path: &Path, len: u64) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Ok(()); // the open below reports it
+    };
+    let mut at = 0u64;
+    while at + 64 <= len {
+        let mut head = [0u8; 64];
+        if f.seek(SeekFrom::Start(at)).is_err() || f.read_exact(&mut head).is_err() {
+            return Ok(());
+        }
+        if &head[..8] == SIGNATURE {
+            if let Some(end) = declared_end(&head)
+                && end > len
+            {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "the file is {len} bytes but its superblock says it ends at byte {end}"
+                    ),
+                    "the file is truncated (an interrupted copy or download?); copy it again",
+                ));
+            }
+            return Ok(());
+        }
+        at = if at == 0 { 512 } else { at * 2 };
+    }
+    Ok(())
+}
+
+/// The end-of-file address (base address included) of a superblock that
+/// starts at `head[0]`, for 8-byte offsets (what every writer uses).
+fn declared_end(head: &[u8; 64]) -> Option<u64> {
+    let u64_at = |i: usize| Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?));
+    match head[8] {
+        // Versions 0 and 1: sizes at 13, then base, free-space, EOF.
+        v @ (0 | 1) if head[13] == 8 => {
+            let base_at = if v == 0 { 24 } else { 28 };
+            Some(u64_at(base_at)?.saturating_add(u64_at(base_at + 16)?))
+        }
+        // Versions 2 and 3: sizes at 9, then base, extension, EOF.
+        2 | 3 if head[9] == 8 => Some(u64_at(12)?.saturating_add(u64_at(28)?)),
+        _ => None,
     }
 }
 

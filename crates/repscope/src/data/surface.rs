@@ -14,8 +14,7 @@
 //!   (grayordinates), as nibabel's `get_fdata()` gives it; dimension 1 must
 //!   be brain models, so each column knows its structure and its vertex or
 //!   voxel ([`Cifti::structures`], `vertices`, `voxels`). Scalar and label
-//!   map names label the
-//!   stimuli.
+//!   map names label the stimuli.
 
 use std::path::Path;
 
