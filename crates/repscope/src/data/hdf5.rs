@@ -216,6 +216,11 @@ impl Hdf5File {
         Ok(self.dataset(name)?.is_null())
     }
 
+    /// A string attribute of a dataset, if it has one.
+    pub fn dataset_attr(&self, name: &str, attr: &str) -> Option<String> {
+        self.dataset(name).ok()?.attr(attr).ok()?.read_string().ok()
+    }
+
     /// The shape and type of one dataset.
     pub fn info(&self, name: &str) -> Result<DatasetInfo> {
         let ds = self.dataset(name)?;

@@ -2,8 +2,10 @@
 //!
 //! [`RepSet`] is the data model: named stimuli × units matrices over one
 //! stimulus set. [`load`] reads one from `.npy` (one array), `.npz`,
-//! `.safetensors`, or a folder of those; [`save`] writes `.npy`, `.npz` or
-//! `.safetensors`. Every write is atomic (see [`atomic`]). Model weights
+//! `.safetensors`, HDF5 ([`hdf5`], and rsatoolbox's files through
+//! [`rsatoolbox`]), MATLAB ([`mat`]), GIfTI and CIFTI-2 ([`surface`]), or a
+//! folder of those, and one dataset or variable as `file.h5:/path`;
+//! [`save`] writes `.npy`, `.npz`, `.safetensors` or `.h5`. Every write is atomic (see [`atomic`]). Model weights
 //! (tensors of any rank) are read and written by [`checkpoint`].
 
 pub mod atomic;
@@ -12,6 +14,8 @@ pub mod cifti_xml;
 pub mod gifti;
 pub mod hdf5;
 pub mod labels;
+pub mod mat;
+pub mod mat_v5;
 pub mod nifti;
 pub mod npy;
 pub mod repset;
@@ -35,6 +39,8 @@ pub enum Format {
     Npz,
     Safetensors,
     Hdf5,
+    /// MATLAB `.mat` (v5 and v7.3).
+    Mat,
     /// GIfTI surface data (`.gii`).
     Gifti,
     /// CIFTI-2 grayordinates (`.dscalar.nii`, `.dtseries.nii`, …).
@@ -53,12 +59,13 @@ impl Format {
             "safetensors" => Some(Format::Safetensors),
             ext if hdf5::EXTENSIONS.contains(&ext) => Some(Format::Hdf5),
             "gii" => Some(Format::Gifti),
+            "mat" => Some(Format::Mat),
             _ => None,
         }
     }
 }
 
-const SUPPORTED: &str = ".npy, .npz, .safetensors, .h5/.hdf5, .gii, CIFTI-2 (.dscalar.nii, .dtseries.nii), or a folder of those";
+const SUPPORTED: &str = ".npy, .npz, .safetensors, .h5/.hdf5, .mat, .gii, CIFTI-2 (.dscalar.nii, .dtseries.nii), or a folder of those";
 
 /// Reads a RepSet from a file or a folder.
 ///
@@ -90,6 +97,7 @@ pub fn load(path: &Path) -> Result<RepSet> {
         Some(Format::Hdf5) => hdf5::load_hdf5(path, None),
         Some(Format::Gifti) => surface::load_gifti(path),
         Some(Format::Cifti) => surface::load_cifti(path),
+        Some(Format::Mat) => mat::load_mat(path, None),
         None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: format!("unknown file type; repscope reads {SUPPORTED}"),
@@ -101,6 +109,7 @@ pub fn load(path: &Path) -> Result<RepSet> {
 fn load_inner(file: &Path, inner: &str) -> Result<RepSet> {
     match Format::from_path(file) {
         Some(Format::Hdf5) => hdf5::load_hdf5(file, Some(inner)),
+        Some(Format::Mat) => mat::load_mat(file, Some(inner)),
         _ => Err(Error::UnsupportedFile {
             path: file.to_path_buf(),
             detail: "only HDF5 and MATLAB files hold named datasets (FILE:/path)".into(),
@@ -175,7 +184,7 @@ pub fn save(path: &Path, set: &RepSet, store_as: StoreAs) -> Result<()> {
         Some(Format::Npz) => npy::write_npz_file(path, set, true),
         Some(Format::Safetensors) => safetensors_io::write_safetensors_file(path, set, store_as),
         Some(Format::Hdf5) => hdf5::save_hdf5(path, set, store_as),
-        Some(Format::Gifti | Format::Cifti) | None => Err(Error::UnsupportedFile {
+        Some(Format::Gifti | Format::Cifti | Format::Mat) | None => Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             detail: "unknown output type; use .npy, .npz, .safetensors or .h5".into(),
         }),

@@ -6,6 +6,9 @@
 //! condition labels when known. Read back: every numeric 1-D array is one
 //! RDM; a 2-D array holds one RDM per row (named `name[i]`).
 //!
+//! `.mat`: square dissimilarity matrices, stacks of them or condensed
+//! vectors (see [`crate::data::mat::load_mat_rdms`]).
+//!
 //! `.h5`/`.hdf5`: the file `rsatoolbox.rdm.RDMs.save` writes and
 //! `rsatoolbox.rdm.load_rdm` reads (see [`crate::data::rsatoolbox`]):
 //! `dissimilarities` (RDMs × pairs, the same condensed order), the RDM
@@ -56,6 +59,15 @@ impl RdmSet {
 pub fn load_rdms(path: &Path) -> Result<RdmSet> {
     let arrays = match Format::from_path(path) {
         Some(Format::Hdf5) => return load_rdms_hdf5(path),
+        Some(Format::Mat) => {
+            let (names, rdms) = crate::data::mat::load_mat_rdms(path)?.into_iter().unzip();
+            let set = RdmSet {
+                names,
+                rdms,
+                ..RdmSet::default()
+            };
+            return check_rdm_set(set, path);
+        }
         Some(Format::Npz) => npy::read_npz_arrays(path)?,
         Some(Format::Npy) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
