@@ -163,7 +163,9 @@ fn corrupt(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
 impl Hdf5File {
     /// Opens a file for reading.
     pub fn open(path: &Path) -> Result<Hdf5File> {
-        let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        let len = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
         check_not_truncated(path, len)?;
         let file = H5File::open(path).map_err(|e| corrupt(path, e))?;
         Ok(Hdf5File {
@@ -426,18 +428,18 @@ fn check_not_truncated(path: &Path, len: u64) -> Result<()> {
     Ok(())
 }
 
-/// The end-of-file address (base address included) of a superblock that
-/// starts at `head[0]`, for 8-byte offsets (what every writer uses).
+/// The end-of-file address of a superblock that starts at `head[0]`, for
+/// 8-byte offsets (what every writer uses). libhdf5 writes it as the
+/// whole file's length even after a user block (MATLAB v7.3), so the
+/// base address is not added.
 fn declared_end(head: &[u8; 64]) -> Option<u64> {
     let u64_at = |i: usize| Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?));
     match head[8] {
         // Versions 0 and 1: sizes at 13, then base, free-space, EOF.
-        v @ (0 | 1) if head[13] == 8 => {
-            let base_at = if v == 0 { 24 } else { 28 };
-            Some(u64_at(base_at)?.saturating_add(u64_at(base_at + 16)?))
-        }
+        0 if head[13] == 8 => u64_at(40),
+        1 if head[13] == 8 => u64_at(44),
         // Versions 2 and 3: sizes at 9, then base, extension, EOF.
-        2 | 3 if head[9] == 8 => Some(u64_at(12)?.saturating_add(u64_at(28)?)),
+        2 | 3 if head[9] == 8 => u64_at(28),
         _ => None,
     }
 }

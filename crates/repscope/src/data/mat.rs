@@ -324,7 +324,10 @@ mod tests {
         flatten("s", value, &mut numeric, &mut labels);
         let names: Vec<&str> = numeric.iter().map(|(n, _, _)| n.as_str()).collect();
         assert_eq!(names, ["s.betas", "s.runs{1}"]);
-        assert_eq!(labels, [("s.names".to_string(), vec!["a".into(), "b".into()])]);
+        assert_eq!(
+            labels,
+            [("s.names".to_string(), vec!["a".into(), "b".into()])]
+        );
         // Column-major: X(2,1) is the second stored value.
         let x = to_matrix(&numeric[0].1, &numeric[0].2);
         assert_eq!(x[(1, 0)], 2.0);

@@ -26,11 +26,17 @@ def rdm_movie(
 ) -> np.ndarray:
     """Time-resolved RDMs of ``data`` (measurements x channels x time).
 
+    ``data`` may also be an ``mne.Epochs`` (conditions from its event
+    names, one measurement per epoch) or a list of ``mne.Evoked`` (one
+    condition each, named by its ``comment``); pass ``conditions`` to
+    override.
+
     A window of ``window`` time points averages the patterns over those
     points before the RDM (rsatoolbox's ``bin_time``); windows start every
     ``step`` points, so ``step=window`` gives rsatoolbox's binned
     ``calc_rdm_movie``. Returns (windows x pairs).
     """
+    data, conditions = _from_mne(data, conditions)
     a = np.asarray(data, dtype=np.float64)
     if a.ndim != 3:
         raise InputError(
@@ -42,6 +48,30 @@ def rdm_movie(
     return _repscope.rdm_movie_core(
         np.ascontiguousarray(a).ravel(), list(a.shape), method, int(window), int(step), lab, fl, prec
     )
+
+
+def _is_evoked(x: Any) -> bool:
+    return type(x).__module__.startswith("mne") and hasattr(x, "nave") and hasattr(x, "data")
+
+
+def _from_mne(data: Any, conditions: Any) -> tuple[Any, Any]:
+    """MNE objects as (measurements x channels x time, condition labels):
+    ``mne.Epochs`` give one row per epoch labelled by its event name (from
+    ``event_id``); ``mne.Evoked`` (one, or a list) one row each, labelled by
+    its ``comment``. Anything else passes through. MNE is never imported
+    here: the objects are recognised by their module and attributes."""
+    module = type(data).__module__
+    if module.startswith("mne") and hasattr(data, "get_data") and hasattr(data, "event_id"):
+        if conditions is None:
+            names = {code: name for name, code in data.event_id.items()}
+            conditions = [names.get(int(c), str(c)) for c in data.events[:, 2]]
+        return data.get_data(), conditions
+    items = [data] if _is_evoked(data) else data
+    if isinstance(items, (list, tuple)) and items and all(_is_evoked(e) for e in items):
+        if conditions is None:
+            conditions = [str(e.comment) for e in items]
+        return np.stack([e.data for e in items]), conditions
+    return data, conditions
 
 
 def temporal_generalization(movie: Any, compare: str = "corr") -> np.ndarray:
