@@ -181,12 +181,12 @@ fn read_cifti_file(py: Python<'_>, path: PathBuf) -> PyResult<PyCifti> {
     enter_core(py, || read_cifti(&path)).map(PyCifti)
 }
 
+/// What `read_surface_mesh` returns: coordinates and triangles.
+type MeshArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
+
 /// A GIfTI surface mesh: (vertex coordinates (n, 3), triangles (m, 3)).
 #[pyfunction]
-fn read_surface_mesh(
-    py: Python<'_>,
-    path: PathBuf,
-) -> PyResult<(Bound<'_, PyArray2<f64>>, Bound<'_, PyArray2<i64>>)> {
+fn read_surface_mesh(py: Python<'_>, path: PathBuf) -> PyResult<MeshArrays<'_>> {
     let (points, faces) = enter_core(py, || repscope::data::surface::read_surface(&path))?;
     let coords = ndarray::Array2::from_shape_fn((points.len(), 3), |(i, j)| points[i][j]);
     let tri = ndarray::Array2::from_shape_fn((faces.len(), 3), |(i, j)| faces[i][j] as i64);

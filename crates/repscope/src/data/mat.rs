@@ -86,7 +86,7 @@ fn flatten(
 /// MATLAB dims and column-major data as stimuli × units.
 fn to_matrix(dims: &[usize], data: &[f64]) -> Mat<f64> {
     let rows = dims.first().copied().unwrap_or(0);
-    let cols = if rows == 0 { 0 } else { data.len() / rows };
+    let cols = data.len().checked_div(rows).unwrap_or(0);
     Mat::from_fn(rows, cols, |i, j| data[i + rows * j])
 }
 

@@ -50,9 +50,12 @@ pub fn read_nifti(path: &Path) -> Result<Volume> {
     decode(&read_bytes(path)?, path)
 }
 
+/// Header extensions: `(ecode, content)` in file order.
+pub type Extensions = Vec<(i32, Vec<u8>)>;
+
 /// A volume and its header extensions (`(ecode, content)`, in file order):
 /// CIFTI-2 keeps its XML in the extension with code 32.
-pub fn read_nifti_with_extensions(path: &Path) -> Result<(Volume, Vec<(i32, Vec<u8>)>)> {
+pub fn read_nifti_with_extensions(path: &Path) -> Result<(Volume, Extensions)> {
     let bytes = read_bytes(path)?;
     let volume = decode(&bytes, path)?;
     Ok((volume, extensions(&bytes, path)?))
@@ -61,7 +64,7 @@ pub fn read_nifti_with_extensions(path: &Path) -> Result<(Volume, Vec<(i32, Vec<
 /// The extensions between the header and the data: a 4-byte extender
 /// whose first byte says whether any follow, then `esize`, `ecode` and
 /// `esize - 8` bytes each.
-fn extensions(bytes: &[u8], path: &Path) -> Result<Vec<(i32, Vec<u8>)>> {
+fn extensions(bytes: &[u8], path: &Path) -> Result<Extensions> {
     let h = header(bytes, path)?;
     let f = Fields { bytes, big: h.big };
     let mut at = h.header_size;

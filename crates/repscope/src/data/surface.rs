@@ -22,7 +22,7 @@ use faer::Mat;
 
 use super::RepSet;
 use super::cifti_xml::{BrainModel, CiftiHeader, IndexMap, ModelType, parse_cifti_xml};
-use super::gifti::{DataArray, Gifti, read_gifti};
+use super::gifti::{DataArray, Gifti, Mesh, read_gifti};
 use super::nifti::read_nifti_with_extensions;
 use crate::error::{Error, Result};
 
@@ -130,7 +130,7 @@ fn has_distinct(names: &[String]) -> bool {
 }
 
 /// A surface mesh from a GIfTI file: vertex coordinates and triangles.
-pub fn read_surface(path: &Path) -> Result<(Vec<[f64; 3]>, Vec<[usize; 3]>)> {
+pub fn read_surface(path: &Path) -> Result<Mesh> {
     read_gifti(path)?
         .mesh()?
         .ok_or_else(|| Error::UnsupportedFile {
