@@ -242,7 +242,7 @@ def load_rsatoolbox_dataset(path: _Path) -> RsatoolboxDataset:
     ...     p = os.path.join(d, "data.h5")
     ...     rs.save_rsatoolbox_dataset(p, np.eye(3), obs_descriptors={"conditions": ["a", "b", "c"]})
     ...     ds = rs.load_rsatoolbox_dataset(p)
-    >>> ds.measurements.shape, list(ds.obs_descriptors["conditions"])
+    >>> ds.measurements.shape, ds.obs_descriptors["conditions"].tolist()
     ((3, 3), ['a', 'b', 'c'])
     """
     return _repscope.read_rsatoolbox_dataset(path)
