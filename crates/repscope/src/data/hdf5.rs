@@ -520,7 +520,8 @@ pub fn load_hdf5(path: &Path, dataset: Option<&str>) -> Result<RepSet> {
     Ok(set)
 }
 
-fn write_error(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
+/// A failed HDF5 write, as an I/O error on the output path.
+pub(crate) fn write_error(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),

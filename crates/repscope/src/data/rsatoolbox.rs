@@ -21,7 +21,7 @@ use rust_hdf5::{H5File, H5Group};
 
 use super::RepSet;
 use super::atomic::write_path_atomically;
-use super::hdf5::{Hdf5File, format_label, write_matrix, write_strings};
+use super::hdf5::{Hdf5File, format_label, write_error, write_matrix, write_strings};
 use super::safetensors_io::StoreAs;
 use crate::error::{Error, Result};
 
@@ -126,11 +126,17 @@ pub fn read_descriptors(file: &Hdf5File, group: &str) -> Result<Descriptors> {
     Ok(out)
 }
 
-fn write_error(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    }
+/// A 1-D dataset of numbers.
+fn write_vector<T: rust_hdf5::types::H5Type>(
+    group: &H5Group,
+    name: &str,
+    values: &[T],
+) -> rust_hdf5::Result<()> {
+    group
+        .new_dataset::<T>()
+        .shape([values.len()])
+        .create(name)?
+        .write_raw(values)
 }
 
 /// Writes descriptors into a new group, in rsatoolbox's encoding.
@@ -146,22 +152,8 @@ pub fn write_descriptors(
         match value {
             Descriptor::Text(s) => g.set_attr_string(name, s).map_err(fail)?,
             Descriptor::Texts(v) => write_strings(&g, name, v, path)?,
-            Descriptor::Integers(v) => {
-                let ds = g
-                    .new_dataset::<i64>()
-                    .shape([v.len()])
-                    .create(name)
-                    .map_err(fail)?;
-                ds.write_raw(v).map_err(fail)?;
-            }
-            Descriptor::Numbers(v) => {
-                let ds = g
-                    .new_dataset::<f64>()
-                    .shape([v.len()])
-                    .create(name)
-                    .map_err(fail)?;
-                ds.write_raw(v).map_err(fail)?;
-            }
+            Descriptor::Integers(v) => write_vector(&g, name, v).map_err(fail)?,
+            Descriptor::Numbers(v) => write_vector(&g, name, v).map_err(fail)?,
             Descriptor::Number(x) => {
                 let ds = g.new_dataset::<f64>().scalar().create(name).map_err(fail)?;
                 ds.write_raw(&[*x]).map_err(fail)?;

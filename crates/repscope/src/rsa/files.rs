@@ -22,7 +22,7 @@ use rust_hdf5::H5File;
 use crate::data::Format;
 use crate::data::StoreAs;
 use crate::data::atomic::write_path_atomically;
-use crate::data::hdf5::{Hdf5File, write_matrix};
+use crate::data::hdf5::{Hdf5File, write_error, write_matrix};
 use crate::data::npy::{self, NpyArray};
 use crate::data::rsatoolbox::{Descriptor, Descriptors, read_descriptors, write_descriptors};
 use crate::error::{Error, Result, ResultExt};
@@ -221,10 +221,7 @@ fn save_rdms_hdf5(path: &Path, set: &RdmSet) -> Result<()> {
     }
     pattern_descriptors.extend(set.pattern_descriptors.iter().cloned());
     write_path_atomically(path, |temp| {
-        let fail = |e: rust_hdf5::Hdf5Error| Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        };
+        let fail = |e| write_error(path, e);
         let file = H5File::create(temp).map_err(fail)?;
         // rsatoolbox's reader needs the measure; `None` is stored as text.
         let measure = set.dissimilarity_measure.as_deref().unwrap_or("None");
