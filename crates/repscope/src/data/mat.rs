@@ -16,6 +16,7 @@
 //! variables and structs of them are read; cell arrays in v7.3 (object
 //! references) are refused with a message.
 
+use std::io::Read;
 use std::path::Path;
 
 use faer::Mat;
@@ -30,11 +31,17 @@ const LABEL_VARIABLES: &[&str] = &["stimuli", "conditions", "labels"];
 
 /// Reads every variable of a `.mat` file (v5 or v7.3), in file order.
 pub fn read_mat(path: &Path) -> Result<Vec<(String, MatValue)>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if is_v73(&bytes) {
-        drop(bytes);
+    // The header and the HDF5 signature at byte 512 tell v7.3 apart;
+    // a v7.3 file is then read by slices, never whole.
+    let mut head = Vec::with_capacity(520);
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    std::io::Read::take(&file, 520)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    if is_v73(&head) {
         return read_v73(path);
     }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     read_mat_v5(&bytes, path)
 }
 
