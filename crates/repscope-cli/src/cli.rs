@@ -81,6 +81,9 @@ pub enum Command {
     /// Searchlight RSA over brain volumes (NIfTI): an RDM per sphere, one
     /// map per model RDM.
     Searchlight(SearchlightArgs),
+    /// Beta series from BIDS derivatives: every run of a subject and task,
+    /// concatenated, with condition and run labels for `searchlight`.
+    Bids(BidsArgs),
     /// Match the units of one representation to those of another
     /// (one-to-one, best partner, sparse prediction or spectral groups).
     Match(MatchArgs),
@@ -573,4 +576,44 @@ pub struct ExtractArgs {
     /// Texts per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+}
+
+/// `repscope bids`: beta series from BIDS derivatives.
+#[derive(Debug, Args)]
+pub struct BidsArgs {
+    /// The derivatives folder (it holds sub-<label>/).
+    pub root: PathBuf,
+    /// Subject label (with or without sub-).
+    #[arg(long)]
+    pub subject: String,
+    /// Task label (with or without task-).
+    #[arg(long)]
+    pub task: String,
+    /// The space entity the betas must have.
+    #[arg(long)]
+    pub space: Option<String>,
+    /// The desc entity the betas must have.
+    #[arg(long)]
+    pub desc: Option<String>,
+    /// The session (ses entity).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// The betas' file suffix.
+    #[arg(long, default_value = "beta")]
+    pub suffix: String,
+    /// The raw BIDS dataset, searched for events.tsv files.
+    #[arg(long)]
+    pub raw: Option<PathBuf>,
+    /// The events.tsv column with each event's condition.
+    #[arg(long, default_value = "trial_type")]
+    pub condition_column: String,
+    /// The concatenated 4-D beta series (.nii or .nii.gz).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Condition labels, one per volume (default: beside the output, .conditions.txt).
+    #[arg(long)]
+    pub conditions_out: Option<PathBuf>,
+    /// Run labels, one per volume, for --folds (default: beside the output, .runs.txt).
+    #[arg(long)]
+    pub folds_out: Option<PathBuf>,
 }

@@ -312,6 +312,25 @@ pub fn descriptors_from(
     Ok(out)
 }
 
+/// A NIfTI volume's values as an n-D float64 array (NIfTI's Fortran order
+/// kept, so `a[i, j, k, t]` is voxel (i, j, k) of volume t).
+impl ToPy for repscope::data::nifti::Volume {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        use ndarray::ShapeBuilder;
+        let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.shape).f(), self.data.clone())
+            .map_err(|e| crate::errors::core_error(py, repscope::Error::internal(e.to_string())))?;
+        Ok(a.into_pyarray(py).into_any())
+    }
+}
+
+/// Paths as a list of `str`.
+impl ToPy for Vec<std::path::PathBuf> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v: Vec<String> = self.iter().map(|p| p.display().to_string()).collect();
+        v.into_bound_py_any(py)
+    }
+}
+
 impl ToPy for Mat<f64> {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(matrix_to_numpy(py, self.as_ref()).into_any())

@@ -5,6 +5,7 @@
 //! ([`results`]). No formula lives here.
 
 mod alignment;
+mod bids;
 mod compress;
 mod convert;
 mod data;
@@ -48,6 +49,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     alignment::register(m)?;
+    bids::register(m)?;
     compress::register(m)?;
     data::register(m)?;
     encode::register(m)?;

@@ -123,9 +123,7 @@ pub fn parse_name(file_name: &str) -> Option<BidsName> {
 /// The files of a folder and its subfolders (depth-first, sorted).
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
         if p.is_dir() {
@@ -179,7 +177,10 @@ fn find_betas(q: &BidsQuery) -> Result<BTreeMap<String, (PathBuf, BidsName)>> {
             && name.contains(&format!("_{}.nii", q.suffix));
         let Some(parsed) = parse_name(&name) else {
             if looks_relevant {
-                return Err(wrong_name(&f, "every part before the suffix must be key-value"));
+                return Err(wrong_name(
+                    &f,
+                    "every part before the suffix must be key-value",
+                ));
             }
             continue;
         };

@@ -13,7 +13,8 @@
 //!   PCA, assignment); [`stats`]: ranks, quantiles, covariance, sign-flip
 //!   tests, Pearson.
 //! - [`data`]: the data model and its files (`.npy`, `.npz`,
-//!   `.safetensors`, NIfTI, checkpoints, labels).
+//!   `.safetensors`, NIfTI, HDF5, MATLAB, GIfTI/CIFTI, checkpoints, labels);
+//!   [`bids`]: beta series found in BIDS derivatives, with their events.
 //! - [`measures`]: similarity measures, one registry looked up by name;
 //!   [`pairwise`]: every representation against every other, prepared once.
 //! - [`rsa`]: RDMs, their comparison and inference, searchlights, movies.
@@ -34,6 +35,7 @@
 //! binary and the Python package are thin layers over it.
 
 pub mod alignment;
+pub mod bids;
 pub mod choice;
 pub mod compress;
 pub mod data;

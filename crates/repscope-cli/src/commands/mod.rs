@@ -1,6 +1,7 @@
 //! One module per verb.
 
 mod align;
+mod bids;
 mod compress;
 mod demo;
 mod encode;
@@ -57,6 +58,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),
         Command::Searchlight(args) => searchlight::run(&args, g),
+        Command::Bids(args) => bids::run(&args, g),
         Command::Match(args) => units::run(&args, g),
         Command::Graph(args) => graph::run(&args, g),
         Command::Align(args) => align::run(&args, g),

@@ -24,6 +24,7 @@ from types import ModuleType as _ModuleType
 from . import _repscope
 from . import (
     alignment,
+    bids,
     compress,
     data,
     encode,
@@ -40,6 +41,7 @@ from . import (
     units,
 )
 from .alignment import *  # noqa: F401,F403
+from .bids import *  # noqa: F401,F403
 from .compress import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .encode import *  # noqa: F401,F403
@@ -58,7 +60,7 @@ from .units import *  # noqa: F401,F403
 #: The submodules whose public names make up the package's, in the core's
 #: order of layers (data in, measures, analyses, compression, helpers).
 _SUBMODULES: tuple[_ModuleType, ...] = (
-    data, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
+    data, bids, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
     units, alignment, graph, linalg, compress, sdr, taskvec, errors,
 )
 
