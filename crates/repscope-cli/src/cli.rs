@@ -457,12 +457,19 @@ pub struct RdmArgs {
 
 #[derive(Debug, Args)]
 pub struct SearchlightArgs {
-    /// Beta maps: one 4-D series or several 3-D volumes (.nii, .nii.gz), in order.
+    /// Beta maps: one 4-D series or several 3-D volumes (.nii, .nii.gz), in
+    /// order; with --surface, one GIfTI of maps (.func.gii) per mesh.
     #[arg(required = true, value_name = "BETAS")]
     pub volumes: Vec<PathBuf>,
-    /// Mask on the volumes' grid: searchlight centres and sphere voxels are its non-zero voxels.
+    /// Mask on the volumes' grid: searchlight centres and sphere voxels are
+    /// its non-zero voxels. With --surface (optional): one GIfTI per mesh,
+    /// non-zero for vertices searched (e.g. zero on the medial wall).
     #[arg(long, value_name = "NIFTI")]
-    pub mask: PathBuf,
+    pub mask: Vec<PathBuf>,
+    /// A cortical mesh (.surf.gii), once per hemisphere: discs of --radius
+    /// mm along the mesh instead of spheres in a volume.
+    #[arg(long, value_name = "GIFTI")]
+    pub surface: Vec<PathBuf>,
     /// Condition label of each volume, one per line.
     #[arg(long, value_name = "FILE")]
     pub conditions: PathBuf,
@@ -487,7 +494,8 @@ pub struct SearchlightArgs {
     /// Centres whose sphere has fewer mask voxels get NaN.
     #[arg(long, default_value_t = 1)]
     pub min_voxels: usize,
-    /// Output folder: MODEL.nii.gz per model, or sphere_rdms.npz.
+    /// Output folder: MODEL.nii.gz per model (with --surface: MESH.searchlight.func.gii
+    /// per mesh, one map per model), or sphere_rdms.npz.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
 }
@@ -548,8 +556,8 @@ pub struct SimilarityArgs {
     /// Confidence level of the bootstrap intervals.
     #[arg(long, default_value_t = 0.95)]
     pub ci: f64,
-    /// Load representations one at a time (a folder of array files or a
-    /// .safetensors file): memory stays at two prepared representations per
+    /// Load representations one at a time (a folder of array files, a
+    /// .safetensors file or an HDF5 file): memory stays at two prepared representations per
     /// worker, at the cost of preparing each row's partners again.
     #[arg(long)]
     pub stream: bool,

@@ -339,8 +339,15 @@ impl ToPy for Mat<f64> {
 
 /// A new C-order float64 numpy array with the values of `m`.
 pub fn matrix_to_numpy<'py>(py: Python<'py>, m: MatRef<'_, f64>) -> Bound<'py, PyArray2<f64>> {
-    let a = ndarray::Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)]);
-    a.into_pyarray(py)
+    // Tiled into row-major order first: read straight from the columns,
+    // a wide matrix would be walked with a stride of a whole column.
+    let (rows, cols) = (m.nrows(), m.ncols());
+    let values = repscope::linalg::layout::to_row_major(m);
+    // `to_row_major` gives rows × cols values, so the shape always fits and
+    // the buffer moves into numpy without a copy.
+    ndarray::Array2::from_shape_vec((rows, cols), values)
+        .unwrap_or_else(|_| ndarray::Array2::from_shape_fn((rows, cols), |(i, j)| m[(i, j)]))
+        .into_pyarray(py)
 }
 
 /// A new float64 vector.

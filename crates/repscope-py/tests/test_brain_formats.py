@@ -216,7 +216,7 @@ def test_cifti_without_brain_models_is_refused(tmp_path, run_cli):
 # ---------------------------------------------------------------- MNE
 
 
-def test_mne_epochs_equal_the_array_they_hold():
+def test_mne_epochs_equal_the_array_they_hold(tmp_path):
     mne = pytest.importorskip("mne")
     n_per, n_ch, n_t = 5, 4, 12
     data = RNG.standard_normal((3 * n_per, n_ch, n_t))
@@ -234,8 +234,17 @@ def test_mne_epochs_equal_the_array_they_hold():
     # Evoked responses: the condition means, one per condition.
     evoked = [epochs[k].average() for k in ("face", "house", "car")]
     means = np.stack([data[codes == c].mean(axis=0) for c in (1, 2, 3)])
-    np.testing.assert_allclose(
-        rs.rdm_movie(evoked, "euclidean"),
-        rs.rdm_movie(means, "euclidean", conditions=["face", "house", "car"]),
-        rtol=1e-12,
-    )
+    by_means = rs.rdm_movie(means, "euclidean", conditions=["face", "house", "car"])
+    np.testing.assert_allclose(rs.rdm_movie(evoked, "euclidean"), by_means, rtol=1e-12)
+    # The same through .fif files written by MNE: epochs in double
+    # precision exactly, evoked data (float32 on disk) to float32 precision.
+    epo = tmp_path / "sub-01-epo.fif"
+    epochs.save(epo, fmt="double", verbose=False)
+    np.testing.assert_allclose(rs.rdm_movie(str(epo), "euclidean"), want, rtol=1e-12)
+    ave = tmp_path / "sub-01-ave.fif"
+    mne.write_evokeds(ave, evoked, verbose=False)
+    np.testing.assert_allclose(rs.rdm_movie(ave, "euclidean"), by_means, rtol=1e-5)
+    bad = tmp_path / "broken-epo.fif"
+    bad.write_bytes(b"not a fif file")
+    with pytest.raises(rs.FormatError, match="broken-epo.fif"):
+        rs.rdm_movie(bad)

@@ -206,3 +206,30 @@ def test_cli_reads_an_hdf5_dataset(run_cli, h5_file):
     bad = run_cli("info", f"{path}:/missing", check=2)
     assert "missing" in bad.stderr and "contiguous" in bad.stderr
     assert os.path.exists(path)
+
+
+def test_rows_are_read_by_slices_equal_to_h5py(h5_file):
+    path, arrays = h5_file
+    for name, a in arrays.items():
+        expected = np.asarray(a, dtype=np.float64).reshape(a.shape[0], -1)
+        for start, stop in [(0, 40), (3, 11), (13, 14), (39, 40), (20, 20)]:
+            got = rs.load_rows(path, name, start, stop)
+            np.testing.assert_array_equal(got, expected[start:stop], err_msg=f"{name} {start}:{stop}")
+    one = rs.load_rows(f"{path}:/grp/chunked_gzip_shuffle", "grp/chunked_gzip_shuffle", 5, 9)
+    np.testing.assert_array_equal(one, arrays["grp/chunked_gzip_shuffle"][5:9].astype(np.float64))
+    with pytest.raises(rs.InputError, match="0..40"):
+        rs.load_rows(path, "contiguous", 30, 41)
+    with pytest.raises(rs.Error, match="contiguous"):
+        rs.load_rows(path, "nope", 0, 1)
+
+
+def test_info_streams_and_equals_numpy(h5_file):
+    path, arrays = h5_file
+    rows = {r["name"]: r for r in rs.info(path)}
+    assert set(rows) == set(arrays)
+    for name, a in arrays.items():
+        x = np.asarray(a, dtype=np.float64).reshape(a.shape[0], -1)
+        r = rows[name]
+        assert (r["stimuli"], r["units"]) == x.shape
+        assert (r["min"], r["max"], r["non_finite"]) == (x.min(), x.max(), 0)
+        assert r["mean"] == pytest.approx(x.mean(), rel=1e-12, abs=1e-12)

@@ -12,6 +12,7 @@ def stored(tmp_path):
     rng = np.random.default_rng(0)
     reps = {f"l{i}": rng.normal(size=(80, 6 + i)) for i in range(5)}
     rs.save(tmp_path / "reps.safetensors", reps)
+    rs.save(tmp_path / "reps.h5", reps)
     folder = tmp_path / "folder"
     folder.mkdir()
     for name, x in reps.items():
@@ -24,7 +25,7 @@ def test_paths_and_streaming_equal_memory(stored, measure):
     reps, st, folder = stored
     local = rs.pairwise(reps, measure=measure, progress=False)
     assert np.array_equal(rs.pairwise(st, measure=measure).values, local.values)
-    for source in [st, folder]:
+    for source in [st, folder, st.with_suffix(".h5")]:
         streamed = rs.pairwise(source, measure=measure, stream=True, progress=False)
         assert streamed.names_a == streamed.names_b == list(reps)
         assert np.allclose(streamed.values, local.values, rtol=1e-12, atol=1e-14)
@@ -37,7 +38,7 @@ def test_paths_and_streaming_equal_memory(stored, measure):
 
 def test_streaming_refuses_arrays_and_resampling(stored):
     reps, st, _ = stored
-    with pytest.raises(rs.InputError, match="folder or a .safetensors path"):
+    with pytest.raises(rs.InputError, match="folder, a .safetensors or an HDF5 path"):
         rs.pairwise(reps, stream=True)
     with pytest.raises(rs.InputError, match="in memory"):
         rs.pairwise(st, stream=True, n_boot=10)

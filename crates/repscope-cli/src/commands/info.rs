@@ -1,47 +1,71 @@
 //! `repscope info PATH`: what a file or folder holds.
+//!
+//! A `.safetensors` or HDF5 file is summarised block by block of rows
+//! (memory stays at one block, whatever the file's size); other files and
+//! folders are loaded.
 
 use std::path::Path;
 
+use repscope::data::source::{Summary, open_source, summarize, summarize_matrix};
+
 use crate::cli::Global;
 
-pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
+/// The summaries of every representation, the number of stimuli and
+/// whether the stimuli are labelled.
+type Contents = (Vec<(String, Summary)>, Option<usize>, bool);
+
+/// Streams the representations of a single file, when its format allows
+/// and its representations agree on the number of stimuli (otherwise
+/// `load` reports the disagreement).
+fn streamed(path: &Path) -> Option<repscope::Result<Contents>> {
+    if path.is_dir() {
+        return None;
+    }
+    let source = open_source(path).ok()?;
+    let shapes: Vec<(usize, usize)> = (0..source.len())
+        .map(|i| source.shape(i))
+        .collect::<repscope::Result<_>>()
+        .ok()?;
+    let n = shapes.first().map(|s| s.0);
+    if shapes
+        .iter()
+        .any(|s| Some(s.0) != n || s.0 == 0 || s.1 == 0)
+    {
+        return None;
+    }
+    let rows = (0..source.len())
+        .map(|i| Ok((source.name(i).to_string(), summarize(source.as_ref(), i)?)))
+        .collect::<repscope::Result<Vec<_>>>();
+    Some(rows.map(|rows| (rows, n, source.stimuli().is_some())))
+}
+
+fn loaded(path: &Path) -> repscope::Result<Contents> {
     let set = repscope::load(path)?;
-    let rows: Vec<serde_json::Value> = set
+    let rows = set
         .views()
         .iter()
-        .map(|r| {
-            let values =
-                r.x.col_iter()
-                    .flat_map(|c| c.iter().copied().collect::<Vec<_>>());
-            let (mut min, mut max, mut sum, mut finite, mut non_finite) =
-                (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
-            for v in values {
-                if v.is_finite() {
-                    min = min.min(v);
-                    max = max.max(v);
-                    sum += v;
-                    finite += 1;
-                } else {
-                    non_finite += 1;
-                }
-            }
-            let mean = if finite > 0 {
-                sum / finite as f64
-            } else {
-                f64::NAN
-            };
-            serde_json::json!({
-                "name": r.name, "stimuli": r.x.nrows(), "units": r.x.ncols(),
-                "min": min, "max": max, "mean": mean, "non_finite": non_finite,
-            })
-        })
+        .map(|r| (r.name.to_string(), summarize_matrix(r.x)))
         .collect();
+    Ok((rows, set.n_stimuli(), set.stimuli().is_some()))
+}
+
+pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
+    let (rows, n_stimuli, labelled) = streamed(path).unwrap_or_else(|| loaded(path))?;
     if g.json {
+        let reps: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, s)| {
+                serde_json::json!({
+                    "name": name, "stimuli": s.stimuli, "units": s.units,
+                    "min": s.min, "max": s.max, "mean": s.mean, "non_finite": s.non_finite,
+                })
+            })
+            .collect();
         let doc = serde_json::json!({
             "path": path.display().to_string(),
-            "stimuli": set.n_stimuli(),
-            "stimulus_labels": set.stimuli().is_some(),
-            "representations": rows,
+            "stimuli": n_stimuli,
+            "stimulus_labels": labelled,
+            "representations": reps,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
@@ -49,35 +73,23 @@ pub fn run(path: &Path, g: &Global) -> anyhow::Result<()> {
     println!(
         "{}: {} representation(s) over {} stimuli{}",
         path.display(),
-        set.len(),
-        set.n_stimuli().unwrap_or(0),
-        if set.stimuli().is_some() {
+        rows.len(),
+        n_stimuli.unwrap_or(0),
+        if labelled {
             " (with stimulus labels)"
         } else {
             ""
         }
     );
-    let width = set
-        .names()
-        .iter()
-        .map(String::len)
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(4).max(4);
     println!(
         "{:width$}  {:>8}  {:>7}  {:>11}  {:>11}  {:>11}  {:>10}",
         "name", "stimuli", "units", "min", "max", "mean", "non-finite"
     );
-    for r in &rows {
+    for (name, s) in &rows {
         println!(
             "{:width$}  {:>8}  {:>7}  {:>11.4e}  {:>11.4e}  {:>11.4e}  {:>10}",
-            r["name"].as_str().unwrap_or(""),
-            r["stimuli"].as_u64().unwrap_or(0),
-            r["units"].as_u64().unwrap_or(0),
-            r["min"].as_f64().unwrap_or(f64::NAN),
-            r["max"].as_f64().unwrap_or(f64::NAN),
-            r["mean"].as_f64().unwrap_or(f64::NAN),
-            r["non_finite"].as_u64().unwrap_or(0),
+            name, s.stimuli, s.units, s.min, s.max, s.mean, s.non_finite,
         );
     }
     Ok(())

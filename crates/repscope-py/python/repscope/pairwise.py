@@ -54,8 +54,8 @@ def pairwise(
     ----------
     A, B : RepSet, dict name -> array, list of arrays, or a path
         A path is read with :func:`load`, or, with ``stream=True``, one
-        representation at a time (a folder of array files or a
-        ``.safetensors`` file): memory then stays at two prepared
+        representation at a time (a folder of array files, a
+        ``.safetensors`` file or an HDF5 file): memory then stays at two prepared
         representations per thread, for sets larger than memory (no
         bootstrap or permutations in that mode).
     progress : bool
@@ -73,7 +73,7 @@ def pairwise(
     if stream:
         if not isinstance(A, (str, PathLike)) or not (B is None or isinstance(B, (str, PathLike))):
             raise InputError("stream=True reads representations from files: pass A (and B) "
-                             "as a folder or a .safetensors path")
+                             "as a folder, a .safetensors or an HDF5 path")
         if n_boot or n_permutations:
             raise InputError("bootstrap intervals and permutation p-values need the "
                              "representations in memory; run without stream=True")

@@ -32,6 +32,7 @@ use super::RepSet;
 use super::atomic::write_path_atomically;
 use super::safetensors_io::StoreAs;
 use crate::error::{Error, Result, ResultExt};
+use crate::linalg::layout::from_row_major;
 
 /// The group of repscope's bookkeeping datasets in files it writes.
 pub const META_GROUP: &str = "_repscope";
@@ -326,10 +327,7 @@ impl Hdf5File {
     /// flattened in C order); only those rows are read from the file.
     pub fn read_rows(&self, name: &str, rows: Range<usize>) -> Result<Mat<f64>> {
         let shape = self.dataset(name)?.shape();
-        let (n, units) = matrix_shape(&shape).ok_or_else(|| Error::NotTwoDimensional {
-            array: format!("{}:/{}", self.path.display(), name.trim_start_matches('/')),
-            shape: shape.clone(),
-        })?;
+        let (n, units) = self.matrix_shape(name)?;
         if rows.start > rows.end || rows.end > n {
             return Err(Error::OutOfRange {
                 what: format!("rows of '{name}'"),
@@ -342,9 +340,17 @@ impl Hdf5File {
         starts[0] = rows.start;
         counts[0] = rows.len();
         let values = self.read_values(name, &starts, &counts)?;
-        Ok(Mat::from_fn(rows.len(), units, |i, j| {
-            values[i * units + j]
-        }))
+        from_row_major(&values, rows.len(), units, |v| v)
+    }
+
+    /// Stimuli × units of a dataset read as a representation (trailing
+    /// axes flattened; 1-D: one unit), from its header alone.
+    pub fn matrix_shape(&self, name: &str) -> Result<(usize, usize)> {
+        let shape = self.dataset(name)?.shape();
+        matrix_shape(&shape).ok_or_else(|| Error::NotTwoDimensional {
+            array: format!("{}:/{}", self.path.display(), name.trim_start_matches('/')),
+            shape,
+        })
     }
 
     /// A whole dataset as stimuli × units (see [`Hdf5File::read_rows`]).
@@ -460,26 +466,10 @@ fn matrix_shape(shape: &[usize]) -> Option<(usize, usize)> {
     Some((n, rest.iter().product()))
 }
 
-/// Reads a RepSet from an HDF5 file: the named dataset, or every numeric
-/// dataset of rank ≥ 2 (in the stored order for files repscope wrote,
-/// otherwise in the file's order of names), with the stimulus labels
-/// repscope stored.
-pub fn load_hdf5(path: &Path, dataset: Option<&str>) -> Result<RepSet> {
-    let file = Hdf5File::open(path)?;
-    let context = || path.display().to_string();
-    let mut set = RepSet::new();
-    if let Some(name) = dataset.filter(|n| !n.is_empty()) {
-        let x = file.read_matrix(name)?;
-        set.push(name.trim_start_matches('/'), x)
-            .with_context(context)?;
-        return Ok(set);
-    }
-    if file
-        .group_attr("", "type")
-        .is_some_and(|t| t.contains("Dataset"))
-    {
-        return super::rsatoolbox::read_dataset(path)?.into_repset(path);
-    }
+/// The datasets a whole file is read as: repscope's stored order, else
+/// every numeric dataset of rank ≥ 2 in the file's order of names; an
+/// error listing the datasets when there is none.
+pub(crate) fn representation_names(file: &Hdf5File) -> Result<Vec<String>> {
     let names: Vec<String> = if file.has(ORDER) {
         file.read_strings(ORDER)?
     } else {
@@ -497,7 +487,7 @@ pub fn load_hdf5(path: &Path, dataset: Option<&str>) -> Result<RepSet> {
             .map(|d| format!("{} {:?} {}", d.name, d.shape, d.dtype))
             .collect();
         return Err(Error::UnsupportedFile {
-            path: path.to_path_buf(),
+            path: file.path().to_path_buf(),
             detail: format!(
                 "no numeric dataset of rank 2 or more to read as a representation; name one as \
                  FILE.h5:/path (datasets: {})",
@@ -509,13 +499,46 @@ pub fn load_hdf5(path: &Path, dataset: Option<&str>) -> Result<RepSet> {
             ),
         });
     }
-    for name in names {
+    Ok(names)
+}
+
+/// The stimulus labels repscope stored in a file, if any.
+pub(crate) fn stored_stimuli(file: &Hdf5File) -> Result<Option<Vec<String>>> {
+    if file.has(STIMULI) {
+        return Ok(Some(file.read_strings(STIMULI)?));
+    }
+    Ok(None)
+}
+
+/// True for a file in rsatoolbox's `Dataset` layout.
+pub(crate) fn is_rsatoolbox_dataset(file: &Hdf5File) -> bool {
+    file.group_attr("", "type")
+        .is_some_and(|t| t.contains("Dataset"))
+}
+
+/// Reads a RepSet from an HDF5 file: the named dataset, or every numeric
+/// dataset of rank ≥ 2 (in the stored order for files repscope wrote,
+/// otherwise in the file's order of names), with the stimulus labels
+/// repscope stored.
+pub fn load_hdf5(path: &Path, dataset: Option<&str>) -> Result<RepSet> {
+    let file = Hdf5File::open(path)?;
+    let context = || path.display().to_string();
+    let mut set = RepSet::new();
+    if let Some(name) = dataset.filter(|n| !n.is_empty()) {
+        let x = file.read_matrix(name)?;
+        set.push(name.trim_start_matches('/'), x)
+            .with_context(context)?;
+        return Ok(set);
+    }
+    if is_rsatoolbox_dataset(&file) {
+        return super::rsatoolbox::read_dataset(path)?.into_repset(path);
+    }
+    for name in representation_names(&file)? {
         let x = file.read_matrix(&name)?;
         set.push(name, x).with_context(context)?;
     }
-    if file.has(STIMULI) {
-        set.set_stimuli(file.read_strings(STIMULI)?)
-            .with_context(context)?;
+    if let Some(stimuli) = stored_stimuli(&file)? {
+        set.set_stimuli(stimuli).with_context(context)?;
     }
     Ok(set)
 }

@@ -253,7 +253,7 @@ pub(crate) fn to_matrix(
             values.len()
         )));
     }
-    Ok(Mat::from_fn(rows, cols, |i, j| values[i * cols + j]))
+    crate::linalg::layout::from_row_major(&values, rows, cols, |v| v)
 }
 
 /// Little-endian bytes of a numeric dtype as f64; `None` for other dtypes.

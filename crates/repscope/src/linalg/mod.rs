@@ -4,6 +4,7 @@ pub mod assignment;
 pub mod centroids;
 pub mod kmeans;
 pub mod knn;
+pub mod layout;
 pub mod norms;
 pub mod packed;
 pub mod pca;

@@ -4,12 +4,13 @@ generalisation matrix between them. Mirrors ``repscope::rsa::movie``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from .. import _repscope
-from ..errors import InputError
+from ..errors import FormatError, InputError
 
 __all__ = ["rdm_movie", "temporal_generalization"]
 
@@ -27,9 +28,11 @@ def rdm_movie(
     """Time-resolved RDMs of ``data`` (measurements x channels x time).
 
     ``data`` may also be an ``mne.Epochs`` (conditions from its event
-    names, one measurement per epoch) or a list of ``mne.Evoked`` (one
-    condition each, named by its ``comment``); pass ``conditions`` to
-    override.
+    names, one measurement per epoch), a list of ``mne.Evoked`` (one
+    condition each, named by its ``comment``), or the path of an MNE
+    ``.fif`` file of epochs (``*-epo.fif``) or evoked responses
+    (``*-ave.fif``), read with MNE when it is installed; pass
+    ``conditions`` to override.
 
     A window of ``window`` time points averages the patterns over those
     points before the RDM (rsatoolbox's ``bin_time``); windows start every
@@ -54,12 +57,39 @@ def _is_evoked(x: Any) -> bool:
     return type(x).__module__.startswith("mne") and hasattr(x, "nave") and hasattr(x, "data")
 
 
+_FIF_ENDINGS = (".fif", ".fif.gz")
+
+
+def _read_fif(path: str) -> Any:
+    """An MNE ``.fif`` file as MNE's objects: epochs, or a list of evoked
+    responses for ``*-ave.fif``/``*_ave.fif``. MNE is imported here only."""
+    try:
+        import mne
+    except ImportError:
+        raise InputError(
+            f"{path}: reading .fif files needs MNE; install it (pip install mne) "
+            "or pass the epochs as an array"
+        ) from None
+    if not os.path.isfile(path):
+        raise FormatError(f"{path}: no such file")
+    stem = os.path.basename(path).split(".fif")[0]
+    try:
+        if stem.endswith(("-ave", "_ave")):
+            return mne.read_evokeds(path, verbose="error")
+        return mne.read_epochs(path, preload=True, verbose="error")
+    except Exception as e:  # MNE's own errors vary by version
+        raise FormatError(f"{path}: MNE cannot read it as epochs or evoked data ({e})") from None
+
+
 def _from_mne(data: Any, conditions: Any) -> tuple[Any, Any]:
     """MNE objects as (measurements x channels x time, condition labels):
     ``mne.Epochs`` give one row per epoch labelled by its event name (from
     ``event_id``); ``mne.Evoked`` (one, or a list) one row each, labelled by
     its ``comment``. Anything else passes through. MNE is never imported
-    here: the objects are recognised by their module and attributes."""
+    here: the objects are recognised by their module and attributes.
+    A path to a ``.fif`` file is read with MNE first."""
+    if isinstance(data, (str, os.PathLike)) and os.fspath(data).endswith(_FIF_ENDINGS):
+        data = _read_fif(os.fspath(data))
     module = type(data).__module__
     if module.startswith("mne") and hasattr(data, "get_data") and hasattr(data, "event_id"):
         if conditions is None:
