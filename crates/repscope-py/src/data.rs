@@ -15,7 +15,7 @@ use repscope::data::StoreAs;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::nifti::{Volume, read_nifti, write_nifti};
 use repscope::data::rsatoolbox::{RsaDataset, read_dataset, write_dataset};
-use repscope::data::source::open_source;
+use repscope::data::source::{open_source, summarize, summarize_matrix};
 use repscope::data::surface::{Cifti, read_cifti};
 
 /// What `load` returns to Python: names, float64 arrays, stimulus labels.
@@ -88,6 +88,69 @@ fn load_some(
         .iter()
         .map(|m| matrix_to_numpy(py, m.as_ref()))
         .collect())
+}
+
+/// One representation's summary, as `repscope info` prints it.
+type SummaryRow = (String, usize, usize, f64, f64, f64, usize);
+
+/// The summary of every representation of a file or folder: name,
+/// stimuli, units, min, max, mean, non-finite count. A `.safetensors` or
+/// HDF5 file is read block by block of rows; others are loaded.
+#[pyfunction]
+fn summarize_file(py: Python<'_>, path: PathBuf) -> PyResult<Vec<SummaryRow>> {
+    let row = |name: &str, s: repscope::data::source::Summary| {
+        (
+            name.to_string(),
+            s.stimuli,
+            s.units,
+            s.min,
+            s.max,
+            s.mean,
+            s.non_finite,
+        )
+    };
+    enter_core(py, || {
+        if !path.is_dir() {
+            if let Ok(source) = open_source(&path) {
+                return (0..source.len())
+                    .map(|i| Ok(row(source.name(i), summarize(source.as_ref(), i)?)))
+                    .collect();
+            }
+        }
+        let set = repscope::load(&path)?;
+        Ok(set
+            .views()
+            .iter()
+            .map(|r| row(r.name, summarize_matrix(r.x)))
+            .collect())
+    })
+}
+
+/// Rows `start..stop` of one representation on disk: from a `.safetensors`
+/// or HDF5 file only those rows are read.
+#[pyfunction]
+fn load_rows(
+    py: Python<'_>,
+    path: PathBuf,
+    name: String,
+    start: usize,
+    stop: usize,
+) -> PyResult<Bound<'_, PyArray2<f64>>> {
+    let x = enter_core(py, || {
+        let source = open_source(&path)?;
+        let all: Vec<String> = (0..source.len())
+            .map(|i| source.name(i).to_string())
+            .collect();
+        let i = all.iter().position(|a| *a == name).ok_or_else(|| {
+            repscope::Error::UnknownRepresentation {
+                set: path.display().to_string(),
+                name: name.clone(),
+                known: all.clone(),
+            }
+        })?;
+        source.load_rows(i, start..stop)
+    })?;
+    Ok(matrix_to_numpy(py, x.as_ref()))
 }
 
 /// Saves named arrays (`.npy`, `.npz`, `.safetensors`).
@@ -255,6 +318,25 @@ fn write_nifti_volume(
     enter_core(py, || write_nifti(&path, &volume))
 }
 
+/// Writes per-vertex maps (maps × vertices) as a float32 GIfTI file.
+#[pyfunction]
+fn write_gifti_file(
+    py: Python<'_>,
+    path: PathBuf,
+    names: Vec<String>,
+    maps: PyReadonlyArray2<'_, f64>,
+) -> PyResult<()> {
+    let rows: Vec<Vec<f64>> = maps
+        .as_array()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    enter_core(py, || {
+        repscope::data::gifti_write::write_gifti_maps(&path, &names, &rows)
+    })
+}
+
 /// Distinct labels (sorted as numbers when all are numbers) and the code
 /// of every label.
 #[pyfunction]
@@ -277,9 +359,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_rsatoolbox_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(names_in, m)?)?;
     m.add_function(wrap_pyfunction!(load_some, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize_file, m)?)?;
+    m.add_function(wrap_pyfunction!(load_rows, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(read_nifti_volume, m)?)?;
     m.add_function(wrap_pyfunction!(write_nifti_volume, m)?)?;
+    m.add_function(wrap_pyfunction!(write_gifti_file, m)?)?;
     m.add_function(wrap_pyfunction!(label_codes, m)?)?;
     Ok(())
 }

@@ -1,32 +1,256 @@
-//! `repscope searchlight`: an RDM per sphere of a brain volume, one NIfTI
-//! map per model RDM (or the sphere RDMs when no models are given).
+//! `repscope searchlight`: an RDM per sphere of a brain volume (or per disc
+//! of a cortical mesh, with `--surface`), one map per model RDM (or the
+//! neighbourhood RDMs when no models are given).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use faer::Mat;
+use faer::{Mat, MatRef};
+use repscope::data::gifti::read_gifti;
+use repscope::data::gifti_write::write_gifti_maps;
 use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
 use repscope::data::nifti::{read_nifti, write_nifti};
+use repscope::data::surface::{gifti_maps, read_surface};
 use repscope::rsa::RdmSpec;
 use repscope::rsa::files::load_rdms;
 use repscope::rsa::searchlight::{
-    Radius, Searchlight, SearchlightSpec, masked_data, model_maps, sphere_rdms,
+    Neighbourhoods, Radius, Searchlight, SearchlightSpec, SurfaceSearchlight, masked_data,
+    model_maps, sphere_rdms,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::rsa::file_safe;
+use crate::UsageError;
 use crate::cli::{Global, SearchlightArgs};
 use crate::progress::bar;
 
 pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
-    let (method, compare) = (args.method, args.compare);
+    if args.surface.is_empty() {
+        run_volume(args, g)
+    } else {
+        run_surface(args, g)
+    }
+}
+
+fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
+    let [mask] = &args.mask[..] else {
+        return Err(UsageError(format!(
+            "a volume searchlight takes one --mask (a NIfTI on the volumes' grid), got {}",
+            args.mask.len()
+        ))
+        .into());
+    };
     let volumes = args
         .volumes
         .iter()
         .map(|p| Ok((p.display().to_string(), read_nifti(p)?)))
         .collect::<repscope::Result<Vec<_>>>()?;
-    let masked = masked_data(&volumes, &read_nifti(&args.mask)?)?;
+    let masked = masked_data(&volumes, &read_nifti(mask)?)?;
     drop(volumes);
-    let rows = masked.data.nrows();
+    let radius = if args.mm {
+        Radius::Millimetres(args.radius, masked.affine)
+    } else {
+        Radius::Voxels(args.radius)
+    };
+    let light = Searchlight::new(masked.shape, &masked.mask, radius)?;
+    let write = |names: &[String], maps: &[Vec<f64>]| -> anyhow::Result<Vec<Value>> {
+        let mut written = Vec::new();
+        for (name, map) in names.iter().zip(maps) {
+            let file = args.output.join(format!("{}.nii.gz", file_safe(name)));
+            write_nifti(&file, &light.to_volume(map, masked.affine))?;
+            written.push(map_summary(name, &file, map));
+        }
+        Ok(written)
+    };
+    let place = |c: usize| light.voxels()[c].map(|v| v as f64).to_vec();
+    let outputs = search(args, g, &light, masked.data.as_ref(), write, place)?;
+    report(
+        g,
+        &format!(
+            "searchlight over {} mask voxels (spheres of up to {} voxels)",
+            light.voxels().len(),
+            light.sphere_size()
+        ),
+        json!({
+            "mask_voxels": light.voxels().len(),
+            "sphere_voxels": light.sphere_size(),
+            "outputs": outputs,
+        }),
+    )
+}
+
+/// One mesh and its data: maps × vertices, the vertices searched.
+struct Hemisphere {
+    name: String,
+    mesh: repscope::data::gifti::Mesh,
+    data: Mat<f64>,
+    keep: Vec<bool>,
+}
+
+fn read_hemisphere(
+    mesh: &Path,
+    data: &Path,
+    mask: Option<&PathBuf>,
+    taken: &[Hemisphere],
+) -> anyhow::Result<Hemisphere> {
+    let surface = read_surface(mesh)?;
+    let (maps, _) = gifti_maps(&read_gifti(data)?)?;
+    let n = surface.0.len();
+    if maps.ncols() != n {
+        return Err(UsageError(format!(
+            "{} holds maps of {} vertices, but the mesh {} has {n}; give each mesh its own data",
+            data.display(),
+            maps.ncols(),
+            mesh.display()
+        ))
+        .into());
+    }
+    let keep = match mask {
+        None => vec![true; n],
+        Some(m) => {
+            let (values, _) = gifti_maps(&read_gifti(m)?)?;
+            if values.ncols() != n || values.nrows() != 1 {
+                return Err(UsageError(format!(
+                    "the mask {} must hold one map of {n} vertices (the mesh {}), got {} × {}",
+                    m.display(),
+                    mesh.display(),
+                    values.nrows(),
+                    values.ncols()
+                ))
+                .into());
+            }
+            values
+                .row(0)
+                .iter()
+                .map(|&v| v != 0.0 && !v.is_nan())
+                .collect()
+        }
+    };
+    let file = mesh
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    let stem = file
+        .trim_end_matches(".gii")
+        .trim_end_matches(".surf")
+        .to_string();
+    let name = if taken.iter().any(|h| h.name == stem) {
+        format!("{stem}{}", taken.len())
+    } else {
+        stem
+    };
+    Ok(Hemisphere {
+        name,
+        mesh: surface,
+        data: maps,
+        keep,
+    })
+}
+
+fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
+    let n_mesh = args.surface.len();
+    if args.volumes.len() != n_mesh || !(args.mask.is_empty() || args.mask.len() == n_mesh) {
+        return Err(UsageError(format!(
+            "a surface searchlight takes one data file (and optionally one --mask) per --surface \
+             mesh: {n_mesh} meshes, {} data files, {} masks",
+            args.volumes.len(),
+            args.mask.len()
+        ))
+        .into());
+    }
+    if args.mm {
+        eprintln!("note: a surface radius is always in mm; --mm changes nothing");
+    }
+    let mut hemis: Vec<Hemisphere> = Vec::new();
+    for (i, (mesh, data)) in args.surface.iter().zip(&args.volumes).enumerate() {
+        let h = read_hemisphere(mesh, data, args.mask.get(i), &hemis)?;
+        hemis.push(h);
+    }
+    let rows = hemis[0].data.nrows();
+    if let Some(h) = hemis.iter().find(|h| h.data.nrows() != rows) {
+        return Err(UsageError(format!(
+            "the data of {} has {} maps, the first mesh's {rows}; every hemisphere needs the same maps",
+            h.name,
+            h.data.nrows()
+        ))
+        .into());
+    }
+    // One graph of all meshes (vertex numbers offset), one data column per
+    // kept vertex, in mesh order.
+    let (mut coords, mut faces, mut vertices, mut owner) = (vec![], vec![], vec![], vec![]);
+    for (m, h) in hemis.iter().enumerate() {
+        let offset = coords.len();
+        coords.extend_from_slice(&h.mesh.0);
+        faces.extend(h.mesh.1.iter().map(|f| f.map(|v| v + offset)));
+        for v in (0..h.mesh.0.len()).filter(|&v| h.keep[v]) {
+            vertices.push(offset + v);
+            owner.push((m, v));
+        }
+    }
+    let data = Mat::from_fn(rows, owner.len(), |i, c| {
+        let (m, v) = owner[c];
+        hemis[m].data[(i, v)]
+    });
+    let light = SurfaceSearchlight::new(&coords, &faces, &vertices, args.radius)?;
+    let write = |names: &[String], maps: &[Vec<f64>]| -> anyhow::Result<Vec<Value>> {
+        let mut written = Vec::new();
+        for (m, h) in hemis.iter().enumerate() {
+            let mut per_vertex = vec![vec![f64::NAN; h.mesh.0.len()]; maps.len()];
+            for (c, &(owner_mesh, v)) in owner.iter().enumerate() {
+                if owner_mesh == m {
+                    for (out, map) in per_vertex.iter_mut().zip(maps) {
+                        out[v] = map[c];
+                    }
+                }
+            }
+            let file = args
+                .output
+                .join(format!("{}.searchlight.func.gii", file_safe(&h.name)));
+            write_gifti_maps(&file, names, &per_vertex)?;
+            for (name, map) in names.iter().zip(&per_vertex) {
+                written.push(map_summary(name, &file, map));
+            }
+        }
+        Ok(written)
+    };
+    let place = |c: usize| vec![owner[c].0 as f64, owner[c].1 as f64];
+    let outputs = search(args, g, &light, data.as_ref(), write, place)?;
+    let mean_disc =
+        (0..owner.len()).map(|c| light.disc(c).len()).sum::<usize>() as f64 / owner.len() as f64;
+    report(
+        g,
+        &format!(
+            "surface searchlight over {} vertices of {n_mesh} mesh(es) (discs of {} mm, {mean_disc:.1} \
+             vertices on average; longest edge {:.2} mm)",
+            owner.len(),
+            args.radius,
+            light.max_edge_length()
+        ),
+        json!({
+            "vertices": owner.len(),
+            "mean_disc_vertices": mean_disc,
+            "max_edge_mm": light.max_edge_length(),
+            "outputs": outputs,
+        }),
+    )
+}
+
+fn map_summary(name: &str, file: &Path, map: &[f64]) -> Value {
+    let finite: Vec<f64> = map.iter().copied().filter(|v| v.is_finite()).collect();
+    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    json!({"model": name, "map": file, "centres": finite.len(), "max": max})
+}
+
+/// The labels, the spec and the run shared by both geometries: model maps
+/// handed to `write_maps`, or the neighbourhood RDMs written with each
+/// centre's place (`place(column)`: grid indices, or mesh and vertex).
+fn search(
+    args: &SearchlightArgs,
+    g: &Global,
+    light: &dyn Neighbourhoods,
+    data: MatRef<'_, f64>,
+    write_maps: impl FnOnce(&[String], &[Vec<f64>]) -> anyhow::Result<Vec<Value>>,
+    place: impl Fn(usize) -> Vec<f64>,
+) -> anyhow::Result<Vec<Value>> {
+    let rows = data.nrows();
     let labels = |path: &Path, what: &str| -> anyhow::Result<Vec<usize>> {
         let l = read_labels(path)?;
         check_label_count(
@@ -42,89 +266,63 @@ pub fn run(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         .as_deref()
         .map(|p| labels(p, "fold"))
         .transpose()?;
-    let radius = if args.mm {
-        Radius::Millimetres(args.radius, masked.affine)
-    } else {
-        Radius::Voxels(args.radius)
-    };
-    let light = Searchlight::new(masked.shape, &masked.mask, radius)?;
     let spec = SearchlightSpec {
         rdm: RdmSpec {
             conditions: Some(&conditions),
             folds: folds.as_deref(),
-            ..RdmSpec::new(method)
+            ..RdmSpec::new(args.method)
         },
         min_voxels: args.min_voxels,
         noise: None,
     };
-    let n = light.voxels().len();
+    let models = args.models.as_deref().map(load_rdms).transpose()?;
+    let n = light.n_columns();
     let progress = bar(n as u64, "searchlight", g.quiet);
     let tick = |done: usize, _: usize| progress.set_position(done as u64);
     std::fs::create_dir_all(&args.output).map_err(|e| repscope::Error::Io {
         path: args.output.clone(),
         source: e,
     })?;
-    let mut written = Vec::new();
-    match &args.models {
-        Some(path) => {
-            let models = load_rdms(path)?;
-            let maps = model_maps(
-                &light,
-                masked.data.as_ref(),
-                &spec,
-                &models.views(),
-                compare,
-                &tick,
-            )?;
+    match models {
+        Some(models) => {
+            let maps = model_maps(light, data, &spec, &models.views(), args.compare, &tick)?;
             progress.finish_and_clear();
-            for (name, map) in models.names.iter().zip(&maps) {
-                let file = args.output.join(format!("{}.nii.gz", file_safe(name)));
-                write_nifti(&file, &light.to_volume(map, masked.affine))?;
-                let finite: Vec<f64> = map.iter().copied().filter(|v| v.is_finite()).collect();
-                let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                written
-                    .push(json!({"model": name, "map": file, "centres": finite.len(), "max": max}));
-            }
+            write_maps(&models.names, &maps)
         }
         None => {
-            let out = sphere_rdms(&light, masked.data.as_ref(), &spec, &tick)?;
+            let out = sphere_rdms(light, data, &spec, &tick)?;
             progress.finish_and_clear();
             let p = out.n_pairs;
             let rdms = Mat::from_fn(out.centres.len(), p, |i, j| out.rdms[i * p + j]);
-            let centres = Mat::from_fn(out.centres.len(), 3, |i, a| {
-                light.voxels()[out.centres[i]][a] as f64
-            });
+            let places: Vec<Vec<f64>> = out.centres.iter().map(|&c| place(c)).collect();
+            let width = places.first().map_or(0, Vec::len);
+            let centres = Mat::from_fn(places.len(), width, |i, a| places[i][a]);
             let mut set = repscope::RepSet::new();
             set.push("rdms", rdms)?;
             set.push("centres", centres)?;
             let file = args.output.join("sphere_rdms.npz");
             repscope::data::npy::write_npz_file(&file, &set, true)?;
-            written.push(json!({"rdms": file, "centres": out.centres.len()}));
+            Ok(vec![json!({"rdms": file, "centres": out.centres.len()})])
         }
     }
-    let summary = json!({
-        "mask_voxels": n,
-        "sphere_voxels": light.sphere_size(),
-        "outputs": written,
-    });
+}
+
+fn report(g: &Global, headline: &str, summary: Value) -> anyhow::Result<()> {
     if g.json {
         println!("{summary}");
-    } else {
-        println!(
-            "searchlight over {n} mask voxels (spheres of up to {} voxels)",
-            light.sphere_size()
-        );
-        for w in summary["outputs"].as_array().into_iter().flatten() {
-            match (w.get("map"), w.get("rdms")) {
-                (Some(map), _) => println!(
-                    "  {}: {} (max {:.4})",
-                    w["model"].as_str().unwrap_or("?"),
-                    map.as_str().unwrap_or("?"),
-                    w["max"].as_f64().unwrap_or(f64::NAN)
-                ),
-                (_, Some(rdms)) => println!("  sphere RDMs: {}", rdms.as_str().unwrap_or("?")),
-                _ => {}
-            }
+        return Ok(());
+    }
+    println!("{headline}");
+    for w in summary["outputs"].as_array().into_iter().flatten() {
+        match (w.get("map"), w.get("rdms")) {
+            (Some(map), _) => println!(
+                "  {}: {} (max {:.4})",
+                w["model"].as_str().unwrap_or("?"),
+                map.as_str().unwrap_or("?"),
+                w["max"].as_f64().unwrap_or(f64::NAN)
+            ),
+            (_, Some(rdms)) => println!("  sphere RDMs: {}", rdms.as_str().unwrap_or("?")),
+            _ => {}
         }
     }
     Ok(())

@@ -20,6 +20,8 @@ from .errors import InputError
 __all__ = [
     "RepSet",
     "load",
+    "load_rows",
+    "info",
     "save",
     "read_nifti",
     "write_nifti",
@@ -29,6 +31,7 @@ __all__ = [
     "Cifti",
     "read_cifti",
     "read_surface",
+    "write_gifti",
 ]
 
 RsatoolboxDataset = _repscope.RsatoolboxDataset
@@ -136,6 +139,81 @@ def load(path: Union[str, PathLike[str]]) -> RepSet:
     """
     names, arrays, stimuli = _repscope.load(path)
     return RepSet(zip(names, arrays), stimuli=stimuli)
+
+
+def load_rows(
+    path: Union[str, PathLike[str]], name: str, start: int, stop: int
+) -> np.ndarray:
+    """Read rows (stimuli) ``start:stop`` of one representation on disk.
+
+    From an HDF5 file (``file.h5`` or ``file.h5:/dataset``) only the chunks
+    holding those rows are read and decompressed; from a ``.safetensors``
+    file only their bytes; a file of a folder is loaded whole. Walk a
+    dataset larger than memory in blocks with it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An HDF5 or ``.safetensors`` file, or a folder of array files.
+    name : str
+        The representation (as :func:`load` names it).
+    start, stop : int
+        The rows, ``0 <= start <= stop <= n_stimuli``.
+
+    Returns
+    -------
+    ndarray (stop - start, units), float64
+
+    Raises
+    ------
+    InputError
+        An unknown name (the message lists the known ones) or rows out of range.
+    FormatError
+        The file is missing, corrupt or of a format not read by rows.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "reps.h5")
+    ...     rs.save(p, {"v1": np.arange(12.0).reshape(6, 2)})
+    ...     rs.load_rows(p, "v1", 2, 4).tolist()
+    [[4.0, 5.0], [6.0, 7.0]]
+    """
+    if isinstance(start, bool) or isinstance(stop, bool) or not all(
+        isinstance(v, (int, np.integer)) and v >= 0 for v in (start, stop)
+    ):
+        raise InputError(f"start and stop must be integers >= 0, got {start!r} and {stop!r}")
+    return _repscope.load_rows(path, name, int(start), int(stop))
+
+
+def info(path: Union[str, PathLike[str]]) -> list[dict[str, Any]]:
+    """What a file or folder holds, as ``repscope info`` shows it.
+
+    HDF5 and ``.safetensors`` files are read block by block of rows, so
+    memory stays at about 64 MB whatever the file's size; other files are
+    loaded.
+
+    Returns
+    -------
+    list of dict
+        One per representation: ``name``, ``stimuli``, ``units``, ``min``,
+        ``max``, ``mean`` (of the finite values) and ``non_finite`` (the
+        count of NaN and infinite values).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, repscope as rs
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "reps.safetensors")
+    ...     rs.save(p, {"v1": np.array([[1.0, np.nan], [3.0, 5.0]])})
+    ...     rs.info(p)[0]
+    {'name': 'v1', 'stimuli': 2, 'units': 2, 'min': 1.0, 'max': 5.0, 'mean': 3.0, 'non_finite': 1}
+    """
+    keys = ("name", "stimuli", "units", "min", "max", "mean", "non_finite")
+    return [dict(zip(keys, row)) for row in _repscope.summarize_file(path)]
 
 
 def save(path: Union[str, PathLike[str]], reps: Reps, *, float32: bool = False) -> None:
@@ -316,6 +394,22 @@ def write_nifti(path: _Path, data: Any, affine: Any = None) -> None:
     _repscope.write_nifti_volume(
         os.fspath(path), np.ascontiguousarray(a.ravel(order="F")), list(a.shape), aff
     )
+
+
+def write_gifti(path: _Path, maps: Any, names: Optional[Sequence[str]] = None) -> None:
+    """Write per-vertex maps as a GIfTI file (``.func.gii``): one data array
+    per map (float32, gzip-base64, the name in its ``Name`` metadata), NaN
+    kept, written atomically. ``maps`` is one map (vertices,), a stack
+    (maps, vertices) or a dict name -> map (e.g. :func:`surface_searchlight`'s
+    result); ``names`` default to ``map0``, ``map1`` ..."""
+    if isinstance(maps, Mapping):
+        names = list(maps) if names is None else list(names)
+        maps = np.stack([np.asarray(v, dtype=np.float64).ravel() for v in maps.values()])
+    a = np.atleast_2d(np.asarray(maps, dtype=np.float64))
+    if a.ndim != 2:
+        raise InputError(f"maps must be 1-D or (maps x vertices), got shape {a.shape}")
+    names = [f"map{i}" for i in range(len(a))] if names is None else [str(n) for n in names]
+    _repscope.write_gifti_file(os.fspath(path), names, np.ascontiguousarray(a))
 
 
 def read_surface(path: _Path) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod cifti_xml;
 pub mod gifti;
+pub mod gifti_write;
 pub mod hdf5;
 pub mod labels;
 pub mod mat;

@@ -22,7 +22,7 @@ from .._arrays import aligned_f64 as _f64
 from .._compat import renamed
 from ..errors import InputError
 from .movie import rdm_movie, temporal_generalization
-from .searchlight import SearchlightRDMs, searchlight
+from .searchlight import SearchlightRDMs, SurfaceRDMs, searchlight, surface_discs, surface_searchlight
 
 __all__ = [
     "rdm",
@@ -37,6 +37,9 @@ __all__ = [
     "rsa_crossval",
     "CrossValidation",
     "searchlight",
+    "surface_searchlight",
+    "surface_discs",
+    "SurfaceRDMs",
     "SearchlightRDMs",
     "rdm_movie",
     "temporal_generalization",

@@ -1,7 +1,8 @@
-"""Searchlight RSA: an RDM in the sphere around every mask voxel of a volume,
-compared with model RDMs into one map per model. Mirrors
-``repscope::rsa::searchlight``; the spheres, RDMs and comparisons run in
-the core.
+"""Searchlight RSA: an RDM in the sphere around every mask voxel of a volume
+(:func:`searchlight`) or in the disc around every vertex of a cortical
+surface (:func:`surface_searchlight`), compared with model RDMs into one map
+per model. Mirrors ``repscope::rsa::searchlight``; the neighbourhoods, RDMs
+and comparisons run in the core.
 
 Conventions: voxels are numbered in C order of the 3-D grid (as
 ``numpy.ravel_multi_index``); a sphere holds the mask voxels at a distance
@@ -23,7 +24,7 @@ from .. import _repscope
 from ..data import _is_path
 from ..errors import InputError
 
-__all__ = ["searchlight", "SearchlightRDMs"]
+__all__ = ["searchlight", "SearchlightRDMs", "surface_searchlight", "SurfaceRDMs", "surface_discs"]
 
 
 @dataclass
@@ -39,6 +40,37 @@ class SearchlightRDMs:
     def voxel_index(self) -> np.ndarray:
         """C-order flat indices of the centres (rsatoolbox's ``voxel_index``)."""
         return np.asarray(np.ravel_multi_index(tuple(self.centres.T), self.shape), dtype=np.intp)
+
+
+def _labels(conditions: Any, folds: Any, n: int) -> tuple[list[str], Optional[list[str]]]:
+    """Condition and fold labels as strings, one per measurement (row)."""
+    labels = [str(c) for c in np.asarray(conditions).ravel().tolist()]
+    if len(labels) != n:
+        raise InputError(
+            f"there are {n} volumes but {len(labels)} condition labels; give one label per volume"
+        )
+    if folds is None:
+        return labels, None
+    fold_labels = [str(f) for f in np.asarray(folds).ravel().tolist()]
+    if len(fold_labels) != n:
+        raise InputError(
+            f"there are {n} volumes but {len(fold_labels)} fold labels; give one label per volume"
+        )
+    return labels, fold_labels
+
+
+def _model_stack(models: Any) -> tuple[Optional[np.ndarray], Optional[list[str]], bool]:
+    """Model RDMs as (models x pairs, their names for a dict, True for one 1-D RDM)."""
+    if models is None:
+        return None, None, False
+    if hasattr(models, "get_vectors"):  # an rsatoolbox RDMs object
+        models = models.get_vectors()
+    if isinstance(models, Mapping):
+        names = list(models)
+        stack = np.stack([np.asarray(models[n], dtype=np.float64).ravel() for n in names])
+        return np.ascontiguousarray(stack), names, False
+    stack = np.asarray(models, dtype=np.float64)
+    return np.ascontiguousarray(np.atleast_2d(stack)), None, stack.ndim == 1
 
 
 def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], Optional[np.ndarray]]:
@@ -116,17 +148,6 @@ def searchlight(
     ``min_voxels``. Without models, the sphere RDMs (:class:`SearchlightRDMs`).
     """
     data, inside, shape, file_affine = _inputs(volumes, mask)
-    n_labels = len(np.asarray(conditions).ravel())
-    if n_labels != data.shape[0]:
-        raise InputError(
-            f"there are {data.shape[0]} volumes but {n_labels} condition labels; give one label "
-            "per volume"
-        )
-    if folds is not None and len(np.asarray(folds).ravel()) != data.shape[0]:
-        raise InputError(
-            f"there are {data.shape[0]} volumes but {len(np.asarray(folds).ravel())} fold labels; "
-            "give one label per volume"
-        )
     if radius_unit not in ("voxels", "mm"):
         raise InputError(f"radius_unit must be 'voxels' or 'mm', not {radius_unit!r}")
     aff = None
@@ -139,22 +160,8 @@ def searchlight(
         if r.ndim == 4:
             r = r[inside.reshape(shape)].T
         noise = np.ascontiguousarray(r)
-    names = None
-    single = False
-    stack = None
-    if models is not None:
-        if hasattr(models, "get_vectors"):  # an rsatoolbox RDMs object
-            models = models.get_vectors()
-        if isinstance(models, Mapping):
-            names = list(models)
-            stack = np.stack([np.asarray(models[n], dtype=np.float64).ravel() for n in names])
-        else:
-            stack = np.asarray(models, dtype=np.float64)
-            single = stack.ndim == 1
-            stack = np.atleast_2d(stack)
-        stack = np.ascontiguousarray(stack)
-    labels = [str(c) for c in np.asarray(conditions).ravel().tolist()]
-    fold_labels = None if folds is None else [str(f) for f in np.asarray(folds).ravel().tolist()]
+    stack, names, single = _model_stack(models)
+    labels, fold_labels = _labels(conditions, folds, data.shape[0])
     values, centres = _repscope.searchlight_core(
         data,
         np.ascontiguousarray(inside, dtype=bool),
@@ -174,6 +181,173 @@ def searchlight(
         coords = np.argwhere(inside.reshape(shape))
         return SearchlightRDMs(rdms=values, centres=coords[np.asarray(centres, dtype=np.intp)], shape=shape)
     maps = values.reshape((values.shape[0], *shape))
+    if names is not None:
+        return {n: maps[i] for i, n in enumerate(names)}
+    return maps[0] if single else maps
+
+
+@dataclass
+class SurfaceRDMs:
+    """The RDM of every surface disc: ``rdms[n]`` (condensed, scipy
+    ``pdist`` order) belongs to data column ``centres[n]``, which is mesh
+    vertex ``vertices[n]``."""
+
+    rdms: np.ndarray
+    centres: np.ndarray
+    vertices: np.ndarray
+
+
+def _mesh(mesh: Any) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """One mesh, a path to a ``.surf.gii``, or a list of them (hemispheres)
+    as one mesh: coordinates stacked, faces offset; and each part's vertex count."""
+    from ..data import read_surface
+
+    parts = mesh if isinstance(mesh, list) else [mesh]
+    coords, faces, sizes, offset = [], [], [], 0
+    for part in parts:
+        c, f = read_surface(part) if _is_path(part) else part
+        c = np.asarray(c, dtype=np.float64)
+        f = np.asarray(f)
+        if c.ndim != 2 or c.shape[1] != 3 or f.ndim != 2 or f.shape[1] != 3:
+            raise InputError(
+                f"a mesh is (coordinates: vertices x 3, faces: triangles x 3); got shapes "
+                f"{c.shape} and {f.shape}"
+            )
+        if not np.issubdtype(f.dtype, np.integer):
+            raise InputError(f"mesh faces must be integer vertex indices, got {f.dtype}")
+        coords.append(c)
+        faces.append(f.astype(np.int64) + offset)
+        sizes.append(len(c))
+        offset += len(c)
+    if not coords:
+        raise InputError("give at least one mesh")
+    return np.ascontiguousarray(np.vstack(coords)), np.ascontiguousarray(np.vstack(faces)), sizes
+
+
+def _columns(n_vertices: int, n_columns: int, vertices: Any, mask: Any) -> np.ndarray:
+    """The mesh vertex of each data column that is searched (mask applied)."""
+    if vertices is None:
+        if n_columns != n_vertices:
+            raise InputError(
+                f"the data has {n_columns} columns but the mesh {n_vertices} vertices; give "
+                "vertices= (the mesh vertex of each column) for data on part of the mesh"
+            )
+        v = np.arange(n_columns)
+    else:
+        v = np.asarray(vertices).ravel()
+        if len(v) != n_columns or not np.issubdtype(v.dtype, np.integer):
+            raise InputError(
+                f"vertices must hold one integer vertex per data column ({n_columns}), got "
+                f"{len(v)} of type {v.dtype}"
+            )
+    if mask is not None:
+        m = np.asarray(mask, dtype=bool).ravel()
+        if len(m) != n_columns:
+            raise InputError(f"mask must hold one value per data column ({n_columns}), got {len(m)}")
+        v = np.where(m, v, -1)
+    return v
+
+
+def surface_discs(mesh: Any, radius: float, *, vertices: Any = None) -> tuple[list[np.ndarray], float]:
+    """The disc of every vertex: the vertices within ``radius`` mm along the
+    mesh (shortest paths over its edges), nearest first; and the mesh's
+    longest edge (discs are within about one edge of exact geodesic discs).
+
+    ``vertices`` limits the discs (and their centres) to those mesh vertices.
+    """
+    coords, faces, _ = _mesh(mesh)
+    v = np.arange(len(coords)) if vertices is None else np.asarray(vertices).ravel()
+    discs, longest = _repscope.surface_discs(coords, faces, [int(i) for i in v], float(radius))
+    return [v[np.asarray(d, dtype=np.intp)] for d in discs], longest
+
+
+def surface_searchlight(
+    data: Any,
+    mesh: Any,
+    conditions: Any,
+    radius: float = 10.0,
+    method: str = "correlation",
+    folds: Any = None,
+    models: Any = None,
+    compare: str = "corr",
+    *,
+    vertices: Any = None,
+    mask: Any = None,
+    min_vertices: int = 1,
+    noise: Any = None,
+    noise_method: str = "shrinkage_diag",
+) -> Any:
+    """Surface searchlight RSA: an RDM in the disc around every vertex of a
+    cortical mesh, compared with model RDMs.
+
+    A disc holds the vertices within ``radius`` mm of its centre *along the
+    mesh*: the shortest path over the mesh's edges (Dijkstra, edges weighted
+    by length). Edge paths are never shorter than the true geodesic and at
+    most about one edge longer over a disc, so a disc's rim is within one
+    edge length of the exact geodesic disc (tested against great circles on
+    a sphere). Paths may cross masked vertices; separate meshes
+    (hemispheres) never share a disc.
+
+    Parameters
+    ----------
+    data : array (measurements x columns) or a GIfTI/CIFTI path (maps x
+        vertices, read with :func:`repscope.load`)
+    mesh : (coordinates, faces), a ``.surf.gii`` path, or a list of them for
+        several hemispheres (the data's columns then run over the first
+        mesh's vertices, then the second's, unless ``vertices`` says otherwise)
+    conditions, folds, method, models, compare, noise, noise_method :
+        as in :func:`searchlight`
+    radius : disc radius in mm along the surface
+    vertices : the mesh vertex of each data column (default: column i is
+        vertex i), e.g. a CIFTI's ``vertices`` offset per hemisphere
+    mask : one bool per data column; False columns (e.g. the medial wall)
+        are in no disc and get NaN
+    min_vertices : centres whose disc has fewer vertices with data get NaN
+
+    Returns
+    -------
+    One map (a value per data column) for a single model RDM, a stack
+    (models x columns) for a 2-D stack, a dict for a dict; NaN where masked
+    or below ``min_vertices``. Without models, the disc RDMs
+    (:class:`SurfaceRDMs`).
+    """
+    if _is_path(data):
+        from ..data import load
+
+        reps = load(data)
+        if len(reps) != 1:
+            raise InputError(f"{data} holds {len(reps)} arrays; pass the one to search as an array")
+        data = next(iter(reps.values()))
+    x = np.asarray(data, dtype=np.float64)
+    if x.ndim != 2:
+        raise InputError(f"data must be 2-D (measurements x columns), got shape {x.shape}")
+    coords, faces, _ = _mesh(mesh)
+    columns = _columns(len(coords), x.shape[1], vertices, mask)
+    keep = np.flatnonzero(columns >= 0)
+    labels, fold_labels = _labels(conditions, folds, x.shape[0])
+    stack, names, single = _model_stack(models)
+    if noise is not None:
+        noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float64)[:, keep])
+    values, centres = _repscope.surface_searchlight_core(
+        np.ascontiguousarray(x[:, keep]),
+        coords,
+        faces,
+        [int(v) for v in columns[keep]],
+        labels,
+        float(radius),
+        method,
+        fold_labels,
+        int(min_vertices),
+        stack,
+        compare,
+        noise,
+        noise_method,
+    )
+    if stack is None:
+        c = keep[np.asarray(centres, dtype=np.intp)]
+        return SurfaceRDMs(rdms=values, centres=c, vertices=columns[c])
+    maps = np.full((values.shape[0], x.shape[1]), np.nan)
+    maps[:, keep] = values
     if names is not None:
         return {n: maps[i] for i, n in enumerate(names)}
     return maps[0] if single else maps

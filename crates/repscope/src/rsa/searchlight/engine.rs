@@ -6,14 +6,14 @@ use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
 use super::crossnobis::SphereKernels;
-use super::{Searchlight, SearchlightSpec};
+use super::{Neighbourhoods, SearchlightSpec};
 use crate::error::{Error, Result, ResultExt};
 use crate::rsa::dissimilarity::{RdmMethod, RdmSpec, condition_means, rdm};
 use crate::rsa::folds::{FoldMeans, cell_counts};
 use crate::stats::covariance::noise_precision;
 
 pub(super) fn run(
-    light: &Searchlight,
+    light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -28,7 +28,7 @@ const BLOCK: usize = 2048;
 /// Computes every sphere's RDM, maps it through `per_sphere` (in parallel)
 /// and hands the results to `collect` in centre order.
 pub(super) fn run_with<T: Send>(
-    light: &Searchlight,
+    light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -37,7 +37,7 @@ pub(super) fn run_with<T: Send>(
 ) -> Result<()> {
     check_data(light, data, spec)?;
     let shared = SharedRows::new(data, &spec.rdm, spec.noise.is_some())?;
-    let total = light.voxels.len();
+    let total = light.n_columns();
     let mut start = 0;
     while start < total {
         let end = (start + BLOCK).min(total);
@@ -45,14 +45,13 @@ pub(super) fn run_with<T: Send>(
             .into_par_iter()
             .map_init(Vec::new, |columns, centre| {
                 crate::interrupt::check()?;
-                light.sphere(centre, columns);
+                light.members(centre, columns);
                 if columns.len() < spec.min_voxels.max(1) {
                     return Ok(None);
                 }
-                let rdm = shared.sphere_rdm(columns, spec).with_context(|| {
-                    let [i, j, k] = light.voxels[centre];
-                    format!("searchlight centre ({i}, {j}, {k})")
-                })?;
+                let rdm = shared
+                    .sphere_rdm(columns, spec)
+                    .with_context(|| format!("searchlight centre at {}", light.place(centre)))?;
                 per_sphere(&rdm).map(Some)
             })
             .collect::<Result<_>>()?;
@@ -69,14 +68,14 @@ pub(super) fn run_with<T: Send>(
 
 /// Fails on a data matrix that does not fit the mask or holds NaN.
 fn check_data(
-    light: &Searchlight,
+    light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
     spec: &SearchlightSpec<'_>,
 ) -> Result<()> {
-    if data.ncols() != light.voxels.len() {
+    if data.ncols() != light.n_columns() {
         return Err(Error::ShapeMismatch {
-            what: "data columns (one per mask voxel)".into(),
-            expected: light.voxels.len(),
+            what: "data columns (one per mask voxel or vertex)".into(),
+            expected: light.n_columns(),
             found: data.ncols(),
         });
     }
@@ -93,21 +92,21 @@ fn check_data(
         ("noise residuals", spec.noise.map(|n| n.0)),
     ] {
         let Some(m) = m else { continue };
-        if m.ncols() != light.voxels.len() {
+        if m.ncols() != light.n_columns() {
             return Err(Error::ShapeMismatch {
-                what: format!("{what} columns (one per mask voxel)"),
-                expected: light.voxels.len(),
+                what: format!("{what} columns (one per mask voxel or vertex)"),
+                expected: light.n_columns(),
                 found: m.ncols(),
             });
         }
         for col in 0..m.ncols() {
             if let Some(row) = m.col(col).iter().position(|v| !v.is_finite()) {
-                let [i, j, k] = light.voxels[col];
                 return Err(Error::Invalid {
                     what: format!("searchlight {what}"),
                     detail: format!(
-                        "voxel ({i}, {j}, {k}) is {} in volume {row}; every voxel of the mask \
+                        "{} is {} in volume {row}; every voxel of the mask \
                          needs finite values (remove voxels without data from the mask)",
+                        light.place(col),
                         m[(row, col)]
                     ),
                 });

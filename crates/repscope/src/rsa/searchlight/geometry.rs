@@ -135,6 +135,21 @@ impl Searchlight {
     }
 }
 
+impl super::Neighbourhoods for Searchlight {
+    fn n_columns(&self) -> usize {
+        self.voxels.len()
+    }
+
+    fn members(&self, centre: usize, out: &mut Vec<usize>) {
+        self.sphere(centre, out);
+    }
+
+    fn place(&self, col: usize) -> String {
+        let [i, j, k] = self.voxels[col];
+        format!("voxel ({i}, {j}, {k})")
+    }
+}
+
 /// Integer offsets within the radius, nearest first (ties in C order).
 pub(super) fn sphere_offsets(radius: Radius) -> Result<Vec<[isize; 3]>> {
     let (r, axes) = match radius {

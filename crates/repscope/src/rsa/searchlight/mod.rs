@@ -1,6 +1,8 @@
 //! Searchlight RSA (Kriegeskorte, Goebel & Bandettini 2006, PNAS 103(10)):
 //! an RDM in the sphere around every voxel of a mask, compared with model
-//! RDMs, giving one map per model.
+//! RDMs, giving one map per model. The engine runs over any
+//! [`Neighbourhoods`]: spheres in a volume ([`Searchlight`]) or discs on a
+//! cortical mesh ([`SurfaceSearchlight`], geodesic along the mesh's edges).
 //!
 //! Conventions (where references differ, this is the choice):
 //!
@@ -25,10 +27,12 @@
 mod crossnobis;
 mod engine;
 mod geometry;
+mod surface;
 
 use faer::MatRef;
 
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
+pub use surface::SurfaceSearchlight;
 
 use super::compare::{self, CompareMethod, PreparedRdm};
 use super::condensed::n_pairs;
@@ -36,6 +40,17 @@ use super::dissimilarity::RdmSpec;
 use crate::error::{Error, Result};
 use crate::stats::covariance::CovarianceMethod;
 use engine::{run, run_with};
+
+/// The neighbourhood of every centre. Every data column is a centre; its
+/// neighbourhood is a set of data columns, the centre first.
+pub trait Neighbourhoods: Sync {
+    /// The number of data columns (mask voxels, surface vertices with data).
+    fn n_columns(&self) -> usize;
+    /// The columns in the neighbourhood of column `centre`.
+    fn members(&self, centre: usize, out: &mut Vec<usize>);
+    /// Where column `col` is, for messages (`voxel (i, j, k)`, `vertex v`).
+    fn place(&self, col: usize) -> String;
+}
 
 /// Everything a searchlight computes besides the data.
 #[derive(Clone, Copy, Debug)]
@@ -51,7 +66,7 @@ pub struct SearchlightSpec<'a> {
 }
 
 /// The RDMs of every sphere: `rdms` holds one condensed RDM per entry of
-/// `centres` (mask voxel indices), row by row.
+/// `centres` (data column indices), row by row.
 #[derive(Clone, Debug)]
 pub struct SphereRdms {
     pub centres: Vec<usize>,
@@ -63,7 +78,7 @@ pub struct SphereRdms {
 /// measurements × mask voxels; `progress(done, total)` is called after
 /// each block of centres.
 pub fn sphere_rdms(
-    light: &Searchlight,
+    light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -87,7 +102,7 @@ pub fn sphere_rdms(
 /// One map per model (values per mask voxel, NaN for centres without an
 /// RDM): each sphere's RDM compared with the model by `method`.
 pub fn model_maps(
-    light: &Searchlight,
+    light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
     spec: &SearchlightSpec<'_>,
     models: &[&[f64]],
@@ -122,7 +137,7 @@ pub fn model_maps(
         .iter()
         .map(|m| compare::prepare(m, &keep, method, None))
         .collect::<Result<_>>()?;
-    let mut maps = vec![vec![f64::NAN; light.voxels.len()]; models.len()];
+    let mut maps = vec![vec![f64::NAN; light.n_columns()]; models.len()];
     let scorer = |rdm: &[f64]| -> Result<Vec<f64>> {
         let sphere = compare::prepare(rdm, &keep, method, None)?;
         Ok(prepared
