@@ -494,6 +494,10 @@ pub struct SearchlightArgs {
     /// Centres whose sphere has fewer mask voxels get NaN.
     #[arg(long, default_value_t = 1)]
     pub min_voxels: usize,
+    /// Centres only on the sub-grid of voxels whose indices are multiples of
+    /// this (volumes; spheres still hold every mask voxel, maps are NaN between).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub stride: u32,
     /// Output folder: MODEL.nii.gz per model (with --surface: MESH.searchlight.func.gii
     /// per mesh, one map per model), or sphere_rdms.npz.
     #[arg(short, long, value_name = "DIR")]

@@ -184,3 +184,62 @@ def test_cli_writes_one_gifti_per_hemisphere_equal_to_python(hemispheres, tmp_pa
                   "--conditions", tmp_path / "conditions.txt", "-o", tmp_path / "no", check=2)
     assert "one data file" in bad.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_surface_centres_fill_only_their_columns(hemispheres):
+    paths, coords, keep, data, conditions, folds = hemispheres
+    model = RNG.random(6)
+    full = rs.surface_searchlight(data, paths, conditions, radius=8.0, models=model, mask=keep)
+    some = np.flatnonzero(keep)[::5]
+    part = rs.surface_searchlight(data, paths, conditions, radius=8.0, models=model, mask=keep,
+                                  centres=some)
+    np.testing.assert_array_equal(part[some], full[some])
+    others = np.setdiff1d(np.arange(data.shape[1]), some)
+    assert np.all(np.isnan(part[others]))
+    with pytest.raises(rs.InputError, match="masked column"):
+        rs.surface_searchlight(data, paths, conditions, models=model, mask=keep,
+                               centres=[int(np.flatnonzero(~keep)[0])])
+
+
+def test_volume_stride_and_centres_equal_the_full_maps_there():
+    shape = (7, 6, 5)
+    mask = np.ones(shape, dtype=bool)
+    mask[0, 0, :] = False
+    conditions = np.tile(np.arange(4), 3)
+    folds = np.repeat(np.arange(3), 4)
+    vols = RNG.standard_normal((*shape, 12))
+    model = RNG.random(6)
+    full = rs.searchlight(vols, mask, conditions, 1.5, "crossnobis", folds, model)
+    strided = rs.searchlight(vols, mask, conditions, 1.5, "crossnobis", folds, model, stride=2)
+    grid = np.indices(shape).transpose(1, 2, 3, 0)
+    on = mask & np.all(grid % 2 == 0, axis=-1)
+    np.testing.assert_array_equal(strided[on], full[on])
+    assert np.all(np.isnan(strided[~on]))
+    picks = np.array([[3, 3, 3], [6, 5, 4], [2, 0, 1]])
+    chosen = rs.searchlight(vols, mask, conditions, 1.5, "crossnobis", folds, model, centres=picks)
+    np.testing.assert_array_equal(chosen[tuple(picks.T)], full[tuple(picks.T)])
+    assert np.isnan(chosen).sum() == chosen.size - 3
+    with pytest.raises(rs.InputError, match="outside the mask"):
+        rs.searchlight(vols, mask, conditions, 1.5, "crossnobis", folds, model, centres=[[0, 0, 2]])
+    with pytest.raises(rs.InputError, match="stride"):
+        rs.searchlight(vols, mask, conditions, 1.5, stride=0)
+
+
+def test_cli_stride_matches_python(tmp_path, run_cli):
+    shape = (6, 6, 4)
+    vols = RNG.standard_normal((*shape, 8))
+    conditions = np.tile(np.arange(4), 2)
+    nib.save(nib.Nifti1Image(vols, np.eye(4)), tmp_path / "betas.nii.gz")
+    nib.save(nib.Nifti1Image(np.ones(shape, dtype=np.uint8), np.eye(4)), tmp_path / "mask.nii.gz")
+    (tmp_path / "c.txt").write_text("\n".join(map(str, conditions)) + "\n")
+    model = RNG.random(6)
+    np.savez(tmp_path / "m.npz", model=model)
+    run_cli("searchlight", tmp_path / "betas.nii.gz", "--mask", tmp_path / "mask.nii.gz",
+            "--conditions", tmp_path / "c.txt", "--models", tmp_path / "m.npz", "-r", "1.5",
+            "--stride", "3", "-o", tmp_path / "out", check=0)
+    got = nib.load(tmp_path / "out" / "model.nii.gz").get_fdata()
+    want = rs.searchlight(vols, np.ones(shape), conditions, 1.5, models=model, stride=3)
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    assert np.isfinite(got).sum() == 2 * 2 * 2
+    run_cli("searchlight", tmp_path / "betas.nii.gz", "--mask", tmp_path / "mask.nii.gz",
+            "--conditions", tmp_path / "c.txt", "--stride", "0", "-o", tmp_path / "x", check=2)

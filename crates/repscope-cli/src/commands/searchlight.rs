@@ -62,7 +62,13 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         Ok(written)
     };
     let place = |c: usize| light.voxels()[c].map(|v| v as f64).to_vec();
-    let outputs = search(args, g, &light, masked.data.as_ref(), write, place)?;
+    let stride = args.stride as usize;
+    let centres = (stride > 1).then(|| {
+        (0..light.voxels().len())
+            .filter(|&c| light.voxels()[c].iter().all(|v| v % stride == 0))
+            .collect::<Vec<_>>()
+    });
+    let outputs = search(args, g, &light, masked.data.as_ref(), centres, write, place)?;
     report(
         g,
         &format!(
@@ -159,6 +165,12 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
     if args.mm {
         eprintln!("note: a surface radius is always in mm; --mm changes nothing");
     }
+    if args.stride > 1 {
+        return Err(UsageError(
+            "--stride is a sub-grid of a volume; a surface searchlight has no grid".into(),
+        )
+        .into());
+    }
     let mut hemis: Vec<Hemisphere> = Vec::new();
     for (i, (mesh, data)) in args.surface.iter().zip(&args.volumes).enumerate() {
         let h = read_hemisphere(mesh, data, args.mask.get(i), &hemis)?;
@@ -212,7 +224,7 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         Ok(written)
     };
     let place = |c: usize| vec![owner[c].0 as f64, owner[c].1 as f64];
-    let outputs = search(args, g, &light, data.as_ref(), write, place)?;
+    let outputs = search(args, g, &light, data.as_ref(), None, write, place)?;
     let mean_disc =
         (0..owner.len()).map(|c| light.disc(c).len()).sum::<usize>() as f64 / owner.len() as f64;
     report(
@@ -247,6 +259,7 @@ fn search(
     g: &Global,
     light: &dyn Neighbourhoods,
     data: MatRef<'_, f64>,
+    centres: Option<Vec<usize>>,
     write_maps: impl FnOnce(&[String], &[Vec<f64>]) -> anyhow::Result<Vec<Value>>,
     place: impl Fn(usize) -> Vec<f64>,
 ) -> anyhow::Result<Vec<Value>> {
@@ -274,6 +287,7 @@ fn search(
         },
         min_voxels: args.min_voxels,
         noise: None,
+        centres: centres.as_deref(),
     };
     let models = args.models.as_deref().map(load_rdms).transpose()?;
     let n = light.n_columns();

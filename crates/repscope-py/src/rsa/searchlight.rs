@@ -55,7 +55,7 @@ fn searchlight_inputs(
 /// centres); without: (one RDM per centre, the centres as mask voxel
 /// indices).
 #[pyfunction]
-#[pyo3(signature = (data, mask, shape, conditions, radius, method, folds=None, affine=None, min_voxels=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag)))]
+#[pyo3(signature = (data, mask, shape, conditions, radius, method, folds=None, affine=None, min_voxels=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None))]
 #[allow(clippy::too_many_arguments)]
 fn searchlight_core<'py>(
     py: Python<'py>,
@@ -72,6 +72,7 @@ fn searchlight_core<'py>(
     compare: Pick<CompareMethod>,
     noise: Option<&Bound<'py, PyAny>>,
     noise_method: Pick<CovarianceMethod>,
+    centres: Option<Vec<usize>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<usize>)> {
     let data = Input::from_py(data)?;
     let models = models.map(Input::from_py).transpose()?;
@@ -98,6 +99,7 @@ fn searchlight_core<'py>(
             },
             min_voxels,
             noise: nv.map(|n| (n, noise_method.0)),
+            centres: centres.as_deref(),
         };
         let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
         if mv.is_none() {
@@ -149,7 +151,7 @@ fn maps_or_rdms(
 /// × 3) and `faces` (triangles × 3) the mesh; discs of `radius` mm along
 /// the mesh. Returns what `searchlight_core` does, per data column.
 #[pyfunction]
-#[pyo3(signature = (data, coords, faces, vertices, conditions, radius, method, folds=None, min_vertices=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag)))]
+#[pyo3(signature = (data, coords, faces, vertices, conditions, radius, method, folds=None, min_vertices=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None))]
 #[allow(clippy::too_many_arguments)]
 fn surface_searchlight_core<'py>(
     py: Python<'py>,
@@ -166,6 +168,7 @@ fn surface_searchlight_core<'py>(
     compare: Pick<CompareMethod>,
     noise: Option<&Bound<'py, PyAny>>,
     noise_method: Pick<CovarianceMethod>,
+    centres: Option<Vec<usize>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<usize>)> {
     let data = Input::from_py(data)?;
     let models = models.map(Input::from_py).transpose()?;
@@ -189,6 +192,7 @@ fn surface_searchlight_core<'py>(
             },
             min_voxels: min_vertices,
             noise: nv.map(|n| (n, noise_method.0)),
+            centres: centres.as_deref(),
         };
         maps_or_rdms(&light, dv, &spec, mv, compare.0)
     })?;

@@ -59,6 +59,33 @@ def _labels(conditions: Any, folds: Any, n: int) -> tuple[list[str], Optional[li
     return labels, fold_labels
 
 
+def _volume_centres(inside: np.ndarray, shape: tuple[int, int, int], stride: Any,
+                    centres: Any) -> Optional[list[int]]:
+    """The mask-voxel indices (data columns) used as centres, or None for all."""
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise InputError(f"stride must be an integer >= 1, got {stride!r}")
+    if stride == 1 and centres is None:
+        return None
+    coords = np.argwhere(inside.reshape(shape))  # C order: the data columns
+    use = np.all(coords % int(stride) == 0, axis=1)
+    if centres is not None:
+        c = np.asarray(centres)
+        if c.ndim != 2 or c.shape[1] != 3 or not np.issubdtype(c.dtype, np.integer):
+            raise InputError(f"centres must be an (n, 3) integer array of grid indices, got {c.shape}")
+        column = np.full(shape, -1, dtype=np.int64)
+        column[tuple(coords.T)] = np.arange(len(coords))
+        if np.any(c < 0) or np.any(c >= np.array(shape)):
+            raise InputError(f"centres must lie on the {shape} grid")
+        picked = column[tuple(c.T)]
+        if np.any(picked < 0):
+            bad = c[np.flatnonzero(picked < 0)[0]]
+            raise InputError(f"centre {tuple(int(v) for v in bad)} is outside the mask")
+        keep = np.zeros(len(coords), dtype=bool)
+        keep[picked] = True
+        use &= keep
+    return [int(i) for i in np.flatnonzero(use)]
+
+
 def _model_stack(models: Any) -> tuple[Optional[np.ndarray], Optional[list[str]], bool]:
     """Model RDMs as (models x pairs, their names for a dict, True for one 1-D RDM)."""
     if models is None:
@@ -118,6 +145,8 @@ def searchlight(
     min_voxels: int = 1,
     noise: Any = None,
     noise_method: str = "shrinkage_diag",
+    stride: int = 1,
+    centres: Any = None,
 ) -> Any:
     """Searchlight RSA: an RDM in the sphere around every mask voxel, compared
     with model RDMs.
@@ -137,6 +166,11 @@ def searchlight(
         dict of name -> RDM
     compare : any method of :func:`repscope.compare_rdms`
     min_voxels : centres whose sphere has fewer mask voxels get NaN
+    stride : centres only on the sub-grid of voxels whose three indices are
+        multiples of ``stride`` (spheres still hold every mask voxel); maps are
+        NaN between them
+    centres : (n, 3) grid indices of the mask voxels to use as centres (a
+        region of interest); combined with ``stride`` when both are given
     noise : residuals (rows x mask voxels, or a 4-D array on the same grid) for
         a noise precision per sphere (``noise_method``), for mahalanobis and
         crossnobis
@@ -162,6 +196,7 @@ def searchlight(
         noise = np.ascontiguousarray(r)
     stack, names, single = _model_stack(models)
     labels, fold_labels = _labels(conditions, folds, data.shape[0])
+    chosen = _volume_centres(inside, shape, stride, centres)
     values, centres = _repscope.searchlight_core(
         data,
         np.ascontiguousarray(inside, dtype=bool),
@@ -176,6 +211,7 @@ def searchlight(
         compare,
         noise,
         noise_method,
+        chosen,
     )
     if stack is None:
         coords = np.argwhere(inside.reshape(shape))
@@ -276,6 +312,7 @@ def surface_searchlight(
     min_vertices: int = 1,
     noise: Any = None,
     noise_method: str = "shrinkage_diag",
+    centres: Any = None,
 ) -> Any:
     """Surface searchlight RSA: an RDM in the disc around every vertex of a
     cortical mesh, compared with model RDMs.
@@ -303,6 +340,8 @@ def surface_searchlight(
     mask : one bool per data column; False columns (e.g. the medial wall)
         are in no disc and get NaN
     min_vertices : centres whose disc has fewer vertices with data get NaN
+    centres : the data columns to use as centres (default: every unmasked
+        one); the others still take part in their neighbours' discs
 
     Returns
     -------
@@ -328,6 +367,16 @@ def surface_searchlight(
     stack, names, single = _model_stack(models)
     if noise is not None:
         noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float64)[:, keep])
+    chosen = None
+    if centres is not None:
+        c = np.asarray(centres).ravel()
+        if not np.issubdtype(c.dtype, np.integer) or np.any(c < 0) or np.any(c >= x.shape[1]):
+            raise InputError(f"centres must be data column indices in 0..{x.shape[1]}")
+        position = np.full(x.shape[1], -1)
+        position[keep] = np.arange(len(keep))
+        if np.any(position[c] < 0):
+            raise InputError("a centre is a masked column; unmask it or leave it out")
+        chosen = [int(i) for i in position[c]]
     values, centres = _repscope.surface_searchlight_core(
         np.ascontiguousarray(x[:, keep]),
         coords,
@@ -342,6 +391,7 @@ def surface_searchlight(
         compare,
         noise,
         noise_method,
+        chosen,
     )
     if stack is None:
         c = keep[np.asarray(centres, dtype=np.intp)]

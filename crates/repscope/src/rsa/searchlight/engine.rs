@@ -36,14 +36,31 @@ pub(super) fn run_with<T: Send>(
     mut collect: impl FnMut(usize, T) -> Result<()>,
 ) -> Result<()> {
     check_data(light, data, spec)?;
+    let every: Vec<usize>;
+    let centres = match spec.centres {
+        Some(c) => {
+            if let Some(&bad) = c.iter().find(|&&c| c >= light.n_columns()) {
+                return Err(Error::OutOfRange {
+                    what: "searchlight centre".into(),
+                    value: bad.to_string(),
+                    expected: format!("a data column below {}", light.n_columns()),
+                });
+            }
+            c
+        }
+        None => {
+            every = (0..light.n_columns()).collect();
+            &every
+        }
+    };
     let shared = SharedRows::new(data, &spec.rdm, spec.noise.is_some())?;
-    let total = light.n_columns();
+    let total = centres.len();
     let mut start = 0;
     while start < total {
         let end = (start + BLOCK).min(total);
-        let results: Vec<Option<T>> = (start..end)
-            .into_par_iter()
-            .map_init(Vec::new, |columns, centre| {
+        let results: Vec<Option<T>> = centres[start..end]
+            .par_iter()
+            .map_init(Vec::new, |columns, &centre| {
                 crate::interrupt::check()?;
                 light.members(centre, columns);
                 if columns.len() < spec.min_voxels.max(1) {
@@ -55,7 +72,7 @@ pub(super) fn run_with<T: Send>(
                 per_sphere(&rdm).map(Some)
             })
             .collect::<Result<_>>()?;
-        for (centre, r) in (start..end).zip(results) {
+        for (&centre, r) in centres[start..end].iter().zip(results) {
             if let Some(r) = r {
                 collect(centre, r)?;
             }

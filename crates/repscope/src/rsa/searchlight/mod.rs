@@ -63,6 +63,10 @@ pub struct SearchlightSpec<'a> {
     /// Residuals (measurements × mask voxels) and an estimator, for a noise
     /// precision per sphere (mahalanobis, crossnobis).
     pub noise: Option<(MatRef<'a, f64>, CovarianceMethod)>,
+    /// The data columns used as centres, in this order (every column when
+    /// `None`): a stride or a region of interest. Other columns still take
+    /// part in their neighbours' spheres; they get no RDM (NaN in maps).
+    pub centres: Option<&'a [usize]>,
 }
 
 /// The RDMs of every sphere: `rdms` holds one condensed RDM per entry of
@@ -236,6 +240,7 @@ mod tests {
                 },
                 min_voxels: 4,
                 noise: None,
+                centres: None,
             };
             let out = sphere_rdms(&light, data.as_ref(), &spec, &|_, _| {}).unwrap();
             let mut cols = Vec::new();
@@ -273,6 +278,7 @@ mod tests {
             },
             min_voxels: 4,
             noise: None,
+            centres: None,
         };
         let model_a: Vec<f64> = (0..10).map(|i| i as f64).collect();
         let model_b: Vec<f64> = (0..10).map(|i| ((i * 7) % 10) as f64).collect();
@@ -313,6 +319,7 @@ mod tests {
             },
             min_voxels: 1,
             noise: None,
+            centres: None,
         };
         data[(2, 5)] = f64::NAN;
         let e = sphere_rdms(&light, data.as_ref(), &spec, &|_, _| {}).unwrap_err();

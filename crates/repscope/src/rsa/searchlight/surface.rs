@@ -404,6 +404,7 @@ mod tests {
                 },
                 min_voxels: 3,
                 noise: None,
+                centres: None,
             };
             let maps = model_maps(
                 &light,
@@ -423,10 +424,7 @@ mod tests {
                 let x = Mat::from_fn(data.nrows(), disc.len(), |i, j| data[(i, disc[j] as usize)]);
                 let direct = rdm(x.as_ref(), &spec.rdm).unwrap();
                 let expected = compare(&[&direct], &[&model], CompareMethod::Corr, None).unwrap();
-                assert!(
-                    (got - expected[(0, 0)]).abs() <= 1e-12,
-                    "{method:?} {c}"
-                );
+                assert!((got - expected[(0, 0)]).abs() <= 1e-12, "{method:?} {c}");
             }
         }
     }
