@@ -148,9 +148,12 @@ fn load_rows(
                 known: all.clone(),
             }
         })?;
-        source.load_rows(i, start..stop)
+        let (_, units) = source.shape(i)?;
+        Ok((source.load_rows_row_major(i, start..stop)?, units))
     })?;
-    Ok(matrix_to_numpy(py, x.as_ref()))
+    let (values, units) = x;
+    let rows = values.len() / units.max(1);
+    crate::convert::grid(py, rows, units, values)
 }
 
 /// Saves named arrays (`.npy`, `.npz`, `.safetensors`).

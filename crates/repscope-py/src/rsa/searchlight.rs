@@ -11,8 +11,8 @@ use crate::errors::enter_core;
 use repscope::data::nifti::read_nifti;
 use repscope::rsa::compare::CompareMethod;
 use repscope::rsa::searchlight::{
-    Neighbourhoods, Radius, Searchlight, SearchlightSpec, SurfaceSearchlight, masked_data,
-    model_maps, sphere_rdms,
+    Neighbourhoods, Radius, Searchlight, SearchlightSpec, SensorSearchlight, SurfaceSearchlight,
+    masked_data, model_maps, sphere_rdms,
 };
 use repscope::rsa::{RdmMethod, RdmSpec};
 use repscope::stats::covariance::CovarianceMethod;
@@ -199,6 +199,69 @@ fn surface_searchlight_core<'py>(
     Ok((matrix_to_numpy(py, values.as_ref()), centres))
 }
 
+/// What `sensor_searchlight_core` returns: maps or RDMs, centres, window
+/// starts.
+type SensorParts<'py> = (Bound<'py, PyArray2<f64>>, Vec<usize>, Vec<usize>);
+
+/// Sensor searchlight maps or RDMs: `data` is measurements × (channels ·
+/// times) in channel-major order, `adjacency[c]` the channels adjacent to
+/// channel `c`; centres every channel at each whole window starting every
+/// `step` points. Returns what `searchlight_core` does over those centres
+/// (maps: models × (channels · windows), channel-major) and the window
+/// starts.
+#[pyfunction]
+#[pyo3(signature = (data, adjacency, times, window, step, conditions, method, folds=None, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag)))]
+#[allow(clippy::too_many_arguments)]
+fn sensor_searchlight_core<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    adjacency: Vec<Vec<usize>>,
+    times: usize,
+    window: usize,
+    step: usize,
+    conditions: Vec<String>,
+    method: Pick<RdmMethod>,
+    folds: Option<Vec<String>>,
+    models: Option<&Bound<'py, PyAny>>,
+    compare: Pick<CompareMethod>,
+    noise: Option<&Bound<'py, PyAny>>,
+    noise_method: Pick<CovarianceMethod>,
+) -> PyResult<SensorParts<'py>> {
+    let data = Input::from_py(data)?;
+    let models = models.map(Input::from_py).transpose()?;
+    let noise = noise.map(Input::from_py).transpose()?;
+    let (dv, mv, nv) = (
+        data.view(),
+        models.as_ref().map(Input::view),
+        noise.as_ref().map(Input::view),
+    );
+    let (values, centres, starts) = enter_core(py, move || {
+        let light = SensorSearchlight::new(&adjacency, times, window)?;
+        let starts = light.window_starts(step);
+        let chosen = light.centres(&starts);
+        let condition_codes = super::codes(Some(conditions)).unwrap_or_default();
+        let fold_codes = super::codes(folds);
+        let spec = SearchlightSpec {
+            rdm: RdmSpec {
+                conditions: Some(&condition_codes),
+                folds: fold_codes.as_deref(),
+                ..RdmSpec::new(method.0)
+            },
+            min_voxels: 1,
+            noise: nv.map(|n| (n, noise_method.0)),
+            centres: Some(&chosen),
+        };
+        let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
+        if mv.is_none() {
+            return Ok((values, centres, starts));
+        }
+        // Maps at the centres only, channel-major.
+        let picked = Mat::from_fn(values.nrows(), chosen.len(), |i, j| values[(i, chosen[j])]);
+        Ok((picked, Vec::new(), starts))
+    })?;
+    Ok((matrix_to_numpy(py, values.as_ref()), centres, starts))
+}
+
 /// The discs of a surface searchlight, as lists of data columns (nearest
 /// first), and the mesh's longest edge.
 #[pyfunction]
@@ -269,6 +332,7 @@ fn triangles_of(py: Python<'_>, faces: &PyReadonlyArray2<'_, i64>) -> PyResult<V
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(surface_searchlight_core, m)?)?;
     m.add_function(wrap_pyfunction!(surface_discs, m)?)?;
+    m.add_function(wrap_pyfunction!(sensor_searchlight_core, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_core, m)?)?;
     Ok(())

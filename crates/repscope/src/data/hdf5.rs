@@ -326,8 +326,16 @@ impl Hdf5File {
     /// Rows `rows` of a dataset as stimuli × units (trailing axes
     /// flattened in C order); only those rows are read from the file.
     pub fn read_rows(&self, name: &str, rows: Range<usize>) -> Result<Mat<f64>> {
+        let (_, units) = self.matrix_shape(name)?;
+        let values = self.read_rows_row_major(name, rows.clone())?;
+        from_row_major(&values, rows.len(), units, |v| v)
+    }
+
+    /// Rows `rows` of a dataset as row-major values (rows × units), as the
+    /// file stores them: only those rows are read.
+    pub fn read_rows_row_major(&self, name: &str, rows: Range<usize>) -> Result<Vec<f64>> {
         let shape = self.dataset(name)?.shape();
-        let (n, units) = self.matrix_shape(name)?;
+        let (n, _) = self.matrix_shape(name)?;
         if rows.start > rows.end || rows.end > n {
             return Err(Error::OutOfRange {
                 what: format!("rows of '{name}'"),
@@ -336,11 +344,10 @@ impl Hdf5File {
             });
         }
         let mut starts = vec![0; shape.len()];
-        let mut counts = shape.clone();
+        let mut counts = shape;
         starts[0] = rows.start;
         counts[0] = rows.len();
-        let values = self.read_values(name, &starts, &counts)?;
-        from_row_major(&values, rows.len(), units, |v| v)
+        self.read_values(name, &starts, &counts)
     }
 
     /// Stimuli × units of a dataset read as a representation (trailing

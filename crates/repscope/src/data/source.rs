@@ -46,6 +46,13 @@ pub trait RepSource: Sync {
         check_rows(self.name(i), &rows, x.nrows())?;
         Ok(x.subrows(rows.start, rows.len()).to_owned())
     }
+    /// Rows `rows` of representation `i` as row-major values (rows ×
+    /// units): what numpy holds, without the column-major matrix between.
+    fn load_rows_row_major(&self, i: usize, rows: Range<usize>) -> Result<Vec<f64>> {
+        Ok(crate::linalg::layout::to_row_major(
+            self.load_rows(i, rows)?.as_ref(),
+        ))
+    }
     /// The stimulus labels stored with the representations, if any.
     fn stimuli(&self) -> Option<&[String]> {
         None
@@ -284,6 +291,10 @@ impl RepSource for Hdf5Source {
 
     fn load_rows(&self, i: usize, rows: Range<usize>) -> Result<Mat<f64>> {
         Hdf5File::open(&self.path)?.read_rows(&self.names[i], rows)
+    }
+
+    fn load_rows_row_major(&self, i: usize, rows: Range<usize>) -> Result<Vec<f64>> {
+        Hdf5File::open(&self.path)?.read_rows_row_major(&self.names[i], rows)
     }
 
     fn stimuli(&self) -> Option<&[String]> {

@@ -22,7 +22,15 @@ from .._arrays import aligned_f64 as _f64
 from .._compat import renamed
 from ..errors import InputError
 from .movie import rdm_movie, temporal_generalization
-from .searchlight import SearchlightRDMs, SurfaceRDMs, searchlight, surface_discs, surface_searchlight
+from .searchlight import (
+    SearchlightRDMs,
+    SurfaceRDMs,
+    channel_adjacency,
+    searchlight,
+    sensor_searchlight,
+    surface_discs,
+    surface_searchlight,
+)
 
 __all__ = [
     "rdm",
@@ -38,6 +46,8 @@ __all__ = [
     "CrossValidation",
     "searchlight",
     "surface_searchlight",
+    "sensor_searchlight",
+    "channel_adjacency",
     "surface_discs",
     "SurfaceRDMs",
     "SearchlightRDMs",

@@ -24,7 +24,15 @@ from .. import _repscope
 from ..data import _is_path
 from ..errors import InputError
 
-__all__ = ["searchlight", "SearchlightRDMs", "surface_searchlight", "SurfaceRDMs", "surface_discs"]
+__all__ = [
+    "searchlight",
+    "SearchlightRDMs",
+    "surface_searchlight",
+    "SurfaceRDMs",
+    "surface_discs",
+    "sensor_searchlight",
+    "channel_adjacency",
+]
 
 
 @dataclass
@@ -400,4 +408,120 @@ def surface_searchlight(
     maps[:, keep] = values
     if names is not None:
         return {n: maps[i] for i, n in enumerate(names)}
+    return maps[0] if single else maps
+
+
+def channel_adjacency(adjacency: Any = None, *, positions: Any = None,
+                      distance: Optional[float] = None) -> list[list[int]]:
+    """The channels adjacent to each channel, as lists of indices.
+
+    From an adjacency matrix (channels x channels, non-zero = adjacent; a
+    scipy sparse matrix such as ``mne.channels.find_ch_adjacency``'s works
+    too), or from sensor ``positions`` (channels x 2 or 3) and a
+    ``distance``: channels at most that far apart are adjacent.
+    """
+    if adjacency is not None:
+        if positions is not None or distance is not None:
+            raise InputError("give an adjacency matrix, or positions and a distance, not both")
+        a = adjacency.toarray() if hasattr(adjacency, "toarray") else np.asarray(adjacency)
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise InputError(f"an adjacency matrix is channels x channels, got shape {a.shape}")
+        a = a != 0
+        return [[int(j) for j in np.flatnonzero(a[i] | a[:, i])] for i in range(len(a))]
+    if positions is None or distance is None:
+        raise InputError("give an adjacency matrix, or positions= and distance=")
+    p = np.asarray(positions, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] not in (2, 3) or not np.all(np.isfinite(p)):
+        raise InputError(f"positions must be finite (channels x 2 or 3), got shape {p.shape}")
+    if not (np.isfinite(distance) and distance >= 0):
+        raise InputError(f"distance must be a number >= 0, got {distance!r}")
+    d = np.linalg.norm(p[:, None, :] - p[None, :, :], axis=-1)
+    return [[int(j) for j in np.flatnonzero(row <= distance)] for row in d]
+
+
+def sensor_searchlight(
+    data: Any,
+    adjacency: Any,
+    conditions: Any = None,
+    window: int = 1,
+    step: int = 1,
+    method: str = "correlation",
+    folds: Any = None,
+    models: Any = None,
+    compare: str = "corr",
+    *,
+    noise: Any = None,
+    noise_method: str = "shrinkage_diag",
+) -> Any:
+    """Spatio-temporal searchlight over MEG/EEG sensors: an RDM for every
+    channel's neighbourhood (the channel and those adjacent to it) in every
+    time window, compared with model RDMs.
+
+    The pattern of a (channel, window) is the samples of the neighbourhood's
+    channels over the window's ``window`` time points, concatenated (as
+    mne-rsa's spatio-temporal searchlight). Windows start every ``step``
+    points, at 0, step, 2·step ... while the whole window fits.
+
+    Parameters
+    ----------
+    data : measurements x channels x time points, or ``mne.Epochs`` / a list
+        of ``mne.Evoked`` / a ``.fif`` path (as :func:`rdm_movie` takes them;
+        conditions then come from the event names)
+    adjacency : an adjacency matrix (channels x channels, dense or scipy
+        sparse) or lists of adjacent channels (see :func:`channel_adjacency`
+        to build one from sensor positions)
+    conditions, folds, method, models, compare, noise, noise_method :
+        as in :func:`searchlight` (``noise``: residuals x (channels · time
+        points), channel-major)
+
+    Returns
+    -------
+    One map (channels x windows) for a single model RDM, a stack (models x
+    channels x windows) for a 2-D stack, a dict for a dict. Without models,
+    :class:`SearchlightRDMs` whose ``centres`` are (channel, window start)
+    pairs and whose ``shape`` is (channels, time points).
+    """
+    from .movie import _from_mne
+
+    data, conditions = _from_mne(data, conditions)
+    x = np.asarray(data, dtype=np.float64)
+    if x.ndim != 3:
+        raise InputError(f"data must be measurements x channels x time points, got shape {x.shape}")
+    n, channels, times = x.shape
+    if conditions is None:
+        raise InputError("give conditions (one label per measurement)")
+    if isinstance(adjacency, list) and all(isinstance(a, (list, tuple)) for a in adjacency):
+        lists = [[int(j) for j in a] for a in adjacency]
+    else:
+        lists = channel_adjacency(adjacency)
+    if len(lists) != channels:
+        raise InputError(f"the adjacency covers {len(lists)} channels, the data {channels}")
+    for name, v in (("window", window), ("step", step)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(f"{name} must be an integer >= 1, got {v!r}")
+    labels, fold_labels = _labels(conditions, folds, n)
+    stack, names, single = _model_stack(models)
+    if noise is not None:
+        noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float64))
+    values, centres, starts = _repscope.sensor_searchlight_core(
+        np.ascontiguousarray(x.reshape(n, channels * times)),
+        lists,
+        times,
+        int(window),
+        int(step),
+        labels,
+        method,
+        fold_labels,
+        stack,
+        compare,
+        noise,
+        noise_method,
+    )
+    if stack is None:
+        c = np.asarray(centres, dtype=np.intp)
+        pairs = np.column_stack([c // times, c % times])
+        return SearchlightRDMs(rdms=values, centres=pairs, shape=(channels, times))  # type: ignore[arg-type]
+    maps = values.reshape(values.shape[0], channels, len(starts))
+    if names is not None:
+        return {nm: maps[i] for i, nm in enumerate(names)}
     return maps[0] if single else maps

@@ -1,8 +1,9 @@
 //! Searchlight RSA (Kriegeskorte, Goebel & Bandettini 2006, PNAS 103(10)):
 //! an RDM in the sphere around every voxel of a mask, compared with model
 //! RDMs, giving one map per model. The engine runs over any
-//! [`Neighbourhoods`]: spheres in a volume ([`Searchlight`]) or discs on a
-//! cortical mesh ([`SurfaceSearchlight`], geodesic along the mesh's edges).
+//! [`Neighbourhoods`]: spheres in a volume ([`Searchlight`]), discs on a
+//! cortical mesh ([`SurfaceSearchlight`], geodesic along the mesh's edges)
+//! or MEG/EEG channel neighbourhoods × time windows ([`SensorSearchlight`]).
 //!
 //! Conventions (where references differ, this is the choice):
 //!
@@ -27,11 +28,13 @@
 mod crossnobis;
 mod engine;
 mod geometry;
+mod sensor;
 mod surface;
 
 use faer::MatRef;
 
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
+pub use sensor::SensorSearchlight;
 pub use surface::SurfaceSearchlight;
 
 use super::compare::{self, CompareMethod, PreparedRdm};
