@@ -4,6 +4,7 @@ generalisation matrix between them. Mirrors ``repscope::rsa::movie``.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -64,7 +65,8 @@ def _read_fif(path: str) -> Any:
     """An MNE ``.fif`` file as MNE's objects: epochs, or a list of evoked
     responses for ``*-ave.fif``/``*_ave.fif``. MNE is imported here only."""
     try:
-        import mne
+        # Through importlib: MNE has no type information, and it is optional.
+        mne = importlib.import_module("mne")
     except ImportError:
         raise InputError(
             f"{path}: reading .fif files needs MNE; install it (pip install mne) "
