@@ -8,7 +8,9 @@ use pyo3::prelude::*;
 use crate::convert::{Input, Pick, matrix_to_numpy, vector};
 use crate::errors::enter_core;
 use repscope::stats::covariance::{self, CovarianceMethod};
-use repscope::stats::signflip::{Alternative, cluster_test as clusters, sign_flip_test};
+use repscope::stats::signflip::{
+    Alternative, cluster_test as clusters, graph_clusters, sign_flip_test, space_time_neighbours,
+};
 
 /// Noise covariance (`precision=False`) or precision of residuals.
 #[pyfunction]
@@ -81,7 +83,57 @@ fn cluster_test<'py>(
     Ok((vector(py, r.t), r.clusters, vector(py, r.p)))
 }
 
+/// What `cluster_test_graph` returns: t, cluster label per test (-1:
+/// none), cluster masses, cluster p-values, p per test.
+type GraphClusterParts<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Vec<i64>,
+    Vec<f64>,
+    Vec<f64>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// Cluster-based sign-flip test over a graph of tests: `neighbours[j]`
+/// lists test j's neighbours; with `times`, `neighbours` is a channel
+/// adjacency and the tests are channels × times (channel-major).
+#[pyfunction]
+#[pyo3(signature = (values, neighbours, threshold, n_permutations, seed, alternative, times=None))]
+#[allow(clippy::too_many_arguments)]
+fn cluster_test_graph<'py>(
+    py: Python<'py>,
+    values: &Bound<'py, PyAny>,
+    neighbours: Vec<Vec<usize>>,
+    threshold: Option<f64>,
+    n_permutations: usize,
+    seed: u64,
+    alternative: Pick<Alternative>,
+    times: Option<usize>,
+) -> PyResult<GraphClusterParts<'py>> {
+    let values = Input::from_py(values)?;
+    let v = values.view();
+    let r = enter_core(py, move || {
+        let graph = match times {
+            Some(t) => space_time_neighbours(&neighbours, t)?,
+            None => neighbours,
+        };
+        graph_clusters(v, &graph, n_permutations, seed, threshold, alternative.0)
+    })?;
+    let labels = r
+        .labels
+        .iter()
+        .map(|l| l.map_or(-1, |c| c as i64))
+        .collect();
+    Ok((
+        vector(py, r.t),
+        labels,
+        r.masses,
+        r.cluster_p,
+        vector(py, r.p),
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(cluster_test_graph, m)?)?;
     m.add_function(wrap_pyfunction!(noise_covariance, m)?)?;
     m.add_function(wrap_pyfunction!(sign_flip, m)?)?;
     m.add_function(wrap_pyfunction!(cluster_test, m)?)?;

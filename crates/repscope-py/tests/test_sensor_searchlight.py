@@ -74,3 +74,22 @@ def test_epochs_and_bad_inputs():
         rs.sensor_searchlight(x, np.eye(5), labels)
     with pytest.raises(rs.Error, match="window"):
         rs.sensor_searchlight(x, adjacency, labels, window=TIMES + 1)
+
+
+def test_cluster_test_over_channels_and_time_is_seeded():
+    positions = layout()
+    adjacency = rs.channel_adjacency(positions=positions, distance=0.5)
+    subjects = RNG.standard_normal((12, CHANNELS, TIMES))
+    hot = [c for c in adjacency[0]]  # channel 0 and its neighbours
+    subjects[:, hot, 5:9] += 2.5
+    r = rs.cluster_test(subjects, 2.0, 300, seed=3, adjacency=adjacency)
+    assert r.t.shape == r.p.shape == r.labels.shape == (CHANNELS, TIMES)
+    label = r.labels[0, 6]
+    assert label >= 0 and np.all(r.labels[hot][:, 5:9] == label)
+    assert r.cluster_p[label] < 0.05
+    # Without spatial neighbours, the channels' time courses split apart.
+    alone = rs.cluster_test(subjects, 2.0, 300, seed=3, adjacency=np.eye(CHANNELS))
+    assert len(set(alone.labels[hot, 6].tolist())) == len(hot)
+    again = rs.cluster_test(subjects, 2.0, 300, seed=3, adjacency=adjacency)
+    np.testing.assert_array_equal(again.p, r.p)
+    # (1 thread vs 2: the core's test of graph_clusters.)

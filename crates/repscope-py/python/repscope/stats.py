@@ -7,7 +7,7 @@ permutation tests with max-statistic or cluster-mass correction. Mirrors
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Union, overload
 
 import numpy as np
 
@@ -23,6 +23,7 @@ __all__ = [
     "SignFlipResult",
     "cluster_test",
     "ClusterResult",
+    "SpatialClusterResult",
 ]
 
 
@@ -127,6 +128,59 @@ class ClusterResult:
     p: np.ndarray
 
 
+@dataclass
+class SpatialClusterResult:
+    """Clusters over channels x time points: ``t``, ``labels`` (the cluster of
+    each (channel, time), -1 outside clusters) and ``p`` (its cluster's p, NaN
+    outside) as channels x times arrays; ``masses`` and ``cluster_p`` per
+    cluster (numbered from the lowest channel-major position)."""
+
+    t: np.ndarray
+    labels: np.ndarray
+    masses: np.ndarray
+    cluster_p: np.ndarray
+    p: np.ndarray
+
+
+def _space_time_clusters(values: Any, adjacency: Any, threshold: Optional[float],
+                         n_permutations: int, seed: int,
+                         alternative: str) -> SpatialClusterResult:
+    from .rsa.searchlight import channel_adjacency
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 3:
+        raise InputError(
+            f"with adjacency, values must be subjects x channels x time points, got {v.shape}"
+        )
+    n, channels, times = v.shape
+    if isinstance(adjacency, list) and all(isinstance(a, (list, tuple)) for a in adjacency):
+        lists = [[int(j) for j in a] for a in adjacency]
+    else:
+        lists = channel_adjacency(adjacency)
+    if len(lists) != channels:
+        raise InputError(f"the adjacency covers {len(lists)} channels, the values {channels}")
+    t, labels, masses, cluster_p, p = _repscope.cluster_test_graph(
+        np.ascontiguousarray(v.reshape(n, channels * times)), lists,
+        None if threshold is None else float(threshold), int(n_permutations), int(seed),
+        alternative, times,
+    )
+    shape = (channels, times)
+    return SpatialClusterResult(
+        t=np.asarray(t).reshape(shape), labels=np.asarray(labels, dtype=np.int64).reshape(shape),
+        masses=np.asarray(masses), cluster_p=np.asarray(cluster_p), p=np.asarray(p).reshape(shape),
+    )
+
+
+@overload
+def cluster_test(
+    values: Any, threshold: Optional[float] = ..., n_permutations: int = ..., seed: int = ...,
+    alternative: str = ..., *, adjacency: None = ...
+) -> ClusterResult: ...
+@overload
+def cluster_test(
+    values: Any, threshold: Optional[float] = ..., n_permutations: int = ..., seed: int = ...,
+    alternative: str = ..., *, adjacency: Any
+) -> SpatialClusterResult: ...
 @renamed(n_perm="n_permutations")
 def cluster_test(
     values: Any,
@@ -134,13 +188,25 @@ def cluster_test(
     n_permutations: int = 1000,
     seed: int = 0,
     alternative: str = "greater",
-) -> ClusterResult:
+    *,
+    adjacency: Any = None,
+) -> Union[ClusterResult, SpatialClusterResult]:
     """Cluster-based sign-flip test of time courses (subjects x time points):
     runs of adjacent time points with t above ``threshold`` form clusters whose
     mass (sum of t) is compared with each draw's largest cluster mass, which
     controls the family-wise error over the time course (Maris & Oostenveld
     2007). ``threshold`` defaults to the one-sided t quantile at p = 0.05
-    (two-sided: 0.025) for subjects - 1 degrees of freedom."""
+    (two-sided: 0.025) for subjects - 1 degrees of freedom.
+
+    With ``adjacency`` (a channels x channels matrix or lists of adjacent
+    channels, e.g. from :func:`channel_adjacency`), ``values`` is subjects x
+    channels x time points (e.g. stacked :func:`sensor_searchlight` maps) and
+    clusters connect adjacent channels at one time and one channel at
+    adjacent times; the result is a :class:`SpatialClusterResult`. Seeded:
+    the same numbers on any number of threads."""
+    if adjacency is not None:
+        return _space_time_clusters(values, adjacency, threshold, n_permutations, seed,
+                                    alternative)
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2:
         raise InputError(f"values must be subjects x time points, got shape {v.shape}")

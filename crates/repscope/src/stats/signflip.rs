@@ -245,6 +245,98 @@ pub fn cluster_test(
             ),
         });
     }
+    let chain: Vec<Vec<usize>> = (0..m)
+        .map(|j| {
+            let mut n = Vec::with_capacity(2);
+            if j > 0 {
+                n.push(j - 1);
+            }
+            if j + 1 < m {
+                n.push(j + 1);
+            }
+            n
+        })
+        .collect();
+    let g = graph_clusters(values, &chain, n_perm, seed, threshold, alternative)?;
+    // On a chain every cluster is a run: first and one-past-last test.
+    let mut first = vec![usize::MAX; g.masses.len()];
+    let mut last = vec![0; g.masses.len()];
+    for (j, label) in g.labels.iter().enumerate() {
+        if let Some(c) = *label {
+            first[c] = first[c].min(j);
+            last[c] = j + 1;
+        }
+    }
+    let clusters = (0..g.masses.len())
+        .map(|c| (first[c], last[c], g.masses[c], g.cluster_p[c]))
+        .collect();
+    Ok(ClusterResult {
+        t: g.t,
+        clusters,
+        p: g.p,
+    })
+}
+
+/// Clusters over a graph of tests and their family-wise p-values.
+#[derive(Clone, Debug)]
+pub struct GraphClusterResult {
+    pub t: Vec<f64>,
+    /// Per test: its cluster, or `None` below the threshold.
+    pub labels: Vec<Option<usize>>,
+    /// Per cluster (numbered by their lowest test): mass Σ |t| and p.
+    pub masses: Vec<f64>,
+    pub cluster_p: Vec<f64>,
+    /// Per test: the p of its cluster, NaN outside clusters.
+    pub p: Vec<f64>,
+}
+
+/// The cluster-based sign-flip test of [`cluster_test`] over any graph of
+/// tests: `neighbours[j]` lists the tests adjacent to test `j` (taken as
+/// undirected); a cluster is a connected set of tests above the threshold
+/// with one sign. For channels × time, see [`space_time_neighbours`].
+pub fn graph_clusters(
+    values: MatRef<'_, f64>,
+    neighbours: &[Vec<usize>],
+    n_perm: usize,
+    seed: u64,
+    threshold: Option<f64>,
+    alternative: Alternative,
+) -> Result<GraphClusterResult> {
+    let (n, m) = (values.nrows(), values.ncols());
+    if n < 2 || m == 0 || n_perm == 0 {
+        return Err(Error::Invalid {
+            what: "cluster test".into(),
+            detail: format!(
+                "needs at least 2 subjects, 1 test and 1 permutation, got {n} × {m} and {n_perm}"
+            ),
+        });
+    }
+    if neighbours.len() != m {
+        return Err(Error::ShapeMismatch {
+            what: "cluster test neighbours (one list per test)".into(),
+            expected: m,
+            found: neighbours.len(),
+        });
+    }
+    let mut graph: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for (j, list) in neighbours.iter().enumerate() {
+        for &k in list {
+            if k >= m {
+                return Err(Error::Invalid {
+                    what: "cluster test neighbours".into(),
+                    detail: format!("test {j} is adjacent to test {k}, but there are {m}"),
+                });
+            }
+            if k != j {
+                graph[j].push(k);
+                graph[k].push(j);
+            }
+        }
+    }
+    for list in &mut graph {
+        list.sort_unstable();
+        list.dedup();
+    }
     let threshold = match threshold {
         Some(t) => t,
         None => t_threshold(0.05, n, alternative)?,
@@ -255,54 +347,102 @@ pub fn cluster_test(
             detail: format!("the cluster-forming threshold {threshold} must be a positive t"),
         });
     }
-    let flips = Flips::new(values);
-    let clusters_of = |t: &[f64]| -> Vec<(usize, usize, f64)> {
-        let sign_of = |v: f64| match alternative {
-            Alternative::Greater if v > threshold => 1,
-            Alternative::TwoSided if v > threshold => 1,
-            Alternative::TwoSided if v < -threshold => -1,
-            _ => 0,
-        };
-        let mut out = Vec::new();
-        let mut j = 0;
-        while j < t.len() {
+    let sign_of = |v: f64| match alternative {
+        Alternative::Greater if v > threshold => 1,
+        Alternative::TwoSided if v > threshold => 1,
+        Alternative::TwoSided if v < -threshold => -1,
+        _ => 0,
+    };
+    // Connected components of same-sign tests above the threshold, found
+    // from the lowest test up (so clusters are numbered by it).
+    let components = |t: &[f64]| -> (Vec<Option<usize>>, Vec<f64>) {
+        let mut labels = vec![None; m];
+        let mut masses = Vec::new();
+        let mut stack = Vec::new();
+        for j in 0..m {
             let s = sign_of(t[j]);
-            if s == 0 {
-                j += 1;
+            if s == 0 || labels[j].is_some() {
                 continue;
             }
-            let start = j;
+            let id = masses.len();
             let mut mass = 0.0;
-            while j < t.len() && sign_of(t[j]) == s {
-                mass += t[j].abs();
-                j += 1;
+            labels[j] = Some(id);
+            stack.push(j);
+            while let Some(v) = stack.pop() {
+                mass += t[v].abs();
+                for &w in &graph[v] {
+                    if labels[w].is_none() && sign_of(t[w]) == s {
+                        labels[w] = Some(id);
+                        stack.push(w);
+                    }
+                }
             }
-            out.push((start, j, mass));
+            masses.push(mass);
         }
-        out
+        (labels, masses)
     };
+    let flips = Flips::new(values);
     let t = flips.t(&vec![1.0; n]);
-    let observed = clusters_of(&t);
+    let (labels, masses) = components(&t);
     let max_masses: Vec<f64> = draws(n, n_perm, seed)
         .par_iter()
         .map(|signs| {
-            clusters_of(&flips.t(signs))
-                .iter()
-                .map(|c| c.2)
+            components(&flips.t(signs))
+                .1
+                .into_iter()
                 .fold(0.0, f64::max)
         })
         .collect();
-    let mut p = vec![f64::NAN; m];
-    let clusters = observed
-        .into_iter()
-        .map(|(a, b, mass)| {
+    let cluster_p: Vec<f64> = masses
+        .iter()
+        .map(|&mass| {
             let exceed = max_masses.iter().filter(|&&mx| mx >= mass).count();
-            let pc = (1 + exceed) as f64 / (1 + n_perm) as f64;
-            p[a..b].iter_mut().for_each(|v| *v = pc);
-            (a, b, mass, pc)
+            (1 + exceed) as f64 / (1 + n_perm) as f64
         })
         .collect();
-    Ok(ClusterResult { t, clusters, p })
+    let p = labels
+        .iter()
+        .map(|l| l.map_or(f64::NAN, |c| cluster_p[c]))
+        .collect();
+    Ok(GraphClusterResult {
+        t,
+        labels,
+        masses,
+        cluster_p,
+        p,
+    })
+}
+
+/// Neighbours of channels × time points (test `c · times + t`): the same
+/// channel at t ± 1, and the adjacent channels at t.
+pub fn space_time_neighbours(adjacency: &[Vec<usize>], times: usize) -> Result<Vec<Vec<usize>>> {
+    let channels = adjacency.len();
+    let mut out = Vec::with_capacity(channels * times);
+    for (c, adjacent) in adjacency.iter().enumerate() {
+        if let Some(&bad) = adjacent.iter().find(|&&a| a >= channels) {
+            return Err(Error::Invalid {
+                what: "channel adjacency".into(),
+                detail: format!(
+                    "channel {c} is adjacent to channel {bad}, but there are {channels}"
+                ),
+            });
+        }
+        for t in 0..times {
+            let mut list: Vec<usize> = adjacent
+                .iter()
+                .filter(|&&a| a != c)
+                .map(|&a| a * times + t)
+                .collect();
+            if t > 0 {
+                list.push(c * times + t - 1);
+            }
+            if t + 1 < times {
+                list.push(c * times + t + 1);
+            }
+            out.push(list);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -359,5 +499,39 @@ mod tests {
             r.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             again.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn space_time_clusters_connect_channels_and_times_and_repeat_with_the_seed() {
+        // 4 channels in a line (0-1-2-3) × 6 times; an effect on channels
+        // 1 and 2 at times 2-3 is one cluster, one on channel 0 at time 5
+        // another (not adjacent to it in space and time).
+        let (channels, times) = (4, 6);
+        let mut x = gaussian(10, channels * times, 3);
+        for i in 0..10 {
+            for (c, t) in [(1, 2), (1, 3), (2, 3), (0, 5)] {
+                x[(i, c * times + t)] += 4.0;
+            }
+        }
+        let adjacency = vec![vec![1], vec![0, 2], vec![1, 3], vec![2]];
+        let n = space_time_neighbours(&adjacency, times).unwrap();
+        assert!(n[times + 2].contains(&(2 * times + 2)) && n[times + 2].contains(&(times + 3)));
+        let r = graph_clusters(x.as_ref(), &n, 200, 4, Some(3.0), Alternative::Greater).unwrap();
+        let a = r.labels[times + 2].unwrap();
+        assert_eq!(r.labels[times + 3], Some(a));
+        assert_eq!(r.labels[2 * times + 3], Some(a));
+        assert_ne!(r.labels[5], Some(a));
+        let again =
+            graph_clusters(x.as_ref(), &n, 200, 4, Some(3.0), Alternative::Greater).unwrap();
+        assert_eq!(format!("{:?}", r.p), format!("{:?}", again.p));
+        // One thread gives the same numbers.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let one = pool
+            .install(|| graph_clusters(x.as_ref(), &n, 200, 4, Some(3.0), Alternative::Greater))
+            .unwrap();
+        assert_eq!(format!("{:?}", one.p), format!("{:?}", r.p));
     }
 }
