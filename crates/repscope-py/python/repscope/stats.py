@@ -153,10 +153,7 @@ def _space_time_clusters(values: Any, adjacency: Any, threshold: Optional[float]
             f"with adjacency, values must be subjects x channels x time points, got {v.shape}"
         )
     n, channels, times = v.shape
-    if isinstance(adjacency, list) and all(isinstance(a, (list, tuple)) for a in adjacency):
-        lists = [[int(j) for j in a] for a in adjacency]
-    else:
-        lists = channel_adjacency(adjacency)
+    lists = channel_adjacency(adjacency)
     if len(lists) != channels:
         raise InputError(f"the adjacency covers {len(lists)} channels, the values {channels}")
     t, labels, masses, cluster_p, p = _repscope.cluster_test_graph(

@@ -89,18 +89,13 @@ fn searchlight_core<'py>(
     );
     let (values, centres) = enter_core(py, move || {
         let light = Searchlight::new(shape, &mask, radius)?;
-        let condition_codes = super::codes(Some(conditions)).unwrap_or_default();
-        let fold_codes = super::codes(folds);
-        let spec = SearchlightSpec {
-            rdm: RdmSpec {
-                conditions: Some(&condition_codes),
-                folds: fold_codes.as_deref(),
-                ..RdmSpec::new(method.0)
-            },
+        let codes = Codes::new(conditions, folds);
+        let spec = codes.spec(
+            method.0,
             min_voxels,
-            noise: nv.map(|n| (n, noise_method.0)),
-            centres: centres.as_deref(),
-        };
+            nv.map(|n| (n, noise_method.0)),
+            centres.as_deref(),
+        );
         let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
         if mv.is_none() {
             return Ok((values, centres));
@@ -113,6 +108,40 @@ fn searchlight_core<'py>(
         Ok((Mat::from_fn(grids.len(), n, |i, j| grids[i][j]), centres))
     })?;
     Ok((matrix_to_numpy(py, values.as_ref()), centres))
+}
+
+/// Condition and fold labels as codes, for the searchlight specs.
+struct Codes {
+    conditions: Vec<usize>,
+    folds: Option<Vec<usize>>,
+}
+
+impl Codes {
+    fn new(conditions: Vec<String>, folds: Option<Vec<String>>) -> Self {
+        Self {
+            conditions: super::codes(Some(conditions)).unwrap_or_default(),
+            folds: super::codes(folds),
+        }
+    }
+
+    fn spec<'a>(
+        &'a self,
+        method: RdmMethod,
+        min_voxels: usize,
+        noise: Option<(MatRef<'a, f64>, CovarianceMethod)>,
+        centres: Option<&'a [usize]>,
+    ) -> SearchlightSpec<'a> {
+        SearchlightSpec {
+            rdm: RdmSpec {
+                conditions: Some(&self.conditions),
+                folds: self.folds.as_deref(),
+                ..RdmSpec::new(method)
+            },
+            min_voxels,
+            noise,
+            centres,
+        }
+    }
 }
 
 /// With models: one map per model (models × data columns, NaN where a
@@ -182,18 +211,13 @@ fn surface_searchlight_core<'py>(
     );
     let (values, centres) = enter_core(py, move || {
         let light = SurfaceSearchlight::new(&points, &triangles, &vertices, radius)?;
-        let condition_codes = super::codes(Some(conditions)).unwrap_or_default();
-        let fold_codes = super::codes(folds);
-        let spec = SearchlightSpec {
-            rdm: RdmSpec {
-                conditions: Some(&condition_codes),
-                folds: fold_codes.as_deref(),
-                ..RdmSpec::new(method.0)
-            },
-            min_voxels: min_vertices,
-            noise: nv.map(|n| (n, noise_method.0)),
-            centres: centres.as_deref(),
-        };
+        let codes = Codes::new(conditions, folds);
+        let spec = codes.spec(
+            method.0,
+            min_vertices,
+            nv.map(|n| (n, noise_method.0)),
+            centres.as_deref(),
+        );
         maps_or_rdms(&light, dv, &spec, mv, compare.0)
     })?;
     Ok((matrix_to_numpy(py, values.as_ref()), centres))
@@ -239,18 +263,8 @@ fn sensor_searchlight_core<'py>(
         let light = SensorSearchlight::new(&adjacency, times, window)?;
         let starts = light.window_starts(step);
         let chosen = light.centres(&starts);
-        let condition_codes = super::codes(Some(conditions)).unwrap_or_default();
-        let fold_codes = super::codes(folds);
-        let spec = SearchlightSpec {
-            rdm: RdmSpec {
-                conditions: Some(&condition_codes),
-                folds: fold_codes.as_deref(),
-                ..RdmSpec::new(method.0)
-            },
-            min_voxels: 1,
-            noise: nv.map(|n| (n, noise_method.0)),
-            centres: Some(&chosen),
-        };
+        let codes = Codes::new(conditions, folds);
+        let spec = codes.spec(method.0, 1, nv.map(|n| (n, noise_method.0)), Some(&chosen));
         let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
         if mv.is_none() {
             return Ok((values, centres, starts));

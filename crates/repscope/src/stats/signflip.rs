@@ -413,11 +413,9 @@ pub fn graph_clusters(
     })
 }
 
-/// Neighbours of channels × time points (test `c · times + t`): the same
-/// channel at t ± 1, and the adjacent channels at t.
-pub fn space_time_neighbours(adjacency: &[Vec<usize>], times: usize) -> Result<Vec<Vec<usize>>> {
+/// Fails when a channel is adjacent to a channel beyond the list.
+pub fn check_channel_adjacency(adjacency: &[Vec<usize>]) -> Result<()> {
     let channels = adjacency.len();
-    let mut out = Vec::with_capacity(channels * times);
     for (c, adjacent) in adjacency.iter().enumerate() {
         if let Some(&bad) = adjacent.iter().find(|&&a| a >= channels) {
             return Err(Error::Invalid {
@@ -427,6 +425,17 @@ pub fn space_time_neighbours(adjacency: &[Vec<usize>], times: usize) -> Result<V
                 ),
             });
         }
+    }
+    Ok(())
+}
+
+/// Neighbours of channels × time points (test `c · times + t`): the same
+/// channel at t ± 1, and the adjacent channels at t.
+pub fn space_time_neighbours(adjacency: &[Vec<usize>], times: usize) -> Result<Vec<Vec<usize>>> {
+    check_channel_adjacency(adjacency)?;
+    let channels = adjacency.len();
+    let mut out = Vec::with_capacity(channels * times);
+    for (c, adjacent) in adjacency.iter().enumerate() {
         for t in 0..times {
             let mut list: Vec<usize> = adjacent
                 .iter()

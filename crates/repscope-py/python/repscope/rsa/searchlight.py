@@ -417,9 +417,12 @@ def channel_adjacency(adjacency: Any = None, *, positions: Any = None,
 
     From an adjacency matrix (channels x channels, non-zero = adjacent; a
     scipy sparse matrix such as ``mne.channels.find_ch_adjacency``'s works
-    too), or from sensor ``positions`` (channels x 2 or 3) and a
-    ``distance``: channels at most that far apart are adjacent.
+    too), from lists of adjacent channels (returned as given, as ints), or
+    from sensor ``positions`` (channels x 2 or 3) and a ``distance``:
+    channels at most that far apart are adjacent.
     """
+    if isinstance(adjacency, list) and all(isinstance(a, (list, tuple)) for a in adjacency):
+        return [[int(j) for j in a] for a in adjacency]
     if adjacency is not None:
         if positions is not None or distance is not None:
             raise InputError("give an adjacency matrix, or positions and a distance, not both")
@@ -490,10 +493,7 @@ def sensor_searchlight(
     n, channels, times = x.shape
     if conditions is None:
         raise InputError("give conditions (one label per measurement)")
-    if isinstance(adjacency, list) and all(isinstance(a, (list, tuple)) for a in adjacency):
-        lists = [[int(j) for j in a] for a in adjacency]
-    else:
-        lists = channel_adjacency(adjacency)
+    lists = channel_adjacency(adjacency)
     if len(lists) != channels:
         raise InputError(f"the adjacency covers {len(lists)} channels, the data {channels}")
     for name, v in (("window", window), ("step", step)):

@@ -12,6 +12,7 @@
 
 use super::Neighbourhoods;
 use crate::error::{Error, Result};
+use crate::stats::signflip::check_channel_adjacency;
 
 /// Channel neighbourhoods × time windows.
 #[derive(Clone, Debug)]
@@ -41,16 +42,9 @@ impl SensorSearchlight {
                 expected: format!("1 to {times}"),
             });
         }
+        check_channel_adjacency(adjacency)?;
         let mut neighbours = Vec::with_capacity(channels);
         for (c, adjacent) in adjacency.iter().enumerate() {
-            if let Some(&bad) = adjacent.iter().find(|&&a| a >= channels) {
-                return Err(Error::Invalid {
-                    what: "channel adjacency".into(),
-                    detail: format!(
-                        "channel {c} is adjacent to channel {bad}, but there are {channels}"
-                    ),
-                });
-            }
             let mut others: Vec<usize> = adjacent.iter().copied().filter(|&a| a != c).collect();
             others.sort_unstable();
             others.dedup();
