@@ -95,16 +95,45 @@ impl<'py> Input<'py> {
     /// A faer view of the data (in place for float64).
     pub fn view(&self) -> MatRef<'_, f64> {
         match self {
-            Input::F64(a) => {
-                let v = a.as_array();
-                let (rows, cols) = v.dim();
-                let strides = v.strides();
-                // SAFETY: the pointer, shape and element strides describe the
-                // live numpy buffer, which the readonly borrow keeps alive and
-                // unmodified for as long as `self` (and so the view) lives.
-                unsafe { MatRef::from_raw_parts(v.as_ptr(), rows, cols, strides[0], strides[1]) }
-            }
+            Input::F64(a) => in_place(a),
             Input::Widened(m) => m.as_ref(),
+        }
+    }
+}
+
+/// A faer view of an aligned numpy array, in place (any strides).
+fn in_place<'a, T: Element>(a: &'a PyReadonlyArray2<'_, T>) -> MatRef<'a, T> {
+    let v = a.as_array();
+    let (rows, cols) = v.dim();
+    let strides = v.strides();
+    // SAFETY: the pointer, shape and element strides describe the live,
+    // aligned numpy buffer, which the readonly borrow keeps alive and
+    // unmodified for as long as the borrow (and so the view) lives.
+    unsafe { MatRef::from_raw_parts(v.as_ptr(), rows, cols, strides[0], strides[1]) }
+}
+
+/// A 2-D float32 or float64 array kept in its own precision: float32 data
+/// is viewed in place, not widened (whole-brain searchlight volumes).
+pub enum StoredInput<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    Other(Input<'py>),
+}
+
+impl<'py> StoredInput<'py> {
+    pub fn from_py(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let aligned = obj
+            .cast::<PyUntypedArray>()
+            .is_ok_and(|a| a.ndim() == 2 && a.is_aligned());
+        match obj.cast::<PyArray2<f32>>() {
+            Ok(a) if aligned => Ok(StoredInput::F32(a.readonly())),
+            _ => Input::from_py(obj).map(StoredInput::Other),
+        }
+    }
+
+    pub fn view(&self) -> repscope::linalg::Stored<'_> {
+        match self {
+            StoredInput::F32(a) => in_place(a).into(),
+            StoredInput::Other(i) => i.view().into(),
         }
     }
 }
@@ -194,6 +223,7 @@ to_py_via_into_pyobject!(
     Vec<String>,
     Vec<bool>,
     Vec<Vec<usize>>,
+    Vec<(String, u64)>,
     (f64, f64)
 );
 

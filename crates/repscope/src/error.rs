@@ -234,6 +234,18 @@ pub enum Error {
         found: usize,
     },
 
+    /// A job predicted to need more memory than the machine has left
+    /// (a preflight check, before anything runs).
+    #[error(
+        "{what} would need about {needed} of memory at its peak, but {available} is available; {how}"
+    )]
+    TooLarge {
+        what: String,
+        needed: String,
+        available: String,
+        how: String,
+    },
+
     /// The computation was stopped on request (Ctrl-C) before it finished;
     /// see [`crate::interrupt`].
     #[error("interrupted before the computation finished")]
@@ -357,6 +369,7 @@ impl Error {
             Error::UnknownChoice { .. } => "UnknownChoice",
             Error::OutOfRange { .. } => "OutOfRange",
             Error::TooFew { .. } => "TooFew",
+            Error::TooLarge { .. } => "TooLarge",
             Error::Interrupted => "Interrupted",
             Error::Invalid { .. } => "Invalid",
             Error::Model { .. } => "Model",
@@ -464,6 +477,16 @@ impl Error {
                 vec![("name", text(name)), ("known", Texts(known.clone()))]
             }
             Error::InvalidParameter { measure, .. } => vec![("measure", text(measure))],
+            Error::TooLarge {
+                what,
+                needed,
+                available,
+                ..
+            } => vec![
+                ("what", text(what)),
+                ("needed", text(needed)),
+                ("available", text(available)),
+            ],
             Error::Undefined { measure, array, .. } => {
                 vec![("measure", text(measure)), ("array", text(array))]
             }

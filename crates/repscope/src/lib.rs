@@ -47,6 +47,7 @@ pub mod graph;
 pub mod interrupt;
 pub mod linalg;
 pub mod measures;
+pub mod memory;
 pub mod pairwise;
 pub mod parallel;
 pub mod probe;

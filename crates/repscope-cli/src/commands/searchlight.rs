@@ -288,6 +288,7 @@ fn search(
         min_voxels: args.min_voxels,
         noise: None,
         centres: centres.as_deref(),
+        block_bytes: None,
     };
     let models = args.models.as_deref().map(load_rdms).transpose()?;
     let n = light.n_columns();

@@ -222,6 +222,13 @@ class TooFewError(InputError):
     kind = "TooFew"
 
 
+class TooLargeError(InputError):
+    """The core's ``TooLarge`` error: a job predicted to need more memory than
+    is available (its ``needed`` and ``available`` attributes say how much)."""
+
+    kind = "TooLarge"
+
+
 class UnsupportedDtypeError(InputError):
     """The core's ``UnsupportedDtype`` error."""
 
@@ -276,6 +283,7 @@ _BY_KIND: dict[str, type[Error]] = {
     "UnknownChoice": UnknownChoiceError,
     "OutOfRange": OutOfRangeError,
     "TooFew": TooFewError,
+    "TooLarge": TooLargeError,
     "UnsupportedDtype": UnsupportedDtypeError,
     "Model": ModelError,
     "Invalid": InvalidError,
@@ -363,6 +371,7 @@ __all__ = [
     "TensorShapeMismatchError",
     "TensorsDifferError",
     "TooFewError",
+    "TooLargeError",
     "UndefinedError",
     "UnknownChoiceError",
     "UnknownMeasureError",

@@ -5,14 +5,18 @@ use faer::{Mat, MatRef};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::convert::{Input, Pick, matrix_to_numpy};
+use crate::convert::{Input, Pick, StoredInput, matrix_to_numpy};
 use crate::data::{affine_from, affine_to_numpy};
 use crate::errors::enter_core;
+use crate::results::py_result;
+use pyo3::IntoPyObjectExt;
 use repscope::data::nifti::read_nifti;
+use repscope::linalg::Stored;
+use repscope::memory::available_bytes;
 use repscope::rsa::compare::CompareMethod;
 use repscope::rsa::searchlight::{
-    Neighbourhoods, Radius, Searchlight, SearchlightSpec, SensorSearchlight, SurfaceSearchlight,
-    masked_data, model_maps, sphere_rdms,
+    Estimate, Neighbourhoods, Output, Radius, Searchlight, SearchlightSpec, SensorSearchlight,
+    SurfaceSearchlight, estimate, masked_data, model_maps, sphere_rdms,
 };
 use repscope::rsa::{RdmMethod, RdmSpec};
 use repscope::stats::covariance::CovarianceMethod;
@@ -55,7 +59,7 @@ fn searchlight_inputs(
 /// centres); without: (one RDM per centre, the centres as mask voxel
 /// indices).
 #[pyfunction]
-#[pyo3(signature = (data, mask, shape, conditions, radius, method, folds=None, affine=None, min_voxels=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None))]
+#[pyo3(signature = (data, mask, shape, conditions, radius, method, folds=None, affine=None, min_voxels=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None, run=None))]
 #[allow(clippy::too_many_arguments)]
 fn searchlight_core<'py>(
     py: Python<'py>,
@@ -73,10 +77,12 @@ fn searchlight_core<'py>(
     noise: Option<&Bound<'py, PyAny>>,
     noise_method: Pick<CovarianceMethod>,
     centres: Option<Vec<usize>>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<usize>)> {
-    let data = Input::from_py(data)?;
+    run: Option<Run>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let run = run.unwrap_or_default();
+    let data = StoredInput::from_py(data)?;
     let models = models.map(Input::from_py).transpose()?;
-    let noise = noise.map(Input::from_py).transpose()?;
+    let noise = noise.map(StoredInput::from_py).transpose()?;
     let radius = match affine {
         Some(a) => Radius::Millimetres(radius, affine_from(&a)?),
         None => Radius::Voxels(radius),
@@ -85,9 +91,9 @@ fn searchlight_core<'py>(
     let (dv, mv, nv) = (
         data.view(),
         models.as_ref().map(Input::view),
-        noise.as_ref().map(Input::view),
+        noise.as_ref().map(StoredInput::view),
     );
-    let (values, centres) = enter_core(py, move || {
+    let outcome = enter_core(py, move || {
         let light = Searchlight::new(shape, &mask, radius)?;
         let codes = Codes::new(conditions, folds);
         let spec = codes.spec(
@@ -95,19 +101,106 @@ fn searchlight_core<'py>(
             min_voxels,
             nv.map(|n| (n, noise_method.0)),
             centres.as_deref(),
+            run.block_bytes(),
         );
-        let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
-        if mv.is_none() {
-            return Ok((values, centres));
+        // Maps come back on the whole grid: two grid-sized copies per model.
+        let grid = (shape[0] * shape[1] * shape[2]) as u64;
+        let copies = ("maps on the grid, handed to numpy".to_string(), 16 * grid);
+        match maps_or_rdms(&light, dv, &spec, mv, compare.0, &run, copies)? {
+            Outcome::Values(values, centres) if mv.is_some() => {
+                // Maps per mask voxel onto the whole grid.
+                let grids: Vec<Vec<f64>> = (0..values.nrows())
+                    .map(|i| light.to_grid(&values.row(i).iter().copied().collect::<Vec<_>>()))
+                    .collect();
+                let n = grids.first().map_or(0, Vec::len);
+                Ok(Outcome::Values(
+                    Mat::from_fn(grids.len(), n, |i, j| grids[i][j]),
+                    centres,
+                ))
+            }
+            other => Ok(other),
         }
-        // Maps per mask voxel onto the whole grid.
-        let grids: Vec<Vec<f64>> = (0..values.nrows())
-            .map(|i| light.to_grid(&values.row(i).iter().copied().collect::<Vec<_>>()))
-            .collect();
-        let n = grids.first().map_or(0, Vec::len);
-        Ok((Mat::from_fn(grids.len(), n, |i, j| grids[i][j]), centres))
     })?;
-    Ok((matrix_to_numpy(py, values.as_ref()), centres))
+    outcome.to_py(py, None)
+}
+
+/// How a searchlight binding runs: the preflight's prediction only
+/// (`estimate`), or the job, refused when predicted not to fit in memory
+/// unless `force`; `block_mb` caps a block's shared rows; `extra` are
+/// the front door's own copies (part, bytes), added to the prediction.
+#[derive(Default, FromPyObject)]
+#[pyo3(from_item_all)]
+struct Run {
+    estimate: bool,
+    force: bool,
+    block_mb: Option<f64>,
+    extra: Vec<(String, u64)>,
+}
+
+impl Run {
+    fn block_bytes(&self) -> Option<usize> {
+        self.block_mb
+            .map(|mb| (mb.max(0.0) * (1u64 << 20) as f64) as usize)
+    }
+}
+
+/// Values (maps or RDMs, and centres), or the preflight's prediction.
+enum Outcome {
+    Values(Mat<f64>, Vec<usize>),
+    Estimate(Estimate),
+}
+
+impl Outcome {
+    /// `(values, centres[, window starts])` as numpy, or a `SearchlightEstimate`.
+    fn to_py<'py>(
+        self,
+        py: Python<'py>,
+        starts: Option<Vec<usize>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Outcome::Estimate(e) => Ok(Bound::new(py, PyEstimate(e))?.into_any()),
+            Outcome::Values(values, centres) => {
+                let values = matrix_to_numpy(py, values.as_ref());
+                match starts {
+                    Some(s) => (values, centres, s).into_bound_py_any(py),
+                    None => (values, centres).into_bound_py_any(py),
+                }
+            }
+        }
+    }
+}
+
+py_result! {
+    /// A searchlight's predicted peak memory above its inputs and its time
+    /// on this machine (``estimate=True``), without running it.
+    PyEstimate(Estimate) as "SearchlightEstimate" in "repscope.rsa" {
+        /// (part, bytes) that make up the predicted peak
+        parts,
+        /// predicted seconds, from a timed sample of centres
+        seconds,
+        /// centres that get an RDM
+        centres,
+        /// blocks of centres the engine runs
+        blocks,
+        /// data columns of the largest block
+        largest_block,
+    }
+    methods {
+        /// Bytes at the predicted peak.
+        #[getter]
+        fn peak_bytes(&self) -> u64 {
+            self.0.peak_bytes()
+        }
+
+        /// The prediction as text, part by part.
+        fn report(&self) -> String {
+            self.0.report()
+        }
+
+        fn __str__(&self) -> String {
+            self.0.report()
+        }
+    }
 }
 
 /// Condition and fold labels as codes, for the searchlight specs.
@@ -128,8 +221,9 @@ impl Codes {
         &'a self,
         method: RdmMethod,
         min_voxels: usize,
-        noise: Option<(MatRef<'a, f64>, CovarianceMethod)>,
+        noise: Option<(Stored<'a>, CovarianceMethod)>,
         centres: Option<&'a [usize]>,
+        block_bytes: Option<usize>,
     ) -> SearchlightSpec<'a> {
         SearchlightSpec {
             rdm: RdmSpec {
@@ -140,20 +234,47 @@ impl Codes {
             min_voxels,
             noise,
             centres,
+            block_bytes,
         }
     }
 }
 
 /// With models: one map per model (models × data columns, NaN where a
 /// neighbourhood is too small) and no centres; without: one RDM per
-/// centre and the centres (data columns).
+/// centre and the centres (data columns). With `run.estimate`, the
+/// prediction instead; otherwise the job is refused when predicted not to
+/// fit in the memory available (unless `run.force`). `copies` is what
+/// the binding adds to map output on its way to numpy.
 fn maps_or_rdms(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: Stored<'_>,
     spec: &SearchlightSpec<'_>,
     models: Option<MatRef<'_, f64>>,
     compare: CompareMethod,
-) -> repscope::Result<(Mat<f64>, Vec<usize>)> {
+    run: &Run,
+    copies: (String, u64),
+) -> repscope::Result<Outcome> {
+    let output = match models {
+        Some(m) => Output::Maps { models: m.nrows() },
+        None => Output::Rdms,
+    };
+    let mut prediction = estimate(light, data, spec, output, run.estimate)?;
+    for (part, bytes) in &run.extra {
+        prediction.add(part.clone(), *bytes);
+    }
+    match output {
+        Output::Maps { models } => prediction.add(copies.0, copies.1 * models as u64),
+        Output::Rdms => prediction.add(
+            "RDMs handed to numpy (two copies)",
+            16 * (prediction.centres * n_pairs_of(spec, data.nrows())) as u64,
+        ),
+    }
+    if run.estimate {
+        return Ok(Outcome::Estimate(prediction));
+    }
+    if !run.force {
+        prediction.check_fits(available_bytes())?;
+    }
     match models {
         Some(m) => {
             let rows: Vec<Vec<f64>> = (0..m.nrows())
@@ -162,12 +283,15 @@ fn maps_or_rdms(
             let views: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
             let maps = model_maps(light, data, spec, &views, compare, &|_, _| {})?;
             let n = maps.first().map_or(0, Vec::len);
-            Ok((Mat::from_fn(maps.len(), n, |i, j| maps[i][j]), Vec::new()))
+            Ok(Outcome::Values(
+                Mat::from_fn(maps.len(), n, |i, j| maps[i][j]),
+                Vec::new(),
+            ))
         }
         None => {
             let out = sphere_rdms(light, data, spec, &|_, _| {})?;
             let p = out.n_pairs;
-            Ok((
+            Ok(Outcome::Values(
                 Mat::from_fn(out.centres.len(), p, |i, j| out.rdms[i * p + j]),
                 out.centres,
             ))
@@ -175,12 +299,21 @@ fn maps_or_rdms(
     }
 }
 
+/// Condensed pairs of the spec's conditions (or one condition per row).
+fn n_pairs_of(spec: &SearchlightSpec<'_>, rows: usize) -> usize {
+    let k = spec
+        .rdm
+        .conditions
+        .map_or(rows, |c| c.iter().max().map_or(0, |m| m + 1));
+    k * k.saturating_sub(1) / 2
+}
+
 /// Surface searchlight RDMs or model maps: `data` is measurements × data
 /// columns, `vertices` the mesh vertex of each column, `coords` (vertices
 /// × 3) and `faces` (triangles × 3) the mesh; discs of `radius` mm along
 /// the mesh. Returns what `searchlight_core` does, per data column.
 #[pyfunction]
-#[pyo3(signature = (data, coords, faces, vertices, conditions, radius, method, folds=None, min_vertices=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None))]
+#[pyo3(signature = (data, coords, faces, vertices, conditions, radius, method, folds=None, min_vertices=1, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), centres=None, run=None))]
 #[allow(clippy::too_many_arguments)]
 fn surface_searchlight_core<'py>(
     py: Python<'py>,
@@ -198,18 +331,20 @@ fn surface_searchlight_core<'py>(
     noise: Option<&Bound<'py, PyAny>>,
     noise_method: Pick<CovarianceMethod>,
     centres: Option<Vec<usize>>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<usize>)> {
-    let data = Input::from_py(data)?;
+    run: Option<Run>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let run = run.unwrap_or_default();
+    let data = StoredInput::from_py(data)?;
     let models = models.map(Input::from_py).transpose()?;
-    let noise = noise.map(Input::from_py).transpose()?;
+    let noise = noise.map(StoredInput::from_py).transpose()?;
     let points = points_of(py, &coords)?;
     let triangles = triangles_of(py, &faces)?;
     let (dv, mv, nv) = (
         data.view(),
         models.as_ref().map(Input::view),
-        noise.as_ref().map(Input::view),
+        noise.as_ref().map(StoredInput::view),
     );
-    let (values, centres) = enter_core(py, move || {
+    let outcome = enter_core(py, move || {
         let light = SurfaceSearchlight::new(&points, &triangles, &vertices, radius)?;
         let codes = Codes::new(conditions, folds);
         let spec = codes.spec(
@@ -217,15 +352,16 @@ fn surface_searchlight_core<'py>(
             min_vertices,
             nv.map(|n| (n, noise_method.0)),
             centres.as_deref(),
+            run.block_bytes(),
         );
-        maps_or_rdms(&light, dv, &spec, mv, compare.0)
+        let copies = (
+            "maps handed to numpy".to_string(),
+            8 * vertices.len() as u64,
+        );
+        maps_or_rdms(&light, dv, &spec, mv, compare.0, &run, copies)
     })?;
-    Ok((matrix_to_numpy(py, values.as_ref()), centres))
+    outcome.to_py(py, None)
 }
-
-/// What `sensor_searchlight_core` returns: maps or RDMs, centres, window
-/// starts.
-type SensorParts<'py> = (Bound<'py, PyArray2<f64>>, Vec<usize>, Vec<usize>);
 
 /// Sensor searchlight maps or RDMs: `data` is measurements × (channels ·
 /// times) in channel-major order, `adjacency[c]` the channels adjacent to
@@ -234,7 +370,7 @@ type SensorParts<'py> = (Bound<'py, PyArray2<f64>>, Vec<usize>, Vec<usize>);
 /// (maps: models × (channels · windows), channel-major) and the window
 /// starts.
 #[pyfunction]
-#[pyo3(signature = (data, adjacency, times, window, step, conditions, method, folds=None, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag)))]
+#[pyo3(signature = (data, adjacency, times, window, step, conditions, method, folds=None, models=None, compare=Pick(CompareMethod::Corr), noise=None, noise_method=Pick(CovarianceMethod::ShrinkageDiag), run=None))]
 #[allow(clippy::too_many_arguments)]
 fn sensor_searchlight_core<'py>(
     py: Python<'py>,
@@ -250,30 +386,41 @@ fn sensor_searchlight_core<'py>(
     compare: Pick<CompareMethod>,
     noise: Option<&Bound<'py, PyAny>>,
     noise_method: Pick<CovarianceMethod>,
-) -> PyResult<SensorParts<'py>> {
-    let data = Input::from_py(data)?;
+    run: Option<Run>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let run = run.unwrap_or_default();
+    let data = StoredInput::from_py(data)?;
     let models = models.map(Input::from_py).transpose()?;
-    let noise = noise.map(Input::from_py).transpose()?;
+    let noise = noise.map(StoredInput::from_py).transpose()?;
     let (dv, mv, nv) = (
         data.view(),
         models.as_ref().map(Input::view),
-        noise.as_ref().map(Input::view),
+        noise.as_ref().map(StoredInput::view),
     );
-    let (values, centres, starts) = enter_core(py, move || {
+    let (outcome, starts) = enter_core(py, move || {
         let light = SensorSearchlight::new(&adjacency, times, window)?;
         let starts = light.window_starts(step);
         let chosen = light.centres(&starts);
         let codes = Codes::new(conditions, folds);
-        let spec = codes.spec(method.0, 1, nv.map(|n| (n, noise_method.0)), Some(&chosen));
-        let (values, centres) = maps_or_rdms(&light, dv, &spec, mv, compare.0)?;
-        if mv.is_none() {
-            return Ok((values, centres, starts));
-        }
-        // Maps at the centres only, channel-major.
-        let picked = Mat::from_fn(values.nrows(), chosen.len(), |i, j| values[(i, chosen[j])]);
-        Ok((picked, Vec::new(), starts))
+        let spec = codes.spec(
+            method.0,
+            1,
+            nv.map(|n| (n, noise_method.0)),
+            Some(&chosen),
+            run.block_bytes(),
+        );
+        let copies = ("maps handed to numpy".to_string(), 16 * chosen.len() as u64);
+        let outcome = match maps_or_rdms(&light, dv, &spec, mv, compare.0, &run, copies)? {
+            // Maps at the centres only, channel-major.
+            Outcome::Values(values, _) if mv.is_some() => Outcome::Values(
+                Mat::from_fn(values.nrows(), chosen.len(), |i, j| values[(i, chosen[j])]),
+                Vec::new(),
+            ),
+            other => other,
+        };
+        Ok((outcome, starts))
     })?;
-    Ok((matrix_to_numpy(py, values.as_ref()), centres, starts))
+    outcome.to_py(py, Some(starts))
 }
 
 /// The discs of a surface searchlight, as lists of data columns (nearest
@@ -349,5 +496,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sensor_searchlight_core, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_core, m)?)?;
+    m.add_class::<PyEstimate>()?;
     Ok(())
 }

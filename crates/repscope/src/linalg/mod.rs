@@ -9,6 +9,9 @@ pub mod norms;
 pub mod packed;
 pub mod pca;
 pub mod reduce;
+pub mod stored;
+
+pub use stored::Stored;
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};

@@ -102,14 +102,7 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
     let k = spec
         .conditions
         .map_or(rows, |c| c.iter().max().map_or(0, |m| m + 1));
-    if k < 3 {
-        return Err(Error::InvalidRdm {
-            detail: format!(
-                "an RDM needs at least 3 conditions, this one has {k}; with fewer, no \
-                 comparison between RDMs is defined"
-            ),
-        });
-    }
+    require_three_conditions(k)?;
     let scale = 1.0 / p as f64;
     match spec.method {
         RdmMethod::Crossnobis => {
@@ -200,6 +193,19 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
             })
         }
     }
+}
+
+/// An RDM needs 3 conditions: with fewer no comparison is defined.
+pub(crate) fn require_three_conditions(k: usize) -> Result<()> {
+    if k < 3 {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "an RDM needs at least 3 conditions, this one has {k}; with fewer, no \
+                 comparison between RDMs is defined"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn first_where(m: MatRef<'_, f64>, f: impl Fn(f64) -> bool) -> Option<(usize, usize)> {

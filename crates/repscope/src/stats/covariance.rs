@@ -22,13 +22,12 @@
 //! The precision is the inverse of the covariance (through a Cholesky
 //! factorisation, which also tells a singular estimate apart).
 
-use faer::linalg::matmul::matmul;
-use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::linalg::solvers::{DenseSolveCore, Llt};
+use faer::{Mat, MatRef, Par, Side};
 
 use crate::data::check_finite;
 use crate::error::{Error, Result};
-use crate::linalg::center_columns;
+use crate::linalg::{center_columns, lower_cross_product, symmetric_sum_of_squares};
 
 crate::choice! {
     /// Covariance estimators (rsatoolbox's names).
@@ -52,7 +51,7 @@ pub fn noise_covariance(
 ) -> Result<Mat<f64>> {
     crate::data::check_not_empty("residuals", residuals)?;
     check_finite("residuals", residuals)?;
-    let (n, p) = (residuals.nrows(), residuals.ncols());
+    let n = residuals.nrows();
     if n < 2 {
         return Err(Error::InvalidParameter {
             measure: "noise covariance".into(),
@@ -66,16 +65,25 @@ pub fn noise_covariance(
             detail: format!("degrees of freedom must be positive, got {d}"),
         });
     }
-    let x = center_columns(residuals);
-    let mut s = Mat::zeros(p, p);
-    matmul(
-        s.as_mut(),
-        Accum::Replace,
-        x.transpose(),
-        x.as_ref(),
-        1.0,
-        Par::Seq,
-    );
+    covariance_of_centred(center_columns(residuals).as_ref(), method, d)
+}
+
+/// The covariance estimate from column-centred residuals `x` (n × P) with
+/// `d` degrees of freedom: the estimators of [`noise_covariance`], on the
+/// lower triangle of S = XᵀX (half a product) and sums over rows, so no
+/// other P × P product is formed (the searchlight calls this per sphere).
+pub(crate) fn covariance_of_centred(
+    x: MatRef<'_, f64>,
+    method: CovarianceMethod,
+    d: f64,
+) -> Result<Mat<f64>> {
+    let (n, p) = (x.nrows(), x.ncols());
+    let mut s = lower_cross_product(x, Par::Seq);
+    for b in 0..p {
+        for a in 0..b {
+            s[(a, b)] = s[(b, a)];
+        }
+    }
     let nf = n as f64;
     Ok(match method {
         CovarianceMethod::Full => Mat::from_fn(p, p, |a, b| s[(a, b)] / d),
@@ -83,20 +91,18 @@ pub fn noise_covariance(
             Mat::from_fn(p, p, |a, b| if a == b { s[(a, a)] / d } else { 0.0 })
         }
         CovarianceMethod::ShrinkageEye => {
-            let sn = Mat::from_fn(p, p, |a, b| s[(a, b)] / nf);
-            let mu = (0..p).map(|a| sn[(a, a)]).sum::<f64>() / p as f64;
+            let mu = (0..p).map(|a| s[(a, a)]).sum::<f64>() / nf / p as f64;
+            let sum_sq_s = symmetric_sum_of_squares(s.as_ref()) / (nf * nf);
+            // ‖s − μI‖²_F summed directly (not as ‖s‖² − Pμ², which cancels
+            // when s is near μI).
             let delta2: f64 = (0..p)
                 .flat_map(|a| (0..p).map(move |b| (a, b)))
                 .map(|(a, b)| {
-                    let t = sn[(a, b)] - if a == b { mu } else { 0.0 };
+                    let t = s[(a, b)] / nf - if a == b { mu } else { 0.0 };
                     t * t
                 })
                 .sum();
             // (1/n²) Σ_k ‖x_k x_kᵀ − s‖²_F = (1/n²) Σ_k ‖x_k‖⁴ − ‖s‖²_F / n
-            let sum_sq_s: f64 = sn
-                .col_iter()
-                .map(|c| c.iter().map(|v| v * v).sum::<f64>())
-                .sum();
             let fourth: f64 = (0..n)
                 .map(|k| (0..p).map(|a| x[(k, a)] * x[(k, a)]).sum::<f64>().powi(2))
                 .sum();
@@ -105,7 +111,7 @@ pub fn noise_covariance(
             let weight = if delta2 > 0.0 { beta2 / delta2 } else { 1.0 };
             Mat::from_fn(p, p, |a, b| {
                 let target = if a == b { mu } else { 0.0 };
-                (weight * target + (1.0 - weight) * sn[(a, b)]) * nf / d
+                (weight * target + (1.0 - weight) * s[(a, b)] / nf) * nf / d
             })
         }
         CovarianceMethod::ShrinkageDiag => {
@@ -118,30 +124,29 @@ pub fn noise_covariance(
                 });
             }
             let n1 = nf - 1.0;
-            // Σ_k x_ka² x_kb² = (X∘X)ᵀ (X∘X)
-            let x2 = Mat::from_fn(n, p, |k, a| x[(k, a)] * x[(k, a)]);
-            let mut q = Mat::zeros(p, p);
-            matmul(
-                q.as_mut(),
-                Accum::Replace,
-                x2.transpose(),
-                x2.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            let (mut var_sum, mut r2_sum) = (0.0, 0.0);
-            for a in 0..p {
-                for b in 0..p {
-                    if a == b {
-                        continue;
-                    }
-                    let scale = (v[a] * v[b]).sqrt();
-                    let r = s[(a, b)] / (scale * n1);
-                    let qab = q[(a, b)] / (v[a] * v[b] * n1);
-                    var_sum += nf / (d * d) * (qab - r * r);
-                    r2_sum += r * r;
-                }
-            }
+            // Σ_{a≠b} Σ_k x_ka² x_kb² / (v_a v_b) = Σ_k [(Σ_a y_ka)² − Σ_a y_ka²]
+            // with y_ka = x_ka² / v_a: sums over rows, no (X∘X)ᵀ(X∘X).
+            let q_off: f64 = (0..n)
+                .map(|k| {
+                    let (sum, sum_sq) = (0..p).fold((0.0, 0.0), |(s1, s2), a| {
+                        let y = x[(k, a)] * x[(k, a)] / v[a];
+                        (s1 + y, s2 + y * y)
+                    });
+                    sum * sum - sum_sq
+                })
+                .sum();
+            // Σ_{a≠b} r_ab², r_ab = S_ab / (√(v_a v_b) (n − 1))
+            let r2_sum: f64 = (0..p)
+                .map(|b| {
+                    (b + 1..p)
+                        .map(|a| s[(a, b)] * s[(a, b)] / (v[a] * v[b]))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                * 2.0
+                / (n1 * n1);
+            // Σ_{a≠b} Var̂(r_ab) = n / d² (Σ_{a≠b} q_ab / (v_a v_b (n − 1)) − Σ r_ab²)
+            let var_sum = nf / (d * d) * (q_off / n1 - r2_sum);
             let lambda = if r2_sum > 0.0 {
                 (var_sum / r2_sum).clamp(0.0, 1.0)
             } else {
@@ -158,6 +163,19 @@ pub fn noise_covariance(
     })
 }
 
+/// The Cholesky factor of a covariance estimate from `rows` residual rows,
+/// or an error that says how to get a non-singular one.
+pub(crate) fn cholesky_of(cov: &Mat<f64>, rows: usize) -> Result<Llt<f64>> {
+    cov.llt(Side::Lower).map_err(|_| Error::InvalidParameter {
+        measure: "noise precision".into(),
+        detail: format!(
+            "the estimated covariance ({} channels from {rows} residual rows) is singular; use \
+             method 'shrinkage_diag' or 'shrinkage_eye', or more residuals",
+            cov.nrows(),
+        ),
+    })
+}
+
 /// The noise precision: the inverse of [`noise_covariance`].
 pub fn noise_precision(
     residuals: MatRef<'_, f64>,
@@ -165,16 +183,7 @@ pub fn noise_precision(
     dof: Option<f64>,
 ) -> Result<Mat<f64>> {
     let cov = noise_covariance(residuals, method, dof)?;
-    let llt = cov.llt(Side::Lower).map_err(|_| Error::InvalidParameter {
-        measure: "noise precision".into(),
-        detail: format!(
-            "the estimated covariance ({} channels from {} residual rows) is singular; use \
-             method 'shrinkage_diag' or 'shrinkage_eye', or more residuals",
-            residuals.ncols(),
-            residuals.nrows()
-        ),
-    })?;
-    let inv = llt.inverse();
+    let inv = cholesky_of(&cov, residuals.nrows())?.inverse();
     // Symmetrise: the inverse of a symmetric matrix, up to rounding.
     let p = inv.nrows();
     Ok(Mat::from_fn(p, p, |a, b| 0.5 * (inv[(a, b)] + inv[(b, a)])))

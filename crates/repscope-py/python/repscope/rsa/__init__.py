@@ -23,6 +23,7 @@ from .._compat import renamed
 from ..errors import InputError
 from .movie import rdm_movie, temporal_generalization
 from .searchlight import (
+    SearchlightEstimate,
     SearchlightRDMs,
     SurfaceRDMs,
     channel_adjacency,
@@ -51,6 +52,7 @@ __all__ = [
     "surface_discs",
     "SurfaceRDMs",
     "SearchlightRDMs",
+    "SearchlightEstimate",
     "rdm_movie",
     "temporal_generalization",
     "RDMFile",

@@ -32,7 +32,10 @@ __all__ = [
     "surface_discs",
     "sensor_searchlight",
     "channel_adjacency",
+    "SearchlightEstimate",
 ]
+
+SearchlightEstimate = _repscope.SearchlightEstimate
 
 
 @dataclass
@@ -108,6 +111,23 @@ def _model_stack(models: Any) -> tuple[Optional[np.ndarray], Optional[list[str]]
     return np.ascontiguousarray(np.atleast_2d(stack)), None, stack.ndim == 1
 
 
+def _run(estimate: bool, force: bool, block_mb: Optional[float], extra: list[tuple[str, int]]) -> dict[str, Any]:
+    """How the core runs a searchlight (see ``searchlight``'s ``estimate``,
+    ``force``, ``block_mb``); ``extra`` are this front door's own copies."""
+    if block_mb is not None and not block_mb > 0:
+        raise InputError(f"block_mb must be a positive number of MB, got {block_mb!r}")
+    return {"estimate": bool(estimate), "force": bool(force),
+            "block_mb": None if block_mb is None else float(block_mb), "extra": extra}
+
+
+def _stored(a: Any) -> np.ndarray:
+    """``a`` as float32 or float64, whichever it is stored in (other types as
+    float64): the searchlight core reads float32 in place and computes in
+    float64, so large float32 inputs are not copied to twice their size."""
+    a = np.asarray(a)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
 def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], Optional[np.ndarray]]:
     """(data: volumes x mask voxels, mask flat in C order, grid shape, affine or None)."""
     paths = _is_path(volumes) or (
@@ -133,7 +153,9 @@ def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int,
             "be on the same grid"
         )
     inside = (m != 0) & ~np.isnan(m.astype(np.float64))
-    data = np.ascontiguousarray(v[inside].T, dtype=np.float64)
+    # Volumes x voxels as the transpose of the voxels' copy (a view): every
+    # voxel's values are contiguous for the core, and float32 stays float32.
+    data = _stored(v[inside]).T
     nx, ny, nz = m.shape
     return data, np.ascontiguousarray(inside.ravel()), (int(nx), int(ny), int(nz)), None
 
@@ -155,6 +177,9 @@ def searchlight(
     noise_method: str = "shrinkage_diag",
     stride: int = 1,
     centres: Any = None,
+    estimate: bool = False,
+    force: bool = False,
+    block_mb: Optional[float] = None,
 ) -> Any:
     """Searchlight RSA: an RDM in the sphere around every mask voxel, compared
     with model RDMs.
@@ -182,6 +207,17 @@ def searchlight(
     noise : residuals (rows x mask voxels, or a 4-D array on the same grid) for
         a noise precision per sphere (``noise_method``), for mahalanobis and
         crossnobis
+    estimate : return the predicted peak memory (above the inputs) and time
+        (:class:`SearchlightEstimate`, from the engine's blocks and a timed
+        sample of centres) instead of running
+    force : run even when the prediction exceeds the memory available (the
+        job is otherwise refused with :class:`~repscope.errors.TooLargeError`,
+        which says how much it needs and what lowers it)
+    block_mb : the most shared rows one block of centres holds, in MB
+        (default 256): lower it to lower the peak
+
+    float32 volumes and residuals are read in place and computed in float64
+    (they are not widened in memory).
 
     Returns
     -------
@@ -198,14 +234,15 @@ def searchlight(
         if aff is None:
             raise InputError("a radius in mm needs an affine: pass affine= or NIfTI paths")
     if noise is not None:
-        r = np.asarray(noise, dtype=np.float64)
-        if r.ndim == 4:
-            r = r[inside.reshape(shape)].T
-        noise = np.ascontiguousarray(r)
+        r = np.asarray(noise)
+        noise = _stored(r[inside.reshape(shape)]).T if r.ndim == 4 else _stored(r)
     stack, names, single = _model_stack(models)
     labels, fold_labels = _labels(conditions, folds, data.shape[0])
     chosen = _volume_centres(inside, shape, stride, centres)
-    values, centres = _repscope.searchlight_core(
+    copies = [("masked copy of the volumes", int(data.nbytes))]
+    if noise is not None and np.asarray(noise).base is not None:
+        copies.append(("masked copy of the residuals", int(noise.nbytes)))
+    out = _repscope.searchlight_core(
         data,
         np.ascontiguousarray(inside, dtype=bool),
         list(shape),
@@ -220,7 +257,11 @@ def searchlight(
         noise,
         noise_method,
         chosen,
+        _run(estimate, force, block_mb, copies),
     )
+    if estimate:
+        return out
+    values, centres = out
     if stack is None:
         coords = np.argwhere(inside.reshape(shape))
         return SearchlightRDMs(rdms=values, centres=coords[np.asarray(centres, dtype=np.intp)], shape=shape)
@@ -321,6 +362,9 @@ def surface_searchlight(
     noise: Any = None,
     noise_method: str = "shrinkage_diag",
     centres: Any = None,
+    estimate: bool = False,
+    force: bool = False,
+    block_mb: Optional[float] = None,
 ) -> Any:
     """Surface searchlight RSA: an RDM in the disc around every vertex of a
     cortical mesh, compared with model RDMs.
@@ -351,6 +395,9 @@ def surface_searchlight(
     centres : the data columns to use as centres (default: every unmasked
         one); the others still take part in their neighbours' discs
 
+    estimate, force, block_mb : as in :func:`searchlight` (the prediction
+        instead of the run; run past the memory check; the block size in MB)
+
     Returns
     -------
     One map (a value per data column) for a single model RDM, a stack
@@ -365,7 +412,7 @@ def surface_searchlight(
         if len(reps) != 1:
             raise InputError(f"{data} holds {len(reps)} arrays; pass the one to search as an array")
         data = next(iter(reps.values()))
-    x = np.asarray(data, dtype=np.float64)
+    x = _stored(data)
     if x.ndim != 2:
         raise InputError(f"data must be 2-D (measurements x columns), got shape {x.shape}")
     coords, faces, _ = _mesh(mesh)
@@ -374,7 +421,7 @@ def surface_searchlight(
     labels, fold_labels = _labels(conditions, folds, x.shape[0])
     stack, names, single = _model_stack(models)
     if noise is not None:
-        noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float64)[:, keep])
+        noise = _stored(noise)[:, keep]
     chosen = None
     if centres is not None:
         c = np.asarray(centres).ravel()
@@ -385,8 +432,9 @@ def surface_searchlight(
         if np.any(position[c] < 0):
             raise InputError("a centre is a masked column; unmask it or leave it out")
         chosen = [int(i) for i in position[c]]
-    values, centres = _repscope.surface_searchlight_core(
-        np.ascontiguousarray(x[:, keep]),
+    copies = [("selected columns of the data", int(x.shape[0] * len(keep) * 8))]
+    out = _repscope.surface_searchlight_core(
+        x[:, keep],
         coords,
         faces,
         [int(v) for v in columns[keep]],
@@ -400,7 +448,11 @@ def surface_searchlight(
         noise,
         noise_method,
         chosen,
+        _run(estimate, force, block_mb, copies),
     )
+    if estimate:
+        return out
+    values, centres = out
     if stack is None:
         c = keep[np.asarray(centres, dtype=np.intp)]
         return SurfaceRDMs(rdms=values, centres=c, vertices=columns[c])
@@ -455,6 +507,9 @@ def sensor_searchlight(
     *,
     noise: Any = None,
     noise_method: str = "shrinkage_diag",
+    estimate: bool = False,
+    force: bool = False,
+    block_mb: Optional[float] = None,
 ) -> Any:
     """Spatio-temporal searchlight over MEG/EEG sensors: an RDM for every
     channel's neighbourhood (the channel and those adjacent to it) in every
@@ -477,6 +532,9 @@ def sensor_searchlight(
         as in :func:`searchlight` (``noise``: residuals x (channels · time
         points), channel-major)
 
+    estimate, force, block_mb : as in :func:`searchlight` (the prediction
+        instead of the run; run past the memory check; the block size in MB)
+
     Returns
     -------
     One map (channels x windows) for a single model RDM, a stack (models x
@@ -487,7 +545,7 @@ def sensor_searchlight(
     from .movie import _from_mne
 
     data, conditions = _from_mne(data, conditions)
-    x = np.asarray(data, dtype=np.float64)
+    x = _stored(data)
     if x.ndim != 3:
         raise InputError(f"data must be measurements x channels x time points, got shape {x.shape}")
     n, channels, times = x.shape
@@ -502,9 +560,9 @@ def sensor_searchlight(
     labels, fold_labels = _labels(conditions, folds, n)
     stack, names, single = _model_stack(models)
     if noise is not None:
-        noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float64))
-    values, centres, starts = _repscope.sensor_searchlight_core(
-        np.ascontiguousarray(x.reshape(n, channels * times)),
+        noise = _stored(noise)
+    out = _repscope.sensor_searchlight_core(
+        x.reshape(n, channels * times),
         lists,
         times,
         int(window),
@@ -516,7 +574,11 @@ def sensor_searchlight(
         compare,
         noise,
         noise_method,
+        _run(estimate, force, block_mb, []),
     )
+    if estimate:
+        return out
+    values, centres, starts = out
     if stack is None:
         c = np.asarray(centres, dtype=np.intp)
         pairs = np.column_stack([c // times, c % times])

@@ -1,20 +1,38 @@
-//! The searchlight engine: every sphere's RDM in parallel blocks of
-//! centres, from rows shared by all spheres (condition means computed once
-//! for the whole mask, or crossnobis's fold means).
+//! The searchlight engine. Centres run in blocks: a block's data columns
+//! (the union of its spheres) are read once into float64 and reduced to
+//! the rows every sphere shares (condition means, crossnobis's cell or
+//! fold means, and centred residuals); its spheres then run in parallel.
+//!
+//! Memory, besides the caller's data (which stays in its own precision):
+//! one block of shared rows, about [`BLOCK_BYTES`] (the block grows until
+//! its union of columns reaches `BLOCK_BYTES / Plan::bytes_per_column`),
+//! one block of results (at most [`BLOCK_CENTRES`] RDMs or score rows),
+//! and per thread one sphere's gathers (rows × p; with noise, residual
+//! rows × p and p × p). See the module doc for the whole formula.
 
-use faer::{Mat, MatRef};
+use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::{Mat, MatRef, Par};
 use rayon::prelude::*;
 
-use super::crossnobis::SphereKernels;
+use super::crossnobis::{SphereKernels, cell_crossnobis};
 use super::{Neighbourhoods, SearchlightSpec};
 use crate::error::{Error, Result, ResultExt};
-use crate::rsa::dissimilarity::{RdmMethod, RdmSpec, condition_means, rdm};
+use crate::linalg::Stored;
+use crate::rsa::dissimilarity::{
+    RdmMethod, RdmSpec, condition_means, rdm, require_three_conditions,
+};
 use crate::rsa::folds::{FoldMeans, cell_counts};
-use crate::stats::covariance::noise_precision;
+use crate::stats::covariance::{CovarianceMethod, cholesky_of, covariance_of_centred};
+
+/// Bytes of shared rows one block of centres may hold by default (the
+/// block stops growing once its columns reach this).
+pub const BLOCK_BYTES: usize = 256 << 20;
+/// Centres per block at most: the results of one block are held at once.
+pub const BLOCK_CENTRES: usize = 4096;
 
 pub(super) fn run(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: Stored<'_>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
     collect: impl FnMut(usize, Vec<f64>) -> Result<()>,
@@ -22,14 +40,11 @@ pub(super) fn run(
     run_with(light, data, spec, progress, |rdm| Ok(rdm.to_vec()), collect)
 }
 
-/// Centres per block: results of one block are held at once.
-const BLOCK: usize = 2048;
-
 /// Computes every sphere's RDM, maps it through `per_sphere` (in parallel)
 /// and hands the results to `collect` in centre order.
 pub(super) fn run_with<T: Send>(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: Stored<'_>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
     per_sphere: impl Fn(&[f64]) -> Result<T> + Sync,
@@ -53,49 +68,70 @@ pub(super) fn run_with<T: Send>(
             &every
         }
     };
-    let shared = SharedRows::new(data, &spec.rdm, spec.noise.is_some())?;
+    let plan = Plan::new(&spec.rdm, data.nrows(), spec.noise.is_some())?;
+    let noise_rows = spec.noise.map_or(0, |(r, _)| r.nrows());
+    let block_bytes = spec.block_bytes.unwrap_or(BLOCK_BYTES);
+    let max_columns = (block_bytes / plan.bytes_per_column(data.nrows(), noise_rows)).max(1);
+    // Data column -> its column in the current block (NOT_IN_BLOCK outside).
+    let mut local = vec![NOT_IN_BLOCK; light.n_columns()];
+    let mut members = Vec::new();
     let total = centres.len();
-    let mut start = 0;
-    while start < total {
-        let end = (start + BLOCK).min(total);
-        let results: Vec<Option<T>> = centres[start..end]
+    let mut next = 0;
+    while next < total {
+        // Centres in order until their spheres' columns fill a block.
+        let mut union: Vec<usize> = Vec::new();
+        let mut block: Vec<(usize, Vec<usize>)> = Vec::new();
+        while next < total && block.len() < BLOCK_CENTRES && union.len() < max_columns {
+            let centre = centres[next];
+            next += 1;
+            light.members(centre, &mut members);
+            if members.len() < spec.min_voxels.max(1) {
+                continue;
+            }
+            let cols = members
+                .iter()
+                .map(|&g| {
+                    if local[g] == NOT_IN_BLOCK {
+                        local[g] = union.len();
+                        union.push(g);
+                    }
+                    local[g]
+                })
+                .collect();
+            block.push((centre, cols));
+        }
+        crate::interrupt::check()?;
+        let shared = plan.block(data, &union, spec.noise)?;
+        let results: Vec<T> = block
             .par_iter()
-            .map_init(Vec::new, |columns, &centre| {
+            .map(|(centre, cols)| {
                 crate::interrupt::check()?;
-                light.members(centre, columns);
-                if columns.len() < spec.min_voxels.max(1) {
-                    return Ok(None);
-                }
                 let rdm = shared
-                    .sphere_rdm(columns, spec)
-                    .with_context(|| format!("searchlight centre at {}", light.place(centre)))?;
-                per_sphere(&rdm).map(Some)
+                    .sphere_rdm(cols, &spec.rdm)
+                    .with_context(|| format!("searchlight centre at {}", light.place(*centre)))?;
+                per_sphere(&rdm)
             })
             .collect::<Result<_>>()?;
-        for (&centre, r) in centres[start..end].iter().zip(results) {
-            if let Some(r) = r {
-                collect(centre, r)?;
-            }
+        for (&(centre, _), r) in block.iter().zip(results) {
+            collect(centre, r)?;
         }
-        progress(end, total);
-        start = end;
+        for &g in &union {
+            local[g] = NOT_IN_BLOCK;
+        }
+        progress(next, total);
     }
     Ok(())
 }
 
-/// Fails on a data matrix that does not fit the mask or holds NaN.
+const NOT_IN_BLOCK: usize = usize::MAX;
+
+/// Fails on a data matrix that does not fit the neighbourhoods or holds
+/// NaN, and on labels or residuals no sphere could use.
 fn check_data(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: Stored<'_>,
     spec: &SearchlightSpec<'_>,
 ) -> Result<()> {
-    if data.ncols() != light.n_columns() {
-        return Err(Error::ShapeMismatch {
-            what: "data columns (one per mask voxel or vertex)".into(),
-            expected: light.n_columns(),
-            found: data.ncols(),
-        });
-    }
     if spec.rdm.precision.is_some() {
         return Err(Error::Invalid {
             what: "searchlight".into(),
@@ -116,140 +152,297 @@ fn check_data(
                 found: m.ncols(),
             });
         }
-        for col in 0..m.ncols() {
-            if let Some(row) = m.col(col).iter().position(|v| !v.is_finite()) {
-                return Err(Error::Invalid {
-                    what: format!("searchlight {what}"),
-                    detail: format!(
-                        "{} is {} in volume {row}; every voxel of the mask \
-                         needs finite values (remove voxels without data from the mask)",
-                        light.place(col),
-                        m[(row, col)]
-                    ),
-                });
-            }
+        if let Some((row, col, value)) = m.first_non_finite() {
+            return Err(Error::Invalid {
+                what: format!("searchlight {what}"),
+                detail: format!(
+                    "{} is {value} in volume {row}; every voxel of the mask needs finite \
+                     values (remove voxels without data from the mask)",
+                    light.place(col),
+                ),
+            });
         }
+    }
+    let whitens = matches!(
+        spec.rdm.method,
+        RdmMethod::Mahalanobis | RdmMethod::Crossnobis
+    );
+    if spec.noise.is_some() && !whitens {
+        return Err(Error::Invalid {
+            what: "searchlight".into(),
+            detail: format!(
+                "noise residuals give a noise precision for mahalanobis and crossnobis; the \
+                 method {} does not use one (drop the residuals or choose one of those)",
+                spec.rdm.method.name()
+            ),
+        });
+    }
+    if let Some((residuals, _)) = spec.noise
+        && residuals.nrows() < 2
+    {
+        return Err(Error::InvalidParameter {
+            measure: "noise covariance".into(),
+            detail: format!("needs at least 2 residual rows, got {}", residuals.nrows()),
+        });
     }
     Ok(())
 }
 
-/// The rows every sphere takes its columns from, averaged once for the
-/// whole mask where that leaves the RDM unchanged, with their labels.
-pub(super) struct SharedRows {
-    rows: Mat<f64>,
-    conditions: Option<Vec<usize>>,
-    folds: Option<Vec<usize>>,
-    /// For crossnobis without a noise precision: the training and test
-    /// means of every (fold, condition) for every voxel, computed once.
-    crossnobis: Option<SphereKernels>,
+/// What every sphere reads, decided once from the labels: the rows a
+/// block reduces its columns to, with those rows' labels.
+enum Plan {
+    /// Crossnobis without noise: the training and test means of every
+    /// (fold, condition) for every column of the block; a sphere is then
+    /// one gather and one product.
+    FoldMeans {
+        conditions: Vec<usize>,
+        folds: Vec<usize>,
+        k: usize,
+        /// Folds that hold measurements.
+        used: usize,
+    },
+    /// Crossnobis with noise: the mean of every (fold, condition) cell,
+    /// row `slot · k + c` (slot: the fold's place among used folds), and
+    /// its count. A sphere whitens these rows; the training means are
+    /// count-weighted sums of them, so any counts per cell are exact.
+    Cells {
+        groups: Vec<usize>,
+        counts: Vec<usize>,
+        k: usize,
+    },
+    /// Rows averaged per condition, when conditions repeat.
+    Averaged { groups: Vec<usize>, n_groups: usize },
+    /// The measurements as they are (a bad label is reported by `rdm`).
+    Raw {
+        conditions: Option<Vec<usize>>,
+        folds: Option<Vec<usize>>,
+    },
 }
 
-impl SharedRows {
-    fn new(data: MatRef<'_, f64>, spec: &RdmSpec<'_>, with_noise: bool) -> Result<Self> {
-        let raw = || Self {
-            rows: data.to_owned(),
+impl Plan {
+    fn new(spec: &RdmSpec<'_>, rows: usize, with_noise: bool) -> Result<Self> {
+        let raw = || Plan::Raw {
             conditions: spec.conditions.map(<[usize]>::to_vec),
             folds: spec.folds.map(<[usize]>::to_vec),
-            crossnobis: None,
         };
         let Some(conditions) = spec.conditions else {
             return Ok(raw());
         };
-        if conditions.len() != data.nrows() {
-            return Err(Error::ShapeMismatch {
-                what: "condition labels (one per volume)".into(),
-                expected: data.nrows(),
-                found: conditions.len(),
-            });
-        }
+        check_labels("condition", conditions, rows)?;
         let k = conditions.iter().max().map_or(0, |m| m + 1);
+        require_three_conditions(k)?;
         match (spec.method, spec.folds) {
             (RdmMethod::Crossnobis, Some(folds)) => {
-                if folds.len() != data.nrows() {
-                    return Err(Error::ShapeMismatch {
-                        what: "fold labels (one per volume)".into(),
-                        expected: data.nrows(),
-                        found: folds.len(),
-                    });
-                }
-                if !with_noise && let Ok(means) = FoldMeans::new(data, conditions, folds, k) {
-                    return Ok(Self {
-                        rows: Mat::zeros(0, 0),
-                        conditions: None,
-                        folds: None,
-                        crossnobis: Some(SphereKernels(means)),
-                    });
-                }
-                // Cells (fold, condition) with equal counts: the mean of cell
-                // means is the mean of measurements, so averaging first is exact.
-                let (counts, n_folds, used) = cell_counts(conditions, folds, k);
-                let first = counts[used.first().map_or(0, |&f| f * k)];
-                let equal = used
-                    .iter()
-                    .all(|&f| counts[f * k..(f + 1) * k].iter().all(|&n| n == first));
-                if !equal || first <= 1 {
+                check_labels("fold", folds, rows)?;
+                let no_columns = Mat::<f64>::zeros(rows, 0);
+                let valid = FoldMeans::new(no_columns.as_ref(), conditions, folds, k).is_ok();
+                let (counts, _, used) = cell_counts(conditions, folds, k);
+                if !valid {
                     return Ok(raw());
                 }
-                let cells: Vec<usize> = folds
+                if !with_noise {
+                    return Ok(Plan::FoldMeans {
+                        conditions: conditions.to_vec(),
+                        folds: folds.to_vec(),
+                        k,
+                        used: used.len(),
+                    });
+                }
+                let mut slot = vec![0; counts.len() / k];
+                for (s, &f) in used.iter().enumerate() {
+                    slot[f] = s;
+                }
+                let groups = folds
                     .iter()
                     .zip(conditions)
-                    .map(|(&f, &c)| f * k + c)
+                    .map(|(&f, &c)| slot[f] * k + c)
                     .collect();
-                let means = condition_means(data, &cells, n_folds * k);
-                let means = match means {
-                    Ok(m) => m,
-                    Err(_) => return Ok(raw()),
-                };
-                let rows: Vec<usize> = used
+                let counts = used
                     .iter()
-                    .flat_map(|&f| (0..k).map(move |c| f * k + c))
+                    .flat_map(|&f| counts[f * k..(f + 1) * k].iter().copied())
                     .collect();
-                Ok(Self {
-                    rows: Mat::from_fn(rows.len(), data.ncols(), |r, j| means[(rows[r], j)]),
-                    conditions: Some(rows.iter().map(|r| r % k).collect()),
-                    folds: Some(rows.iter().map(|r| r / k).collect()),
-                    crossnobis: None,
-                })
+                Ok(Plan::Cells { groups, counts, k })
             }
             (RdmMethod::Crossnobis, None) => Ok(raw()),
             _ => {
-                let repeated = k < data.nrows();
-                match condition_means(data, conditions, k) {
-                    Ok(means) if repeated => Ok(Self {
-                        rows: means,
-                        conditions: None,
-                        folds: None,
-                        crossnobis: None,
-                    }),
-                    // A missing condition is reported by `rdm` itself.
-                    _ => Ok(raw()),
+                let mut seen = vec![false; k];
+                conditions.iter().for_each(|&c| seen[c] = true);
+                if k < rows && seen.iter().all(|&s| s) {
+                    Ok(Plan::Averaged {
+                        groups: conditions.to_vec(),
+                        n_groups: k,
+                    })
+                } else {
+                    Ok(raw())
                 }
             }
         }
     }
 
-    fn sphere_rdm(&self, columns: &[usize], spec: &SearchlightSpec<'_>) -> Result<Vec<f64>> {
-        if let Some(means) = &self.crossnobis {
-            return Ok(means.rdm(columns));
-        }
-        let x = Mat::from_fn(self.rows.nrows(), columns.len(), |i, j| {
-            self.rows[(i, columns[j])]
-        });
-        let precision = match spec.noise {
-            Some((residuals, method)) => {
-                let r = Mat::from_fn(residuals.nrows(), columns.len(), |i, j| {
-                    residuals[(i, columns[j])]
-                });
-                Some(noise_precision(r.as_ref(), method, None)?)
-            }
-            None => None,
+    /// Bytes a block holds per data column: the float64 gather, what it
+    /// is reduced to, and the centred residuals.
+    fn bytes_per_column(&self, rows: usize, noise_rows: usize) -> usize {
+        let reduced = match self {
+            Plan::FoldMeans { k, used, .. } => 2 * used * k,
+            Plan::Averaged { n_groups, .. } => *n_groups,
+            Plan::Cells { counts, .. } => counts.len(),
+            Plan::Raw { .. } => 0,
         };
-        let rdm_spec = RdmSpec {
-            precision: precision.as_ref().map(Mat::as_ref),
-            conditions: self.conditions.as_deref(),
-            folds: self.folds.as_deref(),
-            ..spec.rdm
-        };
-        rdm(x.as_ref(), &rdm_spec)
+        8 * (rows + reduced + noise_rows)
     }
+
+    /// The shared rows of the data columns `union`.
+    fn block(
+        &self,
+        data: Stored<'_>,
+        union: &[usize],
+        noise: Option<(Stored<'_>, CovarianceMethod)>,
+    ) -> Result<Block<'_>> {
+        let x = data.gather(union);
+        let rows = match self {
+            Plan::FoldMeans {
+                conditions,
+                folds,
+                k,
+                ..
+            } => {
+                let means = FoldMeans::new(x.as_ref(), conditions, folds, *k)?;
+                drop(x);
+                return Ok(Block {
+                    rows: Mat::zeros(0, 0),
+                    kernels: Some(SphereKernels(means)),
+                    conditions: None,
+                    folds: None,
+                    cells: None,
+                    noise: None,
+                });
+            }
+            Plan::Averaged { groups, n_groups } => condition_means(x.as_ref(), groups, *n_groups)?,
+            Plan::Cells { groups, counts, .. } => {
+                condition_means(x.as_ref(), groups, counts.len())?
+            }
+            Plan::Raw { .. } => x,
+        };
+        let (conditions, folds) = match self {
+            Plan::Raw { conditions, folds } => (conditions.as_deref(), folds.as_deref()),
+            _ => (None, None),
+        };
+        let cells = match self {
+            Plan::Cells { counts, k, .. } => Some((counts.as_slice(), *k)),
+            _ => None,
+        };
+        let noise = noise.map(|(residuals, method)| {
+            let mut r = residuals.gather(union);
+            centre_columns_in_place(&mut r);
+            (r, method)
+        });
+        Ok(Block {
+            rows,
+            kernels: None,
+            conditions,
+            folds,
+            cells,
+            noise,
+        })
+    }
+}
+
+fn check_labels(what: &str, labels: &[usize], rows: usize) -> Result<()> {
+    if labels.len() != rows {
+        return Err(Error::ShapeMismatch {
+            what: format!("{what} labels (one per volume)"),
+            expected: rows,
+            found: labels.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Subtracts every column's mean (as `linalg::center_columns` does, in
+/// place: a block of residuals is not copied again).
+fn centre_columns_in_place(m: &mut Mat<f64>) {
+    let n = m.nrows() as f64;
+    m.par_col_iter_mut().for_each(|col| {
+        let mean = col.as_ref().iter().sum::<f64>() / n;
+        col.iter_mut().for_each(|v| *v -= mean);
+    });
+}
+
+/// One block's shared rows: rows × block columns (or crossnobis's fold
+/// means), and with noise the block's centred residuals.
+struct Block<'p> {
+    rows: Mat<f64>,
+    kernels: Option<SphereKernels>,
+    conditions: Option<&'p [usize]>,
+    folds: Option<&'p [usize]>,
+    /// Crossnobis's cell counts and conditions (rows are cell means).
+    cells: Option<(&'p [usize], usize)>,
+    noise: Option<(Mat<f64>, CovarianceMethod)>,
+}
+
+impl Block<'_> {
+    /// The RDM of the sphere of block columns `cols`.
+    fn sphere_rdm(&self, cols: &[usize], spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
+        if let Some(kernels) = &self.kernels {
+            return Ok(kernels.rdm(cols));
+        }
+        let rdm_spec = RdmSpec {
+            precision: None,
+            conditions: self.conditions,
+            folds: self.folds,
+            ..*spec
+        };
+        match &self.noise {
+            None => {
+                let x = gather_columns(self.rows.as_ref(), cols);
+                rdm(x.as_ref(), &rdm_spec)
+            }
+            // With the sphere's noise covariance Σ = C Cᵀ, Mahalanobis and
+            // crossnobis distances with Λ = Σ⁻¹ are the plain (identity)
+            // ones of the whitened patterns C⁻¹x: one triangular solve of
+            // the shared rows, no inverse and no product with Λ.
+            Some((residuals, method)) => {
+                let whitened = self.whitened(cols, residuals.as_ref(), *method)?;
+                match self.cells {
+                    Some((counts, k)) => Ok(cell_crossnobis(whitened.as_ref(), counts, k)),
+                    None => rdm(whitened.as_ref().transpose(), &rdm_spec),
+                }
+            }
+        }
+    }
+
+    /// C⁻¹ xᵀ for the shared rows x over `cols` (p × rows), Σ = C Cᵀ the
+    /// sphere's noise covariance from its residual columns.
+    fn whitened(
+        &self,
+        cols: &[usize],
+        residuals: MatRef<'_, f64>,
+        method: CovarianceMethod,
+    ) -> Result<Mat<f64>> {
+        let n = residuals.nrows();
+        let r = gather_columns(residuals, cols);
+        let cov = covariance_of_centred(r.as_ref(), method, (n - 1) as f64)?;
+        drop(r);
+        let rows = self.rows.as_ref();
+        let mut xt = Mat::from_fn(cols.len(), rows.nrows(), |j, i| rows[(i, cols[j])]);
+        if method == CovarianceMethod::Diag {
+            // A diagonal C: scale each channel.
+            if (0..cols.len()).any(|j| cov[(j, j)] <= 0.0) {
+                cholesky_of(&cov, n)?;
+            }
+            for j in 0..cols.len() {
+                let s = cov[(j, j)].sqrt().recip();
+                xt.row_mut(j).iter_mut().for_each(|v| *v *= s);
+            }
+        } else {
+            let llt = cholesky_of(&cov, n)?;
+            solve_lower_triangular_in_place(llt.L(), xt.as_mut(), Par::Seq);
+        }
+        Ok(xt)
+    }
+}
+
+/// The columns `cols` of `m`, in that order.
+fn gather_columns(m: MatRef<'_, f64>, cols: &[usize]) -> Mat<f64> {
+    Mat::from_fn(m.nrows(), cols.len(), |i, j| m[(i, cols[j])])
 }

@@ -28,12 +28,12 @@
 mod crossnobis;
 mod engine;
 mod geometry;
+mod preflight;
 mod sensor;
 mod surface;
 
-use faer::MatRef;
-
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
+pub use preflight::{Estimate, Output, estimate, human};
 pub use sensor::SensorSearchlight;
 pub use surface::SurfaceSearchlight;
 
@@ -41,7 +41,9 @@ use super::compare::{self, CompareMethod, PreparedRdm};
 use super::condensed::n_pairs;
 use super::dissimilarity::RdmSpec;
 use crate::error::{Error, Result};
+use crate::linalg::Stored;
 use crate::stats::covariance::CovarianceMethod;
+pub use engine::{BLOCK_BYTES, BLOCK_CENTRES};
 use engine::{run, run_with};
 
 /// The neighbourhood of every centre. Every data column is a centre; its
@@ -65,11 +67,15 @@ pub struct SearchlightSpec<'a> {
     pub min_voxels: usize,
     /// Residuals (measurements × mask voxels) and an estimator, for a noise
     /// precision per sphere (mahalanobis, crossnobis).
-    pub noise: Option<(MatRef<'a, f64>, CovarianceMethod)>,
+    pub noise: Option<(Stored<'a>, CovarianceMethod)>,
     /// The data columns used as centres, in this order (every column when
     /// `None`): a stride or a region of interest. Other columns still take
     /// part in their neighbours' spheres; they get no RDM (NaN in maps).
     pub centres: Option<&'a [usize]>,
+    /// Bytes of shared rows one block of centres may hold (default
+    /// [`BLOCK_BYTES`]): smaller blocks lower the peak memory, at the cost
+    /// of reading columns shared by neighbouring blocks more than once.
+    pub block_bytes: Option<usize>,
 }
 
 /// The RDMs of every sphere: `rdms` holds one condensed RDM per entry of
@@ -84,12 +90,13 @@ pub struct SphereRdms {
 /// The RDM of every sphere with at least `min_voxels` voxels. `data` is
 /// measurements × mask voxels; `progress(done, total)` is called after
 /// each block of centres.
-pub fn sphere_rdms(
+pub fn sphere_rdms<'d>(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: impl Into<Stored<'d>>,
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<SphereRdms> {
+    let data = data.into();
     let k = n_conditions(spec, data.nrows());
     let pairs = n_pairs(k);
     let mut centres = Vec::new();
@@ -108,14 +115,15 @@ pub fn sphere_rdms(
 
 /// One map per model (values per mask voxel, NaN for centres without an
 /// RDM): each sphere's RDM compared with the model by `method`.
-pub fn model_maps(
+pub fn model_maps<'d>(
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    data: impl Into<Stored<'d>>,
     spec: &SearchlightSpec<'_>,
     models: &[&[f64]],
     method: CompareMethod,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<Vec<f64>>> {
+    let data = data.into();
     let k = n_conditions(spec, data.nrows());
     if models.is_empty() {
         return Err(Error::NoRepresentations {
@@ -230,11 +238,13 @@ mod tests {
     #[test]
     fn shared_averaging_equals_a_plain_loop_over_spheres() {
         let (light, data, conditions, folds) = small_problem();
-        for method in [
+        let methods = [
             RdmMethod::Crossnobis,
             RdmMethod::Correlation,
             RdmMethod::Euclidean,
-        ] {
+        ];
+        // One block for all centres, and a block per centre.
+        for (method, block_bytes) in methods.into_iter().flat_map(|m| [(m, None), (m, Some(1))]) {
             let spec = SearchlightSpec {
                 rdm: RdmSpec {
                     conditions: Some(&conditions),
@@ -244,6 +254,7 @@ mod tests {
                 min_voxels: 4,
                 noise: None,
                 centres: None,
+                block_bytes,
             };
             let out = sphere_rdms(&light, data.as_ref(), &spec, &|_, _| {}).unwrap();
             let mut cols = Vec::new();
@@ -271,6 +282,108 @@ mod tests {
     }
 
     #[test]
+    fn noise_whitening_blocks_and_float32_storage_equal_the_direct_rdm() {
+        use crate::stats::covariance::noise_precision;
+        let (light, data, conditions, folds) = small_problem();
+        let residuals = gaussian(30, light.voxels().len(), 9);
+        let narrow = Mat::<f32>::from_fn(data.nrows(), data.ncols(), |i, j| data[(i, j)] as f32);
+        let widened = Mat::from_fn(data.nrows(), data.ncols(), |i, j| f64::from(narrow[(i, j)]));
+        let mut worst = 0.0f64;
+        for method in [RdmMethod::Crossnobis, RdmMethod::Mahalanobis] {
+            for cov in [
+                CovarianceMethod::Full,
+                CovarianceMethod::Diag,
+                CovarianceMethod::ShrinkageEye,
+                CovarianceMethod::ShrinkageDiag,
+            ] {
+                let inputs = [
+                    (Stored::from(data.as_ref()), &data, None),
+                    (Stored::from(narrow.as_ref()), &widened, Some(40_000)),
+                    (Stored::from(data.as_ref()), &data, Some(1)),
+                ];
+                for (stored, plain, block_bytes) in inputs {
+                    let spec = SearchlightSpec {
+                        rdm: RdmSpec {
+                            conditions: Some(&conditions),
+                            folds: Some(&folds),
+                            ..RdmSpec::new(method)
+                        },
+                        min_voxels: 4,
+                        noise: Some((residuals.as_ref().into(), cov)),
+                        centres: None,
+                        block_bytes,
+                    };
+                    let out = sphere_rdms(&light, stored, &spec, &|_, _| {}).unwrap();
+                    let mut cols = Vec::new();
+                    for (row, &centre) in out.centres.iter().enumerate() {
+                        light.sphere(centre, &mut cols);
+                        let pick = |m: &Mat<f64>| {
+                            Mat::from_fn(m.nrows(), cols.len(), |i, j| m[(i, cols[j])])
+                        };
+                        let precision =
+                            noise_precision(pick(&residuals).as_ref(), cov, None).unwrap();
+                        let direct = rdm(
+                            pick(plain).as_ref(),
+                            &RdmSpec {
+                                precision: Some(precision.as_ref()),
+                                ..spec.rdm
+                            },
+                        )
+                        .unwrap();
+                        let got = &out.rdms[row * out.n_pairs..(row + 1) * out.n_pairs];
+                        let scale = direct.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                        for (a, b) in got.iter().zip(&direct) {
+                            worst = worst.max((a - b).abs() / scale);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            worst <= 1e-12,
+            "largest difference {worst:e} of the RDM's scale"
+        );
+        // Unequal cells (one measurement fewer in one cell): training means
+        // weighted by counts, as the direct computation does.
+        let rest = Mat::from_fn(data.nrows() - 1, data.ncols(), |i, j| data[(i + 1, j)]);
+        let spec = SearchlightSpec {
+            rdm: RdmSpec {
+                conditions: Some(&conditions[1..]),
+                folds: Some(&folds[1..]),
+                ..RdmSpec::new(RdmMethod::Crossnobis)
+            },
+            min_voxels: 4,
+            noise: Some((residuals.as_ref().into(), CovarianceMethod::ShrinkageEye)),
+            centres: Some(&[0, 17, 33]),
+            block_bytes: None,
+        };
+        let out = sphere_rdms(&light, rest.as_ref(), &spec, &|_, _| {}).unwrap();
+        let mut cols = Vec::new();
+        for (row, &centre) in out.centres.iter().enumerate() {
+            light.sphere(centre, &mut cols);
+            let pick = |m: &Mat<f64>| Mat::from_fn(m.nrows(), cols.len(), |i, j| m[(i, cols[j])]);
+            let precision = noise_precision(
+                pick(&residuals).as_ref(),
+                CovarianceMethod::ShrinkageEye,
+                None,
+            )
+            .unwrap();
+            let direct = rdm(
+                pick(&rest).as_ref(),
+                &RdmSpec {
+                    precision: Some(precision.as_ref()),
+                    ..spec.rdm
+                },
+            )
+            .unwrap();
+            let got = &out.rdms[row * out.n_pairs..(row + 1) * out.n_pairs];
+            for (a, b) in got.iter().zip(&direct) {
+                assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
     fn maps_score_each_sphere_against_each_model() {
         let (light, data, conditions, folds) = small_problem();
         let spec = SearchlightSpec {
@@ -282,6 +395,7 @@ mod tests {
             min_voxels: 4,
             noise: None,
             centres: None,
+            block_bytes: None,
         };
         let model_a: Vec<f64> = (0..10).map(|i| i as f64).collect();
         let model_b: Vec<f64> = (0..10).map(|i| ((i * 7) % 10) as f64).collect();
@@ -323,6 +437,7 @@ mod tests {
             min_voxels: 1,
             noise: None,
             centres: None,
+            block_bytes: None,
         };
         data[(2, 5)] = f64::NAN;
         let e = sphere_rdms(&light, data.as_ref(), &spec, &|_, _| {}).unwrap_err();

@@ -135,6 +135,7 @@ mod tests {
             min_voxels: 1,
             noise: None,
             centres: Some(&centres),
+            block_bytes: None,
         };
         let maps = model_maps(
             &light,

@@ -405,6 +405,7 @@ mod tests {
                 min_voxels: 3,
                 noise: None,
                 centres: None,
+                block_bytes: None,
             };
             let maps = model_maps(
                 &light,
