@@ -498,6 +498,17 @@ pub struct SearchlightArgs {
     /// this (volumes; spheres still hold every mask voxel, maps are NaN between).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub stride: u32,
+    /// Print the predicted peak memory and time (from the engine's blocks
+    /// and a timed sample of centres) and stop, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run even when the predicted peak exceeds the memory available.
+    #[arg(long)]
+    pub force: bool,
+    /// The most shared rows one block of centres holds, in MB (default 256):
+    /// lower it to lower the peak.
+    #[arg(long, value_name = "MB", value_parser = positive_mb)]
+    pub block_mb: Option<f64>,
     /// Output folder: MODEL.nii.gz per model (with --surface: MESH.searchlight.func.gii
     /// per mesh, one map per model), or sphere_rdms.npz.
     #[arg(short, long, value_name = "DIR")]
@@ -628,4 +639,12 @@ pub struct BidsArgs {
     /// Run labels, one per volume, for --folds (default: beside the output, .runs.txt).
     #[arg(long)]
     pub folds_out: Option<PathBuf>,
+}
+
+/// A positive number of MB.
+fn positive_mb(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("expected a positive number of MB, got {s:?}")),
+    }
 }

@@ -401,3 +401,40 @@ def test_cluster_test_finds_a_sustained_effect():
     best = min(r.clusters, key=lambda c: c[3])
     assert best[3] < 0.01 and 17 <= best[0] and best[1] <= 33
     assert np.all(np.isnan(r.p) | (r.p > 0)) and r.p[25] == best[3]
+
+
+def test_decoding_searchlight_equals_scikit_learn_per_sphere():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
+
+    rng = np.random.default_rng(31)
+    shape, k, runs, reps = (5, 5, 4), 3, 4, 3
+    n = k * runs * reps
+    labels = np.tile(np.arange(k), runs * reps)
+    folds = np.repeat(np.arange(runs), k * reps)
+    volumes = rng.normal(size=(*shape, n)).astype(np.float32)
+    volumes[:2] += (1.5 * rng.normal(size=(2, *shape[1:], k)).astype(np.float32))[..., labels]
+    mask = rng.random(shape) > 0.15
+    data = volumes[mask].T.astype(np.float64)
+    coords = np.argwhere(mask)
+    logistic = rs.decoding_searchlight(volumes, mask, labels, folds, radius=1.5,
+                                       classifier="logistic", tol=1e-10, max_iter=5000)
+    nearest = rs.decoding_searchlight(volumes, mask, labels, folds, radius=1.5)
+    assert np.isnan(logistic[~mask]).all() and np.isfinite(logistic[mask]).all()
+    for c in range(0, len(coords), 9):
+        cols = sphere_columns(mask, coords[c], 1.5)
+        x = data[:, cols]
+        model = LogisticRegression(C=1.0, tol=1e-10, max_iter=5000)
+        pred = cross_val_predict(model, x, labels, groups=folds, cv=LeaveOneGroupOut())
+        assert logistic[tuple(coords[c])] == pytest.approx(np.mean(pred == labels), abs=1e-12)
+        # Nearest class mean by correlation, written out.
+        hits = 0
+        for f in range(runs):
+            tr, te = folds != f, folds == f
+            means = np.stack([x[tr & (labels == j)].mean(0) for j in range(k)])
+            r = np.corrcoef(np.vstack([means, x[te]]))[k:, :k]
+            hits += np.sum(np.argmax(r, axis=1) == labels[te])
+        assert nearest[tuple(coords[c])] == pytest.approx(hits / n, abs=1e-12)
+    assert np.nanmean(logistic[:2]) > np.nanmean(logistic[3:]) + 0.2
+    with pytest.raises(rs.errors.InputError, match="two folds"):
+        rs.decoding_searchlight(volumes, mask, labels, np.where(labels == 0, 0, folds), radius=1.5)

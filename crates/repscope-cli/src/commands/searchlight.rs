@@ -10,11 +10,12 @@ use repscope::data::gifti_write::write_gifti_maps;
 use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
 use repscope::data::nifti::{read_nifti, write_nifti};
 use repscope::data::surface::{gifti_maps, read_surface};
+use repscope::memory::available_bytes;
 use repscope::rsa::RdmSpec;
 use repscope::rsa::files::load_rdms;
 use repscope::rsa::searchlight::{
-    Neighbourhoods, Radius, Searchlight, SearchlightSpec, SurfaceSearchlight, masked_data,
-    model_maps, sphere_rdms,
+    Neighbourhoods, Output, Radius, Searchlight, SearchlightSpec, SurfaceSearchlight, estimate,
+    masked_data, model_maps, sphere_rdms,
 };
 use serde_json::{Value, json};
 
@@ -68,7 +69,10 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
             .filter(|&c| light.voxels()[c].iter().all(|v| v % stride == 0))
             .collect::<Vec<_>>()
     });
-    let outputs = search(args, g, &light, masked.data.as_ref(), centres, write, place)?;
+    let Some(outputs) = search(args, g, &light, masked.data.as_ref(), centres, write, place)?
+    else {
+        return Ok(());
+    };
     report(
         g,
         &format!(
@@ -224,7 +228,9 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         Ok(written)
     };
     let place = |c: usize| vec![owner[c].0 as f64, owner[c].1 as f64];
-    let outputs = search(args, g, &light, data.as_ref(), None, write, place)?;
+    let Some(outputs) = search(args, g, &light, data.as_ref(), None, write, place)? else {
+        return Ok(());
+    };
     let mean_disc =
         (0..owner.len()).map(|c| light.disc(c).len()).sum::<usize>() as f64 / owner.len() as f64;
     report(
@@ -254,6 +260,9 @@ fn map_summary(name: &str, file: &Path, map: &[f64]) -> Value {
 /// The labels, the spec and the run shared by both geometries: model maps
 /// handed to `write_maps`, or the neighbourhood RDMs written with each
 /// centre's place (`place(column)`: grid indices, or mesh and vertex).
+/// First the preflight: with `--dry-run` its prediction is printed and
+/// nothing runs (`None`); a job predicted past the memory available is
+/// refused unless `--force`.
 fn search(
     args: &SearchlightArgs,
     g: &Global,
@@ -262,7 +271,7 @@ fn search(
     centres: Option<Vec<usize>>,
     write_maps: impl FnOnce(&[String], &[Vec<f64>]) -> anyhow::Result<Vec<Value>>,
     place: impl Fn(usize) -> Vec<f64>,
-) -> anyhow::Result<Vec<Value>> {
+) -> anyhow::Result<Option<Vec<Value>>> {
     let rows = data.nrows();
     let labels = |path: &Path, what: &str| -> anyhow::Result<Vec<usize>> {
         let l = read_labels(path)?;
@@ -288,9 +297,41 @@ fn search(
         min_voxels: args.min_voxels,
         noise: None,
         centres: centres.as_deref(),
-        block_bytes: None,
+        block_bytes: args.block_mb.map(|mb| (mb * (1u64 << 20) as f64) as usize),
     };
     let models = args.models.as_deref().map(load_rdms).transpose()?;
+    let output = match &models {
+        Some(m) => Output::Maps {
+            models: m.names.len(),
+        },
+        None => Output::Rdms,
+    };
+    let prediction = estimate(light, data, &spec, output, args.dry_run)?;
+    if args.dry_run {
+        if g.json {
+            let parts: Vec<Value> = prediction
+                .parts
+                .iter()
+                .map(|(part, bytes)| json!({"part": part, "bytes": bytes}))
+                .collect();
+            println!(
+                "{}",
+                json!({"dry_run": {
+                    "peak_bytes": prediction.peak_bytes(),
+                    "seconds": prediction.seconds,
+                    "centres": prediction.centres,
+                    "blocks": prediction.blocks,
+                    "parts": parts,
+                }})
+            );
+        } else {
+            print!("{}", prediction.report());
+        }
+        return Ok(None);
+    }
+    if !args.force {
+        prediction.check_fits(available_bytes())?;
+    }
     let n = light.n_columns();
     let progress = bar(n as u64, "searchlight", g.quiet);
     let tick = |done: usize, _: usize| progress.set_position(done as u64);
@@ -302,7 +343,7 @@ fn search(
         Some(models) => {
             let maps = model_maps(light, data, &spec, &models.views(), args.compare, &tick)?;
             progress.finish_and_clear();
-            write_maps(&models.names, &maps)
+            write_maps(&models.names, &maps).map(Some)
         }
         None => {
             let out = sphere_rdms(light, data, &spec, &tick)?;
@@ -317,7 +358,9 @@ fn search(
             set.push("centres", centres)?;
             let file = args.output.join("sphere_rdms.npz");
             repscope::data::npy::write_npz_file(&file, &set, true)?;
-            Ok(vec![json!({"rdms": file, "centres": out.centres.len()})])
+            Ok(Some(vec![
+                json!({"rdms": file, "centres": out.centres.len()}),
+            ]))
         }
     }
 }

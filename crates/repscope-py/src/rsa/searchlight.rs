@@ -13,10 +13,12 @@ use pyo3::IntoPyObjectExt;
 use repscope::data::nifti::read_nifti;
 use repscope::linalg::Stored;
 use repscope::memory::available_bytes;
+use repscope::probe::logistic::LogisticOptions;
 use repscope::rsa::compare::CompareMethod;
 use repscope::rsa::searchlight::{
-    Estimate, Neighbourhoods, Output, Radius, Searchlight, SearchlightSpec, SensorSearchlight,
-    SurfaceSearchlight, estimate, masked_data, model_maps, sphere_rdms,
+    Classifier, Decoding, Estimate, Neighbourhoods, Output, Radius, Searchlight, SearchlightSpec,
+    SensorSearchlight, SurfaceSearchlight, decoding_map, estimate, masked_data, model_maps,
+    sphere_rdms,
 };
 use repscope::rsa::{RdmMethod, RdmSpec};
 use repscope::stats::covariance::CovarianceMethod;
@@ -121,7 +123,7 @@ fn searchlight_core<'py>(
             other => Ok(other),
         }
     })?;
-    outcome.to_py(py, None)
+    outcome.into_py(py, None)
 }
 
 /// How a searchlight binding runs: the preflight's prediction only
@@ -152,7 +154,7 @@ enum Outcome {
 
 impl Outcome {
     /// `(values, centres[, window starts])` as numpy, or a `SearchlightEstimate`.
-    fn to_py<'py>(
+    fn into_py<'py>(
         self,
         py: Python<'py>,
         starts: Option<Vec<usize>>,
@@ -265,8 +267,8 @@ fn maps_or_rdms(
     match output {
         Output::Maps { models } => prediction.add(copies.0, copies.1 * models as u64),
         Output::Rdms => prediction.add(
-            "RDMs handed to numpy (two copies)",
-            16 * (prediction.centres * n_pairs_of(spec, data.nrows())) as u64,
+            "RDMs handed to numpy (one copy at a time)",
+            8 * (prediction.centres * n_pairs_of(spec, data.nrows())) as u64,
         ),
     }
     if run.estimate {
@@ -360,7 +362,7 @@ fn surface_searchlight_core<'py>(
         );
         maps_or_rdms(&light, dv, &spec, mv, compare.0, &run, copies)
     })?;
-    outcome.to_py(py, None)
+    outcome.into_py(py, None)
 }
 
 /// Sensor searchlight maps or RDMs: `data` is measurements × (channels ·
@@ -420,7 +422,69 @@ fn sensor_searchlight_core<'py>(
         };
         Ok((outcome, starts))
     })?;
-    outcome.to_py(py, Some(starts))
+    outcome.into_py(py, Some(starts))
+}
+
+/// Decoding searchlight: the cross-validated accuracy map (grid voxels in
+/// C order, NaN outside the mask and where a sphere is too small) of
+/// `classifier` over the folds, for the class `labels` of the volumes.
+#[pyfunction]
+#[pyo3(signature = (data, mask, shape, labels, folds, radius, classifier, affine=None, c=1.0, tol=1e-4, max_iter=1000, min_voxels=1, centres=None, block_mb=None))]
+#[allow(clippy::too_many_arguments)]
+fn decoding_searchlight_core<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    mask: PyReadonlyArray1<'py, bool>,
+    shape: [usize; 3],
+    labels: Vec<String>,
+    folds: Vec<String>,
+    radius: f64,
+    classifier: Pick<Classifier>,
+    affine: Option<PyReadonlyArray2<'py, f64>>,
+    c: f64,
+    tol: f64,
+    max_iter: usize,
+    min_voxels: usize,
+    centres: Option<Vec<usize>>,
+    block_mb: Option<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let data = StoredInput::from_py(data)?;
+    let radius = match affine {
+        Some(a) => Radius::Millimetres(radius, affine_from(&a)?),
+        None => Radius::Voxels(radius),
+    };
+    let mask = mask.as_array().to_vec();
+    let dv = data.view();
+    let run = Run {
+        block_mb,
+        ..Run::default()
+    };
+    let map = enter_core(py, move || {
+        let light = Searchlight::new(shape, &mask, radius)?;
+        let codes = Codes::new(labels, Some(folds));
+        let spec = codes.spec(
+            RdmMethod::Euclidean,
+            min_voxels,
+            None,
+            centres.as_deref(),
+            run.block_bytes(),
+        );
+        let options = LogisticOptions {
+            c,
+            tol,
+            max_iter,
+            ..LogisticOptions::default()
+        };
+        let decoding = Decoding {
+            labels: &codes.conditions,
+            folds: codes.folds.as_deref().unwrap_or_default(),
+            classifier: classifier.0,
+            options,
+        };
+        let map = decoding_map(&light, dv, &decoding, &spec, &|_, _| {})?;
+        Ok(light.to_grid(&map))
+    })?;
+    Ok(PyArray1::from_vec(py, map))
 }
 
 /// The discs of a surface searchlight, as lists of data columns (nearest
@@ -497,5 +561,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(searchlight_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_core, m)?)?;
     m.add_class::<PyEstimate>()?;
+    m.add_function(wrap_pyfunction!(decoding_searchlight_core, m)?)?;
     Ok(())
 }

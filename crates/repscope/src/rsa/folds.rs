@@ -4,6 +4,7 @@
 //! whole representation and the RDMs of searchlight spheres.
 
 use faer::{Mat, MatRef};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -67,26 +68,36 @@ impl FoldMeans {
             }
         }
         let v = x.ncols();
-        let mut sums = Mat::<f64>::zeros(n_folds * k, v);
-        for col in 0..v {
-            for (row, (&f, &c)) in folds.iter().zip(conditions).enumerate() {
-                sums[(f * k + c, col)] += x[(row, col)];
-            }
-        }
-        let total_count = |c: usize| used.iter().map(|&f| counts[f * k + c]).sum::<usize>();
+        let totals: Vec<usize> = (0..k)
+            .map(|c| used.iter().map(|&f| counts[f * k + c]).sum())
+            .collect();
         let mut train = Mat::zeros(used.len() * k, v);
         let mut test = Mat::zeros(used.len() * k, v);
-        for col in 0..v {
-            for c in 0..k {
-                let total: f64 = used.iter().map(|&f| sums[(f * k + c, col)]).sum();
-                for (slot, &f) in used.iter().enumerate() {
-                    let s = sums[(f * k + c, col)];
-                    let n = counts[f * k + c];
-                    test[(slot * k + c, col)] = s / n as f64;
-                    train[(slot * k + c, col)] = (total - s) / (total_count(c) - n) as f64;
-                }
-            }
-        }
+        // Column by column, in parallel: the cell sums of a column (in row
+        // order), then its test (within-fold) and training (other-fold) means.
+        train
+            .par_col_iter_mut()
+            .zip(test.par_col_iter_mut())
+            .enumerate()
+            .for_each_init(
+                || vec![0.0f64; n_folds * k],
+                |sums, (col, (mut train, mut test))| {
+                    sums.fill(0.0);
+                    let values = x.col(col);
+                    for (row, (&f, &c)) in folds.iter().zip(conditions).enumerate() {
+                        sums[f * k + c] += values[row];
+                    }
+                    for c in 0..k {
+                        let total: f64 = used.iter().map(|&f| sums[f * k + c]).sum();
+                        for (slot, &f) in used.iter().enumerate() {
+                            let s = sums[f * k + c];
+                            let n = counts[f * k + c];
+                            test[slot * k + c] = s / n as f64;
+                            train[slot * k + c] = (total - s) / (totals[c] - n) as f64;
+                        }
+                    }
+                },
+            );
         Ok(Self {
             train,
             test,

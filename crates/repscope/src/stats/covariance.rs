@@ -103,9 +103,15 @@ pub(crate) fn covariance_of_centred(
                 })
                 .sum();
             // (1/n²) Σ_k ‖x_k x_kᵀ − s‖²_F = (1/n²) Σ_k ‖x_k‖⁴ − ‖s‖²_F / n
-            let fourth: f64 = (0..n)
-                .map(|k| (0..p).map(|a| x[(k, a)] * x[(k, a)]).sum::<f64>().powi(2))
-                .sum();
+            // Row norms ‖x_k‖², summed column by column (each row's sum in
+            // channel order, as a row-by-row loop would).
+            let mut norms = vec![0.0f64; n];
+            for a in 0..p {
+                for (s, v) in norms.iter_mut().zip(x.col(a).iter()) {
+                    *s += v * v;
+                }
+            }
+            let fourth: f64 = norms.iter().map(|s| s * s).sum();
             let beta2_raw = fourth / (nf * nf) - sum_sq_s / nf;
             let beta2 = beta2_raw.min(delta2);
             let weight = if delta2 > 0.0 { beta2 / delta2 } else { 1.0 };
@@ -126,15 +132,15 @@ pub(crate) fn covariance_of_centred(
             let n1 = nf - 1.0;
             // Σ_{a≠b} Σ_k x_ka² x_kb² / (v_a v_b) = Σ_k [(Σ_a y_ka)² − Σ_a y_ka²]
             // with y_ka = x_ka² / v_a: sums over rows, no (X∘X)ᵀ(X∘X).
-            let q_off: f64 = (0..n)
-                .map(|k| {
-                    let (sum, sum_sq) = (0..p).fold((0.0, 0.0), |(s1, s2), a| {
-                        let y = x[(k, a)] * x[(k, a)] / v[a];
-                        (s1 + y, s2 + y * y)
-                    });
-                    sum * sum - sum_sq
-                })
-                .sum();
+            let (mut sum, mut sum_sq) = (vec![0.0f64; n], vec![0.0f64; n]);
+            for (a, va) in v.iter().enumerate() {
+                for ((s1, s2), xv) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(x.col(a).iter()) {
+                    let y = xv * xv / va;
+                    *s1 += y;
+                    *s2 += y * y;
+                }
+            }
+            let q_off: f64 = sum.iter().zip(&sum_sq).map(|(s1, s2)| s1 * s1 - s2).sum();
             // Σ_{a≠b} r_ab², r_ab = S_ab / (√(v_a v_b) (n − 1))
             let r2_sum: f64 = (0..p)
                 .map(|b| {

@@ -33,6 +33,7 @@ __all__ = [
     "sensor_searchlight",
     "channel_adjacency",
     "SearchlightEstimate",
+    "decoding_searchlight",
 ]
 
 SearchlightEstimate = _repscope.SearchlightEstimate
@@ -124,8 +125,8 @@ def _stored(a: Any) -> np.ndarray:
     """``a`` as float32 or float64, whichever it is stored in (other types as
     float64): the searchlight core reads float32 in place and computes in
     float64, so large float32 inputs are not copied to twice their size."""
-    a = np.asarray(a)
-    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+    array: np.ndarray = np.asarray(a)
+    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
 
 def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], Optional[np.ndarray]]:
@@ -269,6 +270,71 @@ def searchlight(
     if names is not None:
         return {n: maps[i] for i, n in enumerate(names)}
     return maps[0] if single else maps
+
+
+def decoding_searchlight(
+    volumes: Any,
+    mask: Any,
+    labels: Any,
+    folds: Any,
+    radius: float = 3,
+    classifier: str = "correlation",
+    *,
+    C: float = 1.0,
+    tol: float = 1e-4,
+    max_iter: int = 1000,
+    radius_unit: str = "voxels",
+    affine: Any = None,
+    min_voxels: int = 1,
+    stride: int = 1,
+    centres: Any = None,
+    block_mb: Optional[float] = None,
+) -> np.ndarray:
+    """Decoding searchlight: the cross-validated classification accuracy of the
+    measurements in the sphere around every mask voxel.
+
+    Leave-one-fold-out over ``folds`` (e.g. the run of each volume): trained
+    on the other folds, each held-out volume is classified; the map holds the
+    fraction classified correctly (chance: 1 / classes when balanced).
+
+    Parameters
+    ----------
+    volumes, mask, radius, radius_unit, affine, min_voxels, stride, centres,
+    block_mb : as in :func:`searchlight` (float32 volumes are read in place)
+    labels : the class of each volume
+    folds : the fold (run) of each volume; every class needs volumes in at
+        least two folds
+    classifier : ``"correlation"`` (nearest class mean by Pearson correlation
+        across the sphere's voxels, Haxby et al. 2001; fast) or ``"logistic"``
+        (L2 logistic regression, scikit-learn's ``LogisticRegression`` with
+        ``C``, ``tol``, ``max_iter``; multinomial for 3+ classes)
+
+    Returns
+    -------
+    The accuracy map (x, y, z), NaN outside the mask, off the centres and
+    below ``min_voxels``.
+    """
+    data, inside, shape, file_affine = _inputs(volumes, mask)
+    if radius_unit not in ("voxels", "mm"):
+        raise InputError(f"radius_unit must be 'voxels' or 'mm', not {radius_unit!r}")
+    aff = None
+    if radius_unit == "mm":
+        aff = file_affine if affine is None else np.ascontiguousarray(affine, dtype=np.float64)
+        if aff is None:
+            raise InputError("a radius in mm needs an affine: pass affine= or NIfTI paths")
+    if folds is None:
+        raise InputError("give folds (e.g. the run of each volume) for the cross-validation")
+    classes, fold_labels = _labels(labels, folds, data.shape[0])
+    assert fold_labels is not None
+    if block_mb is not None and not block_mb > 0:
+        raise InputError(f"block_mb must be a positive number of MB, got {block_mb!r}")
+    chosen = _volume_centres(inside, shape, stride, centres)
+    grid = _repscope.decoding_searchlight_core(
+        data, np.ascontiguousarray(inside, dtype=bool), list(shape), classes, fold_labels,
+        float(radius), classifier, aff, float(C), float(tol), int(max_iter), int(min_voxels),
+        chosen, None if block_mb is None else float(block_mb),
+    )
+    return np.asarray(grid).reshape(shape)
 
 
 @dataclass

@@ -18,10 +18,16 @@ impl SphereKernels {
     pub(super) fn rdm(&self, columns: &[usize]) -> Vec<f64> {
         let means = &self.0;
         let (k, p) = (means.k, columns.len());
+        // Column slot · p + j: fold slot's k means of voxel columns[j].
         let gather = |m: &Mat<f64>| {
-            Mat::from_fn(k, means.folds * p, |i, fv| {
-                m[((fv / p) * k + i, columns[fv % p])]
-            })
+            let mut out = Mat::<f64>::zeros(k, means.folds * p);
+            for slot in 0..means.folds {
+                for (j, &c) in columns.iter().enumerate() {
+                    out.col_mut(slot * p + j)
+                        .copy_from(m.col(c).subrows(slot * k, k));
+                }
+            }
+            out
         };
         let (left, right) = (gather(&means.train), gather(&means.test));
         let mut kernel = Mat::<f64>::zeros(k, k);
@@ -37,33 +43,27 @@ impl SphereKernels {
     }
 }
 
-/// The crossnobis RDM from a sphere's cell means `w` (p × (folds · k),
-/// column `slot · k + c` the mean of condition c in the slot-th fold, here
+/// The crossnobis RDM from a sphere's cell means `x` ((folds · k) × p,
+/// row `slot · k + c` the mean of condition c in the slot-th fold, here
 /// whitened by the sphere's noise) and the cell counts: the test mean of a
 /// fold is its cell, the training mean the count-weighted mean of the
-/// other folds' cells; K = Σ_f A_fᵀ B_f, one k × p × k product per fold.
-pub(super) fn cell_crossnobis(w: MatRef<'_, f64>, counts: &[usize], k: usize) -> Vec<f64> {
-    let (p, folds) = (w.nrows(), counts.len() / k);
-    let mut train = Mat::<f64>::zeros(p, folds * k);
-    for c in 0..k {
-        let total: usize = (0..folds).map(|f| counts[f * k + c]).sum();
-        let mut sum = vec![0.0; p];
-        for f in 0..folds {
-            let n = counts[f * k + c] as f64;
-            for (s, v) in sum.iter_mut().zip(w.col(f * k + c).iter()) {
-                *s += n * v;
-            }
-        }
-        for f in 0..folds {
-            let n = counts[f * k + c];
-            let scale = 1.0 / (total - n) as f64;
-            let own = w.col(f * k + c);
-            for (t, (s, v)) in train
-                .col_mut(f * k + c)
-                .iter_mut()
-                .zip(sum.iter().zip(own.iter()))
-            {
-                *t = (s - n as f64 * v) * scale;
+/// other folds' cells; K = Σ_f A_f B_fᵀ, one k × p × k product per fold.
+pub(super) fn cell_crossnobis(x: MatRef<'_, f64>, counts: &[usize], k: usize) -> Vec<f64> {
+    let (p, folds) = (x.ncols(), counts.len() / k);
+    let totals: Vec<usize> = (0..k)
+        .map(|c| (0..folds).map(|f| counts[f * k + c]).sum())
+        .collect();
+    let mut train = Mat::<f64>::zeros(folds * k, p);
+    for j in 0..p {
+        let cells = x.col(j);
+        let mut out = train.col_mut(j);
+        for c in 0..k {
+            let sum: f64 = (0..folds)
+                .map(|f| counts[f * k + c] as f64 * cells[f * k + c])
+                .sum();
+            for f in 0..folds {
+                let n = counts[f * k + c];
+                out[f * k + c] = (sum - n as f64 * cells[f * k + c]) / (totals[c] - n) as f64;
             }
         }
     }
@@ -72,8 +72,8 @@ pub(super) fn cell_crossnobis(w: MatRef<'_, f64>, counts: &[usize], k: usize) ->
         matmul(
             kernel.as_mut(),
             Accum::Add,
-            train.as_ref().subcols(f * k, k).transpose(),
-            w.subcols(f * k, k),
+            train.as_ref().subrows(f * k, k),
+            x.subrows(f * k, k).transpose(),
             1.0,
             Par::Seq,
         );

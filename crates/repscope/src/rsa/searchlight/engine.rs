@@ -48,6 +48,41 @@ pub(super) fn run_with<T: Send>(
     spec: &SearchlightSpec<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
     per_sphere: impl Fn(&[f64]) -> Result<T> + Sync,
+    collect: impl FnMut(usize, T) -> Result<()>,
+) -> Result<()> {
+    let rdm_of =
+        |block: &Block<'_>, cols: &[usize]| per_sphere(&block.sphere_rdm(cols, &spec.rdm)?);
+    run_spheres(light, data, spec, progress, rdm_of, collect)
+}
+
+/// Hands every sphere's measurements (rows × its columns, float64) to
+/// `per_sphere` (in parallel) and the results to `collect` in centre
+/// order; the spec's labels are not used (rows are not averaged).
+pub(super) fn run_rows<T: Send>(
+    light: &dyn Neighbourhoods,
+    data: Stored<'_>,
+    spec: &SearchlightSpec<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    per_sphere: impl Fn(MatRef<'_, f64>) -> Result<T> + Sync,
+    collect: impl FnMut(usize, T) -> Result<()>,
+) -> Result<()> {
+    let raw = SearchlightSpec {
+        rdm: RdmSpec::new(RdmMethod::Euclidean),
+        noise: None,
+        ..*spec
+    };
+    let rows_of = |block: &Block<'_>, cols: &[usize]| {
+        per_sphere(gather_columns(block.rows.as_ref(), cols).as_ref())
+    };
+    run_spheres(light, data, &raw, progress, rows_of, collect)
+}
+
+fn run_spheres<T: Send>(
+    light: &dyn Neighbourhoods,
+    data: Stored<'_>,
+    spec: &SearchlightSpec<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    per_sphere: impl Fn(&Block<'_>, &[usize]) -> Result<T> + Sync,
     mut collect: impl FnMut(usize, T) -> Result<()>,
 ) -> Result<()> {
     check_data(light, data, spec)?;
@@ -106,10 +141,8 @@ pub(super) fn run_with<T: Send>(
             .par_iter()
             .map(|(centre, cols)| {
                 crate::interrupt::check()?;
-                let rdm = shared
-                    .sphere_rdm(cols, &spec.rdm)
-                    .with_context(|| format!("searchlight centre at {}", light.place(*centre)))?;
-                per_sphere(&rdm)
+                per_sphere(&shared, cols)
+                    .with_context(|| format!("searchlight centre at {}", light.place(*centre)))
             })
             .collect::<Result<_>>()?;
         for (&(centre, _), r) in block.iter().zip(results) {
@@ -405,14 +438,14 @@ impl Block<'_> {
                 let whitened = self.whitened(cols, residuals.as_ref(), *method)?;
                 match self.cells {
                     Some((counts, k)) => Ok(cell_crossnobis(whitened.as_ref(), counts, k)),
-                    None => rdm(whitened.as_ref().transpose(), &rdm_spec),
+                    None => rdm(whitened.as_ref(), &rdm_spec),
                 }
             }
         }
     }
 
-    /// C⁻¹ xᵀ for the shared rows x over `cols` (p × rows), Σ = C Cᵀ the
-    /// sphere's noise covariance from its residual columns.
+    /// The shared rows x over `cols` (rows × p), whitened: x C⁻ᵀ, with
+    /// Σ = C Cᵀ the sphere's noise covariance from its residual columns.
     fn whitened(
         &self,
         cols: &[usize],
@@ -423,8 +456,7 @@ impl Block<'_> {
         let r = gather_columns(residuals, cols);
         let cov = covariance_of_centred(r.as_ref(), method, (n - 1) as f64)?;
         drop(r);
-        let rows = self.rows.as_ref();
-        let mut xt = Mat::from_fn(cols.len(), rows.nrows(), |j, i| rows[(i, cols[j])]);
+        let mut x = gather_columns(self.rows.as_ref(), cols);
         if method == CovarianceMethod::Diag {
             // A diagonal C: scale each channel.
             if (0..cols.len()).any(|j| cov[(j, j)] <= 0.0) {
@@ -432,17 +464,22 @@ impl Block<'_> {
             }
             for j in 0..cols.len() {
                 let s = cov[(j, j)].sqrt().recip();
-                xt.row_mut(j).iter_mut().for_each(|v| *v *= s);
+                x.col_mut(j).iter_mut().for_each(|v| *v *= s);
             }
         } else {
             let llt = cholesky_of(&cov, n)?;
-            solve_lower_triangular_in_place(llt.L(), xt.as_mut(), Par::Seq);
+            // (x C⁻ᵀ)ᵀ = C⁻¹ xᵀ: a lower solve on the transposed view.
+            solve_lower_triangular_in_place(llt.L(), x.as_mut().transpose_mut(), Par::Seq);
         }
-        Ok(xt)
+        Ok(x)
     }
 }
 
-/// The columns `cols` of `m`, in that order.
-fn gather_columns(m: MatRef<'_, f64>, cols: &[usize]) -> Mat<f64> {
-    Mat::from_fn(m.nrows(), cols.len(), |i, j| m[(i, cols[j])])
+/// The columns `cols` of `m`, in that order (a column copy each).
+pub(super) fn gather_columns(m: MatRef<'_, f64>, cols: &[usize]) -> Mat<f64> {
+    let mut out = Mat::zeros(m.nrows(), cols.len());
+    for (j, &c) in cols.iter().enumerate() {
+        out.col_mut(j).copy_from(m.col(c));
+    }
+    out
 }

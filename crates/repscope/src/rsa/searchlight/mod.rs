@@ -26,12 +26,14 @@
 //! so memory is the data plus one block of RDMs (or the maps).
 
 mod crossnobis;
+mod decoding;
 mod engine;
 mod geometry;
 mod preflight;
 mod sensor;
 mod surface;
 
+pub use decoding::{Classifier, Decoding, decoding_map};
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
 pub use preflight::{Estimate, Output, estimate, human};
 pub use sensor::SensorSearchlight;
