@@ -10,8 +10,8 @@ rsatoolbox's usual choice).
 
 Each case runs in its own subprocess: the data are built first (in place,
 no temporaries), the process's resident memory then is the baseline
-("input"), and the peak resident memory (ru_maxrss) minus the baseline is
-what the searchlight needed above its input. No peer runs at this size
+("input"), and the peak resident memory (VmHWM) minus the baseline is
+what the searchlight needed above its input (the high-water mark VmHWM). No peer runs at this size
 (rsatoolbox takes hours here; ``bench/searchlight.py`` compares with it on
 a smaller mask); the searchlight's own before/after is in BENCHMARKS.md.
 
@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -35,10 +34,10 @@ SHAPE = (90, 108, 90)
 N_COND, N_RUNS, N_RESIDUALS, RADIUS = 40, 8, 200, 3
 
 
-def resident_mb() -> float:
+def status_mb(field: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -72,13 +71,15 @@ def case(name: str, voxels: int) -> dict:
     import repscope as rs
 
     volumes, mask, conditions, runs, residuals, models = make_data(voxels)
-    baseline = resident_mb()
+    baseline = status_mb("VmRSS:")
     noise = residuals if name == "noise" else None
     start = time.perf_counter()
     maps = rs.searchlight(volumes, mask, conditions, radius=RADIUS, method="crossnobis",
                           folds=runs, models=models, compare="corr", noise=noise)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own high-water mark (ru_maxrss would carry the
+    # parent's across fork + exec).
+    peak = status_mb("VmHWM:")
     return {
         "case": name,
         "voxels": int(mask.sum()),

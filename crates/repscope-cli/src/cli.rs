@@ -19,6 +19,7 @@ use repscope::compress::metrics::ApNormalisation;
 use repscope::compress::search::Metric;
 use repscope::encode::ridge::{Score, Solver};
 use repscope::rsa::{CompareMethod, RdmMethod};
+use repscope::stats::covariance::CovarianceMethod;
 use repscope::units::Method;
 
 /// The value parser of a choice flag: the core's names (and aliases) of
@@ -498,6 +499,13 @@ pub struct SearchlightArgs {
     /// this (volumes; spheres still hold every mask voxel, maps are NaN between).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub stride: u32,
+    /// Residuals (a 4-D NIfTI series, or 3-D maps) on the volumes' grid, for
+    /// a noise precision per sphere (mahalanobis, crossnobis; volumes only).
+    #[arg(long, value_name = "NIFTI")]
+    pub noise: Vec<PathBuf>,
+    /// The covariance estimator of the per-sphere noise precision.
+    #[arg(long, value_parser = pick::<CovarianceMethod>(), default_value = "shrinkage_diag")]
+    pub noise_method: CovarianceMethod,
     /// Print the predicted peak memory and time (from the engine's blocks
     /// and a timed sample of centres) and stop, writing nothing.
     #[arg(long)]

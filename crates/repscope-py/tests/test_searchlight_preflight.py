@@ -16,10 +16,11 @@ import repscope as rs
 from repscope.errors import TooLargeError
 
 # Each case runs in its own process: data built in place (no temporaries),
-# resident memory then is the baseline, ru_maxrss after the call the peak.
+# resident memory then is the baseline, the high-water mark after the call
+# (VmHWM) the peak.
 CHILD = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     import numpy as np
     import repscope as rs
 
@@ -39,13 +40,16 @@ CHILD = textwrap.dedent(
     models = rng.random((2, k * (k - 1) // 2)) if maps else None
     kwargs = dict(radius=radius, method=method, folds=folds, models=models, noise=noise)
 
-    def resident():
+    def status(field):
         with open("/proc/self/status") as f:
-            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith(field))
 
-    base = resident()
+    # VmHWM, not ru_maxrss: Linux keeps the parent's high-water mark in
+    # ru_maxrss across fork + exec, so a child of a large pytest would
+    # report the parent's size.
+    base = status("VmRSS:")
     rs.searchlight(volumes, mask, conditions, **kwargs)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = status("VmHWM:")
     predicted = rs.searchlight(volumes, mask, conditions, estimate=True, **kwargs)
     print(json.dumps({"predicted": predicted.peak_bytes, "measured": peak - base,
                       "parts": predicted.parts}))
@@ -57,7 +61,7 @@ CASES = [
     ((30, 30, 24), 40, 2, 1.0, "correlation", False, "float64", 0),
     ((40, 40, 30), 40, 2, 1.0, "correlation", False, "float32", 0),
     ((40, 40, 40), 16, 6, 1.5, "crossnobis", True, "float32", 0),
-    ((36, 36, 30), 10, 4, 1.0, "crossnobis", True, "float64", 30),
+    ((48, 48, 40), 10, 4, 1.0, "crossnobis", True, "float64", 30),
 ]
 
 
@@ -141,3 +145,33 @@ def test_cli_dry_run_prints_the_prediction_and_writes_nothing(tmp_path, run_cli)
     ref = rs.searchlight(volumes, np.ones((7, 6, 5), bool), np.tile(np.arange(k), runs), radius=1.5,
                          method="crossnobis", folds=np.repeat(np.arange(runs), k))
     np.testing.assert_allclose(z["rdms"], ref.rdms, rtol=1e-12, atol=1e-12)
+
+
+def test_cli_noise_residuals_equal_python_per_sphere_noise(tmp_path, run_cli):
+    import nibabel as nib
+
+    rng = np.random.default_rng(4)
+    k, runs = 6, 3
+    shape = (5, 5, 4)
+    volumes = rng.normal(size=(*shape, k * runs))
+    residuals = rng.normal(size=(*shape, 25))
+    mask = np.ones(shape, dtype=bool)
+    conditions = np.tile(np.arange(k), runs)
+    folds = np.repeat(np.arange(runs), k)
+    nib.save(nib.Nifti1Image(volumes, np.eye(4)), tmp_path / "betas.nii")
+    nib.save(nib.Nifti1Image(residuals, np.eye(4)), tmp_path / "res.nii")
+    nib.save(nib.Nifti1Image(mask.astype(np.uint8), np.eye(4)), tmp_path / "mask.nii")
+    (tmp_path / "labels.txt").write_text("\n".join(f"c{c}" for c in conditions) + "\n")
+    (tmp_path / "runs.txt").write_text("\n".join(str(r) for r in folds) + "\n")
+    run_cli("searchlight", tmp_path / "betas.nii", "--mask", tmp_path / "mask.nii",
+            "--conditions", tmp_path / "labels.txt", "--folds", tmp_path / "runs.txt",
+            "--method", "crossnobis", "--radius", "1.5", "--noise", tmp_path / "res.nii",
+            "--noise-method", "shrinkage_eye", "-o", tmp_path / "out", "--quiet", check=0)
+    z = np.load(tmp_path / "out" / "sphere_rdms.npz")
+    ref = rs.searchlight(volumes, mask, conditions, radius=1.5, method="crossnobis", folds=folds,
+                         noise=residuals, noise_method="shrinkage_eye")
+    np.testing.assert_allclose(z["rdms"], ref.rdms, rtol=1e-12, atol=1e-12)
+    p = run_cli("searchlight", tmp_path / "betas.nii", "--mask", tmp_path / "mask.nii",
+                "--conditions", tmp_path / "labels.txt", "--method", "correlation",
+                "--noise", tmp_path / "res.nii", "-o", tmp_path / "bad", check=2)
+    assert "mahalanobis and crossnobis" in p.stderr

@@ -45,8 +45,20 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         .iter()
         .map(|p| Ok((p.display().to_string(), read_nifti(p)?)))
         .collect::<repscope::Result<Vec<_>>>()?;
-    let masked = masked_data(&volumes, &read_nifti(mask)?)?;
+    let mask = read_nifti(mask)?;
+    let masked = masked_data(&volumes, &mask)?;
     drop(volumes);
+    // Residuals on the same mask, for a noise precision per sphere.
+    let noise = if args.noise.is_empty() {
+        None
+    } else {
+        let residuals = args
+            .noise
+            .iter()
+            .map(|p| Ok((p.display().to_string(), read_nifti(p)?)))
+            .collect::<repscope::Result<Vec<_>>>()?;
+        Some(masked_data(&residuals, &mask)?.data)
+    };
     let radius = if args.mm {
         Radius::Millimetres(args.radius, masked.affine)
     } else {
@@ -69,8 +81,11 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
             .filter(|&c| light.voxels()[c].iter().all(|v| v % stride == 0))
             .collect::<Vec<_>>()
     });
-    let Some(outputs) = search(args, g, &light, masked.data.as_ref(), centres, write, place)?
-    else {
+    let inputs = Inputs {
+        data: masked.data.as_ref(),
+        noise: noise.as_ref().map(Mat::as_ref),
+    };
+    let Some(outputs) = search(args, g, &light, inputs, centres, write, place)? else {
         return Ok(());
     };
     report(
@@ -156,6 +171,14 @@ fn read_hemisphere(
 }
 
 fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
+    if !args.noise.is_empty() {
+        return Err(UsageError(
+            "--noise reads NIfTI residuals for volume searchlights; for a surface searchlight \
+             with noise use rs.surface_searchlight(..., noise=residuals) in Python"
+                .into(),
+        )
+        .into());
+    }
     let n_mesh = args.surface.len();
     if args.volumes.len() != n_mesh || !(args.mask.is_empty() || args.mask.len() == n_mesh) {
         return Err(UsageError(format!(
@@ -228,7 +251,11 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         Ok(written)
     };
     let place = |c: usize| vec![owner[c].0 as f64, owner[c].1 as f64];
-    let Some(outputs) = search(args, g, &light, data.as_ref(), None, write, place)? else {
+    let inputs = Inputs {
+        data: data.as_ref(),
+        noise: None,
+    };
+    let Some(outputs) = search(args, g, &light, inputs, None, write, place)? else {
         return Ok(());
     };
     let mean_disc =
@@ -257,6 +284,14 @@ fn map_summary(name: &str, file: &Path, map: &[f64]) -> Value {
     json!({"model": name, "map": file, "centres": finite.len(), "max": max})
 }
 
+/// The measurements (rows × columns) and any noise residuals (rows ×
+/// the same columns).
+#[derive(Clone, Copy)]
+struct Inputs<'a> {
+    data: MatRef<'a, f64>,
+    noise: Option<MatRef<'a, f64>>,
+}
+
 /// The labels, the spec and the run shared by both geometries: model maps
 /// handed to `write_maps`, or the neighbourhood RDMs written with each
 /// centre's place (`place(column)`: grid indices, or mesh and vertex).
@@ -267,11 +302,12 @@ fn search(
     args: &SearchlightArgs,
     g: &Global,
     light: &dyn Neighbourhoods,
-    data: MatRef<'_, f64>,
+    inputs: Inputs<'_>,
     centres: Option<Vec<usize>>,
     write_maps: impl FnOnce(&[String], &[Vec<f64>]) -> anyhow::Result<Vec<Value>>,
     place: impl Fn(usize) -> Vec<f64>,
 ) -> anyhow::Result<Option<Vec<Value>>> {
+    let Inputs { data, noise } = inputs;
     let rows = data.nrows();
     let labels = |path: &Path, what: &str| -> anyhow::Result<Vec<usize>> {
         let l = read_labels(path)?;
@@ -295,7 +331,7 @@ fn search(
             ..RdmSpec::new(args.method)
         },
         min_voxels: args.min_voxels,
-        noise: None,
+        noise: noise.map(|n| (n.into(), args.noise_method)),
         centres: centres.as_deref(),
         block_bytes: args.block_mb.map(|mb| (mb * (1u64 << 20) as f64) as usize),
     };

@@ -10,7 +10,8 @@
 //!      + threads · one sphere's scratch
 //!      + the output              (maps: models · columns · 8; RDMs: centres · pairs · 8)
 //!      + what the front door adds (the caller's copies, reported as parts)
-//!      + a fixed allowance for the runtime (thread stacks, allocator)
+//!      + a fixed allowance for the runtime (thread stacks, allocator), and
+//!        with noise one for the allocator's per-thread arenas
 //! ```
 //!
 //! with U_b the block's columns, `reduced` the rows a column is reduced to
@@ -53,6 +54,9 @@ pub struct Estimate {
 /// Memory the runtime holds whatever the job (thread stacks touched, the
 /// allocator's arenas, the thread pool): measured once on this machine.
 const RUNTIME_BYTES: u64 = 24 << 20;
+/// Per thread, what the allocator keeps of the noise path's per-sphere
+/// matrices (measured: 0–12 MB per thread on this machine's glibc).
+const NOISE_ARENA_BYTES: u64 = 8 << 20;
 
 impl Estimate {
     /// Bytes at the peak.
@@ -181,7 +185,7 @@ pub fn estimate<'d>(
     };
     let threads = rayon::current_num_threads() as u64;
     let bytes = |n: usize| 8 * n as u64;
-    let parts = vec![
+    let mut parts = vec![
         (
             "one block of shared rows".to_string(),
             bytes(largest * (rows + sizes.reduced + noise_rows + sizes.temporary)),
@@ -203,6 +207,15 @@ pub fn estimate<'d>(
         ),
         ("runtime".to_string(), RUNTIME_BYTES),
     ];
+    if noise_rows > 0 {
+        // Each sphere's factorisation allocates and frees a few p × p
+        // matrices per thread; the allocator's per-thread arenas keep about
+        // this much of them (measured here, glibc).
+        parts.push((
+            "per-thread allocator arenas (noise factorisations)".to_string(),
+            threads * NOISE_ARENA_BYTES,
+        ));
+    }
     let seconds = if calibrate && valid > 0 {
         Some(time_sample(light, data, spec, centres, valid)?)
     } else {
