@@ -112,13 +112,30 @@ def _model_stack(models: Any) -> tuple[Optional[np.ndarray], Optional[list[str]]
     return np.ascontiguousarray(np.atleast_2d(stack)), None, stack.ndim == 1
 
 
+def _radius_affine(radius_unit: str, affine: Any, file_affine: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """The affine a radius in mm is measured through (None for voxels)."""
+    if radius_unit not in ("voxels", "mm"):
+        raise InputError(f"radius_unit must be 'voxels' or 'mm', not {radius_unit!r}")
+    if radius_unit == "voxels":
+        return None
+    aff = file_affine if affine is None else np.ascontiguousarray(affine, dtype=np.float64)
+    if aff is None:
+        raise InputError("a radius in mm needs an affine: pass affine= or NIfTI paths")
+    return aff
+
+
+def _block_mb(block_mb: Optional[float]) -> Optional[float]:
+    """A block size in MB, checked (None: the core's default)."""
+    if block_mb is not None and not block_mb > 0:
+        raise InputError(f"block_mb must be a positive number of MB, got {block_mb!r}")
+    return None if block_mb is None else float(block_mb)
+
+
 def _run(estimate: bool, force: bool, block_mb: Optional[float], extra: list[tuple[str, int]]) -> dict[str, Any]:
     """How the core runs a searchlight (see ``searchlight``'s ``estimate``,
     ``force``, ``block_mb``); ``extra`` are this front door's own copies."""
-    if block_mb is not None and not block_mb > 0:
-        raise InputError(f"block_mb must be a positive number of MB, got {block_mb!r}")
-    return {"estimate": bool(estimate), "force": bool(force),
-            "block_mb": None if block_mb is None else float(block_mb), "extra": extra}
+    return {"estimate": bool(estimate), "force": bool(force), "block_mb": _block_mb(block_mb),
+            "extra": extra}
 
 
 def _stored(a: Any) -> np.ndarray:
@@ -227,13 +244,7 @@ def searchlight(
     ``min_voxels``. Without models, the sphere RDMs (:class:`SearchlightRDMs`).
     """
     data, inside, shape, file_affine = _inputs(volumes, mask)
-    if radius_unit not in ("voxels", "mm"):
-        raise InputError(f"radius_unit must be 'voxels' or 'mm', not {radius_unit!r}")
-    aff = None
-    if radius_unit == "mm":
-        aff = file_affine if affine is None else np.ascontiguousarray(affine, dtype=np.float64)
-        if aff is None:
-            raise InputError("a radius in mm needs an affine: pass affine= or NIfTI paths")
+    aff = _radius_affine(radius_unit, affine, file_affine)
     if noise is not None:
         r = np.asarray(noise)
         noise = _stored(r[inside.reshape(shape)]).T if r.ndim == 4 else _stored(r)
@@ -315,24 +326,16 @@ def decoding_searchlight(
     below ``min_voxels``.
     """
     data, inside, shape, file_affine = _inputs(volumes, mask)
-    if radius_unit not in ("voxels", "mm"):
-        raise InputError(f"radius_unit must be 'voxels' or 'mm', not {radius_unit!r}")
-    aff = None
-    if radius_unit == "mm":
-        aff = file_affine if affine is None else np.ascontiguousarray(affine, dtype=np.float64)
-        if aff is None:
-            raise InputError("a radius in mm needs an affine: pass affine= or NIfTI paths")
+    aff = _radius_affine(radius_unit, affine, file_affine)
     if folds is None:
         raise InputError("give folds (e.g. the run of each volume) for the cross-validation")
     classes, fold_labels = _labels(labels, folds, data.shape[0])
     assert fold_labels is not None
-    if block_mb is not None and not block_mb > 0:
-        raise InputError(f"block_mb must be a positive number of MB, got {block_mb!r}")
     chosen = _volume_centres(inside, shape, stride, centres)
     grid = _repscope.decoding_searchlight_core(
         data, np.ascontiguousarray(inside, dtype=bool), list(shape), classes, fold_labels,
         float(radius), classifier, aff, float(C), float(tol), int(max_iter), int(min_voxels),
-        chosen, None if block_mb is None else float(block_mb),
+        chosen, _block_mb(block_mb),
     )
     return np.asarray(grid).reshape(shape)
 

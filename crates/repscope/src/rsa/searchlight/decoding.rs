@@ -15,14 +15,13 @@
 //!   scikit-learn's `LogisticRegression` objective; multinomial for three
 //!   or more classes), the class of highest probability.
 
-use faer::{Mat, MatRef};
+use faer::MatRef;
 
 use super::engine::run_rows;
 use super::{Neighbourhoods, SearchlightSpec};
 use crate::error::{Error, Result};
-use crate::linalg::Stored;
+use crate::linalg::{Stored, gather_rows};
 use crate::probe::logistic::{self, LogisticOptions};
-use crate::rsa::folds::cell_counts;
 
 crate::choice! {
     /// How a decoding searchlight classifies a neighbourhood's measurements.
@@ -82,7 +81,10 @@ pub fn decoding_map<'d>(
             found: k,
         });
     }
-    let (_, _, used) = cell_counts(&vec![0; rows], folds, 1);
+    // The folds that hold measurements, in order.
+    let mut used = folds.to_vec();
+    used.sort_unstable();
+    used.dedup();
     if used.len() < 2 {
         return Err(Error::TooFew {
             what: "decoding's cross-validation (folds with measurements)".into(),
@@ -124,10 +126,10 @@ pub fn decoding_map<'d>(
             let predicted = match classifier {
                 Classifier::Correlation => nearest_mean(x, labels, k, train, test),
                 Classifier::Logistic => {
-                    let xt = rows_of(x, train);
+                    let xt = gather_rows(x, train);
                     let yt: Vec<usize> = train.iter().map(|&r| labels[r]).collect();
                     let model = logistic::fit(xt.as_ref(), &yt, k, &options)?;
-                    let p = model.predict_proba(rows_of(x, test).as_ref())?;
+                    let p = model.predict_proba(gather_rows(x, test).as_ref())?;
                     (0..p.nrows())
                         .map(|i| argmax(p.row(i).iter().copied()))
                         .collect()
@@ -147,11 +149,6 @@ pub fn decoding_map<'d>(
         Ok(())
     })?;
     Ok(map)
-}
-
-/// The rows `rows` of `x`.
-fn rows_of(x: MatRef<'_, f64>, rows: &[usize]) -> Mat<f64> {
-    Mat::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)])
 }
 
 /// The index of the largest value (the first of ties).
