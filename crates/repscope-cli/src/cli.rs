@@ -56,6 +56,18 @@ pub struct Global {
     pub threads: Option<usize>,
 }
 
+/// The preflight flags of the commands that can outgrow the machine.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Preflight {
+    /// Print the predicted peak memory and time (from the work sizes and a
+    /// quick calibration on this machine) and stop, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run even when the predicted peak exceeds the memory available.
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Describe the arrays in a file or folder: names, shapes, value ranges.
@@ -152,6 +164,8 @@ pub struct EncodeArgs {
     /// Mean CV score per feature representation, one line per target set.
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub preflight: Preflight,
 }
 
 #[derive(Debug, Args)]
@@ -454,6 +468,8 @@ pub struct RdmArgs {
     /// With --models: write the model × time table as CSV.
     #[arg(long, value_name = "CSV", requires = "models")]
     pub table: Option<PathBuf>,
+    #[command(flatten)]
+    pub preflight: Preflight,
 }
 
 #[derive(Debug, Args)]
@@ -506,13 +522,8 @@ pub struct SearchlightArgs {
     /// The covariance estimator of the per-sphere noise precision.
     #[arg(long, value_parser = pick::<CovarianceMethod>(), default_value = "shrinkage_diag")]
     pub noise_method: CovarianceMethod,
-    /// Print the predicted peak memory and time (from the engine's blocks
-    /// and a timed sample of centres) and stop, writing nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Run even when the predicted peak exceeds the memory available.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub preflight: Preflight,
     /// The most shared rows one block of centres holds, in MB (default 256):
     /// lower it to lower the peak.
     #[arg(long, value_name = "MB", value_parser = positive_mb)]
@@ -584,6 +595,8 @@ pub struct SimilarityArgs {
     /// worker, at the cost of preparing each row's partners again.
     #[arg(long)]
     pub stream: bool,
+    #[command(flatten)]
+    pub preflight: Preflight,
 }
 
 #[derive(Debug, Args)]
@@ -607,6 +620,8 @@ pub struct ExtractArgs {
     /// Texts per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    #[command(flatten)]
+    pub preflight: Preflight,
 }
 
 /// `repscope bids`: beta series from BIDS derivatives.

@@ -8,11 +8,14 @@ use pyo3::prelude::*;
 
 use crate::convert::{Input, Pick, inputs, matrix_to_numpy, vector};
 use crate::errors::enter_core;
+use crate::preflight::preflight;
 use crate::results::py_result;
 use repscope::encode::banded::{self, BandedFit, Candidates};
 use repscope::encode::folds::Split;
 use repscope::encode::noise_ceiling::{self, Reliability};
+use repscope::encode::preflight::estimate_ridge_cv;
 use repscope::encode::ridge::{self, RidgeCvOptions, RidgeFit, Score, Solver};
+use repscope::preflight::f64s;
 
 /// (train, test) index lists per fold, as they arrive from Python.
 type Folds = Vec<(Vec<usize>, Vec<usize>)>;
@@ -74,7 +77,10 @@ fn splits(folds: Folds) -> Vec<Split> {
 }
 
 /// Cross-validated ridge. `folds`: (train, test) index lists per fold.
+/// With `estimate`, its predicted peak memory and time instead (an
+/// `Estimate`); without `force`, a refusal past the memory available.
 #[pyfunction]
+#[pyo3(signature = (x, y, alphas, folds, per_target, fit_intercept, score, solver, target_batch, estimate=false, force=false))]
 #[allow(clippy::too_many_arguments)]
 fn ridge_cv<'py>(
     py: Python<'py>,
@@ -87,7 +93,9 @@ fn ridge_cv<'py>(
     score: Pick<Score>,
     solver: Pick<Solver>,
     target_batch: Option<usize>,
-) -> PyResult<PyRidgeFit> {
+    estimate: bool,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let options = RidgeCvOptions {
@@ -99,9 +107,20 @@ fn ridge_cv<'py>(
         solver: solver.0,
         target_batch,
     };
-    Ok(PyRidgeFit(enter_core(py, move || {
-        ridge::ridge_cv(xv, yv, &options)
-    })?))
+    let mut prediction = estimate_ridge_cv(xv.nrows(), xv.ncols(), yv.ncols(), &options, true);
+    for (what, input) in [("features", &x), ("targets", &y)] {
+        if let Input::Widened(m) = input {
+            prediction.add(
+                format!("float64 copy of the {what}"),
+                f64s(m.nrows() * m.ncols()),
+            );
+        }
+    }
+    if let Some(e) = preflight(py, prediction, estimate, force)? {
+        return Ok(e);
+    }
+    let fit = enter_core(py, move || ridge::ridge_cv(xv, yv, &options))?;
+    Ok(Bound::new(py, PyRidgeFit(fit))?.into_any())
 }
 
 /// Ridge with one α or one α per target: (coef, intercept).

@@ -15,6 +15,7 @@ mod graph;
 mod linalg;
 mod measures;
 mod pairwise;
+mod preflight;
 mod probe;
 mod results;
 mod rsa;
@@ -57,6 +58,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     measures::register(m)?;
     pairwise::register(m)?;
+    preflight::register(m)?;
     probe::register(m)?;
     rsa::register(m)?;
     sdr::register(m)?;

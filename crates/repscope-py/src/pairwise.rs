@@ -7,10 +7,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert::{Input, inputs, matrix_to_numpy, params_from_dict, reps};
-use crate::errors::enter_core;
+use crate::errors::{core_error, enter_core};
+use crate::preflight::preflight;
 use crate::results::data_frame;
+use repscope::RepRef;
 use repscope::data::source::open_source;
-use repscope::pairwise::{PairwiseMatrix, PairwiseOptions};
+use repscope::pairwise::{PairwiseMatrix, PairwiseOptions, estimate_pairwise};
+use repscope::preflight::f64s;
 
 /// The len(A) x len(B) matrix of one measure.
 ///
@@ -200,7 +203,7 @@ fn with_bar<T>(
 /// The A × B matrix of one measure; B = None compares A with itself.
 /// `partners` = (for A, for B) makes a block prepare as its whole matrix would.
 #[pyfunction]
-#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, n_permutations=0, seed=0, ci=0.95, partners=None, progress=false))]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, n_permutations=0, seed=0, ci=0.95, partners=None, progress=false, estimate=false, force=false))]
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'py>(
     py: Python<'py>,
@@ -217,34 +220,63 @@ fn pairwise<'py>(
     ci: f64,
     partners: Option<(usize, usize)>,
     progress: bool,
-) -> PyResult<PyPairwiseResult> {
+    estimate: bool,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let params = params_from_dict(params)?;
     let inputs_a = inputs(&arrays_a)?;
     let inputs_b = arrays_b.as_deref().map(inputs).transpose()?;
     let names_b = names_b.unwrap_or_default();
     let a = reps(&names_a, &inputs_a);
     let b = inputs_b.as_deref().map(|i| reps(&names_b, i));
+    let options = PairwiseOptions {
+        threads,
+        n_boot,
+        n_permutations,
+        seed,
+        ci,
+        partners,
+    };
+    let m = repscope::measures::build(measure, &params).map_err(|e| core_error(py, e))?;
+    let shapes = |r: &[RepRef<'_>]| {
+        r.iter()
+            .map(|r| (r.x.nrows(), r.x.ncols()))
+            .collect::<Vec<_>>()
+    };
+    let mut prediction = estimate_pairwise(
+        &shapes(&a),
+        b.as_deref().map(shapes).as_deref(),
+        m.as_ref(),
+        &options,
+        false,
+    );
+    let copies: usize = inputs_a
+        .iter()
+        .chain(inputs_b.iter().flatten())
+        .map(|i| match i {
+            Input::Widened(m) => m.nrows() * m.ncols(),
+            Input::F64(_) => 0,
+        })
+        .sum();
+    if copies > 0 {
+        prediction.add("float64 copies of the inputs", f64s(copies));
+    }
+    if let Some(e) = preflight(py, prediction, estimate, force)? {
+        return Ok(e);
+    }
     let result = enter_core(py, move || {
-        let m = repscope::measures::build(measure, &params)?;
-        let options = PairwiseOptions {
-            threads,
-            n_boot,
-            n_permutations,
-            seed,
-            ci,
-            partners,
-        };
         with_bar(m.info().name, progress, |report| {
             repscope::pairwise(&a, b.as_deref(), m.as_ref(), &options, report)
         })
     })?;
-    Ok(PyPairwiseResult(result))
+    Ok(Bound::new(py, PyPairwiseResult(result))?.into_any())
 }
 
 /// The A × B matrix of one measure with representations read one at a
 /// time from a folder or a `.safetensors` file (B = None: A with itself).
 #[pyfunction]
-#[pyo3(signature = (path_a, path_b, measure, params=None, threads=None, progress=false))]
+#[pyo3(signature = (path_a, path_b, measure, params=None, threads=None, progress=false, estimate=false, force=false))]
+#[allow(clippy::too_many_arguments)]
 fn pairwise_stream<'py>(
     py: Python<'py>,
     path_a: std::path::PathBuf,
@@ -253,21 +285,33 @@ fn pairwise_stream<'py>(
     params: Option<&Bound<'py, PyDict>>,
     threads: Option<usize>,
     progress: bool,
-) -> PyResult<PyPairwiseResult> {
+    estimate: bool,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let params = params_from_dict(params)?;
+    let options = PairwiseOptions {
+        threads,
+        ..PairwiseOptions::default()
+    };
+    let m = repscope::measures::build(measure, &params).map_err(|e| core_error(py, e))?;
+    let sizes = |p: &std::path::Path| -> PyResult<Vec<(usize, usize)>> {
+        let shapes = repscope::data::source::shapes(p).map_err(|e| core_error(py, e))?;
+        Ok(shapes.into_iter().map(|(_, s)| s).collect())
+    };
+    let shapes_a = sizes(&path_a)?;
+    let shapes_b = path_b.as_deref().map(sizes).transpose()?;
+    let prediction = estimate_pairwise(&shapes_a, shapes_b.as_deref(), m.as_ref(), &options, true);
+    if let Some(e) = preflight(py, prediction, estimate, force)? {
+        return Ok(e);
+    }
     let result = enter_core(py, move || {
-        let m = repscope::measures::build(measure, &params)?;
         let a = open_source(&path_a)?;
         let b = path_b.as_deref().map(open_source).transpose()?;
-        let options = PairwiseOptions {
-            threads,
-            ..PairwiseOptions::default()
-        };
         with_bar(m.info().name, progress, |report| {
             repscope::pairwise_streaming(a.as_ref(), b.as_deref(), m.as_ref(), &options, report)
         })
     })?;
-    Ok(PyPairwiseResult(result))
+    Ok(Bound::new(py, PyPairwiseResult(result))?.into_any())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -50,6 +50,7 @@ pub mod measures;
 pub mod memory;
 pub mod pairwise;
 pub mod parallel;
+pub mod preflight;
 pub mod probe;
 pub mod rng;
 pub mod rsa;

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
-use repscope::RepSet;
+use repscope::data::source::shapes;
 use repscope::encode::folds::kfold;
-use repscope::encode::ridge::{RidgeCvOptions, default_alphas, parse_alphas, ridge_cv};
+use repscope::encode::preflight::estimate_ridge_cv;
+use repscope::encode::ridge::{RidgeCvOptions, default_alphas, parse_alphas, select_by_cv};
+use repscope::preflight::{Estimate, f64s};
 use repscope::stats::mean;
 use repscope::stats::quantile::median;
 
@@ -25,25 +27,72 @@ const HEADER: [&str; 7] = [
     "median_alpha",
 ];
 
-/// The representations of `set` named in `only` (all when empty).
-fn selected<'a>(
-    set: &'a RepSet,
+/// The positions of the representations named in `only` (all when
+/// empty) among `names`, in file order; none is a usage error naming `file`.
+fn selected(
+    names: &[&str],
     only: &[String],
     option: &str,
-) -> anyhow::Result<Vec<(String, faer::MatRef<'a, f64>)>> {
-    if let Some(missing) = only.iter().find(|n| set.get(n).is_none()) {
+    file: &Path,
+) -> anyhow::Result<Vec<usize>> {
+    if let Some(missing) = only.iter().find(|n| !names.contains(&n.as_str())) {
         return Err(UsageError(format!(
             "{option} {missing:?} is not in the file; it holds {}",
-            set.names().join(", ")
+            names.join(", ")
         ))
         .into());
     }
-    Ok(set
-        .views()
-        .into_iter()
-        .filter(|r| only.is_empty() || only.iter().any(|n| n == r.name))
-        .map(|r| (r.name.to_string(), r.x))
-        .collect())
+    let picked: Vec<usize> = (0..names.len())
+        .filter(|&i| only.is_empty() || only.iter().any(|n| n == names[i]))
+        .collect();
+    if picked.is_empty() {
+        return Err(UsageError(format!("{} holds no representations", file.display())).into());
+    }
+    Ok(picked)
+}
+
+/// The names of representations, from their shapes.
+fn names(shapes: &[(String, (usize, usize))]) -> Vec<&str> {
+    shapes.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// The peak of the command: both files as read, the largest (features,
+/// targets) pair's cross-validation, and the scores kept for every pair.
+fn estimate(
+    features: &[(String, (usize, usize))],
+    fi: &[usize],
+    targets: &[(String, (usize, usize))],
+    ti: &[usize],
+    options: &RidgeCvOptions,
+) -> Estimate {
+    let mut largest: Option<Estimate> = None;
+    let mut flops = 0.0;
+    let mut kept = 0;
+    for &t in ti {
+        let v = targets[t].1.1;
+        for &f in fi {
+            let (n, p) = features[f].1;
+            let e = estimate_ridge_cv(n, p, v, options, false);
+            flops += e.flops;
+            kept += 2 * v;
+            if largest
+                .as_ref()
+                .is_none_or(|l| e.peak_bytes() > l.peak_bytes())
+            {
+                largest = Some(e);
+            }
+        }
+    }
+    let mut e = largest.unwrap_or_else(|| estimate_ridge_cv(0, 0, 0, options, false));
+    e.what = format!("encode: {}", e.what);
+    e.flops = flops;
+    e.add("scores and alphas of every pair", f64s(kept));
+    super::preflight::inputs_part(
+        &mut e,
+        "features and targets",
+        &[features, targets].concat(),
+    );
+    e
 }
 
 /// Per-target results of one (features, targets) pair.
@@ -60,44 +109,50 @@ pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
         None => default_alphas(),
     };
     let (score, solver) = (args.score, args.solver);
+    // Sizes from the files' headers: the preflight runs before the data is read.
+    let feature_shapes = shapes(&args.features)?;
+    let target_shapes = shapes(&args.targets)?;
+    let fi = selected(
+        &names(&feature_shapes),
+        &args.layer,
+        "--layer",
+        &args.features,
+    )?;
+    let ti = selected(
+        &names(&target_shapes),
+        &args.target,
+        "--target",
+        &args.targets,
+    )?;
+    let n = feature_shapes[fi[0]].1.0;
+    let options = RidgeCvOptions {
+        alphas,
+        splits: kfold(n, args.cv)?,
+        per_target: !args.shared_alpha,
+        fit_intercept: !args.no_intercept,
+        score,
+        solver,
+        target_batch: None,
+    };
+    if super::preflight::gate(
+        estimate(&feature_shapes, &fi, &target_shapes, &ti, &options),
+        args.preflight,
+        g,
+    )? {
+        return Ok(());
+    }
     let features = repscope::load(&args.features)?;
     let targets = repscope::load(&args.targets)?;
-    let fs = selected(&features, &args.layer, "--layer")?;
-    let ts = selected(&targets, &args.target, "--target")?;
-    let Some((_, first)) = fs.first() else {
-        return Err(UsageError(format!(
-            "{} holds no representations",
-            args.features.display()
-        ))
-        .into());
-    };
-    if ts.is_empty() {
-        return Err(UsageError(format!(
-            "{} holds no representations",
-            args.targets.display()
-        ))
-        .into());
-    }
-    let n = first.nrows();
-    let splits = kfold(n, args.cv)?;
-    let bar = progress::bar((fs.len() * ts.len()) as u64, "encode", g.quiet);
+    let (fs, ts) = (features.views(), targets.views());
+    let bar = progress::bar((fi.len() * ti.len()) as u64, "encode", g.quiet);
     let mut fitted = Vec::new();
-    for (tname, y) in &ts {
-        for (fname, x) in &fs {
-            let options = RidgeCvOptions {
-                alphas: alphas.clone(),
-                splits: splits.clone(),
-                per_target: !args.shared_alpha,
-                fit_intercept: !args.no_intercept,
-                score,
-                solver,
-                target_batch: None,
-            };
-            let fit = ridge_cv(*x, *y, &options)
-                .map_err(|e| e.context(format!("features {fname} → targets {tname}")))?;
+    for y in ti.iter().map(|&i| &ts[i]) {
+        for x in fi.iter().map(|&i| &fs[i]) {
+            let fit = select_by_cv(x.x, y.x, &options)
+                .map_err(|e| e.context(format!("features {} → targets {}", x.name, y.name)))?;
             fitted.push(Fitted {
-                features: fname.clone(),
-                targets: tname.clone(),
+                features: x.name.to_string(),
+                targets: y.name.to_string(),
                 cv_scores: fit.cv_scores,
                 best_alphas: fit.best_alphas,
             });
@@ -167,13 +222,20 @@ fn write_per_target(path: &Path, fitted: &[Fitted]) -> anyhow::Result<()> {
         }
         table.write_csv(path)?;
     } else {
-        let vectors: Vec<(String, Vec<f64>)> = fitted
+        let names: Vec<[String; 2]> = fitted
             .iter()
-            .flat_map(|f| {
+            .map(|f| {
                 let key = format!("{}/{}", f.features, f.targets);
+                [format!("{key}/cv_score"), format!("{key}/best_alpha")]
+            })
+            .collect();
+        let vectors: Vec<(&str, &[f64])> = fitted
+            .iter()
+            .zip(&names)
+            .flat_map(|(f, [score, alpha])| {
                 [
-                    (format!("{key}/cv_score"), f.cv_scores.clone()),
-                    (format!("{key}/best_alpha"), f.best_alphas.clone()),
+                    (score.as_str(), f.cv_scores.as_slice()),
+                    (alpha.as_str(), f.best_alphas.as_slice()),
                 ]
             })
             .collect();

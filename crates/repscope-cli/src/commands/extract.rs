@@ -26,6 +26,16 @@ pub fn run(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
         pooling: args.pool,
         batch_size: args.batch_size,
     };
+    let format = repscope::data::Format::from_path(&args.output);
+    let prediction = extractor.estimate(
+        &texts,
+        &options,
+        format.unwrap_or(repscope::data::Format::Npz),
+        args.preflight.dry_run,
+    )?;
+    if super::preflight::gate(prediction, args.preflight, g)? {
+        return Ok(());
+    }
     let bar = progress::bar(texts.len() as u64, "encoding texts", g.quiet);
     let set = extractor.extract(&texts, &options, &|done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();

@@ -11,6 +11,7 @@ mod graph;
 mod info;
 mod measures;
 mod movie;
+mod preflight;
 mod probe;
 mod rsa;
 mod sdr;

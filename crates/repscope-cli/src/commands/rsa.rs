@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use faer::Mat;
 use repscope::data::labels::{check_label_count, labels_to_codes, read_labels};
-use repscope::rsa::RdmSpec;
+use repscope::preflight::Estimate;
 use repscope::rsa::condensed::{n_conditions, to_square};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::mds::classical_mds;
+use repscope::rsa::{RdmSpec, estimate_rdm};
 
 use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
@@ -59,8 +60,9 @@ pub(super) fn figure_path(base: &Path, name: &str, several: bool) -> PathBuf {
 
 pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
     let method = args.method;
-    let set = repscope::load(&args.path)?;
-    let rows = set.n_stimuli().unwrap_or(0);
+    // Sizes from the files' headers: the preflight runs before the data is read.
+    let shapes = repscope::data::source::shapes(&args.path)?;
+    let rows = shapes.first().map_or(0, |(_, (n, _))| *n);
     let conditions = row_labels(args.conditions.as_deref(), rows, "condition")?;
     let folds = row_labels(args.folds.as_deref(), rows, "fold")?;
     let (condition_names, condition_codes) = match &conditions {
@@ -68,7 +70,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
             let (names, codes) = labels_to_codes(c);
             (Some(names), Some(codes))
         }
-        None => (set.stimuli().map(<[String]>::to_vec), None),
+        None => (None, None),
     };
     let fold_codes = folds.as_ref().map(|f| labels_to_codes(f).1);
     let noise = match &args.noise {
@@ -82,6 +84,11 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         folds: fold_codes.as_deref(),
         ..RdmSpec::new(method)
     };
+    if super::preflight::gate(estimate(&shapes, &spec), args.preflight, g)? {
+        return Ok(());
+    }
+    let set = repscope::load(&args.path)?;
+    let condition_names = condition_names.or_else(|| set.stimuli().map(<[String]>::to_vec));
     let mut out = RdmSet {
         conditions: condition_names,
         ..RdmSet::default()
@@ -155,6 +162,34 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The peak of `rdm` over every representation: the inputs as read, the
+/// RDMs kept so far, and the largest one's own working memory.
+fn estimate(shapes: &[(String, (usize, usize))], spec: &RdmSpec<'_>) -> Estimate {
+    let each: Vec<Estimate> = shapes
+        .iter()
+        .map(|(_, (rows, cols))| estimate_rdm(*rows, *cols, spec))
+        .collect();
+    let flops = each.iter().map(|e| e.flops).sum();
+    let outputs: Vec<u64> = each
+        .iter()
+        .map(|e| e.parts.last().map_or(0, |p| p.1))
+        .collect();
+    let largest = (0..each.len())
+        .max_by_key(|&i| each[i].peak_bytes())
+        .unwrap_or(0);
+    let mut e = each
+        .into_iter()
+        .nth(largest)
+        .unwrap_or_else(|| estimate_rdm(3, 1, spec));
+    e.flops = flops;
+    if shapes.len() > 1 {
+        let others = outputs.iter().sum::<u64>() - outputs.get(largest).copied().unwrap_or(0);
+        e.add("the other representations' RDMs", others);
+    }
+    super::preflight::inputs_part(&mut e, "representations", shapes);
+    e
 }
 
 pub fn run_compare(args: &CompareArgs, g: &Global) -> anyhow::Result<()> {

@@ -342,14 +342,10 @@ fn search(
         },
         None => Output::Rdms,
     };
-    let prediction = estimate(light, data, &spec, output, args.dry_run)?;
-    if args.dry_run {
+    let prediction = estimate(light, data, &spec, output, args.preflight.dry_run)?;
+    if args.preflight.dry_run {
         if g.json {
-            let parts: Vec<Value> = prediction
-                .parts
-                .iter()
-                .map(|(part, bytes)| json!({"part": part, "bytes": bytes}))
-                .collect();
+            let parts = super::preflight::parts_json(&prediction.parts);
             println!(
                 "{}",
                 json!({"dry_run": {
@@ -365,7 +361,7 @@ fn search(
         }
         return Ok(None);
     }
-    if !args.force {
+    if !args.preflight.force {
         prediction.check_fits(available_bytes())?;
     }
     let n = light.n_columns();

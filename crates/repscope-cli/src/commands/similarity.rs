@@ -1,6 +1,7 @@
 //! `repscope similarity A [B]`: the A × B matrix of one measure.
 
-use repscope::data::source::open_source;
+use repscope::data::source::{open_source, shapes};
+use repscope::pairwise::estimate_pairwise;
 use repscope::pairwise::{PairwiseMatrix, PairwiseOptions};
 use repscope::pairwise_streaming;
 use repscope::{RepSet, measures::AnyMeasure};
@@ -33,6 +34,29 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
         ci: args.ci,
         ..PairwiseOptions::default()
     };
+    let shapes_a = shapes(&args.a)?;
+    let shapes_b = args.b.as_deref().map(shapes).transpose()?;
+    let sizes =
+        |s: &[(String, (usize, usize))]| s.iter().map(|(_, shape)| *shape).collect::<Vec<_>>();
+    let sizes_b = shapes_b.as_deref().map(sizes);
+    let mut prediction = estimate_pairwise(
+        &sizes(&shapes_a),
+        sizes_b.as_deref(),
+        measure.as_ref(),
+        &options,
+        args.stream,
+    );
+    if !args.stream {
+        let read: Vec<_> = shapes_a
+            .iter()
+            .chain(shapes_b.iter().flatten())
+            .cloned()
+            .collect();
+        super::preflight::inputs_part(&mut prediction, "representations", &read);
+    }
+    if super::preflight::gate(prediction, args.preflight, g)? {
+        return Ok(());
+    }
     let result = if args.stream {
         let a = open_source(&args.a)?;
         let b = args.b.as_deref().map(open_source).transpose()?;

@@ -33,6 +33,7 @@ from . import (
     linalg,
     measures as _measures_module,
     pairwise as _pairwise_module,
+    preflight,
     probe as _probe_module,
     rsa,
     sdr,
@@ -50,6 +51,7 @@ from .graph import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .measures import *  # noqa: F401,F403
 from .pairwise import *  # noqa: F401,F403
+from .preflight import *  # noqa: F401,F403
 from .probe import *  # noqa: F401,F403
 from .rsa import *  # noqa: F401,F403
 from .sdr import *  # noqa: F401,F403
@@ -61,7 +63,7 @@ from .units import *  # noqa: F401,F403
 #: order of layers (data in, measures, analyses, compression, helpers).
 _SUBMODULES: tuple[_ModuleType, ...] = (
     data, bids, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
-    units, alignment, graph, linalg, compress, sdr, taskvec, errors,
+    units, alignment, graph, linalg, compress, sdr, taskvec, preflight, errors,
 )
 
 __all__ = [name for module in _SUBMODULES for name in module.__all__]

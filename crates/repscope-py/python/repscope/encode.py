@@ -169,6 +169,9 @@ class RidgeCV(Params):
         "pearson". Ties (within 1e-10 ln alpha) go to the larger alpha, as
         in himalaya.
     solver : "auto", "primal" or "kernel"
+    force : run ``fit`` even when its predicted peak memory exceeds the
+        memory available (otherwise :class:`~repscope.errors.TooLargeError`);
+        :meth:`estimate` gives that prediction
 
     Attributes after ``fit``: ``coef_`` (features x targets), ``intercept_``,
     ``best_alphas_``, ``cv_scores_`` (mean CV score at the chosen alpha),
@@ -199,6 +202,7 @@ class RidgeCV(Params):
         scoring: str = "r2",
         solver: str = "auto",
         target_batch: int | None = None,
+        force: bool = False,
     ) -> None:
         self.alphas = alphas
         self.cv = cv
@@ -207,22 +211,43 @@ class RidgeCV(Params):
         self.scoring = scoring
         self.solver = solver
         self.target_batch = target_batch
+        self.force = force
 
-    def fit(self, X: Any, Y: Any) -> "RidgeCV":
+    def _run(self, X: Any, Y: Any, estimate: bool) -> tuple[Any, bool, np.ndarray]:
         x = matrix(X, "X")
         y, ravel = _targets(Y)
-        alphas = _alphas(self.alphas)
         result = _repscope.ridge_cv(
             x,
             y,
-            alphas,
+            _alphas(self.alphas),
             _splits(self.cv, x, y),
             per_target=bool(self.per_target),
             fit_intercept=bool(self.fit_intercept),
             score=self.scoring,
             solver=self.solver,
             target_batch=self.target_batch,
+            estimate=estimate,
+            force=bool(self.force),
         )
+        return result, ravel, x
+
+    def estimate(self, X: Any, Y: Any) -> Any:
+        """The predicted peak memory (above X and Y) and time of ``fit(X, Y)``
+        on this machine, as an :class:`~repscope.preflight.Estimate`, without
+        fitting.
+
+        Examples
+        --------
+        >>> import numpy as np, repscope as rs
+        >>> X, Y = np.zeros((500, 40)), np.zeros((500, 10_000))
+        >>> e = rs.RidgeCV().estimate(X, Y)
+        >>> e.peak_bytes > 2 * 40 * 10_000 * 8  # the coefficients, twice
+        True
+        """
+        return self._run(X, Y, estimate=True)[0]
+
+    def fit(self, X: Any, Y: Any) -> "RidgeCV":
+        result, ravel, x = self._run(X, Y, estimate=False)
         coef, intercept = result.coef, result.intercept
         self.coef_ = coef[:, 0] if ravel else coef
         self.intercept_ = intercept[0] if ravel else intercept

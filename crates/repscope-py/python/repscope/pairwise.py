@@ -37,8 +37,10 @@ def pairwise(
     threads: Optional[int] = None,
     progress: bool = True,
     stream: bool = False,
+    estimate: bool = False,
+    force: bool = False,
     **params: Any,
-) -> PairwiseResult:
+) -> Any:
     """Every representation of A against every representation of B.
 
     Each representation is prepared once (centring, Gram matrices ...), then
@@ -60,6 +62,18 @@ def pairwise(
         bootstrap or permutations in that mode).
     progress : bool
         Draw a progress bar on stderr (only when stderr is a terminal).
+    estimate : bool
+        Return the predicted peak memory (above the inputs; with
+        ``stream=True``, of the whole job, the shapes read from the files'
+        headers) and time as an :class:`~repscope.preflight.Estimate`
+        instead of computing.
+    force : bool
+        Run even when that prediction exceeds the memory available (without
+        it such a job raises :class:`~repscope.errors.TooLargeError`).
+
+    Returns
+    -------
+    PairwiseResult, or an Estimate with ``estimate=True``
 
     Examples
     --------
@@ -77,7 +91,9 @@ def pairwise(
         if n_boot or n_permutations:
             raise InputError("bootstrap intervals and permutation p-values need the "
                              "representations in memory; run without stream=True")
-        return _repscope.pairwise_stream(A, B, measure, params, threads, bool(progress))
+        return _repscope.pairwise_stream(
+            A, B, measure, params, threads, bool(progress), bool(estimate), bool(force)
+        )
     if isinstance(A, (str, PathLike)):
         A = load(A)
     if isinstance(B, (str, PathLike)):
@@ -87,4 +103,5 @@ def pairwise(
     return _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, threads,
         int(n_boot), int(n_permutations), int(seed), float(ci), None, bool(progress),
+        bool(estimate), bool(force),
     )

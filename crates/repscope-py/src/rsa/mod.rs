@@ -10,8 +10,10 @@ use pyo3::prelude::*;
 
 use crate::convert::{Input, Pick, ToPy, descriptors_from, matrix_to_numpy, rows, vector};
 use crate::errors::enter_core;
+use crate::preflight::preflight;
 use crate::results::{data_frame, py_result};
 use repscope::data::labels::labels_to_codes;
+use repscope::preflight::f64s;
 use repscope::rsa::compare::CompareMethod;
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::inference::{
@@ -79,9 +81,11 @@ pub fn codes(labels: Option<Vec<String>>) -> Option<Vec<usize>> {
     labels.map(|l| labels_to_codes(&l).1)
 }
 
-/// Condensed RDM of the rows of `x`.
+/// Condensed RDM of the rows of `x`; with `estimate`, its predicted peak
+/// memory and time instead (an `Estimate`), and without `force` a refusal
+/// when the prediction exceeds the memory available.
 #[pyfunction]
-#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1))]
+#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1, estimate=false, force=false))]
 #[allow(clippy::too_many_arguments)]
 fn rdm<'py>(
     py: Python<'py>,
@@ -92,23 +96,35 @@ fn rdm<'py>(
     folds: Option<Vec<String>>,
     prior_lambda: f64,
     prior_weight: f64,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    estimate: bool,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let x = Input::from_py(x)?;
     let precision = precision.map(Input::from_py).transpose()?;
     let (xv, pv) = (x.view(), precision.as_ref().map(Input::view));
-    let result = enter_core(py, move || {
-        let (condition_codes, fold_codes) = (codes(conditions), codes(folds));
-        let spec = RdmSpec {
-            method: method.0,
-            precision: pv,
-            conditions: condition_codes.as_deref(),
-            folds: fold_codes.as_deref(),
-            prior_lambda,
-            prior_weight,
-        };
-        repscope::rsa::rdm(xv, &spec)
-    })?;
-    Ok(vector(py, result))
+    let (condition_codes, fold_codes) = (codes(conditions), codes(folds));
+    let spec = RdmSpec {
+        method: method.0,
+        precision: pv,
+        conditions: condition_codes.as_deref(),
+        folds: fold_codes.as_deref(),
+        prior_lambda,
+        prior_weight,
+    };
+    let mut prediction = repscope::rsa::estimate_rdm(xv.nrows(), xv.ncols(), &spec);
+    for (what, input) in [("data", Some(&x)), ("precision", precision.as_ref())] {
+        if let Some(Input::Widened(m)) = input {
+            prediction.add(
+                format!("float64 copy of the {what}"),
+                f64s(m.nrows() * m.ncols()),
+            );
+        }
+    }
+    if let Some(e) = preflight(py, prediction, estimate, force)? {
+        return Ok(e);
+    }
+    let result = enter_core(py, move || repscope::rsa::rdm(xv, &spec))?;
+    Ok(vector(py, result).into_any())
 }
 
 /// Every RDM of `a` (k₁ × pairs) against every RDM of `b` (k₂ × pairs).

@@ -9,11 +9,11 @@
 //! An `.npz` is a zip of `.npy` files (plain or deflate-compressed); the
 //! container goes through the `zip` crate.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use ndarray::{Array2, ArrayD, ShapeBuilder};
+use ndarray::{Array2, ArrayD};
 use ndarray_npy::npy::header::{Header, Layout, ReadHeaderError};
 use ndarray_npy::{ReadDataError, ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 use py_literal::Value as PyValue;
@@ -33,10 +33,15 @@ pub enum NpyArray {
     Text(Vec<String>),
 }
 
-/// Reads a `.npy` file holding one 2-D array.
+/// Reads a `.npy` file holding one 2-D array. Numeric arrays are decoded
+/// from the file a block at a time straight into the matrix, so reading
+/// holds the matrix and a small buffer, not the file's bytes as well.
 pub fn read_npy_file(path: &Path) -> Result<Mat<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let name = array_name_from_path(path);
+    if let Some(x) = read_numeric_npy(path, &name)? {
+        return Ok(x);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     match decode_npy(&bytes, path, &name)? {
         NpyArray::Numeric(a) => to_matrix(a, &name),
         NpyArray::Text(_) => Err(Error::UnsupportedDtype {
@@ -44,6 +49,119 @@ pub fn read_npy_file(path: &Path) -> Result<Mat<f64>> {
             dtype: "text (numpy '<U')".into(),
         }),
     }
+}
+
+/// How one element of a numeric dtype becomes an f64: its size in bytes
+/// and the decoder of its bytes (in the file's byte order).
+/// Decodes one element's bytes (big-endian when the flag is set) as f64.
+type Decode = fn(&[u8], bool) -> f64;
+
+fn element_decoder(descr: &str) -> Option<(usize, Decode)> {
+    macro_rules! decoder {
+        ($t:ty) => {
+            (std::mem::size_of::<$t>(), |b: &[u8], big: bool| {
+                let raw = b.try_into().unwrap_or_default();
+                (if big {
+                    <$t>::from_be_bytes(raw)
+                } else {
+                    <$t>::from_le_bytes(raw)
+                }) as f64
+            })
+        };
+    }
+    let (order, kind) = descr.split_at(1.min(descr.len()));
+    if !matches!(order, "<" | ">" | "|" | "=") {
+        return None;
+    }
+    Some(match kind {
+        "f8" => decoder!(f64),
+        "f4" => decoder!(f32),
+        "i1" => decoder!(i8),
+        "i2" => decoder!(i16),
+        "i4" => decoder!(i32),
+        "i8" => decoder!(i64),
+        "u1" => decoder!(u8),
+        "u2" => decoder!(u16),
+        "u4" => decoder!(u32),
+        "u8" => decoder!(u64),
+        "b1" => (1, |b: &[u8], _| f64::from(u8::from(b[0] != 0))),
+        _ => return None,
+    })
+}
+
+/// A 2-D numeric `.npy` decoded block by block into a matrix; `None` for
+/// what the general decoder handles (text, float16, other ranks), which
+/// then reports it. The data's length is checked against the header before
+/// anything is allocated.
+fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let header = Header::from_reader(&mut reader).map_err(|e| header_error(e, path, name))?;
+    let PyValue::String(descr) = &header.type_descriptor else {
+        return Ok(None);
+    };
+    let (Some((size, decode)), &[rows, cols]) = (element_decoder(descr), &header.shape[..]) else {
+        return Ok(None);
+    };
+    if rows == 0 || cols == 0 {
+        return Ok(None);
+    }
+    let big = descr.starts_with('>') || (descr.starts_with('=') && cfg!(target_endian = "big"));
+    let data_start = reader.stream_position().map_err(|e| Error::io(path, e))?;
+    let available = file_len.saturating_sub(data_start);
+    let needed = (rows as u64)
+        .checked_mul(cols as u64)
+        .and_then(|n| n.checked_mul(size as u64));
+    match needed {
+        Some(n) if n == available => {}
+        Some(n) if n < available => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "array '{name}' has {} unexpected bytes after its data",
+                    available - n
+                ),
+                "the file is corrupt; re-save it with numpy.save",
+            ));
+        }
+        _ => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "array '{name}' is truncated: its header promises shape {:?} ({} \
+                     elements) but only {available} bytes of data follow",
+                    header.shape,
+                    rows as u128 * cols as u128
+                ),
+                "the file was cut short (an interrupted copy or download?); re-create it",
+            ));
+        }
+    }
+    // Rows (C order) or columns (Fortran order) of the file, a block at a time.
+    let fortran = header.layout == Layout::Fortran;
+    let (lines, width) = if fortran { (cols, rows) } else { (rows, cols) };
+    let per_block = ((1 << 20) / (width * size)).clamp(1, lines);
+    let mut x = Mat::<f64>::zeros(rows, cols);
+    let mut block = vec![0u8; per_block * width * size];
+    let mut line = 0;
+    while line < lines {
+        let count = per_block.min(lines - line);
+        let bytes = &mut block[..count * width * size];
+        reader.read_exact(bytes).map_err(|e| Error::io(path, e))?;
+        for (l, values) in bytes.chunks_exact(width * size).enumerate() {
+            for (w, element) in values.chunks_exact(size).enumerate() {
+                let (i, j) = if fortran {
+                    (w, line + l)
+                } else {
+                    (line + l, w)
+                };
+                x[(i, j)] = decode(element, big);
+            }
+        }
+        line += count;
+    }
+    Ok(Some(x))
 }
 
 /// Reads every array of an `.npz` archive, in archive order. A 1-D text
@@ -107,10 +225,10 @@ pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
     Ok(arrays)
 }
 
-/// Writes one matrix as a C-order `.npy` file of float64.
+/// Writes one matrix as a Fortran-order `.npy` file of float64, column by
+/// column (no copy of the matrix is made).
 pub fn write_npy_file(path: &Path, x: MatRef<'_, f64>) -> Result<()> {
-    let bytes = encode_npy_f64(x)?;
-    write_atomically(path, |w| w.write_all(&bytes))
+    write_atomically(path, |w| write_npy_f64(x, w).map_err(std::io::Error::other))
 }
 
 /// Writes an `n × d` matrix of 8-bit codes (row-major bytes) as a C-order
@@ -140,55 +258,89 @@ pub fn write_npz_file(path: &Path, set: &RepSet, compress: bool) -> Result<()> {
             name: STIMULI_KEY.into(),
         });
     }
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(set.len() + 1);
-    for rep in set.views() {
-        entries.push((rep.name.to_string(), encode_npy_f64(rep.x)?));
-    }
+    let views = set.views();
+    let mut entries: Vec<Entry<'_>> = views
+        .iter()
+        .map(|rep| Entry {
+            name: rep.name.to_string(),
+            bytes: 8 * (rep.x.nrows() * rep.x.ncols()) as u64,
+            write: Box::new(move |out: &mut dyn Write| write_npy_f64(rep.x, out)),
+        })
+        .collect();
     if let Some(labels) = set.stimuli() {
-        entries.push((STIMULI_KEY.to_string(), encode_npy_text(labels)?));
+        entries.push(text_entry(STIMULI_KEY, labels)?);
     }
-    write_npz_entries(path, &entries, compress)
+    write_npz_entries(path, entries, compress)
 }
 
 /// Writes named 1-D float64 vectors (and optional named text arrays) as an
 /// `.npz`, deflate-compressed.
 pub fn write_npz_vectors(
     path: &Path,
-    vectors: &[(String, Vec<f64>)],
+    vectors: &[(&str, &[f64])],
     texts: &[(String, Vec<String>)],
 ) -> Result<()> {
-    let mut entries = Vec::with_capacity(vectors.len() + texts.len());
-    for (name, v) in vectors {
-        let mut bytes = Vec::new();
-        ndarray::Array1::from(v.clone())
-            .write_npy(&mut bytes)
-            .map_err(|e| Error::internal(format!("encoding .npy: {e}")))?;
-        entries.push((name.clone(), bytes));
-    }
+    let mut entries: Vec<Entry<'_>> = vectors
+        .iter()
+        .map(|&(name, v)| Entry {
+            name: name.to_string(),
+            bytes: 8 * v.len() as u64,
+            write: Box::new(move |out: &mut dyn Write| {
+                ndarray::ArrayView1::from(v)
+                    .write_npy(out)
+                    .map_err(|e| Error::internal(format!("encoding .npy: {e}")))
+            }),
+        })
+        .collect();
     for (name, labels) in texts {
-        entries.push((name.clone(), encode_npy_text(labels)?));
+        entries.push(text_entry(name, labels)?);
     }
-    write_npz_entries(path, &entries, true)
+    write_npz_entries(path, entries, true)
 }
 
-fn write_npz_entries(path: &Path, entries: &[(String, Vec<u8>)], compress: bool) -> Result<()> {
+/// Writes one array's `.npy` bytes into a stream.
+type WriteNpy<'a> = Box<dyn Fn(&mut dyn Write) -> Result<()> + 'a>;
+
+/// One array of an archive: its name, its size (to choose the zip64 form)
+/// and how its `.npy` bytes are written into the archive's stream.
+struct Entry<'a> {
+    name: String,
+    bytes: u64,
+    write: WriteNpy<'a>,
+}
+
+fn text_entry<'a>(name: &str, labels: &[String]) -> Result<Entry<'a>> {
+    let encoded = encode_npy_text(labels)?;
+    Ok(Entry {
+        name: name.to_string(),
+        bytes: encoded.len() as u64,
+        write: Box::new(move |out: &mut dyn Write| {
+            out.write_all(&encoded)
+                .map_err(|e| Error::internal(format!("writing .npy text: {e}")))
+        }),
+    })
+}
+
+/// Streams the entries into the archive, one after the other, straight into
+/// the (temporary) file: no entry and no archive is held in memory.
+fn write_npz_entries(path: &Path, entries: Vec<Entry<'_>>, compress: bool) -> Result<()> {
     let method = if compress {
         zip::CompressionMethod::Deflated
     } else {
         zip::CompressionMethod::Stored
     };
     write_atomically(path, |w| {
-        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for (name, bytes) in entries {
+        let mut zip = zip::ZipWriter::new(w);
+        for entry in entries {
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(method)
-                .large_file(bytes.len() as u64 >= u32::MAX as u64);
-            zip.start_file(format!("{name}.npy"), options)
+                .large_file(entry.bytes + 256 >= u32::MAX as u64);
+            zip.start_file(format!("{}.npy", entry.name), options)
                 .map_err(std::io::Error::other)?;
-            zip.write_all(bytes)?;
+            (entry.write)(&mut zip).map_err(std::io::Error::other)?;
         }
-        let buffer = zip.finish().map_err(std::io::Error::other)?.into_inner();
-        w.write_all(&buffer)
+        zip.finish().map_err(std::io::Error::other)?;
+        Ok(())
     })
 }
 
@@ -197,6 +349,62 @@ pub fn array_name_from_path(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The shape of a `.npy` payload from its header alone, and whether it
+/// holds text (numpy `<U`).
+pub fn read_header_shape(
+    reader: &mut impl Read,
+    path: &Path,
+    name: &str,
+) -> Result<(Vec<usize>, bool)> {
+    let header = Header::from_reader(reader).map_err(|e| header_error(e, path, name))?;
+    let text = matches!(&header.type_descriptor, PyValue::String(s) if s.get(1..2) == Some("U"));
+    Ok((header.shape, text))
+}
+
+/// The 2-D shape of every numeric array of a `.npy` or `.npz` file, read
+/// from the headers alone (an `.npz` entry is decompressed only as far as
+/// its header); a text array under [`STIMULI_KEY`] is skipped.
+pub fn array_shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
+    let two_d = |name: String, shape: Vec<usize>| match shape[..] {
+        [rows, cols] => Ok((name, (rows, cols))),
+        _ => Err(Error::NotTwoDimensional { array: name, shape }),
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = std::io::BufReader::new(file);
+    if super::Format::from_path(path) == Some(super::Format::Npy) {
+        let name = array_name_from_path(path);
+        let (shape, _) = read_header_shape(&mut reader, path, &name)?;
+        return Ok(vec![two_d(name, shape)?]);
+    }
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
+        Error::format(
+            path,
+            format!("not a readable .npz (zip) archive ({e})"),
+            "the file may be truncated or not an .npz; re-save it with numpy.savez",
+        )
+    })?;
+    let mut shapes = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|e| {
+            Error::format(
+                path,
+                format!("entry {index} of the archive is unreadable ({e})"),
+                "re-save the file with numpy.savez",
+            )
+        })?;
+        let entry_name = entry.name().to_string();
+        let name = entry_name
+            .strip_suffix(".npy")
+            .unwrap_or(&entry_name)
+            .to_string();
+        let (shape, text) = read_header_shape(&mut entry, path, &name)?;
+        if !(text && name == STIMULI_KEY) {
+            shapes.push(two_d(name, shape)?);
+        }
+    }
+    Ok(shapes)
 }
 
 /// Decodes one `.npy` payload, whatever its numeric dtype.
@@ -370,17 +578,32 @@ pub(crate) fn to_matrix(a: ArrayD<f64>, name: &str) -> Result<Mat<f64>> {
     Ok(Mat::from_fn(rows, cols, |i, j| a[[i, j]]))
 }
 
-fn encode_npy_f64(x: MatRef<'_, f64>) -> Result<Vec<u8>> {
-    // Column-major storage maps onto a Fortran-order array without a copy
-    // of the layout logic; ndarray-npy writes the header accordingly.
-    let data: Vec<f64> = x.col_iter().flat_map(|c| c.iter().copied()).collect();
-    let array = Array2::from_shape_vec((x.nrows(), x.ncols()).f(), data)
-        .map_err(|e| Error::internal(format!("building an array for .npy output: {e}")))?;
-    let mut bytes = Vec::new();
-    array
-        .write_npy(&mut bytes)
-        .map_err(|e| Error::internal(format!("encoding .npy: {e}")))?;
-    Ok(bytes)
+/// Writes `x` as a Fortran-order float64 `.npy` (column-major storage is
+/// Fortran order), a column at a time through a small buffer.
+fn write_npy_f64(x: MatRef<'_, f64>, out: &mut dyn Write) -> Result<()> {
+    let header = Header {
+        type_descriptor: PyValue::String("<f8".into()),
+        layout: Layout::Fortran,
+        shape: vec![x.nrows(), x.ncols()],
+    };
+    let io = |e: std::io::Error| Error::internal(format!("writing .npy: {e}"));
+    out.write_all(
+        &header
+            .to_bytes()
+            .map_err(|e| Error::internal(format!("encoding a .npy header: {e}")))?,
+    )
+    .map_err(io)?;
+    let mut buf = Vec::with_capacity(8 * x.nrows().min(1 << 16));
+    for column in x.col_iter() {
+        for value in column.iter() {
+            buf.extend_from_slice(&value.to_le_bytes());
+            if buf.len() >= 8 << 16 {
+                out.write_all(&buf).map_err(io)?;
+                buf.clear();
+            }
+        }
+    }
+    out.write_all(&buf).map_err(io)
 }
 
 fn encode_npy_text(labels: &[String]) -> Result<Vec<u8>> {
@@ -486,7 +709,8 @@ mod tests {
     fn truncated_npy_is_a_clear_format_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cut.npy");
-        let bytes = encode_npy_f64(sample().as_ref()).unwrap();
+        let mut bytes = Vec::new();
+        write_npy_f64(sample().as_ref(), &mut bytes).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 9]).unwrap();
         let e = read_npy_file(&path).unwrap_err();
         assert!(e.is_file_error());

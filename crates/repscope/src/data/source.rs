@@ -324,6 +324,51 @@ pub fn open_source(path: &Path) -> Result<Box<dyn RepSource>> {
     }
 }
 
+/// The name and stimuli × units of every representation in `path`, read
+/// from the files' headers where the format has them (`.npy`, `.npz`,
+/// `.safetensors`, HDF5, and folders of those); other formats are loaded.
+/// What a preflight needs to size a job before reading its data.
+pub fn shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
+    let from_source = |source: Box<dyn RepSource>| -> Result<Vec<(String, (usize, usize))>> {
+        (0..source.len())
+            .map(|i| Ok((source.name(i).to_string(), source.shape(i)?)))
+            .collect()
+    };
+    if path.is_dir() {
+        let folder = FolderSource::open(path)?;
+        return folder
+            .files
+            .iter()
+            .zip(&folder.names)
+            .map(|(file, name)| match shapes(file)?.as_slice() {
+                [(_, shape)] => Ok((name.clone(), *shape)),
+                several => Err(Error::UnsupportedFile {
+                    path: file.clone(),
+                    detail: format!(
+                        "a folder holds one representation per file, but this file holds {}",
+                        several.len()
+                    ),
+                }),
+            })
+            .collect();
+    }
+    if let Some((file, _)) = hdf5::split_inner_path(path)
+        && !path.exists()
+        && Format::from_path(&file) == Some(Format::Hdf5)
+    {
+        return from_source(open_source(path)?);
+    }
+    match Format::from_path(path) {
+        Some(Format::Npy | Format::Npz) => super::npy::array_shapes(path),
+        Some(Format::Safetensors | Format::Hdf5) => from_source(open_source(path)?),
+        _ => Ok(load(path)?
+            .views()
+            .iter()
+            .map(|r| (r.name.to_string(), (r.x.nrows(), r.x.ncols())))
+            .collect()),
+    }
+}
+
 /// What `repscope info` shows of one representation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {

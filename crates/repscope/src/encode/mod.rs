@@ -14,5 +14,6 @@
 pub mod banded;
 pub mod folds;
 pub mod noise_ceiling;
+pub mod preflight;
 pub mod reverse;
 pub mod ridge;

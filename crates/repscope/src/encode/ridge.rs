@@ -98,7 +98,7 @@ crate::choice! {
 }
 
 impl Solver {
-    fn kernel(self, n_samples: usize, n_features: usize) -> bool {
+    pub(crate) fn kernel(self, n_samples: usize, n_features: usize) -> bool {
         match self {
             Solver::Auto => n_features > n_samples,
             Solver::Primal => false,
@@ -354,7 +354,11 @@ fn check_alphas(alphas: &[f64]) -> Result<()> {
     Ok(())
 }
 
-fn batch_size(requested: Option<usize>, values_per_target: usize, t: usize) -> Result<usize> {
+pub(crate) fn batch_size(
+    requested: Option<usize>,
+    values_per_target: usize,
+    t: usize,
+) -> Result<usize> {
     match requested {
         Some(0) => Err(Error::Invalid {
             what: "target batch".into(),
@@ -462,9 +466,24 @@ pub fn select_alphas(
     }
 }
 
-/// Cross-validated ridge: selects α per target (or shared) and refits on
-/// all rows.
-pub fn ridge_cv(x: MatRef<'_, f64>, y: MatRef<'_, f64>, opts: &RidgeCvOptions) -> Result<RidgeFit> {
+/// The cross-validated choice of α per target (or shared), without a refit.
+#[derive(Clone, Debug)]
+pub struct CvSelection {
+    /// The selected α per target.
+    pub best_alphas: Vec<f64>,
+    /// Mean CV score at the selected α, per target.
+    pub cv_scores: Vec<f64>,
+    /// Mean CV score of every α (rows) for every target (columns).
+    pub alpha_scores: Mat<f64>,
+}
+
+/// Selects α per target (or shared) by cross-validation: what an encoding
+/// analysis reports, without the features × targets weights of a refit.
+pub fn select_by_cv(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    opts: &RidgeCvOptions,
+) -> Result<CvSelection> {
     let alpha_scores = cv_alpha_scores(x, y, opts)?;
     let chosen = select_alphas(alpha_scores.as_ref(), &opts.alphas, opts.per_target);
     let best_alphas: Vec<f64> = chosen.iter().map(|&a| opts.alphas[a]).collect();
@@ -473,6 +492,21 @@ pub fn ridge_cv(x: MatRef<'_, f64>, y: MatRef<'_, f64>, opts: &RidgeCvOptions) -
         .enumerate()
         .map(|(j, &a)| alpha_scores[(a, j)])
         .collect();
+    Ok(CvSelection {
+        best_alphas,
+        cv_scores,
+        alpha_scores,
+    })
+}
+
+/// Cross-validated ridge: selects α per target (or shared) and refits on
+/// all rows.
+pub fn ridge_cv(x: MatRef<'_, f64>, y: MatRef<'_, f64>, opts: &RidgeCvOptions) -> Result<RidgeFit> {
+    let CvSelection {
+        best_alphas,
+        cv_scores,
+        alpha_scores,
+    } = select_by_cv(x, y, opts)?;
     let kernel = opts.solver.kernel(x.nrows(), x.ncols());
     let (coef, intercept) = refit(
         x,

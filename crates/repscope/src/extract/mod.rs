@@ -59,6 +59,10 @@ impl Default for ExtractOptions {
 pub struct Extractor {
     model: Bert,
     tokenizer: Tokenizer,
+    /// The architecture, for the preflight ([`Extractor::estimate`]).
+    config: BertConfig,
+    /// Bytes of `model.safetensors`, read whole while the model loads.
+    weights_bytes: u64,
 }
 
 fn model_error(detail: impl Into<String>) -> Error {
@@ -94,6 +98,7 @@ impl Extractor {
             ))
         })?;
         let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+        let weights_bytes = weights.len() as u64;
         let vb = var_builder(weights).map_err(|e| {
             model_error(format!("{} is not readable ({e})", weights_path.display()))
         })?;
@@ -117,10 +122,106 @@ impl Extractor {
         tokenizer
             .with_truncation(Some(truncation))
             .map_err(|e| model_error(format!("setting truncation: {e}")))?;
-        Ok(Self { model, tokenizer })
+        Ok(Self {
+            model,
+            tokenizer,
+            config,
+            weights_bytes,
+        })
     }
 
     /// Number of representations [`Extractor::extract`] returns.
+    /// The predicted peak memory (model included) and work of extracting
+    /// `texts`, from the model's sizes and each batch's padded length (the
+    /// texts are tokenized, nothing runs). All values in float32 bytes:
+    ///
+    /// ```text
+    /// model     4·P (P: embeddings + L·(4H² + 2HI + 9H + I))
+    /// busiest   max( the weights file, read whole while loading
+    ///              , one batch: 4·(L·B·T·H + 2·B·A·T² + B·T·(5H + 2I)) + what is pooled
+    ///              , the end: the set as float64 plus what is still float32,
+    ///                then the writer's buffers (safetensors: 8, npz/h5: 16 bytes a value) )
+    /// pooled    (L+1)·N·(4H + 40)   (one row of H per text and state)
+    /// ```
+    ///
+    /// with B texts per batch, T its padded tokens, H hidden units, A heads,
+    /// I the feed-forward width and N texts; work ≈ 2·P'·T + 4·L·T²·H per
+    /// text (P' the parameters outside the embeddings). With `calibrate`,
+    /// the time is the first batch's forward pass, timed, scaled by the work.
+    pub fn estimate(
+        &self,
+        texts: &[String],
+        options: &ExtractOptions,
+        output: crate::data::Format,
+        calibrate: bool,
+    ) -> Result<crate::preflight::Estimate> {
+        let c = &self.config;
+        let (h, l, a, i) = (
+            c.hidden_size as f64,
+            c.num_hidden_layers as f64,
+            c.num_attention_heads as f64,
+            c.intermediate_size as f64,
+        );
+        let embeddings =
+            (c.vocab_size + c.max_position_embeddings + c.type_vocab_size + 2) as f64 * h;
+        let per_layer = 4.0 * h * h + 2.0 * h * i + 9.0 * h + i;
+        let params = embeddings + l * per_layer;
+        let mut batch_peak: f64 = 0.0;
+        let mut flops = 0.0;
+        let mut first_flops = None;
+        for chunk in texts.chunks(options.batch_size.max(1)) {
+            let encodings = self
+                .tokenizer
+                .encode_batch(chunk.to_vec(), true)
+                .map_err(|e| model_error(format!("tokenizing: {e}")))?;
+            let t = encodings.iter().map(|e| e.len()).max().unwrap_or(0) as f64;
+            let b = chunk.len() as f64;
+            batch_peak = batch_peak
+                .max(4.0 * (l * b * t * h + 2.0 * b * a * t * t + b * t * (5.0 * h + 2.0 * i)));
+            flops += b * (2.0 * l * per_layer * t + 4.0 * l * t * t * h);
+            first_flops.get_or_insert(flops);
+        }
+        let (n, states) = (texts.len() as f64, (l + 1.0));
+        let pooled = states * n * (4.0 * h + 40.0);
+        let values = states * n * h;
+        let writer = match output {
+            crate::data::Format::Safetensors => 8.0,
+            _ => 16.0,
+        };
+        let end = (8.0 * values + 4.0 * n * h).max(8.0 * values + writer * values);
+        let texts_bytes: usize = texts.iter().map(|t| t.len() + 24).sum();
+        let mut e = crate::preflight::Estimate::new(
+            format!(
+                "extract ({} texts, {} hidden states)",
+                texts.len(),
+                self.n_hidden_states()
+            ),
+            "extract fewer texts per run (split the list and concatenate the outputs), a \
+             smaller --batch-size, or write .safetensors (float32); or force it (--force)",
+        );
+        e.add("model weights (float32)", (4.0 * params) as u64);
+        e.add(
+            "the busiest phase: loading the weights, a batch's activations with the pooled \
+             states, or converting and writing the output",
+            (self.weights_bytes as f64)
+                .max(batch_peak + pooled)
+                .max(end) as u64,
+        );
+        e.add(
+            "the texts, and their copy as stimulus labels",
+            2 * texts_bytes as u64,
+        );
+        e.flops = flops;
+        if calibrate && let Some(first) = first_flops {
+            let chunk = &texts[..options.batch_size.max(1).min(texts.len())];
+            let clock = std::time::Instant::now();
+            self.forward_batch(chunk, options.pooling)
+                .map_err(|e| Error::internal(format!("model forward pass: {e}")))?;
+            e.seconds = Some(clock.elapsed().as_secs_f64() * flops / first.max(1.0));
+        }
+        Ok(e)
+    }
+
     pub fn n_hidden_states(&self) -> usize {
         self.model.n_hidden_states()
     }

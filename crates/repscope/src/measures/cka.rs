@@ -28,6 +28,7 @@
 //! representation meets many partners in a pairwise job: "prepare once,
 //! score many" (see [`FormPolicy::Auto`]).
 
+use super::Footprint;
 use faer::Par;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat};
@@ -363,6 +364,31 @@ fn linear_from_trace(a: &Centered, b: &Centered, trace_kl: f64) -> f64 {
 impl Measure for LinearCka {
     type Prepared = Centered;
 
+    fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint {
+        let gram = self.form.use_gram(n, d, partners);
+        let (n, d) = (n as f64, d as f64);
+        if gram {
+            // Full n × n Gram, then its packed copy; pairs dotted in blocks.
+            Footprint {
+                kept: n * (n + 1.0) / 2.0 + n,
+                prepare: n * d + n * n,
+                score: 0.0,
+                prepare_flops: n * n * d,
+                score_flops: n * n,
+                block_scored: true,
+            }
+        } else {
+            Footprint {
+                kept: n * d + n,
+                prepare: d * d,
+                score: d * d,
+                prepare_flops: n * d * d,
+                score_flops: 2.0 * n * d * d,
+                block_scored: false,
+            }
+        }
+    }
+
     fn info(&self) -> &MeasureInfo {
         &LINEAR_CKA_INFO
     }
@@ -438,6 +464,31 @@ fn debiased_from_trace(a: &DebiasedPrepared, b: &DebiasedPrepared, trace_kl: f64
 
 impl Measure for DebiasedCka {
     type Prepared = DebiasedPrepared;
+
+    fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint {
+        let gram = self.form.use_gram(n, d, partners);
+        let (n, d) = (n as f64, d as f64);
+        if gram {
+            // Full n × n Gram, then its packed copy; pairs dotted in blocks.
+            Footprint {
+                kept: n * (n + 1.0) / 2.0 + n,
+                prepare: n * d + n * n,
+                score: 0.0,
+                prepare_flops: n * n * d,
+                score_flops: n * n,
+                block_scored: true,
+            }
+        } else {
+            Footprint {
+                kept: n * d + n,
+                prepare: d * d,
+                score: d * d,
+                prepare_flops: n * d * d,
+                score_flops: 2.0 * n * d * d,
+                block_scored: false,
+            }
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &DEBIASED_CKA_INFO

@@ -12,6 +12,7 @@
 //! - `soft_match`: ½ (mean over X's units of their best correlation in Y +
 //!   mean over Y's units of their best in X).
 
+use super::Footprint;
 use faer::{Mat, Par};
 
 use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
@@ -67,6 +68,19 @@ fn correlations(a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<Mat<f64>> 
 impl Measure for HardMatch {
     type Prepared = UnitColumns;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        // Unit columns kept; the d × d correlations (and a transposed copy).
+        Footprint {
+            kept: n * d,
+            prepare: 0.0,
+            score: 2.0 * d * d,
+            prepare_flops: 4.0 * n * d,
+            score_flops: 2.0 * n * d * d,
+            block_scored: false,
+        }
+    }
+
     fn info(&self) -> &MeasureInfo {
         &HARD_MATCH_INFO
     }
@@ -94,6 +108,19 @@ impl Measure for HardMatch {
 
 impl Measure for SoftMatch {
     type Prepared = UnitColumns;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        // Unit columns kept; the d × d correlations (and a transposed copy).
+        Footprint {
+            kept: n * d,
+            prepare: 0.0,
+            score: 2.0 * d * d,
+            prepare_flops: 4.0 * n * d,
+            score_flops: 2.0 * n * d * d,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &SOFT_MATCH_INFO

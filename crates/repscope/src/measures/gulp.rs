@@ -15,6 +15,7 @@
 //! below dim·ε·λ_max dropped); then d²₀ = rank X + rank Y − 2 Σ ρᵢ². repscope
 //! returns the metric d_λ = √d²_λ; the reference code returns d²_λ.
 
+use super::Footprint;
 use faer::{Mat, Par, Side};
 
 use super::params::number_param;
@@ -71,6 +72,19 @@ pub struct Whitened {
 
 impl Measure for Gulp {
     type Prepared = Whitened;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        // Covariance, its eigenvectors and the rotated data.
+        Footprint {
+            kept: n * d + d,
+            prepare: n * d + 4.0 * d * d,
+            score: d * d,
+            prepare_flops: 4.0 * n * d * d + 9.0 * d * d * d,
+            score_flops: 2.0 * n * d * d,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &GULP_INFO

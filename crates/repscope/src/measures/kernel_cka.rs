@@ -15,6 +15,7 @@
 //!   A final batch shorter than `batch_size` is kept when it has at least
 //!   4 rows (HSIC₁ needs 4), dropped otherwise.
 
+use super::Footprint;
 use faer::{Mat, Par};
 
 use super::params::{choice_param, number_param};
@@ -101,6 +102,19 @@ fn centre_and_pack(mut k: Mat<f64>, name: &str, measure: &str) -> Result<Centere
 
 impl Measure for RbfCka {
     type Prepared = CenteredKernel;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        // Full Gram, the sorted distances and the kernel; the packed kernel kept.
+        Footprint {
+            kept: n * (n + 1.0) / 2.0,
+            prepare: 3.0 * n * n,
+            score: 0.0,
+            prepare_flops: 2.0 * n * n * d,
+            score_flops: n * n,
+            block_scored: true,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &RBF_CKA_INFO
@@ -264,6 +278,20 @@ pub struct PreparedBatches {
 
 impl Measure for MinibatchCka {
     type Prepared = PreparedBatches;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let b = self.batch_size.min(n) as f64;
+        let (n, d) = (n as f64, d as f64);
+        // One full b × b Gram per batch kept, two being built.
+        Footprint {
+            kept: n * b + n,
+            prepare: 2.0 * b * b,
+            score: 0.0,
+            prepare_flops: n * b * d,
+            score_flops: 2.0 * n * b,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &MINIBATCH_CKA_INFO

@@ -105,6 +105,38 @@ impl PrepareContext {
     };
 }
 
+/// What a measure costs for representations of n stimuli × d units, in
+/// float64 values and floating-point operations, to leading order: the
+/// pairwise preflight adds these up (`pairwise::estimate_pairwise`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Footprint {
+    /// Values a prepared state holds.
+    pub kept: f64,
+    /// Values alive at once while preparing, beyond the input and the kept state.
+    pub prepare: f64,
+    /// Values alive at once while scoring two states.
+    pub score: f64,
+    pub prepare_flops: f64,
+    pub score_flops: f64,
+    /// Pairs are scored all at once from packed Gram matrices (`score_block`),
+    /// holding ⌈n/32⌉ partial sums per pair.
+    pub block_scored: bool,
+}
+
+impl Footprint {
+    /// A centred copy kept, scored through a d × d cross product.
+    pub fn centred_copy(n: usize, d: usize) -> Self {
+        let (n, d) = (n as f64, d as f64);
+        Self {
+            kept: n * d,
+            score: d * d,
+            prepare_flops: 2.0 * n * d,
+            score_flops: 2.0 * n * d * d,
+            ..Self::default()
+        }
+    }
+}
+
 /// A similarity measure with a typed prepared state.
 pub trait Measure: Send + Sync {
     /// Per-representation work, reused for every pair it takes part in.
@@ -114,6 +146,11 @@ pub trait Measure: Send + Sync {
 
     /// Prepares one representation (finite and non-empty, as checked by the caller).
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Self::Prepared>;
+
+    /// Memory and work of preparing `n` × `d` representations for
+    /// `partners` partners and of scoring two of them; it mirrors the
+    /// allocations of `prepare` and `score`.
+    fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint;
 
     /// A caveat about a prepared representation for the user (e.g. CCA on
     /// fewer stimuli than units), reported with the results.
@@ -160,6 +197,7 @@ pub struct Prepared(Box<dyn Any + Send + Sync>);
 /// The object-safe face of [`Measure`], used through the registry.
 pub trait AnyMeasure: Send + Sync {
     fn info(&self) -> &MeasureInfo;
+    fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint;
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared>;
     fn warning(&self, prepared: &Prepared) -> Option<String>;
     fn score(&self, a: &Prepared, b: &Prepared, par: Par) -> Result<f64>;
@@ -176,6 +214,10 @@ pub trait AnyMeasure: Send + Sync {
 impl<M: Measure> AnyMeasure for M {
     fn info(&self) -> &MeasureInfo {
         Measure::info(self)
+    }
+
+    fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint {
+        Measure::footprint(self, n, d, partners)
     }
 
     fn prepare(&self, x: RepRef<'_>, ctx: &PrepareContext) -> Result<Prepared> {

@@ -24,6 +24,7 @@
 //!   s(K, L) / √(s(K, K) s(L, L)), s(K, K) using K's own mask. The reference
 //!   adds 1e−6 to the denominator; repscope does not.
 
+use super::Footprint;
 use faer::{Mat, Par};
 
 use super::params::number_param;
@@ -212,6 +213,23 @@ impl NeighbourMeasure {
 
 impl Measure for NeighbourMeasure {
     type Prepared = PreparedNeighbours;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let k = self.k as f64;
+        // Neighbour blocks of at most 512 rows (≤ 16 MB) per thread.
+        let block = (2_097_152 / n.max(1)).clamp(8, 512).min(n) as f64;
+        let threads = rayon::current_num_threads() as f64;
+        let (n, d) = (n as f64, d as f64);
+        let cknna = matches!(self.statistic, NeighbourStatistic::Cknna);
+        Footprint {
+            kept: n * d + n * k / 2.0,
+            prepare: n * d + threads * block * n + n * k,
+            score: if cknna { 4.25 * n * n } else { 2.0 * k },
+            prepare_flops: 2.0 * n * n * d,
+            score_flops: if cknna { 25.0 * n * n } else { n * k * k },
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         self.info

@@ -8,6 +8,7 @@
 //! default `spearman`: ranks, centring, normalising), so a layer × layer
 //! matrix computes L RDMs and L² cheap comparisons.
 
+use super::Footprint;
 use faer::Par;
 
 use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
@@ -73,6 +74,38 @@ pub struct PreparedRsa {
 
 impl Measure for Rsa {
     type Prepared = PreparedRsa;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let threads = rayon::current_num_threads() as f64;
+        let block = (4_194_304 / n.max(1)).clamp(16, 1024).min(n) as f64;
+        let bures = matches!(
+            self.compare_method,
+            CompareMethod::Bures | CompareMethod::BuresMetric
+        );
+        let (n, d) = (n as f64, d as f64);
+        let pairs = n * (n - 1.0) / 2.0;
+        // The RDM (transposed and unit copies, blocks), then its ranks.
+        let rdm = 2.0 * n * d + pairs + threads * block * n;
+        if bures {
+            Footprint {
+                kept: n * n,
+                prepare: rdm.max(6.0 * n * n),
+                score: 2.0 * n * n,
+                prepare_flops: n * n * d + 11.0 * n * n * n,
+                score_flops: 4.7 * n * n * n,
+                block_scored: false,
+            }
+        } else {
+            Footprint {
+                kept: pairs,
+                prepare: rdm.max(4.5 * pairs),
+                score: 0.0,
+                prepare_flops: n * n * d,
+                score_flops: 2.0 * pairs,
+                block_scored: false,
+            }
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &RSA_INFO

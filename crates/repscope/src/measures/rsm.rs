@@ -12,6 +12,7 @@
 //! Both keep the n × n matrices packed (lower triangle), and distance
 //! correlation scores many pairs in one pass over memory.
 
+use super::Footprint;
 use faer::{Mat, Par};
 
 use super::{Invariance, Kind, Measure, MeasureInfo, PrepareContext};
@@ -56,6 +57,19 @@ pub struct CentredDistances {
 
 impl Measure for DistanceCorrelation {
     type Prepared = CentredDistances;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        // Gram and distances (n × n each), then the packed, centred distances.
+        Footprint {
+            kept: n * (n + 1.0) / 2.0,
+            prepare: 2.0 * n * n,
+            score: 0.0,
+            prepare_flops: 2.0 * n * n * d,
+            score_flops: n * n,
+            block_scored: true,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &DISTANCE_CORRELATION_INFO
@@ -127,6 +141,18 @@ pub struct PackedDistances(PackedSymmetric);
 
 impl Measure for RsmNormDiff {
     type Prepared = PackedDistances;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let (n, d) = (n as f64, d as f64);
+        Footprint {
+            kept: n * (n + 1.0) / 2.0,
+            prepare: 2.0 * n * n,
+            score: 0.0,
+            prepare_flops: 2.0 * n * n * d,
+            score_flops: 1.5 * n * n,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &RSM_NORM_DIFF_INFO

@@ -5,6 +5,7 @@
 //! correspond (the same network at two checkpoints, or matched units), so
 //! both representations need the same width.
 
+use super::Footprint;
 use faer::Par;
 
 use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
@@ -79,6 +80,20 @@ pub struct Codes {
 
 impl Measure for SdrOverlap {
     type Prepared = Codes;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let k = self.k(d) as f64;
+        let (n, d) = (n as f64, d as f64);
+        // k u32 indices per stimulus, plus a Vec header each.
+        Footprint {
+            kept: n * k / 2.0 + 3.0 * n,
+            prepare: 1.5 * d,
+            score: 0.0,
+            prepare_flops: n * d,
+            score_flops: n * k,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         &SDR_OVERLAP_INFO

@@ -22,6 +22,7 @@
 //!   orthogonal Procrustes (no centring), then the mean cosine between
 //!   matching rows (rows that are zero on either side are skipped).
 
+use super::Footprint;
 use faer::{Mat, Par, Side};
 
 use super::params::{choice_param, number_param};
@@ -134,6 +135,20 @@ impl Procrustes {
 impl Measure for Procrustes {
     type Prepared = Whitened;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = Footprint::centred_copy(n, d);
+        let (nf, df) = (n as f64, d as f64);
+        // The singular values of the d × d cross product (and its scratch).
+        f.score = 2.0 * df * df;
+        f.score_flops += 4.0 * df * df * df;
+        if self.alpha < 1.0 - 1e-7 {
+            // Scatter, its eigenvectors and the whitening transform.
+            f.prepare = nf * df + 4.0 * df * df;
+            f.prepare_flops += 4.0 * nf * df * df + 11.0 * df * df * df;
+        }
+        f
+    }
+
     fn info(&self) -> &MeasureInfo {
         &PROCRUSTES_INFO
     }
@@ -233,6 +248,14 @@ pub(crate) const PROCRUSTES_SIZE_SHAPE_INFO: MeasureInfo = MeasureInfo {
 impl Measure for ProcrustesSizeShape {
     type Prepared = Whitened;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = Footprint::centred_copy(n, d);
+        let d = d as f64;
+        f.score = 2.0 * d * d;
+        f.score_flops += 4.0 * d * d * d;
+        f
+    }
+
     fn info(&self) -> &MeasureInfo {
         &PROCRUSTES_SIZE_SHAPE_INFO
     }
@@ -292,6 +315,15 @@ pub struct Centred {
 impl Measure for Permutation {
     type Prepared = Centred;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = Footprint::centred_copy(n, d);
+        let d = d as f64;
+        // The d × d cross product, a transposed copy, the assignment.
+        f.score = 2.0 * d * d;
+        f.score_flops += d * d * d;
+        f
+    }
+
     fn info(&self) -> &MeasureInfo {
         &PERMUTATION_INFO
     }
@@ -347,6 +379,16 @@ pub struct Rows {
 
 impl Measure for AlignedCosine {
     type Prepared = Rows;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = Footprint::centred_copy(n, d);
+        let (n, d) = (n as f64, d as f64);
+        // Cross product, its SVD with vectors, the rotated rows.
+        f.kept += n;
+        f.score = (7.0 * d * d).max(2.0 * d * d + 2.0 * n * d);
+        f.score_flops += 10.0 * d * d * d + 4.0 * n * d * d;
+        f
+    }
 
     fn info(&self) -> &MeasureInfo {
         &ALIGNED_COSINE_INFO

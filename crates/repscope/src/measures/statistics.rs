@@ -10,6 +10,7 @@
 //!   is Wang & Isola's definition; ReSi's code uses the raw rows and all n²
 //!   ordered pairs, which makes the difference vanish for large-norm data.
 
+use super::Footprint;
 use faer::{Mat, Par};
 
 use super::{Invariance, Kind, Measure, MeasureInfo, ParamValue, Params, PrepareContext};
@@ -146,6 +147,23 @@ impl StatisticDifference {
 
 impl Measure for StatisticDifference {
     type Prepared = f64;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let uniformity = matches!(self.statistic, Statistic::Uniformity);
+        let (n, d) = (n as f64, d as f64);
+        Footprint {
+            kept: 1.0,
+            prepare: if uniformity { 2.0 * n * d + n * n } else { d },
+            score: 0.0,
+            prepare_flops: if uniformity {
+                2.0 * n * n * d
+            } else {
+                5.0 * n * d
+            },
+            score_flops: 1.0,
+            block_scored: false,
+        }
+    }
 
     fn info(&self) -> &MeasureInfo {
         self.info

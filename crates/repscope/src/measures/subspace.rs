@@ -27,6 +27,7 @@
 //!   spaces (ReSi divides by the widths instead, so a rank-deficient X
 //!   against itself scores below 1).
 
+use super::Footprint;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
@@ -146,8 +147,28 @@ impl Cca {
     }
 }
 
+/// The subspace measures' state: the centred data and an orthonormal
+/// basis of its column space, from one thin SVD (U, V and a copy of each,
+/// and faer's scratch); scored through an r × r cross product.
+fn subspace_footprint(n: usize, d: usize) -> Footprint {
+    let (n, d) = (n as f64, d as f64);
+    let (s, l) = (n.min(d), n.max(d));
+    Footprint {
+        kept: n * d + n * s,
+        prepare: 2.0 * n * d + d * s + 4.0 * s * s,
+        score: 2.0 * s * s,
+        prepare_flops: 10.0 * l * s * s + 2.0 * n * d,
+        score_flops: 2.0 * n * s * s + 4.0 * s * s * s,
+        block_scored: false,
+    }
+}
+
 impl Measure for Cca {
     type Prepared = Subspace;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        subspace_footprint(n, d)
+    }
 
     fn info(&self) -> &MeasureInfo {
         &CCA_INFO
@@ -213,6 +234,13 @@ impl Svcca {
 impl Measure for Svcca {
     type Prepared = Subspace;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = subspace_footprint(n, d);
+        f.prepare += f.kept - n as f64 * d as f64;
+        f.prepare_flops *= 2.0;
+        f
+    }
+
     fn info(&self) -> &MeasureInfo {
         &SVCCA_INFO
     }
@@ -269,6 +297,13 @@ pub(crate) const PWCCA_INFO: MeasureInfo = MeasureInfo {
 
 impl Measure for Pwcca {
     type Prepared = Subspace;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = subspace_footprint(n, d);
+        let s = n.min(d) as f64;
+        f.score = 3.0 * s * s + n as f64 * s;
+        f
+    }
 
     fn info(&self) -> &MeasureInfo {
         &PWCCA_INFO
@@ -336,6 +371,12 @@ pub(crate) const LINEAR_REGRESSION_INFO: MeasureInfo = MeasureInfo {
 impl Measure for LinearRegression {
     type Prepared = Subspace;
 
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        let mut f = subspace_footprint(n, d);
+        f.score = n.min(d) as f64 * d as f64;
+        f
+    }
+
     fn info(&self) -> &MeasureInfo {
         &LINEAR_REGRESSION_INFO
     }
@@ -374,6 +415,10 @@ pub(crate) const EIGENSPACE_OVERLAP_INFO: MeasureInfo = MeasureInfo {
 
 impl Measure for EigenspaceOverlap {
     type Prepared = Subspace;
+
+    fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
+        subspace_footprint(n, d)
+    }
 
     fn info(&self) -> &MeasureInfo {
         &EIGENSPACE_OVERLAP_INFO

@@ -16,8 +16,11 @@
 //! A representation given in both A and B (the same memory) is prepared
 //! once.
 
+pub mod preflight;
 mod resampling;
 pub mod streaming;
+
+pub use preflight::estimate_pairwise;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

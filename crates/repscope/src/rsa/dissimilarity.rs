@@ -342,7 +342,7 @@ impl Form {
 
 /// Rows per block: enough blocks to keep every thread busy (the later,
 /// shorter blocks finish fast), and a block of the kernel near 32 MiB at most.
-fn block_rows(k: usize) -> usize {
+pub(super) fn block_rows(k: usize) -> usize {
     let memory = (32 << 20) / (8 * k.max(1));
     let balance = k.div_ceil(4 * rayon::current_num_threads().max(1));
     memory.min(balance).clamp(16, 1024)

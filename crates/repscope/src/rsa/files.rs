@@ -256,11 +256,11 @@ pub fn save_rdms(path: &Path, set: &RdmSet) -> Result<()> {
             });
         }
     }
-    let vectors: Vec<(String, Vec<f64>)> = set
+    let vectors: Vec<(&str, &[f64])> = set
         .names
         .iter()
-        .cloned()
-        .zip(set.rdms.iter().cloned())
+        .map(String::as_str)
+        .zip(set.rdms.iter().map(Vec::as_slice))
         .collect();
     let texts: Vec<(String, Vec<String>)> = set
         .conditions

@@ -26,9 +26,11 @@ pub mod inference;
 pub mod mds;
 pub mod models;
 pub mod movie;
+pub mod preflight;
 pub mod searchlight;
 pub mod transform;
 
 pub use compare::{CompareMethod, compare};
 pub use dissimilarity::{RdmMethod, RdmSpec, rdm};
+pub use preflight::estimate_rdm;
 pub use transform::{geodesic, geotopological};

@@ -95,7 +95,9 @@ def rdm(
     folds: Any = None,
     prior_lambda: float = 1.0,
     prior_weight: float = 0.1,
-) -> np.ndarray:
+    estimate: bool = False,
+    force: bool = False,
+) -> Any:
     """Condensed RDM of the rows (measurements) of ``X`` (measurements x channels).
 
     Parameters
@@ -114,10 +116,16 @@ def rdm(
         are ordered as sorted labels (numerically if all are numbers).
     folds : labels, optional
         Fold (e.g. run) of each row, for ``crossnobis`` (leave-one-fold-out).
+    estimate : bool
+        Return the predicted peak memory (above ``X``) and time as an
+        :class:`~repscope.preflight.Estimate` instead of computing.
+    force : bool
+        Run even when that prediction exceeds the memory available (without
+        it such a job raises :class:`~repscope.errors.TooLargeError`).
 
     Returns
     -------
-    ndarray of shape (n_conditions * (n_conditions - 1) / 2,)
+    ndarray of shape (n_conditions * (n_conditions - 1) / 2,), or an Estimate
 
     Examples
     --------
@@ -138,7 +146,8 @@ def rdm(
     if noise is not None:
         noise = _f64(noise)
     return _repscope.rdm(
-        X, method, noise, _labels(conditions), _labels(folds), prior_lambda, prior_weight
+        X, method, noise, _labels(conditions), _labels(folds), prior_lambda, prior_weight,
+        bool(estimate), bool(force),
     )
 
 

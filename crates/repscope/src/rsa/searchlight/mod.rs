@@ -35,7 +35,7 @@ mod surface;
 
 pub use decoding::{Classifier, Decoding, decoding_map};
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
-pub use preflight::{Estimate, Output, estimate, human};
+pub use preflight::{Estimate, Output, estimate};
 pub use sensor::SensorSearchlight;
 pub use surface::SurfaceSearchlight;
 

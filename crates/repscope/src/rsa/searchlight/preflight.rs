@@ -24,8 +24,9 @@ use std::time::Instant;
 
 use super::engine::{BLOCK_BYTES, BLOCK_CENTRES, run_with};
 use super::{Neighbourhoods, SearchlightSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::Stored;
+use crate::preflight::{RUNTIME_BYTES, check_fits, parts_report};
 use crate::rsa::condensed::n_pairs;
 use crate::rsa::dissimilarity::RdmMethod;
 use crate::rsa::folds::cell_counts;
@@ -51,9 +52,6 @@ pub struct Estimate {
     pub largest_block: usize,
 }
 
-/// Memory the runtime holds whatever the job (thread stacks touched, the
-/// allocator's arenas, the thread pool): measured once on this machine.
-const RUNTIME_BYTES: u64 = 24 << 20;
 /// Per thread, what the allocator keeps of the noise path's per-sphere
 /// matrices (measured: 0–12 MB per thread on this machine's glibc).
 const NOISE_ARENA_BYTES: u64 = 8 << 20;
@@ -71,13 +69,7 @@ impl Estimate {
 
     /// A multi-line summary (the CLI's `--dry-run`).
     pub fn report(&self) -> String {
-        let mut out = format!(
-            "predicted peak memory above the inputs: {}\n",
-            human(self.peak_bytes())
-        );
-        for (part, bytes) in &self.parts {
-            out.push_str(&format!("  {part}: {}\n", human(*bytes)));
-        }
+        let mut out = parts_report(&self.parts);
         out.push_str(&format!(
             "{} centres in {} blocks (largest: {} columns)\n",
             self.centres, self.blocks, self.largest_block
@@ -91,32 +83,14 @@ impl Estimate {
     /// Refuses a job predicted to need more than `available` bytes, with
     /// the prediction and what lowers it.
     pub fn check_fits(&self, available: Option<u64>) -> Result<()> {
-        let Some(available) = available else {
-            return Ok(());
-        };
-        let needed = self.peak_bytes();
-        if needed <= available {
-            return Ok(());
-        }
-        Err(Error::TooLarge {
-            what: "searchlight".into(),
-            needed: human(needed),
-            available: human(available),
-            how: "give a smaller block (block_mb / --block-mb), float32 data, fewer centres \
-                  (stride / centres), or ask for maps instead of every sphere's RDM; or force \
-                  it (force=True / --force)"
-                .into(),
-        })
-    }
-}
-
-/// Bytes as MB or GB.
-pub fn human(bytes: u64) -> String {
-    let mb = bytes as f64 / (1u64 << 20) as f64;
-    if mb >= 1024.0 {
-        format!("{:.2} GB", mb / 1024.0)
-    } else {
-        format!("{mb:.0} MB")
+        check_fits(
+            "searchlight",
+            self.peak_bytes(),
+            available,
+            "give a smaller block (block_mb / --block-mb), float32 data, fewer centres \
+             (stride / centres), or ask for maps instead of every sphere's RDM; or force \
+             it (force=True / --force)",
+        )
     }
 }
 
