@@ -49,7 +49,7 @@ pub fn knn(x: MatRef<'_, f64>, k: usize, closeness: Closeness) -> Result<Neighbo
     let sq_norms: Vec<f64> = (0..n)
         .map(|i| x.row(i).iter().map(|v| v * v).sum())
         .collect();
-    let block = ((16 << 20) / (8 * n.max(1))).clamp(8, 512);
+    let block = ((4 << 20) / (8 * n.max(1))).clamp(8, 512);
     let starts: Vec<usize> = (0..n).step_by(block).collect();
     let parts: Vec<Vec<u32>> = starts
         .par_iter()

@@ -216,14 +216,18 @@ impl Measure for NeighbourMeasure {
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
         let k = self.k as f64;
-        // Neighbour blocks of at most 512 rows (≤ 16 MB) per thread.
-        let block = (2_097_152 / n.max(1)).clamp(8, 512).min(n) as f64;
+        // Neighbour blocks of 4 MB (at most 512 rows) per thread, and the
+        // rows normalised (a row-major copy and the matrix). The knn runs
+        // in parallel inside each prepare, and a worker waiting on it takes
+        // up another representation's: measured, about two prepares per
+        // thread are in flight, hence the factor 2.
+        let block = ((4 << 20) / (8 * n.max(1))).clamp(8, 512).min(n) as f64;
         let threads = rayon::current_num_threads() as f64;
         let (n, d) = (n as f64, d as f64);
         let cknna = matches!(self.statistic, NeighbourStatistic::Cknna);
         Footprint {
             kept: n * d + n * k / 2.0,
-            prepare: n * d + threads * block * n + n * k,
+            prepare: 2.0 * (2.0 * n * d + threads * block * n) + n * k,
             score: if cknna { 4.25 * n * n } else { 2.0 * k },
             prepare_flops: 2.0 * n * n * d,
             score_flops: if cknna { 25.0 * n * n } else { n * k * k },
