@@ -23,7 +23,10 @@ fn seconds(f: impl FnOnce()) -> f64 {
 }
 
 fn main() {
-    let side: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(24);
+    let side: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(24);
     let (k, runs, noise_rows) = (40, 8, 200);
     let voxels = side * side * side;
     let light = Searchlight::new([side; 3], &vec![true; voxels], Radius::Voxels(3.0)).unwrap();
@@ -47,8 +50,15 @@ fn main() {
             block_bytes: None,
         };
         let t = seconds(|| {
-            model_maps(&light, data.as_ref(), &spec, &[&model], CompareMethod::Corr, &|_, _| {})
-                .unwrap();
+            model_maps(
+                &light,
+                data.as_ref(),
+                &spec,
+                &[&model],
+                CompareMethod::Corr,
+                &|_, _| {},
+            )
+            .unwrap();
         });
         println!(
             "{voxels} spheres, noise {noise:5}: {t:.2} s ({:.1} µs per sphere per core)",
@@ -62,25 +72,69 @@ fn main() {
     let mut cov = Mat::<f64>::zeros(p, p);
     let t = seconds(|| {
         for _ in 0..reps {
-            matmul(cov.as_mut(), Accum::Replace, r.transpose(), r.as_ref(), 1.0, Par::Seq);
+            matmul(
+                cov.as_mut(),
+                Accum::Replace,
+                r.transpose(),
+                r.as_ref(),
+                1.0,
+                Par::Seq,
+            );
         }
     });
-    println!("RᵀR (full) 200×123:         {:7.1} µs  {:5.1} GFLOP/s", t * 1e6 / reps as f64, 2.0 * 200.0 * 123.0 * 123.0 * reps as f64 / t / 1e9);
+    println!(
+        "RᵀR (full) 200×123:         {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        2.0 * 200.0 * 123.0 * 123.0 * reps as f64 / t / 1e9
+    );
     let mut llt = None;
     let t = seconds(|| {
         for _ in 0..reps {
             llt = Some(cov.llt(Side::Lower).unwrap());
         }
     });
-    println!("Cholesky 123:               {:7.1} µs  {:5.1} GFLOP/s", t * 1e6 / reps as f64, 123f64.powi(3) / 3.0 * reps as f64 / t / 1e9);
+    println!(
+        "Cholesky 123:               {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        123f64.powi(3) / 3.0 * reps as f64 / t / 1e9
+    );
     let l = llt.unwrap().L().to_owned();
+    let mut buffer = faer::dyn_stack::MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            p,
+            Par::Seq,
+            Default::default(),
+        ),
+    );
+    let t = seconds(|| {
+        for _ in 0..reps {
+            let mut a = cov.clone();
+            faer::linalg::cholesky::llt::factor::cholesky_in_place(
+                a.as_mut(),
+                Default::default(),
+                Par::Seq,
+                faer::dyn_stack::MemStack::new(&mut buffer),
+                Default::default(),
+            )
+            .unwrap();
+        }
+    });
+    println!(
+        "Cholesky 123, Par::Seq:     {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        123f64.powi(3) / 3.0 * reps as f64 / t / 1e9
+    );
     let t = seconds(|| {
         for _ in 0..reps {
             let mut w = x.clone();
             solve_lower_triangular_in_place(l.as_ref(), w.as_mut().transpose_mut(), Par::Seq);
         }
     });
-    println!("solve, row-major rhs 320:   {:7.1} µs  {:5.1} GFLOP/s", t * 1e6 / reps as f64, 320.0 * 123.0 * 123.0 * reps as f64 / t / 1e9);
+    println!(
+        "solve, row-major rhs 320:   {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        320.0 * 123.0 * 123.0 * reps as f64 / t / 1e9
+    );
     let xt = x.transpose().to_owned();
     let t = seconds(|| {
         for _ in 0..reps {
@@ -88,14 +142,29 @@ fn main() {
             solve_lower_triangular_in_place(l.as_ref(), w.as_mut(), Par::Seq);
         }
     });
-    println!("solve, col-major rhs 320:   {:7.1} µs  {:5.1} GFLOP/s", t * 1e6 / reps as f64, 320.0 * 123.0 * 123.0 * reps as f64 / t / 1e9);
+    println!(
+        "solve, col-major rhs 320:   {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        320.0 * 123.0 * 123.0 * reps as f64 / t / 1e9
+    );
     let mut kernel = Mat::<f64>::zeros(k, k);
     let t = seconds(|| {
         for _ in 0..reps {
             for f in 0..runs {
-                matmul(kernel.as_mut(), Accum::Add, x.as_ref().subrows(f * k, k), x.as_ref().subrows(f * k, k).transpose(), 1.0, Par::Seq);
+                matmul(
+                    kernel.as_mut(),
+                    Accum::Add,
+                    x.as_ref().subrows(f * k, k),
+                    x.as_ref().subrows(f * k, k).transpose(),
+                    1.0,
+                    Par::Seq,
+                );
             }
         }
     });
-    println!("kernel 8 × (40×123×40):     {:7.1} µs  {:5.1} GFLOP/s", t * 1e6 / reps as f64, 2.0 * 8.0 * 40.0 * 40.0 * 123.0 * reps as f64 / t / 1e9);
+    println!(
+        "kernel 8 × (40×123×40):     {:7.1} µs  {:5.1} GFLOP/s",
+        t * 1e6 / reps as f64,
+        2.0 * 8.0 * 40.0 * 40.0 * 123.0 * reps as f64 / t / 1e9
+    );
 }

@@ -14,7 +14,7 @@ use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::{Mat, MatRef, Par};
 use rayon::prelude::*;
 
-use super::crossnobis::{SphereKernels, cell_crossnobis};
+use super::crossnobis::{CellWeights, SphereKernels, cell_crossnobis};
 use super::{Neighbourhoods, SearchlightSpec};
 use crate::error::{Error, Result, ResultExt};
 use crate::linalg::Stored;
@@ -22,7 +22,9 @@ use crate::rsa::dissimilarity::{
     RdmMethod, RdmSpec, condition_means, rdm, require_three_conditions,
 };
 use crate::rsa::folds::{FoldMeans, cell_counts};
-use crate::stats::covariance::{CovarianceMethod, cholesky_of, covariance_of_centred};
+use crate::stats::covariance::{
+    CovarianceMethod, cholesky_factor_seq, cholesky_of, covariance_of_centred,
+};
 
 /// Bytes of shared rows one block of centres may hold by default (the
 /// block stops growing once its columns reach this).
@@ -240,8 +242,7 @@ enum Plan {
     /// count-weighted sums of them, so any counts per cell are exact.
     Cells {
         groups: Vec<usize>,
-        counts: Vec<usize>,
-        k: usize,
+        weights: CellWeights,
     },
     /// Rows averaged per condition, when conditions repeat.
     Averaged { groups: Vec<usize>, n_groups: usize },
@@ -290,11 +291,14 @@ impl Plan {
                     .zip(conditions)
                     .map(|(&f, &c)| slot[f] * k + c)
                     .collect();
-                let counts = used
+                let counts: Vec<usize> = used
                     .iter()
                     .flat_map(|&f| counts[f * k..(f + 1) * k].iter().copied())
                     .collect();
-                Ok(Plan::Cells { groups, counts, k })
+                Ok(Plan::Cells {
+                    groups,
+                    weights: CellWeights::new(&counts, k),
+                })
             }
             (RdmMethod::Crossnobis, None) => Ok(raw()),
             _ => {
@@ -318,7 +322,7 @@ impl Plan {
         let reduced = match self {
             Plan::FoldMeans { k, used, .. } => 2 * used * k,
             Plan::Averaged { n_groups, .. } => *n_groups,
-            Plan::Cells { counts, .. } => counts.len(),
+            Plan::Cells { weights, .. } => weights.cells(),
             Plan::Raw { .. } => 0,
         };
         8 * (rows + reduced + noise_rows)
@@ -351,8 +355,8 @@ impl Plan {
                 });
             }
             Plan::Averaged { groups, n_groups } => condition_means(x.as_ref(), groups, *n_groups)?,
-            Plan::Cells { groups, counts, .. } => {
-                condition_means(x.as_ref(), groups, counts.len())?
+            Plan::Cells { groups, weights } => {
+                condition_means(x.as_ref(), groups, weights.cells())?
             }
             Plan::Raw { .. } => x,
         };
@@ -361,7 +365,7 @@ impl Plan {
             _ => (None, None),
         };
         let cells = match self {
-            Plan::Cells { counts, k, .. } => Some((counts.as_slice(), *k)),
+            Plan::Cells { weights, .. } => Some(weights),
             _ => None,
         };
         let noise = noise.map(|(residuals, method)| {
@@ -408,8 +412,8 @@ struct Block<'p> {
     kernels: Option<SphereKernels>,
     conditions: Option<&'p [usize]>,
     folds: Option<&'p [usize]>,
-    /// Crossnobis's cell counts and conditions (rows are cell means).
-    cells: Option<(&'p [usize], usize)>,
+    /// Crossnobis's cell weights (rows are cell means).
+    cells: Option<&'p CellWeights>,
     noise: Option<(Mat<f64>, CovarianceMethod)>,
 }
 
@@ -434,29 +438,36 @@ impl Block<'_> {
             // crossnobis distances with Λ = Σ⁻¹ are the plain (identity)
             // ones of the whitened patterns C⁻¹x: one triangular solve of
             // the shared rows, no inverse and no product with Λ.
-            Some((residuals, method)) => {
-                let whitened = self.whitened(cols, residuals.as_ref(), *method)?;
+            Some((residuals, method)) => WORK.with_borrow_mut(|work| {
+                let Work {
+                    residuals: r,
+                    patterns,
+                    train,
+                } = work;
+                let whitened = self.whitened(cols, residuals.as_ref(), *method, r, patterns)?;
                 match self.cells {
-                    Some((counts, k)) => Ok(cell_crossnobis(whitened.as_ref(), counts, k)),
-                    None => rdm(whitened.as_ref(), &rdm_spec),
+                    Some(weights) => Ok(cell_crossnobis(whitened, weights, train)),
+                    None => rdm(whitened, &rdm_spec),
                 }
-            }
+            }),
         }
     }
 
-    /// The shared rows x over `cols` (rows × p), whitened: x C⁻ᵀ, with
-    /// Σ = C Cᵀ the sphere's noise covariance from its residual columns.
-    fn whitened(
+    /// The shared rows x over `cols` (rows × p), whitened in `patterns`:
+    /// x C⁻ᵀ, with Σ = C Cᵀ the sphere's noise covariance from its residual
+    /// columns (gathered in `r`).
+    fn whitened<'w>(
         &self,
         cols: &[usize],
         residuals: MatRef<'_, f64>,
         method: CovarianceMethod,
-    ) -> Result<Mat<f64>> {
+        r: &mut Mat<f64>,
+        patterns: &'w mut Mat<f64>,
+    ) -> Result<MatRef<'w, f64>> {
         let n = residuals.nrows();
-        let r = gather_columns(residuals, cols);
+        let r = gather_into(r, residuals, cols);
         let cov = covariance_of_centred(r.as_ref(), method, (n - 1) as f64)?;
-        drop(r);
-        let mut x = gather_columns(self.rows.as_ref(), cols);
+        let mut x = gather_into(patterns, self.rows.as_ref(), cols);
         if method == CovarianceMethod::Diag {
             // A diagonal C: scale each channel.
             if (0..cols.len()).any(|j| cov[(j, j)] <= 0.0) {
@@ -464,14 +475,62 @@ impl Block<'_> {
             }
             for j in 0..cols.len() {
                 let s = cov[(j, j)].sqrt().recip();
-                x.col_mut(j).iter_mut().for_each(|v| *v *= s);
+                x.as_mut().col_mut(j).iter_mut().for_each(|v| *v *= s);
             }
         } else {
-            let llt = cholesky_of(&cov, n)?;
+            let l = cholesky_factor_seq(cov, n)?;
             // (x C⁻ᵀ)ᵀ = C⁻¹ xᵀ: a lower solve on the transposed view.
-            solve_lower_triangular_in_place(llt.L(), x.as_mut().transpose_mut(), Par::Seq);
+            solve_lower_triangular_in_place(l.as_ref(), x.as_mut().transpose_mut(), Par::Seq);
         }
-        Ok(x)
+        Ok(faer::reborrow::IntoConst::into_const(x))
+    }
+}
+
+/// One thread's buffers for the noise path: a sphere's residual columns,
+/// its (whitened) patterns and crossnobis's training means. Reused from
+/// sphere to sphere, so a sphere neither allocates nor zeroes them.
+struct Work {
+    residuals: Mat<f64>,
+    patterns: Mat<f64>,
+    train: Mat<f64>,
+}
+
+thread_local! {
+    static WORK: std::cell::RefCell<Work> = const {
+        std::cell::RefCell::new(Work {
+            residuals: Mat::new(),
+            patterns: Mat::new(),
+            train: Mat::new(),
+        })
+    };
+}
+
+/// The columns `cols` of `m` copied into the first columns of `buffer`
+/// (grown when too small; it keeps its size), as a view.
+pub(super) fn gather_into<'b>(
+    buffer: &'b mut Mat<f64>,
+    m: MatRef<'_, f64>,
+    cols: &[usize],
+) -> faer::MatMut<'b, f64> {
+    if buffer.nrows() != m.nrows() || buffer.ncols() < cols.len() {
+        *buffer = Mat::zeros(m.nrows(), cols.len().max(buffer.ncols()));
+    }
+    let mut out = buffer.as_mut().subcols_mut(0, cols.len());
+    for (j, &c) in cols.iter().enumerate() {
+        copy_column(out.as_mut().col_mut(j), m.col(c));
+    }
+    out
+}
+
+/// `dst ← src`, as one slice copy when both are contiguous (faer's
+/// general `copy_from` costs more than the copy for columns this short).
+pub(super) fn copy_column(mut dst: faer::ColMut<'_, f64>, src: faer::ColRef<'_, f64>) {
+    if let Some(s) = src.try_as_col_major()
+        && let Some(d) = dst.as_mut().try_as_col_major_mut()
+    {
+        d.as_slice_mut().copy_from_slice(s.as_slice());
+    } else {
+        dst.copy_from(src);
     }
 }
 
