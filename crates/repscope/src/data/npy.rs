@@ -190,14 +190,37 @@ pub fn read_npz_file(path: &Path) -> Result<RepSet> {
 /// Every array of an `.npz` archive, decoded, in archive order.
 pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+    let mut arrays = Vec::new();
+    for_each_npz_entry(path, std::io::BufReader::new(file), |name, entry| {
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| {
+            Error::format(
+                path,
+                format!("array '{name}' could not be decompressed ({e})"),
+                "the archive is corrupt or truncated; re-save it with numpy.savez",
+            )
+        })?;
+        let array = decode_npy(&bytes, path, &name)?;
+        arrays.push((name, array));
+        Ok(())
+    })?;
+    Ok(arrays)
+}
+
+/// Visits every entry of an `.npz` archive in order, with its array name
+/// (the entry's name without `.npy`) and its (decompressing) reader.
+fn for_each_npz_entry<R: Read + Seek>(
+    path: &Path,
+    reader: R,
+    mut visit: impl FnMut(String, &mut dyn Read) -> Result<()>,
+) -> Result<()> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
         Error::format(
             path,
             format!("not a readable .npz (zip) archive ({e})"),
             "the file may be truncated or not an .npz; re-save it with numpy.savez",
         )
     })?;
-    let mut arrays = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| {
             Error::format(
@@ -211,18 +234,9 @@ pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
             .strip_suffix(".npy")
             .unwrap_or(&entry_name)
             .to_string();
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes).map_err(|e| {
-            Error::format(
-                path,
-                format!("array '{name}' could not be decompressed ({e})"),
-                "the archive is corrupt or truncated; re-save it with numpy.savez",
-            )
-        })?;
-        let array = decode_npy(&bytes, path, &name)?;
-        arrays.push((name, array));
+        visit(name, &mut entry)?;
     }
-    Ok(arrays)
+    Ok(())
 }
 
 /// Writes one matrix as a Fortran-order `.npy` file of float64, column by
@@ -378,32 +392,14 @@ pub fn array_shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
         let (shape, _) = read_header_shape(&mut reader, path, &name)?;
         return Ok(vec![two_d(name, shape)?]);
     }
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
-        Error::format(
-            path,
-            format!("not a readable .npz (zip) archive ({e})"),
-            "the file may be truncated or not an .npz; re-save it with numpy.savez",
-        )
-    })?;
-    let mut shapes = Vec::with_capacity(archive.len());
-    for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|e| {
-            Error::format(
-                path,
-                format!("entry {index} of the archive is unreadable ({e})"),
-                "re-save the file with numpy.savez",
-            )
-        })?;
-        let entry_name = entry.name().to_string();
-        let name = entry_name
-            .strip_suffix(".npy")
-            .unwrap_or(&entry_name)
-            .to_string();
+    let mut shapes = Vec::new();
+    for_each_npz_entry(path, reader, |name, mut entry| {
         let (shape, text) = read_header_shape(&mut entry, path, &name)?;
         if !(text && name == STIMULI_KEY) {
             shapes.push(two_d(name, shape)?);
         }
-    }
+        Ok(())
+    })?;
     Ok(shapes)
 }
 

@@ -361,32 +361,37 @@ fn linear_from_trace(a: &Centered, b: &Centered, trace_kl: f64) -> f64 {
     trace_kl / (a.self_dot.sqrt() * b.self_dot.sqrt())
 }
 
+/// What linear CKA (plain or debiased) holds and does, in the form it
+/// prepares: the centred features, or the full n × n Gram then its packed
+/// copy, whose pairs are dotted in blocks.
+fn cka_footprint(gram: bool, n: usize, d: usize) -> Footprint {
+    let (n, d) = (n as f64, d as f64);
+    if gram {
+        Footprint {
+            kept: n * (n + 1.0) / 2.0 + n,
+            prepare: n * d + n * n,
+            score: 0.0,
+            prepare_flops: n * n * d,
+            score_flops: n * n,
+            block_scored: true,
+        }
+    } else {
+        Footprint {
+            kept: n * d + n,
+            prepare: d * d,
+            score: d * d,
+            prepare_flops: n * d * d,
+            score_flops: 2.0 * n * d * d,
+            block_scored: false,
+        }
+    }
+}
+
 impl Measure for LinearCka {
     type Prepared = Centered;
 
     fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint {
-        let gram = self.form.use_gram(n, d, partners);
-        let (n, d) = (n as f64, d as f64);
-        if gram {
-            // Full n × n Gram, then its packed copy; pairs dotted in blocks.
-            Footprint {
-                kept: n * (n + 1.0) / 2.0 + n,
-                prepare: n * d + n * n,
-                score: 0.0,
-                prepare_flops: n * n * d,
-                score_flops: n * n,
-                block_scored: true,
-            }
-        } else {
-            Footprint {
-                kept: n * d + n,
-                prepare: d * d,
-                score: d * d,
-                prepare_flops: n * d * d,
-                score_flops: 2.0 * n * d * d,
-                block_scored: false,
-            }
-        }
+        cka_footprint(self.form.use_gram(n, d, partners), n, d)
     }
 
     fn info(&self) -> &MeasureInfo {
@@ -466,28 +471,7 @@ impl Measure for DebiasedCka {
     type Prepared = DebiasedPrepared;
 
     fn footprint(&self, n: usize, d: usize, partners: usize) -> Footprint {
-        let gram = self.form.use_gram(n, d, partners);
-        let (n, d) = (n as f64, d as f64);
-        if gram {
-            // Full n × n Gram, then its packed copy; pairs dotted in blocks.
-            Footprint {
-                kept: n * (n + 1.0) / 2.0 + n,
-                prepare: n * d + n * n,
-                score: 0.0,
-                prepare_flops: n * n * d,
-                score_flops: n * n,
-                block_scored: true,
-            }
-        } else {
-            Footprint {
-                kept: n * d + n,
-                prepare: d * d,
-                score: d * d,
-                prepare_flops: n * d * d,
-                score_flops: 2.0 * n * d * d,
-                block_scored: false,
-            }
-        }
+        cka_footprint(self.form.use_gram(n, d, partners), n, d)
     }
 
     fn info(&self) -> &MeasureInfo {

@@ -65,20 +65,25 @@ fn correlations(a: &UnitColumns, b: &UnitColumns, par: Par) -> Result<Mat<f64>> 
     Ok(unit_column_correlations(a.0.as_ref(), b.0.as_ref(), par))
 }
 
+/// Unit columns kept; a score forms the d × d correlations (and, for the
+/// assignment, a transposed copy).
+fn unit_columns_footprint(n: usize, d: usize) -> Footprint {
+    let (n, d) = (n as f64, d as f64);
+    Footprint {
+        kept: n * d,
+        prepare: 0.0,
+        score: 2.0 * d * d,
+        prepare_flops: 4.0 * n * d,
+        score_flops: 2.0 * n * d * d,
+        block_scored: false,
+    }
+}
+
 impl Measure for HardMatch {
     type Prepared = UnitColumns;
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
-        let (n, d) = (n as f64, d as f64);
-        // Unit columns kept; the d × d correlations (and a transposed copy).
-        Footprint {
-            kept: n * d,
-            prepare: 0.0,
-            score: 2.0 * d * d,
-            prepare_flops: 4.0 * n * d,
-            score_flops: 2.0 * n * d * d,
-            block_scored: false,
-        }
+        unit_columns_footprint(n, d)
     }
 
     fn info(&self) -> &MeasureInfo {
@@ -110,16 +115,7 @@ impl Measure for SoftMatch {
     type Prepared = UnitColumns;
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
-        let (n, d) = (n as f64, d as f64);
-        // Unit columns kept; the d × d correlations (and a transposed copy).
-        Footprint {
-            kept: n * d,
-            prepare: 0.0,
-            score: 2.0 * d * d,
-            prepare_flops: 4.0 * n * d,
-            score_flops: 2.0 * n * d * d,
-            block_scored: false,
-        }
+        unit_columns_footprint(n, d)
     }
 
     fn info(&self) -> &MeasureInfo {

@@ -104,16 +104,8 @@ impl Measure for RbfCka {
     type Prepared = CenteredKernel;
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
-        let (n, d) = (n as f64, d as f64);
         // Full Gram, the sorted distances and the kernel; the packed kernel kept.
-        Footprint {
-            kept: n * (n + 1.0) / 2.0,
-            prepare: 3.0 * n * n,
-            score: 0.0,
-            prepare_flops: 2.0 * n * n * d,
-            score_flops: n * n,
-            block_scored: true,
-        }
+        Footprint::packed(n, d, 3.0, true)
     }
 
     fn info(&self) -> &MeasureInfo {

@@ -124,6 +124,21 @@ pub struct Footprint {
 }
 
 impl Footprint {
+    /// A packed n × n matrix kept (a centred kernel or distances), built
+    /// from a full Gram through `temporaries` n × n matrices alive at once,
+    /// and scored by one packed dot (in blocks of pairs when `block_scored`).
+    pub fn packed(n: usize, d: usize, temporaries: f64, block_scored: bool) -> Self {
+        let (n, d) = (n as f64, d as f64);
+        Self {
+            kept: n * (n + 1.0) / 2.0,
+            prepare: temporaries * n * n,
+            score: 0.0,
+            prepare_flops: 2.0 * n * n * d,
+            score_flops: n * n,
+            block_scored,
+        }
+    }
+
     /// A centred copy kept, scored through a d × d cross product.
     pub fn centred_copy(n: usize, d: usize) -> Self {
         let (n, d) = (n as f64, d as f64);

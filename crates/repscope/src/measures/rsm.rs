@@ -59,16 +59,8 @@ impl Measure for DistanceCorrelation {
     type Prepared = CentredDistances;
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
-        let (n, d) = (n as f64, d as f64);
         // Gram and distances (n × n each), then the packed, centred distances.
-        Footprint {
-            kept: n * (n + 1.0) / 2.0,
-            prepare: 2.0 * n * n,
-            score: 0.0,
-            prepare_flops: 2.0 * n * n * d,
-            score_flops: n * n,
-            block_scored: true,
-        }
+        Footprint::packed(n, d, 2.0, true)
     }
 
     fn info(&self) -> &MeasureInfo {
@@ -143,14 +135,10 @@ impl Measure for RsmNormDiff {
     type Prepared = PackedDistances;
 
     fn footprint(&self, n: usize, d: usize, _partners: usize) -> Footprint {
-        let (n, d) = (n as f64, d as f64);
+        let n_f = n as f64;
         Footprint {
-            kept: n * (n + 1.0) / 2.0,
-            prepare: 2.0 * n * n,
-            score: 0.0,
-            prepare_flops: 2.0 * n * n * d,
-            score_flops: 1.5 * n * n,
-            block_scored: false,
+            score_flops: 1.5 * n_f * n_f,
+            ..Footprint::packed(n, d, 2.0, false)
         }
     }
 
