@@ -8,6 +8,7 @@ test_searchlight_preflight.py.)"""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -75,16 +76,21 @@ CHILD = textwrap.dedent(
 )
 
 
+# Both the job and its prediction depend on the number of threads: the
+# children get two (the CI machine's cores) whatever the parent's state.
+ENV = dict(os.environ, RAYON_NUM_THREADS="2")
+
+
 def measured_and_predicted(case):
     out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(case)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=ENV)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     if r["predicted"] is None:
         # The CLI prints its prediction on stdout (Rust's, not Python's):
         # ask for it in a second process.
         argv = [*case["argv"], "--dry-run", "--json"]
         p = subprocess.run([sys.executable, "-m", "repscope", *argv],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, text=True, check=True, env=ENV)
         r["predicted"] = json.loads(p.stdout)["dry_run"]["peak_bytes"]
     return r["measured"], r["predicted"]
 

@@ -365,16 +365,27 @@ pub fn array_name_from_path(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// The shape of a `.npy` payload from its header alone, and whether it
-/// holds text (numpy `<U`).
-pub fn read_header_shape(
-    reader: &mut impl Read,
-    path: &Path,
-    name: &str,
-) -> Result<(Vec<usize>, bool)> {
+/// What a `.npy` header says of its payload, read without the data.
+enum Payload {
+    /// A dtype the readers convert to float64.
+    Numeric(Vec<usize>),
+    /// Text (numpy `<U`).
+    Text,
+    /// Any other dtype, named as the readers name it in their error.
+    Unsupported(String),
+}
+
+/// The payload of a `.npy` from its header alone.
+fn read_payload(reader: &mut impl Read, path: &Path, name: &str) -> Result<Payload> {
     let header = Header::from_reader(reader).map_err(|e| header_error(e, path, name))?;
-    let text = matches!(&header.type_descriptor, PyValue::String(s) if s.get(1..2) == Some("U"));
-    Ok((header.shape, text))
+    Ok(match &header.type_descriptor {
+        PyValue::String(d) if d.get(1..2) == Some("U") => Payload::Text,
+        PyValue::String(d) if element_decoder(d).is_some() || d.get(1..) == Some("f2") => {
+            Payload::Numeric(header.shape)
+        }
+        PyValue::String(d) => Payload::Unsupported(format!("'{d}'")),
+        other => Payload::Unsupported(format!("{other} (a structured dtype)")),
+    })
 }
 
 /// The 2-D shape of every numeric array of a `.npy` or `.npz` file, read
@@ -385,18 +396,32 @@ pub fn array_shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
         [rows, cols] => Ok((name, (rows, cols))),
         _ => Err(Error::NotTwoDimensional { array: name, shape }),
     };
+    let unsupported = |array: &str, dtype: String| Error::UnsupportedDtype {
+        array: array.to_string(),
+        dtype,
+    };
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = std::io::BufReader::new(file);
     if super::Format::from_path(path) == Some(super::Format::Npy) {
         let name = array_name_from_path(path);
-        let (shape, _) = read_header_shape(&mut reader, path, &name)?;
-        return Ok(vec![two_d(name, shape)?]);
+        return match read_payload(&mut reader, path, &name)? {
+            Payload::Numeric(shape) => Ok(vec![two_d(name, shape)?]),
+            Payload::Text => Err(unsupported(&name, "text (numpy '<U')".into())),
+            Payload::Unsupported(dtype) => Err(unsupported(&name, dtype)),
+        };
     }
     let mut shapes = Vec::new();
     for_each_npz_entry(path, reader, |name, mut entry| {
-        let (shape, text) = read_header_shape(&mut entry, path, &name)?;
-        if !(text && name == STIMULI_KEY) {
-            shapes.push(two_d(name, shape)?);
+        match read_payload(&mut entry, path, &name)? {
+            Payload::Numeric(shape) => shapes.push(two_d(name, shape)?),
+            Payload::Text if name == STIMULI_KEY => {}
+            Payload::Text => {
+                return Err(unsupported(
+                    &name,
+                    format!("text (numpy '<U'); only the key '{STIMULI_KEY}' may hold text"),
+                ));
+            }
+            Payload::Unsupported(dtype) => return Err(unsupported(&name, dtype)),
         }
         Ok(())
     })?;
