@@ -438,18 +438,25 @@ impl Block<'_> {
             // crossnobis distances with Λ = Σ⁻¹ are the plain (identity)
             // ones of the whitened patterns C⁻¹x: one triangular solve of
             // the shared rows, no inverse and no product with Λ.
-            Some((residuals, method)) => WORK.with_borrow_mut(|work| {
+            Some((residuals, method)) => {
+                // The buffers are taken out of the thread's cell for the
+                // sphere, not borrowed in it: `rdm` runs in parallel, and a
+                // thread waiting in it may start another sphere (which then
+                // finds the cell empty and allocates its own).
+                let mut work = WORK.take();
                 let Work {
                     residuals: r,
                     patterns,
                     train,
-                } = work;
-                let whitened = self.whitened(cols, residuals.as_ref(), *method, r, patterns)?;
-                match self.cells {
+                } = &mut work;
+                let whitened = self.whitened(cols, residuals.as_ref(), *method, r, patterns);
+                let rdm = whitened.and_then(|whitened| match self.cells {
                     Some(weights) => Ok(cell_crossnobis(whitened, weights, train)),
                     None => rdm(whitened, &rdm_spec),
-                }
-            }),
+                });
+                WORK.set(work);
+                rdm
+            }
         }
     }
 
@@ -495,14 +502,22 @@ struct Work {
     train: Mat<f64>,
 }
 
-thread_local! {
-    static WORK: std::cell::RefCell<Work> = const {
-        std::cell::RefCell::new(Work {
-            residuals: Mat::new(),
-            patterns: Mat::new(),
-            train: Mat::new(),
-        })
+impl Work {
+    const EMPTY: Work = Work {
+        residuals: Mat::new(),
+        patterns: Mat::new(),
+        train: Mat::new(),
     };
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work::EMPTY
+    }
+}
+
+thread_local! {
+    static WORK: std::cell::RefCell<Work> = const { std::cell::RefCell::new(Work::EMPTY) };
 }
 
 /// The columns `cols` of `m` copied into the first columns of `buffer`
