@@ -235,3 +235,25 @@ def test_ridge_force_is_a_parameter_and_estimate_changes_nothing():
     e = model.estimate(X, Y)
     assert e.peak_bytes > 0 and not hasattr(model, "coef_")
     np.testing.assert_allclose(model.fit(X, Y).coef_, rs.RidgeCV(alphas=[0.1, 10.0]).fit(X, Y).coef_)
+
+
+def test_preflight_reads_shapes_of_every_file_the_loader_reads(tmp_path, run_cli):
+    # A folder of multi-array .npz files (named stem/array, as rs.load names
+    # them) and an rsatoolbox Dataset file (read whole, no rows source).
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    for i in range(2):
+        np.savez(folder / f"block{i}.npz", a=rng.normal(size=(12, 3)), b=rng.normal(size=(12, 5)))
+    p = run_cli("rdm", folder, "--dry-run", "--json", check=0)
+    pred = json.loads(p.stdout)["dry_run"]
+    read = next(x for x in pred["parts"] if x["part"].startswith("representations"))
+    assert read["bytes"] == 8 * 12 * (3 + 5) * 2
+    p = run_cli("rdm", folder, "--json", check=0)
+    assert [r["name"] for r in json.loads(p.stdout)] == ["block0/a", "block0/b", "block1/a", "block1/b"]
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    path = tmp_path / "dataset.h5"
+    rsatoolbox.data.Dataset(rng.normal(size=(10, 6))).save(str(path), file_type="hdf5")
+    p = run_cli("rdm", path, "--dry-run", check=0)
+    assert "rdm (correlation)" in p.stdout
+    run_cli("rdm", path, "-o", tmp_path / "r.npz", check=0)

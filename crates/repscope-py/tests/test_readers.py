@@ -114,3 +114,23 @@ def test_bad_files_raise_format_errors(tmp_path):
     np.save(tmp_path / "c.npy", BASE.astype(np.complex128))
     with pytest.raises(rs.InputError, match="element type"):
         rs.load(tmp_path / "c.npy")
+
+
+def test_npy_read_block_by_block_equals_numpy_for_every_dtype_order_and_shape(tmp_path):
+    rng = np.random.default_rng(11)
+    path = tmp_path / "x.npy"
+    for dtype in ["<f8", ">f8", "<f4", ">f4", "<f2", "<i4", ">i2", "u1", "<i8", "<u4", "bool"]:
+        for shape in [(1234, 7), (300_000, 1), (1, 150_000), (3, 3)]:
+            for fortran in (False, True):
+                a = (rng.normal(size=shape) * 100).astype(dtype)
+                a = np.asfortranarray(a) if fortran else np.ascontiguousarray(a)
+                np.save(path, a)
+                np.testing.assert_array_equal(rs.load(path)["x"], a.astype(np.float64),
+                                              err_msg=f"{dtype} {shape} fortran={fortran}")
+    # A boolean byte other than 0 or 1 is refused, as numpy's own reader does.
+    np.save(path, np.array([[True, False], [True, True]]))
+    raw = bytearray(path.read_bytes())
+    raw[-1] = 2
+    path.write_bytes(bytes(raw))
+    with pytest.raises(rs.errors.FormatError):
+        rs.load(path)

@@ -51,11 +51,11 @@ pub fn read_npy_file(path: &Path) -> Result<Mat<f64>> {
     }
 }
 
-/// How one element of a numeric dtype becomes an f64: its size in bytes
-/// and the decoder of its bytes (in the file's byte order).
 /// Decodes one element's bytes (big-endian when the flag is set) as f64.
 type Decode = fn(&[u8], bool) -> f64;
 
+/// How one element of a numeric dtype becomes an f64: its size in bytes
+/// and the decoder of its bytes (in the file's byte order).
 fn element_decoder(descr: &str) -> Option<(usize, Decode)> {
     macro_rules! decoder {
         ($t:ty) => {
@@ -101,9 +101,14 @@ fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
     let PyValue::String(descr) = &header.type_descriptor else {
         return Ok(None);
     };
+    // Booleans go through the general decoder, which refuses bytes other
+    // than 0 and 1.
     let (Some((size, decode)), &[rows, cols]) = (element_decoder(descr), &header.shape[..]) else {
         return Ok(None);
     };
+    if descr.ends_with("b1") {
+        return Ok(None);
+    }
     if rows == 0 || cols == 0 {
         return Ok(None);
     }
@@ -138,28 +143,29 @@ fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
             ));
         }
     }
-    // Rows (C order) or columns (Fortran order) of the file, a block at a time.
+    // The file's elements in its order (C: row by row; Fortran: column by
+    // column), a block of at most 128 Ki elements (1 MB of float64) at a time.
     let fortran = header.layout == Layout::Fortran;
-    let (lines, width) = if fortran { (cols, rows) } else { (rows, cols) };
-    let per_block = ((1 << 20) / (width * size)).clamp(1, lines);
+    let width = if fortran { rows } else { cols };
+    let total = rows * cols;
+    let per_block = (1usize << 17).min(total);
     let mut x = Mat::<f64>::zeros(rows, cols);
-    let mut block = vec![0u8; per_block * width * size];
-    let mut line = 0;
-    while line < lines {
-        let count = per_block.min(lines - line);
-        let bytes = &mut block[..count * width * size];
+    let mut block = vec![0u8; per_block * size];
+    let (mut line, mut w) = (0, 0);
+    let mut done = 0;
+    while done < total {
+        let count = per_block.min(total - done);
+        let bytes = &mut block[..count * size];
         reader.read_exact(bytes).map_err(|e| Error::io(path, e))?;
-        for (l, values) in bytes.chunks_exact(width * size).enumerate() {
-            for (w, element) in values.chunks_exact(size).enumerate() {
-                let (i, j) = if fortran {
-                    (w, line + l)
-                } else {
-                    (line + l, w)
-                };
-                x[(i, j)] = decode(element, big);
+        for element in bytes.chunks_exact(size) {
+            let (i, j) = if fortran { (w, line) } else { (line, w) };
+            x[(i, j)] = decode(element, big);
+            w += 1;
+            if w == width {
+                (line, w) = (line + 1, 0);
             }
         }
-        line += count;
+        done += count;
     }
     Ok(Some(x))
 }

@@ -335,22 +335,19 @@ pub fn shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
             .collect()
     };
     if path.is_dir() {
+        // As `load` names a folder's arrays: the file's stem, or
+        // `stem/array` for a file that holds several.
         let folder = FolderSource::open(path)?;
-        return folder
-            .files
-            .iter()
-            .zip(&folder.names)
-            .map(|(file, name)| match shapes(file)?.as_slice() {
-                [(_, shape)] => Ok((name.clone(), *shape)),
-                several => Err(Error::UnsupportedFile {
-                    path: file.clone(),
-                    detail: format!(
-                        "a folder holds one representation per file, but this file holds {}",
-                        several.len()
-                    ),
-                }),
-            })
-            .collect();
+        let mut all = Vec::new();
+        for (file, stem) in folder.files.iter().zip(&folder.names) {
+            let inner = shapes(file)?;
+            if let [(_, shape)] = inner.as_slice() {
+                all.push((stem.clone(), *shape));
+            } else {
+                all.extend(inner.into_iter().map(|(n, s)| (format!("{stem}/{n}"), s)));
+            }
+        }
+        return Ok(all);
     }
     if let Some((file, _)) = hdf5::split_inner_path(path)
         && !path.exists()
@@ -360,13 +357,22 @@ pub fn shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
     }
     match Format::from_path(path) {
         Some(Format::Npy | Format::Npz) => super::npy::array_shapes(path),
-        Some(Format::Safetensors | Format::Hdf5) => from_source(open_source(path)?),
-        _ => Ok(load(path)?
-            .views()
-            .iter()
-            .map(|r| (r.name.to_string(), (r.x.nrows(), r.x.ncols())))
-            .collect()),
+        // An rsatoolbox Dataset file is not a source of rows: read whole.
+        Some(Format::Safetensors | Format::Hdf5) => match open_source(path) {
+            Ok(source) => from_source(source),
+            Err(_) => loaded(path),
+        },
+        _ => loaded(path),
     }
+}
+
+/// The shapes of a file without headers to read them from: loaded.
+fn loaded(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
+    Ok(load(path)?
+        .views()
+        .iter()
+        .map(|r| (r.name.to_string(), (r.x.nrows(), r.x.ncols())))
+        .collect())
 }
 
 /// What `repscope info` shows of one representation.

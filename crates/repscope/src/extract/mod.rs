@@ -130,7 +130,6 @@ impl Extractor {
         })
     }
 
-    /// Number of representations [`Extractor::extract`] returns.
     /// The predicted peak memory (model included) and work of extracting
     /// `texts`, from the model's sizes and each batch's padded length (the
     /// texts are tokenized, nothing runs). All values in float32 bytes:
@@ -222,6 +221,7 @@ impl Extractor {
         Ok(e)
     }
 
+    /// Number of representations [`Extractor::extract`] returns.
     pub fn n_hidden_states(&self) -> usize {
         self.model.n_hidden_states()
     }

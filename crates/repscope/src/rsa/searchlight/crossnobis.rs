@@ -118,32 +118,40 @@ pub(super) fn cell_crossnobis(
                 &column
             }
         };
-        let out = train
-            .as_mut()
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .map(|c| c.as_slice_mut());
-        let Some(out) = out else { continue };
         sums.fill(0.0);
         for (cells, counts) in cells.chunks_exact(k).zip(weights.counts.chunks_exact(k)) {
             for ((s, &v), &n) in sums.iter_mut().zip(cells).zip(counts) {
                 *s += n * v;
             }
         }
-        for (((out, cells), counts), inverse) in out
-            .chunks_exact_mut(k)
-            .zip(cells.chunks_exact(k))
-            .zip(weights.counts.chunks_exact(k))
-            .zip(weights.inverse.chunks_exact(k))
-        {
-            for ((((o, &v), &n), &w), &s) in out
-                .iter_mut()
-                .zip(cells)
-                .zip(counts)
-                .zip(inverse)
-                .zip(&sums)
+        let fill = |out: &mut [f64]| {
+            for (((out, cells), counts), inverse) in out
+                .chunks_exact_mut(k)
+                .zip(cells.chunks_exact(k))
+                .zip(weights.counts.chunks_exact(k))
+                .zip(weights.inverse.chunks_exact(k))
             {
-                *o = (s - n * v) * w;
+                for ((((o, &v), &n), &w), &s) in out
+                    .iter_mut()
+                    .zip(cells)
+                    .zip(counts)
+                    .zip(inverse)
+                    .zip(&sums)
+                {
+                    *o = (s - n * v) * w;
+                }
+            }
+        };
+        // The buffer's columns are contiguous (an owned matrix); the
+        // element-wise branch only keeps this correct if that changes.
+        match train.as_mut().col_mut(j).try_as_col_major_mut() {
+            Some(out) => fill(out.as_slice_mut()),
+            None => {
+                let mut column = vec![0.0; folds * k];
+                fill(&mut column);
+                for (r, v) in column.into_iter().enumerate() {
+                    train[(r, j)] = v;
+                }
             }
         }
     }

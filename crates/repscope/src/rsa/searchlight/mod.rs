@@ -33,6 +33,7 @@ mod preflight;
 mod sensor;
 mod surface;
 
+pub use crate::preflight::human;
 pub use decoding::{Classifier, Decoding, decoding_map};
 pub use geometry::{MaskedData, Radius, Searchlight, masked_data};
 pub use preflight::{Estimate, Output, estimate};
