@@ -99,6 +99,15 @@ impl<'py> Input<'py> {
             Input::Widened(m) => m.as_ref(),
         }
     }
+
+    /// Bytes of the float64 copy made on the way in (0 when viewed in
+    /// place): what a preflight adds to the job's own peak.
+    pub fn copy_bytes(&self) -> u64 {
+        match self {
+            Input::F64(_) => 0,
+            Input::Widened(m) => repscope::preflight::f64s(m.nrows() * m.ncols()),
+        }
+    }
 }
 
 /// A faer view of an aligned numpy array, in place (any strides).

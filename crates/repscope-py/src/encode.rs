@@ -15,7 +15,6 @@ use repscope::encode::folds::Split;
 use repscope::encode::noise_ceiling::{self, Reliability};
 use repscope::encode::preflight::estimate_ridge_cv;
 use repscope::encode::ridge::{self, RidgeCvOptions, RidgeFit, Score, Solver};
-use repscope::preflight::f64s;
 
 /// (train, test) index lists per fold, as they arrive from Python.
 type Folds = Vec<(Vec<usize>, Vec<usize>)>;
@@ -109,11 +108,9 @@ fn ridge_cv<'py>(
     };
     let mut prediction = estimate_ridge_cv(xv.nrows(), xv.ncols(), yv.ncols(), &options, true);
     for (what, input) in [("features", &x), ("targets", &y)] {
-        if let Input::Widened(m) = input {
-            prediction.add(
-                format!("float64 copy of the {what}"),
-                f64s(m.nrows() * m.ncols()),
-            );
+        let bytes = input.copy_bytes();
+        if bytes > 0 {
+            prediction.add(format!("float64 copy of the {what}"), bytes);
         }
     }
     if let Some(e) = preflight(py, prediction, estimate, force)? {

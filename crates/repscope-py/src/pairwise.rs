@@ -13,7 +13,6 @@ use crate::results::data_frame;
 use repscope::RepRef;
 use repscope::data::source::open_source;
 use repscope::pairwise::{PairwiseMatrix, PairwiseOptions, estimate_pairwise};
-use repscope::preflight::f64s;
 
 /// The len(A) x len(B) matrix of one measure.
 ///
@@ -250,16 +249,13 @@ fn pairwise<'py>(
         &options,
         false,
     );
-    let copies: usize = inputs_a
+    let copies: u64 = inputs_a
         .iter()
         .chain(inputs_b.iter().flatten())
-        .map(|i| match i {
-            Input::Widened(m) => m.nrows() * m.ncols(),
-            Input::F64(_) => 0,
-        })
+        .map(Input::copy_bytes)
         .sum();
     if copies > 0 {
-        prediction.add("float64 copies of the inputs", f64s(copies));
+        prediction.add("float64 copies of the inputs", copies);
     }
     if let Some(e) = preflight(py, prediction, estimate, force)? {
         return Ok(e);

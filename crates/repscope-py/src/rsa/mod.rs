@@ -13,7 +13,6 @@ use crate::errors::enter_core;
 use crate::preflight::preflight;
 use crate::results::{data_frame, py_result};
 use repscope::data::labels::labels_to_codes;
-use repscope::preflight::f64s;
 use repscope::rsa::compare::CompareMethod;
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::inference::{
@@ -113,11 +112,8 @@ fn rdm<'py>(
     };
     let mut prediction = repscope::rsa::estimate_rdm(xv.nrows(), xv.ncols(), &spec);
     for (what, input) in [("data", Some(&x)), ("precision", precision.as_ref())] {
-        if let Some(Input::Widened(m)) = input {
-            prediction.add(
-                format!("float64 copy of the {what}"),
-                f64s(m.nrows() * m.ncols()),
-            );
+        if let Some(bytes) = input.map(Input::copy_bytes).filter(|&b| b > 0) {
+            prediction.add(format!("float64 copy of the {what}"), bytes);
         }
     }
     if let Some(e) = preflight(py, prediction, estimate, force)? {
