@@ -84,13 +84,13 @@ fn element_decoder(descr: &str) -> Option<(usize, Decode)> {
         "u2" => decoder!(u16),
         "u4" => decoder!(u32),
         "u8" => decoder!(u64),
-        "b1" => (1, |b: &[u8], _| f64::from(u8::from(b[0] != 0))),
         _ => return None,
     })
 }
 
 /// A 2-D numeric `.npy` decoded block by block into a matrix; `None` for
-/// what the general decoder handles (text, float16, other ranks), which
+/// what the general decoder handles (text, float16, booleans, whose bytes
+/// it checks are 0 or 1, other ranks), which
 /// then reports it. The data's length is checked against the header before
 /// anything is allocated.
 fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
@@ -101,14 +101,9 @@ fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
     let PyValue::String(descr) = &header.type_descriptor else {
         return Ok(None);
     };
-    // Booleans go through the general decoder, which refuses bytes other
-    // than 0 and 1.
     let (Some((size, decode)), &[rows, cols]) = (element_decoder(descr), &header.shape[..]) else {
         return Ok(None);
     };
-    if descr.ends_with("b1") {
-        return Ok(None);
-    }
     if rows == 0 || cols == 0 {
         return Ok(None);
     }
@@ -121,25 +116,23 @@ fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
     match needed {
         Some(n) if n == available => {}
         Some(n) if n < available => {
-            return Err(Error::format(
+            let extra = (available - n) as usize;
+            return Err(data_error(
+                ReadNpyError::ExtraBytes(extra),
+                &header,
+                extra,
                 path,
-                format!(
-                    "array '{name}' has {} unexpected bytes after its data",
-                    available - n
-                ),
-                "the file is corrupt; re-save it with numpy.save",
+                name,
             ));
         }
         _ => {
-            return Err(Error::format(
+            let available = available as usize;
+            return Err(data_error(
+                ReadNpyError::MissingData,
+                &header,
+                available,
                 path,
-                format!(
-                    "array '{name}' is truncated: its header promises shape {:?} ({} \
-                     elements) but only {available} bytes of data follow",
-                    header.shape,
-                    rows as u128 * cols as u128
-                ),
-                "the file was cut short (an interrupted copy or download?); re-create it",
+                name,
             ));
         }
     }
@@ -386,7 +379,9 @@ fn read_payload(reader: &mut impl Read, path: &Path, name: &str) -> Result<Paylo
     let header = Header::from_reader(reader).map_err(|e| header_error(e, path, name))?;
     Ok(match &header.type_descriptor {
         PyValue::String(d) if d.get(1..2) == Some("U") => Payload::Text,
-        PyValue::String(d) if element_decoder(d).is_some() || d.get(1..) == Some("f2") => {
+        PyValue::String(d)
+            if element_decoder(d).is_some() || matches!(d.get(1..), Some("f2" | "b1")) =>
+        {
             Payload::Numeric(header.shape)
         }
         PyValue::String(d) => Payload::Unsupported(format!("'{d}'")),
@@ -506,7 +501,8 @@ fn data_error(
     path: &Path,
     name: &str,
 ) -> Error {
-    let elements: usize = header.shape.iter().product();
+    // A header may promise any shape: count without overflowing.
+    let elements: u128 = header.shape.iter().map(|&d| d as u128).product();
     match e {
         ReadNpyError::MissingData | ReadNpyError::Io(_) => Error::format(
             path,

@@ -549,11 +549,9 @@ pub(super) fn copy_column(mut dst: faer::ColMut<'_, f64>, src: faer::ColRef<'_, 
     }
 }
 
-/// The columns `cols` of `m`, in that order (a column copy each).
+/// The columns `cols` of `m`, in that order, as a matrix of their own.
 pub(super) fn gather_columns(m: MatRef<'_, f64>, cols: &[usize]) -> Mat<f64> {
-    let mut out = Mat::zeros(m.nrows(), cols.len());
-    for (j, &c) in cols.iter().enumerate() {
-        out.col_mut(j).copy_from(m.col(c));
-    }
+    let mut out = Mat::new();
+    gather_into(&mut out, m, cols);
     out
 }
