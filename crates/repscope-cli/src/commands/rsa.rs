@@ -8,7 +8,7 @@ use repscope::preflight::Estimate;
 use repscope::rsa::condensed::{n_conditions, to_square};
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::mds::classical_mds;
-use repscope::rsa::{RdmSpec, estimate_rdm};
+use repscope::rsa::{RdmSpec, estimate_rdms};
 
 use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
@@ -84,7 +84,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         folds: fold_codes.as_deref(),
         ..RdmSpec::new(method)
     };
-    if super::preflight::gate(estimate(&shapes, &spec), args.preflight, g)? {
+    if super::preflight::gate(estimate(rows, &shapes, &spec), args.preflight, g)? {
         return Ok(());
     }
     let set = repscope::load(&args.path)?;
@@ -164,30 +164,10 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The peak of `rdm` over every representation: the inputs as read, the
-/// RDMs kept so far, and the largest one's own working memory.
-fn estimate(shapes: &[(String, (usize, usize))], spec: &RdmSpec<'_>) -> Estimate {
-    let each: Vec<Estimate> = shapes
-        .iter()
-        .map(|(_, (rows, cols))| estimate_rdm(*rows, *cols, spec))
-        .collect();
-    let flops = each.iter().map(|e| e.flops).sum();
-    let outputs: Vec<u64> = each
-        .iter()
-        .map(|e| e.parts.last().map_or(0, |p| p.1))
-        .collect();
-    let largest = (0..each.len())
-        .max_by_key(|&i| each[i].peak_bytes())
-        .unwrap_or(0);
-    let mut e = each
-        .into_iter()
-        .nth(largest)
-        .unwrap_or_else(|| estimate_rdm(3, 1, spec));
-    e.flops = flops;
-    if shapes.len() > 1 {
-        let others = outputs.iter().sum::<u64>() - outputs.get(largest).copied().unwrap_or(0);
-        e.add("the other representations' RDMs", others);
-    }
+/// The peak of `rdm` over every representation, and the inputs as read.
+fn estimate(rows: usize, shapes: &[(String, (usize, usize))], spec: &RdmSpec<'_>) -> Estimate {
+    let channels: Vec<usize> = shapes.iter().map(|(_, (_, d))| *d).collect();
+    let mut e = estimate_rdms(rows, &channels, spec);
     super::preflight::inputs_part(&mut e, "representations", shapes);
     e
 }

@@ -32,5 +32,5 @@ pub mod transform;
 
 pub use compare::{CompareMethod, compare};
 pub use dissimilarity::{RdmMethod, RdmSpec, rdm};
-pub use preflight::estimate_rdm;
+pub use preflight::{estimate_rdm, estimate_rdms};
 pub use transform::{geodesic, geotopological};

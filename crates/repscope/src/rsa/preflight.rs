@@ -26,12 +26,34 @@ const LOWER: &str = "average the rows into conditions (conditions=... / --condit
                      fewer conditions or channels, or split the channels into regions; or force \
                      it (force=True / --force)";
 
+/// Conditions of an RDM of `rows` rows: the labels', or one per row.
+fn conditions(rows: usize, spec: &RdmSpec<'_>) -> usize {
+    spec.conditions
+        .map_or(rows, |c| c.iter().max().map_or(0, |m| m + 1))
+}
+
+/// The predicted peak of one `rdm` after another on representations of
+/// `rows` rows and `channels` each (a set, as `repscope rdm` computes it):
+/// the widest one's working memory, and the others' RDMs, which are kept;
+/// the work of all.
+pub fn estimate_rdms(rows: usize, channels: &[usize], spec: &RdmSpec<'_>) -> Estimate {
+    let widest = channels.iter().copied().max().unwrap_or(0);
+    let mut e = estimate_rdm(rows, widest, spec);
+    e.flops = channels
+        .iter()
+        .map(|&p| estimate_rdm(rows, p, spec).flops)
+        .sum();
+    if channels.len() > 1 {
+        let others = (channels.len() - 1) * n_pairs(conditions(rows, spec));
+        e.add("the other representations' RDMs", f64s(others));
+    }
+    e
+}
+
 /// The predicted peak memory and work of `rdm` on `rows` × `channels` data
 /// with `spec` (its labels, method and precision; no data is read).
 pub fn estimate_rdm(rows: usize, channels: usize, spec: &RdmSpec<'_>) -> Estimate {
-    let k = spec
-        .conditions
-        .map_or(rows, |c| c.iter().max().map_or(0, |m| m + 1));
+    let k = conditions(rows, spec);
     let p = channels;
     let threads = rayon::current_num_threads();
     let mut e = Estimate::new(format!("rdm ({})", spec.method.name()), LOWER);
@@ -95,6 +117,11 @@ mod tests {
             folds: Some(&folds),
             ..RdmSpec::new(RdmMethod::Crossnobis)
         };
+        // A set: the widest one's peak and the two other RDMs kept.
+        let set = estimate_rdms(20_000, &[50, 80, 20], &RdmSpec::new(RdmMethod::Euclidean));
+        let widest = estimate_rdm(20_000, 80, &RdmSpec::new(RdmMethod::Euclidean));
+        assert_eq!(set.peak_bytes(), widest.peak_bytes() + 2 * output);
+        assert!(set.flops > widest.flops);
         let cv = estimate_rdm(400, 10_000, &spec);
         // 10 folds · 40 conditions · 10,000 channels, four copies.
         assert!(cv.peak_bytes() >= 4 * f64s(10 * 40 * 10_000));
