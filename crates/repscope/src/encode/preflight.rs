@@ -21,7 +21,7 @@
 //! (≈ 5·d³), the projections and the α-stacked predictions (2·m·n_te·d·v),
 //! which usually dominate.
 
-use super::ridge::{RidgeCvOptions, batch_size};
+use super::ridge::{RidgeCvOptions, batch_size, batches_in_flight};
 use crate::preflight::{Estimate, f64s};
 
 /// What lowers the peak of a ridge fit.
@@ -44,14 +44,7 @@ pub fn estimate_ridge_cv(
     let m = opts.alphas.len();
     let n_tr = opts.splits.iter().map(|s| s.train.len()).max().unwrap_or(0);
     let n_te = opts.splits.iter().map(|s| s.test.len()).max().unwrap_or(0);
-    // Batches in flight: all threads' when there are enough batches to share.
-    let in_flight = |b: usize| {
-        if v.div_ceil(b.max(1)) >= 2 * threads && threads > 1 {
-            threads
-        } else {
-            1
-        }
-    };
+    let in_flight = |b: usize| batches_in_flight(v.div_ceil(b.max(1)), threads);
     let (nf, pf, vf, mf) = (n as f64, p as f64, v as f64, m as f64);
     // Factoring `rows` × p centred features: the Gram of order d, its
     // eigenvectors and faer's scratch, then the factors R and P.

@@ -296,12 +296,23 @@ fn batches(t: usize, batch: usize) -> Vec<(usize, usize)> {
 /// Runs `work` on every target batch: batches in parallel with sequential
 /// products when there are enough of them, else one batch at a time with
 /// parallel products.
+/// Target batches run at once: one per thread when there are at least two
+/// per thread to share out (each then runs sequentially), otherwise one at
+/// a time with parallel products.
+pub(crate) fn batches_in_flight(batches: usize, threads: usize) -> usize {
+    if batches >= 2 * threads && threads > 1 {
+        threads
+    } else {
+        1
+    }
+}
+
 fn over_batches<T: Send>(
     ranges: &[(usize, usize)],
     work: impl Fn((usize, usize), Par) -> T + Sync,
 ) -> Vec<T> {
     let threads = rayon::current_num_threads();
-    if ranges.len() >= 2 * threads && threads > 1 {
+    if batches_in_flight(ranges.len(), threads) > 1 {
         ranges.par_iter().map(|&r| work(r, Par::Seq)).collect()
     } else {
         let par = crate::parallel::current();

@@ -52,6 +52,15 @@ pub struct PairwiseOptions {
     pub partners: Option<(usize, usize)>,
 }
 
+impl PairwiseOptions {
+    /// The partners each representation of A and of B is prepared for:
+    /// `partners` when given, otherwise the size of the other set (A's own
+    /// size when B is absent).
+    pub fn partners_for(&self, a: usize, b: Option<usize>) -> (usize, usize) {
+        self.partners.unwrap_or((b.unwrap_or(a), a))
+    }
+}
+
 impl Default for PairwiseOptions {
     fn default() -> Self {
         Self {
@@ -180,9 +189,7 @@ fn run_pairs(
             })
             .collect()
     };
-    let (partners_a, partners_b) = options
-        .partners
-        .unwrap_or((b.map_or(a.len(), <[_]>::len), a.len()));
+    let (partners_a, partners_b) = options.partners_for(a.len(), b.map(<[_]>::len));
     let prepared_a = prepare_all(a, partners_a)?;
     // A representation of B that is also in A (the same memory) is prepared
     // once, so its pairs are scored exactly as in the symmetric case.

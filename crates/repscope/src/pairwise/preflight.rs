@@ -56,11 +56,11 @@ pub fn estimate_pairwise(
     } else {
         a.len() * width
     } as f64;
-    let (default_a, default_b) = (width, a.len());
-    let (partners_a, partners_b) = match (stream, options.partners) {
-        (true, _) => (1, 1),
-        (false, Some(p)) => p,
-        (false, None) => (default_a, default_b),
+    // Streaming prepares every state for the one score it is loaded for.
+    let (partners_a, partners_b) = if stream {
+        (1, 1)
+    } else {
+        options.partners_for(a.len(), b.map(<[_]>::len))
     };
     let each = |shapes: &[(usize, usize)], partners: usize| -> Vec<Footprint> {
         shapes
