@@ -56,6 +56,31 @@ pub struct Global {
     pub threads: Option<usize>,
 }
 
+/// The report flag of the analysis commands.
+#[derive(Debug, Args, Clone)]
+pub struct ReportFlag {
+    /// Also write a one-page HTML report of the analysis (figures with
+    /// hover and sorting, tables as CSV downloads, provenance); it
+    /// fetches nothing and opens offline.
+    #[arg(long, value_name = "PATH.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// `repscope report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Tables (.csv) and figures (.png, .svg) written by repscope, or
+    /// folders of them (e.g. a `repscope demo` folder), in page order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(short, long, default_value = "report.html")]
+    pub output: PathBuf,
+    /// The page's title.
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
 /// The preflight flags of the commands that can outgrow the machine.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct Preflight {
@@ -84,7 +109,13 @@ pub enum Command {
         /// Folder for the tables and figures.
         #[arg(short, long, default_value = "repscope-demo")]
         out: PathBuf,
+        /// Where to write the HTML report [default: OUT/report.html].
+        #[arg(long, value_name = "PATH.html")]
+        report: Option<PathBuf>,
     },
+    /// One self-contained HTML page of tables and figures that repscope
+    /// wrote (heatmaps with hover and sorting, CSV downloads).
+    Report(ReportArgs),
     /// List the similarity measures.
     Measures,
     /// RDMs (condensed, scipy pdist order) of every representation.

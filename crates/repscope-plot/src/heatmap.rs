@@ -8,10 +8,11 @@ use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::{FONT, Figure, draw_error, register_font, render};
+use crate::{AXIS_SIZE, FONT, Figure, LABEL_SIZE, draw_error, register_font, render, tick_label};
 use repscope::Error;
 
 /// What to draw: a matrix and its labels.
+#[derive(Clone, Copy)]
 pub struct Heatmap<'a> {
     pub values: MatRef<'a, f64>,
     /// One label per row (drawn on the y axis, top to bottom).
@@ -19,6 +20,8 @@ pub struct Heatmap<'a> {
     /// One label per column (x axis).
     pub col_labels: &'a [String],
     pub title: &'a str,
+    /// What was computed (measure, parameters, n stimuli), under the title.
+    pub subtitle: &'a str,
     pub row_axis: &'a str,
     pub col_axis: &'a str,
     /// Label of the colour bar.
@@ -29,6 +32,17 @@ pub struct Heatmap<'a> {
 
 /// Writes the heatmap to `path` (`.png` or `.svg`).
 pub fn heatmap(path: &Path, h: &Heatmap<'_>) -> Result<(), Error> {
+    let (size, figure) = layout(h)?;
+    render(path, size, &figure)
+}
+
+/// The heatmap as an SVG document.
+pub(crate) fn heatmap_svg(h: &Heatmap<'_>) -> Result<String, Error> {
+    let (size, figure) = layout(h)?;
+    crate::svg_string(size, &figure)
+}
+
+fn layout<'a, 'b>(h: &'a Heatmap<'b>) -> Result<((u32, u32), HeatmapFigure<'a, 'b>), Error> {
     let (rows, cols) = (h.values.nrows(), h.values.ncols());
     if rows == 0 || cols == 0 || h.row_labels.len() != rows || h.col_labels.len() != cols {
         return Err(Error::Internal {
@@ -49,19 +63,19 @@ pub fn heatmap(path: &Path, h: &Heatmap<'_>) -> Result<(), Error> {
         .unwrap_or(1) as u32;
     let label_space = 30 + 8 * longest.min(40);
     let cell = (560 / rows.max(cols) as u32).clamp(14, 60);
+    let title_space = if h.subtitle.is_empty() { 70 } else { 90 };
     let size = (
         label_space + cell * cols as u32 + 150,
-        label_space + cell * rows as u32 + 70,
+        label_space + cell * rows as u32 + title_space,
     );
-    render(
-        path,
+    Ok((
         size,
-        &HeatmapFigure {
+        HeatmapFigure {
             h,
             label_space,
             cell,
         },
-    )
+    ))
 }
 
 struct HeatmapFigure<'a, 'b> {
@@ -90,6 +104,11 @@ fn draw<DB: DrawingBackend>(
             (lo.min(v), hi.max(v))
         })
     });
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let span = if hi > lo { hi - lo } else { 1.0 };
     let colour = |v: f64| ViridisRGB::get_color_normalized(v.clamp(lo, lo + span), lo, lo + span);
 
@@ -102,11 +121,11 @@ fn draw<DB: DrawingBackend>(
         .unwrap_or(0);
     let rotate = widest as u32 * 7 > cell;
     root.fill(&WHITE).map_err(draw_error)?;
+    let root = crate::titled(root, h.title, h.subtitle)?;
     let (width, _) = root.dim_in_pixel();
     let (main, bar) = root.split_horizontally(width - 130);
 
     let mut chart = ChartBuilder::on(&main)
-        .caption(h.title, (FONT, 20))
         .margin(10)
         .x_label_area_size(if rotate { label_space } else { 50 })
         .y_label_area_size(label_space)
@@ -137,14 +156,14 @@ fn draw<DB: DrawingBackend>(
         .x_label_formatter(&|v| label(h.col_labels, v, false))
         .y_label_formatter(&|v| label(h.row_labels, v, true))
         .x_label_style(if rotate {
-            TextStyle::from((FONT, 12).into_font())
+            TextStyle::from((FONT, LABEL_SIZE).into_font())
                 .transform(FontTransform::Rotate90)
                 .pos(Pos::new(HPos::Left, VPos::Center))
         } else {
-            TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top))
+            TextStyle::from((FONT, LABEL_SIZE).into_font()).pos(Pos::new(HPos::Center, VPos::Top))
         })
-        .y_label_style((FONT, 12))
-        .axis_desc_style((FONT, 15))
+        .y_label_style((FONT, LABEL_SIZE))
+        .axis_desc_style((FONT, AXIS_SIZE))
         .draw()
         .map_err(draw_error)?;
 
@@ -159,7 +178,16 @@ fn draw<DB: DrawingBackend>(
                     (SegmentValue::Exact(j), SegmentValue::Exact(y)),
                     (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
                 ],
-                colour(h.values[(i, j)]).filled(),
+                {
+                    let v = h.values[(i, j)];
+                    // Missing values in light grey, outside the colour scale.
+                    if v.is_finite() {
+                        colour(v)
+                    } else {
+                        RGBColor(225, 225, 225)
+                    }
+                }
+                .filled(),
             )
         }))
         .map_err(draw_error)?;
@@ -174,12 +202,12 @@ fn draw<DB: DrawingBackend>(
                     &WHITE
                 };
                 Text::new(
-                    format!("{v:.2}"),
+                    cell_label(v),
                     (
                         SegmentValue::CenterOf(j),
                         SegmentValue::CenterOf(rows - 1 - i),
                     ),
-                    TextStyle::from((FONT, 11).into_font())
+                    TextStyle::from((FONT, 10).into_font())
                         .color(ink)
                         .pos(Pos::new(HPos::Center, VPos::Center)),
                 )
@@ -189,7 +217,7 @@ fn draw<DB: DrawingBackend>(
 
     // Colour bar: a column of thin bands with a value axis.
     let mut bar_chart = ChartBuilder::on(&bar)
-        .margin_top(40)
+        .margin_top(10)
         .margin_bottom(label_space as i32 + 10)
         .margin_right(20)
         .y_label_area_size(55)
@@ -201,8 +229,9 @@ fn draw<DB: DrawingBackend>(
         .disable_x_axis()
         .y_desc(h.value_label)
         .y_labels(6)
-        .y_label_style((FONT, 12))
-        .axis_desc_style((FONT, 14))
+        .y_label_formatter(&|v| tick_label(*v))
+        .y_label_style((FONT, LABEL_SIZE))
+        .axis_desc_style((FONT, AXIS_SIZE))
         .draw()
         .map_err(draw_error)?;
     let bands = 100;
@@ -214,6 +243,15 @@ fn draw<DB: DrawingBackend>(
         }))
         .map_err(draw_error)?;
     Ok(())
+}
+
+/// A cell's value with two decimals ("NaN" for a missing one).
+fn cell_label(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "NaN".into()
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +270,7 @@ mod tests {
             row_labels: &rows,
             col_labels: &cols,
             title: "test",
+            subtitle: "",
             row_axis: "rows",
             col_axis: "cols",
             value_label: "value",

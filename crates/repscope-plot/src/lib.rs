@@ -6,22 +6,39 @@
 //! under a temporary name and renamed when complete.
 
 mod bars;
+pub mod chart;
 mod heatmap;
 mod lines;
+pub mod palette;
+pub mod report;
 mod scatter;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 pub use bars::{Bars, bars};
+pub use chart::Chart;
 pub use heatmap::{Heatmap, heatmap};
-pub use lines::{Lines, Series, lines};
+pub use lines::{Lines, Reference, Series, XAxis, lines};
 pub use scatter::{Scatter, scatter};
 
 use repscope::Error;
 
 /// The font family every figure uses.
 const FONT: &str = "sans-serif";
+
+// Font sizes are even: plotters' glyph placement (ab_glyph) offsets each
+// glyph by half the size truncated to whole pixels, so an odd size lifts
+// small glyphs such as the decimal point by a pixel ("1·00").
+/// Figure titles.
+const TITLE_SIZE: u32 = 20;
+/// The line under the title saying what was computed.
+const SUBTITLE_SIZE: u32 = 12;
+/// Axis titles.
+const AXIS_SIZE: u32 = 14;
+/// Tick labels, legends and cell values.
+const LABEL_SIZE: u32 = 12;
 
 fn register_font() {
     static ONCE: Once = Once::new();
@@ -81,18 +98,26 @@ trait Figure {
     ) -> Result<(), Error>;
 }
 
+/// The figure as an SVG document.
+fn svg_string(size: (u32, u32), figure: &impl Figure) -> Result<String, Error> {
+    use plotters::prelude::{IntoDrawingArea, SVGBackend};
+    register_font();
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        figure.draw(&area)?;
+        area.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
 /// Draws `figure` on a `size` canvas and writes `path` (PNG or SVG) under
 /// a temporary name, renamed when complete.
 fn render(path: &Path, size: (u32, u32), figure: &impl Figure) -> Result<(), Error> {
-    use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea};
     match image_format(path)? {
         ImageFormat::Svg => {
-            let mut svg = String::new();
-            {
-                let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                figure.draw(&area)?;
-                area.present().map_err(draw_error)?;
-            }
+            let svg = svg_string(size, figure)?;
             repscope::data::atomic::write_atomically(path, |w| {
                 std::io::Write::write_all(w, svg.as_bytes())
             })
@@ -126,23 +151,47 @@ pub fn pairwise_heatmap(
     rows: &str,
     cols: &str,
 ) -> Result<(), Error> {
-    let range = repscope::measures()
-        .into_iter()
-        .find(|m| m.name == result.measure)
-        .and_then(|m| m.range);
-    heatmap(
-        path,
-        &Heatmap {
-            values: result.values.as_ref(),
-            row_labels: &result.names_a,
-            col_labels: &result.names_b,
-            title: &result.measure,
-            row_axis: rows,
-            col_axis: cols,
-            value_label: &result.measure,
-            range,
-        },
+    Chart::pairwise(result, rows, cols).write(path)
+}
+
+/// Draws the title and, under it, the smaller grey line saying what was
+/// computed (when not empty); returns the area left for the chart.
+fn titled<DB: plotters::prelude::DrawingBackend>(
+    root: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<plotters::drawing::DrawingArea<DB, plotters::coord::Shift>, Error> {
+    use plotters::style::{IntoFont, RGBColor, TextStyle};
+    let area = root
+        .titled(title, (FONT, TITLE_SIZE).into_font())
+        .map_err(draw_error)?;
+    if subtitle.is_empty() {
+        return Ok(area);
+    }
+    let grey = RGBColor(90, 90, 90);
+    area.titled(
+        subtitle,
+        TextStyle::from((FONT, SUBTITLE_SIZE).into_font()).color(&grey),
     )
+    .map_err(draw_error)
+}
+
+/// A number as a tick or cell label: integers without decimals, others
+/// with up to three significant decimals.
+pub fn tick_label(v: f64) -> String {
+    if !v.is_finite() {
+        return "NaN".into();
+    }
+    if v == v.round() && v.abs() < 1e15 {
+        return format!("{v:.0}");
+    }
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" || text == "0" {
+        format!("{v:.2e}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn draw_error(e: impl std::fmt::Display) -> Error {

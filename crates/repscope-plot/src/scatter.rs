@@ -5,10 +5,12 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{FONT, Figure, draw_error, register_font, render};
+use crate::palette::pick;
+use crate::{AXIS_SIZE, FONT, Figure, LABEL_SIZE, draw_error, register_font, render, tick_label};
 use repscope::Error;
 
 /// What to draw.
+#[derive(Clone, Copy, Default)]
 pub struct Scatter<'a> {
     pub x: &'a [f64],
     pub y: &'a [f64],
@@ -20,19 +22,38 @@ pub struct Scatter<'a> {
     /// the stimuli); may be empty.
     pub edges: &'a [(usize, usize)],
     pub title: &'a str,
+    /// What was computed, under the title.
+    pub subtitle: &'a str,
 }
 
 /// Writes the scatter plot to `path` (`.png` or `.svg`).
 pub fn scatter(path: &Path, s: &Scatter<'_>) -> Result<(), Error> {
+    check(s)?;
+    register_font();
+    render(path, SIZE, s)
+}
+
+/// The scatter plot as an SVG document.
+pub(crate) fn scatter_svg(s: &Scatter<'_>) -> Result<String, Error> {
+    check(s)?;
+    crate::svg_string(SIZE, s)
+}
+
+const SIZE: (u32, u32) = (640, 600);
+
+fn check(s: &Scatter<'_>) -> Result<(), Error> {
     let n = s.x.len();
-    if s.y.len() != n || n == 0 || s.labels.len() != n || s.edges.iter().any(|e| e.0.max(e.1) >= n)
+    if s.y.len() != n
+        || n == 0
+        || s.labels.len() != n
+        || s.groups.is_some_and(|g| g.len() != n)
+        || s.edges.iter().any(|e| e.0.max(e.1) >= n)
     {
         return Err(Error::Internal {
             detail: format!("scatter of {} x and {} y values", s.x.len(), s.y.len()),
         });
     }
-    register_font();
-    render(path, (620, 560), s)
+    Ok(())
 }
 
 fn range(v: &[f64]) -> std::ops::Range<f64> {
@@ -49,8 +70,8 @@ impl Figure for Scatter<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), Error> {
         let s = self;
         root.fill(&WHITE).map_err(draw_error)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(s.title, (FONT, 20))
+        let area = crate::titled(root, s.title, s.subtitle)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
@@ -60,8 +81,10 @@ impl Figure for Scatter<'_> {
             .configure_mesh()
             .x_desc("dimension 1")
             .y_desc("dimension 2")
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 14))
+            .x_label_formatter(&|v| tick_label(*v))
+            .y_label_formatter(&|v| tick_label(*v))
+            .label_style((FONT, LABEL_SIZE))
+            .axis_desc_style((FONT, AXIS_SIZE))
             .draw()
             .map_err(draw_error)?;
         let edge_colour = RGBColor(170, 170, 170);
@@ -73,7 +96,7 @@ impl Figure for Scatter<'_> {
         let show_labels = s.x.len() <= 60;
         chart
             .draw_series((0..s.x.len()).map(|i| {
-                let colour = Palette99::pick(s.groups.map_or(0, |g| g[i])).to_rgba();
+                let colour = pick(s.groups.map_or(0, |g| g[i]));
                 EmptyElement::at((s.x[i], s.y[i]))
                     + Circle::new((0, 0), 4, colour.filled())
                     + Text::new(
@@ -83,7 +106,7 @@ impl Figure for Scatter<'_> {
                             String::new()
                         },
                         (6, -6),
-                        (FONT, 11).into_font(),
+                        (FONT, LABEL_SIZE).into_font(),
                     )
             }))
             .map_err(draw_error)?;

@@ -83,6 +83,7 @@ pub fn run(args: &AlignArgs, g: &Global) -> anyhow::Result<()> {
                 col_axis: "B (gallery)",
                 value_label: "top-1 accuracy",
                 range: Some((0.0, 1.0)),
+                subtitle: "",
             },
         )?;
     }

@@ -133,7 +133,7 @@ pub(super) fn write_table(path: &Path, rows: &[Row], ks: &[usize]) -> repscope::
 }
 
 /// dim, precision, retrieval, bytes, time, then metrics per k, mrr.
-fn table(rows: &[Row], ks: &[usize]) -> Table {
+pub(super) fn table(rows: &[Row], ks: &[usize]) -> Table {
     let mut header: Vec<String> = [
         "dim",
         "precision",
@@ -222,52 +222,60 @@ pub(super) fn summary_table(rows: &[Row], options: &EvalOptions) -> String {
     table.text(4)
 }
 
+/// Retrieval quality against the prefix dimension, one curve per
+/// precision (exact-search rows; a funnel row has no dimension axis of its
+/// own), on a log axis ticked at the evaluated dimensions.
+pub(super) fn chart(rows: &[Row], options: &EvalOptions, name: &str) -> repscope_plot::Chart {
+    use repscope_plot::chart::{Curve, CurveChart};
+    let k = *options.ks.iter().max().unwrap_or(&1);
+    let mut dims: Vec<usize> = rows
+        .iter()
+        .filter(|r| r.funnel.is_none())
+        .map(|r| r.dim)
+        .collect();
+    dims.sort_unstable();
+    dims.dedup();
+    let series = options
+        .precisions
+        .iter()
+        .map(|&p| Curve {
+            name: p.name().to_string(),
+            y: dims
+                .iter()
+                .map(|&d| {
+                    rows.iter()
+                        .find(|r| r.precision == p && r.funnel.is_none() && r.dim == d)
+                        .and_then(|r| r.scores.at.iter().find(|a| a.k == k))
+                        .map_or(f64::NAN, |a| a.map)
+                })
+                .collect(),
+            low: None,
+            high: None,
+        })
+        .collect();
+    let queries = rows.first().map_or(0, |r| r.scores.queries);
+    repscope_plot::Chart::Curves(CurveChart {
+        title: format!("{name}: retrieval quality vs dimension"),
+        subtitle: format!(
+            "mAP@{k} of {} search over {queries} queries, Matryoshka prefixes",
+            options.metric.name()
+        ),
+        x_label: "dimensions (prefix)".into(),
+        y_label: format!("mAP@{k}"),
+        x: dims.iter().map(|&d| d as f64).collect(),
+        x_names: None,
+        log_x: true,
+        series,
+        reference: None,
+    })
+}
+
 pub(super) fn plot(
     path: &Path,
     rows: &[Row],
     options: &EvalOptions,
     name: &str,
 ) -> anyhow::Result<()> {
-    let k = *options.ks.iter().max().unwrap_or(&1);
-    let names: Vec<&str> = options.precisions.iter().map(|p| p.name()).collect();
-    let curves: Vec<(Vec<f64>, Vec<f64>)> = options
-        .precisions
-        .iter()
-        .map(|&p| {
-            // One line per precision over the exact-search rows (a funnel row
-            // has no dimension axis of its own).
-            let mine: Vec<&Row> = rows
-                .iter()
-                .filter(|r| r.precision == p && r.funnel.is_none())
-                .collect();
-            (
-                mine.iter().map(|r| r.dim as f64).collect(),
-                mine.iter()
-                    .map(|r| {
-                        r.scores
-                            .at
-                            .iter()
-                            .find(|a| a.k == k)
-                            .map_or(f64::NAN, |a| a.map)
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    let series: Vec<repscope_plot::Series<'_>> = curves
-        .iter()
-        .zip(&names)
-        .map(|((x, y), n)| repscope_plot::Series { name: n, x, y })
-        .collect();
-    repscope_plot::lines(
-        path,
-        &repscope_plot::Lines {
-            series: &series,
-            title: &format!("{name}: retrieval quality vs dimension"),
-            x_label: "dimensions",
-            y_label: &format!("mAP@{k}"),
-            log_x: true,
-        },
-    )?;
+    chart(rows, options, name).write(path)?;
     Ok(())
 }

@@ -18,15 +18,22 @@ use repscope::data::safetensors_io::read_safetensors_bytes;
 use repscope::measures::{Params, build};
 use repscope::rsa::{CompareMethod, RdmMethod, RdmSpec, compare, rdm};
 
+use super::report::Recorder;
 use super::similarity::compute;
 use crate::cli::Global;
-use crate::output::{matrix_json, matrix_table, write_matrix_csv};
+use crate::output::{Table, matrix_json, matrix_table, write_matrix_csv};
 use repscope::PairwiseOptions;
+use repscope_plot::Chart;
+use repscope_plot::chart::{Curve, CurveChart, MatrixChart, ScatterChart};
+use repscope_plot::report::Section;
 
 const HIDDEN_STATES: &[u8] = include_bytes!("../../../../data/minilm_corpus.safetensors");
 const CORPUS: &str = include_str!("../../../../data/corpus.tsv");
 
-pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
+pub fn run(out: &Path, report: Option<&Path>, g: &Global) -> anyhow::Result<()> {
+    let mut recorder = Recorder::new();
+    recorder.input_bytes("<bundled minilm_corpus.safetensors>", HIDDEN_STATES);
+    recorder.input_bytes("<bundled corpus.tsv>", CORPUS.as_bytes());
     let reps = read_safetensors_bytes(
         HIDDEN_STATES,
         Path::new("<bundled minilm_corpus.safetensors>"),
@@ -60,7 +67,22 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
             &result.names_a,
             &result.names_b,
         )?;
-        repscope_plot::pairwise_heatmap(&png, &result, "layer", "layer")?;
+        let chart = Chart::pairwise(&result, "layer", "layer").with_subtitle(format!(
+            "{measure_name} between the {} hidden states of all-MiniLM-L6-v2, {n} sentences",
+            reps.len()
+        ));
+        chart.write(&png)?;
+        recorder.add(
+            Section::of_chart(
+                format!("layer × layer {measure_name}"),
+                format!(
+                    "{measure_name} between every pair of layers' mean-pooled hidden states \
+                     (384 units) over the same {n} sentences; 1 is identical geometry."
+                ),
+                chart,
+            )
+            .csv(format!("{measure_name}.csv")),
+        );
         written.extend([csv, png]);
         if g.json {
             json.insert(
@@ -111,8 +133,46 @@ pub fn run(out: &Path, g: &Global) -> anyhow::Result<()> {
     let csv = out.join("topic_alignment.csv");
     write_matrix_csv(&csv, "layer", alignment.as_ref(), reps.names(), &cols)?;
     written.push(csv);
-    let compression = compression_table(&reps, &topics, out, &mut written)?;
-    let (depth_table, depth_line) = depth_probe(&reps, &topics, out, &mut written)?;
+    recorder.add(
+        Section::of_chart(
+            "Topic structure per layer",
+            "How much of each layer's geometry the 8 topic labels explain: CKA with the \
+             one-hot topic matrix, and Kendall's tau-a between the layer's correlation-distance \
+             RDM and the categorical topic model RDM.",
+            per_layer_chart(reps.names(), &alignment, &cols, n),
+        )
+        .with_table(Table::from_matrix(
+            "layer",
+            alignment.as_ref(),
+            reps.names(),
+            &cols,
+        ))
+        .csv("topic_alignment.csv"),
+    );
+    topic_geometry(&reps, &topics, out, &mut written, &mut recorder)?;
+    let compression = compression_table(&reps, &topics, out, &mut written, &mut recorder)?;
+    let (depth_table, depth_line) = depth_probe(&reps, &topics, out, &mut written, &mut recorder)?;
+    let report_path = report.map_or_else(|| out.join("report.html"), Path::to_path_buf);
+    recorder.parameter("measures", "linear_cka, debiased_cka");
+    recorder.parameter(
+        "rsa",
+        "correlation RDMs, Kendall tau-a against the topic model",
+    );
+    recorder.parameter(
+        "retrieval",
+        "cosine, Matryoshka prefixes 16..384, float32/int8/binary, k = 1, 10",
+    );
+    recorder.parameter(
+        "probe",
+        "5-fold stratified logistic regression, C = 1, control = permuted topics",
+    );
+    recorder.seed(0);
+    recorder.write(
+        &report_path,
+        "repscope demo: all-MiniLM-L6-v2 on 320 sentences",
+        g,
+    )?;
+    written.push(report_path);
     if g.json {
         json.insert(
             "topic_alignment".into(),
@@ -155,6 +215,7 @@ fn compression_table(
     topics: &[String],
     out: &Path,
     written: &mut Vec<std::path::PathBuf>,
+    recorder: &mut Recorder,
 ) -> anyhow::Result<String> {
     use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
     use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
@@ -179,8 +240,21 @@ fn compression_table(
     };
     let rows = evaluate_compression(last, last, &relevant, Some(&own), &options)?;
     let (csv, png) = (out.join("compression.csv"), out.join("compression.png"));
-    super::compress::write_table(&csv, &rows, &options.ks)?;
-    super::compress::plot(&png, &rows, &options, "MiniLM last layer")?;
+    let table = super::compress::table(&rows, &options.ks);
+    table.write_csv(&csv)?;
+    let chart = super::compress::chart(&rows, &options, "MiniLM last layer");
+    chart.write(&png)?;
+    recorder.add(
+        Section::of_chart(
+            "Retrieval quality vs dimensions and precision",
+            "Topic retrieval with the last layer's sentence embeddings cut to a Matryoshka \
+             prefix and stored as float32, int8 or binary codes: each sentence queries the \
+             other 319, and a hit shares its topic.",
+            chart,
+        )
+        .with_table(table)
+        .csv("compression.csv"),
+    );
     written.extend([csv, png]);
     Ok(super::compress::summary_table(&rows, &options))
 }
@@ -192,6 +266,7 @@ fn depth_probe(
     topics: &[String],
     out: &Path,
     written: &mut Vec<std::path::PathBuf>,
+    recorder: &mut Recorder,
 ) -> anyhow::Result<(crate::output::Table, String)> {
     use repscope::probe::depth::{DEFAULT_FRACTION, depth_of_probe};
     use repscope::probe::{CrossValidation, ProbeOptions, probe};
@@ -211,9 +286,130 @@ fn depth_probe(
     let (csv, png) = (out.join("probe_depth.csv"), out.join("probe_depth.png"));
     let table = super::probe::table(&layers, &depth);
     table.write_csv(&csv)?;
-    super::probe::plot(&png, &layers, &depth)?;
+    let chart = super::probe::chart(&layers, &depth, &codes, classes.len())?;
+    chart.write(&png)?;
+    recorder.add(
+        Section::of_chart(
+            "Concept depth of the topics",
+            super::probe::describe_depth(&depth, &layers),
+            chart,
+        )
+        .with_table(table.clone())
+        .csv("probe_depth.csv"),
+    );
     written.extend([csv, png]);
     Ok((table, super::probe::describe_depth(&depth, &layers)))
+}
+
+/// Per-layer scores as curves over the named layers.
+fn per_layer_chart(layers: &[String], values: &Mat<f64>, cols: &[String], n: usize) -> Chart {
+    Chart::Curves(CurveChart {
+        title: "topic structure per layer".into(),
+        subtitle: format!(
+            "{n} sentences, 8 topics; CKA with the one-hot labels, RSA with the topic model"
+        ),
+        x_label: "layer".into(),
+        y_label: "alignment with the topics".into(),
+        x: (0..layers.len()).map(|i| i as f64).collect(),
+        x_names: Some(layers.to_vec()),
+        log_x: false,
+        series: cols
+            .iter()
+            .enumerate()
+            .map(|(j, name)| Curve {
+                name: name.clone(),
+                y: (0..layers.len()).map(|i| values[(i, j)]).collect(),
+                low: None,
+                high: None,
+            })
+            .collect(),
+        reference: None,
+    })
+}
+
+/// The last layer's topic geometry: the RDM of the 8 topic-mean patterns
+/// (correlation distance) and its classical MDS, as topic_rdm.csv and
+/// topic_mds.csv.
+fn topic_geometry(
+    reps: &RepSet,
+    topics: &[String],
+    out: &Path,
+    written: &mut Vec<std::path::PathBuf>,
+    recorder: &mut Recorder,
+) -> anyhow::Result<()> {
+    let last =
+        reps.views()
+            .last()
+            .map(|r| r.x)
+            .ok_or_else(|| repscope::Error::NoRepresentations {
+                what: "the bundled data".into(),
+            })?;
+    let (names, codes) = repscope::data::labels::labels_to_codes(topics);
+    let mut means = Mat::<f64>::zeros(names.len(), last.ncols());
+    let mut counts = vec![0.0; names.len()];
+    for (i, &c) in codes.iter().enumerate() {
+        counts[c] += 1.0;
+        for j in 0..last.ncols() {
+            means[(c, j)] += last[(i, j)];
+        }
+    }
+    for (c, &k) in counts.iter().enumerate() {
+        for j in 0..last.ncols() {
+            means[(c, j)] /= k;
+        }
+    }
+    let condensed = rdm(means.as_ref(), &RdmSpec::new(RdmMethod::Correlation))?;
+    let square = repscope::rsa::condensed::to_square(&condensed)?;
+    let layer = reps.names().last().cloned().unwrap_or_default();
+    let matrix = Chart::Matrix(MatrixChart {
+        title: format!("{layer}: RDM of the topic means"),
+        subtitle: format!(
+            "correlation distance between the 8 topic-mean patterns ({} units)",
+            last.ncols()
+        ),
+        rows: names.clone(),
+        cols: names.clone(),
+        values: (0..names.len())
+            .map(|i| (0..names.len()).map(|j| square[(i, j)]).collect())
+            .collect(),
+        value_label: "correlation distance".into(),
+        row_axis: "topic".into(),
+        col_axis: "topic".into(),
+        range: None,
+    });
+    let coords = repscope::rsa::mds::classical_mds(&condensed, 2)?;
+    let scatter = Chart::Scatter(ScatterChart {
+        title: format!("{layer}: MDS of the topic RDM"),
+        subtitle: "classical (Torgerson) MDS, 2 dimensions".into(),
+        x: (0..names.len()).map(|i| coords[(i, 0)]).collect(),
+        y: (0..names.len()).map(|i| coords[(i, 1)]).collect(),
+        labels: names.clone(),
+        groups: Some((0..names.len()).collect()),
+    });
+    for (chart, stem, title, description) in [
+        (
+            matrix,
+            "topic_rdm",
+            "RDM of the topics (last layer)",
+            "Dissimilarity (1 − Pearson r) between the mean sentence embeddings of each topic.",
+        ),
+        (
+            scatter,
+            "topic_mds",
+            "MDS of the topic RDM",
+            "The topic RDM laid out in two dimensions: nearby topics have similar mean embeddings.",
+        ),
+    ] {
+        let (csv, png) = (
+            out.join(format!("{stem}.csv")),
+            out.join(format!("{stem}.png")),
+        );
+        chart.table().write_csv(&csv)?;
+        chart.write(&png)?;
+        recorder.add(Section::of_chart(title, description, chart).csv(format!("{stem}.csv")));
+        written.extend([csv, png]);
+    }
+    Ok(())
 }
 
 /// The `topic` column of the corpus, in order.

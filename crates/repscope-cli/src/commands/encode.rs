@@ -267,7 +267,12 @@ fn plot(path: &Path, fitted: &[Fitted], score: &str) -> anyhow::Result<()> {
     let series: Vec<repscope_plot::Series<'_>> = curves
         .iter()
         .zip(&targets)
-        .map(|((x, y), name)| repscope_plot::Series { name, x, y })
+        .map(|((x, y), name)| repscope_plot::Series {
+            name,
+            x,
+            y,
+            band: None,
+        })
         .collect();
     repscope_plot::lines(
         path,
@@ -276,7 +281,7 @@ fn plot(path: &Path, fitted: &[Fitted], score: &str) -> anyhow::Result<()> {
             title: "encoding model per feature representation",
             x_label: "feature representation (file order)",
             y_label: &format!("mean cross-validated {score}"),
-            log_x: false,
+            ..Default::default()
         },
     )?;
     Ok(())

@@ -78,6 +78,7 @@ pub fn run(args: &GraphArgs, g: &Global) -> anyhow::Result<()> {
                     groups: groups.as_deref(),
                     edges: &edges,
                     title: &title,
+                    subtitle: "",
                 },
             )?;
         }

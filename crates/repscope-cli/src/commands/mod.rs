@@ -13,6 +13,7 @@ mod measures;
 mod movie;
 mod preflight;
 mod probe;
+pub(crate) mod report;
 mod rsa;
 mod sdr;
 mod searchlight;
@@ -53,7 +54,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .into(),
         )
         .into()),
-        Command::Demo { out } => demo::run(&out, g),
+        Command::Demo { out, report } => demo::run(&out, report.as_deref(), g),
+        Command::Report(args) => report::run(&args, g),
         Command::Measures => measures::run(g),
         Command::Rdm(args) if args.time => movie::run(&args, g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),

@@ -103,7 +103,12 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                     .names
                     .iter()
                     .zip(&ys)
-                    .map(|(name, y)| repscope_plot::Series { name, x: &x, y })
+                    .map(|(name, y)| repscope_plot::Series {
+                        name,
+                        x: &x,
+                        y,
+                        band: None,
+                    })
                     .collect();
                 repscope_plot::lines(
                     plot,
@@ -112,7 +117,7 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                         title: &format!("model RDMs over time ({} RDMs)", method.name()),
                         x_label: "time point (window start)",
                         y_label: compare.name(),
-                        log_x: false,
+                        ..Default::default()
                     },
                 )?;
             }

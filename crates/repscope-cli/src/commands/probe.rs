@@ -1,8 +1,6 @@
 //! `repscope probe REPS --labels L`: a cross-validated logistic-regression
 //! probe of every layer, the per-layer table and the concept-depth curve.
 
-use std::path::Path;
-
 use repscope::data::labels::{labels_to_codes, read_labels};
 use repscope::probe::depth::{ConceptDepth, depth_of_probe};
 use repscope::probe::logistic::LogisticOptions;
@@ -42,7 +40,7 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
         table.write_csv(path)?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &layers, &depth)?;
+        chart(&layers, &depth, &codes, classes.len())?.write(path)?;
     }
     if g.json {
         println!("{}", table.json());
@@ -105,44 +103,71 @@ pub(super) fn table(layers: &[LayerProbe], depth: &ConceptDepth) -> Table {
     table
 }
 
-/// The depth curve: accuracy (and control accuracy) against layer index.
-pub(super) fn plot(path: &Path, layers: &[LayerProbe], depth: &ConceptDepth) -> anyhow::Result<()> {
-    let x: Vec<f64> = (0..layers.len()).map(|i| i as f64).collect();
-    let acc: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
+/// The depth curve: accuracy per layer (named on the axis) with its
+/// spread over the folds (lowest to highest fold), the control task's
+/// accuracy when probed, and the majority-class rate as chance.
+pub(super) fn chart(
+    layers: &[LayerProbe],
+    depth: &ConceptDepth,
+    codes: &[usize],
+    n_classes: usize,
+) -> anyhow::Result<repscope_plot::Chart> {
+    use repscope_plot::chart::{Curve, CurveChart, ReferenceLine};
+    if layers.is_empty() {
+        return Err(UsageError("nothing to plot: no layers".into()).into());
+    }
+    let fold_range = |l: &LayerProbe| {
+        let accs = l.task.folds.iter().map(|f| f.accuracy);
+        let lo = accs.clone().fold(f64::INFINITY, f64::min);
+        (lo, accs.fold(f64::NEG_INFINITY, f64::max))
+    };
+    let mut series = vec![Curve {
+        name: "probe accuracy (band: fold range)".into(),
+        y: layers.iter().map(|l| l.task.accuracy).collect(),
+        low: Some(layers.iter().map(|l| fold_range(l).0).collect()),
+        high: Some(layers.iter().map(|l| fold_range(l).1).collect()),
+    }];
     let control: Option<Vec<f64>> = layers
         .iter()
         .map(|l| l.control.as_ref().map(|c| c.accuracy))
         .collect();
-    let mut series = vec![repscope_plot::Series {
-        name: "probe accuracy",
-        x: &x,
-        y: &acc,
-    }];
-    if let Some(c) = &control {
-        series.push(repscope_plot::Series {
-            name: "control accuracy",
-            x: &x,
+    if let Some(c) = control {
+        series.push(Curve {
+            name: "control accuracy (permuted labels)".into(),
             y: c,
+            low: None,
+            high: None,
         });
     }
-    if layers.is_empty() {
-        return Err(UsageError("nothing to plot: no layers".into()).into());
+    let mut counts = vec![0usize; n_classes.max(1)];
+    for &c in codes {
+        if let Some(n) = counts.get_mut(c) {
+            *n += 1;
+        }
     }
-    repscope_plot::lines(
-        path,
-        &repscope_plot::Lines {
-            series: &series,
-            title: &format!(
-                "concept depth: threshold at layer {}, jump at {}",
-                depth.threshold_layer,
-                depth
-                    .jump_layer
-                    .map_or_else(|| "none".to_string(), |j| j.to_string())
-            ),
-            x_label: "layer index",
-            y_label: "cross-validated accuracy",
-            log_x: false,
-        },
-    )?;
-    Ok(())
+    let majority = counts.iter().copied().max().unwrap_or(0) as f64 / codes.len().max(1) as f64;
+    let folds = layers[0].task.folds.len();
+    let name = |i: usize| layers[i].name.clone();
+    Ok(repscope_plot::Chart::Curves(CurveChart {
+        title: format!(
+            "concept depth: {:.0}% of best first at {}, largest rise at {}",
+            100.0 * depth.fraction,
+            name(depth.threshold_layer),
+            depth.jump_layer.map_or_else(|| "none".to_string(), name)
+        ),
+        subtitle: format!(
+            "{folds}-fold logistic-regression probe, {n_classes} classes, {} stimuli",
+            codes.len()
+        ),
+        x_label: "layer".into(),
+        y_label: "cross-validated accuracy".into(),
+        x: (0..layers.len()).map(|i| i as f64).collect(),
+        x_names: Some(layers.iter().map(|l| l.name.clone()).collect()),
+        log_x: false,
+        series,
+        reference: Some(ReferenceLine {
+            y: majority,
+            label: "chance (majority class)".into(),
+        }),
+    }))
 }

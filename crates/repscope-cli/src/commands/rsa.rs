@@ -122,6 +122,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                     col_axis: "condition",
                     value_label: "dissimilarity",
                     range: None,
+                    subtitle: "",
                 },
             )?;
         }
@@ -138,6 +139,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                     groups: None,
                     edges: &[],
                     title: &format!("{name}: MDS of the {} RDM", method.name()),
+                    subtitle: "",
                 },
             )?;
         }
@@ -207,6 +209,7 @@ pub fn run_compare(args: &CompareArgs, g: &Global) -> anyhow::Result<()> {
                 col_axis: "B",
                 value_label: method.name(),
                 range: None,
+                subtitle: "",
             },
         )?;
     }

@@ -55,6 +55,7 @@ pub fn run(args: &TaskvecArgs, g: &Global) -> anyhow::Result<()> {
                 col_axis: "task",
                 value_label: "cosine",
                 range: Some((-1.0, 1.0)),
+                subtitle: "",
             },
         )?;
     }

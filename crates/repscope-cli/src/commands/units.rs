@@ -103,11 +103,12 @@ fn one_to_one(args: &MatchArgs, g: &Global, m: &Matching, title: &str) -> anyhow
                     name: m.method.name(),
                     x: &rank,
                     y: &sorted,
+                    band: None,
                 }],
                 title: &format!("{title}: matched unit correlations ({})", m.method.name()),
                 x_label: "pair (sorted by correlation)",
                 y_label: "correlation",
-                log_x: false,
+                ..Default::default()
             },
         )?;
     }
@@ -176,11 +177,12 @@ fn sparse(args: &MatchArgs, g: &Global, s: &SparsePrediction, title: &str) -> an
                     name: "mean held-out correlation",
                     x: &mean_nz,
                     y: &mean_r,
+                    band: None,
                 }],
                 title: &format!("{title}: sparse prediction (lasso path)"),
                 x_label: "mean A-units used per B-unit",
                 y_label: "held-out correlation",
-                log_x: false,
+                ..Default::default()
             },
         )?;
     }
@@ -259,6 +261,8 @@ fn spectral(args: &MatchArgs, g: &Global, s: &SpectralGroups, title: &str) -> an
                 noise_ceiling: None,
                 title: &format!("{title}: spectral groups"),
                 value_label: "mean |r| between the group's A- and B-units",
+                marks: &[],
+                subtitle: "",
             },
         )?;
     }

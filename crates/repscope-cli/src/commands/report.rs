@@ -1,0 +1,372 @@
+//! The HTML report: `repscope report FILES… -o report.html` gathers the
+//! tables (CSV) and figures (PNG, SVG) that commands wrote into one page;
+//! `--report PATH` on an analysis command (and `repscope demo`) writes the
+//! page of that analysis directly, with its provenance.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use repscope_plot::Chart;
+use repscope_plot::chart::MatrixChart;
+use repscope_plot::report::{InputFile, Provenance, Report, Section};
+use repscope_plot::table::{Cell, Table};
+use sha2::{Digest, Sha256};
+
+use crate::UsageError;
+use crate::cli::{Global, ReportArgs};
+
+/// What an analysis records while it runs, for its report.
+pub struct Recorder {
+    started: Instant,
+    inputs: Vec<InputFile>,
+    parameters: BTreeMap<String, serde_json::Value>,
+    seed: Option<u64>,
+    pub sections: Vec<Section>,
+}
+
+impl Recorder {
+    pub fn new() -> Recorder {
+        Recorder {
+            started: Instant::now(),
+            inputs: Vec::new(),
+            parameters: BTreeMap::new(),
+            seed: None,
+            sections: Vec::new(),
+        }
+    }
+
+    /// An input file or folder (size and SHA-256 of the content).
+    pub fn input(&mut self, path: &Path) -> repscope::Result<()> {
+        self.inputs.push(input_file(path)?);
+        Ok(())
+    }
+
+    /// Bytes read from elsewhere than a file (the demo's bundled data).
+    pub fn input_bytes(&mut self, name: &str, bytes: &[u8]) {
+        self.inputs.push(InputFile {
+            path: name.into(),
+            bytes: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+        });
+    }
+
+    pub fn parameter(&mut self, name: &str, value: impl Into<serde_json::Value>) {
+        self.parameters.insert(name.into(), value.into());
+    }
+
+    pub fn seed(&mut self, seed: u64) {
+        self.seed = Some(seed);
+    }
+
+    pub fn add(&mut self, section: Section) {
+        self.sections.push(section);
+    }
+
+    /// Writes the page to `path`.
+    pub fn write(self, path: &Path, title: &str, g: &Global) -> repscope::Result<()> {
+        let provenance = Provenance {
+            version: env!("CARGO_PKG_VERSION").into(),
+            command: command_line(),
+            inputs: self.inputs,
+            parameters: self.parameters,
+            seed: self.seed,
+            threads: Some(
+                g.threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            ),
+            seconds: Some(self.started.elapsed().as_secs_f64()),
+            machine: repscope_plot::report::machine(),
+            created: repscope_plot::report::now_utc(),
+        };
+        Report {
+            title: title.into(),
+            sections: self.sections,
+            provenance,
+        }
+        .write(path)
+    }
+}
+
+/// The command line as typed (arguments quoted where they need it).
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Size and SHA-256 of a file, or of a folder's files in name order.
+pub fn input_file(path: &Path) -> repscope::Result<InputFile> {
+    let io = |e: std::io::Error| repscope::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut files = Vec::new();
+    if path.is_dir() {
+        collect_files(path, &mut files).map_err(io)?;
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut buffer = vec![0u8; 1 << 20];
+    for f in &files {
+        let mut file = std::fs::File::open(f).map_err(|e| repscope::Error::Io {
+            path: f.clone(),
+            source: e,
+        })?;
+        loop {
+            let n = file.read(&mut buffer).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            bytes += n as u64;
+        }
+    }
+    Ok(InputFile {
+        path: path.display().to_string(),
+        bytes,
+        sha256: hex(&hasher.finalize()),
+    })
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `repscope report FILES… -o report.html`.
+pub fn run(args: &ReportArgs, g: &Global) -> anyhow::Result<()> {
+    let mut recorder = Recorder::new();
+    let mut files = Vec::new();
+    for p in &args.files {
+        if p.is_dir() {
+            let mut inside = Vec::new();
+            collect_files(p, &mut inside).map_err(|e| repscope::Error::Io {
+                path: p.clone(),
+                source: e,
+            })?;
+            inside.sort();
+            files.extend(inside.into_iter().filter(|f| section_kind(f).is_some()));
+        } else if section_kind(p).is_some() {
+            files.push(p.clone());
+        } else {
+            return Err(UsageError(format!(
+                "{}: a report gathers .csv tables and .png/.svg figures; give one of those or a folder",
+                p.display()
+            ))
+            .into());
+        }
+    }
+    if files.is_empty() {
+        return Err(UsageError("no .csv, .png or .svg files to report".into()).into());
+    }
+    for f in &files {
+        recorder.input(f)?;
+        recorder.add(section_of_file(f)?);
+    }
+    let title = args
+        .title
+        .clone()
+        .unwrap_or_else(|| "repscope report".into());
+    let n = recorder.sections.len();
+    recorder.write(&args.output, &title, g)?;
+    if g.json {
+        println!(
+            "{}",
+            serde_json::json!({ "report": args.output.display().to_string(), "sections": n })
+        );
+    } else {
+        println!("wrote {} ({n} sections)", args.output.display());
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum FileKind {
+    Csv,
+    Png,
+    Svg,
+}
+
+fn section_kind(path: &Path) -> Option<FileKind> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" => Some(FileKind::Csv),
+        "png" => Some(FileKind::Png),
+        "svg" => Some(FileKind::Svg),
+        _ => None,
+    }
+}
+
+/// A CSV as a table, shown as a heatmap when it is a labelled matrix (a
+/// text first column, numbers everywhere else); a figure as an image.
+fn section_of_file(path: &Path) -> anyhow::Result<Section> {
+    let title = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| repscope::Error::Io {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
+    let kind = section_kind(path)
+        .ok_or_else(|| UsageError(format!("{}: not a table or figure", path.display())))?;
+    let bytes = read(path)?;
+    let description = format!("from {}", path.display());
+    Ok(match kind {
+        FileKind::Csv => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| UsageError(format!("{}: not UTF-8 text", path.display())))?;
+            let table = Table::from_csv(&text)
+                .map_err(|detail| UsageError(format!("{}: {detail}", path.display())))?;
+            let csv_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let section = Section {
+                title: title.clone(),
+                description,
+                csv_name,
+                ..Section::default()
+            };
+            match matrix_of(&table, &title) {
+                Some(chart) => Section {
+                    chart: Some(chart),
+                    table: Some(table),
+                    ..section
+                },
+                None => Section {
+                    table: Some(table),
+                    ..section
+                },
+            }
+        }
+        FileKind::Png | FileKind::Svg => {
+            let mime = if matches!(kind, FileKind::Png) {
+                "image/png"
+            } else {
+                "image/svg+xml"
+            };
+            Section {
+                title,
+                description,
+                image: Some(format!("data:{mime};base64,{}", base64(&bytes))),
+                ..Section::default()
+            }
+        }
+    })
+}
+
+/// A table whose first column names the rows and whose other cells are
+/// all numbers, as a matrix chart.
+fn matrix_of(t: &Table, title: &str) -> Option<Chart> {
+    if t.header.len() < 2 || t.rows.is_empty() {
+        return None;
+    }
+    let mut rows = Vec::new();
+    let mut values = Vec::new();
+    for r in &t.rows {
+        let Some(Cell::Text(name)) = r.first() else {
+            return None;
+        };
+        let numbers: Option<Vec<f64>> = r[1..]
+            .iter()
+            .map(|c| match c {
+                Cell::Number(x) => Some(*x),
+                Cell::Count(n) => Some(*n as f64),
+                Cell::Empty => Some(f64::NAN),
+                Cell::Text(_) => None,
+            })
+            .collect();
+        rows.push(name.clone());
+        values.push(numbers?);
+    }
+    Some(Chart::Matrix(MatrixChart {
+        title: title.into(),
+        subtitle: String::new(),
+        rows,
+        cols: t.header[1..].to_vec(),
+        values,
+        value_label: t.header[0].clone(),
+        row_axis: String::new(),
+        col_axis: String::new(),
+        range: None,
+    }))
+}
+
+/// Standard base64 with padding (RFC 4648), for data: URLs.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn a_labelled_numeric_table_is_a_matrix() {
+        let t = Table::from_csv("m,a,b\nx,1,2\ny,3,\n").unwrap();
+        let Some(Chart::Matrix(m)) = matrix_of(&t, "m") else {
+            panic!("not a matrix")
+        };
+        assert_eq!(m.cols, vec!["a", "b"]);
+        assert!(m.values[1][1].is_nan());
+        let t = Table::from_csv("m,a\nx,hello\n").unwrap();
+        assert!(matrix_of(&t, "m").is_none());
+    }
+}
