@@ -363,6 +363,8 @@ pub struct ProbeArgs {
     /// Draw the depth curve (accuracy per layer) (.png/.svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]
@@ -628,6 +630,8 @@ pub struct SimilarityArgs {
     pub stream: bool,
     #[command(flatten)]
     pub preflight: Preflight,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]

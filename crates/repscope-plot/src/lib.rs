@@ -11,6 +11,7 @@ mod heatmap;
 mod lines;
 pub mod palette;
 pub mod report;
+pub mod results;
 mod scatter;
 pub mod table;
 

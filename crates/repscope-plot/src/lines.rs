@@ -353,3 +353,114 @@ impl<R: Ranged<ValueType = f64>> Ranged for Ticks<R> {
         self.inner.range()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text elements of an SVG, in order.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = t.split_once('>')?.1;
+                Some(body.split("</text>").next()?.trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_log_axis_is_ticked_at_the_data_values() {
+        let x = [16.0, 32.0, 64.0, 128.0, 384.0];
+        let y = [0.3, 0.45, 0.59, 0.72, 0.83];
+        let y2 = [0.17, 0.26, 0.35, 0.51, 0.73];
+        let series = [
+            Series {
+                name: "float32",
+                x: &x,
+                y: &y,
+                band: None,
+            },
+            Series {
+                name: "binary",
+                x: &x,
+                y: &y2,
+                band: None,
+            },
+        ];
+        let svg = lines_svg(&Lines {
+            series: &series,
+            title: "retrieval",
+            subtitle: "mAP@10 of cosine search",
+            x_label: "dimensions",
+            y_label: "mAP@10",
+            x_axis: XAxis::Log,
+            reference: None,
+        })
+        .unwrap();
+        let t = texts(&svg);
+        for tick in [
+            "16",
+            "32",
+            "64",
+            "128",
+            "384",
+            "float32",
+            "binary",
+            "mAP@10 of cosine search",
+        ] {
+            assert!(t.iter().any(|s| s == tick), "{tick} missing from {t:?}");
+        }
+        assert!(!t.iter().any(|s| s.contains("log10")));
+    }
+
+    #[test]
+    fn named_positions_band_and_reference() {
+        let names: Vec<String> = (0..4).map(|i| format!("layer{i}")).collect();
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let (y, lo, hi) = (
+            [0.5, 0.6, 0.7, 0.8],
+            [0.4, 0.5, 0.6, 0.7],
+            [0.6, 0.7, 0.8, 0.9],
+        );
+        let series = [Series {
+            name: "accuracy",
+            x: &x,
+            y: &y,
+            band: Some((&lo, &hi)),
+        }];
+        let svg = lines_svg(&Lines {
+            series: &series,
+            title: "depth",
+            x_axis: XAxis::Names(&names),
+            reference: Some(Reference {
+                y: 0.25,
+                label: "chance",
+            }),
+            ..Lines::default()
+        })
+        .unwrap();
+        let t = texts(&svg);
+        for label in names
+            .iter()
+            .map(String::as_str)
+            .chain(["accuracy", "chance"])
+        {
+            assert!(t.iter().any(|s| s == label), "{label} missing from {t:?}");
+        }
+        // Each layer named once: ticks only at the named positions.
+        for name in &names {
+            assert_eq!(t.iter().filter(|s| *s == name).count(), 1, "{name}");
+        }
+        // The band is a filled polygon.
+        assert!(svg.contains("<polygon"));
+    }
+
+    #[test]
+    fn tick_labels_are_plain_numbers() {
+        assert_eq!(tick_label(16.0), "16");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(0.1 + 0.2), "0.3");
+        assert_eq!(tick_label(f64::NAN), "NaN");
+    }
+}

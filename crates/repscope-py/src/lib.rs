@@ -17,6 +17,7 @@ mod measures;
 mod pairwise;
 mod preflight;
 mod probe;
+mod report;
 mod results;
 mod rsa;
 mod sdr;
@@ -60,6 +61,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pairwise::register(m)?;
     preflight::register(m)?;
     probe::register(m)?;
+    report::register(m)?;
     rsa::register(m)?;
     sdr::register(m)?;
     stats::register(m)?;

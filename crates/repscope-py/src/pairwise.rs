@@ -181,6 +181,18 @@ impl PyPairwiseResult {
         let r = &self.0;
         enter_core(py, || repscope_plot::pairwise_heatmap(&path, r, "A", "B"))
     }
+
+    /// The heatmap as JSON (for ``rs.report``).
+    fn _chart_json(&self) -> String {
+        serde_json::to_string(&repscope_plot::Chart::pairwise(&self.0, "A", "B"))
+            .unwrap_or_default()
+    }
+
+    /// The notebook view: the heatmap and its table.
+    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
+        let chart = repscope_plot::Chart::pairwise(&self.0, "A", "B");
+        crate::report::chart_html(py, &format!("pairwise {}", self.0.measure), chart)
+    }
 }
 
 /// Runs `f` with a progress callback drawing the CLI's bar on stderr

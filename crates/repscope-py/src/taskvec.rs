@@ -200,6 +200,7 @@ impl PyTaskVectorReport {
                     row_labels: &r.tasks,
                     col_labels: &r.tasks,
                     title: "task vector cosine similarity",
+                    subtitle: "",
                     row_axis: "A",
                     col_axis: "B",
                     value_label: "cosine",

@@ -42,6 +42,26 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
     if let Some(path) = &args.plot {
         chart(&layers, &depth, &codes, classes.len())?.write(path)?;
     }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.input(&args.path)?;
+        recorder.input(&args.labels)?;
+        recorder.parameter("cv", args.cv);
+        recorder.parameter("C", args.c);
+        recorder.parameter("control", args.control);
+        recorder.parameter("fraction", args.fraction);
+        recorder.seed(args.seed);
+        recorder.add(
+            repscope_plot::report::Section::of_chart(
+                "Concept depth",
+                describe_depth(&depth, &layers),
+                chart(&layers, &depth, &codes, classes.len())?,
+            )
+            .with_table(table.clone())
+            .csv("probe.csv"),
+        );
+        recorder.write(path, "repscope probe", g)?;
+    }
     if g.json {
         println!("{}", table.json());
     } else {
@@ -103,71 +123,37 @@ pub(super) fn table(layers: &[LayerProbe], depth: &ConceptDepth) -> Table {
     table
 }
 
-/// The depth curve: accuracy per layer (named on the axis) with its
-/// spread over the folds (lowest to highest fold), the control task's
-/// accuracy when probed, and the majority-class rate as chance.
+/// The depth curve of the layers (see `repscope_plot::results::probe_depth`).
 pub(super) fn chart(
     layers: &[LayerProbe],
     depth: &ConceptDepth,
     codes: &[usize],
     n_classes: usize,
 ) -> anyhow::Result<repscope_plot::Chart> {
-    use repscope_plot::chart::{Curve, CurveChart, ReferenceLine};
+    use repscope_plot::results::{DepthCurve, majority_rate, probe_depth};
     if layers.is_empty() {
         return Err(UsageError("nothing to plot: no layers".into()).into());
     }
-    let fold_range = |l: &LayerProbe| {
-        let accs = l.task.folds.iter().map(|f| f.accuracy);
-        let lo = accs.clone().fold(f64::INFINITY, f64::min);
-        (lo, accs.fold(f64::NEG_INFINITY, f64::max))
-    };
-    let mut series = vec![Curve {
-        name: "probe accuracy (band: fold range)".into(),
-        y: layers.iter().map(|l| l.task.accuracy).collect(),
-        low: Some(layers.iter().map(|l| fold_range(l).0).collect()),
-        high: Some(layers.iter().map(|l| fold_range(l).1).collect()),
-    }];
+    let names: Vec<String> = layers.iter().map(|l| l.name.clone()).collect();
+    let folds: Vec<Vec<f64>> = layers
+        .iter()
+        .map(|l| l.task.folds.iter().map(|f| f.accuracy).collect())
+        .collect();
+    let accuracy: Vec<f64> = layers.iter().map(|l| l.task.accuracy).collect();
     let control: Option<Vec<f64>> = layers
         .iter()
         .map(|l| l.control.as_ref().map(|c| c.accuracy))
         .collect();
-    if let Some(c) = control {
-        series.push(Curve {
-            name: "control accuracy (permuted labels)".into(),
-            y: c,
-            low: None,
-            high: None,
-        });
-    }
-    let mut counts = vec![0usize; n_classes.max(1)];
-    for &c in codes {
-        if let Some(n) = counts.get_mut(c) {
-            *n += 1;
-        }
-    }
-    let majority = counts.iter().copied().max().unwrap_or(0) as f64 / codes.len().max(1) as f64;
-    let folds = layers[0].task.folds.len();
-    let name = |i: usize| layers[i].name.clone();
-    Ok(repscope_plot::Chart::Curves(CurveChart {
-        title: format!(
-            "concept depth: {:.0}% of best first at {}, largest rise at {}",
-            100.0 * depth.fraction,
-            name(depth.threshold_layer),
-            depth.jump_layer.map_or_else(|| "none".to_string(), name)
-        ),
-        subtitle: format!(
-            "{folds}-fold logistic-regression probe, {n_classes} classes, {} stimuli",
-            codes.len()
-        ),
-        x_label: "layer".into(),
-        y_label: "cross-validated accuracy".into(),
-        x: (0..layers.len()).map(|i| i as f64).collect(),
-        x_names: Some(layers.iter().map(|l| l.name.clone()).collect()),
-        log_x: false,
-        series,
-        reference: Some(ReferenceLine {
-            y: majority,
-            label: "chance (majority class)".into(),
-        }),
-    }))
+    Ok(probe_depth(
+        &DepthCurve {
+            layers: &names,
+            fold_accuracy: &folds,
+            accuracy: &accuracy,
+            control: control.as_deref(),
+            chance: majority_rate(codes),
+            n_classes,
+            n_stimuli: codes.len(),
+        },
+        depth,
+    ))
 }

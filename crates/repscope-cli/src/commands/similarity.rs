@@ -85,6 +85,34 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     if let Some(path) = &args.plot {
         repscope_plot::pairwise_heatmap(path, &result, "A", "B")?;
     }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        for input in std::iter::once(&args.a).chain(args.b.as_ref()) {
+            recorder.input(input)?;
+        }
+        recorder.parameter("measure", args.measure.as_str());
+        recorder.parameter("params", args.params.join(" "));
+        recorder.parameter("n_boot", n_boot);
+        recorder.parameter("n_permutations", n_permutations);
+        recorder.parameter("ci", args.ci);
+        recorder.seed(args.seed);
+        let chart = repscope_plot::Chart::pairwise(&result, "A", "B");
+        recorder.add(
+            repscope_plot::report::Section::of_chart(
+                format!("pairwise {}", result.measure),
+                format!(
+                    "{} between every pair of representations ({} × {}).",
+                    result.measure,
+                    result.names_a.len(),
+                    result.names_b.len()
+                ),
+                chart,
+            )
+            .with_table(long_table(&result))
+            .csv("pairwise.csv"),
+        );
+        recorder.write(path, &format!("repscope similarity: {}", result.measure), g)?;
+    }
     Ok(())
 }
 

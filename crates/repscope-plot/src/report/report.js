@@ -108,6 +108,7 @@
           }
         });
         var rl = text(grid, -6, y * cell + cell / 2 + 4, m.rows[i], "label", "end");
+        rl.setAttribute("data-row-label", i);
         rl.addEventListener("click", function () { sortBy("row", i); });
         var title = el("title", {}, rl); title.textContent = "sort the columns by " + m.rows[i];
       });
@@ -115,6 +116,7 @@
         var cx = x * cell + cell / 2, cy = nr * cell + 14;
         var cl = rotate ? text(grid, cx + 4, nr * cell + 8, m.cols[j], "label", "start", 90)
                         : text(grid, cx, cy, m.cols[j], "label", "middle");
+        cl.setAttribute("data-col-label", j);
         cl.addEventListener("click", function () { sortBy("col", j); });
         var title = el("title", {}, cl); title.textContent = "sort the rows by " + m.cols[j];
       });

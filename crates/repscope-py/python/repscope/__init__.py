@@ -35,6 +35,7 @@ from . import (
     pairwise as _pairwise_module,
     preflight,
     probe as _probe_module,
+    report as _report_module,
     rsa,
     sdr,
     stats,
@@ -53,6 +54,7 @@ from .measures import *  # noqa: F401,F403
 from .pairwise import *  # noqa: F401,F403
 from .preflight import *  # noqa: F401,F403
 from .probe import *  # noqa: F401,F403
+from .report import *  # noqa: F401,F403
 from .rsa import *  # noqa: F401,F403
 from .sdr import *  # noqa: F401,F403
 from .stats import *  # noqa: F401,F403
@@ -63,7 +65,7 @@ from .units import *  # noqa: F401,F403
 #: order of layers (data in, measures, analyses, compression, helpers).
 _SUBMODULES: tuple[_ModuleType, ...] = (
     data, bids, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
-    units, alignment, graph, linalg, compress, sdr, taskvec, preflight, errors,
+    units, alignment, graph, linalg, compress, sdr, taskvec, preflight, _report_module, errors,
 )
 
 __all__ = [name for module in _SUBMODULES for name in module.__all__]

@@ -189,6 +189,12 @@ class RetrievalTable:
     def to_pandas(self) -> Any:
         return importlib.import_module("pandas").DataFrame(self.rows)
 
+    def _repr_html_(self) -> str:
+        """The notebook view: quality against dimensions and the table."""
+        from .report import _section_html
+
+        return _section_html(self)
+
 
 def retrieval_eval(
     queries: Any,

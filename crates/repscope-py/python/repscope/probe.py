@@ -12,6 +12,7 @@ definitions of concept depth are documented on :func:`probe`.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -168,6 +169,30 @@ class ProbeResult:
     control_f1_macro: Optional[np.ndarray]
     selectivity: Optional[np.ndarray]
     depth: ConceptDepth
+    #: Accuracy of always answering the most frequent class.
+    chance: float = float("nan")
+    #: Stimuli probed.
+    n_stimuli: int = 0
+
+    def _chart_json(self) -> str:
+        """The concept-depth chart (as ``repscope probe --plot`` draws it)."""
+        return str(_repscope.probe_depth_chart(
+            list(self.layers), np.asarray(self.fold_accuracy, dtype=np.float64).tolist(),
+            np.asarray(self.accuracy, dtype=np.float64).tolist(),
+            None if self.control_accuracy is None
+            else np.asarray(self.control_accuracy, dtype=np.float64).tolist(),
+            float(self.chance), len(self.classes), int(self.n_stimuli), self.depth,
+        ))
+
+    def plot(self, path: Any) -> None:
+        """Draws the concept-depth curve (``.png`` or ``.svg``): accuracy per
+        layer with the fold range, the control task and chance."""
+        _repscope.write_chart(self._chart_json(), os.fspath(path))
+
+    def _repr_html_(self) -> str:
+        from .report import _section_html
+
+        return _section_html(self)
 
     def to_pandas(self) -> Any:
         """One row per layer; needs pandas, returns a ``pandas.DataFrame``."""
@@ -324,4 +349,6 @@ def probe(
         control_f1_macro=control_f1,
         selectivity=selectivity,
         depth=out.depth(float(depth_fraction)),
+        chance=float(np.bincount(codes).max() / len(codes)),
+        n_stimuli=len(codes),
     )

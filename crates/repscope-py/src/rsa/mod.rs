@@ -286,27 +286,36 @@ rsa_result_methods!([
         )
     }
 
-    /// Bars of the model evaluations with their confidence intervals and
-    /// the noise ceiling as a grey band (``.png`` or ``.svg``).
+    /// Bars of the model evaluations with their confidence intervals,
+    /// stars for the test against zero, and the noise ceiling as a grey
+    /// band (``.png`` or ``.svg``).
     fn plot(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        let s = &self.summary;
-        let title = format!("model evaluation ({})", self.method.name());
-        enter_core(py, || {
-            repscope_plot::bars(
-                &path,
-                &repscope_plot::Bars {
-                    names: &self.names,
-                    values: &s.mean,
-                    error_low: &s.ci_low,
-                    error_high: &s.ci_high,
-                    noise_ceiling: Some(s.noise_ceiling),
-                    title: &title,
-                    value_label: self.method.name(),
-                },
-            )
-        })
+        let chart = self.chart();
+        enter_core(py, || chart.write(&path))
     }
+
+    /// The bar chart as JSON (for ``rs.report``).
+    fn _chart_json(&self) -> String {
+        serde_json::to_string(&self.chart()).unwrap_or_default()
+    }
+
+    /// The notebook view: the bar chart and its table.
+    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
+        crate::report::chart_html(py, "RSA model evaluation", self.chart())
+    }
+
 );
+
+impl PyRsaResult {
+    fn chart(&self) -> repscope_plot::Chart {
+        repscope_plot::results::model_evaluation(
+            &self.names,
+            &self.summary,
+            self.method.name(),
+            self.summary.n_valid,
+        )
+    }
+}
 
 fn model_names(names: Option<Vec<String>>, n: usize) -> Vec<String> {
     names.unwrap_or_else(|| (0..n).map(|i| format!("model{i}")).collect())
