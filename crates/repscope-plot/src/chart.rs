@@ -161,24 +161,6 @@ impl Chart {
         self
     }
 
-    pub fn title(&self) -> &str {
-        match self {
-            Chart::Matrix(c) => &c.title,
-            Chart::Bars(c) => &c.title,
-            Chart::Curves(c) => &c.title,
-            Chart::Scatter(c) => &c.title,
-        }
-    }
-
-    pub fn subtitle(&self) -> &str {
-        match self {
-            Chart::Matrix(c) => &c.subtitle,
-            Chart::Bars(c) => &c.subtitle,
-            Chart::Curves(c) => &c.subtitle,
-            Chart::Scatter(c) => &c.subtitle,
-        }
-    }
-
     /// Writes the figure to `path` (`.png` or `.svg`).
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         self.check()?;

@@ -61,10 +61,10 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     let rows = evaluate_compression(x, x, &relevant, Some(&own), &options)?;
     present(&rows, &options, g)?;
     if let Some(path) = &args.output {
-        write_table(path, &rows, &options.ks)?;
+        table(&rows, &options.ks).write_csv(path)?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &rows, &options, &name)?;
+        chart(&rows, &options, &name).write(path)?;
     }
     Ok(())
 }
@@ -128,10 +128,6 @@ fn write_codes(
 }
 
 /// Writes the full table as CSV.
-pub(super) fn write_table(path: &Path, rows: &[Row], ks: &[usize]) -> repscope::Result<()> {
-    table(rows, ks).write_csv(path)
-}
-
 /// dim, precision, retrieval, bytes, time, then metrics per k, mrr.
 pub(super) fn table(rows: &[Row], ks: &[usize]) -> Table {
     let mut header: Vec<String> = [
@@ -268,14 +264,4 @@ pub(super) fn chart(rows: &[Row], options: &EvalOptions, name: &str) -> repscope
         series,
         reference: None,
     })
-}
-
-pub(super) fn plot(
-    path: &Path,
-    rows: &[Row],
-    options: &EvalOptions,
-    name: &str,
-) -> anyhow::Result<()> {
-    chart(rows, options, name).write(path)?;
-    Ok(())
 }

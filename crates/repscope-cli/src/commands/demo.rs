@@ -220,13 +220,7 @@ fn compression_table(
     use repscope::compress::evaluate::{EvalOptions, Funnel, Precision, evaluate_compression};
     use repscope::compress::metrics::{ApNormalisation, relevant_by_label};
     use repscope::compress::search::Metric;
-    let last =
-        reps.views()
-            .last()
-            .map(|r| r.x)
-            .ok_or_else(|| repscope::Error::NoRepresentations {
-                what: "the bundled data".into(),
-            })?;
+    let last = last_layer(reps)?;
     let (_, codes) = repscope::data::labels::labels_to_codes(topics);
     let own: Vec<usize> = (0..last.nrows()).collect();
     let relevant = relevant_by_label(&codes, &codes, Some(&own));
@@ -337,13 +331,7 @@ fn topic_geometry(
     written: &mut Vec<std::path::PathBuf>,
     recorder: &mut Recorder,
 ) -> anyhow::Result<()> {
-    let last =
-        reps.views()
-            .last()
-            .map(|r| r.x)
-            .ok_or_else(|| repscope::Error::NoRepresentations {
-                what: "the bundled data".into(),
-            })?;
+    let last = last_layer(reps)?;
     let (names, codes) = repscope::data::labels::labels_to_codes(topics);
     let mut means = Mat::<f64>::zeros(names.len(), last.ncols());
     let mut counts = vec![0.0; names.len()];
@@ -410,6 +398,16 @@ fn topic_geometry(
         written.extend([csv, png]);
     }
     Ok(())
+}
+
+/// The last hidden state of the bundled data.
+fn last_layer(reps: &RepSet) -> repscope::Result<faer::MatRef<'_, f64>> {
+    reps.views()
+        .last()
+        .map(|r| r.x)
+        .ok_or_else(|| repscope::Error::NoRepresentations {
+            what: "the bundled data".into(),
+        })
 }
 
 /// The `topic` column of the corpus, in order.

@@ -39,10 +39,15 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
     if let Some(path) = &args.output {
         table.write_csv(path)?;
     }
-    if let Some(path) = &args.plot {
-        chart(&layers, &depth, &codes, classes.len())?.write(path)?;
+    let figure = if args.plot.is_some() || args.report.report.is_some() {
+        Some(chart(&layers, &depth, &codes, classes.len())?)
+    } else {
+        None
+    };
+    if let (Some(path), Some(figure)) = (&args.plot, &figure) {
+        figure.write(path)?;
     }
-    if let Some(path) = &args.report.report {
+    if let (Some(path), Some(figure)) = (&args.report.report, figure) {
         let mut recorder = super::report::Recorder::new();
         recorder.input(&args.path)?;
         recorder.input(&args.labels)?;
@@ -55,7 +60,7 @@ pub fn run(args: &ProbeArgs, g: &Global) -> anyhow::Result<()> {
             repscope_plot::report::Section::of_chart(
                 "Concept depth",
                 describe_depth(&depth, &layers),
-                chart(&layers, &depth, &codes, classes.len())?,
+                figure,
             )
             .with_table(table.clone())
             .csv("probe.csv"),

@@ -24,7 +24,6 @@ use crate::chart::Chart;
 use crate::table::Table;
 use repscope::Error;
 
-pub use cluster::leaf_order;
 pub use html::fragment;
 
 /// A whole report.
