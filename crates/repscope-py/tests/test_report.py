@@ -126,6 +126,19 @@ def test_report_of_a_big_matrix_and_rdm_is_small_and_fast(tmp_path, browser):
     print(f"report of 48 x 48 + 40 x 40: {size / 1e6:.2f} MB, loaded in {record.load_seconds:.2f} s")
 
 
+def test_sorting_puts_zeros_among_the_numbers_and_missing_values_last(tmp_path, browser):
+    values = np.array([[1.0, 0.0, -0.5, np.nan, 0.25]])
+    path = rs.report({"one row": values}, tmp_path / "sort.html")
+    record = browser.open(path.as_uri())
+    assert record.errors == []
+    order = browser.evaluate("""(() => {
+        document.querySelector('svg.heatmap text[data-row-label="0"]').dispatchEvent(new MouseEvent('click', {bubbles: true}));
+        return Array.from(document.querySelectorAll('svg.heatmap rect[data-row="0"]'))
+            .sort((a, b) => Number(a.getAttribute('x')) - Number(b.getAttribute('x')))
+            .map(r => Number(r.getAttribute('data-col'))); })()""")
+    assert order == [0, 4, 1, 2, 3]
+
+
 def test_python_results_render_in_notebooks_and_reports(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 6))

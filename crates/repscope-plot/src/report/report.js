@@ -63,6 +63,18 @@
     return hi > lo ? [lo, hi] : [lo, lo + 1];
   }
 
+  // A value as a sort key: missing (null, NaN) below every number. (A
+  // plain `v || -Infinity` would also sink the zeros.)
+  function key(v) { return v === null || !isFinite(v) ? -Infinity : v; }
+  // A comparator putting larger values of get(index) first (missing ones
+  // equal to each other, last).
+  function descending(get) {
+    return function (a, b) {
+      var d = key(get(b)) - key(get(a));
+      return isNaN(d) ? 0 : d;
+    };
+  }
+
   function identity(n) { var o = []; for (var i = 0; i < n; i++) o.push(i); return o; }
 
   // One heatmap: cells coloured by value, hover for names and value, click
@@ -127,10 +139,10 @@
     // rows in the same order as its columns.
     function sortBy(axis, k) {
       if (axis === "row") {
-        colOrder = identity(nc).sort(function (a, b) { return (m.values[k][b] || -Infinity) - (m.values[k][a] || -Infinity); });
+        colOrder = identity(nc).sort(descending(function (j) { return m.values[k][j]; }));
         if (square) rowOrder = colOrder.slice();
       } else {
-        rowOrder = identity(nr).sort(function (a, b) { return (m.values[b][k] || -Infinity) - (m.values[a][k] || -Infinity); });
+        rowOrder = identity(nr).sort(descending(function (i) { return m.values[i][k]; }));
         if (square) colOrder = rowOrder.slice();
       }
       setActive(null);
