@@ -58,6 +58,14 @@ fn report_environment() -> (String, String) {
     )
 }
 
+/// Path, size and SHA-256 of an input file or folder (as the CLI's
+/// reports record them).
+#[pyfunction]
+fn report_input(py: Python<'_>, path: PathBuf) -> PyResult<(String, u64, String)> {
+    let f = enter_core(py, || repscope_plot::report::InputFile::of_path(&path))?;
+    Ok((f.path, f.bytes, f.sha256))
+}
+
 /// The concept-depth chart of a probe, as JSON.
 #[pyfunction]
 #[pyo3(signature = (layers, fold_accuracy, accuracy, control, chance, n_classes, n_stimuli, depth))]
@@ -94,6 +102,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_chart, m)?)?;
     m.add_function(wrap_pyfunction!(chart_csv, m)?)?;
     m.add_function(wrap_pyfunction!(report_environment, m)?)?;
+    m.add_function(wrap_pyfunction!(report_input, m)?)?;
     m.add_function(wrap_pyfunction!(probe_depth_chart, m)?)?;
     Ok(())
 }

@@ -4,15 +4,13 @@
 //! page of that analysis directly, with its provenance.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use repscope_plot::Chart;
 use repscope_plot::chart::MatrixChart;
-use repscope_plot::report::{InputFile, Provenance, Report, Section};
+use repscope_plot::report::{InputFile, Provenance, Report, Section, files_in};
 use repscope_plot::table::{Cell, Table};
-use sha2::{Digest, Sha256};
 
 use crate::UsageError;
 use crate::cli::{Global, ReportArgs};
@@ -39,17 +37,13 @@ impl Recorder {
 
     /// An input file or folder (size and SHA-256 of the content).
     pub fn input(&mut self, path: &Path) -> repscope::Result<()> {
-        self.inputs.push(input_file(path)?);
+        self.inputs.push(InputFile::of_path(path)?);
         Ok(())
     }
 
     /// Bytes read from elsewhere than a file (the demo's bundled data).
     pub fn input_bytes(&mut self, name: &str, bytes: &[u8]) {
-        self.inputs.push(InputFile {
-            path: name.into(),
-            bytes: bytes.len() as u64,
-            sha256: hex(&Sha256::digest(bytes)),
-        });
+        self.inputs.push(InputFile::of_bytes(name, bytes));
     }
 
     pub fn parameter(&mut self, name: &str, value: impl Into<serde_json::Value>) {
@@ -103,71 +97,13 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Size and SHA-256 of a file, or of a folder's files in name order.
-pub fn input_file(path: &Path) -> repscope::Result<InputFile> {
-    let io = |e: std::io::Error| repscope::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut files = Vec::new();
-    if path.is_dir() {
-        collect_files(path, &mut files).map_err(io)?;
-        files.sort();
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    let mut buffer = vec![0u8; 1 << 20];
-    for f in &files {
-        let mut file = std::fs::File::open(f).map_err(|e| repscope::Error::Io {
-            path: f.clone(),
-            source: e,
-        })?;
-        loop {
-            let n = file.read(&mut buffer).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            bytes += n as u64;
-        }
-    }
-    Ok(InputFile {
-        path: path.display().to_string(),
-        bytes,
-        sha256: hex(&hasher.finalize()),
-    })
-}
-
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_files(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `repscope report FILES… -o report.html`.
 pub fn run(args: &ReportArgs, g: &Global) -> anyhow::Result<()> {
     let mut recorder = Recorder::new();
     let mut files = Vec::new();
     for p in &args.files {
         if p.is_dir() {
-            let mut inside = Vec::new();
-            collect_files(p, &mut inside).map_err(|e| repscope::Error::Io {
-                path: p.clone(),
-                source: e,
-            })?;
-            inside.sort();
+            let inside = files_in(p)?;
             files.extend(inside.into_iter().filter(|f| section_kind(f).is_some()));
         } else if section_kind(p).is_some() {
             files.push(p.clone());

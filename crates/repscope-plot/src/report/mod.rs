@@ -14,6 +14,7 @@
 
 mod cluster;
 mod html;
+mod inputs;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +26,7 @@ use crate::table::Table;
 use repscope::Error;
 
 pub use html::fragment;
+pub use inputs::files_in;
 
 /// A whole report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,6 @@ the report and the notebook view (``_repr_html_``) are drawn from.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -132,16 +131,9 @@ def section(result: Any, title: Optional[str] = None, description: str = "") -> 
 
 
 def _input_file(path: PathLike) -> dict[str, Any]:
-    p = Path(path)
-    digest = hashlib.sha256()
-    size = 0
-    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-    for f in files:
-        with open(f, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-                size += len(block)
-    return {"path": str(p), "bytes": size, "sha256": digest.hexdigest()}
+    """Path, size and SHA-256 of an input file or folder (as the CLI records them)."""
+    name, size, digest = _repscope.report_input(os.fspath(path))
+    return {"path": name, "bytes": size, "sha256": digest}
 
 
 def report(
