@@ -197,6 +197,8 @@ pub struct EncodeArgs {
     pub plot: Option<PathBuf>,
     #[command(flatten)]
     pub preflight: Preflight,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]
@@ -414,6 +416,8 @@ pub struct CompressArgs {
     /// next to --codes as NAME.ranges.npy).
     #[arg(long, value_name = "NPY")]
     pub ranges: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Subcommand)]
@@ -503,6 +507,8 @@ pub struct RdmArgs {
     pub table: Option<PathBuf>,
     #[command(flatten)]
     pub preflight: Preflight,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]
@@ -565,6 +571,8 @@ pub struct SearchlightArgs {
     /// per mesh, one map per model), or sphere_rdms.npz.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]
@@ -585,6 +593,8 @@ pub struct CompareArgs {
     /// Draw the matrix as a heatmap (.png or .svg).
     #[arg(long, value_name = "IMAGE")]
     pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 #[derive(Debug, Args)]

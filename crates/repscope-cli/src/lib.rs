@@ -42,6 +42,7 @@ where
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
+    commands::report::mark_start();
     match commands::run(args) {
         Ok(()) => 0,
         Err(e) => {

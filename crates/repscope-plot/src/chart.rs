@@ -24,6 +24,8 @@ pub enum Chart {
     Curves(CurveChart),
     /// Labelled points in 2-D (an MDS of an RDM).
     Scatter(ScatterChart),
+    /// Maps side by side on one colour scale (brain map slices).
+    Maps(MapChart),
 }
 
 /// A labelled matrix.
@@ -125,6 +127,35 @@ pub struct ScatterChart {
     pub groups: Option<Vec<usize>>,
 }
 
+/// Maps side by side on one colour scale: the slices of a brain map
+/// through its peak, or views of a cortical mesh.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapChart {
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: String,
+    pub value_label: String,
+    #[serde(default)]
+    pub range: Option<(f64, f64)>,
+    pub panels: Vec<MapPanel>,
+}
+
+/// One map: a grid, first row at the top; missing values (NaN) are
+/// outside the mask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapPanel {
+    pub title: String,
+    /// What the columns run along (left to right).
+    pub x_label: String,
+    /// What the rows run along (bottom to top).
+    pub y_label: String,
+    #[serde(deserialize_with = "nan_matrix")]
+    pub values: Vec<Vec<f64>>,
+    /// A cell marked by crosshairs (row, column).
+    #[serde(default)]
+    pub mark: Option<(usize, usize)>,
+}
+
 impl Chart {
     /// A pairwise matrix, coloured over the measure's range (from the
     /// registry) when it is bounded; `rows` and `cols` name the axes.
@@ -157,6 +188,7 @@ impl Chart {
             Chart::Bars(c) => c.subtitle = s,
             Chart::Curves(c) => c.subtitle = s,
             Chart::Scatter(c) => c.subtitle = s,
+            Chart::Maps(c) => c.subtitle = s,
         }
         self
     }
@@ -175,6 +207,7 @@ impl Chart {
                 crate::lines(path, &c.lines(&series))
             }
             Chart::Scatter(c) => crate::scatter(path, &c.scatter()),
+            Chart::Maps(c) => crate::panels(path, &c.panels(&c.panel_views())),
         }
     }
 
@@ -192,6 +225,7 @@ impl Chart {
                 crate::lines::lines_svg(&c.lines(&series))
             }
             Chart::Scatter(c) => crate::scatter::scatter_svg(&c.scatter()),
+            Chart::Maps(c) => crate::panels::panels_svg(&c.panels(&c.panel_views())),
         }
     }
 
@@ -255,6 +289,24 @@ impl Chart {
                         }
                     }
                     t.push(row);
+                }
+                t
+            }
+            Chart::Maps(c) => {
+                let mut t = Table::new(["map", "row", "column", c.value_label.as_str()]);
+                for p in &c.panels {
+                    for (i, row) in p.values.iter().enumerate() {
+                        for (j, &v) in row.iter().enumerate() {
+                            if v.is_finite() {
+                                t.push(vec![
+                                    p.title.as_str().into(),
+                                    Cell::count(Some(i)),
+                                    Cell::count(Some(j)),
+                                    v.into(),
+                                ]);
+                            }
+                        }
+                    }
                 }
                 t
             }
@@ -334,6 +386,20 @@ impl Chart {
                     ));
                 }
             }
+            Chart::Maps(c) => {
+                let ok = |p: &MapPanel| {
+                    let cols = p.values.first().map_or(0, Vec::len);
+                    cols > 0
+                        && p.values.iter().all(|r| r.len() == cols)
+                        && p.mark.is_none_or(|(r, c)| r < p.values.len() && c < cols)
+                };
+                if c.panels.is_empty() || !c.panels.iter().all(ok) {
+                    return bad(format!(
+                        "map chart '{}' needs panels of non-empty rectangular grids (marks inside them)",
+                        c.title
+                    ));
+                }
+            }
             Chart::Scatter(c) => {
                 let n = c.x.len();
                 if n == 0
@@ -369,6 +435,38 @@ impl MatrixChart {
             value_label: &self.value_label,
             range: self.range,
         }
+    }
+}
+
+impl MapChart {
+    fn panel_views(&self) -> Vec<crate::Panel<'_>> {
+        self.panels
+            .iter()
+            .map(|p| crate::Panel {
+                title: &p.title,
+                values: &p.values,
+                x_label: &p.x_label,
+                y_label: &p.y_label,
+                mark: p.mark,
+            })
+            .collect()
+    }
+
+    fn panels<'a>(&'a self, views: &'a [crate::Panel<'a>]) -> crate::Panels<'a> {
+        crate::Panels {
+            panels: views,
+            title: &self.title,
+            subtitle: &self.subtitle,
+            value_label: &self.value_label,
+            range: self.range,
+        }
+    }
+
+    /// The maps as a PNG file's bytes (how the report shows them: a few
+    /// kB where an SVG would draw every voxel as a rectangle).
+    pub fn png(&self) -> Result<Vec<u8>, Error> {
+        Chart::Maps(self.clone()).check()?;
+        crate::panels::panels_png(&self.panels(&self.panel_views()))
     }
 }
 

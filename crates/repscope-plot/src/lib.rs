@@ -6,10 +6,12 @@
 //! under a temporary name and renamed when complete.
 
 mod bars;
+pub mod brain;
 pub mod chart;
 mod heatmap;
 mod lines;
 pub mod palette;
+mod panels;
 pub mod report;
 pub mod results;
 mod scatter;
@@ -22,6 +24,7 @@ pub use bars::{Bars, bars};
 pub use chart::Chart;
 pub use heatmap::{Heatmap, heatmap};
 pub use lines::{Lines, Reference, Series, XAxis, lines};
+pub use panels::{Panel, Panels, panels};
 pub use scatter::{Scatter, scatter};
 
 use repscope::Error;
@@ -110,6 +113,26 @@ fn svg_string(size: (u32, u32), figure: &impl Figure) -> Result<String, Error> {
         area.present().map_err(draw_error)?;
     }
     Ok(svg)
+}
+
+/// The figure as the bytes of a PNG file (for data: URLs).
+fn png_bytes(size: (u32, u32), figure: &impl Figure) -> Result<Vec<u8>, Error> {
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea};
+    register_font();
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let area = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        figure.draw(&area)?;
+        area.present().map_err(draw_error)?;
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, size.0, size.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(draw_error)?;
+    writer.write_image_data(&rgb).map_err(draw_error)?;
+    writer.finish().map_err(draw_error)?;
+    Ok(out)
 }
 
 /// Draws `figure` on a `size` canvas and writes `path` (PNG or SVG) under

@@ -18,6 +18,12 @@ use crate::cli::{CompressArgs, Global};
 use crate::output::{Cell, Table};
 
 pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
+    if args.report.report.is_some() && args.eval.is_none() {
+        return Err(UsageError(
+            "a compression report shows retrieval quality: give --eval LABELS with --report".into(),
+        )
+        .into());
+    }
     let set = repscope::load(&args.path)?;
     let (name, x) = pick(&set, args.layer.as_deref(), "EMB", "--layer")?;
     let precisions = args.precision.clone();
@@ -65,6 +71,41 @@ pub fn run(args: &CompressArgs, g: &Global) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.plot {
         chart(&rows, &options, &name).write(path)?;
+    }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.input(&args.path)?;
+        recorder.input(labels_path)?;
+        recorder.parameter("layer", name.as_str());
+        recorder.parameter(
+            "precision",
+            options
+                .precisions
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>(),
+        );
+        recorder.parameter("dims", options.dims.clone());
+        recorder.parameter("k", options.ks.clone());
+        recorder.parameter("metric", options.metric.name());
+        recorder.parameter("map", args.map.name());
+        recorder.parameter("funnel", args.funnel.clone());
+        recorder.add(
+            repscope_plot::report::Section::of_chart(
+                format!("{name}: retrieval quality"),
+                format!(
+                    "Each item of '{name}' queries all the others; items with its label are the \
+                     relevant ones. Quality, memory and search time per prefix dimension and \
+                     precision ({} items × {} dimensions).",
+                    x.nrows(),
+                    x.ncols()
+                ),
+                chart(&rows, &options, &name),
+            )
+            .with_table(table(&rows, &options.ks))
+            .csv("compression.csv"),
+        );
+        recorder.write(path, "repscope compress", g)?;
     }
     Ok(())
 }

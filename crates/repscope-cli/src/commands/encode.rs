@@ -181,7 +181,29 @@ pub fn run(args: &EncodeArgs, g: &Global) -> anyhow::Result<()> {
         write_per_target(path, &fitted)?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &fitted, score.name())?;
+        chart(&fitted, score.name(), args.cv).write(path)?;
+    }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.input(&args.features)?;
+        recorder.input(&args.targets)?;
+        recorder.parameter("alphas", options.alphas.clone());
+        recorder.parameter("cv", args.cv);
+        recorder.parameter("score", score.name());
+        recorder.parameter("solver", solver.name());
+        recorder.parameter("per_target_alpha", !args.shared_alpha);
+        recorder.parameter("fit_intercept", !args.no_intercept);
+        recorder.add(
+            repscope_plot::report::Section::of_chart(
+                "Encoding models",
+                "A ridge regression from every feature representation to every target set, \
+                 its penalty chosen by cross-validation; the score is that of held-out folds.",
+                chart(&fitted, score.name(), args.cv),
+            )
+            .with_table(table.clone())
+            .csv("encode.csv"),
+        );
+        recorder.write(path, "repscope encode", g)?;
     }
     if g.json {
         println!("{}", table.json());
@@ -244,45 +266,73 @@ fn write_per_target(path: &Path, fitted: &[Fitted]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mean CV score against the feature representation's position (layer
-/// index), one line per target set.
-fn plot(path: &Path, fitted: &[Fitted], score: &str) -> anyhow::Result<()> {
+/// Mean CV score per feature representation (named on the axis), one
+/// curve per target set, with the targets' interquartile range as a band.
+fn chart(fitted: &[Fitted], score: &str, cv: usize) -> repscope_plot::Chart {
+    use repscope::stats::quantile::quantile;
+    use repscope_plot::chart::{Curve, CurveChart};
+    let mut features: Vec<&str> = Vec::new();
     let mut targets: Vec<&str> = Vec::new();
     for f in fitted {
+        if !features.contains(&f.features.as_str()) {
+            features.push(&f.features);
+        }
         if !targets.contains(&f.targets.as_str()) {
             targets.push(&f.targets);
         }
     }
-    let curves: Vec<(Vec<f64>, Vec<f64>)> = targets
+    let series = targets
         .iter()
-        .map(|t| {
-            let ys: Vec<f64> = fitted
+        .map(|&t| {
+            let per_feature: Vec<&Fitted> = features
                 .iter()
-                .filter(|f| f.targets == *t)
-                .map(|f| mean(&f.cv_scores))
+                .filter_map(|&x| fitted.iter().find(|f| f.features == x && f.targets == t))
                 .collect();
-            ((0..ys.len()).map(|i| i as f64).collect(), ys)
+            let quartile = |q: f64| -> Vec<f64> {
+                per_feature
+                    .iter()
+                    .map(|f| {
+                        let mut finite: Vec<f64> = f
+                            .cv_scores
+                            .iter()
+                            .copied()
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        finite.sort_by(f64::total_cmp);
+                        quantile(&finite, q)
+                    })
+                    .collect()
+            };
+            Curve {
+                name: format!("{t} (band: interquartile range over targets)"),
+                y: per_feature.iter().map(|f| mean(&f.cv_scores)).collect(),
+                low: Some(quartile(0.25)),
+                high: Some(quartile(0.75)),
+            }
         })
         .collect();
-    let series: Vec<repscope_plot::Series<'_>> = curves
+    let n_targets: Vec<String> = targets
         .iter()
-        .zip(&targets)
-        .map(|((x, y), name)| repscope_plot::Series {
-            name,
-            x,
-            y,
-            band: None,
+        .map(|&t| {
+            let n = fitted
+                .iter()
+                .find(|f| f.targets == t)
+                .map_or(0, |f| f.cv_scores.len());
+            format!("{t}: {n}")
         })
         .collect();
-    repscope_plot::lines(
-        path,
-        &repscope_plot::Lines {
-            series: &series,
-            title: "encoding model per feature representation",
-            x_label: "feature representation (file order)",
-            y_label: &format!("mean cross-validated {score}"),
-            ..Default::default()
-        },
-    )?;
-    Ok(())
+    repscope_plot::Chart::Curves(CurveChart {
+        title: "encoding model per feature representation".into(),
+        subtitle: format!(
+            "ridge, penalty chosen by {cv}-fold CV; targets {}",
+            n_targets.join(", ")
+        ),
+        x_label: "feature representation".into(),
+        y_label: format!("mean cross-validated {score}"),
+        x: (0..features.len()).map(|i| i as f64).collect(),
+        x_names: Some(features.iter().map(|f| f.to_string()).collect()),
+        log_x: false,
+        series,
+        reference: None,
+    })
 }

@@ -7,8 +7,11 @@ use std::path::Path;
 use faer::Mat;
 use repscope::data::labels::labels_to_codes;
 use repscope::data::npy::{NpyArray, decode_npy};
-use repscope::rsa::RdmSpec;
 use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
+use repscope::rsa::{RdmMethod, RdmSpec};
+use repscope_plot::Chart;
+use repscope_plot::chart::{Curve, CurveChart};
+use repscope_plot::report::Section;
 
 use super::rsa::row_labels;
 use crate::UsageError;
@@ -95,36 +98,76 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
                 )?;
             }
             if let Some(plot) = &args.plot {
-                let x: Vec<f64> = starts.iter().map(|&s| s as f64).collect();
-                let ys: Vec<Vec<f64>> = (0..values.nrows())
-                    .map(|m| values.row(m).iter().copied().collect())
-                    .collect();
-                let series: Vec<repscope_plot::Series<'_>> = models
-                    .names
-                    .iter()
-                    .zip(&ys)
-                    .map(|(name, y)| repscope_plot::Series {
-                        name,
-                        x: &x,
-                        y,
-                        band: None,
-                    })
-                    .collect();
-                repscope_plot::lines(
-                    plot,
-                    &repscope_plot::Lines {
-                        series: &series,
-                        title: &format!("model RDMs over time ({} RDMs)", method.name()),
-                        x_label: "time point (window start)",
-                        y_label: compare.name(),
-                        ..Default::default()
-                    },
-                )?;
+                course_chart(
+                    "model RDMs over time",
+                    compare.name(),
+                    &starts,
+                    &models.names,
+                    &values,
+                    method,
+                )
+                .write(plot)?;
             }
             Some((models.names, values))
         }
         None => None,
     };
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.inputs(
+            [&args.conditions, &args.folds, &args.noise, &args.models]
+                .into_iter()
+                .flatten()
+                .chain([&args.path]),
+        )?;
+        recorder.parameter("method", method.name());
+        recorder.parameter("window", args.window);
+        recorder.parameter("step", args.step);
+        let section = match &course {
+            Some((names, values)) => {
+                recorder.parameter("compare", args.compare.name());
+                Section::of_chart(
+                    "Model RDMs over time",
+                    format!(
+                        "An RDM per time window ({} samples, every {}), compared with each model RDM.",
+                        args.window, args.step
+                    ),
+                    course_chart(
+                        "model RDMs over time",
+                        args.compare.name(),
+                        &starts,
+                        names,
+                        values,
+                        method,
+                    ),
+                )
+            }
+            None => {
+                let mean = Mat::from_fn(1, movie.nrows(), |_, w| {
+                    let row = movie.row(w);
+                    row.iter().sum::<f64>() / row.ncols() as f64
+                });
+                Section::of_chart(
+                    "Mean dissimilarity over time",
+                    format!(
+                        "An RDM per time window ({} samples, every {}); the curve is the mean of \
+                         its dissimilarities.",
+                        args.window, args.step
+                    ),
+                    course_chart(
+                        "mean dissimilarity over time",
+                        "mean dissimilarity",
+                        &starts,
+                        &["mean dissimilarity".to_string()],
+                        &mean,
+                        method,
+                    ),
+                )
+            }
+        };
+        recorder.add(section.csv("time_course.csv"));
+        recorder.write(path, "repscope rdm --time", g)?;
+    }
     if g.json {
         let mut doc = serde_json::json!({
             "method": method.name(),
@@ -170,4 +213,36 @@ pub fn run(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One curve per row of `values` (a model, or the mean) over the windows'
+/// start times.
+fn course_chart(
+    title: &str,
+    y_label: &str,
+    starts: &[usize],
+    names: &[String],
+    values: &Mat<f64>,
+    method: RdmMethod,
+) -> Chart {
+    Chart::Curves(CurveChart {
+        title: format!("{title} ({} RDMs)", method.name()),
+        subtitle: format!("{} windows", starts.len()),
+        x_label: "time point (window start)".into(),
+        y_label: y_label.into(),
+        x: starts.iter().map(|&s| s as f64).collect(),
+        x_names: None,
+        log_x: false,
+        series: names
+            .iter()
+            .enumerate()
+            .map(|(m, name)| Curve {
+                name: name.clone(),
+                y: values.row(m).iter().copied().collect(),
+                low: None,
+                high: None,
+            })
+            .collect(),
+        reference: None,
+    })
 }

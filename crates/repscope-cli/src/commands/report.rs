@@ -15,6 +15,17 @@ use repscope_plot::table::{Cell, Table};
 use crate::UsageError;
 use crate::cli::{Global, ReportArgs};
 
+/// When the running command started (its report's wall time counts from
+/// there, not from when the report is assembled).
+static STARTED: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+
+/// Marks the start of a command.
+pub(crate) fn mark_start() {
+    if let Ok(mut started) = STARTED.lock() {
+        *started = Some(Instant::now());
+    }
+}
+
 /// What an analysis records while it runs, for its report.
 pub struct Recorder {
     started: Instant,
@@ -26,8 +37,9 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new() -> Recorder {
+        let started = STARTED.lock().ok().and_then(|s| *s);
         Recorder {
-            started: Instant::now(),
+            started: started.unwrap_or_else(Instant::now),
             inputs: Vec::new(),
             parameters: BTreeMap::new(),
             seed: None,
@@ -38,6 +50,17 @@ impl Recorder {
     /// An input file or folder (size and SHA-256 of the content).
     pub fn input(&mut self, path: &Path) -> repscope::Result<()> {
         self.inputs.push(InputFile::of_path(path)?);
+        Ok(())
+    }
+
+    /// Several input files or folders.
+    pub fn inputs<P: AsRef<Path>>(
+        &mut self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> repscope::Result<()> {
+        for p in paths {
+            self.input(p.as_ref())?;
+        }
         Ok(())
     }
 
@@ -209,7 +232,7 @@ fn section_of_file(path: &Path) -> anyhow::Result<Section> {
             Section {
                 title,
                 description,
-                image: Some(format!("data:{mime};base64,{}", base64(&bytes))),
+                image: Some(repscope_plot::report::data_url(mime, &bytes)),
                 ..Section::default()
             }
         }
@@ -253,46 +276,9 @@ fn matrix_of(t: &Table, title: &str) -> Option<Chart> {
     }))
 }
 
-/// Standard base64 with padding (RFC 4648), for data: URLs.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_rfc_examples() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-    }
 
     #[test]
     fn a_labelled_numeric_table_is_a_matrix() {

@@ -10,6 +10,12 @@ use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::mds::classical_mds;
 use repscope::rsa::{RdmSpec, estimate_rdms};
 
+use repscope::rsa::RdmMethod;
+use repscope_plot::Chart;
+use repscope_plot::chart::{MapChart, MapPanel, MatrixChart, ScatterChart};
+use repscope_plot::report::Section;
+use repscope_plot::table::{Cell, Table};
+
 use crate::cli::{CompareArgs, Global, RdmArgs};
 use crate::output::{matrix_json, matrix_table, write_matrix_csv};
 
@@ -103,6 +109,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         save_rdms(path, &out)?;
     }
     let several = out.rdms.len() > 1;
+    let mut sections = Vec::new();
     for (name, d) in out.names.iter().zip(&out.rdms) {
         let n = n_conditions(d.len())?;
         let cond_names: Vec<String> = out
@@ -110,39 +117,40 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| (0..n).map(|i| i.to_string()).collect());
         if let Some(base) = &args.plot {
-            let square = to_square(d)?;
-            repscope_plot::heatmap(
-                &figure_path(base, name, several),
-                &repscope_plot::Heatmap {
-                    values: square.as_ref(),
-                    row_labels: &cond_names,
-                    col_labels: &cond_names,
-                    title: &format!("{name}: {} RDM", method.name()),
-                    row_axis: "condition",
-                    col_axis: "condition",
-                    value_label: "dissimilarity",
-                    range: None,
-                    subtitle: "",
-                },
-            )?;
+            Chart::Matrix(rdm_chart(name, d, &cond_names, method)?)
+                .write(&figure_path(base, name, several))?;
         }
         if let Some(base) = &args.mds {
-            let xy = classical_mds(d, 2)?;
-            let x: Vec<f64> = (0..n).map(|i| xy[(i, 0)]).collect();
-            let y: Vec<f64> = (0..n).map(|i| xy[(i, 1)]).collect();
-            repscope_plot::scatter(
-                &figure_path(base, name, several),
-                &repscope_plot::Scatter {
-                    x: &x,
-                    y: &y,
-                    labels: &cond_names,
-                    groups: None,
-                    edges: &[],
-                    title: &format!("{name}: MDS of the {} RDM", method.name()),
-                    subtitle: "",
-                },
-            )?;
+            mds_chart(name, d, &cond_names, method)?.write(&figure_path(base, name, several))?;
         }
+        if args.report.report.is_some() {
+            sections.push(rdm_section(name, d, &cond_names, method)?);
+            if n >= 3 {
+                sections.push(
+                    Section::of_chart(
+                        format!("{name}: MDS"),
+                        "Classical multidimensional scaling of the RDM: distances between \
+                         points approximate the dissimilarities.",
+                        mds_chart(name, d, &cond_names, method)?,
+                    )
+                    .csv(format!("mds_{}.csv", file_safe(name))),
+                );
+            }
+        }
+    }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.inputs(
+            [&args.conditions, &args.folds, &args.noise]
+                .into_iter()
+                .flatten()
+                .chain([&args.path]),
+        )?;
+        recorder.parameter("method", method.name());
+        for section in sections {
+            recorder.add(section);
+        }
+        recorder.write(path, &format!("repscope rdm: {}", method.name()), g)?;
     }
     if g.json {
         let doc: Vec<serde_json::Value> = out
@@ -164,6 +172,108 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// RDMs of more conditions than this are shown in a report as a picture
+/// (an interactive heatmap would embed every cell and label).
+const MAX_INTERACTIVE: usize = 300;
+
+/// The RDM `d` (condensed) as a labelled heatmap.
+fn rdm_chart(
+    name: &str,
+    d: &[f64],
+    conditions: &[String],
+    method: RdmMethod,
+) -> anyhow::Result<MatrixChart> {
+    let square = to_square(d)?;
+    Ok(MatrixChart {
+        title: format!("{name}: {} RDM", method.name()),
+        subtitle: format!("{} conditions", conditions.len()),
+        rows: conditions.to_vec(),
+        cols: conditions.to_vec(),
+        values: (0..square.nrows())
+            .map(|i| square.row(i).iter().copied().collect())
+            .collect(),
+        value_label: "dissimilarity".into(),
+        row_axis: "condition".into(),
+        col_axis: "condition".into(),
+        range: None,
+    })
+}
+
+/// The 2-D classical MDS of the RDM `d`, points labelled by condition.
+fn mds_chart(
+    name: &str,
+    d: &[f64],
+    conditions: &[String],
+    method: RdmMethod,
+) -> anyhow::Result<Chart> {
+    let xy = classical_mds(d, 2)?;
+    let n = xy.nrows();
+    Ok(Chart::Scatter(ScatterChart {
+        title: format!("{name}: MDS of the {} RDM", method.name()),
+        subtitle: format!("classical MDS, {n} conditions"),
+        x: (0..n).map(|i| xy[(i, 0)]).collect(),
+        y: (0..n).map(|i| xy[(i, 1)]).collect(),
+        labels: conditions.to_vec(),
+        groups: None,
+    }))
+}
+
+/// The report's section of one RDM: an interactive heatmap with its
+/// table, or, past [`MAX_INTERACTIVE`] conditions, a picture and a summary.
+fn rdm_section(
+    name: &str,
+    d: &[f64],
+    conditions: &[String],
+    method: RdmMethod,
+) -> anyhow::Result<Section> {
+    let description = format!(
+        "{} dissimilarity between the patterns of every pair of conditions.",
+        method.name()
+    );
+    let csv = format!("rdm_{}.csv", file_safe(name));
+    let m = rdm_chart(name, d, conditions, method)?;
+    if conditions.len() <= MAX_INTERACTIVE {
+        return Ok(Section::of_chart(name, description, Chart::Matrix(m)).csv(csv));
+    }
+    let finite: Vec<f64> = d.iter().copied().filter(|v| v.is_finite()).collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let mut summary = Table::new(["conditions", "pairs", "mean", "min", "max"]);
+    summary.push(vec![
+        Cell::from(conditions.len()),
+        Cell::from(d.len()),
+        Cell::from(finite.iter().sum::<f64>() / finite.len() as f64),
+        Cell::from(lo),
+        Cell::from(hi),
+    ]);
+    let picture = Chart::Maps(MapChart {
+        title: m.title,
+        subtitle: m.subtitle,
+        value_label: m.value_label,
+        range: None,
+        panels: vec![MapPanel {
+            title: String::new(),
+            x_label: "condition".into(),
+            y_label: "condition (first at the top)".into(),
+            values: m.values,
+            mark: None,
+        }],
+    });
+    Ok(Section::of_chart(
+        name,
+        format!(
+            "{description} Too many conditions to label each one: the whole RDM is in the file \
+             given to --output."
+        ),
+        picture,
+    )
+    .with_table(summary)
+    .csv(csv))
 }
 
 /// The peak of `rdm` over every representation, and the inputs as read.
@@ -197,21 +307,41 @@ pub fn run_compare(args: &CompareArgs, g: &Global) -> anyhow::Result<()> {
     if let Some(path) = &args.output {
         write_matrix_csv(path, method.name(), values.as_ref(), &a.names, &b_ref.names)?;
     }
+    let chart = || {
+        Chart::Matrix(MatrixChart {
+            title: format!("RDM comparison ({})", method.name()),
+            subtitle: format!("{} × {} RDMs", a.names.len(), b_ref.names.len()),
+            rows: a.names.clone(),
+            cols: b_ref.names.clone(),
+            values: (0..values.nrows())
+                .map(|i| values.row(i).iter().copied().collect())
+                .collect(),
+            value_label: method.name().into(),
+            row_axis: "A".into(),
+            col_axis: "B".into(),
+            range: None,
+        })
+    };
     if let Some(path) = &args.plot {
-        repscope_plot::heatmap(
-            path,
-            &repscope_plot::Heatmap {
-                values: values.as_ref(),
-                row_labels: &a.names,
-                col_labels: &b_ref.names,
-                title: &format!("RDM comparison ({})", method.name()),
-                row_axis: "A",
-                col_axis: "B",
-                value_label: method.name(),
-                range: None,
-                subtitle: "",
-            },
-        )?;
+        chart().write(path)?;
+    }
+    if let Some(path) = &args.report.report {
+        let mut recorder = super::report::Recorder::new();
+        recorder.inputs(std::iter::once(&args.a).chain(&args.b))?;
+        recorder.parameter("compare", method.name());
+        recorder.add(
+            Section::of_chart(
+                "RDM comparison",
+                format!(
+                    "{} between every RDM of A and every RDM of {}.",
+                    method.name(),
+                    if args.b.is_some() { "B" } else { "A" }
+                ),
+                chart(),
+            )
+            .csv("compare.csv"),
+        );
+        recorder.write(path, &format!("repscope compare: {}", method.name()), g)?;
     }
     Ok(())
 }

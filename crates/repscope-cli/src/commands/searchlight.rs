@@ -17,6 +17,10 @@ use repscope::rsa::searchlight::{
     Neighbourhoods, Output, Radius, Searchlight, SearchlightSpec, SurfaceSearchlight, estimate,
     masked_data, model_maps, sphere_rdms,
 };
+use repscope_plot::Chart;
+use repscope_plot::brain::{self, SurfaceMap, VolumeMap};
+use repscope_plot::report::Section;
+use repscope_plot::table::{Cell, Table};
 use serde_json::{Value, json};
 
 use super::rsa::file_safe;
@@ -65,12 +69,31 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         Radius::Voxels(args.radius)
     };
     let light = Searchlight::new(masked.shape, &masked.mask, radius)?;
+    let mut sections = Vec::new();
     let write = |names: &[String], maps: &[Vec<f64>]| -> anyhow::Result<Vec<Value>> {
         let mut written = Vec::new();
         for (name, map) in names.iter().zip(maps) {
             let file = args.output.join(format!("{}.nii.gz", file_safe(name)));
             write_nifti(&file, &light.to_volume(map, masked.affine))?;
             written.push(map_summary(name, &file, map));
+            if args.report.report.is_some() {
+                let title = format!("{name}: searchlight map");
+                let m = VolumeMap {
+                    title: &title,
+                    value_label: args.compare.name(),
+                    values: map,
+                    voxels: light.voxels(),
+                    shape: masked.shape,
+                    affine: masked.affine,
+                };
+                sections.push(map_section(
+                    &title,
+                    brain::volume_slices(&m),
+                    brain::volume_peaks(&m, PEAKS),
+                    &file,
+                    name,
+                ));
+            }
         }
         Ok(written)
     };
@@ -88,13 +111,15 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
     let Some(outputs) = search(args, g, &light, inputs, centres, write, place)? else {
         return Ok(());
     };
+    let headline = format!(
+        "searchlight over {} mask voxels (spheres of up to {} voxels)",
+        light.voxels().len(),
+        light.sphere_size()
+    );
+    write_report(args, g, sections, &headline, &outputs)?;
     report(
         g,
-        &format!(
-            "searchlight over {} mask voxels (spheres of up to {} voxels)",
-            light.voxels().len(),
-            light.sphere_size()
-        ),
+        &headline,
         json!({
             "mask_voxels": light.voxels().len(),
             "sphere_voxels": light.sphere_size(),
@@ -229,6 +254,7 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
         hemis[m].data[(i, v)]
     });
     let light = SurfaceSearchlight::new(&coords, &faces, &vertices, args.radius)?;
+    let mut sections = Vec::new();
     let write = |names: &[String], maps: &[Vec<f64>]| -> anyhow::Result<Vec<Value>> {
         let mut written = Vec::new();
         for (m, h) in hemis.iter().enumerate() {
@@ -246,6 +272,22 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
             write_gifti_maps(&file, names, &per_vertex)?;
             for (name, map) in names.iter().zip(&per_vertex) {
                 written.push(map_summary(name, &file, map));
+                if args.report.report.is_some() {
+                    let title = format!("{name}: searchlight map on {}", h.name);
+                    let m = SurfaceMap {
+                        title: &title,
+                        value_label: args.compare.name(),
+                        values: map,
+                        coords: &h.mesh.0,
+                    };
+                    sections.push(map_section(
+                        &title,
+                        brain::surface_views(&m),
+                        brain::surface_peaks(&m, PEAKS),
+                        &file,
+                        name,
+                    ));
+                }
             }
         }
         Ok(written)
@@ -260,15 +302,17 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
     };
     let mean_disc =
         (0..owner.len()).map(|c| light.disc(c).len()).sum::<usize>() as f64 / owner.len() as f64;
+    let headline = format!(
+        "surface searchlight over {} vertices of {n_mesh} mesh(es) (discs of {} mm, {mean_disc:.1} \
+         vertices on average; longest edge {:.2} mm)",
+        owner.len(),
+        args.radius,
+        light.max_edge_length()
+    );
+    write_report(args, g, sections, &headline, &outputs)?;
     report(
         g,
-        &format!(
-            "surface searchlight over {} vertices of {n_mesh} mesh(es) (discs of {} mm, {mean_disc:.1} \
-             vertices on average; longest edge {:.2} mm)",
-            owner.len(),
-            args.radius,
-            light.max_edge_length()
-        ),
+        &headline,
         json!({
             "vertices": owner.len(),
             "mean_disc_vertices": mean_disc,
@@ -276,6 +320,106 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
             "outputs": outputs,
         }),
     )
+}
+
+/// Rows of the peaks table under each map in the report.
+const PEAKS: usize = 10;
+
+/// A model's map in the report: its slices (or mesh views) and its peaks.
+fn map_section(
+    title: &str,
+    chart: Option<Chart>,
+    peaks: Table,
+    file: &Path,
+    model: &str,
+) -> Section {
+    let description = format!(
+        "RDM of each searchlight compared with the model RDM '{model}'; the whole map is {}. \
+         The table lists its {PEAKS} largest values.",
+        file.display()
+    );
+    let csv = format!("{}_peaks.csv", file_safe(model));
+    match chart {
+        Some(chart) => Section::of_chart(title, description, chart),
+        None => Section {
+            title: title.into(),
+            description: format!("{description} No centre has a finite value."),
+            ..Section::default()
+        },
+    }
+    .with_table(peaks)
+    .csv(csv)
+}
+
+/// The `--report` page: the maps' sections, the files written, and the
+/// inputs and parameters.
+fn write_report(
+    args: &SearchlightArgs,
+    g: &Global,
+    sections: Vec<Section>,
+    headline: &str,
+    outputs: &[Value],
+) -> anyhow::Result<()> {
+    let Some(path) = &args.report.report else {
+        return Ok(());
+    };
+    let mut recorder = super::report::Recorder::new();
+    recorder.inputs(
+        args.volumes
+            .iter()
+            .chain(&args.surface)
+            .chain(&args.mask)
+            .chain(&args.noise)
+            .chain([&args.conditions])
+            .chain(&args.folds)
+            .chain(&args.models),
+    )?;
+    recorder.parameter(
+        "geometry",
+        if args.surface.is_empty() {
+            "volume"
+        } else {
+            "surface"
+        },
+    );
+    recorder.parameter("method", args.method.name());
+    recorder.parameter("compare", args.compare.name());
+    recorder.parameter("radius", args.radius);
+    recorder.parameter("radius_in_mm", args.mm || !args.surface.is_empty());
+    recorder.parameter("min_voxels", args.min_voxels);
+    recorder.parameter("stride", args.stride);
+    if !args.noise.is_empty() {
+        recorder.parameter("noise_method", args.noise_method.name());
+    }
+    for s in sections {
+        recorder.add(s);
+    }
+    let mut files = Table::new(["output", "file", "centres", "max"]);
+    for o in outputs {
+        let name = o.get("model").or(o.get("rdms").map(|_| &Value::Null));
+        files.push(vec![
+            Cell::from(name.and_then(Value::as_str).unwrap_or("sphere RDMs")),
+            Cell::from(
+                o.get("map")
+                    .or(o.get("rdms"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            ),
+            Cell::count(o["centres"].as_u64().map(|n| n as usize)),
+            o.get("max")
+                .and_then(Value::as_f64)
+                .map_or(Cell::Empty, Cell::from),
+        ]);
+    }
+    recorder.add(Section {
+        title: "files written".into(),
+        description: headline.to_string(),
+        table: Some(files),
+        csv_name: "searchlight_outputs.csv".into(),
+        ..Section::default()
+    });
+    recorder.write(path, "repscope searchlight", g)?;
+    Ok(())
 }
 
 fn map_summary(name: &str, file: &Path, map: &[f64]) -> Value {

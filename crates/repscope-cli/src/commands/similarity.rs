@@ -87,9 +87,7 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.report.report {
         let mut recorder = super::report::Recorder::new();
-        for input in std::iter::once(&args.a).chain(args.b.as_ref()) {
-            recorder.input(input)?;
-        }
+        recorder.inputs(std::iter::once(&args.a).chain(&args.b))?;
         recorder.parameter("measure", args.measure.as_str());
         recorder.parameter("params", args.params.join(" "));
         recorder.parameter("n_boot", n_boot);

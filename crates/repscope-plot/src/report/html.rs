@@ -93,6 +93,7 @@ fn section(
         Chart::Bars(_) => "bars",
         Chart::Curves(_) => "curves",
         Chart::Scatter(_) => "scatter",
+        Chart::Maps(_) => "maps",
     });
     let id_attr = if id.is_empty() {
         String::new()
@@ -125,6 +126,14 @@ fn section(
                 "col_order": leaf_order(&transpose(&m.values)),
                 "square": m.rows == m.cols,
             }));
+        }
+        Some(Chart::Maps(m)) => {
+            let _ = write!(
+                out,
+                "<div class=\"figure\"><img alt=\"{}\" src=\"{}\"></div>",
+                esc(&m.title),
+                super::data_url("image/png", &m.png()?)
+            );
         }
         Some(chart) => {
             let svg = chart.svg()?;

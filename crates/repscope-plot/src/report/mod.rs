@@ -28,6 +28,15 @@ use repscope::Error;
 pub use html::fragment;
 pub use inputs::files_in;
 
+/// `bytes` as a `data:` URL (base64), the only kind of URL the page loads.
+pub fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 /// A whole report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
