@@ -115,7 +115,8 @@ pub struct SurfaceMap<'a> {
 }
 
 /// The mesh seen from −x and from +x (the lateral and medial sides of a
-/// hemisphere), each pixel showing the vertex nearest the viewer, y to the
+/// hemisphere), each pixel showing the nearest vertex to the viewer among
+/// those within half a vertex spacing, y to the
 /// right (from −x; to the left from +x, as a mirror would not) and z up;
 /// crosshairs on the peak where it is in view. `None` when the map has no
 /// finite value.
@@ -130,23 +131,38 @@ pub fn surface_views(m: &SurfaceMap<'_>) -> Option<Chart> {
             )
         },
     );
-    // About one vertex per pixel at a mesh's density, at most 160 across.
-    let across = ((m.coords.len() as f64).sqrt().ceil() as usize).clamp(16, 160);
-    let extent = (hi[1] - lo[1]).max(hi[2] - lo[2]).max(1e-9);
-    let pixel = extent / (across - 1) as f64;
-    let cols = ((hi[1] - lo[1]) / pixel) as usize + 1;
-    let rows = ((hi[2] - lo[2]) / pixel) as usize + 1;
+    // Pixels of about half the vertices' spacing (a visible side holds
+    // about half the vertices), at most 160 across; each vertex covers the
+    // pixels within half a spacing, so the surface shows without holes.
+    let (width, height) = ((hi[1] - lo[1]).max(1e-9), (hi[2] - lo[2]).max(1e-9));
+    let spacing = (width * height / (m.coords.len() as f64 / 2.0).max(1.0)).sqrt();
+    let across = ((2.0 * width.max(height) / spacing).ceil() as usize).clamp(16, 160);
+    let pixel = width.max(height) / (across - 1) as f64;
+    let reach = ((spacing / pixel / 2.0).round() as usize).min(3);
+    let cols = (width / pixel) as usize + 1;
+    let rows = (height / pixel) as usize + 1;
     let view = |from_minus: bool| {
         let mut depth = vec![f64::INFINITY; rows * cols];
         let mut vertex = vec![usize::MAX; rows * cols];
+        let mut centre = None;
         for (v, p) in m.coords.iter().enumerate() {
             let c = ((p[1] - lo[1]) / pixel) as usize;
             let c = if from_minus { c } else { cols - 1 - c };
             let r = rows - 1 - ((p[2] - lo[2]) / pixel) as usize;
             let d = if from_minus { p[0] } else { -p[0] };
-            if d < depth[r * cols + c] {
-                depth[r * cols + c] = d;
-                vertex[r * cols + c] = v;
+            for rr in r.saturating_sub(reach)..=(r + reach).min(rows - 1) {
+                for cc in c.saturating_sub(reach)..=(c + reach).min(cols - 1) {
+                    // The vertex's own pixel wins ties against a neighbour's reach.
+                    let own = rr == r && cc == c;
+                    let at = rr * cols + cc;
+                    if d < depth[at] || (own && d <= depth[at]) {
+                        depth[at] = d;
+                        vertex[at] = v;
+                    }
+                }
+            }
+            if v == peak {
+                centre = Some((r * cols + c, d));
             }
         }
         let values = (0..rows)
@@ -161,10 +177,11 @@ pub fn surface_views(m: &SurfaceMap<'_>) -> Option<Chart> {
                     .collect()
             })
             .collect();
-        let mark = vertex
-            .iter()
-            .position(|&v| v == peak)
-            .map(|p| (p / cols, p % cols));
+        // The peak is in view when nothing covers it by more than a spacing
+        // (a neighbour's reach may take its pixel on the same side).
+        let mark = centre
+            .filter(|&(at, d)| d <= depth[at] + spacing)
+            .map(|(at, _)| (at / cols, at % cols));
         MapPanel {
             title: if from_minus { "from −x" } else { "from +x" }.into(),
             x_label: if from_minus { "y" } else { "−y" }.into(),

@@ -5,11 +5,13 @@
 
 use std::path::PathBuf;
 
+use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 use crate::errors::enter_core;
 use repscope::probe::depth::ConceptDepth;
 use repscope_plot::Chart;
+use repscope_plot::brain::{VolumeMap, volume_peaks, volume_slices};
 use repscope_plot::report::{Report, Section};
 use repscope_plot::results::{DepthCurve, probe_depth};
 
@@ -96,7 +98,62 @@ fn probe_depth_chart(
     serde_json::to_string(&chart).unwrap_or_default()
 }
 
+/// The report section of a brain map (a value per voxel, C order, NaN
+/// outside the mask): slices through its peak and its 10 largest values,
+/// as JSON.
+#[pyfunction]
+#[pyo3(signature = (title, values, shape, affine, value_label))]
+fn volume_map_section<'py>(
+    py: Python<'py>,
+    title: &str,
+    values: PyReadonlyArray1<'py, f64>,
+    shape: [usize; 3],
+    affine: [[f64; 4]; 4],
+    value_label: &str,
+) -> PyResult<String> {
+    let flat = values.as_slice()?;
+    enter_core(py, || {
+        let [_, ny, nz] = shape;
+        if flat.len() != shape.iter().product::<usize>() {
+            return Err(repscope::Error::Invalid {
+                what: "brain map".into(),
+                detail: format!("{} values for a {shape:?} grid", flat.len()),
+            });
+        }
+        let (mut voxels, mut kept) = (Vec::new(), Vec::new());
+        for (at, &v) in flat.iter().enumerate() {
+            if v.is_finite() {
+                voxels.push([at / (ny * nz), (at / nz) % ny, at % nz]);
+                kept.push(v);
+            }
+        }
+        let map = VolumeMap {
+            title,
+            value_label,
+            values: &kept,
+            voxels: &voxels,
+            shape,
+            affine,
+        };
+        let chart = volume_slices(&map).ok_or_else(|| repscope::Error::Invalid {
+            what: "brain map".into(),
+            detail: format!("'{title}' has no finite value to show"),
+        })?;
+        let section = Section::of_chart(
+            title,
+            "Slices through the map's peak (voxel axes i, j, k; up is the larger index); \
+             the table lists its 10 largest values.",
+            chart,
+        )
+        .with_table(volume_peaks(&map, 10));
+        serde_json::to_string(&section).map_err(|e| repscope::Error::Internal {
+            detail: format!("describing the map's section: {e}"),
+        })
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(volume_map_section, m)?)?;
     m.add_function(wrap_pyfunction!(write_report, m)?)?;
     m.add_function(wrap_pyfunction!(section_html, m)?)?;
     m.add_function(wrap_pyfunction!(write_chart, m)?)?;

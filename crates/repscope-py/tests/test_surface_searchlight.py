@@ -171,15 +171,26 @@ def test_cli_writes_one_gifti_per_hemisphere_equal_to_python(hemispheres, tmp_pa
     run_cli("searchlight", *funcs, "--surface", paths[0], "--surface", paths[1],
             "--mask", masks[0], "--mask", masks[1], "--conditions", tmp_path / "conditions.txt",
             "--folds", tmp_path / "runs.txt", "--method", "crossnobis", "-r", "8",
-            "--min-voxels", "3", "--models", tmp_path / "models.npz", "-o", out, check=0)
+            "--min-voxels", "3", "--models", tmp_path / "models.npz", "-o", out,
+            "--report", tmp_path / "report.html", check=0)
     want = rs.surface_searchlight(data.astype(np.float32), paths, conditions, radius=8.0,
                                   method="crossnobis", folds=folds, models=models, mask=keep,
                                   min_vertices=3)
+    from test_command_reports import numbers, page_tables
+
+    tables = page_tables(tmp_path / "report.html")
     for h, cols in [("lh", slice(0, n_left)), ("rh", slice(n_left, None))]:
         img = nib.load(out / f"{h}.searchlight.func.gii")
         assert [d.meta["Name"] for d in img.darrays] == list(models)
         for d, name in zip(img.darrays, models):
             np.testing.assert_allclose(d.data, want[name][cols].astype(np.float32), rtol=1e-6)
+            # The report: both side views of each hemisphere, and its peaks.
+            header, rows = tables[f"{h}_{name}_peaks.csv"]
+            assert header == ["rank", "vertex", "x", "y", "z", "corr"]
+            mine = want[name][cols]
+            order = np.argsort(-np.where(np.isfinite(mine), mine, -np.inf), kind="stable")[:10]
+            assert [int(r[1]) for r in rows] == list(order)
+            np.testing.assert_allclose(numbers(rows, 5)[:, 0], mine[order], rtol=1e-12)
     bad = run_cli("searchlight", funcs[0], "--surface", paths[0], "--surface", paths[1],
                   "--conditions", tmp_path / "conditions.txt", "-o", tmp_path / "no", check=2)
     assert "one data file" in bad.stderr

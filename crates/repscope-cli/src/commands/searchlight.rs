@@ -92,6 +92,7 @@ fn run_volume(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
                     brain::volume_peaks(&m, PEAKS),
                     &file,
                     name,
+                    format!("{}_peaks.csv", file_safe(name)),
                 ));
             }
         }
@@ -286,6 +287,7 @@ fn run_surface(args: &SearchlightArgs, g: &Global) -> anyhow::Result<()> {
                         brain::surface_peaks(&m, PEAKS),
                         &file,
                         name,
+                        format!("{}_{}_peaks.csv", file_safe(&h.name), file_safe(name)),
                     ));
                 }
             }
@@ -332,13 +334,13 @@ fn map_section(
     peaks: Table,
     file: &Path,
     model: &str,
+    csv: String,
 ) -> Section {
     let description = format!(
         "RDM of each searchlight compared with the model RDM '{model}'; the whole map is {}. \
          The table lists its {PEAKS} largest values.",
         file.display()
     );
-    let csv = format!("{}_peaks.csv", file_safe(model));
     match chart {
         Some(chart) => Section::of_chart(title, description, chart),
         None => Section {

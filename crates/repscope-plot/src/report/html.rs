@@ -130,8 +130,9 @@ fn section(
         Some(Chart::Maps(m)) => {
             let _ = write!(
                 out,
-                "<div class=\"figure\"><img alt=\"{}\" src=\"{}\"></div>",
+                "<div class=\"figure\"><img alt=\"{}: {}\" src=\"{}\"></div>",
                 esc(&m.title),
+                esc(&m.subtitle),
                 super::data_url("image/png", &m.png()?)
             );
         }

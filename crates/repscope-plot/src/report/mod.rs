@@ -278,6 +278,15 @@ mod tests {
         };
         assert!(b.values[1][1].is_nan());
         assert_eq!(a.values[0], b.values[0]);
+        // Every bit survives (serde_json's default parser can be an ulp off).
+        for v in [
+            0.9181720833729061_f64,
+            0.9177294921136097,
+            0.9083920237302227,
+        ] {
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits());
+        }
     }
 
     #[test]

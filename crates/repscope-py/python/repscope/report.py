@@ -83,8 +83,10 @@ def section(result: Any, title: Optional[str] = None, description: str = "") -> 
     Parameters
     ----------
     result : PairwiseResult, RSAResult, ProbeResult, RetrievalTable, a 2-D
-        array (a heatmap), a pandas DataFrame (a table), or a dict already
-        in this form (``{"title", "chart", "table"}``).
+        array (a heatmap), a 3-D array or nibabel image (a brain map, e.g.
+        from :func:`searchlight`: slices through its peak, NaN outside the
+        mask), a pandas DataFrame (a table), or a dict already in this form
+        (``{"title", "chart", "table"}``).
     title : the section's heading (a default per kind when None).
     description : a sentence under the heading.
     """
@@ -109,12 +111,17 @@ def section(result: Any, title: Optional[str] = None, description: str = "") -> 
     elif hasattr(result, "to_dict") and hasattr(result, "columns"):
         header = [str(c) for c in result.columns]
         out = {"title": "table", "table": _table(header, result.itertuples(index=False, name=None))}
+    elif (brain := _brain_map(result)) is not None:
+        values, affine = brain
+        out = json.loads(_repscope.volume_map_section(
+            title or "brain map", np.ascontiguousarray(values, dtype=np.float64).ravel(),
+            list(values.shape), affine.tolist(), "value"))
     else:
         values = np.asarray(result)
         if values.ndim != 2 or values.dtype.kind not in "fiub":
             raise InputError(
                 f"rs.report cannot show a {type(result).__name__}: give a result object, "
-                "a 2-D numeric array or a pandas DataFrame"
+                "a 2-D numeric array, a 3-D brain map (array or nibabel image) or a pandas DataFrame"
             )
         row_names = [str(i) for i in range(values.shape[0])]
         col_names = [str(j) for j in range(values.shape[1])]
@@ -128,6 +135,21 @@ def section(result: Any, title: Optional[str] = None, description: str = "") -> 
         out["description"] = description
     cleaned: dict[str, Any] = _clean(out)
     return cleaned
+
+
+def _brain_map(result: Any) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """A 3-D map and its affine (voxel indices when none) from a numeric
+    array or a nibabel image (e.g. a searchlight map); None otherwise."""
+    if hasattr(result, "affine") and hasattr(result, "get_fdata"):
+        values = np.asarray(result.get_fdata())
+        affine = np.asarray(result.affine, dtype=np.float64)
+    elif isinstance(result, np.ndarray):
+        values, affine = result, np.eye(4)
+    else:
+        return None
+    if values.ndim != 3 or values.dtype.kind not in "fiub":
+        return None
+    return values, affine
 
 
 def _input_file(path: PathLike) -> dict[str, Any]:
