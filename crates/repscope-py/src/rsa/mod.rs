@@ -84,7 +84,7 @@ pub fn codes(labels: Option<Vec<String>>) -> Option<Vec<usize>> {
 /// memory and time instead (an `Estimate`), and without `force` a refusal
 /// when the prediction exceeds the memory available.
 #[pyfunction]
-#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1, estimate=false, force=false))]
+#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1, estimate=false, force=false, undefined_as_nan=false))]
 #[allow(clippy::too_many_arguments)]
 fn rdm<'py>(
     py: Python<'py>,
@@ -97,6 +97,7 @@ fn rdm<'py>(
     prior_weight: f64,
     estimate: bool,
     force: bool,
+    undefined_as_nan: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let x = Input::from_py(x)?;
     let precision = precision.map(Input::from_py).transpose()?;
@@ -109,6 +110,7 @@ fn rdm<'py>(
         folds: fold_codes.as_deref(),
         prior_lambda,
         prior_weight,
+        undefined_as_nan,
     };
     let mut prediction = repscope::rsa::estimate_rdm(xv.nrows(), xv.ncols(), &spec);
     for (what, input) in [("data", Some(&x)), ("precision", precision.as_ref())] {

@@ -59,7 +59,7 @@ crate::choice! {
         /// Kendall's tau-a, for models with tied dissimilarities.
         KendallA = "kendall_a" | "tau-a",
         /// Kendall's tau-b.
-        KendallB = "kendall_b" | "tau-b",
+        KendallB = "kendall_b" | "tau-b" | "kendall",
         /// Cosine whitened by the covariance of dissimilarity estimates.
         CosineCov = "cosine_cov",
         /// Correlation whitened by the covariance of dissimilarity estimates.

@@ -62,6 +62,10 @@ pub struct RdmSpec<'a> {
     /// Poisson prior rate λ and weight w.
     pub prior_lambda: f64,
     pub prior_weight: f64,
+    /// A correlation (cosine) distance of a condition whose pattern is
+    /// constant (all zeros) is undefined: an error when false; NaN for
+    /// every pair of that condition when true (rsatoolbox's result).
+    pub undefined_as_nan: bool,
 }
 
 impl<'a> RdmSpec<'a> {
@@ -74,6 +78,7 @@ impl<'a> RdmSpec<'a> {
             folds: None,
             prior_lambda: 1.0,
             prior_weight: 0.1,
+            undefined_as_nan: false,
         }
     }
 }
@@ -156,11 +161,11 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                     None => kernel_distances(m, m, Form::symmetric(scale)),
                 },
                 RdmMethod::Correlation => {
-                    let z = unit_columns(m, true, "correlation")?;
+                    let z = unit_columns(m, true, "correlation", spec.undefined_as_nan)?;
                     kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
                 }
                 RdmMethod::Cosine => {
-                    let z = unit_columns(m, false, "cosine")?;
+                    let z = unit_columns(m, false, "cosine", spec.undefined_as_nan)?;
                     kernel_distances(z.as_ref(), z.as_ref(), Form::OneMinus)
                 }
                 RdmMethod::Poisson => {
@@ -291,8 +296,14 @@ fn times_precision_per_fold(
 }
 
 /// Columns (condition patterns) centred (optionally) and scaled to unit
-/// length.
-fn unit_columns(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f64>> {
+/// length; a column of zero length is an error, or all NaN with
+/// `nan_if_zero`.
+fn unit_columns(
+    m: MatRef<'_, f64>,
+    centre: bool,
+    method: &str,
+    nan_if_zero: bool,
+) -> Result<Mat<f64>> {
     let p = m.nrows() as f64;
     let mut z = m.to_owned();
     for i in 0..z.ncols() {
@@ -303,12 +314,17 @@ fn unit_columns(m: MatRef<'_, f64>, centre: bool, method: &str) -> Result<Mat<f6
         };
         z.col_mut(i).iter_mut().for_each(|v| *v -= mean);
         let norm = z.col(i).iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm == 0.0 && nan_if_zero {
+            z.col_mut(i).iter_mut().for_each(|v| *v = f64::NAN);
+            continue;
+        }
         if norm == 0.0 {
             return Err(Error::Undefined {
                 measure: format!("{method} distance"),
                 array: format!("condition {i}"),
                 detail: format!(
-                    "its pattern is {}; drop the condition or use euclidean",
+                    "its pattern is {}; drop the condition, use euclidean, or ask for NaN \
+                     at its pairs (rsatoolbox's result; undefined=\"nan\" in Python)",
                     if centre {
                         "constant across channels"
                     } else {

@@ -29,6 +29,12 @@
 //!   (two-sided), model vs 0 (one-sided), model vs the lower noise ceiling
 //!   (two-sided, with the variance of their difference).
 //!
+//! - **Missing dissimilarities**: a position that is NaN in any model or
+//!   data RDM is left out of every comparison, for every sample (rsatoolbox
+//!   does the same when all RDMs share their NaN positions; when they do
+//!   not, its `compare` refuses the pair of sets, and repscope keeps the
+//!   positions defined everywhere).
+//!
 //! Differences from rsatoolbox, on purpose: random draws come from a
 //! seeded ChaCha generator (not numpy's global one), and are the same for
 //! any number of threads; the percentile confidence interval uses the valid
@@ -173,6 +179,7 @@ fn evaluate_one(
     n: usize,
     sample: &Sample,
     method: CompareMethod,
+    defined: Option<&[bool]>,
 ) -> Result<Option<OneSample>> {
     if let Some(p) = &sample.patterns {
         let mut distinct = p.clone();
@@ -194,7 +201,14 @@ fn evaluate_one(
         }
     }
     if matches!(method, CompareMethod::Cosine | CompareMethod::Corr) {
-        let weights = pair_weights(n, sample.patterns.as_deref());
+        let mut weights = pair_weights(n, sample.patterns.as_deref());
+        if let Some(d) = defined {
+            weights.iter_mut().zip(d).for_each(|(w, &ok)| {
+                if !ok {
+                    *w = 0.0
+                }
+            });
+        }
         return Ok(Some(evaluate_weighted(
             models,
             data,
@@ -213,11 +227,12 @@ fn evaluate_one(
         .iter()
         .map(|m| gather(m, positions.as_deref()))
         .collect();
-    // Inputs are complete (checked once), so only the pairs of copies of
-    // one condition are missing from a sample.
+    // Missing from a sample: the pairs of copies of one condition, and the
+    // positions some input RDM leaves undefined (NaN).
+    let is_defined = |i: usize| defined.is_none_or(|d| d[i]);
     let keep: Vec<bool> = match &positions {
-        Some(p) => p.iter().map(Option::is_some).collect(),
-        None => vec![true; data[0].len()],
+        Some(p) => p.iter().map(|&i| i.is_some_and(is_defined)).collect(),
+        None => (0..data[0].len()).map(is_defined).collect(),
     };
     let total = drawn.len() as f64;
     if let Some(result) = evaluate_linear(&model, &subject, &groups, &keep, total, method)? {
@@ -490,24 +505,17 @@ fn kept(v: &[f64], keep: &[bool]) -> Vec<f64> {
 }
 
 fn check_inputs(models: &[&[f64]], data: &[&[f64]]) -> Result<usize> {
-    shared_positions(models, data)?;
+    if models.is_empty() || data.is_empty() {
+        // The messages naming the empty side.
+        shared_positions(models, data)?;
+    }
+    // Sizes and finiteness; NaN may sit anywhere (left out everywhere).
+    let all: Vec<&[f64]> = models.iter().chain(data).copied().collect();
+    shared_positions(&all, &all)?;
     let n = n_conditions(data[0].len())?;
     if n < 3 {
         return Err(Error::InvalidRdm {
             detail: format!("model evaluation needs at least 3 conditions, these RDMs have {n}"),
-        });
-    }
-    if let Some(v) = models
-        .iter()
-        .chain(data)
-        .find(|v| v.iter().any(|x| x.is_nan()))
-    {
-        let i = v.iter().position(|x| x.is_nan()).unwrap_or(0);
-        return Err(Error::InvalidRdm {
-            detail: format!(
-                "model evaluation needs complete RDMs; one has NaN at entry {i} (remove the \
-                 conditions it concerns)"
-            ),
         });
     }
     Ok(n)
@@ -522,6 +530,48 @@ pub fn evaluate_samples(
     samples: &[Sample],
 ) -> Result<SampleEvaluations> {
     let n = check_inputs(models, data)?;
+    // rsatoolbox's rule: a position that is NaN in any RDM is left out of
+    // every comparison. The NaN are replaced by 0 in copies (their weight
+    // is 0 and they are never kept), so no arithmetic meets them.
+    let nan_anywhere = models
+        .iter()
+        .chain(data)
+        .any(|v| v.iter().any(|x| x.is_nan()));
+    let (defined, filled_models, filled_data) = if nan_anywhere {
+        let defined: Vec<bool> = (0..data[0].len())
+            .map(|i| models.iter().chain(data).all(|v| !v[i].is_nan()))
+            .collect();
+        if defined.iter().filter(|&&d| d).count() < 2 {
+            return Err(Error::InvalidRdm {
+                detail: "fewer than 2 dissimilarities are defined (not NaN) in every RDM; \
+                         positions that are NaN in any RDM are left out of every comparison"
+                    .into(),
+            });
+        }
+        let fill = |v: &&[f64]| -> Vec<f64> {
+            v.iter()
+                .map(|&x| if x.is_nan() { 0.0 } else { x })
+                .collect()
+        };
+        (
+            Some(defined),
+            models.iter().map(fill).collect::<Vec<_>>(),
+            data.iter().map(fill).collect::<Vec<_>>(),
+        )
+    } else {
+        (None, Vec::new(), Vec::new())
+    };
+    let models_in: Vec<&[f64]> = if defined.is_some() {
+        filled_models.iter().map(Vec::as_slice).collect()
+    } else {
+        models.to_vec()
+    };
+    let data_in: Vec<&[f64]> = if defined.is_some() {
+        filled_data.iter().map(Vec::as_slice).collect()
+    } else {
+        data.to_vec()
+    };
+    let (models, data) = (&models_in[..], &data_in[..]);
     for s in samples {
         if let Some(p) = &s.patterns
             && let Some(&bad) = p.iter().find(|&&i| i >= n)
@@ -544,7 +594,7 @@ pub fn evaluate_samples(
         .par_iter()
         .map(|s| {
             crate::interrupt::check()?;
-            evaluate_one(models, data, n, s, method)
+            evaluate_one(models, data, n, s, method, defined.as_deref())
         })
         .collect::<Result<_>>()?;
     let evaluations = Mat::from_fn(samples.len(), models.len(), |i, m| {

@@ -29,10 +29,22 @@
 //!    which drops zero-weight entries, so a pair at distance 0 (always the
 //!    closest pair, after min–max scaling) gets a detour length instead of
 //!    0. repscope keeps zero-length edges: a pair at distance 0 stays at 0.
-//!    Otherwise the two agree (min–max scaling first, edges at 1 removed,
-//!    unreachable pairs at +∞).
+//!    The difference reaches further than that pair: the two conditions of
+//!    a zero pair are one point for repscope, so every pair whose shortest
+//!    path goes through that zero-length edge is shorter in repscope (it
+//!    uses the edge) than in rsatoolbox (which detours): the zero pair, each
+//!    other condition's pair with the farther member of the zero pair, and
+//!    any pair whose path runs through one of those. In 200 random
+//!    5-condition RDMs (geo-topological 0.05–0.7 first) that was 4 of the
+//!    10 entries 118 times, 5 33 times and 6 49 times. Elsewhere the two agree (min–max scaling first,
+//!    edges at 1 removed, unreachable pairs at +∞), and repscope's value is
+//!    never larger than rsatoolbox's.
 //! 4. rsatoolbox transforms its input object in place; repscope never
 //!    mutates its input.
+//! 5. A geo-topological transform of an RDM whose dissimilarities are all
+//!    equal (e.g. all 0) gives 0 everywhere in repscope (every value is at
+//!    the lower threshold) and NaN in rsatoolbox (its scaling divides 0 by
+//!    0).
 
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};

@@ -1,0 +1,303 @@
+"""rsatoolbox users switch without rewriting: its spellings and behaviours
+where repscope differed (kendall, NaN for constant patterns, string label
+order, NaN entries in evaluation), and `rs.patch_rsatoolbox()`, under which
+unchanged rsatoolbox code gives the same numbers and objects as without it
+(rsatoolbox itself is the oracle, live)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from rsatoolbox.data import Dataset
+from rsatoolbox.inference import eval_bootstrap_pattern, eval_fixed
+from rsatoolbox.inference.noise_ceiling import boot_noise_ceiling
+from rsatoolbox.model import ModelFixed
+from rsatoolbox.rdm import RDMs, calc_rdm, compare
+from rsatoolbox.rdm.transform import geodesic_transform, geotopological_transform
+
+import repscope as rs
+from repscope import _repscope
+
+REL = 1e-9
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
+
+def close(ours, theirs, rel=REL):
+    ours, theirs = np.asarray(ours, float), np.asarray(theirs, float)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    ok = ~np.isnan(theirs)
+    scale = np.maximum(np.abs(theirs[ok]), 1e-6)
+    assert np.all(np.abs(ours[ok] - theirs[ok]) <= rel * scale)
+
+
+def rdms(seed, k=4, n_cond=7):
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n_cond * (n_cond - 1) // 2)
+    return truth + 0.4 * rng.standard_normal((k, truth.size))
+
+
+# --- the differences the issue lists -----------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["kendall", "tau-b", "kendall_b"])
+def test_kendall_spellings_are_tau_b_as_in_rsatoolbox(spelling):
+    a, b = rdms(1), rdms(2, k=3)
+    close(rs.compare_rdms(a, b, spelling), compare(RDMs(a), RDMs(b), "kendall"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = boot_noise_ceiling(RDMs(a), method="kendall")
+    close(rs.noise_ceiling(a, spelling), theirs)
+
+
+def test_a_constant_pattern_gives_nan_pairs_on_request_as_rsatoolbox():
+    x = np.random.default_rng(3).normal(size=(6, 5))
+    x[2] = 1.5  # constant across channels: no correlation distance
+    with pytest.raises(rs.InputError, match='undefined="nan"'):
+        rs.rdm(x, "correlation")
+    theirs = calc_rdm(Dataset(x), "correlation").get_vectors()[0]
+    ours = rs.rdm(x, "correlation", undefined="nan")
+    close(ours, theirs)
+    assert np.isnan(ours).sum() == 5  # the 5 pairs of condition 2
+    # One channel (e.g. an ROI of one voxel): every pattern is constant.
+    one = x[:, :1]
+    close(rs.rdm(one, "correlation", undefined="nan"), calc_rdm(Dataset(one), "correlation").get_vectors()[0])
+    assert np.isnan(rs.rdm(one, "correlation", undefined="nan")).all()
+    # Cosine of an all-zero pattern likewise.
+    z = x.copy()
+    z[4] = 0.0
+    assert np.isnan(rs.rdm(z, "cosine", undefined="nan")).sum() == 5
+    with pytest.raises(rs.InputError):
+        rs.rdm(x, "correlation", undefined="ignore")
+
+
+def test_condition_order_is_the_callers_choice():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(12, 6))
+    labels = ["1", "2", "10", "3"] * 3
+    ds = Dataset(x, obs_descriptors={"c": labels})
+    theirs = calc_rdm(ds, "euclidean", descriptor="c")
+    assert list(theirs.pattern_descriptors["c"]) == ["1", "10", "2", "3"]
+    close(rs.rdm(x, "euclidean", conditions=labels, condition_order="sorted"), theirs.get_vectors()[0])
+    assert rs.condition_names(labels, "sorted") == ["1", "10", "2", "3"]
+    # The default orders number strings as numbers: entries permuted.
+    assert rs.condition_names(labels) == ["1", "2", "3", "10"]
+    auto = rs.rdm(x, "euclidean", conditions=labels)
+    assert not np.allclose(auto, theirs.get_vectors()[0])
+    explicit = rs.rdm(x, "euclidean", conditions=labels, condition_order=["1", "10", "2", "3"])
+    np.testing.assert_array_equal(explicit, rs.rdm(x, "euclidean", conditions=labels, condition_order="sorted"))
+    # Appearance: as the labels first come.
+    first = rs.rdm(x, "euclidean", conditions=labels, condition_order="appearance")
+    means = np.stack([x[np.array(labels) == c].mean(0) for c in ["1", "2", "10", "3"]])
+    close(first, rs.rdm(means, "euclidean"))
+    assert rs.condition_names(labels, "appearance") == ["1", "2", "10", "3"]
+    for bad in (["1", "2", "10"], ["1", "2", "10", "3", "4"], ["1", "1", "2", "10"], "alphabetical"):
+        with pytest.raises(rs.InputError, match="condition_order"):
+            rs.rdm(x, "euclidean", conditions=labels, condition_order=bad)
+
+
+@pytest.mark.parametrize("method", ["corr", "cosine", "spearman", "rho_a", "kendall_a"])
+def test_nan_positions_shared_by_every_rdm_are_left_out_as_in_rsatoolbox(method):
+    theirs_name = {"rho_a": "rho-a", "kendall_a": "tau-a"}.get(method, method)
+    subjects = rdms(5, k=5, n_cond=8)
+    models = np.stack([subjects.mean(0), np.random.default_rng(6).random(subjects.shape[1])])
+    gone = [3, 10, 17]
+    subjects[:, gone] = np.nan
+    models[:, gone] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nc = boot_noise_ceiling(RDMs(subjects), method=theirs_name)
+    close(rs.noise_ceiling(subjects, method), nc)
+    # The bootstrap, on rsatoolbox's own draws (numpy's seeded generator).
+    n, n_cond = 30, 8
+    np.random.seed(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = eval_bootstrap_pattern([ModelFixed(f"m{i}", m) for i, m in enumerate(models)],
+                                     RDMs(subjects), method=theirs_name, N=n)
+    np.random.seed(5)
+    draws = [np.random.randint(0, n_cond, size=n_cond).tolist() for _ in range(n)]
+    ours = _repscope.rsa_evaluate_samples(np.ascontiguousarray(models), np.ascontiguousarray(subjects),
+                                          method, draws, None, n_cond)
+    ok = ~np.isnan(res.evaluations[:, 0])
+    close(ours.evaluations[ok], res.evaluations[ok])
+    close(ours.noise_ceiling_samples[:, ok], res.noise_ceiling[:, ok])
+    # The models' evaluations without resampling.
+    fixed = eval_fixed([ModelFixed(f"m{i}", m) for i, m in enumerate(models)], RDMs(subjects),
+                       method=theirs_name)
+    boot = rs.rsa_bootstrap(models, subjects, method, n_boot=20, seed=0)
+    assert np.isfinite(boot.mean).all()
+    per_subject = rs.compare_rdms(models, subjects, method)
+    close(per_subject.mean(axis=1), fixed.evaluations[0].mean(axis=-1))
+
+
+def test_nan_positions_that_differ_leave_out_every_position_undefined_somewhere():
+    subjects = rdms(7, k=4, n_cond=7)
+    subjects[0, 2] = np.nan
+    subjects[3, 9] = np.nan
+    # rsatoolbox, given the union of the NaN positions in every RDM, is the
+    # oracle (it refuses the RDMs as they are).
+    union = subjects.copy()
+    union[:, np.isnan(subjects).any(axis=0)] = np.nan
+    close(rs.noise_ceiling(subjects, "corr"), boot_noise_ceiling(RDMs(union), method="corr"))
+    with pytest.raises(ValueError, match="different nan positions"):
+        compare(RDMs(subjects[:1]), RDMs(subjects[3:]), "corr")
+    nothing = np.full_like(subjects, np.nan)
+    with pytest.raises(rs.InputError, match="fewer than 2"):
+        rs.noise_ceiling(nothing, "corr")
+
+
+def test_geotopological_of_equal_dissimilarities_and_the_geodesic_difference_as_documented():
+    zeros = np.zeros(10)
+    assert np.all(rs.geotopological(zeros, 0.1, 0.8) == 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(geotopological_transform(RDMs(zeros.copy()), 0.1, 0.8).get_vectors()).all()
+    rng = np.random.default_rng(8)
+    counts = []
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    for _ in range(50):
+        v = rs.geotopological(rng.random(10), 0.05, 0.7)
+        ours = rs.geodesic(v)
+        theirs = geodesic_transform(RDMs(v.copy())).get_vectors()[0]
+        differ = ~np.isclose(ours, theirs)
+        counts.append(int(differ.sum()))
+        assert np.all(ours <= theirs + 1e-12)  # repscope never the larger
+        d = np.zeros((5, 5))
+        for (i, j), x in zip(pairs, ours):
+            d[i, j] = d[j, i] = x
+        (a, b), = [pairs[k] for k in np.flatnonzero(v == 0)]
+        for k in np.flatnonzero(differ):
+            i, j = pairs[k]
+            # Every difference is a path through the zero-length edge a-b.
+            through = min(d[i, a] + d[b, j], d[i, b] + d[a, j])
+            assert ours[k] == pytest.approx(through, abs=1e-12)
+    assert set(counts) <= {4, 5, 6}
+
+
+# --- the patch ---------------------------------------------------------------
+
+
+def dataset(seed=9):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(36, 10)) + 3.0
+    labels = [str(c) for c in [1, 2, 10, 3, 11, 4] * 6]
+    runs = np.repeat(np.arange(6), 6)
+    return Dataset(x, descriptors={"subject": 1}, obs_descriptors={"cond": labels, "run": runs},
+                   channel_descriptors={"voxel": np.arange(10)})
+
+
+def same_rdms(a, b):
+    close(b.get_vectors(), a.get_vectors())
+    assert a.dissimilarity_measure == b.dissimilarity_measure
+    assert a.pattern_descriptors.keys() == b.pattern_descriptors.keys()
+    for k in a.pattern_descriptors:
+        assert list(a.pattern_descriptors[k]) == list(b.pattern_descriptors[k]), k
+    assert a.rdm_descriptors.keys() == b.rdm_descriptors.keys()
+
+
+def test_patched_calc_rdm_returns_rsatoolboxs_objects_with_the_same_numbers():
+    import rsatoolbox.rdm as rdm_module
+
+    ds = dataset()
+    noise = np.eye(10) * 2 + 0.1
+    calls = [dict(method="euclidean", descriptor="cond"),
+             dict(method="euclidean", descriptor="cond", remove_mean=True),
+             dict(method="correlation", descriptor="cond"),
+             dict(method="correlation"),
+             dict(method="mahalanobis", descriptor="cond", noise=noise),
+             dict(method="mahalanobis", descriptor="run"),
+             dict(method="poisson", descriptor="cond"),
+             dict(method="crossnobis", descriptor="cond", cv_descriptor="run")]
+    plain = [calc_rdm(ds, **kw) for kw in calls]
+    before = rs.patch_calls().get("calc_rdm", (0, 0))
+    with rs.patched_rsatoolbox():
+        assert rdm_module.calc_rdm.__module__ == "repscope.rsa.patch"
+        patched = [rdm_module.calc_rdm(ds, **kw) for kw in calls]
+    after = rs.patch_calls()["calc_rdm"]
+    # Seven by repscope; crossnobis by rsatoolbox itself.
+    assert (after[0] - before[0], after[1] - before[1]) == (7, 1)
+    for kw, a, b in zip(calls, plain, patched):
+        same_rdms(a, b)
+    assert rdm_module.calc_rdm.__module__ == "rsatoolbox.rdm.calc"
+
+
+@pytest.mark.parametrize("method", ["cosine", "spearman", "corr", "kendall", "tau-b", "tau-a",
+                                    "rho-a", "corr_cov", "cosine_cov", "bures", "bures_metric"])
+def test_patched_compare_equals_rsatoolbox_for_every_method(method):
+    a, b = rdms(10, k=3), rdms(11, k=2)
+    bures = method.startswith("bures")
+    if not bures:  # (rsatoolbox's Bures fails on NaN)
+        a[:, 4] = b[:, 4] = np.nan  # shared NaN positions are left out by both
+    plain = compare(RDMs(a), RDMs(b), method)
+    before = rs.patch_calls().get("compare", (0, 0))
+    with rs.patched_rsatoolbox():
+        from rsatoolbox.rdm import compare as patched_compare
+
+        ours = patched_compare(RDMs(a), RDMs(b), method)
+    after = rs.patch_calls()["compare"]
+    # Bures goes to rsatoolbox itself: its values are not exact (see the patch).
+    assert (after[0] - before[0], after[1] - before[1]) == ((0, 1) if bures else (1, 0))
+    if bures:
+        np.testing.assert_array_equal(ours, plain)
+    else:
+        close(ours, plain)
+
+
+def test_a_whole_workflow_runs_the_same_under_the_patch():
+    """calc_rdm per subject -> models -> noise ceiling -> pattern bootstrap,
+    seeded, unpatched and patched."""
+    import rsatoolbox.inference as inference
+    import rsatoolbox.rdm as rdm_module
+
+    def workflow():
+        data = [dataset(s) for s in range(5)]
+        subjects = rdm_module.calc_rdm(data, method="correlation", descriptor="cond")
+        truth = subjects.get_vectors().mean(0)
+        models = [ModelFixed("truth", truth), ModelFixed("noise", np.random.default_rng(0).random(truth.size))]
+        nc = inference.boot_noise_ceiling(subjects, method="corr")
+        np.random.seed(1)
+        res = inference.eval_bootstrap_pattern(models, subjects, method="corr", N=40)
+        return subjects, nc, res
+
+    plain = workflow()
+    with rs.patched_rsatoolbox(report=False):
+        patched = workflow()
+    same_rdms(plain[0], patched[0])
+    close(patched[1], plain[1])
+    close(patched[2].evaluations, plain[2].evaluations)
+    close(patched[2].noise_ceiling, plain[2].noise_ceiling)
+    close(patched[2].get_means(), plain[2].get_means())
+
+
+def test_patch_report_unpatch_and_errors_restore_rsatoolbox(capsys):
+    import importlib
+
+    # (rsatoolbox.rdm.compare is also a function's name: import the modules.)
+    evaluate = importlib.import_module("rsatoolbox.inference.evaluate")
+    compare_module = importlib.import_module("rsatoolbox.rdm.compare")
+
+    original = compare_module.compare
+    done = rs.patch_rsatoolbox(report=True)
+    try:
+        assert rs.patch_rsatoolbox() == done  # twice changes nothing
+        assert evaluate.compare is not original  # names imported elsewhere too
+        assert "rsatoolbox.rdm.compare.compare" in capsys.readouterr().out
+        # A module imported while patched takes the patched name; unpatch
+        # restores it as well.
+        import rsatoolbox.util.searchlight as searchlight
+    finally:
+        rs.unpatch_rsatoolbox()
+    assert compare_module.compare is original and evaluate.compare is original
+    assert searchlight.calc_rdm.__module__ == "rsatoolbox.rdm.calc"
+    with pytest.raises(ZeroDivisionError):
+        with rs.patched_rsatoolbox():
+            1 / 0
+    assert compare_module.compare is original
+    # Unsupported requests reach rsatoolbox, with its own errors.
+    with rs.patched_rsatoolbox():
+        with pytest.raises(ValueError):
+            compare_module.compare(RDMs(rdms(1)), RDMs(rdms(2, n_cond=6)), "corr")
