@@ -211,15 +211,18 @@ def test_patched_calc_rdm_returns_rsatoolboxs_objects_with_the_same_numbers():
              dict(method="mahalanobis", descriptor="cond", noise=noise),
              dict(method="mahalanobis", descriptor="run"),
              dict(method="poisson", descriptor="cond"),
-             dict(method="crossnobis", descriptor="cond", cv_descriptor="run")]
+             dict(method="crossnobis", descriptor="cond", cv_descriptor="run"),
+             dict(method="crossnobis", descriptor="cond", cv_descriptor="run", noise=noise,
+                  remove_mean=True),
+             dict(method="crossnobis", descriptor="cond")]
     plain = [calc_rdm(ds, **kw) for kw in calls]
     before = rs.patch_calls().get("calc_rdm", (0, 0))
     with rs.patched_rsatoolbox():
         assert rdm_module.calc_rdm.__module__ == "repscope.rsa.patch"
         patched = [rdm_module.calc_rdm(ds, **kw) for kw in calls]
     after = rs.patch_calls()["calc_rdm"]
-    # Seven by repscope; crossnobis by rsatoolbox itself.
-    assert (after[0] - before[0], after[1] - before[1]) == (7, 1)
+    # Nine by repscope; crossnobis with folds guessed by rsatoolbox itself.
+    assert (after[0] - before[0], after[1] - before[1]) == (9, 1)
     for kw, a, b in zip(calls, plain, patched):
         same_rdms(a, b)
     assert rdm_module.calc_rdm.__module__ == "rsatoolbox.rdm.calc"
@@ -301,3 +304,58 @@ def test_patch_report_unpatch_and_errors_restore_rsatoolbox(capsys):
     with rs.patched_rsatoolbox():
         with pytest.raises(ValueError):
             compare_module.compare(RDMs(rdms(1)), RDMs(rdms(2, n_cond=6)), "corr")
+
+
+@pytest.mark.parametrize("evaluator", ["eval_bootstrap", "eval_bootstrap_pattern", "eval_bootstrap_rdm"])
+@pytest.mark.parametrize("method", ["corr", "cosine", "spearman", "tau-a", "rho-a"])
+def test_patched_bootstraps_draw_rsatoolboxs_samples_and_give_its_result(evaluator, method):
+    import importlib
+
+    evaluate = importlib.import_module("rsatoolbox.inference.evaluate")
+    subjects = rdms(20, k=6, n_cond=9)
+    subjects[:, 5] = np.nan  # a pair missing in every subject
+    truth = np.nanmean(subjects, axis=0)
+    models = [ModelFixed("truth", truth), ModelFixed("noise", np.random.default_rng(2).random(truth.size))]
+    models[1].rdm_obj.dissimilarities[0, 5] = np.nan
+
+    def run():
+        np.random.seed(4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(evaluate, evaluator)(models, RDMs(subjects), method=method, N=50)
+
+    plain = run()
+    before = rs.patch_calls().get(evaluator, (0, 0))
+    with rs.patched_rsatoolbox():
+        patched = run()
+        after_draws = np.random.randint(0, 1000)
+    assert rs.patch_calls()[evaluator][0] == before[0] + 1
+    np.random.seed(4)
+    run()
+    assert after_draws == np.random.randint(0, 1000)  # the generator is left where rsatoolbox leaves it
+    close(patched.evaluations, plain.evaluations)
+    close(patched.noise_ceiling, plain.noise_ceiling)
+    close(patched.variances, plain.variances)
+    assert (patched.cv_method, patched.dof, patched.n_rdm, patched.n_pattern) == \
+        (plain.cv_method, plain.dof, plain.n_rdm, plain.n_pattern)
+    close(patched.get_means(), plain.get_means())
+    close(patched.get_sem(), plain.get_sem())
+    p_plain, p_patched = plain.test_all(), patched.test_all()
+    for a, b in zip(p_patched, p_plain):
+        close(a, b, rel=1e-7)
+
+
+def test_patched_whitened_comparisons_take_a_diagonal_covariance_and_leave_a_full_one():
+    a, b = rdms(30, k=2, n_cond=6), rdms(31, k=2, n_cond=6)
+    full = np.eye(6) + 0.2
+    diagonal = np.diag(np.linspace(0.5, 2.0, 6))
+    plain = [compare(RDMs(a), RDMs(b), "corr_cov", sigma_k=s) for s in (diagonal, full)]
+    before = rs.patch_calls().get("compare", (0, 0))
+    with rs.patched_rsatoolbox():
+        from rsatoolbox.rdm import compare as patched_compare
+
+        ours = [patched_compare(RDMs(a), RDMs(b), "corr_cov", sigma_k=s) for s in (diagonal, full)]
+    after = rs.patch_calls()["compare"]
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+    close(ours[0], plain[0])
+    np.testing.assert_array_equal(ours[1], plain[1])

@@ -7,8 +7,10 @@ Patched (every module attribute bound to the original function is
 rebound, so ``from rsatoolbox.rdm.calc import calc_rdm`` elsewhere is
 patched too):
 
-- ``rsatoolbox.rdm.calc.calc_rdm`` for one ``Dataset`` and the methods
-  ``euclidean``, ``correlation``, ``mahalanobis`` and ``poisson``;
+- ``rsatoolbox.rdm.calc.calc_rdm`` for a ``Dataset`` (or a list of them)
+  and the methods ``euclidean``, ``correlation``, ``mahalanobis``,
+  ``poisson`` and ``crossnobis`` (with a ``cv_descriptor`` and one noise
+  precision for all folds);
 - ``rsatoolbox.rdm.compare.compare`` for every method but
   ``neg_riem_dist`` and the Bures ones (rsatoolbox takes square roots of
   matrices that are only positive semi-definite up to rounding, so its
@@ -16,10 +18,18 @@ patched too):
   that are not Euclidean);
 - ``rsatoolbox.inference.noise_ceiling.boot_noise_ceiling`` with one RDM
   per subject (``rdm_descriptor='index'``) and NaN positions shared by
-  every RDM.
+  every RDM;
+- ``rsatoolbox.inference.evaluate.eval_bootstrap``,
+  ``eval_bootstrap_pattern`` and ``eval_bootstrap_rdm`` (per-index
+  resampling, bootstrapped noise ceilings): the samples are drawn from
+  numpy's global generator exactly as rsatoolbox draws them, so a seeded
+  script gets the same samples, and every sample is evaluated by
+  repscope's engine at once; the ``Result`` is built as rsatoolbox builds
+  it.
 
-Any other call (a list of datasets, ``crossnobis``, ``poisson_cv``, other
-arguments) goes to rsatoolbox's own function: the patch never changes a
+Any other call (``poisson_cv``, crossnobis with folds guessed from the
+order or a precision per fold, grouped descriptors, other arguments) goes
+to rsatoolbox's own function: the patch never changes a
 result, it only computes the ones it can compute identically (to 1e-9).
 """
 
@@ -38,6 +48,7 @@ from ..errors import InputError
 # rsatoolbox's name for each method of calc_rdm that repscope computes, as
 # its RDMs objects record it.
 _MEASURE_NAMES = {
+    "crossnobis": "crossnobis",
     "euclidean": "squared euclidean",
     "correlation": "correlation",
     "mahalanobis": "squared mahalanobis",
@@ -62,6 +73,9 @@ _TARGETS = [
     ("rsatoolbox.rdm.calc", "calc_rdm"),
     ("rsatoolbox.rdm.compare", "compare"),
     ("rsatoolbox.inference.noise_ceiling", "boot_noise_ceiling"),
+    ("rsatoolbox.inference.evaluate", "eval_bootstrap"),
+    ("rsatoolbox.inference.evaluate", "eval_bootstrap_pattern"),
+    ("rsatoolbox.inference.evaluate", "eval_bootstrap_rdm"),
 ]
 
 # Original function by (module, name), while patched.
@@ -102,6 +116,10 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2))
         and not (remove_mean and method == "poisson")
         and (descriptor is None or descriptor in dataset.obs_descriptors)
+        # crossnobis: named conditions and folds (rsatoolbox guesses folds
+        # from the order otherwise), one precision for all folds.
+        and (method != "crossnobis" or (descriptor is not None and cv_descriptor is not None
+                                        and cv_descriptor in dataset.obs_descriptors))
     )
     if not supported:
         _count("calc_rdm", False)
@@ -111,14 +129,18 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
     from .. import rsa
 
     x = np.asarray(dataset.measurements, dtype=np.float64)
-    if remove_mean and method in ("euclidean", "mahalanobis"):
+    if remove_mean and method in ("euclidean", "mahalanobis", "crossnobis"):
         # Centring each row commutes with averaging rows per condition.
         x = x - x.mean(axis=1, keepdims=True)
     ours = "euclidean" if method == "mahalanobis" and noise is None else method
     conditions = None if descriptor is None else dataset.obs_descriptors[descriptor]
+    folds = None if method != "crossnobis" else dataset.obs_descriptors[cv_descriptor]
+    # rsatoolbox orders a crossnobis RDM's conditions by sorting, the others
+    # by first appearance (and sorts them after).
+    order = "sorted" if method == "crossnobis" else "appearance"
     try:
-        vector = rsa.rdm(x, ours, noise=noise, conditions=conditions,
-                         condition_order="appearance", prior_lambda=prior_lambda,
+        vector = rsa.rdm(x, ours, noise=noise, conditions=conditions, folds=folds,
+                         condition_order=order, prior_lambda=prior_lambda,
                          prior_weight=prior_weight, undefined="nan")
     except InputError:
         # What repscope refuses (e.g. fewer than 3 conditions), rsatoolbox
@@ -131,8 +153,16 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         values, first = np.unique(np.asarray(conditions), return_index=True)
         values = values[np.argsort(first)]
     name = _MEASURE_NAMES[ours]
-    extra = {"noise": noise} if ours == "mahalanobis" else {}
-    rdms = _build_rdms(vector, dataset, name, descriptor, values, **extra)
+    if method == "crossnobis":
+        from copy import deepcopy
+
+        copy = deepcopy(dataset)
+        copy.sort_by(descriptor)
+        precision = np.eye(dataset.n_channel) if noise is None else noise
+        rdms = _build_rdms(vector, copy, name, descriptor, noise=precision, cv=cv_descriptor)
+    else:
+        extra = {"noise": noise} if ours == "mahalanobis" else {}
+        rdms = _build_rdms(vector, dataset, name, descriptor, values, **extra)
     if descriptor is not None:
         rdms.sort_by(reindex=True, **{descriptor: "alpha"})
     _count("calc_rdm", True)
@@ -141,13 +171,19 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
 
 def _compare(rdm1: Any, rdm2: Any, method: str = "cosine", sigma_k: Any = None) -> Any:
     original = _originals[("rsatoolbox.rdm.compare", "compare")]
-    if method not in _COMPARE_NAMES:
+    variances = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
+    if variances is not None and variances.ndim == 2 and \
+            np.array_equal(variances, np.diag(np.diag(variances))):
+        variances = np.diag(variances)  # a diagonal covariance: one variance per condition
+    # A full pattern covariance is rsatoolbox's alone.
+    if method not in _COMPARE_NAMES or (variances is not None and variances.ndim != 1):
         _count("compare", False)
         return original(rdm1, rdm2, method, sigma_k)
     parse_input_rdms: Callable[[Any, Any], Any] = getattr(
         importlib.import_module("rsatoolbox.rdm.compare"), "_parse_input_rdms")
 
     from .. import rsa
+    from ..errors import Error
 
     # rsatoolbox's own checks (its errors for RDMs of different sizes or
     # NaN positions); repscope leaves the shared NaN positions out itself.
@@ -155,8 +191,14 @@ def _compare(rdm1: Any, rdm2: Any, method: str = "cosine", sigma_k: Any = None) 
     vectors = [np.asarray(r.get_vectors() if hasattr(r, "get_vectors") else r, dtype=np.float64)
                for r in (rdm1, rdm2)]
     a, b = (np.ascontiguousarray(v.reshape(1, -1) if v.ndim == 1 else v) for v in vectors)
+    try:
+        values = np.asarray(rsa.compare_rdms(a, b, _COMPARE_NAMES[method], sigma_k=variances))
+    except Error:
+        # What repscope refuses, rsatoolbox answers its own way.
+        _count("compare", False)
+        return original(rdm1, rdm2, method, sigma_k)
     _count("compare", True)
-    return np.asarray(rsa.compare_rdms(a, b, _COMPARE_NAMES[method], sigma_k=sigma_k))
+    return values
 
 
 def _boot_noise_ceiling(rdms: Any, method: str = "cosine", rdm_descriptor: str = "index") -> Any:
@@ -186,10 +228,110 @@ def _boot_noise_ceiling(rdms: Any, method: str = "cosine", rdm_descriptor: str =
     return np.float64(lower), np.float64(upper)
 
 
+def _bootstrap(kind: str, models: Any, data: Any, theta: Any, method: str, N: int,
+               pattern_descriptor: str, rdm_descriptor: str, boot_noise_ceil: bool) -> Any:
+    """eval_bootstrap (kind "both"), eval_bootstrap_pattern ("pattern") or
+    eval_bootstrap_rdm ("rdm") on repscope's engine, or None when it cannot
+    give rsatoolbox's result."""
+    if not (method in _COMPARE_NAMES and pattern_descriptor == "index"
+            and rdm_descriptor == "index" and boot_noise_ceil and hasattr(data, "get_vectors")
+            and int(N) >= 2):
+        return None
+    evaluate = importlib.import_module("rsatoolbox.inference.evaluate")
+    Result: Callable[..., Any] = getattr(importlib.import_module("rsatoolbox.inference.result"),
+                                         "Result")
+
+    from .. import _repscope
+    from ..errors import Error
+
+    checked_models, evaluations, thetas, _ = evaluate.input_check_model(models, theta, None, N)
+    predictions = [m.predict_rdm(theta=thetas[j]) for j, m in enumerate(checked_models)]
+    if any(p.n_rdm != 1 for p in predictions):
+        return None
+    model_vectors = np.stack([np.asarray(p.get_vectors()[0], dtype=np.float64) for p in predictions])
+    data_vectors = np.asarray(data.get_vectors(), dtype=np.float64)
+    if model_vectors.shape[1] != data_vectors.shape[1] or \
+            not (np.isnan(np.vstack([model_vectors, data_vectors])) == np.isnan(data_vectors[0])).all():
+        return None  # rsatoolbox's own errors for these
+    n_rdm, n_cond = data.n_rdm, data.n_cond
+    # The draws, in rsatoolbox's order (subjects, then conditions).
+    patterns: list[list[int]] = []
+    subjects: list[list[int]] = []
+    for _ in range(int(N)):
+        if kind in ("both", "rdm"):
+            subjects.append(np.random.randint(0, n_rdm, size=n_rdm).tolist())
+        if kind in ("both", "pattern"):
+            patterns.append(np.random.randint(0, n_cond, size=n_cond).tolist())
+    try:
+        res = _repscope.rsa_evaluate_samples(
+            np.ascontiguousarray(model_vectors), np.ascontiguousarray(data_vectors),
+            _COMPARE_NAMES[method], patterns or None, subjects or None,
+            {"both": min(n_rdm, n_cond), "pattern": n_cond, "rdm": n_rdm}[kind])
+    except Error:
+        return None
+    evaluations = np.asarray(res.evaluations, dtype=np.float64).reshape(evaluations.shape)
+    noise_ceil = np.asarray(res.noise_ceiling_samples, dtype=np.float64)
+    eval_ok = np.isfinite(evaluations[:, 0])
+    variances = np.cov(np.concatenate([evaluations[eval_ok, :].T, noise_ceil[:, eval_ok]]))
+    if kind == "rdm":
+        variances = np.cov(evaluations.T)  # as rsatoolbox 0.3.2 overwrites it
+        result = Result(checked_models, evaluations, method=method, cv_method="bootstrap_rdm",
+                        noise_ceiling=noise_ceil, variances=variances, dof=n_rdm - 1,
+                        n_rdm=n_rdm, n_pattern=None)
+        result.n_pattern = n_cond
+    elif kind == "pattern":
+        result = Result(checked_models, evaluations, method=method,
+                        cv_method="bootstrap_pattern", noise_ceiling=noise_ceil,
+                        variances=variances, dof=n_cond - 1, n_rdm=None, n_pattern=n_cond)
+        result.n_rdm = n_rdm
+    else:
+        result = Result(checked_models, evaluations, method=method, cv_method="bootstrap",
+                        noise_ceiling=noise_ceil, variances=variances,
+                        dof=min(n_rdm, n_cond) - 1, n_rdm=n_rdm, n_pattern=n_cond)
+    return result
+
+
+def _eval_bootstrap(models: Any, data: Any, theta: Any = None, method: str = "cosine",
+                    N: int = 1000, pattern_descriptor: str = "index",
+                    rdm_descriptor: str = "index", boot_noise_ceil: bool = True) -> Any:
+    args = (models, data, theta, method, N, pattern_descriptor, rdm_descriptor, boot_noise_ceil)
+    return _evaluate("both", "eval_bootstrap", args)
+
+
+def _eval_bootstrap_pattern(models: Any, data: Any, theta: Any = None, method: str = "cosine",
+                            N: int = 1000, pattern_descriptor: str = "index",
+                            rdm_descriptor: str = "index", boot_noise_ceil: bool = True) -> Any:
+    args = (models, data, theta, method, N, pattern_descriptor, rdm_descriptor, boot_noise_ceil)
+    return _evaluate("pattern", "eval_bootstrap_pattern", args)
+
+
+def _eval_bootstrap_rdm(models: Any, data: Any, theta: Any = None, method: str = "cosine",
+                        N: int = 1000, rdm_descriptor: str = "index",
+                        boot_noise_ceil: bool = True) -> Any:
+    result = _bootstrap("rdm", models, data, theta, method, N, "index", rdm_descriptor,
+                        boot_noise_ceil)
+    _count("eval_bootstrap_rdm", result is not None)
+    if result is not None:
+        return result
+    original = _originals[("rsatoolbox.inference.evaluate", "eval_bootstrap_rdm")]
+    return original(models, data, theta, method, N, rdm_descriptor, boot_noise_ceil)
+
+
+def _evaluate(kind: str, name: str, args: tuple[Any, ...]) -> Any:
+    result = _bootstrap(kind, *args)
+    _count(name, result is not None)
+    if result is not None:
+        return result
+    return _originals[("rsatoolbox.inference.evaluate", name)](*args)
+
+
 _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "calc_rdm": _calc_rdm,
     "compare": _compare,
     "boot_noise_ceiling": _boot_noise_ceiling,
+    "eval_bootstrap": _eval_bootstrap,
+    "eval_bootstrap_pattern": _eval_bootstrap_pattern,
+    "eval_bootstrap_rdm": _eval_bootstrap_rdm,
 }
 
 
