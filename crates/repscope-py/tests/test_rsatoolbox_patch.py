@@ -345,10 +345,13 @@ def test_patched_bootstraps_draw_rsatoolboxs_samples_and_give_its_result(evaluat
         close(a, b, rel=1e-7)
 
 
-def test_patched_whitened_comparisons_take_a_diagonal_covariance_and_leave_a_full_one():
+def test_patched_whitened_comparisons_take_variances_and_leave_covariance_matrices():
     a, b = rdms(30, k=2, n_cond=6), rdms(31, k=2, n_cond=6)
     full = np.eye(6) + 0.2
-    diagonal = np.diag(np.linspace(0.5, 2.0, 6))
+    diagonal = np.linspace(0.5, 2.0, 6)
+    # (rsatoolbox 0.3.2 itself gives other values for np.diag(diagonal).)
+    assert not np.allclose(compare(RDMs(a), RDMs(b), "corr_cov", sigma_k=diagonal),
+                           compare(RDMs(a), RDMs(b), "corr_cov", sigma_k=np.diag(diagonal)))
     plain = [compare(RDMs(a), RDMs(b), "corr_cov", sigma_k=s) for s in (diagonal, full)]
     before = rs.patch_calls().get("compare", (0, 0))
     with rs.patched_rsatoolbox():

@@ -12,7 +12,8 @@ patched too):
   ``poisson`` and ``crossnobis`` (with a ``cv_descriptor`` and one noise
   precision for all folds);
 - ``rsatoolbox.rdm.compare.compare`` for every method but
-  ``neg_riem_dist`` and the Bures ones (rsatoolbox takes square roots of
+  ``neg_riem_dist``, with ``sigma_k`` given (if at all) as one variance
+  per condition, and the Bures ones (rsatoolbox takes square roots of
   matrices that are only positive semi-definite up to rounding, so its
   values carry ~1e-8 of noise, and differ from the definition for RDMs
   that are not Euclidean);
@@ -172,10 +173,8 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
 def _compare(rdm1: Any, rdm2: Any, method: str = "cosine", sigma_k: Any = None) -> Any:
     original = _originals[("rsatoolbox.rdm.compare", "compare")]
     variances = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
-    if variances is not None and variances.ndim == 2 and \
-            np.array_equal(variances, np.diag(np.diag(variances))):
-        variances = np.diag(variances)  # a diagonal covariance: one variance per condition
-    # A full pattern covariance is rsatoolbox's alone.
+    # A pattern covariance matrix is rsatoolbox's alone (even a diagonal
+    # one: rsatoolbox 0.3.2 gives other values for diag(v) than for v).
     if method not in _COMPARE_NAMES or (variances is not None and variances.ndim != 1):
         _count("compare", False)
         return original(rdm1, rdm2, method, sigma_k)
