@@ -362,3 +362,48 @@ def test_patched_whitened_comparisons_take_variances_and_leave_covariance_matric
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     close(ours[0], plain[0])
     np.testing.assert_array_equal(ours[1], plain[1])
+
+
+# --- what rsatoolbox has and repscope lacked -------------------------------------
+
+
+def test_rank_sqrt_positive_and_minmax_transforms_equal_rsatoolbox():
+    from rsatoolbox.rdm.transform import (minmax_transform, positive_transform, rank_transform,
+                                          sqrt_transform)
+
+    v = rdms(40, k=3, n_cond=7) - 0.3  # some negative entries
+    v[1, 4] = np.nan
+    v[2, 7] = v[2, 8]  # a tie
+    for ours, theirs in [(rs.rank_transform, rank_transform), (rs.sqrt_transform, sqrt_transform),
+                         (rs.positive_transform, positive_transform),
+                         (rs.minmax_transform, minmax_transform)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = theirs(RDMs(v.copy())).get_vectors()
+        if theirs is minmax_transform:
+            # rsatoolbox's min and max are NaN for an RDM holding a NaN;
+            # repscope scales over the defined entries.
+            rows = [0, 2]
+            close(ours(v)[rows], want[rows])
+            defined = v[1][~np.isnan(v[1])]
+            close(ours(v[1]), (v[1] - defined.min()) / (defined.max() - defined.min()))
+        else:
+            close(ours(v), want)
+        close(ours(v[0]), want[0])
+    assert np.isnan(rs.minmax_transform(np.ones(6))).all()
+    with pytest.raises(rs.InputError, match="finite"):
+        rs.sqrt_transform([1.0, np.inf, 2.0])
+
+
+@pytest.mark.parametrize("method", ["euclid", "cosine", "corr", "cosine_cov", "corr_cov",
+                                    "spearman", "rho-a", "kendall", "tau-a"])
+def test_pool_rdm_equals_rsatoolbox(method):
+    from rsatoolbox.util.inference_util import pool_rdm
+
+    v = rdms(41, k=5, n_cond=8)
+    v[:, 6] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pool_rdm(RDMs(v), method=method).get_vectors()[0]
+    ours_name = {"rho-a": "rho_a", "kendall": "kendall_b", "tau-a": "kendall_a"}.get(method, method)
+    close(rs.pool_rdm(v, ours_name), theirs)

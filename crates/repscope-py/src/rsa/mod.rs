@@ -156,6 +156,47 @@ fn geotopological<'py>(
     Ok(vector(py, out))
 }
 
+/// One of the elementwise transforms of one condensed RDM: "rank",
+/// "sqrt", "positive" or "minmax".
+#[pyfunction]
+fn rdm_transform<'py>(
+    py: Python<'py>,
+    kind: &str,
+    rdm: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    use repscope::rsa::transform::{
+        minmax_transform, positive_transform, rank_transform, sqrt_transform,
+    };
+    let v = rdm.as_array().to_vec();
+    let kind = kind.to_string();
+    let out = enter_core(py, move || match kind.as_str() {
+        "rank" => rank_transform(&v),
+        "sqrt" => sqrt_transform(&v),
+        "positive" => positive_transform(&v),
+        "minmax" => minmax_transform(&v),
+        other => Err(repscope::Error::InvalidParameter {
+            measure: "RDM transform".into(),
+            detail: format!("unknown transform '{other}'; use rank, sqrt, positive or minmax"),
+        }),
+    })?;
+    Ok(vector(py, out))
+}
+
+/// The pooled RDM of `rdms` (k × pairs) for a comparison method (`None`:
+/// the plain mean).
+#[pyfunction]
+#[pyo3(signature = (rdms, compare=None))]
+fn pool_rdm<'py>(
+    py: Python<'py>,
+    rdms: PyReadonlyArray2<'py, f64>,
+    compare: Option<Pick<CompareMethod>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let r = rows(&rdms)?;
+    let method = compare.map(|c| c.0);
+    let out = enter_core(py, move || repscope::rsa::pool::pool_rdms(&r, method))?;
+    Ok(vector(py, out))
+}
+
 /// Geodesic transform of one condensed RDM.
 #[pyfunction]
 fn geodesic<'py>(
@@ -531,6 +572,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compare_rdms, m)?)?;
     m.add_function(wrap_pyfunction!(geotopological, m)?)?;
     m.add_function(wrap_pyfunction!(geodesic, m)?)?;
+    m.add_function(wrap_pyfunction!(rdm_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(pool_rdm, m)?)?;
     m.add_function(wrap_pyfunction!(noise_ceiling, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_evaluate_samples, m)?)?;

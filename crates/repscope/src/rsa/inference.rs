@@ -49,10 +49,10 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::compare::{CompareMethod, PreparedRdm, linear_image, prepare, score, shared_positions};
 use super::condensed::{n_conditions, pair_index};
+use super::pool::pooling_transform;
 use crate::error::{Error, Result};
 use crate::rng::seeded;
 use crate::stats::quantile::percentile_interval;
-use crate::stats::rank::average_ranks;
 
 crate::choice! {
     /// What a bootstrap resamples.
@@ -115,34 +115,6 @@ pub struct SampleEvaluations {
     pub evaluations: Mat<f64>,
     /// Lower and upper noise-ceiling bounds per sample (NaN when invalid).
     pub noise_ceiling: Vec<(f64, f64)>,
-}
-
-/// How RDMs are pooled for a noise ceiling (rsatoolbox `pool_rdm`).
-fn pooling_transform(method: CompareMethod, v: &[f64]) -> Result<Vec<f64>> {
-    let m = v.len() as f64;
-    Ok(match method {
-        CompareMethod::Cosine | CompareMethod::CosineCov => {
-            let rms = (v.iter().map(|x| x * x).sum::<f64>() / m).sqrt();
-            v.iter().map(|x| x / rms).collect()
-        }
-        CompareMethod::Corr | CompareMethod::CorrCov => {
-            let mean = v.iter().sum::<f64>() / m;
-            let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / m).sqrt();
-            v.iter().map(|x| (x - mean) / sd).collect()
-        }
-        CompareMethod::Spearman
-        | CompareMethod::RhoA
-        | CompareMethod::KendallA
-        | CompareMethod::KendallB => average_ranks(v),
-        CompareMethod::Bures | CompareMethod::BuresMetric => {
-            return Err(Error::InvalidParameter {
-                measure: method.name().into(),
-                detail: "no noise ceiling is defined for bures (there is no pooling rule); \
-                         use cosine_cov or corr_cov"
-                    .into(),
-            });
-        }
-    })
 }
 
 /// The condensed RDM of a pattern sample, as positions in the original

@@ -26,6 +26,7 @@ pub mod inference;
 pub mod mds;
 pub mod models;
 pub mod movie;
+pub mod pool;
 pub mod preflight;
 pub mod searchlight;
 pub mod transform;

@@ -1,4 +1,5 @@
-//! Transforms of RDMs: ranks, and the geo-topological and geodesic
+//! Transforms of RDMs: ranks, positive part, square root, min–max scaling
+//! (rsatoolbox's `rdm/transform.py`), and the geo-topological and geodesic
 //! transforms of topological RSA.
 //!
 //! Lin & Kriegeskorte (2024), "The topology and geometry of neural
@@ -64,10 +65,64 @@ fn check_complete(rdm: &[f64], what: &str) -> Result<usize> {
     Ok(n)
 }
 
-/// Average ranks of the dissimilarities.
+/// Average ranks of the dissimilarities (1 for the smallest); NaN
+/// entries stay NaN and are not ranked (scipy's `rankdata(...,
+/// nan_policy="omit")`, as rsatoolbox's `rank_transform`).
 pub fn rank_transform(rdm: &[f64]) -> Result<Vec<f64>> {
-    check_complete(rdm, "rank")?;
-    Ok(average_ranks(rdm))
+    n_conditions(rdm.len())?;
+    check_no_infinity(rdm, "rank")?;
+    let defined: Vec<f64> = rdm.iter().copied().filter(|v| !v.is_nan()).collect();
+    let mut ranks = average_ranks(&defined).into_iter();
+    Ok(rdm
+        .iter()
+        .map(|v| {
+            if v.is_nan() {
+                f64::NAN
+            } else {
+                ranks.next().unwrap_or(f64::NAN)
+            }
+        })
+        .collect())
+}
+
+/// Negative dissimilarities (estimation noise of unbiased estimators such
+/// as crossnobis) set to 0; NaN stays NaN.
+pub fn positive_transform(rdm: &[f64]) -> Result<Vec<f64>> {
+    n_conditions(rdm.len())?;
+    check_no_infinity(rdm, "positive")?;
+    Ok(rdm.iter().map(|&v| if v < 0.0 { 0.0 } else { v }).collect())
+}
+
+/// Square roots of the dissimilarities, negatives taken as 0 (squared
+/// distances become distances); NaN stays NaN.
+pub fn sqrt_transform(rdm: &[f64]) -> Result<Vec<f64>> {
+    Ok(positive_transform(rdm)?.into_iter().map(f64::sqrt).collect())
+}
+
+/// (d − min) / (max − min) over the defined (non-NaN) dissimilarities.
+/// All equal: every entry NaN (0 / 0, as rsatoolbox gives).
+pub fn minmax_transform(rdm: &[f64]) -> Result<Vec<f64>> {
+    n_conditions(rdm.len())?;
+    check_no_infinity(rdm, "minmax")?;
+    let (lo, hi) = rdm
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    Ok(rdm.iter().map(|&v| (v - lo) / (hi - lo)).collect())
+}
+
+fn check_no_infinity(rdm: &[f64], what: &str) -> Result<()> {
+    if let Some(i) = rdm.iter().position(|v| v.is_infinite()) {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "the {what} transform needs finite or missing (NaN) dissimilarities; entry {i} is {}",
+                rdm[i]
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The geo-topological transform with thresholds at the `low` and `up`

@@ -38,6 +38,11 @@ from .searchlight import (
 __all__ = [
     "rdm",
     "condition_names",
+    "rank_transform",
+    "sqrt_transform",
+    "positive_transform",
+    "minmax_transform",
+    "pool_rdm",
     "patch_rsatoolbox",
     "unpatch_rsatoolbox",
     "patched_rsatoolbox",
@@ -332,6 +337,94 @@ def geodesic(rdm: Any) -> np.ndarray:
     array([0. , 0.5, 0.5])
     """
     return _per_rdm(_repscope.geodesic, rdm)
+
+
+def rank_transform(rdm: Any) -> np.ndarray:
+    """Average ranks of each RDM's dissimilarities (1 for the smallest);
+    NaN entries stay NaN and are not ranked (rsatoolbox's
+    ``rank_transform``).
+
+    Parameters
+    ----------
+    rdm : condensed RDM, 2-D stack of them (one per row), or rsatoolbox ``RDMs``
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> rs.rank_transform([0.5, 0.1, float("nan"), 0.5, 0.2, 0.9])
+    array([3.5, 1. , nan, 3.5, 2. , 5. ])
+    """
+    return _per_rdm(lambda v: _repscope.rdm_transform("rank", v), rdm)
+
+
+def sqrt_transform(rdm: Any) -> np.ndarray:
+    """Square roots of the dissimilarities, negatives taken as 0 (squared
+    Euclidean or Mahalanobis distances become distances); NaN stays NaN.
+    rsatoolbox's ``sqrt_transform`` (which also renames the measure).
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> rs.sqrt_transform([4.0, -1.0, 9.0])
+    array([2., 0., 3.])
+    """
+    return _per_rdm(lambda v: _repscope.rdm_transform("sqrt", v), rdm)
+
+
+def positive_transform(rdm: Any) -> np.ndarray:
+    """Negative dissimilarities (noise of unbiased estimates such as
+    crossnobis) set to 0; NaN stays NaN (rsatoolbox's ``positive_transform``).
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> rs.positive_transform([0.3, -0.1, 0.2])
+    array([0.3, 0. , 0.2])
+    """
+    return _per_rdm(lambda v: _repscope.rdm_transform("positive", v), rdm)
+
+
+def minmax_transform(rdm: Any) -> np.ndarray:
+    """Each RDM scaled to [0, 1]: (d - min) / (max - min) over its defined
+    entries; an RDM whose dissimilarities are all equal gives NaN (0 / 0),
+    as in rsatoolbox's ``minmax_transform``.
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> rs.minmax_transform([1.0, 3.0, 2.0])
+    array([0. , 1. , 0.5])
+    """
+    return _per_rdm(lambda v: _repscope.rdm_transform("minmax", v), rdm)
+
+
+def pool_rdm(rdms: Any, compare: Optional[str] = "cosine") -> np.ndarray:
+    """The RDM that best represents ``rdms`` under a comparison method (the
+    pooled RDM of a noise ceiling; rsatoolbox's ``pool_rdm``).
+
+    Each RDM is normalised as the method sees it (``cosine``,
+    ``cosine_cov``: divided by its root mean square; ``corr``, ``corr_cov``:
+    z-scored, and the pooled RDM shifted to a minimum of 0; rank methods:
+    ranked), then averaged. ``compare=None`` (rsatoolbox's ``"euclid"``)
+    averages the RDMs as they are. NaN where any RDM is NaN.
+
+    Parameters
+    ----------
+    rdms : 2-D array (k x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    compare : a comparison of :func:`compare_rdms`, ``"euclid"`` or None
+
+    Returns
+    -------
+    ndarray (pairs,)
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rs.pool_rdm([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], compare=None)
+    array([2., 2., 2.])
+    """
+    method = None if compare in (None, "euclid", "neg_riem_dist") else compare
+    return np.asarray(_repscope.pool_rdm(_stack(rdms, "rdms"), method))
 
 
 @renamed(method="compare")
