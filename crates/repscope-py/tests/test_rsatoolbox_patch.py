@@ -407,3 +407,69 @@ def test_pool_rdm_equals_rsatoolbox(method):
         theirs = pool_rdm(RDMs(v), method=method).get_vectors()[0]
     ours_name = {"rho-a": "rho_a", "kendall": "kendall_b", "tau-a": "kendall_a"}.get(method, method)
     close(rs.pool_rdm(v, ours_name), theirs)
+
+
+# --- what rsatoolbox's users ask for ------------------------------------------
+
+
+def test_noise_ceiling_against_chance_is_tested_on_the_bootstrap_samples():
+    from scipy import stats
+
+    structured = rdms(50, k=8, n_cond=10)
+    result = rs.rsa_bootstrap(structured.mean(0, keepdims=True), structured, n_boot=300, seed=2)
+    lower = result.noise_ceiling_samples[0]
+    lower = lower[np.isfinite(lower)]
+    n = 10  # conditions resampled
+    sd = np.sqrt(np.var(lower, ddof=1) * n / (n - 1))
+    assert result.p_noise_ceiling_zero == pytest.approx(
+        stats.t.sf(lower.mean() / sd, df=n - 1), rel=1e-9)
+    assert result.p_noise_ceiling_zero_bootstrap == pytest.approx(
+        (np.sum(lower <= 0) + 1) / len(lower), rel=1e-12)
+    assert result.p_noise_ceiling_zero < 0.01
+    # Subjects that share nothing: no reliable structure.
+    unrelated = np.random.default_rng(51).random((8, 45))
+    null = rs.rsa_bootstrap(unrelated[:1], unrelated, n_boot=300, seed=2)
+    assert null.p_noise_ceiling_zero > 0.05
+
+
+def test_a_pattern_bootstrap_with_few_conditions_warns():
+    few = rdms(52, k=5, n_cond=5)
+    with pytest.warns(RuntimeWarning, match="5 conditions is unreliable"):
+        rs.rsa_bootstrap(few[:1], few, n_boot=50, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rs.rsa_bootstrap(few[:1], few, n_boot=50, seed=0, over="rdms")
+        enough = rdms(53, k=5, n_cond=9)
+        rs.rsa_bootstrap(enough[:1], enough, n_boot=50, seed=0)
+
+
+def test_two_groups_bootstrapped_together_match_rsatoolbox_sample_by_sample():
+    rng = np.random.default_rng(54)
+    truth = rng.random(36)
+    a = truth + 0.2 * rng.standard_normal((5, 36))
+    b = truth + 0.8 * rng.standard_normal((6, 36))
+    models = np.stack([truth, rng.random(36)])
+    out = rs.rsa_compare_groups(models, a, b, compare="corr", n_boot=40, seed=3)
+    # The difference on the data, by rsatoolbox.
+    observed = [compare(RDMs(models[i]), RDMs(a), "corr").mean() - compare(RDMs(models[i]), RDMs(b), "corr").mean()
+                for i in range(2)]
+    close(out["observed"], observed)
+    # The same draws, computed by rsatoolbox's own subsampling and compare.
+    draw = np.random.default_rng(3)
+    patterns = [draw.integers(0, 9, 9) for _ in range(40)]
+    subjects = {g: [draw.integers(0, len(x), len(x)) for _ in range(40)] for g, x in (("a", a), ("b", b))}
+    for s in range(0, 40, 7):
+        if len(np.unique(patterns[s])) < 3:
+            assert np.isnan(out["differences"][s]).all()
+            continue
+        means = {}
+        for g, x in (("a", a), ("b", b)):
+            sample = RDMs(x).subsample("index", subjects[g][s]).subsample_pattern("index", patterns[s])
+            means[g] = [compare(RDMs(models[i]).subsample_pattern("index", patterns[s]), sample, "corr").mean()
+                        for i in range(2)]
+        close(out["differences"][s], np.subtract(means["a"], means["b"]))
+    assert out["ci_low"][0] > 0 and out["p"][0] < 0.05
+    same = rs.rsa_compare_groups(models, a, a, n_boot=40, seed=3, over="rdms")
+    assert out["n_valid"] <= 40 and same["n_valid"] == 40
+    with pytest.raises(rs.InputError, match="same conditions"):
+        rs.rsa_compare_groups(models, a, b[:, :28])

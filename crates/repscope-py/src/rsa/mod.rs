@@ -229,7 +229,9 @@ fn noise_ceiling(
 /// two-sided t-tests; ``p_zero`` (n_models,), one-sided against 0;
 /// ``p_noise_ceiling`` (n_models,), two-sided against the lower bound;
 /// ``p_pairwise_bootstrap``, ``p_zero_bootstrap`` (rsatoolbox's
-/// ``test_type="bootstrap"``); ``evaluations`` (n_samples, n_models), NaN
+/// ``test_type="bootstrap"``); ``p_noise_ceiling_zero`` and
+/// ``p_noise_ceiling_zero_bootstrap``, one-sided p-values of the lower noise
+/// ceiling against 0 (is there reliable structure to explain?); ``evaluations`` (n_samples, n_models), NaN
 /// rows for invalid samples; ``noise_ceiling_samples`` (2, n_samples);
 /// ``dof``, ``n_valid``; ``names`` (the models); ``method`` (the comparison).
 #[pyclass(frozen, name = "RSAResult", module = "repscope.rsa")]
@@ -268,6 +270,8 @@ rsa_result_methods!([
     p_noise_ceiling,
     p_pairwise_bootstrap,
     p_zero_bootstrap,
+    p_noise_ceiling_zero,
+    p_noise_ceiling_zero_bootstrap,
     dof,
     n_valid
 ]

@@ -618,6 +618,12 @@ pub struct EvaluationSummary {
     pub p_pairwise_bootstrap: Mat<f64>,
     /// One-sided bootstrap p-value of each model vs 0: (#(e ≤ 0) + 1) / N.
     pub p_zero_bootstrap: Vec<f64>,
+    /// Is there any reliable structure to explain? One-sided p-value of the
+    /// lower noise ceiling vs 0: the t-test (as `p_zero`) and the bootstrap
+    /// count (as `p_zero_bootstrap`). A lower bound not above 0 means the
+    /// subjects' RDMs do not predict each other (rsatoolbox issue #332).
+    pub p_noise_ceiling_zero: f64,
+    pub p_noise_ceiling_zero_bootstrap: f64,
     /// Degrees of freedom of the t-tests.
     pub dof: usize,
     /// Number of valid samples.
@@ -729,9 +735,14 @@ pub fn summarize(
         .iter()
         .map(|c| (c.iter().filter(|&&v| v <= 0.0).count() as f64 + 1.0) / nv)
         .collect();
+    let p_noise_ceiling_zero = 1.0 - t.cdf(means[m] / cov(m, m).max(eps).sqrt());
+    let p_noise_ceiling_zero_bootstrap =
+        (cols[m].iter().filter(|&&v| v <= 0.0).count() as f64 + 1.0) / nv;
     Ok(EvaluationSummary {
         p_pairwise_bootstrap,
         p_zero_bootstrap,
+        p_noise_ceiling_zero,
+        p_noise_ceiling_zero_bootstrap,
         mean: means[..m].to_vec(),
         sem,
         ci_low,

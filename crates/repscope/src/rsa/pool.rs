@@ -66,9 +66,16 @@ pub fn pool_rdms(rdms: &[&[f64]], method: Option<CompareMethod>) -> Result<Vec<f
             ),
         });
     }
-    if let Some(i) = rdms.iter().flat_map(|v| v.iter()).position(|x| x.is_infinite()) {
+    if let Some(i) = rdms
+        .iter()
+        .flat_map(|v| v.iter())
+        .position(|x| x.is_infinite())
+    {
         return Err(Error::InvalidRdm {
-            detail: format!("RDM entry {} is infinite; dissimilarities must be finite", i % len),
+            detail: format!(
+                "RDM entry {} is infinite; dissimilarities must be finite",
+                i % len
+            ),
         });
     }
     let transformed: Vec<Vec<f64>> = match method {

@@ -96,7 +96,10 @@ pub fn positive_transform(rdm: &[f64]) -> Result<Vec<f64>> {
 /// Square roots of the dissimilarities, negatives taken as 0 (squared
 /// distances become distances); NaN stays NaN.
 pub fn sqrt_transform(rdm: &[f64]) -> Result<Vec<f64>> {
-    Ok(positive_transform(rdm)?.into_iter().map(f64::sqrt).collect())
+    Ok(positive_transform(rdm)?
+        .into_iter()
+        .map(f64::sqrt)
+        .collect())
 }
 
 /// (d − min) / (max − min) over the defined (non-NaN) dissimilarities.

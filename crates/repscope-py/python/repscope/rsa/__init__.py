@@ -43,6 +43,7 @@ __all__ = [
     "positive_transform",
     "minmax_transform",
     "pool_rdm",
+    "rsa_compare_groups",
     "patch_rsatoolbox",
     "unpatch_rsatoolbox",
     "patched_rsatoolbox",
@@ -461,7 +462,8 @@ def noise_ceiling(data_rdms: Any, compare: str = "corr") -> tuple[float, float]:
 #: ``sem``, ``ci_low``, ``ci_high`` (n_models,); ``noise_ceiling`` (lower,
 #: upper); ``p_pairwise`` (n_models, n_models), two-sided t-tests;
 #: ``p_zero`` (one-sided against 0); ``p_noise_ceiling`` (two-sided against
-#: the lower bound); ``p_pairwise_bootstrap``, ``p_zero_bootstrap``
+#: the lower bound); ``p_noise_ceiling_zero`` (+ ``_bootstrap``): the lower
+#: noise ceiling against 0, one-sided; ``p_pairwise_bootstrap``, ``p_zero_bootstrap``
 #: (rsatoolbox's ``test_type="bootstrap"``); ``evaluations`` (n_samples,
 #: n_models), NaN rows for invalid samples; ``noise_ceiling_samples`` (2,
 #: n_samples); ``dof``, ``n_valid``; ``names``; ``method`` (the comparison).
@@ -559,11 +561,133 @@ def rsa_bootstrap(
     >>> again = rs.rsa_bootstrap(models, data, n_boot=100, seed=1)
     >>> bool((again.mean == r.mean).all())
     True
+
+    Resampling conditions with few of them is unreliable (many samples hold
+    fewer than 3 distinct conditions and are dropped, and the variance
+    correction rests on few units): below 8 conditions a ``RuntimeWarning``
+    says so and suggests ``over="rdms"`` (rsatoolbox issue #334).
     """
-    return _repscope.rsa_bootstrap(
-        _stack(models, "models"), _stack(data_rdms, "data_rdms"), compare, int(n_boot), over,
+    data = _stack(data_rdms, "data_rdms")
+    result = _repscope.rsa_bootstrap(
+        _stack(models, "models"), data, compare, int(n_boot), over,
         int(seed), float(ci), None if names is None else list(names),
     )
+    n_cond = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    if over in ("patterns", "both") and n_cond < _FEW_CONDITIONS:
+        import warnings
+
+        dropped = int(n_boot) - int(result.n_valid)
+        warnings.warn(
+            f"a bootstrap over conditions with {n_cond} conditions is unreliable: {dropped} of "
+            f"{int(n_boot)} samples held fewer than 3 distinct conditions and were dropped, and "
+            f"the variance estimate rests on {n_cond} units; resample subjects (over='rdms') "
+            "or use more conditions",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+#: Fewer conditions than this make a bootstrap over conditions unreliable.
+_FEW_CONDITIONS = 8
+
+
+def rsa_compare_groups(
+    models: Any,
+    group_a: Any,
+    group_b: Any,
+    compare: str = "corr",
+    n_boot: int = 1000,
+    over: str = "both",
+    seed: int = 0,
+    ci: float = 0.95,
+    names: Optional[Sequence[str]] = None,
+) -> dict[str, Any]:
+    """Does a model explain one group's RDMs better than another's (patients
+    vs controls, two species, two networks)? Both groups are bootstrapped:
+    each sample draws each group's subjects with replacement and, with
+    ``over="both"``, one set of conditions shared by the two groups (the
+    stimuli are the same); the statistic is the difference of the mean
+    evaluations, A minus B (rsatoolbox issue #183).
+
+    Parameters
+    ----------
+    models : 2-D array (models x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    group_a, group_b : 2-D arrays (subjects x pairs), or rsatoolbox ``RDMs``
+        The same conditions in the same order; any number of subjects each.
+    compare : a comparison of :func:`compare_rdms`
+    n_boot : bootstrap samples
+    over : {"both", "rdms"}
+        Resample subjects and conditions, or subjects only.
+    seed, ci : the seed of the draws; the level of the percentile interval.
+    names : model names (default ``model0`` ...).
+
+    Returns
+    -------
+    dict
+        ``names``; ``observed`` (the difference on the data as given),
+        ``mean_a``, ``mean_b``, ``difference`` (bootstrap means), ``ci_low``,
+        ``ci_high`` (percentile interval of the difference), ``p`` (two-sided
+        bootstrap p-value of no difference: twice the smaller share of
+        samples on either side of 0, with the +1 correction), and per group
+        its ``noise_ceiling_a``/``_b`` (lower, upper); ``differences``
+        (samples x models, NaN rows for samples with fewer than 3 distinct
+        conditions); ``n_valid``.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.random(28)
+    >>> a = truth + 0.1 * rng.standard_normal((6, 28))   # close to the model
+    >>> b = truth + 1.0 * rng.standard_normal((7, 28))   # far noisier
+    >>> out = rs.rsa_compare_groups([truth], a, b, n_boot=200, seed=1)
+    >>> bool(out["ci_low"][0] > 0), bool(out["p"][0] < 0.05)
+    (True, True)
+    """
+    if over not in ("both", "rdms"):
+        raise InputError(f"over must be 'both' or 'rdms' for two groups, got {over!r}")
+    m, a, b = _stack(models, "models"), _stack(group_a, "group_a"), _stack(group_b, "group_b")
+    if not (m.shape[1] == a.shape[1] == b.shape[1]):
+        raise InputError(
+            f"models and both groups need RDMs of the same conditions: {m.shape[1]}, "
+            f"{a.shape[1]} and {b.shape[1]} dissimilarities"
+        )
+    if int(n_boot) < 2:
+        raise InputError(f"n_boot must be at least 2, got {n_boot}")
+    n_cond = int(round((1 + np.sqrt(1 + 8 * a.shape[1])) / 2))
+    rng = np.random.default_rng(int(seed))
+    patterns = [rng.integers(0, n_cond, n_cond).tolist() for _ in range(int(n_boot))] \
+        if over == "both" else None
+    draws = {g: [rng.integers(0, len(x), len(x)).tolist() for _ in range(int(n_boot))]
+             for g, x in (("a", a), ("b", b))}
+    results = {g: _repscope.rsa_evaluate_samples(m, x, compare, patterns, draws[g],
+                                                 min(len(x), n_cond) if patterns else len(x), ci)
+               for g, x in (("a", a), ("b", b))}
+    ea, eb = (np.asarray(results[g].evaluations) for g in ("a", "b"))
+    differences = ea - eb
+    ok = np.isfinite(differences).all(axis=1)
+    d = differences[ok]
+    tail = (1 - float(ci)) / 2
+    low, high = np.quantile(d, [tail, 1 - tail], axis=0)
+    n = len(d)
+    below = (np.sum(d <= 0, axis=0) + 1) / (n + 1)
+    above = (np.sum(d >= 0, axis=0) + 1) / (n + 1)
+    observed = compare_rdms(m, a, compare).mean(axis=1) - compare_rdms(m, b, compare).mean(axis=1)
+    return {
+        "names": list(names) if names is not None else [f"model{i}" for i in range(len(m))],
+        "observed": np.asarray(observed),
+        "mean_a": ea[ok].mean(axis=0),
+        "mean_b": eb[ok].mean(axis=0),
+        "difference": d.mean(axis=0),
+        "ci_low": low,
+        "ci_high": high,
+        "p": np.minimum(1.0, 2 * np.minimum(below, above)),
+        "noise_ceiling_a": tuple(results["a"].noise_ceiling),
+        "noise_ceiling_b": tuple(results["b"].noise_ceiling),
+        "differences": differences,
+        "n_valid": int(n),
+    }
 
 
 @renamed(method="compare")
