@@ -473,3 +473,36 @@ def test_two_groups_bootstrapped_together_match_rsatoolbox_sample_by_sample():
     assert out["n_valid"] <= 40 and same["n_valid"] == 40
     with pytest.raises(rs.InputError, match="same conditions"):
         rs.rsa_compare_groups(models, a, b[:, :28])
+
+
+def test_poisson_cv_averages_the_folds_where_rsatoolbox_keeps_the_last():
+    rng = np.random.default_rng(60)
+    k, runs, p = 5, 3, 30
+    rates = rng.gamma(2.0, 2.0, size=(k, p))
+    x = np.concatenate([rng.poisson(rates) for _ in range(runs)]).astype(float)
+    cond, run = np.tile(np.arange(k), runs), np.repeat(np.arange(runs), k)
+    lam, w = 1.0, 0.1
+
+    def per_fold(f):
+        train = np.stack([x[(cond == c) & (run != f)].mean(0) for c in range(k)])
+        test = np.stack([x[(cond == c) & (run == f)].mean(0) for c in range(k)])
+        a, b = (train + lam * w) / (1 + w), np.log((test + lam * w) / (1 + w))
+        kern = a @ b.T
+        d = np.diag(kern)[:, None] + np.diag(kern)[None, :] - kern - kern.T
+        return d[np.triu_indices(k, 1)] / p
+
+    ours = rs.rdm(x, "poisson_cv", conditions=cond, folds=run)
+    close(ours, np.mean([per_fold(f) for f in range(runs)], axis=0), rel=1e-12)
+    ds = Dataset(x, obs_descriptors={"cond": cond, "run": run})
+    theirs = calc_rdm(ds, "poisson_cv", descriptor="cond", cv_descriptor="run").get_vectors()[0]
+    close(theirs, per_fold(runs - 1), rel=1e-12)  # rsatoolbox 0.3.2: the last fold only
+    with pytest.raises(rs.InputError, match="fold label"):
+        rs.rdm(x, "poisson_cv", conditions=cond)
+    with pytest.raises(rs.InputError, match="non-negative counts"):
+        rs.rdm(x - 100, "poisson_cv", conditions=cond, folds=run)
+    # The patch leaves poisson_cv to rsatoolbox: its result is its own.
+    with rs.patched_rsatoolbox():
+        from rsatoolbox.rdm import calc_rdm as patched
+
+        np.testing.assert_array_equal(
+            patched(ds, "poisson_cv", descriptor="cond", cv_descriptor="run").get_vectors()[0], theirs)

@@ -44,6 +44,9 @@ crate::choice! {
         Crossnobis = "crossnobis",
         /// Symmetrised KL divergence of Poisson rates (spike counts).
         Poisson = "poisson",
+        /// The same, cross-validated over folds: rates of the other folds
+        /// against log rates of the held-out fold, averaged over folds.
+        PoissonCv = "poisson_cv",
     }
 }
 
@@ -111,18 +114,7 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
     let scale = 1.0 / p as f64;
     match spec.method {
         RdmMethod::Crossnobis => {
-            let folds = spec.folds.ok_or_else(|| Error::InvalidParameter {
-                measure: "crossnobis".into(),
-                detail: "needs a fold label per row (folds=...), e.g. the run of each \
-                         measurement"
-                    .into(),
-            })?;
-            let conditions = spec.conditions.ok_or_else(|| Error::InvalidParameter {
-                measure: "crossnobis".into(),
-                detail: "needs a condition label per row (conditions=...): each condition is \
-                         measured once per fold"
-                    .into(),
-            })?;
+            let (conditions, folds) = fold_labels(spec, "crossnobis")?;
             let means = FoldMeans::new(x, conditions, folds, k)?;
             let n_folds = means.folds;
             let all: Vec<usize> = (0..p).collect();
@@ -136,6 +128,43 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
             Ok(kernel_distances(
                 train.as_ref(),
                 test.as_ref(),
+                Form::Difference {
+                    scale: scale / n_folds as f64,
+                    symmetric: false,
+                },
+            ))
+        }
+        RdmMethod::PoissonCv => {
+            let (conditions, folds) = fold_labels(spec, "poisson_cv")?;
+            let means = FoldMeans::new(x, conditions, folds, k)?;
+            let n_folds = means.folds;
+            let all: Vec<usize> = (0..p).collect();
+            let (train, test) = means.stacked(&all);
+            let rates = |m: Mat<f64>| -> Result<Mat<f64>> {
+                let shift = spec.prior_lambda * spec.prior_weight;
+                let r = Mat::from_fn(m.nrows(), m.ncols(), |i, j| {
+                    (m[(i, j)] + shift) / (1.0 + spec.prior_weight)
+                });
+                if let Some((row, c)) = first_where(r.as_ref(), |v| v <= 0.0) {
+                    return Err(Error::InvalidParameter {
+                        measure: "poisson_cv".into(),
+                        detail: format!(
+                            "condition {c}, channel {}: a fold's prior-smoothed rate is {} ≤ 0; \
+                             poisson_cv needs non-negative counts",
+                            row % p,
+                            r[(row, c)]
+                        ),
+                    });
+                }
+                Ok(r)
+            };
+            let train = rates(train)?;
+            let test = rates(test)?;
+            let logs = Mat::from_fn(test.nrows(), test.ncols(), |i, j| test[(i, j)].ln());
+            // Σ_f λ_f · log μ_f over folds in one product, as crossnobis.
+            Ok(kernel_distances(
+                train.as_ref(),
+                logs.as_ref(),
                 Form::Difference {
                     scale: scale / n_folds as f64,
                     symmetric: false,
@@ -194,7 +223,7 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
                         },
                     )
                 }
-                RdmMethod::Crossnobis => unreachable!("handled above"),
+                RdmMethod::Crossnobis | RdmMethod::PoissonCv => unreachable!("handled above"),
             })
         }
     }
@@ -271,6 +300,21 @@ pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Re
     Ok(Mat::from_fn(k, x.ncols(), |i, j| {
         sums[(i, j)] / counts[i] as f64
     }))
+}
+
+/// The condition and fold labels a cross-validated method needs.
+fn fold_labels<'a>(spec: &RdmSpec<'a>, measure: &str) -> Result<(&'a [usize], &'a [usize])> {
+    let folds = spec.folds.ok_or_else(|| Error::InvalidParameter {
+        measure: measure.into(),
+        detail: "needs a fold label per row (folds=...), e.g. the run of each measurement".into(),
+    })?;
+    let conditions = spec.conditions.ok_or_else(|| Error::InvalidParameter {
+        measure: measure.into(),
+        detail: "needs a condition label per row (conditions=...): each condition is measured \
+                 once per fold"
+            .into(),
+    })?;
+    Ok((conditions, folds))
 }
 
 /// Λ A_fᵀ for the stacked, transposed fold blocks A_fᵀ (p × k each), Λ

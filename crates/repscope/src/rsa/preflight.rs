@@ -60,7 +60,7 @@ pub fn estimate_rdm(rows: usize, channels: usize, spec: &RdmSpec<'_>) -> Estimat
     let one_block = f64s(block_rows(k) * k);
     let means = f64s(p * k);
     match spec.method {
-        RdmMethod::Crossnobis => {
+        RdmMethod::Crossnobis | RdmMethod::PoissonCv => {
             let folds = match (spec.conditions, spec.folds) {
                 (Some(c), Some(f)) if c.len() == f.len() => cell_counts(c, f, k).2.len(),
                 _ => 0,

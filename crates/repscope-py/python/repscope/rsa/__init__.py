@@ -120,9 +120,12 @@ def rdm(
         Anything ``np.asarray`` accepts (torch CPU tensors, xarray ...). For a
         ``Dataset``, ``conditions`` and ``folds`` may name its observation
         descriptors.
-    method : {"euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson"}
+    method : {"euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson", "poisson_cv"}
         ``euclidean`` is the squared distance divided by the number of channels
         (rsatoolbox's convention); ``mahalanobis``/``crossnobis`` use ``noise``.
+        ``poisson_cv`` is ``poisson`` cross-validated over ``folds`` (rates of
+        the other folds against the held-out fold's log rates, averaged over
+        folds; rsatoolbox 0.3.2's ``poisson_cv`` returns its last fold only).
     noise : array (channels x channels), optional
         Noise precision; see :func:`noise_precision`.
     conditions : labels, optional

@@ -300,7 +300,7 @@ impl Plan {
                     weights: CellWeights::new(&counts, k),
                 })
             }
-            (RdmMethod::Crossnobis, None) => Ok(raw()),
+            (RdmMethod::Crossnobis, None) | (RdmMethod::PoissonCv, _) => Ok(raw()),
             _ => {
                 let mut seen = vec![false; k];
                 conditions.iter().for_each(|&c| seen[c] = true);
