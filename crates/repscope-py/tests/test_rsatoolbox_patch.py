@@ -506,3 +506,28 @@ def test_poisson_cv_averages_the_folds_where_rsatoolbox_keeps_the_last():
 
         np.testing.assert_array_equal(
             patched(ds, "poisson_cv", descriptor="cond", cv_descriptor="run").get_vectors()[0], theirs)
+
+
+@pytest.mark.parametrize("radius,threshold,truncate", [(2, 1.0, False), (2.5, 0.5, True),
+                                                       (1.5, 0.0, False), (3, 0.7, True)])
+def test_searchlight_spheres_are_rsatoolboxs_lists(radius, threshold, truncate, capsys):
+    from rsatoolbox.util.searchlight import get_volume_searchlight
+
+    grid = np.indices((9, 8, 7)).astype(float)
+    mask = (((grid - np.array([4, 3.5, 3])[:, None, None, None]) / 3.6) ** 2).sum(0) <= 1
+    theirs_c, theirs_n = get_volume_searchlight(mask, radius, threshold, truncate)
+    ours_c, ours_n = rs.searchlight_spheres(mask, radius, threshold, truncate)
+    np.testing.assert_array_equal(ours_c, theirs_c)
+    assert len(ours_n) == len(theirs_n)
+    for a, b in zip(ours_n, theirs_n):
+        np.testing.assert_array_equal(a, b)
+    with rs.patched_rsatoolbox():
+        import importlib
+
+        module = importlib.import_module("rsatoolbox.util.searchlight")
+        patched_c, patched_n = module.get_volume_searchlight(mask, radius, threshold, truncate)
+    np.testing.assert_array_equal(patched_c, theirs_c)
+    assert all(np.array_equal(a, b) for a, b in zip(patched_n, theirs_n))
+    assert capsys.readouterr().out.count(f"Found {len(theirs_n)} searchlights") == 2
+    with pytest.raises(rs.InputError, match="3-D"):
+        rs.searchlight_spheres(mask[0], 2)

@@ -487,6 +487,47 @@ fn decoding_searchlight_core<'py>(
     Ok(PyArray1::from_vec(py, map))
 }
 
+/// rsatoolbox's searchlight spheres (d < radius) of a mask (flat, C
+/// order): the kept centres, every sphere's flat indices one after the
+/// other, and where each sphere ends in that array.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn sphere_lists<'py>(
+    py: Python<'py>,
+    mask: PyReadonlyArray1<'py, bool>,
+    shape: [usize; 3],
+    radius: f64,
+    threshold: f64,
+    truncate_at_boundary: bool,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Vec<usize>,
+)> {
+    use repscope::rsa::searchlight::spheres::{SphereRule, sphere_lists};
+    let rule = SphereRule {
+        radius,
+        threshold,
+        truncate_at_boundary,
+    };
+    let mask = mask.as_array().to_vec();
+    let (centres, spheres) = enter_core(py, move || sphere_lists(&mask, shape, rule))?;
+    let ends: Vec<usize> = spheres
+        .iter()
+        .scan(0, |end, s| {
+            *end += s.len();
+            Some(*end)
+        })
+        .collect();
+    let flat: Vec<i64> = spheres.into_iter().flatten().map(|v| v as i64).collect();
+    let centres: Vec<i64> = centres.into_iter().map(|v| v as i64).collect();
+    Ok((
+        PyArray1::from_vec(py, centres),
+        PyArray1::from_vec(py, flat),
+        ends,
+    ))
+}
+
 /// The discs of a surface searchlight, as lists of data columns (nearest
 /// first), and the mesh's longest edge.
 #[pyfunction]
@@ -557,6 +598,7 @@ fn triangles_of(py: Python<'_>, faces: &PyReadonlyArray2<'_, i64>) -> PyResult<V
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(surface_searchlight_core, m)?)?;
     m.add_function(wrap_pyfunction!(surface_discs, m)?)?;
+    m.add_function(wrap_pyfunction!(sphere_lists, m)?)?;
     m.add_function(wrap_pyfunction!(sensor_searchlight_core, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(searchlight_core, m)?)?;

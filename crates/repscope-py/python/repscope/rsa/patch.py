@@ -11,12 +11,11 @@ patched too):
   and the methods ``euclidean``, ``correlation``, ``mahalanobis``,
   ``poisson`` and ``crossnobis`` (with a ``cv_descriptor`` and one noise
   precision for all folds);
-- ``rsatoolbox.rdm.compare.compare`` for every method but
-  ``neg_riem_dist``, with ``sigma_k`` given (if at all) as one variance
-  per condition, and the Bures ones (rsatoolbox takes square roots of
-  matrices that are only positive semi-definite up to rounding, so its
-  values carry ~1e-8 of noise, and differ from the definition for RDMs
-  that are not Euclidean);
+- ``rsatoolbox.rdm.compare.compare`` with ``sigma_k`` absent or one
+  variance per condition, for every method but ``neg_riem_dist`` and the
+  Bures ones (rsatoolbox takes square roots of matrices that are only
+  positive semi-definite up to rounding, so its values carry ~1e-8 of
+  noise, and differ from the definition for RDMs that are not Euclidean);
 - ``rsatoolbox.inference.noise_ceiling.boot_noise_ceiling`` with one RDM
   per subject (``rdm_descriptor='index'``) and NaN positions shared by
   every RDM;
@@ -26,7 +25,9 @@ patched too):
   numpy's global generator exactly as rsatoolbox draws them, so a seeded
   script gets the same samples, and every sample is evaluated by
   repscope's engine at once; the ``Result`` is built as rsatoolbox builds
-  it.
+  it;
+- ``rsatoolbox.util.searchlight.get_volume_searchlight`` for a 0/1 mask:
+  the same centres and sphere lists, in the same order, from the core.
 
 Any other call (``poisson_cv``, crossnobis with folds guessed from the
 order or a precision per fold, grouped descriptors, other arguments) goes
@@ -77,6 +78,7 @@ _TARGETS = [
     ("rsatoolbox.inference.evaluate", "eval_bootstrap"),
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_pattern"),
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_rdm"),
+    ("rsatoolbox.util.searchlight", "get_volume_searchlight"),
 ]
 
 # Original function by (module, name), while patched.
@@ -324,6 +326,23 @@ def _evaluate(kind: str, name: str, args: tuple[Any, ...]) -> Any:
     return _originals[("rsatoolbox.inference.evaluate", name)](*args)
 
 
+def _get_volume_searchlight(mask: Any, radius: float = 2, threshold: float = 1.0,
+                            truncate_at_boundary: bool = False) -> Any:
+    original = _originals[("rsatoolbox.util.searchlight", "get_volume_searchlight")]
+    m = np.asarray(mask)
+    # rsatoolbox averages the mask's values over a sphere: the same as ours
+    # for a 0/1 mask only.
+    if m.ndim != 3 or not np.isin(m, (0, 1)).all():
+        _count("get_volume_searchlight", False)
+        return original(mask, radius, threshold, truncate_at_boundary)
+    from .searchlight import searchlight_spheres
+
+    centres, spheres = searchlight_spheres(m, radius, threshold, truncate_at_boundary)
+    print(f"Found {len(spheres)} searchlights")  # rsatoolbox says so too
+    _count("get_volume_searchlight", True)
+    return centres, spheres
+
+
 _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "calc_rdm": _calc_rdm,
     "compare": _compare,
@@ -331,6 +350,7 @@ _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "eval_bootstrap": _eval_bootstrap,
     "eval_bootstrap_pattern": _eval_bootstrap_pattern,
     "eval_bootstrap_rdm": _eval_bootstrap_rdm,
+    "get_volume_searchlight": _get_volume_searchlight,
 }
 
 

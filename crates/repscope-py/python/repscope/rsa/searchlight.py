@@ -34,6 +34,7 @@ __all__ = [
     "channel_adjacency",
     "SearchlightEstimate",
     "decoding_searchlight",
+    "searchlight_spheres",
 ]
 
 SearchlightEstimate = _repscope.SearchlightEstimate
@@ -400,6 +401,46 @@ def _columns(n_vertices: int, n_columns: int, vertices: Any, mask: Any) -> np.nd
             raise InputError(f"mask must hold one value per data column ({n_columns}), got {len(m)}")
         v = np.where(m, v, -1)
     return v
+
+
+def searchlight_spheres(mask: Any, radius: float = 2, threshold: float = 1.0,
+                        truncate_at_boundary: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Searchlight spheres as lists, by rsatoolbox's rule and in its format
+    (``rsatoolbox.util.searchlight.get_volume_searchlight``, without its
+    per-centre Python loop): the voxels at distance **< radius** (in voxels)
+    of each mask voxel, cut at the grid's edge (and at the mask with
+    ``truncate_at_boundary``); centres whose sphere lies at least
+    ``threshold`` inside the mask are kept. :func:`searchlight` itself uses
+    distance <= radius.
+
+    Parameters
+    ----------
+    mask : 3-D array; non-zero voxels are centres
+    radius : float, in voxels
+    threshold : share of a sphere inside the mask for its centre to count
+    truncate_at_boundary : drop the sphere's voxels outside the mask
+
+    Returns
+    -------
+    (centres, neighbours)
+        Flat indices (C order, ``np.ravel_multi_index``) of the kept centres,
+        and for each an array of its sphere's flat indices, in rsatoolbox's
+        order.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> centres, spheres = rs.searchlight_spheres(np.ones((3, 3, 3)), radius=1.5, threshold=0)
+    >>> len(centres), len(spheres[13])
+    (27, 19)
+    """
+    m = np.asarray(mask)
+    if m.ndim != 3:
+        raise InputError(f"the mask must be a 3-D array, got shape {m.shape}")
+    centres, flat, ends = _repscope.sphere_lists(
+        np.ascontiguousarray(m != 0).ravel(), list(m.shape), float(radius), float(threshold),
+        bool(truncate_at_boundary))
+    return centres, np.split(flat, ends[:-1]) if ends else []
 
 
 def surface_discs(mesh: Any, radius: float, *, vertices: Any = None) -> tuple[list[np.ndarray], float]:

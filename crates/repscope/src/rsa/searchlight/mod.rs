@@ -31,6 +31,7 @@ mod engine;
 mod geometry;
 mod preflight;
 mod sensor;
+pub mod spheres;
 mod surface;
 
 pub use crate::preflight::human;
