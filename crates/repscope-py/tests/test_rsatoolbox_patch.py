@@ -221,8 +221,8 @@ def test_patched_calc_rdm_returns_rsatoolboxs_objects_with_the_same_numbers():
         assert rdm_module.calc_rdm.__module__ == "repscope.rsa.patch"
         patched = [rdm_module.calc_rdm(ds, **kw) for kw in calls]
     after = rs.patch_calls()["calc_rdm"]
-    # Nine by repscope; crossnobis with folds guessed by rsatoolbox itself.
-    assert (after[0] - before[0], after[1] - before[1]) == (9, 1)
+    # Every one by repscope, crossnobis with guessed folds included.
+    assert (after[0] - before[0], after[1] - before[1]) == (10, 0)
     for kw, a, b in zip(calls, plain, patched):
         same_rdms(a, b)
     assert rdm_module.calc_rdm.__module__ == "rsatoolbox.rdm.calc"
@@ -531,3 +531,27 @@ def test_searchlight_spheres_are_rsatoolboxs_lists(radius, threshold, truncate, 
     assert capsys.readouterr().out.count(f"Found {len(theirs_n)} searchlights") == 2
     with pytest.raises(rs.InputError, match="3-D"):
         rs.searchlight_spheres(mask[0], 2)
+
+
+def test_crossnobis_with_one_noise_precision_per_fold_equals_rsatoolbox():
+    rng = np.random.default_rng(70)
+    k, runs, p = 6, 4, 12
+    x = rng.normal(size=(k * runs, p)) + np.tile(rng.normal(size=(k, p)), (runs, 1))
+    cond, run = np.tile(np.arange(k), runs), np.repeat(np.arange(runs), k)
+    precisions = [rs.noise_precision(rng.normal(size=(40, p)) * (1 + r), "shrinkage_diag")
+                  for r in range(runs)]
+    ds = Dataset(x, obs_descriptors={"cond": cond, "run": run})
+    theirs = calc_rdm(ds, "crossnobis", descriptor="cond", cv_descriptor="run", noise=precisions)
+    close(rs.rdm(x, "crossnobis", noise=precisions, conditions=cond, folds=run),
+          theirs.get_vectors()[0], rel=1e-9)
+    close(rs.rdm(x, "crossnobis", noise=np.stack(precisions), conditions=cond, folds=run),
+          theirs.get_vectors()[0], rel=1e-9)
+    with pytest.raises(rs.InputError, match="3 noise precisions for 4 folds"):
+        rs.rdm(x, "crossnobis", noise=precisions[:3], conditions=cond, folds=run)
+    before = rs.patch_calls().get("calc_rdm", (0, 0))
+    with rs.patched_rsatoolbox():
+        from rsatoolbox.rdm import calc_rdm as patched
+
+        ours = patched(ds, "crossnobis", descriptor="cond", cv_descriptor="run", noise=precisions)
+    assert rs.patch_calls()["calc_rdm"][0] == before[0] + 1
+    same_rdms(theirs, ours)

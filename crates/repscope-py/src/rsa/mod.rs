@@ -84,7 +84,7 @@ pub fn codes(labels: Option<Vec<String>>) -> Option<Vec<usize>> {
 /// memory and time instead (an `Estimate`), and without `force` a refusal
 /// when the prediction exceeds the memory available.
 #[pyfunction]
-#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1, estimate=false, force=false, undefined_as_nan=false))]
+#[pyo3(signature = (x, method, precision=None, conditions=None, folds=None, prior_lambda=1.0, prior_weight=0.1, estimate=false, force=false, undefined_as_nan=false, fold_precisions=None))]
 #[allow(clippy::too_many_arguments)]
 fn rdm<'py>(
     py: Python<'py>,
@@ -98,7 +98,18 @@ fn rdm<'py>(
     estimate: bool,
     force: bool,
     undefined_as_nan: bool,
+    fold_precisions: Option<numpy::PyReadonlyArray3<'py, f64>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    // One precision per fold: folds × channels × channels.
+    let per_fold: Option<Vec<Mat<f64>>> = fold_precisions.map(|a| {
+        a.as_array()
+            .outer_iter()
+            .map(|m| Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)]))
+            .collect()
+    });
+    let per_fold_refs: Option<Vec<faer::MatRef<'_, f64>>> = per_fold
+        .as_ref()
+        .map(|v| v.iter().map(Mat::as_ref).collect());
     let x = Input::from_py(x)?;
     let precision = precision.map(Input::from_py).transpose()?;
     let (xv, pv) = (x.view(), precision.as_ref().map(Input::view));
@@ -110,6 +121,7 @@ fn rdm<'py>(
         folds: fold_codes.as_deref(),
         prior_lambda,
         prior_weight,
+        fold_precisions: per_fold_refs.as_deref(),
         undefined_as_nan,
     };
     let mut prediction = repscope::rsa::estimate_rdm(xv.nrows(), xv.ncols(), &spec);

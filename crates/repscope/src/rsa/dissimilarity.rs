@@ -65,6 +65,12 @@ pub struct RdmSpec<'a> {
     /// Poisson prior rate λ and weight w.
     pub prior_lambda: f64,
     pub prior_weight: f64,
+    /// Crossnobis with one noise precision per fold (in the order of the
+    /// fold codes that hold measurements): each pair of folds (i < j) is
+    /// compared through the precision ((Λ_i⁻¹ + Λ_j⁻¹)/2)⁻¹ and the pairs are
+    /// averaged (rsatoolbox's `calc_rdm_crossnobis` with a list of noises).
+    /// Without it, crossnobis leaves one fold out at a time with `precision`.
+    pub fold_precisions: Option<&'a [MatRef<'a, f64>]>,
     /// A correlation (cosine) distance of a condition whose pattern is
     /// constant (all zeros) is undefined: an error when false; NaN for
     /// every pair of that condition when true (rsatoolbox's result).
@@ -81,6 +87,7 @@ impl<'a> RdmSpec<'a> {
             folds: None,
             prior_lambda: 1.0,
             prior_weight: 0.1,
+            fold_precisions: None,
             undefined_as_nan: false,
         }
     }
@@ -113,6 +120,18 @@ pub fn rdm(x: MatRef<'_, f64>, spec: &RdmSpec<'_>) -> Result<Vec<f64>> {
     require_three_conditions(k)?;
     let scale = 1.0 / p as f64;
     match spec.method {
+        RdmMethod::Crossnobis if spec.fold_precisions.is_some() => {
+            let (conditions, folds) = fold_labels(spec, "crossnobis")?;
+            let precisions = spec.fold_precisions.unwrap_or_default();
+            crossnobis_fold_pairs(
+                x,
+                conditions,
+                folds,
+                k,
+                precisions,
+                spec.precision.is_some(),
+            )
+        }
         RdmMethod::Crossnobis => {
             let (conditions, folds) = fold_labels(spec, "crossnobis")?;
             let means = FoldMeans::new(x, conditions, folds, k)?;
@@ -300,6 +319,80 @@ pub fn condition_means(x: MatRef<'_, f64>, conditions: &[usize], k: usize) -> Re
     Ok(Mat::from_fn(k, x.ncols(), |i, j| {
         sums[(i, j)] / counts[i] as f64
     }))
+}
+
+/// Crossnobis over pairs of folds, each pair (i < j) through the precision
+/// ((Λ_i⁻¹ + Λ_j⁻¹)/2)⁻¹ of the difference of its two fold means, averaged
+/// over pairs: Σ_pairs Λ_ij m_iᵀ against m_jᵀ in one product.
+fn crossnobis_fold_pairs(
+    x: MatRef<'_, f64>,
+    conditions: &[usize],
+    folds: &[usize],
+    k: usize,
+    precisions: &[MatRef<'_, f64>],
+    also_one_precision: bool,
+) -> Result<Vec<f64>> {
+    use faer::linalg::solvers::DenseSolveCore;
+    let p = x.ncols();
+    let bad = |detail: String| Error::InvalidParameter {
+        measure: "crossnobis".into(),
+        detail,
+    };
+    if also_one_precision {
+        return Err(bad(
+            "give one noise precision for all folds or one per fold, not both".into(),
+        ));
+    }
+    let means = FoldMeans::new(x, conditions, folds, k)?;
+    let n_folds = means.folds;
+    if precisions.len() != n_folds {
+        return Err(bad(format!(
+            "{} noise precisions for {n_folds} folds; give one per fold, in fold order",
+            precisions.len()
+        )));
+    }
+    let mut covariances = Vec::with_capacity(n_folds);
+    for (f, l) in precisions.iter().enumerate() {
+        check_precision(*l, p)
+            .map_err(|e| e.context(format!("the noise precision of fold {f}")))?;
+        let llt = l.llt(faer::Side::Lower).map_err(|_| {
+            bad(format!(
+                "the noise precision of fold {f} is not positive definite"
+            ))
+        })?;
+        covariances.push(llt.inverse());
+    }
+    let pairs: Vec<(usize, usize)> = (0..n_folds)
+        .flat_map(|i| (i + 1..n_folds).map(move |j| (i, j)))
+        .collect();
+    // Fold f's means, transposed: p × k, one column per condition.
+    let fold = |f: usize| Mat::from_fn(p, k, |j, c| means.test[(f * k + c, j)]);
+    let mut left = Mat::<f64>::zeros(pairs.len() * p, k);
+    let mut right = Mat::<f64>::zeros(pairs.len() * p, k);
+    for (n, &(i, j)) in pairs.iter().enumerate() {
+        let average = Mat::from_fn(p, p, |a, b| {
+            (covariances[i][(a, b)] + covariances[j][(a, b)]) / 2.0
+        });
+        let precision = average
+            .llt(faer::Side::Lower)
+            .map_err(|_| {
+                bad(format!(
+                    "the averaged noise of folds {i} and {j} is singular"
+                ))
+            })?
+            .inverse();
+        let weighted = &precision * fold(i);
+        left.as_mut().subrows_mut(n * p, p).copy_from(&weighted);
+        right.as_mut().subrows_mut(n * p, p).copy_from(fold(j));
+    }
+    Ok(kernel_distances(
+        left.as_ref(),
+        right.as_ref(),
+        Form::Difference {
+            scale: 1.0 / (p * pairs.len()) as f64,
+            symmetric: false,
+        },
+    ))
 }
 
 /// The condition and fold labels a cross-validated method needs.

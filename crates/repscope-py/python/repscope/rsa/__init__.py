@@ -128,8 +128,13 @@ def rdm(
         ``poisson_cv`` is ``poisson`` cross-validated over ``folds`` (rates of
         the other folds against the held-out fold's log rates, averaged over
         folds; rsatoolbox 0.3.2's ``poisson_cv`` returns its last fold only).
-    noise : array (channels x channels), optional
-        Noise precision; see :func:`noise_precision`.
+    noise : array (channels x channels), or one per fold, optional
+        Noise precision; see :func:`noise_precision`. For ``crossnobis``, a
+        list (or a folds x channels x channels array) gives each fold its
+        own precision, in the order of the sorted fold labels: every pair of
+        folds (i < j) is then compared through ((Λ_i⁻¹ + Λ_j⁻¹)/2)⁻¹ and the
+        pairs averaged (rsatoolbox's ``calc_rdm`` with a list of noises);
+        with one precision, crossnobis leaves one fold out at a time.
     conditions : labels, optional
         Condition of each row; rows of one condition are averaged; the RDM's
         conditions are in ``condition_order``.
@@ -174,13 +179,18 @@ def rdm(
     X = np.asarray(X)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
+    per_fold = None
     if noise is not None:
-        noise = _f64(noise)
+        if isinstance(noise, (list, tuple)) or np.ndim(noise) == 3:
+            per_fold = np.ascontiguousarray(np.stack([np.asarray(n, dtype=np.float64) for n in noise]))
+            noise = None
+        else:
+            noise = _f64(noise)
     if undefined not in ("raise", "nan"):
         raise InputError(f"undefined must be 'raise' or 'nan', got {undefined!r}")
     return _repscope.rdm(
         X, method, noise, _ordered(conditions, condition_order), _labels(folds), prior_lambda,
-        prior_weight, bool(estimate), bool(force), undefined == "nan",
+        prior_weight, bool(estimate), bool(force), undefined == "nan", per_fold,
     )
 
 

@@ -9,8 +9,9 @@ patched too):
 
 - ``rsatoolbox.rdm.calc.calc_rdm`` for a ``Dataset`` (or a list of them)
   and the methods ``euclidean``, ``correlation``, ``mahalanobis``,
-  ``poisson`` and ``crossnobis`` (with a ``cv_descriptor`` and one noise
-  precision for all folds);
+  ``poisson`` and ``crossnobis`` (folds named by ``cv_descriptor`` or
+  guessed as rsatoolbox guesses them; one noise precision for all folds or
+  a list of one per fold);
 - ``rsatoolbox.rdm.compare.compare`` with ``sigma_k`` absent or one
   variance per condition, for every method but ``neg_riem_dist`` and the
   Bures ones (rsatoolbox takes square roots of matrices that are only
@@ -29,8 +30,7 @@ patched too):
 - ``rsatoolbox.util.searchlight.get_volume_searchlight`` for a 0/1 mask:
   the same centres and sphere lists, in the same order, from the core.
 
-Any other call (``poisson_cv``, crossnobis with folds guessed from the
-order or a precision per fold, grouped descriptors, other arguments) goes
+Any other call (``poisson_cv``, grouped descriptors, other arguments) goes
 to rsatoolbox's own function: the patch never changes a
 result, it only computes the ones it can compute identically (to 1e-9).
 """
@@ -116,14 +116,25 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         and hasattr(dataset, "measurements")
         and hasattr(dataset, "obs_descriptors")
         and np.ndim(dataset.measurements) == 2
-        and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2))
+        and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2)
+             # crossnobis: one precision per fold
+             or (method == "crossnobis" and isinstance(noise, (list, tuple))
+                 and all(np.ndim(n) == 2 for n in noise)))
         and not (remove_mean and method == "poisson")
         and (descriptor is None or descriptor in dataset.obs_descriptors)
-        # crossnobis: named conditions and folds (rsatoolbox guesses folds
-        # from the order otherwise), one precision for all folds.
-        and (method != "crossnobis" or (descriptor is not None and cv_descriptor is not None
-                                        and cv_descriptor in dataset.obs_descriptors))
+        # crossnobis: named conditions, and folds named or guessed below
+        and (method != "crossnobis" or (descriptor is not None and (
+            cv_descriptor is None or cv_descriptor in dataset.obs_descriptors)))
     )
+    guessed_folds = None
+    if supported and method == "crossnobis" and cv_descriptor is None:
+        # rsatoolbox's own guess: the n-th occurrence of each condition is
+        # fold n (it asserts that every condition occurs equally often).
+        calc = importlib.import_module("rsatoolbox.rdm.calc")
+        try:
+            guessed_folds = calc._gen_default_cv_descriptor(dataset, descriptor)
+        except AssertionError:
+            supported = False
     if not supported:
         _count("calc_rdm", False)
         return original(*args)
@@ -137,7 +148,12 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         x = x - x.mean(axis=1, keepdims=True)
     ours = "euclidean" if method == "mahalanobis" and noise is None else method
     conditions = None if descriptor is None else dataset.obs_descriptors[descriptor]
-    folds = None if method != "crossnobis" else dataset.obs_descriptors[cv_descriptor]
+    if method != "crossnobis":
+        folds = None
+    elif guessed_folds is not None:
+        folds = guessed_folds
+    else:
+        folds = dataset.obs_descriptors[cv_descriptor]
     # rsatoolbox orders a crossnobis RDM's conditions by sorting, the others
     # by first appearance (and sorts them after).
     order = "sorted" if method == "crossnobis" else "appearance"
@@ -160,6 +176,9 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         from copy import deepcopy
 
         copy = deepcopy(dataset)
+        if guessed_folds is not None:
+            copy.obs_descriptors["cv_desc"] = guessed_folds
+            cv_descriptor = "cv_desc"
         copy.sort_by(descriptor)
         precision = np.eye(dataset.n_channel) if noise is None else noise
         rdms = _build_rdms(vector, copy, name, descriptor, noise=precision, cv=cv_descriptor)
