@@ -555,3 +555,50 @@ def test_crossnobis_with_one_noise_precision_per_fold_equals_rsatoolbox():
         ours = patched(ds, "crossnobis", descriptor="cond", cv_descriptor="run", noise=precisions)
     assert rs.patch_calls()["calc_rdm"][0] == before[0] + 1
     same_rdms(theirs, ours)
+
+
+@pytest.mark.parametrize("method", ["cosine", "corr", "cosine_cov", "corr_cov"])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_fit_weights_equals_rsatoolboxs_fit_regress(method, normalize):
+    from rsatoolbox.model import ModelWeighted
+    from rsatoolbox.model.fitter import fit_regress, fit_regress_nn
+
+    rng = np.random.default_rng(80)
+    n_cond = 8
+    components = rng.random((3, n_cond * (n_cond - 1) // 2))
+    data = np.stack([components.T @ [2.0, 0.5, 1.0] + 0.3 * rng.standard_normal(components.shape[1])
+                     for _ in range(4)])
+    model = ModelWeighted("w", RDMs(components))
+    # rsatoolbox solves with the RDM covariance by conjugate gradients
+    # (atol 1e-9): agreement to that precision for the whitened methods.
+    rel = 1e-7 if method.endswith("_cov") else 1e-9
+    theirs = fit_regress(model, RDMs(data), method=method, normalize=normalize)
+    ours = rs.fit_weights(components, data, method, nonnegative=False, normalize=normalize)
+    close(ours, theirs, rel=rel)
+    if normalize:  # rsatoolbox's fit_regress_nn always normalises
+        close(rs.fit_weights(components, data, method),
+              fit_regress_nn(model, RDMs(data), method=method), rel=rel)
+
+
+@pytest.mark.parametrize("method", ["cosine_cov", "corr_cov"])
+def test_whitened_fits_with_pattern_variances_maximise_the_comparisons_own_score(method):
+    """With pattern variances, rsatoolbox's compare (a vector sigma_k) and
+    its fitter (a matrix) use different metrics; repscope fits in the metric
+    its comparison uses, so the fitted model is the one that scores best:
+    least squares in rsatoolbox's _cov_weighting space (its compare's metric)."""
+    from rsatoolbox.rdm.compare import _cov_weighting
+
+    rng = np.random.default_rng(81)
+    n_cond = 8
+    components = rng.random((3, 28))
+    data = np.stack([components.T @ [2.0, 0.5, 1.0] + 0.3 * rng.standard_normal(28)
+                     for _ in range(4)])
+    sigma = np.linspace(0.5, 2.0, n_cond)
+    ok = np.ones(28, bool)
+    centre = (lambda v: v - v.mean(axis=-1, keepdims=True)) if method == "corr_cov" else (lambda v: v)
+    x = _cov_weighting(centre(components), ok, sigma)
+    d = _cov_weighting(centre(data), ok, sigma)
+    y = (d / np.linalg.norm(d, axis=1, keepdims=True)).mean(0)
+    theta = np.linalg.lstsq(x.T, y, rcond=None)[0]
+    close(rs.fit_weights(components, data, method, nonnegative=False, sigma_k=sigma),
+          theta / np.linalg.norm(theta), rel=1e-9)

@@ -471,16 +471,24 @@ fn mds<'py>(
 
 /// Weights of component RDMs (components × pairs) fitted to data RDMs.
 #[pyfunction]
+#[pyo3(signature = (components, data, compare, nonnegative, normalize=true, sigma_k=None))]
 fn fit_weights(
     py: Python<'_>,
     components: PyReadonlyArray2<'_, f64>,
     data: PyReadonlyArray2<'_, f64>,
     compare: Pick<CompareMethod>,
     nonnegative: bool,
+    normalize: bool,
+    sigma_k: Option<Vec<f64>>,
 ) -> PyResult<Vec<f64>> {
     let (c, d) = (rows(&components)?, rows(&data)?);
     enter_core(py, move || {
-        repscope::rsa::models::fit_weights(&c, &d, compare.0, nonnegative)
+        let options = repscope::rsa::models::FitOptions {
+            nonnegative,
+            normalize,
+            sigma_k: sigma_k.as_deref(),
+        };
+        repscope::rsa::models::fit_weights_with(&c, &d, compare.0, &options)
     })
 }
 

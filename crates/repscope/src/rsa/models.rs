@@ -9,6 +9,17 @@
 //! Squares Problems", ch. 23, on the normal equations as Bro & de Jong 1997),
 //! and is scaled to unit length (the comparison ignores scale). With full
 //! column rank the solution is unique, so any exact NNLS solver agrees.
+//! `cosine_cov` and `corr_cov` fit in the whitened space of the comparison
+//! (rsatoolbox's `fit_regress` with the RDM covariance V): components
+//! (centred for `corr_cov`) and the target map through L with LᵀL = V⁻¹,
+//! and the data are pooled each scaled to unit V-norm, as rsatoolbox's
+//! `util/pooling.py` pools them. rsatoolbox solves with V by conjugate
+//! gradients to 1e-9; repscope solves exactly. With pattern variances
+//! (`sigma_k`), L is the whitening of repscope's (and rsatoolbox's vector
+//! `sigma_k`) comparison, so the fit maximises the score it is evaluated
+//! by; rsatoolbox's fitter, given a matrix, whitens by the exact V⁻¹, a
+//! metric its own comparison does not use for a vector. Without
+//! `sigma_k` the two are the same.
 //!
 //! Cross-validation splits the conditions into folds (seeded shuffle): the
 //! weights are fitted on the pairs among training conditions and every model
@@ -17,7 +28,7 @@
 
 use rand::seq::SliceRandom;
 
-use super::compare::{CompareMethod, prepare, score};
+use super::compare::{CompareMethod, linear_image, prepare, score};
 use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
 use crate::rng::seeded;
@@ -31,13 +42,20 @@ pub enum ModelRdm {
 }
 
 fn check_fit_method(method: CompareMethod) -> Result<()> {
-    if matches!(method, CompareMethod::Cosine | CompareMethod::Corr) {
+    if matches!(
+        method,
+        CompareMethod::Cosine
+            | CompareMethod::Corr
+            | CompareMethod::CosineCov
+            | CompareMethod::CorrCov
+    ) {
         Ok(())
     } else {
         Err(Error::InvalidParameter {
             measure: "weighted model".into(),
             detail: format!(
-                "weights are fitted for 'cosine' or 'corr' comparisons, not '{}'",
+                "weights are fitted for 'cosine', 'corr', 'cosine_cov' or 'corr_cov' \
+                 comparisons, not '{}'",
                 method.name()
             ),
         })
@@ -67,6 +85,18 @@ fn pooled_target(data: &[&[f64]], method: CompareMethod) -> Vec<f64> {
     pooled
 }
 
+/// How [`fit_weights_with`] fits.
+#[derive(Clone, Copy, Debug)]
+pub struct FitOptions<'a> {
+    /// Non-negative least squares; ordinary least squares when false.
+    pub nonnegative: bool,
+    /// Weights scaled to unit length (the comparison ignores scale).
+    pub normalize: bool,
+    /// One pattern variance per condition, for `cosine_cov`/`corr_cov`
+    /// (identity when absent).
+    pub sigma_k: Option<&'a [f64]>,
+}
+
 /// Fits the weights of `components` to the data RDMs; non-negative unless
 /// `nonnegative` is false (then ordinary least squares). Returns unit-length
 /// weights (all zero when no positive fit exists).
@@ -76,6 +106,22 @@ pub fn fit_weights(
     method: CompareMethod,
     nonnegative: bool,
 ) -> Result<Vec<f64>> {
+    let options = FitOptions {
+        nonnegative,
+        normalize: true,
+        sigma_k: None,
+    };
+    fit_weights_with(components, data, method, &options)
+}
+
+/// [`fit_weights`] with every option.
+pub fn fit_weights_with(
+    components: &[&[f64]],
+    data: &[&[f64]],
+    method: CompareMethod,
+    options: &FitOptions<'_>,
+) -> Result<Vec<f64>> {
+    let nonnegative = options.nonnegative;
     check_fit_method(method)?;
     if components.is_empty() || data.is_empty() {
         return Err(Error::NoRepresentations {
@@ -98,18 +144,22 @@ pub fn fit_weights(
             detail: "weighted models need complete, finite RDMs".into(),
         });
     }
-    let y = pooled_target(data, method);
-    let columns: Vec<Vec<f64>> = components
-        .iter()
-        .map(|c| {
-            let mean = if method == CompareMethod::Corr {
-                c.iter().sum::<f64>() / m as f64
-            } else {
-                0.0
-            };
-            c.iter().map(|x| x - mean).collect()
-        })
-        .collect();
+    let (y, columns) = if matches!(method, CompareMethod::CosineCov | CompareMethod::CorrCov) {
+        whitened_problem(components, data, method, options.sigma_k)?
+    } else {
+        let columns = components
+            .iter()
+            .map(|c| {
+                let mean = if method == CompareMethod::Corr {
+                    c.iter().sum::<f64>() / m as f64
+                } else {
+                    0.0
+                };
+                c.iter().map(|x| x - mean).collect()
+            })
+            .collect();
+        (pooled_target(data, method), columns)
+    };
     let k = columns.len();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, z)| x * z).sum::<f64>();
     let gram: Vec<Vec<f64>> = (0..k)
@@ -122,11 +172,46 @@ pub fn fit_weights(
         solve(&gram, &rhs, &(0..k).collect::<Vec<_>>()).ok_or_else(singular)?
     };
     let norm = theta.iter().map(|t| t * t).sum::<f64>().sqrt();
-    Ok(if norm > 0.0 {
+    Ok(if norm > 0.0 && options.normalize {
         theta.iter().map(|t| t / norm).collect()
     } else {
         theta
     })
+}
+
+/// The target and the components of a `cosine_cov`/`corr_cov` fit, in the
+/// comparison's whitened space: each data RDM (centred for `corr_cov`)
+/// divided by its V-norm and averaged, then whitened; each component
+/// whitened (centred first for `corr_cov`).
+fn whitened_problem(
+    components: &[&[f64]],
+    data: &[&[f64]],
+    method: CompareMethod,
+    sigma_k: Option<&[f64]>,
+) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
+    let m = data[0].len();
+    let keep = vec![true; m];
+    let image = |v: &[f64]| -> Result<Vec<f64>> {
+        Ok(linear_image(v, &keep, method, sigma_k)?.unwrap_or_default())
+    };
+    let mut pooled = vec![0.0; m];
+    for v in data {
+        let norm = image(v)?.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            let mean = if method == CompareMethod::CorrCov {
+                v.iter().sum::<f64>() / m as f64
+            } else {
+                0.0
+            };
+            pooled
+                .iter_mut()
+                .zip(v.iter())
+                .for_each(|(p, x)| *p += (x - mean) / norm);
+        }
+    }
+    pooled.iter_mut().for_each(|p| *p /= data.len() as f64);
+    let columns = components.iter().map(|c| image(c)).collect::<Result<_>>()?;
+    Ok((image(&pooled)?, columns))
 }
 
 fn singular() -> Error {

@@ -707,25 +707,37 @@ def rsa_compare_groups(
 
 @renamed(method="compare")
 def fit_weights(
-    components: Any, data_rdms: Any, compare: str = "corr", nonnegative: bool = True
+    components: Any, data_rdms: Any, compare: str = "corr", nonnegative: bool = True,
+    normalize: bool = True, sigma_k: Any = None,
 ) -> np.ndarray:
     """Weights of a weighted model (components x pairs) fitted to data RDMs:
-    non-negative least squares on the data pooled for ``compare`` ("cosine" or
-    "corr"), as rsatoolbox's ``fit_regress_nn``; unit length.
+    non-negative least squares on the data pooled for ``compare``, as
+    rsatoolbox's ``fit_regress_nn`` (``fit_regress`` with
+    ``nonnegative=False``); unit length unless ``normalize=False``.
+    ``cosine_cov``/``corr_cov`` fit in the whitened space of the comparison
+    (:func:`compare_rdms` with the same ``sigma_k``, one variance per
+    condition), solved exactly where rsatoolbox iterates to 1e-9; without
+    ``sigma_k`` this is rsatoolbox's ``fit_regress``. (With variances,
+    rsatoolbox's fitter whitens by another metric than its comparison.)
 
     Parameters
     ----------
     components : 2-D array (components x pairs) or list of RDMs
         Complete (finite) component RDMs.
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
-    compare : {"corr", "cosine"}
+    compare : {"corr", "cosine", "corr_cov", "cosine_cov"}
     nonnegative : bool
         Non-negative least squares (default); False for ordinary least squares.
+    normalize : bool
+        Scale the weights to unit length (default; comparisons ignore scale).
+    sigma_k : array (conditions,), optional
+        Pattern variances for the whitened comparisons.
 
     Returns
     -------
     ndarray of shape (components,)
-        Unit-length weights (all zero when no positive fit exists).
+        The weights (unit length unless ``normalize=False``; all zero when
+        no positive fit exists).
 
     Examples
     --------
@@ -740,8 +752,10 @@ def fit_weights(
     >>> rs.fit_weights([c1, c2], data).round(6), rs.fit_weights([c1, c2], data, nonnegative=False).round(6)
     (array([1., 0.]), array([ 0.948683, -0.316228]))
     """
+    sk = None if sigma_k is None else [float(v) for v in np.asarray(sigma_k, dtype=np.float64).ravel()]
     return np.asarray(_repscope.fit_weights(
-        _stack(components, "components"), _stack(data_rdms, "data_rdms"), compare, bool(nonnegative)))
+        _stack(components, "components"), _stack(data_rdms, "data_rdms"), compare, bool(nonnegative),
+        bool(normalize), sk))
 
 
 @renamed(method="compare")
