@@ -602,3 +602,105 @@ def test_whitened_fits_with_pattern_variances_maximise_the_comparisons_own_score
     theta = np.linalg.lstsq(x.T, y, rcond=None)[0]
     close(rs.fit_weights(components, data, method, nonnegative=False, sigma_k=sigma),
           theta / np.linalg.norm(theta), rel=1e-9)
+
+
+@pytest.mark.parametrize("method,weighting,with_folds,with_nan", [
+    ("euclidean", "number", False, False), ("euclidean", "number", False, True),
+    ("euclidean", "equal", False, True), ("euclidean", "number", True, True),
+    ("mahalanobis", "number", False, False), ("crossnobis", "number", True, False),
+    ("crossnobis", "equal", False, False)])
+def test_unbalanced_rdms_equal_rsatoolbox(method, weighting, with_folds, with_nan):
+    from rsatoolbox.rdm.calc_unbalanced import calc_rdm_unbalanced
+
+    rng = np.random.default_rng(90)
+    counts = [3, 5, 2, 4, 6]  # trials per condition, unbalanced
+    cond = np.concatenate([[f"c{c}"] * n for c, n in enumerate(counts)])
+    rng.shuffle(cond)
+    p = 7
+    x = rng.normal(size=(len(cond), p)) + np.array([rng.normal(size=p) for _ in cond]) * 0.0
+    x += np.stack([np.full(p, int(c[1:])) for c in cond])  # condition effects
+    if with_nan:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    runs = rng.integers(0, 3, len(cond))
+    noise = np.eye(p) + 0.1 if method != "euclidean" else None
+    ds = Dataset(x, obs_descriptors={"cond": cond, "run": runs})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = calc_rdm_unbalanced(ds, method=method, descriptor="cond", noise=noise,
+                                     cv_descriptor="run" if with_folds else None,
+                                     weighting=weighting).get_vectors()[0]
+    ours = rs.rdm_unbalanced(x, cond, method, folds=runs if with_folds else None, noise=noise,
+                             weighting=weighting, condition_order="appearance")
+    if weighting == "equal" and (with_nan or not (with_folds or method == "crossnobis")):
+        # rsatoolbox 0.3.2 goes wrong here (NaN, or other numbers: without
+        # folds, a measurement with itself adds its similarity but no
+        # weight); the definition, computed plainly, is the oracle.
+        close(ours, unbalanced_by_definition(x, cond, runs if with_folds else None), rel=1e-9)
+    else:
+        close(ours, theirs, rel=1e-9)
+
+
+def unbalanced_by_definition(x, cond, folds):
+    """S_ab as the mean of per-channel similarities over measurement pairs
+    (equal weighting), a measurement with itself at half weight."""
+    names = list(dict.fromkeys(cond))
+    groups = {c: [i for i in range(len(cond)) if cond[i] == c] for c in names}
+
+    def pooled(a, b):
+        total = weight = 0.0
+        for i in groups[a]:
+            for j in groups[b]:
+                if a == b and j < i:
+                    continue
+                if folds is not None and folds[i] == folds[j]:
+                    continue
+                both = ~np.isnan(x[i]) & ~np.isnan(x[j])
+                half = 0.5 if i == j else 1.0
+                total += half * np.sum(x[i][both] * x[j][both]) / both.sum()
+                weight += half
+        return total / weight
+
+    return np.array([pooled(a, a) + pooled(b, b) - 2 * pooled(a, b)
+                     for k, a in enumerate(names) for b in names[k + 1:]])
+
+
+def test_unbalanced_rdm_of_balanced_complete_data_is_the_plain_rdm():
+    x = np.random.default_rng(91).normal(size=(20, 6))
+    cond = np.tile(np.arange(5), 4)
+    close(rs.rdm_unbalanced(x, cond), rs.rdm(x, "euclidean", conditions=cond), rel=1e-12)
+    with pytest.raises(rs.InputError, match="correlation"):
+        rs.rdm_unbalanced(x, cond, "correlation")
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(rs.InputError, match="complete measurements"):
+        rs.rdm_unbalanced(bad, cond, "mahalanobis", noise=np.eye(6))
+
+
+def test_patched_calc_rdm_unbalanced_returns_rsatoolboxs_object():
+    from rsatoolbox.rdm.calc_unbalanced import calc_rdm_unbalanced
+
+    rng = np.random.default_rng(92)
+    cond = np.array(["b", "a", "c", "a", "b", "b", "c", "d"] * 2)
+    x = rng.normal(size=(len(cond), 5))
+    ds = Dataset(x, descriptors={"subject": 3},
+                 obs_descriptors={"cond": cond, "run": np.repeat([0, 1], 8)})
+    calls = [dict(method="euclidean", descriptor="cond"),
+             dict(method="crossnobis", descriptor="cond", cv_descriptor="run", noise=np.eye(5) * 2),
+             dict(method="euclidean", descriptor="cond", weighting="equal")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = [calc_rdm_unbalanced(ds, **kw) for kw in calls]
+        before = rs.patch_calls().get("calc_rdm_unbalanced", (0, 0))
+        with rs.patched_rsatoolbox():
+            import importlib
+
+            module = importlib.import_module("rsatoolbox.rdm.calc_unbalanced")
+            patched = [module.calc_rdm_unbalanced(ds, **kw) for kw in calls]
+    # The third (equal weighting without folds) stays with rsatoolbox, whose
+    # result there is not the definition's.
+    assert rs.patch_calls()["calc_rdm_unbalanced"] == (before[0] + 2, before[1] + 1)
+    for a, b in zip(plain, patched):
+        same_rdms(a, b)
+    definition = unbalanced_by_definition(x, list(cond), None)
+    close(rs.rdm_unbalanced(x, cond, weighting="equal", condition_order="appearance"), definition)
+    assert not np.allclose(plain[2].get_vectors()[0], definition)

@@ -137,6 +137,42 @@ fn rdm<'py>(
     Ok(vector(py, result).into_any())
 }
 
+/// The RDM of an unbalanced design (rows of `x` with condition codes, any
+/// number per condition, NaN for missing channels).
+#[pyfunction]
+#[pyo3(signature = (x, conditions, precision=None, folds=None, equal_weighting=false))]
+fn rdm_unbalanced<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    conditions: Vec<String>,
+    precision: Option<PyReadonlyArray2<'py, f64>>,
+    folds: Option<Vec<String>>,
+    equal_weighting: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    use repscope::rsa::unbalanced::{UnbalancedSpec, Weighting};
+    let owned = |a: &PyReadonlyArray2<'py, f64>| {
+        let v = a.as_array();
+        Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
+    };
+    let xm = owned(&x);
+    let pm = precision.as_ref().map(owned);
+    let fold_codes = codes(folds);
+    let (names, condition_codes) = labels_to_codes(&conditions);
+    let out = enter_core(py, move || {
+        let spec = UnbalancedSpec {
+            precision: pm.as_ref().map(Mat::as_ref),
+            folds: fold_codes.as_deref(),
+            weighting: if equal_weighting {
+                Weighting::Equal
+            } else {
+                Weighting::Number
+            },
+        };
+        repscope::rsa::unbalanced::rdm_unbalanced(xm.as_ref(), &condition_codes, names.len(), &spec)
+    })?;
+    Ok(vector(py, out))
+}
+
 /// Every RDM of `a` (k₁ × pairs) against every RDM of `b` (k₂ × pairs).
 #[pyfunction]
 #[pyo3(signature = (a, b, compare, sigma_k=None))]
@@ -598,6 +634,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geodesic, m)?)?;
     m.add_function(wrap_pyfunction!(rdm_transform, m)?)?;
     m.add_function(wrap_pyfunction!(pool_rdm, m)?)?;
+    m.add_function(wrap_pyfunction!(rdm_unbalanced, m)?)?;
     m.add_function(wrap_pyfunction!(noise_ceiling, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_evaluate_samples, m)?)?;

@@ -30,6 +30,7 @@ pub mod pool;
 pub mod preflight;
 pub mod searchlight;
 pub mod transform;
+pub mod unbalanced;
 
 pub use compare::{CompareMethod, compare};
 pub use dissimilarity::{RdmMethod, RdmSpec, rdm};

@@ -39,6 +39,7 @@ from .searchlight import (
 __all__ = [
     "rdm",
     "condition_names",
+    "rdm_unbalanced",
     "rank_transform",
     "sqrt_transform",
     "positive_transform",
@@ -192,6 +193,66 @@ def rdm(
         X, method, noise, _ordered(conditions, condition_order), _labels(folds), prior_lambda,
         prior_weight, bool(estimate), bool(force), undefined == "nan", per_fold,
     )
+
+
+def rdm_unbalanced(
+    X: Any,
+    conditions: Any,
+    method: str = "euclidean",
+    *,
+    folds: Any = None,
+    noise: Any = None,
+    weighting: str = "number",
+    condition_order: Any = "auto",
+) -> np.ndarray:
+    """Condensed RDM of an unbalanced design: conditions measured unequally
+    often, measurements that miss channels (NaN); rsatoolbox's
+    ``calc_rdm_unbalanced``.
+
+    Every pair of measurements gives a similarity (their inner product over
+    the channels both measure, through ``noise`` for ``mahalanobis`` and
+    ``crossnobis``) and a weight (that number of channels). Per pair of
+    conditions (a, b), S_ab pools the similarities over i in a, j in b:
+    summed and divided by the summed weights (``weighting="number"``) or
+    averaged per channel (``"equal"``); d(a, b) = S_aa + S_bb - 2 S_ab.
+    Without ``folds`` a measurement pairs with itself at half weight, so
+    complete, balanced data give :func:`rdm`'s ``euclidean`` RDM; with
+    ``folds`` only pairs from different folds count (cross-validated).
+    ``crossnobis`` without folds treats every measurement as its own fold,
+    as rsatoolbox does. (rsatoolbox 0.3.2's ``"equal"`` weighting differs
+    from this definition without folds or with missing channels: it adds a
+    measurement's similarity with itself at no weight.)
+
+    Parameters
+    ----------
+    X : array (measurements x channels), NaN for missing channels
+    conditions : labels, one per measurement
+    method : {"euclidean", "mahalanobis", "crossnobis"}
+    folds : labels (e.g. runs), optional
+    noise : array (channels x channels), optional (complete data only)
+    weighting : {"number", "equal"}
+    condition_order : as for :func:`rdm` (rsatoolbox: ``"appearance"``)
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [3.0, 4.0], [6.0, 8.0], [6.0, np.nan]])
+    >>> rs.rdm_unbalanced(X, ["a", "a", "b", "c", "c"]).round(3)
+    array([ 9.   , 36.767,  8.767])
+    """
+    if method not in ("euclidean", "mahalanobis", "crossnobis"):
+        raise InputError(
+            f"rdm_unbalanced computes euclidean, mahalanobis and crossnobis RDMs, not {method!r}"
+        )
+    if weighting not in ("number", "equal"):
+        raise InputError(f"weighting must be 'number' or 'equal', got {weighting!r}")
+    x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    if method == "crossnobis" and folds is None:
+        folds = np.arange(x.shape[0])
+    precision = None if noise is None or method == "euclidean" else np.ascontiguousarray(_f64(noise))
+    return np.asarray(_repscope.rdm_unbalanced(
+        x, _ordered(conditions, condition_order) or [], precision, _labels(folds),
+        weighting == "equal"))
 
 
 def condition_names(conditions: Any, condition_order: Any = "auto") -> list[str]:

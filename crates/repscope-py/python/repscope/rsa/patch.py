@@ -27,6 +27,10 @@ patched too):
   script gets the same samples, and every sample is evaluated by
   repscope's engine at once; the ``Result`` is built as rsatoolbox builds
   it;
+- ``rsatoolbox.rdm.calc_unbalanced.calc_rdm_unbalanced`` for one
+  ``Dataset``, named conditions and ``euclidean``, ``mahalanobis`` or
+  ``crossnobis`` (equal weighting only with folds and complete data:
+  otherwise rsatoolbox 0.3.2's equal weighting is wrong);
 - ``rsatoolbox.util.searchlight.get_volume_searchlight`` for a 0/1 mask:
   the same centres and sphere lists, in the same order, from the core.
 
@@ -79,6 +83,7 @@ _TARGETS = [
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_pattern"),
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_rdm"),
     ("rsatoolbox.util.searchlight", "get_volume_searchlight"),
+    ("rsatoolbox.rdm.calc_unbalanced", "calc_rdm_unbalanced"),
 ]
 
 # Original function by (module, name), while patched.
@@ -345,6 +350,58 @@ def _evaluate(kind: str, name: str, args: tuple[Any, ...]) -> Any:
     return _originals[("rsatoolbox.inference.evaluate", name)](*args)
 
 
+def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: Any = None,
+                         noise: Any = None, cv_descriptor: Any = None, prior_lambda: float = 1,
+                         prior_weight: float = 0.1, weighting: str = "number",
+                         enforce_same: bool = False) -> Any:
+    original = _originals[("rsatoolbox.rdm.calc_unbalanced", "calc_rdm_unbalanced")]
+    args = (dataset, method, descriptor, noise, cv_descriptor, prior_lambda, prior_weight,
+            weighting, enforce_same)
+    x = np.asarray(getattr(dataset, "measurements", None), dtype=np.float64) \
+        if hasattr(dataset, "measurements") else None
+    supported = (
+        x is not None and x.ndim == 2
+        and method in ("euclidean", "mahalanobis", "crossnobis")
+        and descriptor is not None and descriptor in dataset.obs_descriptors
+        and (cv_descriptor is None or cv_descriptor in dataset.obs_descriptors)
+        and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2))
+        # rsatoolbox's equal weighting goes wrong with missing channels, and
+        # without folds (a measurement with itself adds its similarity but,
+        # by C integer division, no weight)
+        and not (weighting == "equal" and (
+            np.isnan(x).any() or (cv_descriptor is None and method != "crossnobis")))
+        and not (noise is not None and np.isnan(x).any())
+    )
+    if not supported:
+        _count("calc_rdm_unbalanced", False)
+        return original(*args)
+    import warnings
+
+    from rsatoolbox.util.build_rdm import _build_rdms
+
+    from .. import rsa
+
+    conditions = np.asarray(dataset.obs_descriptors[descriptor])
+    folds: Optional[np.ndarray] = None
+    if method == "crossnobis" and cv_descriptor is None:
+        warnings.warn("cv_descriptor not set, using index for now.This will only remove "
+                      "self-similarities.Effectively this assumes independent trials")
+        folds = np.arange(len(conditions))
+    elif cv_descriptor is not None:
+        folds = np.asarray(dataset.obs_descriptors[cv_descriptor])
+    vector = rsa.rdm_unbalanced(x, conditions, method, folds=folds, noise=noise,
+                                weighting="equal" if weighting == "equal" else "number",
+                                condition_order="appearance")
+    values, first = np.unique(conditions, return_index=True)
+    values = values[np.argsort(first)]
+    cv_codes = np.arange(len(conditions), dtype=np.int64) if folds is None else \
+        np.unique(folds, return_inverse=True)[1].astype(np.int64)
+    _count("calc_rdm_unbalanced", True)
+    # (rsatoolbox passes its integer fold codes where its signature says cv name.)
+    build: Callable[..., Any] = _build_rdms
+    return build(vector, dataset, method, descriptor, values, cv_codes, noise)
+
+
 def _get_volume_searchlight(mask: Any, radius: float = 2, threshold: float = 1.0,
                             truncate_at_boundary: bool = False) -> Any:
     original = _originals[("rsatoolbox.util.searchlight", "get_volume_searchlight")]
@@ -370,6 +427,7 @@ _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "eval_bootstrap_pattern": _eval_bootstrap_pattern,
     "eval_bootstrap_rdm": _eval_bootstrap_rdm,
     "get_volume_searchlight": _get_volume_searchlight,
+    "calc_rdm_unbalanced": _calc_rdm_unbalanced,
 }
 
 

@@ -1,0 +1,214 @@
+//! RDMs of unbalanced designs (rsatoolbox's `calc_rdm_unbalanced`): the
+//! conditions need not be measured equally often, and measurements may miss
+//! channels (NaN).
+//!
+//! Every pair of measurements (i, j) gives a similarity sᵢⱼ = xᵢ Λ xⱼᵀ over
+//! the channels both measure (Λ the noise precision, identity by default)
+//! with a weight wᵢⱼ, the number of those channels. The similarities are
+//! pooled per pair of conditions (a, b), and so are the weights:
+//!
+//! ```text
+//! S_ab = Σ sᵢⱼ / Σ wᵢⱼ        ("number" weighting: measurements with more
+//!                              channels count more)
+//! S_ab = mean of sᵢⱼ / wᵢⱼ    ("equal" weighting)
+//! d(a, b) = S_aa + S_bb − 2 S_ab
+//! ```
+//!
+//! over the pairs i ∈ a, j ∈ b. Without folds every pair counts, a
+//! measurement with itself at half weight (so S_aa is the mean over all
+//! ordered pairs, and with complete data d is the squared Euclidean
+//! distance of the condition means per channel, as `rdm` gives). With
+//! folds, only pairs from different folds count: the distances are
+//! cross-validated (crossnobis), unbiased by noise shared within a fold.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+
+use super::condensed::n_pairs;
+use crate::error::{Error, Result};
+
+/// How pairs of measurements are pooled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weighting {
+    /// By the number of channels both measure.
+    Number,
+    /// Every pair equally.
+    Equal,
+}
+
+/// Everything an unbalanced RDM takes besides the data and conditions.
+#[derive(Clone, Copy, Debug)]
+pub struct UnbalancedSpec<'a> {
+    /// Noise precision (channels × channels); identity when absent. Needs
+    /// complete measurements (no NaN).
+    pub precision: Option<MatRef<'a, f64>>,
+    /// Fold of each measurement: only pairs from different folds count.
+    pub folds: Option<&'a [usize]>,
+    pub weighting: Weighting,
+}
+
+/// The condensed RDM of `k` conditions (codes 0..k per row of `x`).
+pub fn rdm_unbalanced(
+    x: MatRef<'_, f64>,
+    conditions: &[usize],
+    k: usize,
+    spec: &UnbalancedSpec<'_>,
+) -> Result<Vec<f64>> {
+    let (n, p) = (x.nrows(), x.ncols());
+    let bad = |detail: String| Error::InvalidParameter {
+        measure: "unbalanced RDM".into(),
+        detail,
+    };
+    if conditions.len() != n {
+        return Err(Error::ShapeMismatch {
+            what: "condition labels".into(),
+            expected: n,
+            found: conditions.len(),
+        });
+    }
+    if let Some(f) = spec.folds
+        && f.len() != n
+    {
+        return Err(Error::ShapeMismatch {
+            what: "fold labels".into(),
+            expected: n,
+            found: f.len(),
+        });
+    }
+    if k < 2 {
+        return Err(bad(format!("needs at least 2 conditions, got {k}")));
+    }
+    if let Some((i, j)) =
+        (0..n).find_map(|i| (0..p).find(|&j| x[(i, j)].is_infinite()).map(|j| (i, j)))
+    {
+        return Err(bad(format!(
+            "measurement {i}, channel {j} is infinite; missing values are NaN"
+        )));
+    }
+    let has_nan = (0..n).any(|i| (0..p).any(|j| x[(i, j)].is_nan()));
+    if let Some(l) = spec.precision {
+        if has_nan {
+            return Err(bad(
+                "a noise precision needs complete measurements (no NaN channels)".into(),
+            ));
+        }
+        if l.nrows() != p || l.ncols() != p {
+            return Err(Error::ShapeMismatch {
+                what: "noise precision (channels × channels)".into(),
+                expected: p,
+                found: l.nrows(),
+            });
+        }
+    }
+    // Similarities and weights of every pair, by two products.
+    let filled = Mat::from_fn(n, p, |i, j| {
+        let v = x[(i, j)];
+        if v.is_nan() { 0.0 } else { v }
+    });
+    let right = match spec.precision {
+        Some(l) => &filled * l,
+        None => filled.clone(),
+    };
+    let mut sims = Mat::<f64>::zeros(n, n);
+    matmul(
+        sims.as_mut(),
+        Accum::Replace,
+        right.as_ref(),
+        filled.transpose(),
+        1.0,
+        Par::rayon(0),
+    );
+    let weights = if has_nan {
+        let mask = Mat::from_fn(n, p, |i, j| f64::from(u8::from(!x[(i, j)].is_nan())));
+        let mut w = Mat::<f64>::zeros(n, n);
+        matmul(
+            w.as_mut(),
+            Accum::Replace,
+            mask.as_ref(),
+            mask.transpose(),
+            1.0,
+            Par::rayon(0),
+        );
+        Some(w)
+    } else {
+        None
+    };
+    let weight = |i: usize, j: usize| weights.as_ref().map_or(p as f64, |w| w[(i, j)]);
+    // Pooled per cell: the k diagonal cells, then the pairs (a < b).
+    let cell = |a: usize, b: usize| {
+        if a == b {
+            a
+        } else {
+            let (a, b) = (a.min(b), a.max(b));
+            k + super::condensed::pair_index(k, a, b)
+        }
+    };
+    let cells = k + n_pairs(k);
+    let (mut value, mut total) = (vec![0.0; cells], vec![0.0; cells]);
+    for i in 0..n {
+        for j in i..n {
+            let crossed = spec.folds.is_none_or(|f| f[i] != f[j]);
+            if !crossed {
+                continue;
+            }
+            let (s, w) = (sims[(i, j)], weight(i, j));
+            if w <= 0.0 {
+                continue;
+            }
+            // A measurement with itself counts half (each ordered pair once).
+            let half = if i == j { 0.5 } else { 1.0 };
+            let c = cell(conditions[i], conditions[j]);
+            match spec.weighting {
+                Weighting::Number => {
+                    value[c] += half * s;
+                    total[c] += half * w;
+                }
+                Weighting::Equal => {
+                    value[c] += half * s / w;
+                    total[c] += half;
+                }
+            }
+        }
+    }
+    let pooled: Vec<f64> = value
+        .iter()
+        .zip(&total)
+        .map(|(v, t)| if *t > 0.0 { v / t } else { f64::NAN })
+        .collect();
+    let mut out = Vec::with_capacity(n_pairs(k));
+    for a in 0..k {
+        for b in a + 1..k {
+            out.push(pooled[a] + pooled[b] - 2.0 * pooled[cell(a, b)]);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rsa::{RdmMethod, RdmSpec, rdm};
+
+    #[test]
+    fn balanced_complete_data_give_the_euclidean_rdm_of_condition_means() {
+        let x = Mat::from_fn(12, 5, |i, j| ((i * 7 + j * 3) % 11) as f64 - 4.0);
+        let conditions: Vec<usize> = (0..12).map(|i| i % 4).collect();
+        let spec = UnbalancedSpec {
+            precision: None,
+            folds: None,
+            weighting: Weighting::Number,
+        };
+        let ours = rdm_unbalanced(x.as_ref(), &conditions, 4, &spec).unwrap();
+        let balanced = rdm(
+            x.as_ref(),
+            &RdmSpec {
+                conditions: Some(&conditions),
+                ..RdmSpec::new(RdmMethod::Euclidean)
+            },
+        )
+        .unwrap();
+        for (a, b) in ours.iter().zip(&balanced) {
+            assert!((a - b).abs() < 1e-12, "{a} {b}");
+        }
+    }
+}
