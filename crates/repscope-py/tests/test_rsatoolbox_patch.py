@@ -704,3 +704,20 @@ def test_patched_calc_rdm_unbalanced_returns_rsatoolboxs_object():
     definition = unbalanced_by_definition(x, list(cond), None)
     close(rs.rdm_unbalanced(x, cond, weighting="equal", condition_order="appearance"), definition)
     assert not np.allclose(plain[2].get_vectors()[0], definition)
+
+
+def test_one_inference_call_gives_the_tidy_table_and_the_figure(tmp_path):
+    subjects = rdms(100, k=6, n_cond=10)
+    models = {"truth": subjects.mean(0), "noise": np.random.default_rng(101).random(45)}
+    result = rs.rsa_bootstrap(models, subjects, n_boot=100, seed=0)
+    table = result.to_pandas()
+    assert list(table["model"]) == ["truth", "noise"]
+    for column in ("mean", "sem", "ci_low", "ci_high", "p_zero", "p_zero_bootstrap",
+                   "p_noise_ceiling", "noise_ceiling_lower", "noise_ceiling_upper", "n_valid"):
+        assert column in table.columns, column
+    np.testing.assert_array_equal(table["mean"], result.mean)
+    assert (table["noise_ceiling_lower"] == result.noise_ceiling[0]).all()
+    result.plot(tmp_path / "models.svg")
+    svg = (tmp_path / "models.svg").read_text()
+    assert "truth" in svg and "noise" in svg
+    assert "<svg" in result._repr_html_()

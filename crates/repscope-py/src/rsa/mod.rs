@@ -376,7 +376,17 @@ rsa_result_methods!([
                 ("ci_low", s.ci_low.to_py(py)?),
                 ("ci_high", s.ci_high.to_py(py)?),
                 ("p_zero", s.p_zero.to_py(py)?),
+                ("p_zero_bootstrap", s.p_zero_bootstrap.to_py(py)?),
                 ("p_noise_ceiling", s.p_noise_ceiling.to_py(py)?),
+                (
+                    "noise_ceiling_lower",
+                    vec![s.noise_ceiling.0; self.names.len()].to_py(py)?,
+                ),
+                (
+                    "noise_ceiling_upper",
+                    vec![s.noise_ceiling.1; self.names.len()].to_py(py)?,
+                ),
+                ("n_valid", vec![s.n_valid; self.names.len()].to_py(py)?),
             ],
         )
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional, Union, overload
 
 import numpy as np
@@ -604,7 +604,7 @@ def rsa_bootstrap(
 
     Parameters
     ----------
-    models : 2-D array (models x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    models : 2-D array (models x pairs), list of RDMs, dict name -> RDM, or rsatoolbox ``RDMs``
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
     compare : str
         A comparison of :func:`compare_rdms`.
@@ -621,6 +621,13 @@ def rsa_bootstrap(
     Returns
     -------
     RSAResult
+        The whole inference in one object: ``to_pandas()`` is the tidy
+        table (a row per model: mean, sem, interval, p-values against 0 and
+        the noise ceiling, the noise ceiling itself, valid samples),
+        ``plot(path)`` the bar figure with intervals, significance stars
+        and the noise-ceiling band, and in a notebook both show by
+        themselves; ``rs.report({"models": result}, "page.html")`` puts
+        them on a page.
 
     Examples
     --------
@@ -644,6 +651,9 @@ def rsa_bootstrap(
     says so and suggests ``over="rdms"`` (rsatoolbox issue #334).
     """
     data = _stack(data_rdms, "data_rdms")
+    if isinstance(models, Mapping):  # {name: model RDM}: names from the keys
+        names = list(names) if names is not None else [str(k) for k in models]
+        models = list(models.values())
     result = _repscope.rsa_bootstrap(
         _stack(models, "models"), data, compare, int(n_boot), over,
         int(seed), float(ci), None if names is None else list(names),
