@@ -721,3 +721,27 @@ def test_one_inference_call_gives_the_tidy_table_and_the_figure(tmp_path):
     svg = (tmp_path / "models.svg").read_text()
     assert "truth" in svg and "noise" in svg
     assert "<svg" in result._repr_html_()
+
+
+def test_cross_run_rdms_equal_a_plain_computation():
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(110)
+    truth = rng.normal(size=(6, 9))
+    run1 = np.repeat(truth, 2, axis=0) + 0.3 * rng.normal(size=(12, 9))
+    run2 = np.repeat(truth, 2, axis=0) + 0.3 * rng.normal(size=(12, 9))
+    labels = np.repeat([f"c{i}" for i in range(6)], 2)
+    m1 = np.stack([run1[labels == f"c{i}"].mean(0) for i in range(6)])
+    m2 = np.stack([run2[labels == f"c{i}"].mean(0) for i in range(6)])
+    got = rs.cross_rdm(run1, run2, "correlation", conditions_a=labels, conditions_b=labels)
+    close(got, 1 - np.corrcoef(m1, m2)[:6, 6:], rel=1e-12)
+    assert not np.allclose(got, got.T) and np.all(np.diag(got) < got.mean())  # reliable patterns
+    close(rs.cross_rdm(m1, m2, "euclidean"), cdist(m1, m2, "sqeuclidean") / 9, rel=1e-12)
+    prec = rs.noise_precision(rng.normal(size=(40, 9)), "shrinkage_diag")
+    close(rs.cross_rdm(m1, m2, "mahalanobis", noise=prec),
+          cdist(m1, m2, "mahalanobis", VI=prec) ** 2 / 9, rel=1e-10)
+    close(rs.cross_rdm(m1, m2, "cosine"), cdist(m1, m2, "cosine"), rel=1e-12)
+    same = rs.cross_rdm(m1, m1, "correlation")
+    close(same[np.triu_indices(6, 1)], rs.rdm(m1, "correlation"), rel=1e-12)
+    with pytest.raises(rs.InputError, match="channels"):
+        rs.cross_rdm(m1, m2[:, :5])

@@ -137,6 +137,34 @@ fn rdm<'py>(
     Ok(vector(py, result).into_any())
 }
 
+/// The k_a × k_b matrix of dissimilarities between the patterns of two
+/// sets (rows of `a` and of `b`).
+#[pyfunction]
+#[pyo3(signature = (a, b, method, precision=None))]
+fn cross_rdm<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray2<'py, f64>,
+    b: PyReadonlyArray2<'py, f64>,
+    method: Pick<RdmMethod>,
+    precision: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let owned = |m: &PyReadonlyArray2<'py, f64>| {
+        let v = m.as_array();
+        Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
+    };
+    let (am, bm) = (owned(&a), owned(&b));
+    let pm = precision.as_ref().map(owned);
+    let out = enter_core(py, move || {
+        repscope::rsa::cross::cross_rdm(
+            am.as_ref(),
+            bm.as_ref(),
+            method.0,
+            pm.as_ref().map(Mat::as_ref),
+        )
+    })?;
+    Ok(matrix_to_numpy(py, out.as_ref()))
+}
+
 /// The RDM of an unbalanced design (rows of `x` with condition codes, any
 /// number per condition, NaN for missing channels).
 #[pyfunction]
@@ -645,6 +673,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rdm_transform, m)?)?;
     m.add_function(wrap_pyfunction!(pool_rdm, m)?)?;
     m.add_function(wrap_pyfunction!(rdm_unbalanced, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_rdm, m)?)?;
     m.add_function(wrap_pyfunction!(noise_ceiling, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_evaluate_samples, m)?)?;

@@ -19,6 +19,7 @@
 
 pub mod compare;
 pub mod condensed;
+pub mod cross;
 pub mod dissimilarity;
 pub mod files;
 mod folds;

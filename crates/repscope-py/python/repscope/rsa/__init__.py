@@ -40,6 +40,7 @@ __all__ = [
     "rdm",
     "condition_names",
     "rdm_unbalanced",
+    "cross_rdm",
     "rank_transform",
     "sqrt_transform",
     "positive_transform",
@@ -193,6 +194,61 @@ def rdm(
         X, method, noise, _ordered(conditions, condition_order), _labels(folds), prior_lambda,
         prior_weight, bool(estimate), bool(force), undefined == "nan", per_fold,
     )
+
+
+def cross_rdm(
+    A: Any,
+    B: Any,
+    method: str = "correlation",
+    *,
+    noise: Any = None,
+    conditions_a: Any = None,
+    conditions_b: Any = None,
+) -> np.ndarray:
+    """Cross-run RDM: the dissimilarity of every condition's pattern in one
+    set of measurements (a run, half of the data) to every condition's
+    pattern in another, as a full matrix (rsatoolbox issue #280).
+
+    Unlike :func:`rdm` it is not symmetric and its diagonal is not 0: the
+    diagonal says how reproducible each condition's pattern is, and the
+    off-diagonal entries carry no noise shared within a run. With the same
+    set twice it is :func:`rdm` in square form.
+
+    Parameters
+    ----------
+    A, B : arrays (measurements x channels), the same channels
+    method : {"correlation", "cosine", "euclidean", "mahalanobis"}
+    noise : noise precision (channels x channels) for ``mahalanobis``
+    conditions_a, conditions_b : labels, optional
+        Rows of one condition are averaged first (conditions in the order of
+        :func:`condition_names`); without them every row is a condition.
+
+    Returns
+    -------
+    ndarray (conditions of A x conditions of B)
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> run1 = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [2.0, 3.0, 1.0]])
+    >>> rs.cross_rdm(run1, run1 + 0.5).round(3)
+    array([[0. , 1.5, 1.5],
+           [1.5, 0. , 1.5],
+           [1.5, 1.5, 0. ]])
+    """
+    def means(x: Any, labels: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if labels is None:
+            return np.ascontiguousarray(x)
+        names, codes = _repscope.label_codes(_labels(labels) or [])
+        codes_arr = np.asarray(codes)
+        if len(codes_arr) != len(x):
+            raise InputError(f"{len(codes_arr)} condition labels for {len(x)} measurements")
+        return np.ascontiguousarray(np.stack([x[codes_arr == c].mean(0) for c in range(len(names))]))
+
+    precision = None if noise is None else np.ascontiguousarray(_f64(noise))
+    return np.asarray(_repscope.cross_rdm(means(A, conditions_a), means(B, conditions_b), method,
+                                          precision))
 
 
 def rdm_unbalanced(
