@@ -745,3 +745,41 @@ def test_cross_run_rdms_equal_a_plain_computation():
     close(same[np.triu_indices(6, 1)], rs.rdm(m1, "correlation"), rel=1e-12)
     with pytest.raises(rs.InputError, match="channels"):
         rs.cross_rdm(m1, m2[:, :5])
+
+
+def test_neg_riemannian_distance_is_the_minimum_rsatoolbox_approximates():
+    from scipy import linalg, optimize
+
+    rng = np.random.default_rng(120)
+    n = 6
+    rdms_ = np.stack([rs.rdm(rng.normal(size=(n, 12)), "euclidean") for _ in range(3)])
+
+    def moment(v):
+        d = np.zeros((n, n))
+        d[np.triu_indices(n, 1)] = v
+        d += d.T
+        return (d[0, 1:, None] + d[0, None, 1:] - d[1:, 1:]) / 2
+
+    def by_definition(a, b, sigma=None):
+        s = np.ones(n) if sigma is None else sigma
+        sigma_hat = s[0] + np.diag(s[1:])
+        g1, g2 = moment(a), moment(b)
+
+        def f(t):
+            return np.sqrt((np.log(linalg.eigvalsh(np.exp(t[0]) * g1 + np.exp(t[1]) * sigma_hat, g2)) ** 2).sum())
+
+        return -optimize.minimize(f, (0, 0), method="Nelder-Mead",
+                                  options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 10000}).fun
+
+    ours = rs.compare_rdms(rdms_, rdms_, "neg_riem_dist")
+    want = np.array([[by_definition(a, b) for b in rdms_] for a in rdms_])
+    # (An RDM against itself is at distance 0 as the noise term vanishes:
+    # both sides end within ~1e-14 of it.)
+    np.testing.assert_allclose(ours, want, rtol=1e-8, atol=1e-12)
+    sigma = np.linspace(0.5, 2.0, n)
+    close(rs.compare_rdms(rdms_[0], rdms_[1], "neg_riem_dist", sigma_k=sigma),
+          by_definition(rdms_[0], rdms_[1], sigma), rel=1e-8)
+    # rsatoolbox stops its search at 1e-4: close, and never below the minimum found here.
+    theirs = compare(RDMs(rdms_), RDMs(rdms_), "neg_riem_dist")
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
+    assert np.all(ours >= theirs - 1e-12)

@@ -23,7 +23,10 @@
 //!   squared-euclidean RDMs equals linear CKA;
 //! - `bures`: Bures similarity (fidelity) of the double-centred G matrices,
 //!   ‖G₁^½ G₂^½‖_* / √(tr G₁ tr G₂); `bures_metric`: the squared Bures
-//!   distance tr G₁ + tr G₂ − 2 ‖G₁^½ G₂^½‖_*.
+//!   distance tr G₁ + tr G₂ − 2 ‖G₁^½ G₂^½‖_*;
+//! - `neg_riem_dist`: the negative Riemannian distance of the second-moment
+//!   matrices, the first RDM's fitted with a scale and a noise term
+//!   (`riemann.rs`; not symmetric in its two arguments).
 //!
 //! NaN entries: a position that is NaN in any RDM is dropped from all of
 //! them (rsatoolbox's rule); the two sets must have NaN at the same
@@ -68,6 +71,9 @@ crate::choice! {
         Bures = "bures",
         /// Bures distance (larger means more different).
         BuresMetric = "bures_metric",
+        /// Negative Riemannian distance of the second-moment matrices, a
+        /// model's fitted with a scale and a noise term (Shahbazi et al. 2021).
+        NegRiemDist = "neg_riem_dist",
     }
 }
 
@@ -88,6 +94,9 @@ pub enum PreparedRdm {
     Sorted(SortedKeys),
     /// The square root of the double-centred G (n × n) and tr G.
     Root { root: Mat<f64>, trace: f64 },
+    /// The second moment relative to the first condition, for the
+    /// Riemannian distance.
+    Moment(Box<super::riemann::Moment>),
 }
 
 /// Which positions of the condensed vectors take part: those that are not
@@ -232,6 +241,14 @@ pub fn prepare(
                 trace,
             }
         }
+        CompareMethod::NegRiemDist => {
+            if keep.iter().any(|k| !k) {
+                return Err(Error::InvalidRdm {
+                    detail: "neg_riem_dist needs complete RDMs (no NaN)".into(),
+                });
+            }
+            PreparedRdm::Moment(Box::new(super::riemann::moment(rdm, sigma_k)?))
+        }
         _ => unreachable!("linear methods are prepared above"),
     })
 }
@@ -265,6 +282,9 @@ pub fn score(a: &PreparedRdm, b: &PreparedRdm, method: CompareMethod) -> f64 {
             } else {
                 fidelity / (ta * tb).sqrt()
             }
+        }
+        (PreparedRdm::Moment(a), PreparedRdm::Moment(b)) => {
+            super::riemann::neg_riemannian_distance(a, b)
         }
         _ => f64::NAN,
     }

@@ -29,6 +29,7 @@ pub mod models;
 pub mod movie;
 pub mod pool;
 pub mod preflight;
+pub mod riemann;
 pub mod searchlight;
 pub mod transform;
 pub mod unbalanced;

@@ -35,6 +35,8 @@ pub(crate) fn pooling_transform(method: CompareMethod, v: &[f64]) -> Result<Vec<
                 super::transform::rank_transform(v)?
             }
         }
+        // rsatoolbox pools for it by the plain mean.
+        CompareMethod::NegRiemDist => v.to_vec(),
         CompareMethod::Bures | CompareMethod::BuresMetric => {
             return Err(Error::InvalidParameter {
                 measure: method.name().into(),

@@ -386,7 +386,10 @@ def compare_rdms(
     Comparisons (``compare``): ``cosine``, ``corr``, ``spearman``, ``rho_a``, ``kendall_a``
     (tau-a, O(m log m)), ``kendall_b``, ``cosine_cov``, ``corr_cov`` (whitened;
     ``sigma_k``: one pattern variance per condition), ``bures``,
-    ``bures_metric``. rsatoolbox's spellings (``tau-a``, ``rho-a`` ...) work too.
+    ``bures_metric``, ``neg_riem_dist`` (the negative Riemannian distance of
+    the second moments, the first RDM's fitted with a scale and a noise
+    term; minimised to 1e-10 where rsatoolbox stops at 1e-4). rsatoolbox's
+    spellings (``tau-a``, ``rho-a``, ``kendall`` ...) work too.
     Positions that are NaN in any RDM are dropped; both sets must have NaN at
     the same positions.
 

@@ -1,0 +1,212 @@
+//! The negative Riemannian distance between RDMs (rsatoolbox's
+//! `neg_riem_dist`; Shahbazi et al. 2021, "Using distance on the
+//! Riemannian manifold to compare representations in brain and in
+//! models", NeuroImage 239, 118271).
+//!
+//! Each RDM becomes the second-moment matrix of the patterns relative to
+//! the first condition, G (n − 1 square): Gᵢᵢ = d₀ᵢ, Gᵢⱼ = (d₀ᵢ + d₀ⱼ − dᵢⱼ)/2.
+//! A model's G₁ is fitted to a data RDM's G₂ with a scale and a noise term,
+//!
+//! ```text
+//! value = −min over θ of  √( Σₖ log² λₖ( e^θ₀ G₁ + e^θ₁ Σ̂,  G₂ ) )
+//! ```
+//!
+//! with λₖ the generalised eigenvalues and Σ̂ = P Σ Pᵀ the pattern covariance
+//! Σ (identity, or one variance per condition) seen relative to the first
+//! condition (P = [−1 | I]). rsatoolbox minimises with scipy's Nelder–Mead
+//! at its default tolerances (1e-4 in θ and in the value), so its values
+//! are that close to the minimum; repscope runs the same search from the
+//! same start to 1e-10 in θ.
+
+use faer::{Mat, MatRef, Side};
+
+use super::condensed::n_conditions;
+use crate::error::{Error, Result};
+
+/// An RDM prepared for the Riemannian comparison.
+#[derive(Clone, Debug)]
+pub struct Moment {
+    /// G relative to the first condition.
+    g: Mat<f64>,
+    /// Σ̂ = P Σ Pᵀ.
+    sigma_hat: Mat<f64>,
+}
+
+/// G and Σ̂ of a complete condensed RDM (`sigma_k`: one pattern variance
+/// per condition; identity when absent).
+pub fn moment(rdm: &[f64], sigma_k: Option<&[f64]>) -> Result<Moment> {
+    let n = n_conditions(rdm.len())?;
+    if rdm.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidRdm {
+            detail: "neg_riem_dist needs complete, finite RDMs".into(),
+        });
+    }
+    let d = |i: usize, j: usize| -> f64 {
+        if i == j {
+            return 0.0;
+        }
+        let (a, b) = (i.min(j), i.max(j));
+        rdm[super::condensed::pair_index(n, a, b)]
+    };
+    let m = n - 1;
+    let g = Mat::from_fn(m, m, |i, j| {
+        if i == j {
+            d(0, i + 1)
+        } else {
+            (d(0, i + 1) + d(0, j + 1) - d(i + 1, j + 1)) / 2.0
+        }
+    });
+    let var = |c: usize| sigma_k.map_or(1.0, |s| s[c]);
+    // (P Σ Pᵀ)ᵢⱼ = σ₀ + [i = j] σᵢ₊₁ for a diagonal Σ.
+    let sigma_hat = Mat::from_fn(m, m, |i, j| var(0) + if i == j { var(i + 1) } else { 0.0 });
+    Ok(Moment { g, sigma_hat })
+}
+
+/// −min_θ of the Riemannian distance of e^θ₀ G₁ + e^θ₁ Σ̂ to G₂ (NaN when
+/// G₂ is not positive definite, as rsatoolbox cannot compute it either).
+pub fn neg_riemannian_distance(model: &Moment, data: &Moment) -> f64 {
+    let Some(w) = inverse_sqrt(data.g.as_ref()) else {
+        return f64::NAN;
+    };
+    // The generalised eigenvalues of (A, G₂) are those of W A W, W = G₂^-½.
+    let g1 = &w * &model.g * &w;
+    let noise = &w * &model.sigma_hat * &w;
+    let distance = |theta: [f64; 2]| -> f64 {
+        let (a, b) = (theta[0].exp(), theta[1].exp());
+        let c = Mat::from_fn(g1.nrows(), g1.ncols(), |i, j| {
+            a * g1[(i, j)] + b * noise[(i, j)]
+        });
+        match c.self_adjoint_eigenvalues(Side::Lower) {
+            Ok(values) if values.iter().all(|&l| l > 0.0) => {
+                values.iter().map(|l| l.ln().powi(2)).sum::<f64>().sqrt()
+            }
+            _ => f64::INFINITY,
+        }
+    };
+    -nelder_mead(distance, [0.0, 0.0])
+}
+
+/// G^-½ of a symmetric positive-definite matrix; `None` when it is not.
+fn inverse_sqrt(g: MatRef<'_, f64>) -> Option<Mat<f64>> {
+    let eig = g.self_adjoint_eigen(Side::Lower).ok()?;
+    let (u, s) = (eig.U(), eig.S());
+    let n = g.nrows();
+    if (0..n).any(|k| s[k] <= 0.0 || !s[k].is_finite()) {
+        return None;
+    }
+    let scaled = Mat::from_fn(n, n, |i, k| u[(i, k)] / s[k].sqrt());
+    Some(&scaled * u.transpose())
+}
+
+/// The minimum of `f` over the plane by Nelder–Mead from `start`, with
+/// scipy's coefficients and first simplex, to 1e-10 in x and 1e-14 in f.
+fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2]) -> f64 {
+    let (rho, chi, psi, shrink) = (1.0, 2.0, 0.5, 0.5);
+    let mut simplex: Vec<([f64; 2], f64)> = (0..3)
+        .map(|k| {
+            let mut x = start;
+            if k > 0 {
+                let c = &mut x[k - 1];
+                *c = if *c == 0.0 { 0.00025 } else { *c * 1.05 };
+            }
+            (x, f(x))
+        })
+        .collect();
+    let along =
+        |a: [f64; 2], b: [f64; 2], t: f64| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+    for _ in 0..4000 {
+        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (best, worst) = (simplex[0], simplex[2]);
+        let spread_x = simplex[1..]
+            .iter()
+            .flat_map(|(x, _)| [(x[0] - best.0[0]).abs(), (x[1] - best.0[1]).abs()])
+            .fold(0.0, f64::max);
+        let spread_f = simplex[1..]
+            .iter()
+            .map(|(_, v)| (v - best.1).abs())
+            .fold(0.0, f64::max);
+        if spread_x <= 1e-10 && spread_f <= 1e-14 {
+            break;
+        }
+        let centroid = [
+            (simplex[0].0[0] + simplex[1].0[0]) / 2.0,
+            (simplex[0].0[1] + simplex[1].0[1]) / 2.0,
+        ];
+        let reflected = along(centroid, worst.0, -rho);
+        let fr = f(reflected);
+        if fr < best.1 {
+            let expanded = along(centroid, worst.0, -rho * chi);
+            let fe = f(expanded);
+            simplex[2] = if fe < fr {
+                (expanded, fe)
+            } else {
+                (reflected, fr)
+            };
+            continue;
+        }
+        if fr < simplex[1].1 {
+            simplex[2] = (reflected, fr);
+            continue;
+        }
+        // Contraction, outside or inside.
+        let (point, limit) = if fr < worst.1 {
+            (along(centroid, worst.0, -rho * psi), fr)
+        } else {
+            (along(centroid, worst.0, psi), worst.1)
+        };
+        let fc = f(point);
+        if fc <= limit {
+            simplex[2] = (point, fc);
+            continue;
+        }
+        for k in 1..3 {
+            let x = along(best.0, simplex[k].0, shrink);
+            simplex[k] = (x, f(x));
+        }
+    }
+    simplex
+        .iter()
+        .map(|(_, v)| *v)
+        .fold(f64::INFINITY, f64::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rdm_against_itself_is_at_distance_near_zero() {
+        // Squared distances of 4 points in general position in 3-D: a
+        // Euclidean RDM whose G is positive definite.
+        let points: [[f64; 3]; 4] = [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.2],
+            [0.0, 2.0, 0.5],
+            [1.5, 1.0, 1.0],
+        ];
+        let mut rdm = Vec::new();
+        for i in 0..4 {
+            for j in i + 1..4 {
+                let d: f64 = (0..3).map(|k| (points[i][k] - points[j][k]).powi(2)).sum();
+                rdm.push(d);
+            }
+        }
+        let g = moment(&rdm, None).unwrap();
+        let self_value = neg_riemannian_distance(&g, &g);
+        // The noise term cannot vanish (e^θ₁ > 0): close to 0 from below.
+        assert!(self_value <= 0.0 && self_value > -1e-3, "{self_value}");
+        let other: Vec<f64> = rdm.iter().rev().copied().collect();
+        let h = moment(&other, None).unwrap();
+        assert!(neg_riemannian_distance(&h, &g) < self_value);
+        assert!(moment(&[1.0, f64::NAN, 2.0], None).is_err());
+    }
+
+    #[test]
+    fn nelder_mead_finds_the_minimum_of_a_bowl() {
+        let v = nelder_mead(
+            |x| (x[0] - 1.0).powi(2) + 3.0 * (x[1] + 2.0).powi(2) + 0.5,
+            [0.0, 0.0],
+        );
+        assert!((v - 0.5).abs() < 1e-12);
+    }
+}
