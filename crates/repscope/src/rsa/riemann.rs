@@ -159,9 +159,9 @@ fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2]) -> f64 {
             simplex[2] = (point, fc);
             continue;
         }
-        for k in 1..3 {
-            let x = along(best.0, simplex[k].0, shrink);
-            simplex[k] = (x, f(x));
+        for vertex in simplex.iter_mut().skip(1) {
+            let x = along(best.0, vertex.0, shrink);
+            *vertex = (x, f(x));
         }
     }
     simplex
