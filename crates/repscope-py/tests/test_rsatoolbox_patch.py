@@ -783,3 +783,14 @@ def test_neg_riemannian_distance_is_the_minimum_rsatoolbox_approximates():
     theirs = compare(RDMs(rdms_), RDMs(rdms_), "neg_riem_dist")
     np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
     assert np.all(ours >= theirs - 1e-12)
+
+
+def test_crossvalidation_reports_each_folds_noise_ceiling_as_rsatoolbox_computes_it():
+    subjects = rdms(130, k=5, n_cond=12)
+    cv = rs.rsa_crossval([subjects.mean(0)], subjects, compare="corr", k=3, seed=1)
+    assert len(cv.test_conditions) == 3
+    assert sorted(np.concatenate(cv.test_conditions).tolist()) == list(range(12))
+    for test, (lower, upper) in zip(cv.test_conditions, cv.noise_ceiling_folds):
+        sub = RDMs(subjects).subsample_pattern("index", test)
+        close((lower, upper), boot_noise_ceiling(sub, method="corr"))
+    close(cv.noise_ceiling, np.mean(cv.noise_ceiling_folds, axis=0))

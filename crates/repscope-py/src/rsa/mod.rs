@@ -606,6 +606,30 @@ impl PyCrossValidation {
         self.cv.weights.clone()
     }
 
+    /// (lower, upper) noise ceiling, averaged over the folds' held-out
+    /// conditions.
+    #[getter]
+    fn noise_ceiling(&self) -> (f64, f64) {
+        let nc = &self.cv.noise_ceiling;
+        let k = nc.len().max(1) as f64;
+        (
+            nc.iter().map(|c| c.0).sum::<f64>() / k,
+            nc.iter().map(|c| c.1).sum::<f64>() / k,
+        )
+    }
+
+    /// The noise ceiling of each fold, folds × 2 (lower, upper).
+    #[getter]
+    fn noise_ceiling_folds(&self) -> Vec<(f64, f64)> {
+        self.cv.noise_ceiling.clone()
+    }
+
+    /// The held-out conditions of each fold.
+    #[getter]
+    fn test_conditions(&self) -> Vec<Vec<usize>> {
+        self.cv.test_conditions.clone()
+    }
+
     /// The result as a dict (``names``, ``mean``, ``sem``, ``evaluations``,
     /// ``weights``), the form repscope returned before this class.
     fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {

@@ -354,6 +354,13 @@ pub struct Crossval {
     pub weights: Vec<Vec<Vec<f64>>>,
     pub mean: Vec<f64>,
     pub sem: Vec<f64>,
+    /// (lower, upper) noise ceiling of each fold's held-out conditions
+    /// (rsatoolbox's `crossval` without a `ceil_set`: the bootstrap-free
+    /// noise ceiling of the data restricted to the test conditions); NaN
+    /// for a method without a pooling rule.
+    pub noise_ceiling: Vec<(f64, f64)>,
+    /// The held-out conditions of each fold.
+    pub test_conditions: Vec<Vec<usize>>,
 }
 
 /// Evaluates models with `k` condition folds (shuffled with `seed`).
@@ -384,6 +391,8 @@ pub fn crossvalidate(
     order.shuffle(&mut seeded(seed));
     let mut evaluations = Vec::with_capacity(k);
     let mut weights = Vec::with_capacity(k);
+    let mut noise_ceiling = Vec::with_capacity(k);
+    let mut test_conditions = Vec::with_capacity(k);
     for fold in 0..k {
         let mut test: Vec<usize> = order.iter().copied().skip(fold).step_by(k).collect();
         test.sort_unstable();
@@ -421,6 +430,13 @@ pub fn crossvalidate(
         }
         evaluations.push(fold_eval);
         weights.push(fold_weights);
+        test_conditions.push(test.clone());
+        let test_refs: Vec<&[f64]> = data_test.iter().map(Vec::as_slice).collect();
+        noise_ceiling.push(if test_refs.len() >= 2 {
+            super::inference::noise_ceiling(&test_refs, method).unwrap_or((f64::NAN, f64::NAN))
+        } else {
+            (f64::NAN, f64::NAN)
+        });
     }
     let kf = k as f64;
     let mean: Vec<f64> = (0..models.len())
@@ -441,6 +457,8 @@ pub fn crossvalidate(
         weights,
         mean,
         sem,
+        noise_ceiling,
+        test_conditions,
     })
 }
 

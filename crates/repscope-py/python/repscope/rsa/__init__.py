@@ -608,8 +608,11 @@ RSAResult = _repscope.RSAResult
 
 #: Cross-validated evaluation (:func:`rsa_crossval`): ``names``, ``mean``,
 #: ``sem`` (n_models,), ``evaluations`` (folds, models), ``weights`` (per
-#: fold, the weights per model; empty for fixed models); indexable as a
-#: dict (``cv["mean"]``).
+#: fold, the weights per model; empty for fixed models); ``noise_ceiling``
+#: (lower, upper, averaged over folds), ``noise_ceiling_folds`` and
+#: ``test_conditions`` (per fold: the noise ceiling of the held-out
+#: conditions, as rsatoolbox's ``crossval``, and those conditions);
+#: indexable as a dict (``cv["mean"]``).
 CrossValidation = _repscope.CrossValidation
 
 
