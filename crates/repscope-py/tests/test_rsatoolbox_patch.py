@@ -794,3 +794,28 @@ def test_crossvalidation_reports_each_folds_noise_ceiling_as_rsatoolbox_computes
         sub = RDMs(subjects).subsample_pattern("index", test)
         close((lower, upper), boot_noise_ceiling(sub, method="corr"))
     close(cv.noise_ceiling, np.mean(cv.noise_ceiling_folds, axis=0))
+
+
+def test_bad_inputs_to_the_new_functions_are_repscope_errors():
+    rng = np.random.default_rng(140)
+    x = rng.normal(size=(12, 5))
+    c, f = np.tile(np.arange(4), 3), np.repeat(np.arange(3), 4)
+    cases = [
+        (lambda: rs.pool_rdm(np.ones((2, 5))), "condensed RDM"),
+        (lambda: rs.pool_rdm(np.ones((2, 6)), "nope"), "unknown"),
+        (lambda: rs.cross_rdm(np.ones(3), np.ones(3)), "2-D"),
+        (lambda: rs.cross_rdm(np.full((3, 2), np.nan), np.ones((3, 2))), "NaN"),
+        (lambda: rs.rdm_unbalanced(x, c[:5]), "condition labels"),
+        (lambda: rs.rdm_unbalanced(x, c, "mahalanobis", noise=np.eye(3)), "noise precision"),
+        (lambda: rs.searchlight_spheres(np.ones((3, 3, 3)), -1), "radius"),
+        (lambda: rs.rdm(x, "crossnobis", noise=[np.eye(5), np.eye(4), np.eye(5)], conditions=c, folds=f),
+         "channels x channels"),
+        (lambda: rs.rdm(x, "euclidean", noise=[np.eye(5)] * 3), "per fold is for crossnobis"),
+        (lambda: rs.fit_weights(rng.random((2, 6)), rng.random((2, 6)), "cosine_cov", sigma_k=[1, 2]),
+         "sigma_k"),
+        (lambda: rs.rdm(x, "euclidean", conditions=c, condition_order=5), "condition_order"),
+        (lambda: rs.rdm(np.abs(x), "poisson_cv", conditions=c, folds=np.zeros(12)), "2 folds"),
+    ]
+    for call, message in cases:
+        with pytest.raises(rs.Error, match=message):
+            call()

@@ -49,7 +49,7 @@ impl FoldMeans {
         k: usize,
     ) -> Result<Self> {
         let fold_error = |detail: String| Error::InvalidParameter {
-            measure: "crossnobis".into(),
+            measure: "cross-validated RDM".into(),
             detail,
         };
         let (counts, n_folds, used) = cell_counts(conditions, folds, k);

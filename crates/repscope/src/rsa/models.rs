@@ -123,6 +123,16 @@ pub fn fit_weights_with(
 ) -> Result<Vec<f64>> {
     let nonnegative = options.nonnegative;
     check_fit_method(method)?;
+    if let (Some(s), Some(first)) = (options.sigma_k, data.first()) {
+        let n = n_conditions(first.len())?;
+        if s.len() != n {
+            return Err(Error::ShapeMismatch {
+                what: "sigma_k (one variance per condition)".into(),
+                expected: n,
+                found: s.len(),
+            });
+        }
+    }
     if components.is_empty() || data.is_empty() {
         return Err(Error::NoRepresentations {
             what: "the component or data RDM list".into(),

@@ -184,6 +184,17 @@ def rdm(
     per_fold = None
     if noise is not None:
         if isinstance(noise, (list, tuple)) or np.ndim(noise) == 3:
+            if method != "crossnobis":
+                raise InputError(
+                    f"one noise precision per fold is for crossnobis; {method!r} takes one "
+                    "(channels x channels) precision"
+                )
+            shapes = {np.shape(n) for n in noise}
+            if len(shapes) != 1:
+                raise InputError(
+                    f"the noise precisions per fold must all be channels x channels, got shapes "
+                    f"{sorted(shapes)}"
+                )
             per_fold = np.ascontiguousarray(np.stack([np.asarray(n, dtype=np.float64) for n in noise]))
             noise = None
         else:
@@ -238,6 +249,8 @@ def cross_rdm(
     """
     def means(x: Any, labels: Any) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise InputError(f"cross_rdm takes 2-D arrays (measurements x channels), got shape {x.shape}")
         if labels is None:
             return np.ascontiguousarray(x)
         names, codes = _repscope.label_codes(_labels(labels) or [])
@@ -329,6 +342,11 @@ def condition_names(conditions: Any, condition_order: Any = "auto") -> list[str]
 
 
 def _is_auto(condition_order: Any) -> bool:
+    if not isinstance(condition_order, str) and not hasattr(condition_order, "__iter__"):
+        raise InputError(
+            f"condition_order must be 'auto', 'sorted', 'appearance' or a sequence of labels, "
+            f"got {condition_order!r}"
+        )
     return isinstance(condition_order, str) and condition_order == "auto"
 
 
