@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import Error, InputError
 
 # rsatoolbox's name for each method of calc_rdm that repscope computes, as
 # its RDMs objects record it.
@@ -166,7 +166,7 @@ def _calc_rdm(dataset: Any, method: str = "euclidean", descriptor: Optional[str]
         vector = rsa.rdm(x, ours, noise=noise, conditions=conditions, folds=folds,
                          condition_order=order, prior_lambda=prior_lambda,
                          prior_weight=prior_weight, undefined="nan")
-    except InputError:
+    except Error:
         # What repscope refuses (e.g. fewer than 3 conditions), rsatoolbox
         # answers its own way.
         _count("calc_rdm", False)
@@ -208,7 +208,6 @@ def _compare(rdm1: Any, rdm2: Any, method: str = "cosine", sigma_k: Any = None) 
         importlib.import_module("rsatoolbox.rdm.compare"), "_parse_input_rdms")
 
     from .. import rsa
-    from ..errors import Error
 
     # rsatoolbox's own checks (its errors for RDMs of different sizes or
     # NaN positions); repscope leaves the shared NaN positions out itself.
@@ -244,11 +243,15 @@ def _boot_noise_ceiling(rdms: Any, method: str = "cosine", rdm_descriptor: str =
         return original(rdms, method, rdm_descriptor)
     from .. import rsa
 
+    try:
+        lower, upper = rsa.noise_ceiling(vectors, _COMPARE_NAMES[method])
+    except Error:
+        _count("boot_noise_ceiling", False)
+        return original(rdms, method, rdm_descriptor)
     if method in ("kendall", "tau-b", "tau-a"):
         import warnings
 
-        warnings.warn("Noise ceiling for tau based on averaged ranks!")
-    lower, upper = rsa.noise_ceiling(vectors, _COMPARE_NAMES[method])
+        warnings.warn("Noise ceiling for tau based on averaged ranks!")  # as rsatoolbox says
     _count("boot_noise_ceiling", True)
     return np.float64(lower), np.float64(upper)
 
@@ -267,7 +270,6 @@ def _bootstrap(kind: str, models: Any, data: Any, theta: Any, method: str, N: in
                                          "Result")
 
     from .. import _repscope
-    from ..errors import Error
 
     checked_models, evaluations, thetas, _ = evaluate.input_check_model(models, theta, None, N)
     predictions = [m.predict_rdm(theta=thetas[j]) for j, m in enumerate(checked_models)]
@@ -389,9 +391,13 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
         folds = np.arange(len(conditions))
     elif cv_descriptor is not None:
         folds = np.asarray(dataset.obs_descriptors[cv_descriptor])
-    vector = rsa.rdm_unbalanced(x, conditions, method, folds=folds, noise=noise,
-                                weighting="equal" if weighting == "equal" else "number",
-                                condition_order="appearance")
+    try:
+        vector = rsa.rdm_unbalanced(x, conditions, method, folds=folds, noise=noise,
+                                    weighting="equal" if weighting == "equal" else "number",
+                                    condition_order="appearance")
+    except Error:
+        _count("calc_rdm_unbalanced", False)
+        return original(*args)
     values, first = np.unique(conditions, return_index=True)
     values = values[np.argsort(first)]
     cv_codes = np.arange(len(conditions), dtype=np.int64) if folds is None else \
