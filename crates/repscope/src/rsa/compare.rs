@@ -473,8 +473,9 @@ mod tests {
 
     #[test]
     fn correlations_of_an_rdm_with_itself_are_one() {
-        // A Euclidean RDM, so its second-moment matrix is PSD (for bures).
-        let x = crate::testing::gaussian(10, 4, 1);
+        // A Euclidean RDM of points in more dimensions than conditions, so
+        // its second-moment matrix is positive definite (bures, neg_riem_dist).
+        let x = crate::testing::gaussian(10, 12, 1);
         let v = crate::rsa::rdm(
             x.as_ref(),
             &crate::rsa::RdmSpec::new(crate::rsa::RdmMethod::Euclidean),
@@ -485,10 +486,9 @@ mod tests {
             .map(|o| o.value)
         {
             let r = compare(&[&v], &[&v], method, None).unwrap()[(0, 0)];
-            let expected = if method == CompareMethod::BuresMetric {
-                0.0
-            } else {
-                1.0
+            let expected = match method {
+                CompareMethod::BuresMetric | CompareMethod::NegRiemDist => 0.0,
+                _ => 1.0,
             };
             // rho_a of an untied vector with itself is exactly 1.
             assert!((r - expected).abs() < 1e-10, "{method:?}: {r}");
