@@ -819,3 +819,19 @@ def test_bad_inputs_to_the_new_functions_are_repscope_errors():
     for call, message in cases:
         with pytest.raises(rs.Error, match=message):
             call()
+
+
+def test_per_sample_values_come_back_even_with_fewer_than_two_valid_samples():
+    subjects = rdms(150, k=4, n_cond=6)
+    models = subjects.mean(0, keepdims=True)
+    # One valid sample (6 distinct conditions) and one with only 2 distinct.
+    draws = [[0, 1, 2, 3, 4, 5], [0, 0, 0, 1, 1, 1]]
+    out = _repscope.rsa_evaluate_samples(np.ascontiguousarray(models), np.ascontiguousarray(subjects),
+                                         "corr", draws, None, 6)
+    assert out.n_valid == 1
+    assert np.isfinite(out.evaluations[0]).all() and np.isnan(out.evaluations[1]).all()
+    close(out.evaluations[0, 0], rs.compare_rdms(models, subjects, "corr").mean())
+    assert np.isnan(out.mean).all()
+    # The user-facing bootstrap still explains why it cannot summarise.
+    with pytest.raises(rs.Error, match="valid bootstrap sample"):
+        rs.rsa_bootstrap(models[:, :3], subjects[:, :3], n_boot=2, seed=0)

@@ -519,7 +519,16 @@ fn rsa_evaluate_samples(
     let method = compare.0;
     let (evaluations, summary) = enter_core(py, move || {
         let evaluations = inference::evaluate_samples(&m, &d, method, &samples)?;
-        let summary = inference::summarize(&evaluations, n_effective, ci)?;
+        // The per-sample values stand on their own: with fewer than 2 valid
+        // samples the summary is NaN instead of an error.
+        let valid = (0..evaluations.evaluations.nrows())
+            .filter(|&i| evaluations.evaluations[(i, 0)].is_finite())
+            .count();
+        let summary = if valid < 2 {
+            inference::EvaluationSummary::undefined(&evaluations)
+        } else {
+            inference::summarize(&evaluations, n_effective, ci)?
+        };
         Ok((evaluations, summary))
     })?;
     Ok(PyRsaResult {

@@ -756,6 +756,35 @@ pub fn summarize(
     })
 }
 
+impl EvaluationSummary {
+    /// The summary of samples too few to summarise (fewer than 2 valid):
+    /// every statistic NaN, `n_valid` as counted. For callers that want the
+    /// per-sample values whatever their number.
+    pub fn undefined(result: &SampleEvaluations) -> EvaluationSummary {
+        let m = result.evaluations.ncols();
+        let valid = (0..result.evaluations.nrows())
+            .filter(|&i| result.evaluations[(i, 0)].is_finite())
+            .count();
+        let nan = vec![f64::NAN; m];
+        EvaluationSummary {
+            mean: nan.clone(),
+            sem: nan.clone(),
+            ci_low: nan.clone(),
+            ci_high: nan.clone(),
+            noise_ceiling: (f64::NAN, f64::NAN),
+            p_pairwise: Mat::from_fn(m, m, |_, _| f64::NAN),
+            p_zero: nan.clone(),
+            p_noise_ceiling: nan.clone(),
+            p_pairwise_bootstrap: Mat::from_fn(m, m, |_, _| f64::NAN),
+            p_zero_bootstrap: nan,
+            p_noise_ceiling_zero: f64::NAN,
+            p_noise_ceiling_zero_bootstrap: f64::NAN,
+            dof: 0,
+            n_valid: valid,
+        }
+    }
+}
+
 /// Options of [`rsa_bootstrap`].
 #[derive(Clone, Copy, Debug)]
 pub struct BootstrapOptions {
