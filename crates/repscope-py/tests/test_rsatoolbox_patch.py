@@ -608,7 +608,9 @@ def test_whitened_fits_with_pattern_variances_maximise_the_comparisons_own_score
     ("euclidean", "number", False, False), ("euclidean", "number", False, True),
     ("euclidean", "equal", False, True), ("euclidean", "number", True, True),
     ("mahalanobis", "number", False, False), ("crossnobis", "number", True, False),
-    ("crossnobis", "equal", False, False)])
+    ("crossnobis", "equal", False, False), ("correlation", "number", False, False),
+    ("correlation", "number", True, False), ("poisson", "number", False, False),
+    ("poisson_cv", "number", True, False)])
 def test_unbalanced_rdms_equal_rsatoolbox(method, weighting, with_folds, with_nan):
     from rsatoolbox.rdm.calc_unbalanced import calc_rdm_unbalanced
 
@@ -619,6 +621,8 @@ def test_unbalanced_rdms_equal_rsatoolbox(method, weighting, with_folds, with_na
     p = 7
     x = rng.normal(size=(len(cond), p)) + np.array([rng.normal(size=p) for _ in cond]) * 0.0
     x += np.stack([np.full(p, int(c[1:])) for c in cond])  # condition effects
+    if method.startswith("poisson"):
+        x = np.abs(x) * 2  # counts-like rates
     if with_nan:
         x[rng.random(x.shape) < 0.1] = np.nan
     runs = rng.integers(0, 3, len(cond))
@@ -668,8 +672,12 @@ def test_unbalanced_rdm_of_balanced_complete_data_is_the_plain_rdm():
     x = np.random.default_rng(91).normal(size=(20, 6))
     cond = np.tile(np.arange(5), 4)
     close(rs.rdm_unbalanced(x, cond), rs.rdm(x, "euclidean", conditions=cond), rel=1e-12)
-    with pytest.raises(rs.InputError, match="correlation"):
-        rs.rdm_unbalanced(x, cond, "correlation")
+    with pytest.raises(rs.InputError, match="cosine"):
+        rs.rdm_unbalanced(x, cond, "cosine")
+    gap = x.copy()
+    gap[3, 2] = np.nan
+    with pytest.raises(rs.InputError, match="complete measurements"):
+        rs.rdm_unbalanced(gap, cond, "correlation")
     bad = x.copy()
     bad[0, 0] = np.nan
     with pytest.raises(rs.InputError, match="complete measurements"):
@@ -686,6 +694,7 @@ def test_patched_calc_rdm_unbalanced_returns_rsatoolboxs_object():
                  obs_descriptors={"cond": cond, "run": np.repeat([0, 1], 8)})
     calls = [dict(method="euclidean", descriptor="cond"),
              dict(method="crossnobis", descriptor="cond", cv_descriptor="run", noise=np.eye(5) * 2),
+             dict(method="correlation", descriptor="cond"),
              dict(method="euclidean", descriptor="cond", weighting="equal")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -696,14 +705,14 @@ def test_patched_calc_rdm_unbalanced_returns_rsatoolboxs_object():
 
             module = importlib.import_module("rsatoolbox.rdm.calc_unbalanced")
             patched = [module.calc_rdm_unbalanced(ds, **kw) for kw in calls]
-    # The third (equal weighting without folds) stays with rsatoolbox, whose
+    # The last (equal weighting without folds) stays with rsatoolbox, whose
     # result there is not the definition's.
-    assert rs.patch_calls()["calc_rdm_unbalanced"] == (before[0] + 2, before[1] + 1)
+    assert rs.patch_calls()["calc_rdm_unbalanced"] == (before[0] + 3, before[1] + 1)
     for a, b in zip(plain, patched):
         same_rdms(a, b)
     definition = unbalanced_by_definition(x, list(cond), None)
     close(rs.rdm_unbalanced(x, cond, weighting="equal", condition_order="appearance"), definition)
-    assert not np.allclose(plain[2].get_vectors()[0], definition)
+    assert not np.allclose(plain[3].get_vectors()[0], definition)
 
 
 def test_one_inference_call_gives_the_tidy_table_and_the_figure(tmp_path):

@@ -168,7 +168,8 @@ fn cross_rdm<'py>(
 /// The RDM of an unbalanced design (rows of `x` with condition codes, any
 /// number per condition, NaN for missing channels).
 #[pyfunction]
-#[pyo3(signature = (x, conditions, precision=None, folds=None, equal_weighting=false))]
+#[pyo3(signature = (x, conditions, precision=None, folds=None, equal_weighting=false, similarity="inner", prior_lambda=1.0, prior_weight=0.1))]
+#[allow(clippy::too_many_arguments)]
 fn rdm_unbalanced<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -176,8 +177,19 @@ fn rdm_unbalanced<'py>(
     precision: Option<PyReadonlyArray2<'py, f64>>,
     folds: Option<Vec<String>>,
     equal_weighting: bool,
+    similarity: &str,
+    prior_lambda: f64,
+    prior_weight: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    use repscope::rsa::unbalanced::{UnbalancedSpec, Weighting};
+    use repscope::rsa::unbalanced::{Similarity, UnbalancedSpec, Weighting};
+    let similarity = match similarity {
+        "correlation" => Similarity::Correlation,
+        "poisson" => Similarity::Poisson {
+            prior_lambda,
+            prior_weight,
+        },
+        _ => Similarity::Inner,
+    };
     let owned = |a: &PyReadonlyArray2<'py, f64>| {
         let v = a.as_array();
         Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
@@ -188,6 +200,7 @@ fn rdm_unbalanced<'py>(
     let (names, condition_codes) = labels_to_codes(&conditions);
     let out = enter_core(py, move || {
         let spec = UnbalancedSpec {
+            similarity,
             precision: pm.as_ref().map(Mat::as_ref),
             folds: fold_codes.as_deref(),
             weighting: if equal_weighting {

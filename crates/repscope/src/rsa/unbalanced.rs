@@ -14,7 +14,11 @@
 //! d(a, b) = S_aa + S_bb − 2 S_ab
 //! ```
 //!
-//! over the pairs i ∈ a, j ∈ b. Without folds every pair counts, a
+//! over the pairs i ∈ a, j ∈ b. For `correlation` the similarity of a
+//! pair is half its Pearson correlation per channel (so one measurement
+//! per condition gives 1 − r), and for `poisson` it is
+//! Σ (xⱼ − xᵢ)(log xᵢ − log xⱼ)/2 of the prior-smoothed rates; both need
+//! complete measurements. Without folds every pair counts, a
 //! measurement with itself at half weight (so S_aa is the mean over all
 //! ordered pairs, and with complete data d is the squared Euclidean
 //! distance of the condition means per channel, as `rdm` gives). With
@@ -36,9 +40,25 @@ pub enum Weighting {
     Equal,
 }
 
+/// The similarity of a pair of measurements.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Similarity {
+    /// Inner product (through the precision, when given).
+    Inner,
+    /// Half the Pearson correlation, per channel.
+    Correlation,
+    /// The Poisson (KL) similarity of rates smoothed by a prior rate λ
+    /// with weight w: (x + λw)/(1 + w).
+    Poisson {
+        prior_lambda: f64,
+        prior_weight: f64,
+    },
+}
+
 /// Everything an unbalanced RDM takes besides the data and conditions.
 #[derive(Clone, Copy, Debug)]
 pub struct UnbalancedSpec<'a> {
+    pub similarity: Similarity,
     /// Noise precision (channels × channels); identity when absent. Needs
     /// complete measurements (no NaN).
     pub precision: Option<MatRef<'a, f64>>,
@@ -100,24 +120,71 @@ pub fn rdm_unbalanced(
             });
         }
     }
+    if has_nan && spec.similarity != Similarity::Inner {
+        return Err(bad(
+            "correlation and poisson unbalanced RDMs need complete measurements (no NaN channels)"
+                .into(),
+        ));
+    }
     // Similarities and weights of every pair, by two products.
-    let filled = Mat::from_fn(n, p, |i, j| {
-        let v = x[(i, j)];
-        if v.is_nan() { 0.0 } else { v }
-    });
-    let right = match spec.precision {
-        Some(l) => &filled * l,
-        None => filled.clone(),
+    let sims = match spec.similarity {
+        Similarity::Inner => {
+            let filled = Mat::from_fn(n, p, |i, j| {
+                let v = x[(i, j)];
+                if v.is_nan() { 0.0 } else { v }
+            });
+            let right = match spec.precision {
+                Some(l) => &filled * l,
+                None => filled.clone(),
+            };
+            product(right.as_ref(), filled.as_ref())
+        }
+        Similarity::Correlation => {
+            let mut z = x.to_owned();
+            for i in 0..n {
+                let mean = z.row(i).iter().sum::<f64>() / p as f64;
+                let norm = z
+                    .row(i)
+                    .iter()
+                    .map(|v| (v - mean).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                if norm == 0.0 {
+                    return Err(bad(format!(
+                        "measurement {i} is constant across channels: its correlation is undefined"
+                    )));
+                }
+                // r/2 per channel summed over p channels: r·p/2.
+                let scale = (p as f64 / 2.0).sqrt() / norm;
+                z.row_mut(i)
+                    .iter_mut()
+                    .for_each(|v| *v = (*v - mean) * scale);
+            }
+            product(z.as_ref(), z.as_ref())
+        }
+        Similarity::Poisson {
+            prior_lambda,
+            prior_weight,
+        } => {
+            let shift = prior_lambda * prior_weight;
+            let rates = Mat::from_fn(n, p, |i, j| (x[(i, j)] + shift) / (1.0 + prior_weight));
+            if let Some((i, j)) =
+                (0..n).find_map(|i| (0..p).find(|&j| rates[(i, j)] <= 0.0).map(|j| (i, j)))
+            {
+                return Err(bad(format!(
+                    "measurement {i}, channel {j}: the prior-smoothed rate is {} ≤ 0; poisson \
+                     needs non-negative counts",
+                    rates[(i, j)]
+                )));
+            }
+            let logs = Mat::from_fn(n, p, |i, j| rates[(i, j)].ln());
+            // K_ij = x_i · log x_j; sim_ij = (K_ij + K_ji − K_ii − K_jj)/2.
+            let k = product(rates.as_ref(), logs.as_ref());
+            Mat::from_fn(n, n, |i, j| {
+                (k[(i, j)] + k[(j, i)] - k[(i, i)] - k[(j, j)]) / 2.0
+            })
+        }
     };
-    let mut sims = Mat::<f64>::zeros(n, n);
-    matmul(
-        sims.as_mut(),
-        Accum::Replace,
-        right.as_ref(),
-        filled.transpose(),
-        1.0,
-        Par::rayon(0),
-    );
     let weights = if has_nan {
         let mask = Mat::from_fn(n, p, |i, j| f64::from(u8::from(!x[(i, j)].is_nan())));
         let mut w = Mat::<f64>::zeros(n, n);
@@ -184,6 +251,20 @@ pub fn rdm_unbalanced(
     Ok(out)
 }
 
+/// A Bᵀ.
+fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = Mat::<f64>::zeros(a.nrows(), b.nrows());
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        a,
+        b.transpose(),
+        1.0,
+        Par::rayon(0),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +275,7 @@ mod tests {
         let x = Mat::from_fn(12, 5, |i, j| ((i * 7 + j * 3) % 11) as f64 - 4.0);
         let conditions: Vec<usize> = (0..12).map(|i| i % 4).collect();
         let spec = UnbalancedSpec {
+            similarity: Similarity::Inner,
             precision: None,
             folds: None,
             weighting: Weighting::Number,

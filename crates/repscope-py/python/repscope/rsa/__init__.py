@@ -273,6 +273,8 @@ def rdm_unbalanced(
     noise: Any = None,
     weighting: str = "number",
     condition_order: Any = "auto",
+    prior_lambda: float = 1.0,
+    prior_weight: float = 0.1,
 ) -> np.ndarray:
     """Condensed RDM of an unbalanced design: conditions measured unequally
     often, measurements that miss channels (NaN); rsatoolbox's
@@ -288,7 +290,10 @@ def rdm_unbalanced(
     complete, balanced data give :func:`rdm`'s ``euclidean`` RDM; with
     ``folds`` only pairs from different folds count (cross-validated).
     ``crossnobis`` without folds treats every measurement as its own fold,
-    as rsatoolbox does. (rsatoolbox 0.3.2's ``"equal"`` weighting differs
+    as rsatoolbox does. ``correlation`` takes half a pair's Pearson
+    correlation per channel as its similarity (one measurement per condition
+    gives 1 - r), ``poisson``/``poisson_cv`` the Poisson similarity of the
+    prior-smoothed rates; both need complete measurements. (rsatoolbox 0.3.2's ``"equal"`` weighting differs
     from this definition without folds or with missing channels: it adds a
     measurement's similarity with itself at no weight.)
 
@@ -296,7 +301,7 @@ def rdm_unbalanced(
     ----------
     X : array (measurements x channels), NaN for missing channels
     conditions : labels, one per measurement
-    method : {"euclidean", "mahalanobis", "crossnobis"}
+    method : {"euclidean", "mahalanobis", "crossnobis", "correlation", "poisson", "poisson_cv"}
     folds : labels (e.g. runs), optional
     noise : array (channels x channels), optional (complete data only)
     weighting : {"number", "equal"}
@@ -306,22 +311,24 @@ def rdm_unbalanced(
     --------
     >>> import numpy as np, repscope as rs
     >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [3.0, 4.0], [6.0, 8.0], [6.0, np.nan]])
-    >>> rs.rdm_unbalanced(X, ["a", "a", "b", "c", "c"]).round(3)
+    >>> rs.rdm_unbalanced(X, ["a", "a", "b", "c", "c"]).round(3)  # doctest: +NORMALIZE_WHITESPACE
     array([ 9.   , 36.767,  8.767])
     """
-    if method not in ("euclidean", "mahalanobis", "crossnobis"):
-        raise InputError(
-            f"rdm_unbalanced computes euclidean, mahalanobis and crossnobis RDMs, not {method!r}"
-        )
+    methods = ("euclidean", "mahalanobis", "crossnobis", "correlation", "poisson", "poisson_cv")
+    if method not in methods:
+        raise InputError(f"rdm_unbalanced computes {', '.join(methods)} RDMs, not {method!r}")
     if weighting not in ("number", "equal"):
         raise InputError(f"weighting must be 'number' or 'equal', got {weighting!r}")
     x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    if method == "crossnobis" and folds is None:
+    if method in ("crossnobis", "poisson_cv") and folds is None:
         folds = np.arange(x.shape[0])
-    precision = None if noise is None or method == "euclidean" else np.ascontiguousarray(_f64(noise))
+    inner = method in ("euclidean", "mahalanobis", "crossnobis")
+    precision = None if noise is None or not inner or method == "euclidean" \
+        else np.ascontiguousarray(_f64(noise))
+    similarity = "inner" if inner else ("correlation" if method == "correlation" else "poisson")
     return np.asarray(_repscope.rdm_unbalanced(
         x, _ordered(conditions, condition_order) or [], precision, _labels(folds),
-        weighting == "equal"))
+        weighting == "equal", similarity, float(prior_lambda), float(prior_weight)))
 
 
 def condition_names(conditions: Any, condition_order: Any = "auto") -> list[str]:

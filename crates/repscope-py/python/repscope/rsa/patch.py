@@ -28,8 +28,9 @@ patched too):
   repscope's engine at once; the ``Result`` is built as rsatoolbox builds
   it;
 - ``rsatoolbox.rdm.calc_unbalanced.calc_rdm_unbalanced`` for one
-  ``Dataset``, named conditions and ``euclidean``, ``mahalanobis`` or
-  ``crossnobis`` (equal weighting only with folds and complete data:
+  ``Dataset`` and named conditions: ``euclidean``, ``mahalanobis``,
+  ``crossnobis``, and with complete data ``correlation``, ``poisson`` and
+  ``poisson_cv`` (equal weighting only with folds and complete data:
   otherwise rsatoolbox 0.3.2's equal weighting is wrong);
 - ``rsatoolbox.util.searchlight.get_volume_searchlight`` for a 0/1 mask:
   the same centres and sphere lists, in the same order, from the core.
@@ -363,7 +364,11 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
         if hasattr(dataset, "measurements") else None
     supported = (
         x is not None and x.ndim == 2
-        and method in ("euclidean", "mahalanobis", "crossnobis")
+        and method in ("euclidean", "mahalanobis", "crossnobis", "correlation", "poisson",
+                       "poisson_cv")
+        # correlation and poisson: complete data (rsatoolbox's NaN handling
+        # there centres with the full channel count)
+        and not (method in ("correlation", "poisson", "poisson_cv") and np.isnan(x).any())
         and descriptor is not None and descriptor in dataset.obs_descriptors
         and (cv_descriptor is None or cv_descriptor in dataset.obs_descriptors)
         and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2))
@@ -371,7 +376,8 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
         # without folds (a measurement with itself adds its similarity but,
         # by C integer division, no weight)
         and not (weighting == "equal" and (
-            np.isnan(x).any() or (cv_descriptor is None and method != "crossnobis")))
+            np.isnan(x).any() or (cv_descriptor is None
+                                  and method not in ("crossnobis", "poisson_cv"))))
         and not (noise is not None and np.isnan(x).any())
     )
     if not supported:
@@ -385,7 +391,7 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
 
     conditions = np.asarray(dataset.obs_descriptors[descriptor])
     folds: Optional[np.ndarray] = None
-    if method == "crossnobis" and cv_descriptor is None:
+    if method in ("crossnobis", "poisson_cv") and cv_descriptor is None:
         warnings.warn("cv_descriptor not set, using index for now.This will only remove "
                       "self-similarities.Effectively this assumes independent trials")
         folds = np.arange(len(conditions))
@@ -394,7 +400,8 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
     try:
         vector = rsa.rdm_unbalanced(x, conditions, method, folds=folds, noise=noise,
                                     weighting="equal" if weighting == "equal" else "number",
-                                    condition_order="appearance")
+                                    condition_order="appearance", prior_lambda=prior_lambda,
+                                    prior_weight=prior_weight)
     except Error:
         _count("calc_rdm_unbalanced", False)
         return original(*args)
