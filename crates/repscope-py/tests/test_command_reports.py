@@ -185,6 +185,15 @@ def test_searchlight_report_shows_slices_through_each_peak(tmp_path, run_cli, br
     value = f"{maps['planted'][peak]:.3f}".rstrip("0").rstrip(".")
     assert f"peak {value} at voxel ({peak[0]}, {peak[1]}, {peak[2]})" in alts[0]
     assert tables["searchlight_outputs.csv"][1][0][0] == "planted"
+    # `repscope report maps/` shows the written maps the same way.
+    run_cli("--quiet", "report", tmp_path / "maps", "-o", tmp_path / "maps.html", check=0)
+    from_files = page_tables(tmp_path / "maps.html")
+    for name in maps:
+        header, rows = from_files[f"{name}_peaks.csv"]
+        want = tables[f"{name}_peaks.csv"][1]
+        assert [r[:7] for r in rows] == [r[:7] for r in want]
+        np.testing.assert_allclose(numbers(rows, 7), numbers(want, 7), rtol=1e-6)
+    assert len(re.findall(r'<img alt="', (tmp_path / "maps.html").read_text())) == 2
     # From Python: the written map (a nibabel image, in mm) and the array
     # (voxel indices) show the same slices and peaks.
     py_page = rs.report({"from the file": nib.load(tmp_path / "maps" / "planted.nii.gz"),

@@ -132,14 +132,14 @@ pub fn run(args: &ReportArgs, g: &Global) -> anyhow::Result<()> {
             files.push(p.clone());
         } else {
             return Err(UsageError(format!(
-                "{}: a report gathers .csv tables and .png/.svg figures; give one of those or a folder",
+                "{}: a report gathers .csv tables, .png/.svg figures and 3-D NIfTI maps; give one of those or a folder",
                 p.display()
             ))
             .into());
         }
     }
     if files.is_empty() {
-        return Err(UsageError("no .csv, .png or .svg files to report".into()).into());
+        return Err(UsageError("no .csv, .png, .svg or .nii(.gz) files to report".into()).into());
     }
     for f in &files {
         recorder.input(f)?;
@@ -167,15 +167,72 @@ enum FileKind {
     Csv,
     Png,
     Svg,
+    /// A 3-D brain map (a searchlight's output): slices through its peak.
+    Nifti,
 }
 
 fn section_kind(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    // CIFTI files are NIfTI containers of surface data, not volumes.
+    let cifti = [".dscalar.nii", ".dtseries.nii", ".dlabel.nii"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    if (name.ends_with(".nii") || name.ends_with(".nii.gz")) && !cifti {
+        return Some(FileKind::Nifti);
+    }
     match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
         "csv" => Some(FileKind::Csv),
         "png" => Some(FileKind::Png),
         "svg" => Some(FileKind::Svg),
         _ => None,
     }
+}
+
+/// A 3-D NIfTI map as the slices through its peak and its peaks table
+/// (NaN voxels are outside the map).
+fn section_of_volume(path: &Path, title: String) -> anyhow::Result<Section> {
+    use repscope_plot::brain::{VolumeMap, volume_peaks, volume_slices};
+    let volume = repscope::data::nifti::read_nifti(path)?;
+    if volume.n_volumes() != 1 {
+        return Err(UsageError(format!(
+            "{}: a report shows 3-D maps; this file holds {} volumes",
+            path.display(),
+            volume.n_volumes()
+        ))
+        .into());
+    }
+    let [nx, ny, _] = volume.spatial_shape();
+    let (mut voxels, mut values) = (Vec::new(), Vec::new());
+    for (f, &v) in volume.data.iter().enumerate() {
+        if v.is_finite() {
+            voxels.push([f % nx, (f / nx) % ny, f / (nx * ny)]);
+            values.push(v);
+        }
+    }
+    let map = VolumeMap {
+        title: &title,
+        value_label: "value",
+        values: &values,
+        voxels: &voxels,
+        shape: volume.spatial_shape(),
+        affine: volume.affine,
+    };
+    let description = format!(
+        "{}: slices through the map's peak (voxel axes i, j, k; up is the larger index); \
+         the table lists its 10 largest values.",
+        path.display()
+    );
+    let csv = format!("{title}_peaks.csv");
+    Ok(match volume_slices(&map) {
+        Some(chart) => Section::of_chart(title.clone(), description, chart),
+        None => Section {
+            title: title.clone(),
+            description: format!("{description} It has no finite value."),
+            ..Section::default()
+        },
+    }
+    .with_table(volume_peaks(&map, 10))
+    .csv(csv))
 }
 
 /// A CSV as a table, shown as a heatmap when it is a labelled matrix (a
@@ -193,6 +250,10 @@ fn section_of_file(path: &Path) -> anyhow::Result<Section> {
     };
     let kind = section_kind(path)
         .ok_or_else(|| UsageError(format!("{}: not a table or figure", path.display())))?;
+    if matches!(kind, FileKind::Nifti) {
+        let title = title.trim_end_matches(".nii").to_string();
+        return section_of_volume(path, title);
+    }
     let bytes = read(path)?;
     let description = format!("from {}", path.display());
     Ok(match kind {
@@ -223,6 +284,7 @@ fn section_of_file(path: &Path) -> anyhow::Result<Section> {
                 },
             }
         }
+        FileKind::Nifti => section_of_volume(path, title)?,
         FileKind::Png | FileKind::Svg => {
             let mime = if matches!(kind, FileKind::Png) {
                 "image/png"
