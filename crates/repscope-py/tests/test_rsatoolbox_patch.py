@@ -844,3 +844,56 @@ def test_per_sample_values_come_back_even_with_fewer_than_two_valid_samples():
     # The user-facing bootstrap still explains why it cannot summarise.
     with pytest.raises(rs.Error, match="valid bootstrap sample"):
         rs.rsa_bootstrap(models[:, :3], subjects[:, :3], n_boot=2, seed=0)
+
+
+def test_bootstrap_crossvalidation_matches_a_plain_computation_with_rsatoolboxs_subsampling():
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(160)
+    n_cond, n_subj, k = 12, 5, 2
+    truth = rng.normal(size=(n_cond, 4))
+    data = np.stack([rs.rdm(truth + 0.4 * rng.normal(size=truth.shape), "euclidean")
+                     for _ in range(n_subj)])
+    parts = np.stack([rs.rdm(truth[:, :2], "euclidean"), rs.rdm(truth[:, 2:], "euclidean")])
+    fixed = rs.rdm(rng.normal(size=(n_cond, 4)), "euclidean")
+    result = rs.rsa_bootstrap_crossval({"fixed": fixed, "parts": parts}, data, "corr", k=k,
+                                       n_boot=12, seed=3)
+    # The same draws, in the documented order.
+    draw = np.random.default_rng(3)
+    pairs = [(i, j) for i in range(n_cond) for j in range(i + 1, n_cond)]
+    index = {p: n for n, p in enumerate(pairs)}
+    checked = 0
+    for sample in range(12):
+        subjects = draw.integers(0, n_subj, n_subj)
+        copies = np.sort(draw.integers(0, n_cond, n_cond))
+        order = draw.permutation(np.unique(copies))
+        folds = [sorted(order[f::k].tolist()) for f in range(k)]
+        evals, ceilings = [], []
+        for test in folds:
+            test_copies = [c for c in copies if c in test]
+            train_copies = [c for c in copies if c not in test]
+            if len(set(test_copies)) < 3 or len(set(train_copies)) < 3:
+                evals = None
+                break
+            positions = [index[(min(a, b), max(a, b))] for x, a in enumerate(train_copies)
+                         for b in train_copies[x + 1:] if a != b]
+            z = [(d[positions] - d[positions].mean()) / d[positions].std() for d in data[subjects]]
+            y = np.mean(z, axis=0)
+            cols = parts[:, positions] - parts[:, positions].mean(axis=1, keepdims=True)
+            theta = nnls(cols.T, y)[0]
+            theta /= np.linalg.norm(theta)
+            predicted = np.stack([fixed, theta @ parts])
+            sample_data = RDMs(data).subsample("index", subjects).subsample_pattern("index", test_copies)
+            sample_models = RDMs(predicted).subsample_pattern("index", test_copies)
+            evals.append(compare(sample_models, sample_data, "corr").mean(axis=1))
+            ceilings.append(boot_noise_ceiling(sample_data, method="corr"))
+        if evals is None:
+            assert np.isnan(result.evaluations[sample]).all()
+            continue
+        close(result.evaluations[sample], np.mean(evals, axis=0), rel=1e-9)
+        close(result.noise_ceiling_samples[:, sample], np.mean(ceilings, axis=0), rel=1e-9)
+        checked += 1
+    assert checked >= 6
+    assert result.names == ["fixed", "parts"] and result.mean[1] > result.mean[0]
+    with pytest.raises(rs.InputError, match="cosine' or 'corr"):
+        rs.rsa_bootstrap_crossval({"parts": parts}, data, "spearman", k=2, n_boot=4)

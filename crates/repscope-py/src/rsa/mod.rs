@@ -689,9 +689,62 @@ fn rsa_crossval(
     seed: u64,
     names: Vec<String>,
 ) -> PyResult<PyCrossValidation> {
-    let specs: Vec<ModelRdm> = models
+    let specs = model_specs(&models, &weighted)?;
+    let d = rows(&data)?;
+    let cv = enter_core(py, move || crossvalidate(&specs, &d, compare.0, k, seed))?;
+    Ok(PyCrossValidation { cv, names })
+}
+
+/// Bootstrap cross-validation on given samples: for each, the drawn
+/// conditions, the drawn data RDMs and the folds' held-out conditions.
+#[pyfunction]
+#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, test_sets, n_effective, ci, names))]
+#[allow(clippy::too_many_arguments)]
+fn rsa_bootstrap_crossval(
+    py: Python<'_>,
+    models: Vec<PyReadonlyArray2<'_, f64>>,
+    weighted: Vec<bool>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    patterns: Vec<Vec<usize>>,
+    rdms: Vec<Vec<usize>>,
+    test_sets: Vec<Vec<Vec<usize>>>,
+    n_effective: usize,
+    ci: f64,
+    names: Vec<String>,
+) -> PyResult<PyRsaResult> {
+    use repscope::rsa::bootcv::{CrossvalSample, bootstrap_crossvalidate};
+    let specs = model_specs(&models, &weighted)?;
+    let d = rows(&data)?;
+    let samples: Vec<CrossvalSample> = patterns
+        .into_iter()
+        .zip(rdms)
+        .zip(test_sets)
+        .map(|((patterns, rdms), test_sets)| CrossvalSample {
+            patterns,
+            rdms,
+            test_sets,
+        })
+        .collect();
+    let method = compare.0;
+    let (evaluations, summary) = enter_core(py, move || {
+        let evaluations = bootstrap_crossvalidate(&specs, &d, method, &samples)?;
+        let summary = inference::summarize(&evaluations, n_effective, ci)?;
+        Ok((evaluations, summary))
+    })?;
+    Ok(PyRsaResult {
+        evaluations,
+        summary,
+        names,
+        method,
+    })
+}
+
+/// Fixed models (one RDM) and weighted ones (components × pairs).
+fn model_specs(models: &[PyReadonlyArray2<'_, f64>], weighted: &[bool]) -> PyResult<Vec<ModelRdm>> {
+    models
         .iter()
-        .zip(&weighted)
+        .zip(weighted)
         .map(|(m, &w)| {
             let r = rows(m)?;
             Ok(if w {
@@ -700,14 +753,12 @@ fn rsa_crossval(
                 ModelRdm::Fixed(r.first().map(|v| v.to_vec()).unwrap_or_default())
             })
         })
-        .collect::<PyResult<_>>()?;
-    let d = rows(&data)?;
-    let cv = enter_core(py, move || crossvalidate(&specs, &d, compare.0, k, seed))?;
-    Ok(PyCrossValidation { cv, names })
+        .collect()
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRsaResult>()?;
+    m.add_function(wrap_pyfunction!(rsa_bootstrap_crossval, m)?)?;
     m.add_class::<PyRdmFile>()?;
     m.add_function(wrap_pyfunction!(read_rdms, m)?)?;
     m.add_function(wrap_pyfunction!(write_rdms, m)?)?;

@@ -141,7 +141,24 @@ fn gather(v: &[f64], positions: Option<&[Option<usize>]>) -> Vec<f64> {
 }
 
 /// Model evaluations and (lower, upper) noise ceiling of one sample.
-type OneSample = (Vec<f64>, (f64, f64));
+pub(crate) type OneSample = (Vec<f64>, (f64, f64));
+
+impl SampleEvaluations {
+    /// Samples' results in order, `None` for an invalid one (a row of NaN).
+    pub(crate) fn from_samples(results: &[Option<OneSample>], n_models: usize) -> Self {
+        let evaluations = Mat::from_fn(results.len(), n_models, |i, m| {
+            results[i].as_ref().map_or(f64::NAN, |(e, _)| e[m])
+        });
+        let noise_ceiling = results
+            .iter()
+            .map(|r| r.as_ref().map_or((f64::NAN, f64::NAN), |(_, nc)| *nc))
+            .collect();
+        SampleEvaluations {
+            evaluations,
+            noise_ceiling,
+        }
+    }
+}
 
 /// Evaluates models and noise ceiling on one sample; `None` when the sample
 /// has fewer than 3 distinct conditions.
@@ -569,17 +586,7 @@ pub fn evaluate_samples(
             evaluate_one(models, data, n, s, method, defined.as_deref())
         })
         .collect::<Result<_>>()?;
-    let evaluations = Mat::from_fn(samples.len(), models.len(), |i, m| {
-        results[i].as_ref().map_or(f64::NAN, |(e, _)| e[m])
-    });
-    let noise_ceiling = results
-        .iter()
-        .map(|r| r.as_ref().map_or((f64::NAN, f64::NAN), |(_, nc)| *nc))
-        .collect();
-    Ok(SampleEvaluations {
-        evaluations,
-        noise_ceiling,
-    })
+    Ok(SampleEvaluations::from_samples(&results, models.len()))
 }
 
 /// The lower and upper noise ceiling of a set of data RDMs (each subject

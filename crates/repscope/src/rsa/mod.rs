@@ -17,6 +17,7 @@
 //! numbers agree with it; where repscope deliberately differs the function
 //! documentation says so.
 
+pub mod bootcv;
 pub mod compare;
 pub mod condensed;
 pub mod cross;

@@ -157,32 +157,60 @@ pub fn fit_weights_with(
     let (y, columns) = if matches!(method, CompareMethod::CosineCov | CompareMethod::CorrCov) {
         whitened_problem(components, data, method, options.sigma_k)?
     } else {
-        let columns = components
-            .iter()
-            .map(|c| {
-                let mean = if method == CompareMethod::Corr {
-                    c.iter().sum::<f64>() / m as f64
-                } else {
-                    0.0
-                };
-                c.iter().map(|x| x - mean).collect()
-            })
-            .collect();
-        (pooled_target(data, method), columns)
+        (pooled_target(data, method), centred_for(components, method))
     };
+    solve_fit(&y, &columns, nonnegative, options.normalize)
+}
+
+/// Weights of `components` fitted to `data` for `cosine` or `corr` on
+/// entries that need not form a condensed RDM (the pairs of a bootstrap
+/// sample's training conditions, copies repeated): non-negative, unit
+/// length. Vectors must be finite and of one length.
+pub(crate) fn fit_on_entries(
+    components: &[&[f64]],
+    data: &[&[f64]],
+    method: CompareMethod,
+) -> Result<Vec<f64>> {
+    let columns = centred_for(components, method);
+    solve_fit(&pooled_target(data, method), &columns, true, true)
+}
+
+/// The components as the fit sees them: centred for `corr`.
+fn centred_for(components: &[&[f64]], method: CompareMethod) -> Vec<Vec<f64>> {
+    components
+        .iter()
+        .map(|c| {
+            let mean = if method == CompareMethod::Corr {
+                c.iter().sum::<f64>() / c.len() as f64
+            } else {
+                0.0
+            };
+            c.iter().map(|x| x - mean).collect()
+        })
+        .collect()
+}
+
+/// θ of the least-squares problem of `columns` against `y` (non-negative
+/// or not), unit length when `normalize` (all zero stays zero).
+fn solve_fit(
+    y: &[f64],
+    columns: &[Vec<f64>],
+    nonnegative: bool,
+    normalize: bool,
+) -> Result<Vec<f64>> {
     let k = columns.len();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, z)| x * z).sum::<f64>();
     let gram: Vec<Vec<f64>> = (0..k)
         .map(|i| (0..k).map(|j| dot(&columns[i], &columns[j])).collect())
         .collect();
-    let rhs: Vec<f64> = columns.iter().map(|c| dot(c, &y)).collect();
+    let rhs: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
     let theta = if nonnegative {
         nnls_normal(&gram, &rhs)?
     } else {
         solve(&gram, &rhs, &(0..k).collect::<Vec<_>>()).ok_or_else(singular)?
     };
     let norm = theta.iter().map(|t| t * t).sum::<f64>().sqrt();
-    Ok(if norm > 0.0 && options.normalize {
+    Ok(if norm > 0.0 && normalize {
         theta.iter().map(|t| t / norm).collect()
     } else {
         theta

@@ -47,6 +47,7 @@ __all__ = [
     "minmax_transform",
     "pool_rdm",
     "rsa_compare_groups",
+    "rsa_bootstrap_crossval",
     "patch_rsatoolbox",
     "unpatch_rsatoolbox",
     "patched_rsatoolbox",
@@ -963,16 +964,110 @@ def rsa_crossval(
     >>> bool(out["mean"][1] > out["mean"][0])
     True
     """
-    names = list(models) if isinstance(models, dict) else [f"model{i}" for i in range(len(models))]
-    items = list(models.values()) if isinstance(models, dict) else list(models)
+    names, arrays, weighted = _model_arrays(models)
+    return _repscope.rsa_crossval(
+        arrays, weighted, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
+    )
+
+
+def rsa_bootstrap_crossval(
+    models: Any,
+    data_rdms: Any,
+    compare: str = "corr",
+    k: int = 4,
+    n_boot: int = 1000,
+    over: str = "both",
+    seed: int = 0,
+    ci: float = 0.95,
+) -> RSAResult:
+    """Bootstrap cross-validation (rsatoolbox's ``bootstrap_crossval``):
+    each bootstrap sample (conditions and/or subjects drawn with
+    replacement) is cross-validated over ``k`` folds of its distinct
+    conditions, so flexible models are scored on conditions they were not
+    fitted to, and the spread over samples gives intervals and tests.
+
+    A condition drawn c times counts as c copies (pairs of copies of one
+    condition left out); weighted models are fitted (non-negative, ``cosine``
+    or ``corr``) on the other folds' conditions and every model and the noise
+    ceiling are evaluated on the fold's. A sample's value is its mean over
+    folds; samples with a fold of fewer than 3 distinct conditions are
+    invalid (NaN) and left out of the summary.
+
+    Parameters
+    ----------
+    models : as :func:`rsa_crossval` (fixed RDMs, or components x pairs for
+        weighted models; a dict names them)
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    compare, k, n_boot, seed, ci : the comparison, folds, samples, the seed
+        of the draws, the interval level
+    over : {"both", "patterns", "rdms"}
+
+    Returns
+    -------
+    RSAResult
+        As :func:`rsa_bootstrap` (``evaluations``: samples x models, the mean
+        over folds), the variances corrected by n/(n - 1) for the resampled
+        units (rsatoolbox's further correction for the cross-validation is
+        not applied).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(16, 4))
+    >>> data = [rs.rdm(truth + 0.3 * rng.normal(size=(16, 4)), "euclidean") for _ in range(5)]
+    >>> models = {"random": rs.rdm(rng.normal(size=(16, 4)), "euclidean"),
+    ...           "parts": np.stack([rs.rdm(truth[:, :2], "euclidean"), rs.rdm(truth[:, 2:], "euclidean")])}
+    >>> r = rs.rsa_bootstrap_crossval(models, data, k=2, n_boot=50, seed=1)
+    >>> r.names, bool(r.mean[1] > r.mean[0])
+    (['random', 'parts'], True)
+    """
+    if over not in ("both", "patterns", "rdms"):
+        raise InputError(f"over must be 'both', 'patterns' or 'rdms', got {over!r}")
+    if int(k) < 2 or int(n_boot) < 2:
+        raise InputError(f"k and n_boot must be at least 2, got k={k}, n_boot={n_boot}")
+    names, arrays, weighted = _model_arrays(models)
+    data = _stack(data_rdms, "data_rdms")
+    n_subjects = data.shape[0]
+    n_cond = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    patterns, subjects, test_sets = _crossval_draws(n_cond, n_subjects, int(k), int(n_boot), over,
+                                                    int(seed))
+    n_effective = {"both": min(n_subjects, n_cond), "patterns": n_cond, "rdms": n_subjects}[over]
+    return _repscope.rsa_bootstrap_crossval(arrays, weighted, data, compare, patterns, subjects,
+                                            test_sets, n_effective, float(ci), names)
+
+
+def _model_arrays(models: Any) -> tuple[list[str], list[np.ndarray], list[bool]]:
+    """Names, arrays (one row per RDM) and which models are weighted
+    (components x pairs) of a list or dict of models."""
+    names = list(models) if isinstance(models, Mapping) else [f"model{i}" for i in range(len(models))]
+    items = list(models.values()) if isinstance(models, Mapping) else list(models)
     arrays, weighted = [], []
     for m in items:
         a = _f64(m)
         weighted.append(a.ndim == 2)
         arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
-    return _repscope.rsa_crossval(
-        arrays, weighted, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
-    )
+    return [str(n) for n in names], arrays, weighted
+
+
+def _crossval_draws(n_cond: int, n_subjects: int, k: int, n_boot: int, over: str,
+                    seed: int) -> tuple[list[list[int]], list[list[int]], list[list[list[int]]]]:
+    """The draws of :func:`rsa_bootstrap_crossval`, from numpy's seeded
+    generator: per sample the conditions, the subjects and each fold's
+    held-out conditions (the distinct drawn conditions shuffled and dealt
+    into k folds)."""
+    rng = np.random.default_rng(seed)
+    patterns, subjects, test_sets = [], [], []
+    for _ in range(n_boot):
+        s = rng.integers(0, n_subjects, n_subjects) if over in ("both", "rdms") \
+            else np.arange(n_subjects)
+        p = np.sort(rng.integers(0, n_cond, n_cond)) if over in ("both", "patterns") \
+            else np.arange(n_cond)
+        order = rng.permutation(np.unique(p))
+        patterns.append(p.tolist())
+        subjects.append(s.tolist())
+        test_sets.append([sorted(order[f::k].tolist()) for f in range(k)])
+    return patterns, subjects, test_sets
 
 
 def load_rdms(path: Union[str, "os.PathLike[str]"]) -> RDMFile:

@@ -1,0 +1,148 @@
+//! Bootstrap cross-validation of models (rsatoolbox's `bootstrap_crossval`):
+//! each bootstrap sample (conditions and/or subjects drawn with
+//! replacement) is cross-validated over folds of its distinct conditions,
+//! so flexible (weighted) models are scored on conditions they were not
+//! fitted to, and the spread over samples gives the uncertainty.
+//!
+//! In a sample, a condition drawn c times appears as c copies: a pair of
+//! distinct conditions counts c_a·c_b times and pairs of copies of one
+//! condition are left out (rsatoolbox's subsampling). For each fold, a
+//! weighted model is fitted (`cosine` or `corr`, non-negative, as
+//! [`super::models::fit_weights`]) on the pairs among the other folds'
+//! conditions, and every model is evaluated, with the noise ceiling, on the
+//! pairs among the fold's conditions, by [`evaluate_samples`]. A sample's
+//! evaluation is the mean over its folds; a sample with a fold of fewer
+//! than 3 distinct conditions (test or training) is invalid (NaN).
+
+use rayon::prelude::*;
+
+use super::compare::CompareMethod;
+use super::condensed::{n_conditions, pair_index};
+use super::inference::{OneSample, Sample, SampleEvaluations, evaluate_samples};
+use super::models::{ModelRdm, fit_on_entries, predict};
+use crate::error::{Error, Result};
+
+/// One bootstrap sample with its folds.
+#[derive(Clone, Debug)]
+pub struct CrossvalSample {
+    /// The drawn conditions (copies repeated; any order).
+    pub patterns: Vec<usize>,
+    /// The drawn data RDMs (subjects), copies repeated.
+    pub rdms: Vec<usize>,
+    /// Each fold's held-out conditions (distinct, among `patterns`).
+    pub test_sets: Vec<Vec<usize>>,
+}
+
+/// The models' mean evaluation over folds and the mean noise ceiling, for
+/// every sample (a row of NaN for an invalid sample).
+pub fn bootstrap_crossvalidate(
+    models: &[ModelRdm],
+    data: &[&[f64]],
+    method: CompareMethod,
+    samples: &[CrossvalSample],
+) -> Result<SampleEvaluations> {
+    if !matches!(method, CompareMethod::Cosine | CompareMethod::Corr)
+        && models.iter().any(|m| matches!(m, ModelRdm::Weighted(_)))
+    {
+        return Err(Error::InvalidParameter {
+            measure: "bootstrap cross-validation".into(),
+            detail: format!(
+                "weighted models are fitted for 'cosine' or 'corr' here, not '{}'",
+                method.name()
+            ),
+        });
+    }
+    let len = data.first().map_or(0, |v| v.len());
+    let n = n_conditions(len)?;
+    for s in samples {
+        let bad = s
+            .patterns
+            .iter()
+            .chain(s.test_sets.iter().flatten())
+            .any(|&c| c >= n)
+            || s.rdms.iter().any(|&r| r >= data.len());
+        if bad {
+            return Err(Error::InvalidParameter {
+                measure: "bootstrap cross-validation".into(),
+                detail: format!(
+                    "a sample names a condition (of {n}) or data RDM (of {}) that does not exist",
+                    data.len()
+                ),
+            });
+        }
+    }
+    let results: Vec<Option<OneSample>> = samples
+        .par_iter()
+        .map(|s| {
+            crate::interrupt::check()?;
+            one_sample(models, data, method, n, s)
+        })
+        .collect::<Result<_>>()?;
+    Ok(SampleEvaluations::from_samples(&results, models.len()))
+}
+
+fn one_sample(
+    models: &[ModelRdm],
+    data: &[&[f64]],
+    method: CompareMethod,
+    n: usize,
+    s: &CrossvalSample,
+) -> Result<Option<OneSample>> {
+    let mut copies = s.patterns.clone();
+    copies.sort_unstable();
+    let distinct = |list: &[usize]| {
+        let mut d = list.to_vec();
+        d.dedup();
+        d.len()
+    };
+    let (mut total, mut lower, mut upper) = (vec![0.0; models.len()], 0.0, 0.0);
+    for test in &s.test_sets {
+        let (test_copies, train_copies): (Vec<usize>, Vec<usize>) =
+            copies.iter().partition(|c| test.contains(c));
+        if distinct(&test_copies) < 3 || distinct(&train_copies) < 3 {
+            return Ok(None);
+        }
+        // The training pairs (copies of one condition left out), in order.
+        let mut train_positions = Vec::new();
+        for (a, &i) in train_copies.iter().enumerate() {
+            for &j in &train_copies[a + 1..] {
+                if i != j {
+                    train_positions.push(pair_index(n, i.min(j), i.max(j)));
+                }
+            }
+        }
+        let gather = |v: &[f64]| -> Vec<f64> { train_positions.iter().map(|&p| v[p]).collect() };
+        let train_data: Vec<Vec<f64>> = s.rdms.iter().map(|&r| gather(data[r])).collect();
+        let train_refs: Vec<&[f64]> = train_data.iter().map(Vec::as_slice).collect();
+        let predictions = models
+            .iter()
+            .map(|model| {
+                let theta = match model {
+                    ModelRdm::Fixed(_) => Vec::new(),
+                    ModelRdm::Weighted(components) => {
+                        let comps: Vec<Vec<f64>> = components.iter().map(|c| gather(c)).collect();
+                        let refs: Vec<&[f64]> = comps.iter().map(Vec::as_slice).collect();
+                        fit_on_entries(&refs, &train_refs, method)?
+                    }
+                };
+                Ok(predict(model, &theta))
+            })
+            .collect::<Result<Vec<Vec<f64>>>>()?;
+        let prediction_refs: Vec<&[f64]> = predictions.iter().map(Vec::as_slice).collect();
+        let sample = Sample::new(Some(test_copies), Some(s.rdms.clone()));
+        let fold = evaluate_samples(&prediction_refs, data, method, &[sample])?;
+        if !fold.evaluations[(0, 0)].is_finite() {
+            return Ok(None);
+        }
+        for (m, t) in total.iter_mut().enumerate() {
+            *t += fold.evaluations[(0, m)];
+        }
+        lower += fold.noise_ceiling[0].0;
+        upper += fold.noise_ceiling[0].1;
+    }
+    let k = s.test_sets.len() as f64;
+    Ok(Some((
+        total.into_iter().map(|t| t / k).collect(),
+        (lower / k, upper / k),
+    )))
+}
