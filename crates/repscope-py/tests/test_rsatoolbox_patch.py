@@ -897,3 +897,29 @@ def test_bootstrap_crossvalidation_matches_a_plain_computation_with_rsatoolboxs_
     assert result.names == ["fixed", "parts"] and result.mean[1] > result.mean[0]
     with pytest.raises(rs.InputError, match="cosine' or 'corr"):
         rs.rsa_bootstrap_crossval({"parts": parts}, data, "spearman", k=2, n_boot=4)
+
+
+def test_bootstrap_crossvalidation_and_group_comparison_edge_cases():
+    rng = np.random.default_rng(170)
+    data = rdms(171, k=5, n_cond=14)
+    model = data.mean(0)
+    with pytest.raises(rs.InputError, match="folds need at least 3 distinct conditions"):
+        rs.rsa_bootstrap_crossval([model[:15]], data[:, :15], k=2, n_boot=5)
+    with pytest.raises(rs.InputError, match="different sizes"):
+        rs.rsa_bootstrap_crossval([model[:45]], data, k=2, n_boot=5, over="rdms")
+    # A pair missing in every RDM is left out of the fit and the evaluation.
+    gap = data.copy()
+    gap[:, 7] = np.nan
+    components = np.stack([model, rng.random(model.size)])
+    components[:, 7] = np.nan
+    with_gap = rs.rsa_bootstrap_crossval([components], gap, k=2, n_boot=30, seed=2)
+    assert with_gap.n_valid > 0 and np.isfinite(with_gap.mean).all()
+    # Groups with their own missing pairs: each group's comparisons leave its own out.
+    a, b = data[:3].copy(), data[3:].copy()
+    a[:, 4] = np.nan
+    out = rs.rsa_compare_groups([model], a, b, n_boot=20, seed=0)
+    keep = np.ones(model.size, bool)
+    keep[4] = False
+    observed = (np.mean([np.corrcoef(model[keep], s[keep])[0, 1] for s in a])
+                - np.mean([np.corrcoef(model, s)[0, 1] for s in b]))
+    close(out["observed"], [observed], rel=1e-9)

@@ -54,6 +54,17 @@ pub fn bootstrap_crossvalidate(
     }
     let len = data.first().map_or(0, |v| v.len());
     let n = n_conditions(len)?;
+    let model_len = |m: &ModelRdm| match m {
+        ModelRdm::Fixed(v) => vec![v.len()],
+        ModelRdm::Weighted(c) => c.iter().map(Vec::len).collect(),
+    };
+    if let Some(bad) = models.iter().flat_map(model_len).find(|&l| l != len) {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "model and data RDMs of different sizes: {bad} and {len} dissimilarities"
+            ),
+        });
+    }
     for s in samples {
         let bad = s
             .patterns
@@ -102,12 +113,25 @@ fn one_sample(
         if distinct(&test_copies) < 3 || distinct(&train_copies) < 3 {
             return Ok(None);
         }
-        // The training pairs (copies of one condition left out), in order.
+        // The training pairs (copies of one condition left out), in order;
+        // a pair missing (NaN) in any drawn RDM or component is left out of
+        // the fit, as rsatoolbox's fitters drop it.
+        let complete = |p: usize| {
+            s.rdms.iter().all(|&r| data[r][p].is_finite())
+                && models.iter().all(|m| match m {
+                    ModelRdm::Fixed(_) => true,
+                    ModelRdm::Weighted(c) => c.iter().all(|v| v[p].is_finite()),
+                })
+        };
         let mut train_positions = Vec::new();
         for (a, &i) in train_copies.iter().enumerate() {
             for &j in &train_copies[a + 1..] {
-                if i != j {
-                    train_positions.push(pair_index(n, i.min(j), i.max(j)));
+                if i == j {
+                    continue;
+                }
+                let p = pair_index(n, i.min(j), i.max(j));
+                if complete(p) {
+                    train_positions.push(p);
                 }
             }
         }

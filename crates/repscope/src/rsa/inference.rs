@@ -652,7 +652,7 @@ pub fn summarize(
         return Err(Error::InvalidParameter {
             measure: "rsa_bootstrap".into(),
             detail: format!(
-                "only {} valid bootstrap sample(s); draw more samples (n) or use more conditions",
+                "only {} valid bootstrap sample(s); draw more samples (n_boot) or use more conditions",
                 valid.len()
             ),
         });

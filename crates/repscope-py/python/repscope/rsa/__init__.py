@@ -847,7 +847,12 @@ def rsa_compare_groups(
     n = len(d)
     below = (np.sum(d <= 0, axis=0) + 1) / (n + 1)
     above = (np.sum(d >= 0, axis=0) + 1) / (n + 1)
-    observed = compare_rdms(m, a, compare).mean(axis=1) - compare_rdms(m, b, compare).mean(axis=1)
+    # On the data as given, by the same rule as the samples (a pair missing
+    # in any RDM of a group is left out of that group's comparisons).
+    observed = np.asarray(_repscope.rsa_evaluate_samples(
+        m, a, compare, None, [list(range(len(a)))], len(a), ci).evaluations[0]) - np.asarray(
+        _repscope.rsa_evaluate_samples(m, b, compare, None, [list(range(len(b)))], len(b),
+                                       ci).evaluations[0])
     return {
         "names": list(names) if names is not None else [f"model{i}" for i in range(len(m))],
         "observed": np.asarray(observed),
@@ -1030,6 +1035,14 @@ def rsa_bootstrap_crossval(
     data = _stack(data_rdms, "data_rdms")
     n_subjects = data.shape[0]
     n_cond = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    # A bootstrap over conditions holds about 63% of them, distinct.
+    usable = n_cond if over == "rdms" else int(0.63 * n_cond)
+    if usable < 3 * int(k):
+        raise InputError(
+            f"{k} folds need at least 3 distinct conditions each: {n_cond} conditions give about "
+            f"{usable} distinct ones per sample{'' if over == 'rdms' else ' (a bootstrap over conditions draws about 63%)'}; "
+            "use fewer folds or resample subjects only (over='rdms')"
+        )
     patterns, subjects, test_sets = _crossval_draws(n_cond, n_subjects, int(k), int(n_boot), over,
                                                     int(seed))
     n_effective = {"both": min(n_subjects, n_cond), "patterns": n_cond, "rdms": n_subjects}[over]
