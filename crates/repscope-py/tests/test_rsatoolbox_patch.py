@@ -923,3 +923,19 @@ def test_bootstrap_crossvalidation_and_group_comparison_edge_cases():
     observed = (np.mean([np.corrcoef(model[keep], s[keep])[0, 1] for s in a])
                 - np.mean([np.corrcoef(model, s)[0, 1] for s in b]))
     close(out["observed"], [observed], rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["cosine", "corr", "spearman"])
+def test_cv_noise_ceiling_equals_rsatoolbox(method):
+    from rsatoolbox.inference.noise_ceiling import cv_noise_ceiling
+
+    data = rdms(180, k=6, n_cond=10)
+    folds = [([0, 1, 2], [3, 4, 5], [0, 2, 4, 6, 8]), ([3, 4, 5], [0, 1, 2], [1, 3, 5, 7, 9]),
+             ([1, 3, 5], [0, 2, 4], [0, 1, 2, 3])]
+    ceil_set = [(RDMs(data[list(c)]), np.arange(10)) for c, _, _ in folds]
+    test_set = [(RDMs(data[list(t)]).subsample_pattern("index", conds), np.asarray(conds))
+                for _, t, conds in folds]
+    theirs = cv_noise_ceiling(RDMs(data), ceil_set, test_set, method=method)
+    close(rs.cv_noise_ceiling(data, folds, method), theirs)
+    with pytest.raises(rs.InputError, match="at least 3"):
+        rs.cv_noise_ceiling(data, [([0], [1], [0, 1])], method)

@@ -46,6 +46,7 @@ __all__ = [
     "positive_transform",
     "minmax_transform",
     "pool_rdm",
+    "cv_noise_ceiling",
     "rsa_compare_groups",
     "rsa_bootstrap_crossval",
     "patch_rsatoolbox",
@@ -587,6 +588,58 @@ def pool_rdm(rdms: Any, compare: Optional[str] = "cosine") -> np.ndarray:
     """
     method = None if compare in (None, "euclid", "neg_riem_dist") else compare
     return np.asarray(_repscope.pool_rdm(_stack(rdms, "rdms"), method))
+
+
+def cv_noise_ceiling(
+    data_rdms: Any, folds: Sequence[tuple[Any, Any, Any]], compare: str = "cosine"
+) -> tuple[float, float]:
+    """(lower, upper) noise ceiling for cross-validated evaluations
+    (rsatoolbox's ``cv_noise_ceiling``): per fold, the test subjects' RDMs on
+    the test conditions against the pooled RDM (:func:`pool_rdm`) of the
+    ceiling subjects (lower bound; typically the training subjects) and of
+    all subjects (upper bound), each restricted to the test conditions;
+    averaged over the test subjects, then over the folds.
+
+    Parameters
+    ----------
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    folds : sequence of (ceiling subjects, test subjects, test conditions)
+        Index lists into the subjects and conditions.
+    compare : a comparison of :func:`compare_rdms`
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> data = rng.random(45) + 0.3 * rng.random((6, 45))
+    >>> lower, upper = rs.cv_noise_ceiling(data, [([0, 1, 2], [3, 4, 5], range(5)),
+    ...                                           ([3, 4, 5], [0, 1, 2], range(5, 10))])
+    >>> bool(0 < lower < upper <= 1)
+    True
+    """
+    data = _stack(data_rdms, "data_rdms")
+    n = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    if not len(folds):
+        raise InputError("cv_noise_ceiling needs at least one fold")
+    pooled_all = pool_rdm(data, compare)
+    lows, ups = [], []
+    for fold in folds:
+        try:
+            ceiling, test_subjects, test_conditions = fold
+        except (TypeError, ValueError) as e:
+            raise InputError(
+                "each fold is (ceiling subjects, test subjects, test conditions)") from e
+        conds = sorted(set(int(c) for c in test_conditions))
+        if len(conds) < 3 or conds[0] < 0 or conds[-1] >= n:
+            raise InputError(
+                f"a fold's test conditions must be at least 3 of the {n} conditions, got {conds}")
+        positions = [i * n - i * (i + 1) // 2 + (j - i - 1)
+                     for a, i in enumerate(conds) for j in conds[a + 1:]]
+        test = data[np.asarray(test_subjects, dtype=np.int64)][:, positions]
+        ceil = pool_rdm(data[np.asarray(ceiling, dtype=np.int64)], compare)[positions]
+        lows.append(float(np.mean(compare_rdms(ceil, test, compare))))
+        ups.append(float(np.mean(compare_rdms(pooled_all[positions], test, compare))))
+    return float(np.mean(lows)), float(np.mean(ups))
 
 
 @renamed(method="compare")
