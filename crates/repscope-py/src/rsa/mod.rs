@@ -8,7 +8,9 @@ use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::convert::{Input, Pick, ToPy, descriptors_from, matrix_to_numpy, rows, vector};
+use crate::convert::{
+    Input, Pick, ToPy, descriptors_from, matrix_to_numpy, row_major, rows, vector,
+};
 use crate::errors::enter_core;
 use crate::preflight::preflight;
 use crate::results::{data_frame, py_result};
@@ -148,19 +150,10 @@ fn cross_rdm<'py>(
     method: Pick<RdmMethod>,
     precision: Option<PyReadonlyArray2<'py, f64>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let owned = |m: &PyReadonlyArray2<'py, f64>| {
-        let v = m.as_array();
-        Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
-    };
-    let (am, bm) = (owned(&a), owned(&b));
-    let pm = precision.as_ref().map(owned);
+    let (av, bv) = (row_major(&a)?, row_major(&b)?);
+    let pv = precision.as_ref().map(row_major).transpose()?;
     let out = enter_core(py, move || {
-        repscope::rsa::cross::cross_rdm(
-            am.as_ref(),
-            bm.as_ref(),
-            method.0,
-            pm.as_ref().map(Mat::as_ref),
-        )
+        repscope::rsa::cross::cross_rdm(av, bv, method.0, pv)
     })?;
     Ok(matrix_to_numpy(py, out.as_ref()))
 }
@@ -190,18 +183,14 @@ fn rdm_unbalanced<'py>(
         },
         _ => Similarity::Inner,
     };
-    let owned = |a: &PyReadonlyArray2<'py, f64>| {
-        let v = a.as_array();
-        Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
-    };
-    let xm = owned(&x);
-    let pm = precision.as_ref().map(owned);
+    let xv = row_major(&x)?;
+    let pv = precision.as_ref().map(row_major).transpose()?;
     let fold_codes = codes(folds);
     let (names, condition_codes) = labels_to_codes(&conditions);
     let out = enter_core(py, move || {
         let spec = UnbalancedSpec {
             similarity,
-            precision: pm.as_ref().map(Mat::as_ref),
+            precision: pv,
             folds: fold_codes.as_deref(),
             weighting: if equal_weighting {
                 Weighting::Equal
@@ -209,7 +198,7 @@ fn rdm_unbalanced<'py>(
                 Weighting::Number
             },
         };
-        repscope::rsa::unbalanced::rdm_unbalanced(xm.as_ref(), &condition_codes, names.len(), &spec)
+        repscope::rsa::unbalanced::rdm_unbalanced(xv, &condition_codes, names.len(), &spec)
     })?;
     Ok(vector(py, out))
 }

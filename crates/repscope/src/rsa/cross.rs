@@ -8,7 +8,7 @@
 
 use faer::{Mat, MatRef};
 
-use super::dissimilarity::RdmMethod;
+use super::dissimilarity::{RdmMethod, unit_columns};
 use crate::data::check_finite;
 use crate::error::{Error, Result};
 
@@ -38,38 +38,14 @@ pub fn cross_rdm(
     }
     check_finite("first set of patterns", a)?;
     check_finite("second set of patterns", b)?;
-    let unit = |m: MatRef<'_, f64>, centre: bool| -> Result<Mat<f64>> {
-        let mut z = m.to_owned();
-        for i in 0..z.nrows() {
-            let mean = if centre {
-                z.row(i).iter().sum::<f64>() / p as f64
-            } else {
-                0.0
-            };
-            let norm = z
-                .row(i)
-                .iter()
-                .map(|v| (v - mean).powi(2))
-                .sum::<f64>()
-                .sqrt();
-            if norm == 0.0 {
-                return Err(Error::Undefined {
-                    measure: format!("{} distance", method.name()),
-                    array: format!("pattern {i}"),
-                    detail: "it is constant (all zeros for cosine)".into(),
-                });
-            }
-            z.row_mut(i)
-                .iter_mut()
-                .for_each(|v| *v = (*v - mean) / norm);
-        }
-        Ok(z)
-    };
     match method {
         RdmMethod::Correlation | RdmMethod::Cosine => {
+            // Patterns as unit columns (centred for correlation), as `rdm`.
             let centre = method == RdmMethod::Correlation;
-            let (za, zb) = (unit(a, centre)?, unit(b, centre)?);
-            let k = &za * zb.transpose();
+            let unit =
+                |m: MatRef<'_, f64>| unit_columns(m.transpose(), centre, method.name(), false);
+            let (za, zb) = (unit(a)?, unit(b)?);
+            let k = za.transpose() * &zb;
             Ok(Mat::from_fn(k.nrows(), k.ncols(), |i, j| 1.0 - k[(i, j)]))
         }
         RdmMethod::Euclidean | RdmMethod::Mahalanobis => {

@@ -435,7 +435,7 @@ fn times_precision_per_fold(
 /// Columns (condition patterns) centred (optionally) and scaled to unit
 /// length; a column of zero length is an error, or all NaN with
 /// `nan_if_zero`.
-fn unit_columns(
+pub(super) fn unit_columns(
     m: MatRef<'_, f64>,
     centre: bool,
     method: &str,

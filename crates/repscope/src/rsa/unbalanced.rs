@@ -140,27 +140,12 @@ pub fn rdm_unbalanced(
             product(right.as_ref(), filled.as_ref())
         }
         Similarity::Correlation => {
-            let mut z = x.to_owned();
-            for i in 0..n {
-                let mean = z.row(i).iter().sum::<f64>() / p as f64;
-                let norm = z
-                    .row(i)
-                    .iter()
-                    .map(|v| (v - mean).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                if norm == 0.0 {
-                    return Err(bad(format!(
-                        "measurement {i} is constant across channels: its correlation is undefined"
-                    )));
-                }
-                // r/2 per channel summed over p channels: r·p/2.
-                let scale = (p as f64 / 2.0).sqrt() / norm;
-                z.row_mut(i)
-                    .iter_mut()
-                    .for_each(|v| *v = (*v - mean) * scale);
-            }
-            product(z.as_ref(), z.as_ref())
+            // Unit, centred patterns (as `rdm`'s correlation) scaled so a
+            // pair's product is r·p/2: half its correlation per channel.
+            let z = super::dissimilarity::unit_columns(x.transpose(), true, "correlation", false)?;
+            let scale = (p as f64 / 2.0).sqrt();
+            let rows = Mat::from_fn(n, p, |i, j| z[(j, i)] * scale);
+            product(rows.as_ref(), rows.as_ref())
         }
         Similarity::Poisson {
             prior_lambda,

@@ -89,6 +89,11 @@ def _labels(labels: Any) -> Optional[list[str]]:
     return [str(v) for v in np.asarray(labels).ravel().tolist()]
 
 
+def _n_conditions(stack: np.ndarray) -> int:
+    """Conditions of the condensed RDMs of a stack (k x pairs)."""
+    return int(round((1 + np.sqrt(1 + 8 * stack.shape[1])) / 2))
+
+
 def _stack(rdms: Any, name: str) -> np.ndarray:
     """RDMs as a C-contiguous float64 (k x pairs) array."""
     if hasattr(rdms, "get_vectors"):  # an rsatoolbox RDMs object
@@ -618,7 +623,7 @@ def cv_noise_ceiling(
     True
     """
     data = _stack(data_rdms, "data_rdms")
-    n = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    n = _n_conditions(data)
     if not len(folds):
         raise InputError("cv_noise_ceiling needs at least one fold")
     pooled_all = pool_rdm(data, compare)
@@ -799,7 +804,7 @@ def rsa_bootstrap(
         _stack(models, "models"), data, compare, int(n_boot), over,
         int(seed), float(ci), None if names is None else list(names),
     )
-    n_cond = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    n_cond = _n_conditions(data)
     if over in ("patterns", "both") and n_cond < _FEW_CONDITIONS:
         import warnings
 
@@ -882,7 +887,7 @@ def rsa_compare_groups(
         )
     if int(n_boot) < 2:
         raise InputError(f"n_boot must be at least 2, got {n_boot}")
-    n_cond = int(round((1 + np.sqrt(1 + 8 * a.shape[1])) / 2))
+    n_cond = _n_conditions(a)
     rng = np.random.default_rng(int(seed))
     patterns = [rng.integers(0, n_cond, n_cond).tolist() for _ in range(int(n_boot))] \
         if over == "both" else None
@@ -1087,7 +1092,7 @@ def rsa_bootstrap_crossval(
     names, arrays, weighted = _model_arrays(models)
     data = _stack(data_rdms, "data_rdms")
     n_subjects = data.shape[0]
-    n_cond = int(round((1 + np.sqrt(1 + 8 * data.shape[1])) / 2))
+    n_cond = _n_conditions(data)
     # A bootstrap over conditions holds about 63% of them, distinct.
     usable = n_cond if over == "rdms" else int(0.63 * n_cond)
     if usable < 3 * int(k):
