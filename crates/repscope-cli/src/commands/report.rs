@@ -223,16 +223,11 @@ fn section_of_volume(path: &Path, title: String) -> anyhow::Result<Section> {
         path.display()
     );
     let csv = format!("{title}_peaks.csv");
-    Ok(match volume_slices(&map) {
-        Some(chart) => Section::of_chart(title.clone(), description, chart),
-        None => Section {
-            title: title.clone(),
-            description: format!("{description} It has no finite value."),
-            ..Section::default()
-        },
-    }
-    .with_table(volume_peaks(&map, 10))
-    .csv(csv))
+    Ok(
+        Section::of_map(title.clone(), description, volume_slices(&map))
+            .with_table(volume_peaks(&map, 10))
+            .csv(csv),
+    )
 }
 
 /// A CSV as a table, shown as a heatmap when it is a labelled matrix (a

@@ -341,16 +341,9 @@ fn map_section(
          The table lists its {PEAKS} largest values.",
         file.display()
     );
-    match chart {
-        Some(chart) => Section::of_chart(title, description, chart),
-        None => Section {
-            title: title.into(),
-            description: format!("{description} No centre has a finite value."),
-            ..Section::default()
-        },
-    }
-    .with_table(peaks)
-    .csv(csv)
+    Section::of_map(title, description, chart)
+        .with_table(peaks)
+        .csv(csv)
 }
 
 /// The `--report` page: the maps' sections, the files written, and the

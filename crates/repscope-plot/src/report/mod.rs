@@ -84,6 +84,24 @@ impl Section {
         }
     }
 
+    /// A section showing a brain map's chart ([`crate::brain`]), or saying
+    /// the map has no finite value when there is none to draw.
+    pub fn of_map(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        chart: Option<Chart>,
+    ) -> Section {
+        let description = description.into();
+        match chart {
+            Some(chart) => Section::of_chart(title, description, chart),
+            None => Section {
+                title: title.into(),
+                description: format!("{description} The map has no finite value."),
+                ..Section::default()
+            },
+        }
+    }
+
     /// The same section whose CSV download is named `name`.
     pub fn csv(mut self, name: impl Into<String>) -> Section {
         self.csv_name = name.into();
