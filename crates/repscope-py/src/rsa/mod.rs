@@ -685,9 +685,11 @@ fn rsa_crossval(
 }
 
 /// Bootstrap cross-validation on given samples: for each, the drawn
-/// conditions, the drawn data RDMs and the folds' held-out conditions.
+/// conditions and data RDMs; `test_sets[repetition][sample]` the folds'
+/// held-out conditions; `correct` corrects the covariance for the fold
+/// assignments (with several repetitions).
 #[pyfunction]
-#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, test_sets, n_effective, ci, names))]
+#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, test_sets, correct, n_effective, ci, names))]
 #[allow(clippy::too_many_arguments)]
 fn rsa_bootstrap_crossval(
     py: Python<'_>,
@@ -697,30 +699,105 @@ fn rsa_bootstrap_crossval(
     compare: Pick<CompareMethod>,
     patterns: Vec<Vec<usize>>,
     rdms: Vec<Vec<usize>>,
-    test_sets: Vec<Vec<Vec<usize>>>,
+    test_sets: Vec<Vec<Vec<Vec<usize>>>>,
+    correct: bool,
     n_effective: usize,
     ci: f64,
     names: Vec<String>,
 ) -> PyResult<PyRsaResult> {
-    use repscope::rsa::bootcv::{CrossvalSample, bootstrap_crossvalidate};
+    use repscope::rsa::bootcv::bootstrap_crossvalidate_repeated;
     let specs = model_specs(&models, &weighted)?;
     let d = rows(&data)?;
-    let samples: Vec<CrossvalSample> = patterns
-        .into_iter()
-        .zip(rdms)
-        .zip(test_sets)
-        .map(|((patterns, rdms), test_sets)| CrossvalSample {
-            patterns,
-            rdms,
-            test_sets,
-        })
-        .collect();
+    let repetitions = crossval_samples(&patterns, &rdms, test_sets);
     let method = compare.0;
     let (evaluations, summary) = enter_core(py, move || {
-        let evaluations = bootstrap_crossvalidate(&specs, &d, method, &samples)?;
-        let summary = inference::summarize(&evaluations, n_effective, ci)?;
-        Ok((evaluations, summary))
+        let repeated = bootstrap_crossvalidate_repeated(&specs, &d, method, &repetitions)?;
+        let spread = inference::Spread::Covariance(repeated.covariance(&repeated.valid(), correct));
+        let summary = inference::summarize_with(&repeated.mean, &spread, n_effective, ci)?;
+        Ok((repeated.mean, summary))
     })?;
+    Ok(PyRsaResult {
+        evaluations,
+        summary,
+        names,
+        method,
+    })
+}
+
+/// One repetition's samples per entry of `test_sets` (`[repetition]
+/// [sample][fold]`), all on the same draws.
+fn crossval_samples(
+    patterns: &[Vec<usize>],
+    rdms: &[Vec<usize>],
+    test_sets: Vec<Vec<Vec<Vec<usize>>>>,
+) -> Vec<Vec<repscope::rsa::bootcv::CrossvalSample>> {
+    test_sets
+        .into_iter()
+        .map(|rep| {
+            patterns
+                .iter()
+                .zip(rdms)
+                .zip(rep)
+                .map(
+                    |((p, r), test_sets)| repscope::rsa::bootcv::CrossvalSample {
+                        patterns: p.clone(),
+                        rdms: r.clone(),
+                        test_sets,
+                    },
+                )
+                .collect()
+        })
+        .collect()
+}
+
+/// One bootstrap kind's folds: `[repetition][sample][fold]`, held-out
+/// conditions.
+type FoldsOfKind = Vec<Vec<Vec<Vec<usize>>>>;
+
+/// The dual bootstrap on given draws (conditions and data RDMs per
+/// sample); `folds[kind][repetition][sample]` (kinds: both, data RDMs,
+/// conditions) cross-validates each bootstrap, `None` evaluates fixed
+/// models directly.
+#[pyfunction]
+#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, folds, correct, ci, names))]
+#[allow(clippy::too_many_arguments)]
+fn rsa_dual_bootstrap(
+    py: Python<'_>,
+    models: Vec<PyReadonlyArray2<'_, f64>>,
+    weighted: Vec<bool>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+    patterns: Vec<Vec<usize>>,
+    rdms: Vec<Vec<usize>>,
+    folds: Option<Vec<FoldsOfKind>>,
+    correct: bool,
+    ci: f64,
+    names: Vec<String>,
+) -> PyResult<PyRsaResult> {
+    use repscope::rsa::dual::{DualDraws, DualFolds, dual_bootstrap};
+    let specs = model_specs(&models, &weighted)?;
+    let d = rows(&data)?;
+    let draws = DualDraws { patterns, rdms };
+    let method = compare.0;
+    let (evaluations, summary) =
+        enter_core(py, move || {
+            let folds: Option<DualFolds> =
+                match folds {
+                    None => None,
+                    Some(f) => Some(f.try_into().map_err(|f: Vec<_>| {
+                        repscope::Error::InvalidParameter {
+                            measure: "dual bootstrap".into(),
+                            detail: format!(
+                                "folds for 3 bootstrap kinds are needed, got {}",
+                                f.len()
+                            ),
+                        }
+                    })?),
+                };
+            let dual = dual_bootstrap(&specs, &d, method, &draws, folds.as_ref(), correct)?;
+            let summary = dual.summarize(ci)?;
+            Ok((dual.stacked, summary))
+        })?;
     Ok(PyRsaResult {
         evaluations,
         summary,
@@ -748,6 +825,7 @@ fn model_specs(models: &[PyReadonlyArray2<'_, f64>], weighted: &[bool]) -> PyRes
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRsaResult>()?;
     m.add_function(wrap_pyfunction!(rsa_bootstrap_crossval, m)?)?;
+    m.add_function(wrap_pyfunction!(rsa_dual_bootstrap, m)?)?;
     m.add_class::<PyRdmFile>()?;
     m.add_function(wrap_pyfunction!(read_rdms, m)?)?;
     m.add_function(wrap_pyfunction!(write_rdms, m)?)?;

@@ -13,12 +13,24 @@
 //! pairs among the fold's conditions, by [`evaluate_samples`]. A sample's
 //! evaluation is the mean over its folds; a sample with a fold of fewer
 //! than 3 distinct conditions (test or training) is invalid (NaN).
+//!
+//! Which conditions share a fold adds variance of its own to a sample's
+//! value. [`bootstrap_crossvalidate_repeated`] repeats the cross-validation
+//! of every sample with new fold assignments and, as rsatoolbox, projects
+//! the samples' covariance to infinitely many assignments: with n
+//! repetitions, Σ = (n·Σ_mean − Σ_1)/(n − 1), where Σ_mean is the
+//! covariance of the samples' mean over repetitions and Σ_1 the mean of the
+//! repetitions' own covariances.
 
 use rayon::prelude::*;
 
 use super::compare::CompareMethod;
 use super::condensed::{n_conditions, pair_index};
-use super::inference::{OneSample, Sample, SampleEvaluations, evaluate_samples};
+use faer::Mat;
+
+use super::inference::{
+    OneSample, Sample, SampleEvaluations, column_covariance, evaluate_samples, valid_rows,
+};
 use super::models::{ModelRdm, fit_on_entries, predict};
 use crate::error::{Error, Result};
 
@@ -90,6 +102,92 @@ pub fn bootstrap_crossvalidate(
         })
         .collect::<Result<_>>()?;
     Ok(SampleEvaluations::from_samples(&results, models.len()))
+}
+
+/// Samples cross-validated several times, each repetition with its own
+/// folds.
+#[derive(Clone, Debug)]
+pub struct RepeatedCrossval {
+    /// Each repetition's evaluations.
+    pub runs: Vec<SampleEvaluations>,
+    /// Each sample's mean over repetitions (NaN rows for invalid samples).
+    pub mean: SampleEvaluations,
+}
+
+impl RepeatedCrossval {
+    /// The covariance of the columns (models, lower and upper noise
+    /// ceiling) over `rows`, for [`super::inference::Spread`]; `correct`
+    /// applies the projection in the module documentation (one repetition
+    /// has nothing to project).
+    pub fn covariance(&self, rows: &[usize], correct: bool) -> Mat<f64> {
+        let of_mean = column_covariance(&self.mean, rows);
+        if !correct || self.runs.len() < 2 || rows.len() < 2 {
+            return of_mean;
+        }
+        let n = self.runs.len() as f64;
+        let k = of_mean.nrows();
+        let mut single = Mat::<f64>::zeros(k, k);
+        for run in &self.runs {
+            single += column_covariance(run, rows);
+        }
+        Mat::from_fn(k, k, |a, b| {
+            (n * of_mean[(a, b)] - single[(a, b)] / n) / (n - 1.0)
+        })
+    }
+
+    /// The samples valid in the mean.
+    pub fn valid(&self) -> Vec<usize> {
+        valid_rows(&self.mean)
+    }
+}
+
+/// [`bootstrap_crossvalidate`] for each repetition (the same samples, each
+/// with its own folds), and the mean over repetitions.
+pub fn bootstrap_crossvalidate_repeated(
+    models: &[ModelRdm],
+    data: &[&[f64]],
+    method: CompareMethod,
+    repetitions: &[Vec<CrossvalSample>],
+) -> Result<RepeatedCrossval> {
+    let first = repetitions.first().ok_or_else(|| Error::InvalidParameter {
+        measure: "bootstrap cross-validation".into(),
+        detail: "at least one cross-validation repetition is needed".into(),
+    })?;
+    let same_samples = repetitions.iter().all(|rep| {
+        rep.len() == first.len()
+            && rep
+                .iter()
+                .zip(first)
+                .all(|(a, b)| a.patterns == b.patterns && a.rdms == b.rdms)
+    });
+    if !same_samples {
+        return Err(Error::InvalidParameter {
+            measure: "bootstrap cross-validation".into(),
+            detail:
+                "every repetition must cross-validate the same samples (conditions and data RDMs)"
+                    .into(),
+        });
+    }
+    let runs: Vec<SampleEvaluations> = repetitions
+        .iter()
+        .map(|rep| bootstrap_crossvalidate(models, data, method, rep))
+        .collect::<Result<_>>()?;
+    let n_reps = runs.len() as f64;
+    let (rows, cols) = (runs[0].evaluations.nrows(), runs[0].evaluations.ncols());
+    let mean = SampleEvaluations {
+        evaluations: Mat::from_fn(rows, cols, |i, m| {
+            runs.iter().map(|r| r.evaluations[(i, m)]).sum::<f64>() / n_reps
+        }),
+        noise_ceiling: (0..rows)
+            .map(|i| {
+                let (lo, hi) = runs.iter().fold((0.0, 0.0), |(lo, hi), r| {
+                    (lo + r.noise_ceiling[i].0, hi + r.noise_ceiling[i].1)
+                });
+                (lo / n_reps, hi / n_reps)
+            })
+            .collect(),
+    };
+    Ok(RepeatedCrossval { runs, mean })
 }
 
 fn one_sample(

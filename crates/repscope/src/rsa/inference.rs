@@ -637,6 +637,90 @@ pub struct EvaluationSummary {
     pub n_valid: usize,
 }
 
+/// How a summary gets the variance of a contrast of its columns (the
+/// models, then the lower and upper noise ceiling) for its t-tests.
+#[derive(Clone, Debug)]
+pub enum Spread {
+    /// The samples' own covariance, times n/(n − 1) for the n resampled
+    /// units.
+    Samples,
+    /// A covariance of the columns computed elsewhere (the cross-validation
+    /// repetitions' corrected one, [`super::bootcv`]), times n/(n − 1).
+    Covariance(Mat<f64>),
+    /// The dual bootstrap ([`super::dual`]): the covariances of the
+    /// bootstraps over both, over data RDMs only and over conditions only,
+    /// combined per contrast by rsatoolbox's small-sample formula
+    /// (`_dual_bootstrap`): with r = R/(R − 1), p = P/(P − 1) for R data
+    /// RDMs and P conditions,
+    /// v = r·v_rdm + p·v_pattern − r·p·(v_both − v_rdm − v_pattern),
+    /// kept at least r·v_rdm and p·v_pattern and at most v_both.
+    Dual {
+        both: Mat<f64>,
+        rdms: Mat<f64>,
+        patterns: Mat<f64>,
+        n_rdms: usize,
+        n_patterns: usize,
+    },
+}
+
+impl Spread {
+    /// The variance of Σ c·column over the `(column, c)` terms.
+    fn variance(&self, terms: &[(usize, f64)], correction: f64) -> f64 {
+        let quad = |cov: &Mat<f64>| -> f64 {
+            terms
+                .iter()
+                .flat_map(|&(a, ca)| terms.iter().map(move |&(b, cb)| ca * cb * cov[(a, b)]))
+                .sum()
+        };
+        match self {
+            // `Samples` is turned into a `Covariance` before use.
+            Spread::Samples => f64::NAN,
+            Spread::Covariance(cov) => quad(cov) * correction,
+            Spread::Dual {
+                both,
+                rdms,
+                patterns,
+                n_rdms,
+                n_patterns,
+            } => {
+                let (v0, v1, v2) = (quad(both), quad(rdms), quad(patterns));
+                let r = *n_rdms as f64 / (*n_rdms as f64 - 1.0);
+                let p = *n_patterns as f64 / (*n_patterns as f64 - 1.0);
+                let v = r * v1 + p * v2 - r * p * (v0 - v1 - v2);
+                v.max(r * v1).max(p * v2).min(v0)
+            }
+        }
+    }
+}
+
+/// The covariance (n − 1 in the denominator) of the columns (models, lower
+/// and upper noise ceiling) over the `rows` given.
+pub(crate) fn column_covariance(result: &SampleEvaluations, rows: &[usize]) -> Mat<f64> {
+    let m = result.evaluations.ncols();
+    let value = |i: usize, c: usize| match c {
+        c if c < m => result.evaluations[(i, c)],
+        c if c == m => result.noise_ceiling[i].0,
+        _ => result.noise_ceiling[i].1,
+    };
+    let n = rows.len() as f64;
+    let means: Vec<f64> = (0..m + 2)
+        .map(|c| rows.iter().map(|&i| value(i, c)).sum::<f64>() / n)
+        .collect();
+    Mat::from_fn(m + 2, m + 2, |a, b| {
+        rows.iter()
+            .map(|&i| (value(i, a) - means[a]) * (value(i, b) - means[b]))
+            .sum::<f64>()
+            / (n - 1.0)
+    })
+}
+
+/// The rows (samples) whose evaluations are defined.
+pub(crate) fn valid_rows(result: &SampleEvaluations) -> Vec<usize> {
+    (0..result.evaluations.nrows())
+        .filter(|&i| result.evaluations[(i, 0)].is_finite())
+        .collect()
+}
+
 /// Summarises sample evaluations; `n_effective` is the number of
 /// resampled units (conditions, subjects, or the smaller), `ci` the level.
 pub fn summarize(
@@ -644,10 +728,21 @@ pub fn summarize(
     n_effective: usize,
     ci: f64,
 ) -> Result<EvaluationSummary> {
+    summarize_with(result, &Spread::Samples, n_effective, ci)
+}
+
+/// [`summarize`] with the t-tests' variances from `spread`. The means are
+/// the valid samples' (for [`Spread::Dual`], the caller passes the three
+/// bootstraps' samples stacked, as rsatoolbox averages over them); the
+/// percentile intervals and bootstrap counts use the same rows.
+pub fn summarize_with(
+    result: &SampleEvaluations,
+    spread: &Spread,
+    n_effective: usize,
+    ci: f64,
+) -> Result<EvaluationSummary> {
     let m = result.evaluations.ncols();
-    let valid: Vec<usize> = (0..result.evaluations.nrows())
-        .filter(|&i| result.evaluations[(i, 0)].is_finite())
-        .collect();
+    let valid = valid_rows(result);
     if valid.len() < 2 {
         return Err(Error::InvalidParameter {
             measure: "rsa_bootstrap".into(),
@@ -678,36 +773,36 @@ pub fn summarize(
     let nv = valid.len() as f64;
     let means: Vec<f64> = cols.iter().map(|c| c.iter().sum::<f64>() / nv).collect();
     let correction = n_effective as f64 / (n_effective as f64 - 1.0);
-    let cov = |a: usize, b: usize| -> f64 {
-        cols[a]
-            .iter()
-            .zip(&cols[b])
-            .map(|(x, y)| (x - means[a]) * (y - means[b]))
-            .sum::<f64>()
-            / (nv - 1.0)
-            * correction
+    let own;
+    let spread = match spread {
+        Spread::Samples => {
+            own = Spread::Covariance(column_covariance(result, &valid));
+            &own
+        }
+        other => other,
     };
+    let var = |terms: &[(usize, f64)]| spread.variance(terms, correction);
     let dof = n_effective - 1;
     let t = StudentsT::new(0.0, 1.0, dof as f64)
         .map_err(|e| Error::internal(format!("t distribution with {dof} dof: {e}")))?;
     let eps = f64::EPSILON;
     let two_sided = |stat: f64| 2.0 * (1.0 - t.cdf(stat.abs()));
-    let sem: Vec<f64> = (0..m).map(|i| cov(i, i).max(0.0).sqrt()).collect();
+    let sem: Vec<f64> = (0..m).map(|i| var(&[(i, 1.0)]).max(0.0).sqrt()).collect();
     let p_pairwise = Mat::from_fn(m, m, |i, j| {
         if i == j {
             1.0
         } else {
-            let var = cov(i, i) + cov(j, j) - 2.0 * cov(i, j);
-            two_sided((means[i] - means[j]) / var.max(eps).sqrt())
+            let v = var(&[(i, 1.0), (j, -1.0)]);
+            two_sided((means[i] - means[j]) / v.max(eps).sqrt())
         }
     });
     let p_zero = (0..m)
-        .map(|i| 1.0 - t.cdf(means[i] / cov(i, i).max(eps).sqrt()))
+        .map(|i| 1.0 - t.cdf(means[i] / var(&[(i, 1.0)]).max(eps).sqrt()))
         .collect();
     let p_noise_ceiling = (0..m)
         .map(|i| {
-            let var = cov(i, i) - 2.0 * cov(i, m) + cov(m, m);
-            two_sided((means[i] - means[m]) / var.max(eps).sqrt())
+            let v = var(&[(i, 1.0), (m, -1.0)]);
+            two_sided((means[i] - means[m]) / v.max(eps).sqrt())
         })
         .collect();
     let mut ci_low = Vec::with_capacity(m);
@@ -742,7 +837,7 @@ pub fn summarize(
         .iter()
         .map(|c| (c.iter().filter(|&&v| v <= 0.0).count() as f64 + 1.0) / nv)
         .collect();
-    let p_noise_ceiling_zero = 1.0 - t.cdf(means[m] / cov(m, m).max(eps).sqrt());
+    let p_noise_ceiling_zero = 1.0 - t.cdf(means[m] / var(&[(m, 1.0)]).max(eps).sqrt());
     let p_noise_ceiling_zero_bootstrap =
         (cols[m].iter().filter(|&&v| v <= 0.0).count() as f64 + 1.0) / nv;
     Ok(EvaluationSummary {

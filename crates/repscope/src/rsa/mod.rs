@@ -6,6 +6,7 @@
 //! - [`compare`]: RDM against RDM (cosine, corr, spearman, rho_a, kendall_a,
 //!   kendall_b, cosine_cov, corr_cov, bures).
 //! - [`inference`]: bootstrap model evaluation and noise ceilings.
+//! - [`dual`]: the dual bootstrap (subjects and conditions, combined).
 //! - [`models`]: weighted model RDMs (non-negative fit) and cross-validation.
 //! - [`mds`]: classical MDS of an RDM (for pictures).
 //! - [`files`]: RDMs in `.npz` files.
@@ -22,6 +23,7 @@ pub mod compare;
 pub mod condensed;
 pub mod cross;
 pub mod dissimilarity;
+pub mod dual;
 pub mod files;
 mod folds;
 pub mod inference;

@@ -49,6 +49,7 @@ __all__ = [
     "cv_noise_ceiling",
     "rsa_compare_groups",
     "rsa_bootstrap_crossval",
+    "rsa_dual_bootstrap",
     "patch_rsatoolbox",
     "unpatch_rsatoolbox",
     "patched_rsatoolbox",
@@ -1042,6 +1043,8 @@ def rsa_bootstrap_crossval(
     over: str = "both",
     seed: int = 0,
     ci: float = 0.95,
+    n_cv: int = 2,
+    use_correction: bool = True,
 ) -> RSAResult:
     """Bootstrap cross-validation (rsatoolbox's ``bootstrap_crossval``):
     each bootstrap sample (conditions and/or subjects drawn with
@@ -1064,14 +1067,22 @@ def rsa_bootstrap_crossval(
     compare, k, n_boot, seed, ci : the comparison, folds, samples, the seed
         of the draws, the interval level
     over : {"both", "patterns", "rdms"}
+    n_cv : int
+        Cross-validations of each sample, each with new folds (rsatoolbox's
+        default, 2).
+    use_correction : bool
+        With ``n_cv >= 2``, correct the variances for the randomness of the
+        fold assignment as rsatoolbox does: with n repetitions,
+        (n * cov(mean over repetitions) - mean of the repetitions' cov) / (n - 1),
+        the covariance projected to infinitely many assignments. (With
+        ``n_cv=1`` there is nothing to correct; rsatoolbox raises there.)
 
     Returns
     -------
     RSAResult
         As :func:`rsa_bootstrap` (``evaluations``: samples x models, the mean
-        over folds), the variances corrected by n/(n - 1) for the resampled
-        units (rsatoolbox's further correction for the cross-validation is
-        not applied).
+        over folds and repetitions), the variances also corrected by
+        n/(n - 1) for the resampled units.
 
     Examples
     --------
@@ -1087,8 +1098,9 @@ def rsa_bootstrap_crossval(
     """
     if over not in ("both", "patterns", "rdms"):
         raise InputError(f"over must be 'both', 'patterns' or 'rdms', got {over!r}")
-    if int(k) < 2 or int(n_boot) < 2:
-        raise InputError(f"k and n_boot must be at least 2, got k={k}, n_boot={n_boot}")
+    if int(k) < 2 or int(n_boot) < 2 or int(n_cv) < 1:
+        raise InputError(f"k and n_boot must be at least 2 and n_cv at least 1, got k={k}, "
+                         f"n_boot={n_boot}, n_cv={n_cv}")
     names, arrays, weighted = _model_arrays(models)
     data = _stack(data_rdms, "data_rdms")
     n_subjects = data.shape[0]
@@ -1102,10 +1114,11 @@ def rsa_bootstrap_crossval(
             "use fewer folds or resample subjects only (over='rdms')"
         )
     patterns, subjects, test_sets = _crossval_draws(n_cond, n_subjects, int(k), int(n_boot), over,
-                                                    int(seed))
+                                                    int(seed), int(n_cv))
     n_effective = {"both": min(n_subjects, n_cond), "patterns": n_cond, "rdms": n_subjects}[over]
     return _repscope.rsa_bootstrap_crossval(arrays, weighted, data, compare, patterns, subjects,
-                                            test_sets, n_effective, float(ci), names)
+                                            test_sets, bool(use_correction), n_effective, float(ci),
+                                            names)
 
 
 def _model_arrays(models: Any) -> tuple[list[str], list[np.ndarray], list[bool]]:
@@ -1121,24 +1134,120 @@ def _model_arrays(models: Any) -> tuple[list[str], list[np.ndarray], list[bool]]
     return [str(n) for n in names], arrays, weighted
 
 
-def _crossval_draws(n_cond: int, n_subjects: int, k: int, n_boot: int, over: str,
-                    seed: int) -> tuple[list[list[int]], list[list[int]], list[list[list[int]]]]:
+def _crossval_draws(n_cond: int, n_subjects: int, k: int, n_boot: int, over: str, seed: int,
+                    n_cv: int = 1) -> tuple[list[list[int]], list[list[int]], list[list[list[list[int]]]]]:
     """The draws of :func:`rsa_bootstrap_crossval`, from numpy's seeded
-    generator: per sample the conditions, the subjects and each fold's
-    held-out conditions (the distinct drawn conditions shuffled and dealt
-    into k folds)."""
+    generator: per sample the subjects, the conditions and, for each of the
+    ``n_cv`` repetitions, each fold's held-out conditions (the distinct drawn
+    conditions shuffled and dealt into k folds). The folds come back as
+    ``[repetition][sample][fold]``."""
     rng = np.random.default_rng(seed)
-    patterns, subjects, test_sets = [], [], []
+    patterns, subjects = [], []
+    test_sets: list[list[list[list[int]]]] = [[] for _ in range(n_cv)]
     for _ in range(n_boot):
         s = rng.integers(0, n_subjects, n_subjects) if over in ("both", "rdms") \
             else np.arange(n_subjects)
         p = np.sort(rng.integers(0, n_cond, n_cond)) if over in ("both", "patterns") \
             else np.arange(n_cond)
-        order = rng.permutation(np.unique(p))
         patterns.append(p.tolist())
         subjects.append(s.tolist())
-        test_sets.append([sorted(order[f::k].tolist()) for f in range(k)])
+        for rep in test_sets:
+            rep.append(_deal_folds(rng, p, k))
     return patterns, subjects, test_sets
+
+
+def _deal_folds(rng: np.random.Generator, conditions: np.ndarray, k: int) -> list[list[int]]:
+    """The distinct ``conditions`` shuffled and dealt into ``k`` folds."""
+    order = rng.permutation(np.unique(conditions))
+    return [sorted(order[f::k].tolist()) for f in range(k)]
+
+
+def rsa_dual_bootstrap(
+    models: Any,
+    data_rdms: Any,
+    compare: str = "corr",
+    n_boot: int = 1000,
+    k: int = 1,
+    n_cv: int = 2,
+    use_correction: bool = True,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> RSAResult:
+    """The dual bootstrap (rsatoolbox's ``eval_dual_bootstrap``; Schütt et
+    al. 2023): the uncertainty of model evaluations over new subjects *and*
+    new conditions, from three bootstraps sharing their draws.
+
+    Each draw resamples subjects and conditions; the models are evaluated on
+    the sample over both, over subjects only and over conditions only. A
+    plain bootstrap over both counts each factor's noise twice and
+    overestimates the variance; the three covariances are combined per
+    contrast with rsatoolbox's small-sample formula (with r = R/(R-1),
+    p = P/(P-1) for R subjects, P conditions):
+    ``r*v_rdm + p*v_pattern - r*p*(v_both - v_rdm - v_pattern)``, kept
+    between ``max(r*v_rdm, p*v_pattern)`` and ``v_both``.
+
+    Parameters
+    ----------
+    models : fixed model RDMs (a 1-D array, list or dict of them); with
+        ``k >= 2`` also weighted models (components x pairs), fitted per fold
+        (non-negative, ``cosine`` or ``corr``).
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    compare : the comparison method
+    n_boot : draws
+    k : folds over the conditions of each sample (1: no cross-validation,
+        fixed models only, rsatoolbox's default)
+    n_cv, use_correction : with folds, cross-validations per sample and the
+        correction for the fold assignment, as :func:`rsa_bootstrap_crossval`
+    seed, ci : the seed of the draws (numpy's generator) and the interval level
+
+    Returns
+    -------
+    RSAResult
+        ``mean`` (and the noise ceiling) averaged over the three bootstraps'
+        valid samples, as rsatoolbox's result averages them; ``sem`` and the
+        t-tests from the combined variances with min(subjects, conditions) - 1
+        degrees of freedom; percentile intervals and bootstrap p-values from
+        the bootstrap over both. ``evaluations``: the three bootstraps'
+        samples stacked (both, subjects, conditions), n_boot rows each; a draw
+        invalid over both is NaN in all three.
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(size=(12, 4))
+    >>> data = [rs.rdm(truth + 0.5 * rng.normal(size=(12, 4)), "euclidean") for _ in range(6)]
+    >>> r = rs.rsa_dual_bootstrap({"truth": rs.rdm(truth, "euclidean")}, data, n_boot=100)
+    >>> r.evaluations.shape, r.names, bool(r.mean[0] > 0.5)
+    ((300, 1), ['truth'], True)
+    """
+    if int(n_boot) < 2 or int(k) < 1 or int(n_cv) < 1:
+        raise InputError(f"n_boot must be at least 2, k and n_cv at least 1, got n_boot={n_boot}, "
+                         f"k={k}, n_cv={n_cv}")
+    names, arrays, weighted = _model_arrays(models)
+    data = _stack(data_rdms, "data_rdms")
+    n_subjects, n_cond = data.shape[0], _n_conditions(data)
+    if int(k) >= 2 and int(0.63 * n_cond) < 3 * int(k):
+        raise InputError(
+            f"{k} folds need at least 3 distinct conditions each: {n_cond} conditions give about "
+            f"{int(0.63 * n_cond)} distinct ones per sample (a bootstrap over conditions draws about "
+            "63%); use fewer folds, or k=1 for fixed models")
+    rng = np.random.default_rng(int(seed))
+    patterns, subjects = [], []
+    folds: Optional[list[list[list[list[list[int]]]]]] = (
+        [[[] for _ in range(int(n_cv))] for _ in range(3)] if int(k) >= 2 else None)
+    everything = np.arange(n_cond)
+    for _ in range(int(n_boot)):
+        s = rng.integers(0, n_subjects, n_subjects)
+        p = np.sort(rng.integers(0, n_cond, n_cond))
+        subjects.append(s.tolist())
+        patterns.append(p.tolist())
+        if folds is not None:
+            for kind, conditions in zip(folds, (p, everything, p)):
+                for rep in kind:
+                    rep.append(_deal_folds(rng, conditions, int(k)))
+    return _repscope.rsa_dual_bootstrap(arrays, weighted, data, compare, patterns, subjects, folds,
+                                        bool(use_correction), float(ci), names)
 
 
 def load_rdms(path: Union[str, "os.PathLike[str]"]) -> RDMFile:

@@ -27,6 +27,12 @@ patched too):
   script gets the same samples, and every sample is evaluated by
   repscope's engine at once; the ``Result`` is built as rsatoolbox builds
   it;
+- ``rsatoolbox.inference.evaluate.eval_dual_bootstrap`` for fixed models
+  (``ModelFixed``, default fitter) without cross-validation (``k_pattern``
+  and ``k_rdm`` 1, its defaults): the draws, and the fold shuffles
+  rsatoolbox makes even then, are taken from numpy's global generator as
+  rsatoolbox takes them, so a seeded script gets the same samples and the
+  generator ends where rsatoolbox leaves it;
 - ``rsatoolbox.rdm.calc_unbalanced.calc_rdm_unbalanced`` for one
   ``Dataset`` and named conditions: ``euclidean``, ``mahalanobis``,
   ``crossnobis``, and with complete data ``correlation``, ``poisson`` and
@@ -83,6 +89,7 @@ _TARGETS = [
     ("rsatoolbox.inference.evaluate", "eval_bootstrap"),
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_pattern"),
     ("rsatoolbox.inference.evaluate", "eval_bootstrap_rdm"),
+    ("rsatoolbox.inference.evaluate", "eval_dual_bootstrap"),
     ("rsatoolbox.util.searchlight", "get_volume_searchlight"),
     ("rsatoolbox.rdm.calc_unbalanced", "calc_rdm_unbalanced"),
 ]
@@ -345,6 +352,83 @@ def _eval_bootstrap_rdm(models: Any, data: Any, theta: Any = None, method: str =
     return original(models, data, theta, method, N, rdm_descriptor, boot_noise_ceil)
 
 
+def _eval_dual_bootstrap(models: Any, data: Any, method: str = "cosine", fitter: Any = None,
+                         k_pattern: Any = 1, k_rdm: Any = 1, N: int = 1000, n_cv: int = 2,
+                         pattern_descriptor: str = "index", rdm_descriptor: str = "index",
+                         use_correction: bool = True) -> Any:
+    result = _dual_bootstrap(models, data, method, fitter, k_pattern, k_rdm, N,
+                             pattern_descriptor, rdm_descriptor)
+    _count("eval_dual_bootstrap", result is not None)
+    if result is not None:
+        return result
+    original = _originals[("rsatoolbox.inference.evaluate", "eval_dual_bootstrap")]
+    return original(models, data, method, fitter, k_pattern, k_rdm, N, n_cv, pattern_descriptor,
+                    rdm_descriptor, use_correction)
+
+
+def _dual_bootstrap(models: Any, data: Any, method: str, fitter: Any, k_pattern: Any, k_rdm: Any,
+                    N: int, pattern_descriptor: str, rdm_descriptor: str) -> Any:
+    """eval_dual_bootstrap of fixed models without folds on repscope's
+    engine, or None when it cannot give rsatoolbox's result."""
+    model_module = importlib.import_module("rsatoolbox.model")
+    if isinstance(models, model_module.Model):
+        models = [models]
+    if not (method in _COMPARE_NAMES and fitter is None and k_pattern == 1 and k_rdm == 1
+            and pattern_descriptor == "index" and rdm_descriptor == "index"
+            and hasattr(data, "get_vectors") and int(N) >= 2 and len(models) > 0
+            and all(type(m) is model_module.ModelFixed for m in models)):
+        return None
+    Result: Callable[..., Any] = getattr(importlib.import_module("rsatoolbox.inference.result"),
+                                         "Result")
+
+    from .. import _repscope
+
+    model_vectors = [np.asarray(m.predict(), dtype=np.float64).reshape(1, -1) for m in models]
+    data_vectors = np.asarray(data.get_vectors(), dtype=np.float64)
+    stacked = np.vstack(model_vectors + [data_vectors])
+    if any(v.shape[1] != data_vectors.shape[1] for v in model_vectors) or \
+            not (np.isnan(stacked) == np.isnan(data_vectors[0])).all():
+        return None
+    n_rdm, n_cond = data.n_rdm, data.n_cond
+    # rsatoolbox's draws: subjects, then conditions; for a sample with 3
+    # distinct conditions, each of the three bootstraps shuffles its
+    # distinct subjects and then its distinct conditions (folds of one).
+    subjects: list[list[int]] = []
+    patterns: list[list[int]] = []
+    for _ in range(int(N)):
+        rdm_idx = np.random.randint(0, n_rdm, size=n_rdm)
+        pattern_idx = np.random.randint(0, n_cond, size=n_cond)
+        subjects.append(rdm_idx.tolist())
+        patterns.append(pattern_idx.tolist())
+        distinct_rdms, distinct_patterns = len(np.unique(rdm_idx)), len(np.unique(pattern_idx))
+        if distinct_patterns >= 3:
+            for shuffled in ((distinct_rdms, distinct_patterns), (distinct_rdms, n_cond),
+                             (n_rdm, distinct_patterns)):
+                for length in shuffled:
+                    np.random.shuffle(np.arange(length))
+    try:
+        res = _repscope.rsa_dual_bootstrap(
+            [np.ascontiguousarray(v) for v in model_vectors], [False] * len(models),
+            np.ascontiguousarray(data_vectors), _COMPARE_NAMES[method], patterns, subjects, None,
+            False, 0.95, [str(m.name) for m in models])
+    except Error:
+        return None
+    n = int(N)
+    # (kinds x samples) rows back to rsatoolbox's (samples, models, folds, cv, kinds).
+    stacked_evals = np.asarray(res.evaluations, dtype=np.float64).reshape(3, n, len(models))
+    evaluations = stacked_evals.transpose(1, 2, 0).reshape(n, len(models), 1, 1, 3)
+    noise_ceil = np.asarray(res.noise_ceiling_samples, dtype=np.float64).reshape(2, 3, n)
+    noise_ceil = noise_ceil.transpose(0, 2, 1).reshape(2, n, 1, 3)
+    eval_ok = ~np.isnan(evaluations[:, 0, 0, 0, 0])
+    matrix = np.concatenate([evaluations[eval_ok].mean(-2).mean(-2),
+                             noise_ceil[:, eval_ok].mean(-2).transpose([1, 0, 2])], 1)
+    matrix -= matrix.mean(0, keepdims=True)
+    variances = np.einsum("ijk,ilk->kjl", matrix, matrix) / (matrix.shape[0] - 1)
+    return Result(models, evaluations, method=method, cv_method="dual_bootstrap",
+                  noise_ceiling=noise_ceil, variances=variances, dof=min(n_rdm, n_cond) - 1,
+                  n_rdm=n_rdm, n_pattern=n_cond)
+
+
 def _evaluate(kind: str, name: str, args: tuple[Any, ...]) -> Any:
     result = _bootstrap(kind, *args)
     _count(name, result is not None)
@@ -439,6 +523,7 @@ _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "eval_bootstrap": _eval_bootstrap,
     "eval_bootstrap_pattern": _eval_bootstrap_pattern,
     "eval_bootstrap_rdm": _eval_bootstrap_rdm,
+    "eval_dual_bootstrap": _eval_dual_bootstrap,
     "get_volume_searchlight": _get_volume_searchlight,
     "calc_rdm_unbalanced": _calc_rdm_unbalanced,
 }
