@@ -132,7 +132,8 @@ def test_crossvalidation_repetitions_are_corrected_as_rsatoolbox_corrects_them()
             order = draw.permutation(np.unique(p))
             rep.append([sorted(order[f::k].tolist()) for f in range(k)])
     arrays = [fixed[None, :], parts]
-    runs = [_repscope.rsa_bootstrap_crossval(arrays, [False, True], data, "corr", patterns, subjects_,
+    kinds = ["fixed", "weighted"]
+    runs = [_repscope.rsa_bootstrap_crossval(arrays, kinds, data, "corr", patterns, subjects_,
                                              [rep], False, 6, 0.95, ["fixed", "parts"])
             for rep in folds]
     per_rep = np.stack([r.evaluations for r in runs], -1)  # samples x models x repetitions
@@ -179,11 +180,12 @@ def test_cross_validated_dual_bootstrap_combines_corrected_covariances():
         samples.append((s, p.tolist(), kinds))
     everyone, everything = list(range(6)), list(range(16))
     arrays = [fixed[None, :], parts]
+    kinds = ["fixed", "weighted"]
     per_kind = []
     for kind in range(3):
         pats = [p if kind != 1 else everything for _, p, _ in samples]
         subs = [s if kind != 2 else everyone for s, _, _ in samples]
-        runs = [_repscope.rsa_bootstrap_crossval(arrays, [False, True], data, "corr", pats, subs,
+        runs = [_repscope.rsa_bootstrap_crossval(arrays, kinds, data, "corr", pats, subs,
                                                  [[kinds[kind][rep] for _, _, kinds in samples]],
                                                  False, 6, 0.95, ["fixed", "parts"])
                 for rep in range(n_cv)]

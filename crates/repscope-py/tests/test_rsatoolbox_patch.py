@@ -895,8 +895,8 @@ def test_bootstrap_crossvalidation_matches_a_plain_computation_with_rsatoolboxs_
         checked += 1
     assert checked >= 6
     assert result.names == ["fixed", "parts"] and result.mean[1] > result.mean[0]
-    with pytest.raises(rs.InputError, match="cosine' or 'corr"):
-        rs.rsa_bootstrap_crossval({"parts": parts}, data, "spearman", k=2, n_boot=4)
+    with pytest.raises(rs.InputError, match="cannot compare"):
+        rs.rsa_bootstrap_crossval({"parts": parts}, data, "corr_cov", k=2, n_boot=4)
 
 
 def test_bootstrap_crossvalidation_and_group_comparison_edge_cases():

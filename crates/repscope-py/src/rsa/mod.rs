@@ -20,7 +20,7 @@ use repscope::rsa::files::{RdmSet, load_rdms, save_rdms};
 use repscope::rsa::inference::{
     self, BootstrapOptions, EvaluationSummary, Resample, Sample, SampleEvaluations,
 };
-use repscope::rsa::models::{Crossval, ModelRdm, crossvalidate};
+use repscope::rsa::models::{Crossval, ModelKind, ModelRdm, crossvalidate};
 use repscope::rsa::{RdmMethod, RdmSpec};
 
 py_result! {
@@ -573,7 +573,28 @@ fn fit_weights(
             normalize,
             sigma_k: sigma_k.as_deref(),
         };
-        repscope::rsa::models::fit_weights_with(&c, &d, compare.0, &options)
+        repscope::rsa::fitting::fit_weighted(&c, &d, compare.0, &options)
+    })
+}
+
+/// The parameters of an interpolation (`kind` "interpolate") or selection
+/// ("select") model over `rdms`, fitted to the data RDMs.
+#[pyfunction]
+fn fit_flexible(
+    py: Python<'_>,
+    kind: Pick<ModelKind>,
+    rdms: PyReadonlyArray2<'_, f64>,
+    data: PyReadonlyArray2<'_, f64>,
+    compare: Pick<CompareMethod>,
+) -> PyResult<Vec<f64>> {
+    let (r, d) = (rows(&rdms)?, rows(&data)?);
+    enter_core(py, move || match kind.0 {
+        ModelKind::Interpolate => repscope::rsa::fitting::fit_interpolate(&r, &d, compare.0),
+        ModelKind::Select => repscope::rsa::fitting::fit_select(&r, &d, compare.0),
+        other => Err(repscope::Error::InvalidParameter {
+            measure: "fit_flexible".into(),
+            detail: format!("'{}' models are not fitted here", other.name()),
+        }),
     })
 }
 
@@ -664,21 +685,21 @@ impl PyCrossValidation {
 }
 
 /// Cross-validated evaluation; each model is a 2-D array (one row for a
-/// fixed model, components for a weighted one, as `weighted` says).
+/// fixed model, the RDMs of a flexible one, as `kinds` says).
 #[pyfunction]
-#[pyo3(signature = (models, weighted, data, compare, k, seed, names))]
+#[pyo3(signature = (models, kinds, data, compare, k, seed, names))]
 #[allow(clippy::too_many_arguments)]
 fn rsa_crossval(
     py: Python<'_>,
     models: Vec<PyReadonlyArray2<'_, f64>>,
-    weighted: Vec<bool>,
+    kinds: Vec<Pick<ModelKind>>,
     data: PyReadonlyArray2<'_, f64>,
     compare: Pick<CompareMethod>,
     k: usize,
     seed: u64,
     names: Vec<String>,
 ) -> PyResult<PyCrossValidation> {
-    let specs = model_specs(&models, &weighted)?;
+    let specs = model_specs(&models, &kinds)?;
     let d = rows(&data)?;
     let cv = enter_core(py, move || crossvalidate(&specs, &d, compare.0, k, seed))?;
     Ok(PyCrossValidation { cv, names })
@@ -689,12 +710,12 @@ fn rsa_crossval(
 /// held-out conditions; `correct` corrects the covariance for the fold
 /// assignments (with several repetitions).
 #[pyfunction]
-#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, test_sets, correct, n_effective, ci, names))]
+#[pyo3(signature = (models, kinds, data, compare, patterns, rdms, test_sets, correct, n_effective, ci, names))]
 #[allow(clippy::too_many_arguments)]
 fn rsa_bootstrap_crossval(
     py: Python<'_>,
     models: Vec<PyReadonlyArray2<'_, f64>>,
-    weighted: Vec<bool>,
+    kinds: Vec<Pick<ModelKind>>,
     data: PyReadonlyArray2<'_, f64>,
     compare: Pick<CompareMethod>,
     patterns: Vec<Vec<usize>>,
@@ -706,7 +727,7 @@ fn rsa_bootstrap_crossval(
     names: Vec<String>,
 ) -> PyResult<PyRsaResult> {
     use repscope::rsa::bootcv::bootstrap_crossvalidate_repeated;
-    let specs = model_specs(&models, &weighted)?;
+    let specs = model_specs(&models, &kinds)?;
     let d = rows(&data)?;
     let repetitions = crossval_samples(&patterns, &rdms, test_sets);
     let method = compare.0;
@@ -759,12 +780,12 @@ type FoldsOfKind = Vec<Vec<Vec<Vec<usize>>>>;
 /// conditions) cross-validates each bootstrap, `None` evaluates fixed
 /// models directly.
 #[pyfunction]
-#[pyo3(signature = (models, weighted, data, compare, patterns, rdms, folds, correct, ci, names))]
+#[pyo3(signature = (models, kinds, data, compare, patterns, rdms, folds, correct, ci, names))]
 #[allow(clippy::too_many_arguments)]
 fn rsa_dual_bootstrap(
     py: Python<'_>,
     models: Vec<PyReadonlyArray2<'_, f64>>,
-    weighted: Vec<bool>,
+    kinds: Vec<Pick<ModelKind>>,
     data: PyReadonlyArray2<'_, f64>,
     compare: Pick<CompareMethod>,
     patterns: Vec<Vec<usize>>,
@@ -775,7 +796,7 @@ fn rsa_dual_bootstrap(
     names: Vec<String>,
 ) -> PyResult<PyRsaResult> {
     use repscope::rsa::dual::{DualDraws, DualFolds, dual_bootstrap};
-    let specs = model_specs(&models, &weighted)?;
+    let specs = model_specs(&models, &kinds)?;
     let d = rows(&data)?;
     let draws = DualDraws { patterns, rdms };
     let method = compare.0;
@@ -806,18 +827,21 @@ fn rsa_dual_bootstrap(
     })
 }
 
-/// Fixed models (one RDM) and weighted ones (components × pairs).
-fn model_specs(models: &[PyReadonlyArray2<'_, f64>], weighted: &[bool]) -> PyResult<Vec<ModelRdm>> {
+/// Models of each kind: one row for a fixed model, the RDMs it combines
+/// for a flexible one.
+fn model_specs(
+    models: &[PyReadonlyArray2<'_, f64>],
+    kinds: &[Pick<ModelKind>],
+) -> PyResult<Vec<ModelRdm>> {
     models
         .iter()
-        .zip(weighted)
-        .map(|(m, &w)| {
+        .zip(kinds)
+        .map(|(m, kind)| {
             let r = rows(m)?;
-            Ok(if w {
-                ModelRdm::Weighted(r.iter().map(|v| v.to_vec()).collect())
-            } else {
-                ModelRdm::Fixed(r.first().map(|v| v.to_vec()).unwrap_or_default())
-            })
+            Ok(ModelRdm::of_kind(
+                kind.0,
+                r.iter().map(|v| v.to_vec()).collect(),
+            ))
         })
         .collect()
 }
@@ -826,6 +850,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRsaResult>()?;
     m.add_function(wrap_pyfunction!(rsa_bootstrap_crossval, m)?)?;
     m.add_function(wrap_pyfunction!(rsa_dual_bootstrap, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_flexible, m)?)?;
     m.add_class::<PyRdmFile>()?;
     m.add_function(wrap_pyfunction!(read_rdms, m)?)?;
     m.add_function(wrap_pyfunction!(write_rdms, m)?)?;

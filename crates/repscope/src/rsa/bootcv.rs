@@ -31,7 +31,7 @@ use faer::Mat;
 use super::inference::{
     OneSample, Sample, SampleEvaluations, column_covariance, evaluate_samples, valid_rows,
 };
-use super::models::{ModelRdm, fit_on_entries, predict};
+use super::models::{ModelRdm, fit_model, predict};
 use crate::error::{Error, Result};
 
 /// One bootstrap sample with its folds.
@@ -53,22 +53,33 @@ pub fn bootstrap_crossvalidate(
     method: CompareMethod,
     samples: &[CrossvalSample],
 ) -> Result<SampleEvaluations> {
-    if !matches!(method, CompareMethod::Cosine | CompareMethod::Corr)
-        && models.iter().any(|m| matches!(m, ModelRdm::Weighted(_)))
-    {
+    // A sample's training pairs (copies repeated) do not form an RDM, so
+    // only comparisons of plain vectors can fit on them.
+    let fits_on_entries = !matches!(
+        method,
+        CompareMethod::CosineCov
+            | CompareMethod::CorrCov
+            | CompareMethod::Bures
+            | CompareMethod::BuresMetric
+            | CompareMethod::NegRiemDist
+    );
+    if !fits_on_entries && models.iter().any(|m| !m.flexible_rdms().is_empty()) {
         return Err(Error::InvalidParameter {
             measure: "bootstrap cross-validation".into(),
             detail: format!(
-                "weighted models are fitted for 'cosine' or 'corr' here, not '{}'",
+                "flexible models are fitted on a sample's training pairs, which '{}' cannot \
+                 compare (they do not form an RDM); use cosine, corr or a rank comparison",
                 method.name()
             ),
         });
     }
     let len = data.first().map_or(0, |v| v.len());
     let n = n_conditions(len)?;
-    let model_len = |m: &ModelRdm| match m {
-        ModelRdm::Fixed(v) => vec![v.len()],
-        ModelRdm::Weighted(c) => c.iter().map(Vec::len).collect(),
+    let model_len = |m: &ModelRdm| {
+        m.all_rdms()
+            .into_iter()
+            .map(<[f64]>::len)
+            .collect::<Vec<_>>()
     };
     if let Some(bad) = models.iter().flat_map(model_len).find(|&l| l != len) {
         return Err(Error::InvalidRdm {
@@ -216,10 +227,9 @@ fn one_sample(
         // the fit, as rsatoolbox's fitters drop it.
         let complete = |p: usize| {
             s.rdms.iter().all(|&r| data[r][p].is_finite())
-                && models.iter().all(|m| match m {
-                    ModelRdm::Fixed(_) => true,
-                    ModelRdm::Weighted(c) => c.iter().all(|v| v[p].is_finite()),
-                })
+                && models
+                    .iter()
+                    .all(|m| m.flexible_rdms().iter().all(|v| v[p].is_finite()))
         };
         let mut train_positions = Vec::new();
         for (a, &i) in train_copies.iter().enumerate() {
@@ -239,14 +249,7 @@ fn one_sample(
         let predictions = models
             .iter()
             .map(|model| {
-                let theta = match model {
-                    ModelRdm::Fixed(_) => Vec::new(),
-                    ModelRdm::Weighted(components) => {
-                        let comps: Vec<Vec<f64>> = components.iter().map(|c| gather(c)).collect();
-                        let refs: Vec<&[f64]> = comps.iter().map(Vec::as_slice).collect();
-                        fit_on_entries(&refs, &train_refs, method)?
-                    }
-                };
+                let theta = fit_model(model, &gather, &train_refs, method, true)?;
                 Ok(predict(model, &theta))
             })
             .collect::<Result<Vec<Vec<f64>>>>()?;

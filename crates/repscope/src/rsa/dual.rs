@@ -103,10 +103,11 @@ pub fn dual_bootstrap(
                 .iter()
                 .map(|m| match m {
                     ModelRdm::Fixed(v) => Ok(v.as_slice()),
-                    ModelRdm::Weighted(_) => Err(Error::InvalidParameter {
+                    _ => Err(Error::InvalidParameter {
                         measure: "dual bootstrap".into(),
-                        detail: "weighted models are fitted, so they need folds (k ≥ 2) to be \
-                                 scored on conditions they were not fitted to"
+                        detail: "flexible (weighted, interpolation, selection) models are \
+                                 fitted, so they need folds (k ≥ 2) to be scored on conditions \
+                                 they were not fitted to"
                             .into(),
                     }),
                 })

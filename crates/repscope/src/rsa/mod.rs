@@ -8,6 +8,7 @@
 //! - [`inference`]: bootstrap model evaluation and noise ceilings.
 //! - [`dual`]: the dual bootstrap (subjects and conditions, combined).
 //! - [`models`]: weighted model RDMs (non-negative fit) and cross-validation.
+//! - [`fitting`]: flexible models fitted for any comparison (search).
 //! - [`mds`]: classical MDS of an RDM (for pictures).
 //! - [`files`]: RDMs in `.npz` files.
 //! - [`searchlight`]: an RDM per sphere of a brain volume, maps per model.
@@ -25,6 +26,7 @@ pub mod cross;
 pub mod dissimilarity;
 pub mod dual;
 pub mod files;
+pub mod fitting;
 mod folds;
 pub mod inference;
 pub mod mds;

@@ -33,12 +33,95 @@ use super::condensed::{n_conditions, pair_index};
 use crate::error::{Error, Result};
 use crate::rng::seeded;
 
-/// A model RDM: fixed, or a weighted sum of components.
+crate::choice! {
+    /// The kinds of model RDM (rsatoolbox's `ModelFixed`, `ModelWeighted`,
+    /// `ModelInterpolate`, `ModelSelect`).
+    pub enum ModelKind: "model kind" {
+        /// One RDM, nothing to fit.
+        Fixed = "fixed",
+        /// A non-negative weighted sum of component RDMs.
+        Weighted = "weighted",
+        /// An interpolation between neighbours in a series of RDMs.
+        Interpolate = "interpolate",
+        /// The best one of several RDMs.
+        Select = "select",
+    }
+}
+
+/// A model RDM: fixed, or flexible over a list of RDMs (fitted by
+/// [`fit_model`]; [`super::fitting`] says how).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum ModelRdm {
     Fixed(Vec<f64>),
     Weighted(Vec<Vec<f64>>),
+    Interpolate(Vec<Vec<f64>>),
+    Select(Vec<Vec<f64>>),
+}
+
+impl ModelRdm {
+    /// A model of `kind` over `rdms` (a fixed model takes the first).
+    pub fn of_kind(kind: ModelKind, mut rdms: Vec<Vec<f64>>) -> ModelRdm {
+        match kind {
+            ModelKind::Fixed => ModelRdm::Fixed(if rdms.is_empty() {
+                Vec::new()
+            } else {
+                rdms.swap_remove(0)
+            }),
+            ModelKind::Weighted => ModelRdm::Weighted(rdms),
+            ModelKind::Interpolate => ModelRdm::Interpolate(rdms),
+            ModelKind::Select => ModelRdm::Select(rdms),
+        }
+    }
+
+    /// The RDMs a flexible model combines (empty for a fixed model).
+    pub fn flexible_rdms(&self) -> &[Vec<f64>] {
+        match self {
+            ModelRdm::Fixed(_) => &[],
+            ModelRdm::Weighted(c) | ModelRdm::Interpolate(c) | ModelRdm::Select(c) => c,
+        }
+    }
+
+    /// Every RDM of the model.
+    pub fn all_rdms(&self) -> Vec<&[f64]> {
+        match self {
+            ModelRdm::Fixed(v) => vec![v.as_slice()],
+            other => other.flexible_rdms().iter().map(Vec::as_slice).collect(),
+        }
+    }
+}
+
+/// The parameters of `model` fitted to `data` on the entries `restrict`
+/// keeps of the model's RDMs (empty for a fixed model). `entries`: the
+/// kept entries need not form a condensed RDM (a bootstrap sample's pairs,
+/// copies repeated). Weighted models are non-negative and unit length.
+pub(crate) fn fit_model(
+    model: &ModelRdm,
+    restrict: &dyn Fn(&[f64]) -> Vec<f64>,
+    data: &[&[f64]],
+    method: CompareMethod,
+    entries: bool,
+) -> Result<Vec<f64>> {
+    let restricted: Vec<Vec<f64>> = model.flexible_rdms().iter().map(|c| restrict(c)).collect();
+    let refs: Vec<&[f64]> = restricted.iter().map(Vec::as_slice).collect();
+    match model {
+        ModelRdm::Fixed(_) => Ok(Vec::new()),
+        ModelRdm::Weighted(_)
+            if entries && matches!(method, CompareMethod::Cosine | CompareMethod::Corr) =>
+        {
+            fit_on_entries(&refs, data, method)
+        }
+        ModelRdm::Weighted(_) => {
+            let options = FitOptions {
+                nonnegative: true,
+                normalize: true,
+                sigma_k: None,
+            };
+            super::fitting::fit_weighted(&refs, data, method, &options)
+        }
+        ModelRdm::Interpolate(_) => super::fitting::fit_interpolate(&refs, data, method),
+        ModelRdm::Select(_) => super::fitting::fit_select(&refs, data, method),
+    }
 }
 
 fn check_fit_method(method: CompareMethod) -> Result<()> {
@@ -358,7 +441,8 @@ fn nnls_normal(gram: &[Vec<f64>], rhs: &[f64]) -> Result<Vec<f64>> {
 pub fn predict(model: &ModelRdm, theta: &[f64]) -> Vec<f64> {
     match model {
         ModelRdm::Fixed(v) => v.clone(),
-        ModelRdm::Weighted(components) => {
+        flexible => {
+            let components = flexible.flexible_rdms();
             let mut out = vec![0.0; components.first().map_or(0, Vec::len)];
             for (c, t) in components.iter().zip(theta) {
                 out.iter_mut().zip(c).for_each(|(o, x)| *o += t * x);
@@ -446,16 +530,14 @@ pub fn crossvalidate(
         let mut fold_eval = Vec::with_capacity(models.len());
         let mut fold_weights = Vec::with_capacity(models.len());
         for model in models {
-            let theta = match model {
-                ModelRdm::Fixed(_) => Vec::new(),
-                ModelRdm::Weighted(components) => {
-                    let comps: Vec<Vec<f64>> =
-                        components.iter().map(|c| restrict(c, &train_pos)).collect();
-                    let refs: Vec<&[f64]> = comps.iter().map(Vec::as_slice).collect();
-                    let train_refs: Vec<&[f64]> = data_train.iter().map(Vec::as_slice).collect();
-                    fit_weights(&refs, &train_refs, method, true)?
-                }
-            };
+            let train_refs: Vec<&[f64]> = data_train.iter().map(Vec::as_slice).collect();
+            let theta = fit_model(
+                model,
+                &|c| restrict(c, &train_pos),
+                &train_refs,
+                method,
+                false,
+            )?;
             let predicted = restrict(&predict(model, &theta), &test_pos);
             let pm = prepare(&predicted, &keep, method, None)?;
             let e = prepared_data

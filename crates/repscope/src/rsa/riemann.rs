@@ -22,6 +22,7 @@ use faer::{Mat, MatRef, Side};
 
 use super::condensed::n_conditions;
 use crate::error::{Error, Result};
+use crate::stats::optimize::{NelderMead, nelder_mead};
 
 /// An RDM prepared for the Riemannian comparison.
 #[derive(Clone, Debug)]
@@ -83,7 +84,12 @@ pub fn neg_riemannian_distance(model: &Moment, data: &Moment) -> f64 {
             _ => f64::INFINITY,
         }
     };
-    -nelder_mead(distance, [0.0, 0.0])
+    -nelder_mead(
+        |x: &[f64]| distance([x[0], x[1]]),
+        &[0.0, 0.0],
+        &NelderMead::default(),
+    )
+    .1
 }
 
 /// G^-½ of a symmetric positive-definite matrix; `None` when it is not.
@@ -96,78 +102,6 @@ fn inverse_sqrt(g: MatRef<'_, f64>) -> Option<Mat<f64>> {
     }
     let scaled = Mat::from_fn(n, n, |i, k| u[(i, k)] / s[k].sqrt());
     Some(&scaled * u.transpose())
-}
-
-/// The minimum of `f` over the plane by Nelder–Mead from `start`, with
-/// scipy's coefficients and first simplex, to 1e-10 in x and 1e-14 in f.
-fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2]) -> f64 {
-    let (rho, chi, psi, shrink) = (1.0, 2.0, 0.5, 0.5);
-    let mut simplex: Vec<([f64; 2], f64)> = (0..3)
-        .map(|k| {
-            let mut x = start;
-            if k > 0 {
-                let c = &mut x[k - 1];
-                *c = if *c == 0.0 { 0.00025 } else { *c * 1.05 };
-            }
-            (x, f(x))
-        })
-        .collect();
-    let along =
-        |a: [f64; 2], b: [f64; 2], t: f64| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
-    for _ in 0..4000 {
-        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (best, worst) = (simplex[0], simplex[2]);
-        let spread_x = simplex[1..]
-            .iter()
-            .flat_map(|(x, _)| [(x[0] - best.0[0]).abs(), (x[1] - best.0[1]).abs()])
-            .fold(0.0, f64::max);
-        let spread_f = simplex[1..]
-            .iter()
-            .map(|(_, v)| (v - best.1).abs())
-            .fold(0.0, f64::max);
-        if spread_x <= 1e-10 && spread_f <= 1e-14 {
-            break;
-        }
-        let centroid = [
-            (simplex[0].0[0] + simplex[1].0[0]) / 2.0,
-            (simplex[0].0[1] + simplex[1].0[1]) / 2.0,
-        ];
-        let reflected = along(centroid, worst.0, -rho);
-        let fr = f(reflected);
-        if fr < best.1 {
-            let expanded = along(centroid, worst.0, -rho * chi);
-            let fe = f(expanded);
-            simplex[2] = if fe < fr {
-                (expanded, fe)
-            } else {
-                (reflected, fr)
-            };
-            continue;
-        }
-        if fr < simplex[1].1 {
-            simplex[2] = (reflected, fr);
-            continue;
-        }
-        // Contraction, outside or inside.
-        let (point, limit) = if fr < worst.1 {
-            (along(centroid, worst.0, -rho * psi), fr)
-        } else {
-            (along(centroid, worst.0, psi), worst.1)
-        };
-        let fc = f(point);
-        if fc <= limit {
-            simplex[2] = (point, fc);
-            continue;
-        }
-        for vertex in simplex.iter_mut().skip(1) {
-            let x = along(best.0, vertex.0, shrink);
-            *vertex = (x, f(x));
-        }
-    }
-    simplex
-        .iter()
-        .map(|(_, v)| *v)
-        .fold(f64::INFINITY, f64::min)
 }
 
 #[cfg(test)]
@@ -199,14 +133,5 @@ mod tests {
         let h = moment(&other, None).unwrap();
         assert!(neg_riemannian_distance(&h, &g) < self_value);
         assert!(moment(&[1.0, f64::NAN, 2.0], None).is_err());
-    }
-
-    #[test]
-    fn nelder_mead_finds_the_minimum_of_a_bowl() {
-        let v = nelder_mead(
-            |x| (x[0] - 1.0).powi(2) + 3.0 * (x[1] + 2.0).powi(2) + 0.5,
-            [0.0, 0.0],
-        );
-        assert!((v - 0.5).abs() < 1e-12);
     }
 }

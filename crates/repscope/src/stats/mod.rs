@@ -1,7 +1,8 @@
 //! Statistics support: seeded random numbers, covariance estimation,
-//! ranks, quantiles, and the Pearson correlation of two samples.
+//! derivative-free minimisation, ranks, quantiles, and the Pearson correlation of two samples.
 
 pub mod covariance;
+pub mod optimize;
 pub mod quantile;
 pub mod rank;
 

@@ -50,6 +50,8 @@ __all__ = [
     "rsa_compare_groups",
     "rsa_bootstrap_crossval",
     "rsa_dual_bootstrap",
+    "fit_interpolate",
+    "fit_select",
     "patch_rsatoolbox",
     "unpatch_rsatoolbox",
     "patched_rsatoolbox",
@@ -933,10 +935,22 @@ def fit_weights(
     components: Any, data_rdms: Any, compare: str = "corr", nonnegative: bool = True,
     normalize: bool = True, sigma_k: Any = None,
 ) -> np.ndarray:
-    """Weights of a weighted model (components x pairs) fitted to data RDMs:
-    non-negative least squares on the data pooled for ``compare``, as
+    """Weights of a weighted model (components x pairs) fitted to data RDMs
+    for any similarity ``compare``.
+
+    For ``corr``, ``cosine``, ``corr_cov`` and ``cosine_cov`` the fit is
+    exact: non-negative least squares on the data pooled for ``compare``, as
     rsatoolbox's ``fit_regress_nn`` (``fit_regress`` with
-    ``nonnegative=False``); unit length unless ``normalize=False``.
+    ``nonnegative=False``); unit length unless ``normalize=False``. For the
+    rank comparisons (``spearman``, ``rho_a``, ``kendall_a``/``tau-a``,
+    ``kendall_b``) and ``bures`` the mean comparison is searched directly
+    (rsatoolbox's ``fit_optimize_positive``, or ``fit_optimize`` with
+    ``nonnegative=False``): Nelder-Mead from the exact ``corr`` fit, each
+    component alone and the equal mix, the best kept. A rank score is flat
+    between ties, so any weights on the winning plateau are a solution;
+    repscope's search is deterministic and scores at least as well as
+    rsatoolbox's gradient search in the tests. Positions that are NaN in any
+    RDM are left out of a searched fit.
     ``cosine_cov``/``corr_cov`` fit in the whitened space of the comparison
     (:func:`compare_rdms` with the same ``sigma_k``, one variance per
     condition), solved exactly where rsatoolbox iterates to 1e-9; without
@@ -946,9 +960,10 @@ def fit_weights(
     Parameters
     ----------
     components : 2-D array (components x pairs) or list of RDMs
-        Complete (finite) component RDMs.
+        Component RDMs (complete and finite for the exact fits).
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
-    compare : {"corr", "cosine", "corr_cov", "cosine_cov"}
+    compare : a similarity of :func:`compare_rdms` (not ``bures_metric``,
+        ``neg_riem_dist``)
     nonnegative : bool
         Non-negative least squares (default); False for ordinary least squares.
     normalize : bool
@@ -982,6 +997,60 @@ def fit_weights(
 
 
 @renamed(method="compare")
+def fit_interpolate(rdms: Any, data_rdms: Any, compare: str = "corr") -> np.ndarray:
+    """The parameters of an interpolation model over a series of RDMs
+    (rsatoolbox's ``ModelInterpolate`` and ``fit_interpolate``): the model
+    predicts ``(1 - w) * rdms[i] + w * rdms[i + 1]`` for the neighbours and
+    weight that score best against the data RDMs by ``compare``.
+
+    Each neighbouring pair's w in [0, 1] is found by a 100-step grid refined
+    by golden-section search to 1e-10 (rsatoolbox's bounded Brent search, to
+    1e-5, can stop in a local optimum); the best pair wins, the first on
+    ties. Positions that are NaN in any RDM are left out.
+
+    Parameters
+    ----------
+    rdms : 2-D array (series x pairs) or list of RDMs
+    data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
+    compare : a similarity of :func:`compare_rdms`
+
+    Returns
+    -------
+    ndarray of shape (series,)
+        theta: two neighbouring entries non-zero, summing to 1
+        (``theta @ rdms`` is the prediction).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> series = rng.random((4, 28))
+    >>> rs.fit_interpolate(series, 0.25 * series[1] + 0.75 * series[2], "cosine").round(6)
+    array([0.  , 0.25, 0.75, 0.  ])
+    """
+    return np.asarray(_repscope.fit_flexible("interpolate", _stack(rdms, "rdms"),
+                                             _stack(data_rdms, "data_rdms"), compare))
+
+
+def fit_select(rdms: Any, data_rdms: Any, compare: str = "corr") -> np.ndarray:
+    """The parameters of a selection model (rsatoolbox's ``ModelSelect`` and
+    ``fit_select``): the one of ``rdms`` whose mean comparison with the data
+    RDMs is largest (the first on ties), as a one-hot vector
+    (``np.argmax`` of it is rsatoolbox's index).
+
+    Examples
+    --------
+    >>> import numpy as np, repscope as rs
+    >>> rng = np.random.default_rng(0)
+    >>> candidates = rng.random((3, 15))
+    >>> rs.fit_select(candidates, [candidates[2] + 0.01 * rng.random(15)], "spearman")
+    array([0., 0., 1.])
+    """
+    return np.asarray(_repscope.fit_flexible("select", _stack(rdms, "rdms"),
+                                             _stack(data_rdms, "data_rdms"), compare))
+
+
+@renamed(method="compare")
 def rsa_crossval(
     models: Any, data_rdms: Any, compare: str = "corr", k: int = 4, seed: int = 0
 ) -> CrossValidation:
@@ -996,11 +1065,16 @@ def rsa_crossval(
     ----------
     models : dict name -> model, or list of models
         A 1-D RDM is a fixed model, a 2-D (components x pairs) array a
-        weighted one (weights fitted on the training conditions).
+        weighted one; ``("interpolate", rdms)`` and ``("select", rdms)`` are
+        interpolation and selection models (``("weighted", rdms)`` and
+        ``("fixed", rdm)`` are accepted too), and so are rsatoolbox's
+        ``ModelFixed``, ``ModelWeighted``, ``ModelInterpolate`` and
+        ``ModelSelect``. Flexible models are fitted on the training
+        conditions (:func:`fit_weights`, :func:`fit_interpolate`,
+        :func:`fit_select`).
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
     compare : str
-        A comparison of :func:`compare_rdms` (``"corr"`` or
-        ``"cosine"`` for weighted models).
+        A comparison of :func:`compare_rdms`.
     k : int
         Number of folds; at least 2, with at least 3 conditions in each.
     seed : int
@@ -1028,9 +1102,9 @@ def rsa_crossval(
     >>> bool(out["mean"][1] > out["mean"][0])
     True
     """
-    names, arrays, weighted = _model_arrays(models)
+    names, arrays, kinds = _model_arrays(models)
     return _repscope.rsa_crossval(
-        arrays, weighted, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
+        arrays, kinds, _stack(data_rdms, "data_rdms"), compare, int(k), int(seed), names
     )
 
 
@@ -1053,16 +1127,18 @@ def rsa_bootstrap_crossval(
     fitted to, and the spread over samples gives intervals and tests.
 
     A condition drawn c times counts as c copies (pairs of copies of one
-    condition left out); weighted models are fitted (non-negative, ``cosine``
-    or ``corr``) on the other folds' conditions and every model and the noise
+    condition left out); flexible models are fitted (:func:`rsa_crossval`
+    says how) on the other folds' conditions and every model and the noise
     ceiling are evaluated on the fold's. A sample's value is its mean over
     folds; samples with a fold of fewer than 3 distinct conditions are
     invalid (NaN) and left out of the summary.
 
     Parameters
     ----------
-    models : as :func:`rsa_crossval` (fixed RDMs, or components x pairs for
-        weighted models; a dict names them)
+    models : as :func:`rsa_crossval` (fixed, weighted, interpolation and
+        selection models; a dict names them). Flexible models are fitted on a
+        sample's training pairs, so ``compare`` is ``cosine``, ``corr`` or a
+        rank comparison.
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
     compare, k, n_boot, seed, ci : the comparison, folds, samples, the seed
         of the draws, the interval level
@@ -1101,7 +1177,7 @@ def rsa_bootstrap_crossval(
     if int(k) < 2 or int(n_boot) < 2 or int(n_cv) < 1:
         raise InputError(f"k and n_boot must be at least 2 and n_cv at least 1, got k={k}, "
                          f"n_boot={n_boot}, n_cv={n_cv}")
-    names, arrays, weighted = _model_arrays(models)
+    names, arrays, kinds = _model_arrays(models)
     data = _stack(data_rdms, "data_rdms")
     n_subjects = data.shape[0]
     n_cond = _n_conditions(data)
@@ -1116,22 +1192,51 @@ def rsa_bootstrap_crossval(
     patterns, subjects, test_sets = _crossval_draws(n_cond, n_subjects, int(k), int(n_boot), over,
                                                     int(seed), int(n_cv))
     n_effective = {"both": min(n_subjects, n_cond), "patterns": n_cond, "rdms": n_subjects}[over]
-    return _repscope.rsa_bootstrap_crossval(arrays, weighted, data, compare, patterns, subjects,
+    return _repscope.rsa_bootstrap_crossval(arrays, kinds, data, compare, patterns, subjects,
                                             test_sets, bool(use_correction), n_effective, float(ci),
                                             names)
 
 
-def _model_arrays(models: Any) -> tuple[list[str], list[np.ndarray], list[bool]]:
-    """Names, arrays (one row per RDM) and which models are weighted
-    (components x pairs) of a list or dict of models."""
-    names = list(models) if isinstance(models, Mapping) else [f"model{i}" for i in range(len(models))]
-    items = list(models.values()) if isinstance(models, Mapping) else list(models)
-    arrays, weighted = [], []
+def _model_arrays(models: Any) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """Names, arrays (one row per RDM) and kinds of a list or dict of
+    models. A model is a 1-D RDM (fixed), a 2-D array (weighted components),
+    a ``(kind, rdms)`` pair with kind "fixed", "weighted", "interpolate" or
+    "select", or an rsatoolbox ``ModelFixed``/``ModelWeighted``/
+    ``ModelInterpolate``/``ModelSelect`` (named by its ``name``)."""
+    if isinstance(models, Mapping):
+        names: list[Any] = list(models)
+        items = list(models.values())
+    else:
+        items = list(models)
+        names = [getattr(m, "name", None) or f"model{i}" for i, m in enumerate(items)]
+    arrays, kinds = [], []
     for m in items:
-        a = _f64(m)
-        weighted.append(a.ndim == 2)
+        kind, rdms = _model_kind(m)
+        a = _f64(rdms)
+        if kind == "fixed" and a.ndim != 1:
+            raise InputError(f"a fixed model is one RDM (1-D), got shape {a.shape}")
         arrays.append(np.ascontiguousarray(a if a.ndim == 2 else a[None, :]))
-    return [str(n) for n in names], arrays, weighted
+        kinds.append(kind)
+    return [str(n) for n in names], arrays, kinds
+
+
+_RSATOOLBOX_MODELS = {"ModelFixed": "fixed", "ModelWeighted": "weighted",
+                      "ModelInterpolate": "interpolate", "ModelSelect": "select"}
+
+
+def _model_kind(model: Any) -> tuple[str, Any]:
+    """(kind, RDMs) of one model as :func:`_model_arrays` accepts it."""
+    rsatoolbox_kind = _RSATOOLBOX_MODELS.get(type(model).__name__)
+    if rsatoolbox_kind is not None and hasattr(model, "rdm"):
+        rdms = np.asarray(model.rdm, dtype=np.float64)
+        return rsatoolbox_kind, rdms.ravel() if rsatoolbox_kind == "fixed" else np.atleast_2d(rdms)
+    if isinstance(model, tuple) and len(model) == 2 and isinstance(model[0], str):
+        if model[0] not in ("fixed", "weighted", "interpolate", "select"):
+            raise InputError(f"unknown model kind {model[0]!r}: use 'fixed', 'weighted', "
+                             "'interpolate' or 'select'")
+        return model[0], model[1]
+    a = _f64(model)
+    return ("weighted" if a.ndim == 2 else "fixed"), a
 
 
 def _crossval_draws(n_cond: int, n_subjects: int, k: int, n_boot: int, over: str, seed: int,
@@ -1189,8 +1294,8 @@ def rsa_dual_bootstrap(
     Parameters
     ----------
     models : fixed model RDMs (a 1-D array, list or dict of them); with
-        ``k >= 2`` also weighted models (components x pairs), fitted per fold
-        (non-negative, ``cosine`` or ``corr``).
+        ``k >= 2`` also flexible models as :func:`rsa_bootstrap_crossval`
+        takes them, fitted per fold.
     data_rdms : 2-D array (subjects x pairs), list of RDMs, or rsatoolbox ``RDMs``
     compare : the comparison method
     n_boot : draws
@@ -1224,7 +1329,7 @@ def rsa_dual_bootstrap(
     if int(n_boot) < 2 or int(k) < 1 or int(n_cv) < 1:
         raise InputError(f"n_boot must be at least 2, k and n_cv at least 1, got n_boot={n_boot}, "
                          f"k={k}, n_cv={n_cv}")
-    names, arrays, weighted = _model_arrays(models)
+    names, arrays, kinds = _model_arrays(models)
     data = _stack(data_rdms, "data_rdms")
     n_subjects, n_cond = data.shape[0], _n_conditions(data)
     if int(k) >= 2 and int(0.63 * n_cond) < 3 * int(k):
@@ -1233,20 +1338,21 @@ def rsa_dual_bootstrap(
             f"{int(0.63 * n_cond)} distinct ones per sample (a bootstrap over conditions draws about "
             "63%); use fewer folds, or k=1 for fixed models")
     rng = np.random.default_rng(int(seed))
-    patterns, subjects = [], []
+    patterns: list[list[int]] = []
+    subjects: list[list[int]] = []
     folds: Optional[list[list[list[list[list[int]]]]]] = (
         [[[] for _ in range(int(n_cv))] for _ in range(3)] if int(k) >= 2 else None)
     everything = np.arange(n_cond)
     for _ in range(int(n_boot)):
-        s = rng.integers(0, n_subjects, n_subjects)
-        p = np.sort(rng.integers(0, n_cond, n_cond))
-        subjects.append(s.tolist())
-        patterns.append(p.tolist())
+        s = rng.integers(0, int(n_subjects), size=int(n_subjects))
+        p = np.sort(rng.integers(0, int(n_cond), size=int(n_cond)))
+        subjects.append([int(x) for x in s])
+        patterns.append([int(x) for x in p])
         if folds is not None:
             for kind, conditions in zip(folds, (p, everything, p)):
                 for rep in kind:
                     rep.append(_deal_folds(rng, conditions, int(k)))
-    return _repscope.rsa_dual_bootstrap(arrays, weighted, data, compare, patterns, subjects, folds,
+    return _repscope.rsa_dual_bootstrap(arrays, kinds, data, compare, patterns, subjects, folds,
                                         bool(use_correction), float(ci), names)
 
 

@@ -408,7 +408,7 @@ def _dual_bootstrap(models: Any, data: Any, method: str, fitter: Any, k_pattern:
                     np.random.shuffle(np.arange(length))
     try:
         res = _repscope.rsa_dual_bootstrap(
-            [np.ascontiguousarray(v) for v in model_vectors], [False] * len(models),
+            [np.ascontiguousarray(v) for v in model_vectors], ["fixed"] * len(models),
             np.ascontiguousarray(data_vectors), _COMPARE_NAMES[method], patterns, subjects, None,
             False, 0.95, [str(m.name) for m in models])
     except Error:
@@ -417,8 +417,8 @@ def _dual_bootstrap(models: Any, data: Any, method: str, fitter: Any, k_pattern:
     # (kinds x samples) rows back to rsatoolbox's (samples, models, folds, cv, kinds).
     stacked_evals = np.asarray(res.evaluations, dtype=np.float64).reshape(3, n, len(models))
     evaluations = stacked_evals.transpose(1, 2, 0).reshape(n, len(models), 1, 1, 3)
-    noise_ceil = np.asarray(res.noise_ceiling_samples, dtype=np.float64).reshape(2, 3, n)
-    noise_ceil = noise_ceil.transpose(0, 2, 1).reshape(2, n, 1, 3)
+    noise_by_kind = np.asarray(res.noise_ceiling_samples, dtype=np.float64).reshape(2, 3, n)
+    noise_ceil = noise_by_kind.transpose(0, 2, 1).reshape(2, n, 1, 3)
     eval_ok = ~np.isnan(evaluations[:, 0, 0, 0, 0])
     matrix = np.concatenate([evaluations[eval_ok].mean(-2).mean(-2),
                              noise_ceil[:, eval_ok].mean(-2).transpose([1, 0, 2])], 1)
