@@ -610,7 +610,8 @@ def test_whitened_fits_with_pattern_variances_maximise_the_comparisons_own_score
     ("mahalanobis", "number", False, False), ("crossnobis", "number", True, False),
     ("crossnobis", "equal", False, False), ("correlation", "number", False, False),
     ("correlation", "number", True, False), ("poisson", "number", False, False),
-    ("poisson_cv", "number", True, False)])
+    ("poisson_cv", "number", True, False), ("poisson", "number", False, True),
+    ("poisson_cv", "number", True, True)])
 def test_unbalanced_rdms_equal_rsatoolbox(method, weighting, with_folds, with_nan):
     from rsatoolbox.rdm.calc_unbalanced import calc_rdm_unbalanced
 
@@ -674,14 +675,59 @@ def test_unbalanced_rdm_of_balanced_complete_data_is_the_plain_rdm():
     close(rs.rdm_unbalanced(x, cond), rs.rdm(x, "euclidean", conditions=cond), rel=1e-12)
     with pytest.raises(rs.InputError, match="cosine"):
         rs.rdm_unbalanced(x, cond, "cosine")
-    gap = x.copy()
-    gap[3, 2] = np.nan
-    with pytest.raises(rs.InputError, match="complete measurements"):
-        rs.rdm_unbalanced(gap, cond, "correlation")
     bad = x.copy()
     bad[0, 0] = np.nan
     with pytest.raises(rs.InputError, match="complete measurements"):
         rs.rdm_unbalanced(bad, cond, "mahalanobis", noise=np.eye(6))
+
+
+@pytest.mark.parametrize("weighting,with_folds", [("number", False), ("number", True),
+                                                  ("equal", True)])
+def test_unbalanced_correlation_with_missing_channels_is_over_the_shared_channels(weighting,
+                                                                                   with_folds):
+    rng = np.random.default_rng(93)
+    cond = np.repeat(np.arange(4), [3, 4, 2, 5])
+    x = rng.normal(size=(len(cond), 6)) + cond[:, None] * np.linspace(-1, 1, 6)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[0, :5] = np.nan  # one channel left: no correlation with anything
+    folds = np.arange(len(cond)) % 3 if with_folds else None
+    groups = [np.flatnonzero(cond == c) for c in range(4)]
+
+    def pooled(a, b):
+        value = weight = 0.0
+        for i in groups[a]:
+            for j in groups[b]:
+                if (a == b and j < i) or (folds is not None and folds[i] == folds[j]):
+                    continue
+                shared = ~np.isnan(x[i]) & ~np.isnan(x[j])
+                if shared.sum() < 2:
+                    continue
+                r = np.corrcoef(x[i][shared], x[j][shared])[0, 1]
+                half = 0.5 if i == j else 1.0
+                w = shared.sum() if weighting == "number" else 1.0
+                value += half * w * r / 2
+                weight += half * w
+        return value / weight
+
+    want = [pooled(a, a) + pooled(b, b) - 2 * pooled(a, b) for a in range(4) for b in range(a + 1, 4)]
+    ours = rs.rdm_unbalanced(x, cond, "correlation", folds=folds, weighting=weighting)
+    close(ours, want, rel=1e-9)
+    # rsatoolbox centres with the full channel count there: the patch leaves
+    # the call to it.
+    from rsatoolbox.rdm.calc_unbalanced import calc_rdm_unbalanced
+
+    ds = Dataset(x, obs_descriptors={"cond": cond})
+    before = rs.patch_calls().get("calc_rdm_unbalanced", (0, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = calc_rdm_unbalanced(ds, method="correlation", descriptor="cond")
+        with rs.patched_rsatoolbox():
+            import importlib
+
+            module = importlib.import_module("rsatoolbox.rdm.calc_unbalanced")
+            patched = module.calc_rdm_unbalanced(ds, method="correlation", descriptor="cond")
+    assert rs.patch_calls()["calc_rdm_unbalanced"] == (before[0], before[1] + 1)
+    close(patched.get_vectors(), plain.get_vectors(), rel=0)
 
 
 def test_patched_calc_rdm_unbalanced_returns_rsatoolboxs_object():

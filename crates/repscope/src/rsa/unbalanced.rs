@@ -17,8 +17,14 @@
 //! over the pairs i ∈ a, j ∈ b. For `correlation` the similarity of a
 //! pair is half its Pearson correlation per channel (so one measurement
 //! per condition gives 1 − r), and for `poisson` it is
-//! Σ (xⱼ − xᵢ)(log xᵢ − log xⱼ)/2 of the prior-smoothed rates; both need
-//! complete measurements. Without folds every pair counts, a
+//! Σ (xⱼ − xᵢ)(log xᵢ − log xⱼ)/2 of the prior-smoothed rates. With
+//! missing channels every similarity is over the channels the pair shares
+//! (the correlation's means and variances too), weighted by their number;
+//! a pair that shares fewer than 2 channels, or is constant over them, has
+//! no correlation and is left out. (rsatoolbox 0.3.2's correlation with
+//! missing channels centres and scales by the total channel count, so its
+//! values are not correlations over the shared channels; repscope follows
+//! the definition.) Without folds every pair counts, a
 //! measurement with itself at half weight (so S_aa is the mean over all
 //! ordered pairs, and with complete data d is the squared Euclidean
 //! distance of the condition means per channel, as `rdm` gives). With
@@ -120,24 +126,31 @@ pub fn rdm_unbalanced(
             });
         }
     }
-    if has_nan && spec.similarity != Similarity::Inner {
-        return Err(bad(
-            "correlation and poisson unbalanced RDMs need complete measurements (no NaN channels)"
-                .into(),
-        ));
-    }
-    // Similarities and weights of every pair, by two products.
+    // The channels each pair shares (all of them without NaN).
+    let mask = Mat::from_fn(n, p, |i, j| f64::from(u8::from(!x[(i, j)].is_nan())));
+    let filled = Mat::from_fn(n, p, |i, j| {
+        let v = x[(i, j)];
+        if v.is_nan() { 0.0 } else { v }
+    });
+    let mut weights = if has_nan {
+        Some(product(mask.as_ref(), mask.as_ref()))
+    } else {
+        None
+    };
+    // Similarities and weights of every pair, by products.
     let sims = match spec.similarity {
         Similarity::Inner => {
-            let filled = Mat::from_fn(n, p, |i, j| {
-                let v = x[(i, j)];
-                if v.is_nan() { 0.0 } else { v }
-            });
             let right = match spec.precision {
                 Some(l) => &filled * l,
                 None => filled.clone(),
             };
             product(right.as_ref(), filled.as_ref())
+        }
+        Similarity::Correlation if has_nan => {
+            let w = weights
+                .as_mut()
+                .ok_or_else(|| Error::internal("pair weights"))?;
+            shared_correlations(&filled, &mask, w)
         }
         Similarity::Correlation => {
             // Unit, centred patterns (as `rdm`'s correlation) scaled so a
@@ -162,28 +175,26 @@ pub fn rdm_unbalanced(
                     rates[(i, j)]
                 )));
             }
-            let logs = Mat::from_fn(n, p, |i, j| rates[(i, j)].ln());
-            // K_ij = x_i · log x_j; sim_ij = (K_ij + K_ji − K_ii − K_jj)/2.
+            // Missing channels are 0 in the rates and their logs, so
+            // every product below sums over the channels a pair shares:
+            // K_ij = Σ x_i log x_j, E_ij = Σ_shared x_i log x_i, and
+            // sim_ij = (K_ij + K_ji − E_ij − E_ji)/2.
+            let known = |i: usize, j: usize| !x[(i, j)].is_nan();
+            let rates = Mat::from_fn(n, p, |i, j| if known(i, j) { rates[(i, j)] } else { 0.0 });
+            let logs = Mat::from_fn(
+                n,
+                p,
+                |i, j| {
+                    if known(i, j) { rates[(i, j)].ln() } else { 0.0 }
+                },
+            );
+            let own = Mat::from_fn(n, p, |i, j| rates[(i, j)] * logs[(i, j)]);
             let k = product(rates.as_ref(), logs.as_ref());
+            let e = product(own.as_ref(), mask.as_ref());
             Mat::from_fn(n, n, |i, j| {
-                (k[(i, j)] + k[(j, i)] - k[(i, i)] - k[(j, j)]) / 2.0
+                (k[(i, j)] + k[(j, i)] - e[(i, j)] - e[(j, i)]) / 2.0
             })
         }
-    };
-    let weights = if has_nan {
-        let mask = Mat::from_fn(n, p, |i, j| f64::from(u8::from(!x[(i, j)].is_nan())));
-        let mut w = Mat::<f64>::zeros(n, n);
-        matmul(
-            w.as_mut(),
-            Accum::Replace,
-            mask.as_ref(),
-            mask.transpose(),
-            1.0,
-            Par::rayon(0),
-        );
-        Some(w)
-    } else {
-        None
     };
     let weight = |i: usize, j: usize| weights.as_ref().map_or(p as f64, |w| w[(i, j)]);
     // Pooled per cell: the k diagonal cells, then the pairs (a < b).
@@ -234,6 +245,40 @@ pub fn rdm_unbalanced(
         }
     }
     Ok(out)
+}
+
+/// Half the Pearson correlation of each pair of measurements over the
+/// channels both measure, times their number (so the "number" weighting
+/// averages r/2 by shared channels). A pair sharing fewer than 2 channels,
+/// or constant over them, has no correlation: its weight in `w` becomes 0.
+fn shared_correlations(filled: &Mat<f64>, mask: &Mat<f64>, w: &mut Mat<f64>) -> Mat<f64> {
+    let (n, p) = (filled.nrows(), filled.ncols());
+    // Each measurement centred on its own mean (a shift leaves every
+    // correlation unchanged and keeps the sums below well conditioned).
+    let centred = Mat::from_fn(n, p, |i, j| {
+        let count: f64 = (0..p).map(|c| mask[(i, c)]).sum();
+        let mean = (0..p).map(|c| filled[(i, c)]).sum::<f64>() / count.max(1.0);
+        (filled[(i, j)] - mean) * mask[(i, j)]
+    });
+    let squares = Mat::from_fn(n, p, |i, j| centred[(i, j)].powi(2));
+    // Over the shared channels of (i, j): Σx_i, Σx_i², Σx_i x_j.
+    let sums = product(centred.as_ref(), mask.as_ref());
+    let sums2 = product(squares.as_ref(), mask.as_ref());
+    let cross = product(centred.as_ref(), centred.as_ref());
+    Mat::from_fn(n, n, |i, j| {
+        let shared = w[(i, j)];
+        let (si, sj) = (sums[(i, j)], sums[(j, i)]);
+        let var_i = sums2[(i, j)] - si * si / shared;
+        let var_j = sums2[(j, i)] - sj * sj / shared;
+        // Constant over the shared channels: zero variance up to rounding.
+        let flat = |var: f64, total: f64| var <= 1e-12 * total;
+        if shared < 2.0 || flat(var_i, sums2[(i, j)]) || flat(var_j, sums2[(j, i)]) {
+            w[(i, j)] = 0.0;
+            return 0.0;
+        }
+        let r = (cross[(i, j)] - si * sj / shared) / (var_i * var_j).sqrt();
+        r * shared / 2.0
+    })
 }
 
 /// A Bᵀ.

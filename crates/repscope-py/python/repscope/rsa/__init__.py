@@ -303,7 +303,13 @@ def rdm_unbalanced(
     as rsatoolbox does. ``correlation`` takes half a pair's Pearson
     correlation per channel as its similarity (one measurement per condition
     gives 1 - r), ``poisson``/``poisson_cv`` the Poisson similarity of the
-    prior-smoothed rates; both need complete measurements. (rsatoolbox 0.3.2's ``"equal"`` weighting differs
+    prior-smoothed rates. With missing channels each similarity is over the
+    channels the pair shares (the correlation's means and variances too); a
+    pair sharing fewer than 2 channels, or constant over them, has no
+    correlation and is left out. (rsatoolbox 0.3.2's correlation with missing
+    channels centres and scales by the total channel count, so it is not a
+    correlation over the shared channels; repscope follows the definition.
+    rsatoolbox 0.3.2's ``"equal"`` weighting differs
     from this definition without folds or with missing channels: it adds a
     measurement's similarity with itself at no weight.)
 

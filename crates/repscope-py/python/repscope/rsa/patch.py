@@ -35,8 +35,8 @@ patched too):
   generator ends where rsatoolbox leaves it;
 - ``rsatoolbox.rdm.calc_unbalanced.calc_rdm_unbalanced`` for one
   ``Dataset`` and named conditions: ``euclidean``, ``mahalanobis``,
-  ``crossnobis``, and with complete data ``correlation``, ``poisson`` and
-  ``poisson_cv`` (equal weighting only with folds and complete data:
+  ``crossnobis``, ``poisson`` and ``poisson_cv``, and with complete data
+  ``correlation`` (equal weighting only with folds and complete data:
   otherwise rsatoolbox 0.3.2's equal weighting is wrong);
 - ``rsatoolbox.util.searchlight.get_volume_searchlight`` for a 0/1 mask:
   the same centres and sphere lists, in the same order, from the core.
@@ -450,9 +450,9 @@ def _calc_rdm_unbalanced(dataset: Any, method: str = "euclidean", descriptor: An
         x is not None and x.ndim == 2
         and method in ("euclidean", "mahalanobis", "crossnobis", "correlation", "poisson",
                        "poisson_cv")
-        # correlation and poisson: complete data (rsatoolbox's NaN handling
-        # there centres with the full channel count)
-        and not (method in ("correlation", "poisson", "poisson_cv") and np.isnan(x).any())
+        # correlation: complete data (rsatoolbox's NaN handling there
+        # centres and scales with the full channel count)
+        and not (method == "correlation" and np.isnan(x).any())
         and descriptor is not None and descriptor in dataset.obs_descriptors
         and (cv_descriptor is None or cv_descriptor in dataset.obs_descriptors)
         and (noise is None or (isinstance(noise, np.ndarray) and noise.ndim == 2))
