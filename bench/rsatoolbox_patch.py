@@ -12,6 +12,8 @@ the largest difference between the two results.
    calc_rdm per centre runs on repscope under the patch.
 4. Finding the spheres of a brain-sized mask (get_volume_searchlight,
    14,000 voxels, radius 3).
+5. The dual bootstrap (eval_dual_bootstrap) of fixed models: three
+   bootstraps (subjects and conditions, subjects, conditions) per draw.
 
     .venv/bin/python bench/rsatoolbox_patch.py
 """
@@ -74,6 +76,20 @@ def crossnobis_analysis():
     return [rdms.get_vectors(), result.evaluations, result.noise_ceiling]
 
 
+def dual_bootstrap():
+    import rsatoolbox
+    from rsatoolbox.model import ModelFixed
+
+    data, patterns = subjects_data(12, 20, 2, 50, seed=5)
+    rdms = rsatoolbox.rdm.calc_rdm(data, method="euclidean", descriptor="cond")
+    truth = rs.rdm(patterns, "euclidean")
+    rng = np.random.default_rng(6)
+    models = [ModelFixed(f"m{i}", truth + s * rng.random(truth.size)) for i, s in enumerate([0.0, 5.0, 20.0])]
+    np.random.seed(2)
+    result = rsatoolbox.inference.eval_dual_bootstrap(models, rdms, method="corr", N=300)
+    return [result.evaluations, result.noise_ceiling, result.variances, result.get_sem()]
+
+
 def searchlight():
     from rsatoolbox.util.searchlight import get_searchlight_RDMs, get_volume_searchlight
 
@@ -112,7 +128,8 @@ def main() -> None:
     for name, workflow in [("calc_rdm -> compare -> pattern bootstrap", demo_pipeline),
                            ("crossnobis with noise -> two-way bootstrap", crossnobis_analysis),
                            ("searchlight RDMs", searchlight),
-                           ("searchlight spheres of a 14,000-voxel mask", sphere_lists)]:
+                           ("searchlight spheres of a 14,000-voxel mask", sphere_lists),
+                           ("dual bootstrap of fixed models", dual_bootstrap)]:
         start = time.perf_counter()
         plain = workflow()
         t_plain = time.perf_counter() - start

@@ -14,7 +14,8 @@
 //!   the matching linear comparison, each component alone and the equal mix
 //!   — on θ = u² (non-negative, as `fit_optimize_positive`) or θ = u (also
 //!   from the non-negative optimum, so the free fit never scores below
-//!   it), keeps the best and restarts it with smaller simplices.
+//!   it) on a budget of steps, continues from the best and restarts it
+//!   with smaller simplices.
 //!   Comparisons ignore the scale of θ, so θ is returned at unit length.
 //! - **interpolate**: (1 − w)·Mᵢ + w·Mᵢ₊₁ between neighbours in a series
 //!   (rsatoolbox's `ModelInterpolate`): for each neighbouring pair, w in
@@ -179,11 +180,17 @@ pub fn fit_weighted(
             u.to_vec()
         }
     };
-    let settings = NelderMead {
-        initial_step: Some(0.2),
-        xatol: 1e-8,
-        fatol: 1e-12,
-        max_iterations: 400 * k.max(2),
+    // A rank score moves in many small steps: the simplex keeps finding
+    // slightly better points without settling, so the search runs on
+    // budgets — a short one from every start, a longer one from the best,
+    // then two restarts with smaller simplices (a simplex that collapsed on
+    // a step's edge gets another look around) — and stops early when the
+    // simplex shrinks below 1e-6 in the weights.
+    let budget = |iterations: usize, step: f64| NelderMead {
+        initial_step: Some(step),
+        xatol: 1e-6,
+        fatol: f64::INFINITY,
+        max_iterations: iterations * k.max(2),
     };
     let loss = |u: &[f64]| -objective.score(components, &theta_of(u));
     let mut best: Option<(Vec<f64>, f64)> = None;
@@ -194,20 +201,15 @@ pub fn fit_weighted(
         } else {
             start
         };
-        let (u, value) = nelder_mead(loss, &u0, &settings);
+        let (u, value) = nelder_mead(loss, &u0, &budget(25, 0.2));
         if best.as_ref().is_none_or(|(_, b)| value < *b) {
             best = Some((u, value));
         }
     }
     let (mut u, mut value) =
         best.ok_or_else(|| Error::internal("no start for the weight search"))?;
-    // Restarts from the best point with smaller simplices: a simplex that
-    // collapsed on a plateau's edge gets another look around.
-    for step in [0.05, 0.01] {
-        let settings = NelderMead {
-            initial_step: Some(step),
-            ..settings
-        };
+    for settings in [budget(100, 0.1), budget(25, 0.05), budget(25, 0.01)] {
+        crate::interrupt::check()?;
         let (again, v) = nelder_mead(loss, &u, &settings);
         if v < value {
             (u, value) = (again, v);
