@@ -43,6 +43,8 @@ pub mod encode;
 pub mod error;
 #[cfg(feature = "extract")]
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod interrupt;
 pub mod linalg;

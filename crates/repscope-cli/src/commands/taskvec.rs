@@ -101,48 +101,14 @@ fn numbers(text: &str) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-/// Lines `block,L1,L2,...` (or tab-separated); `#` comments, blank lines
-/// and a leading `block...` header are skipped.
+/// The rows of a coefficient file (see [`Coefficients::parse_table`]).
 fn read_coefficient_file(path: &Path) -> anyhow::Result<Vec<(String, Vec<f64>)>> {
     let text = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mut rows = Vec::new();
-    let mut first = true;
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let separator = if line.contains('\t') { '\t' } else { ',' };
-        let (block, rest) = line.split_once(separator).unwrap_or((line, ""));
-        let block = block.trim();
-        let is_header = first && block.eq_ignore_ascii_case("block");
-        first = false;
-        if is_header {
-            continue;
-        }
-        let bad =
-            |detail: String| UsageError(format!("{}: line {}: {detail}", path.display(), i + 1));
-        if rest.trim().is_empty() {
-            return Err(bad(format!(
-                "block '{block}' has no coefficients; write `block,L1,L2,...` with one \
-                 coefficient per task"
-            ))
-            .into());
-        }
-        let values: Vec<f64> = rest
-            .split(separator)
-            .map(|f| {
-                f.trim()
-                    .parse::<f64>()
-                    .map_err(|_| bad(format!("'{}' is not a number", f.trim())))
-            })
-            .collect::<Result<_, _>>()?;
-        rows.push((block.to_string(), values));
-    }
-    Ok(rows)
+    Coefficients::parse_table(&text)
+        .map_err(|detail| UsageError(format!("{}: {detail}", path.display())).into())
 }
 
 fn refuse_to_overwrite_an_input(out: &Path, args: &TaskvecArgs) -> Result<(), UsageError> {

@@ -151,6 +151,8 @@ fn dtype_name(dt: &DatatypeMessage) -> String {
 pub struct Hdf5File {
     path: PathBuf,
     file: H5File,
+    /// The file's length, which bounds what its chunks may decode to.
+    len: u64,
 }
 
 fn corrupt(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
@@ -172,6 +174,7 @@ impl Hdf5File {
         Ok(Hdf5File {
             path: path.to_path_buf(),
             file,
+            len,
         })
     }
 
@@ -253,6 +256,7 @@ impl Hdf5File {
     pub fn read_values(&self, name: &str, starts: &[usize], counts: &[usize]) -> Result<Vec<f64>> {
         let ds = self.dataset(name)?;
         let kind = self.numeric(name, &ds)?;
+        self.check_sizes(name, &ds, counts)?;
         let fail = |e| corrupt(&self.path, e);
         fn widen<T: Copy>(v: Vec<T>, f: impl Fn(T) -> f64) -> Vec<f64> {
             v.into_iter().map(f).collect()
@@ -313,6 +317,41 @@ impl Hdf5File {
             }
         };
         Ok(values)
+    }
+
+    /// Refuses a read whose sizes, taken from the file, cannot be real: the
+    /// values asked for past [`super::limits::read_cap`], or a chunk that
+    /// would decode to more than the whole file can hold at deflate's
+    /// ratio (the HDF5 reader allocates a chunk's declared size at once).
+    fn check_sizes(&self, name: &str, ds: &H5Dataset, counts: &[usize]) -> Result<()> {
+        use super::limits::{MAX_DEFLATE_RATIO, check_allocation};
+        let what = format!("dataset '{name}'");
+        let bytes = |dims: &[usize]| {
+            dims.iter()
+                .try_fold(8u64, |b, &d| b.checked_mul(d as u64))
+                .unwrap_or(u64::MAX)
+        };
+        check_allocation(bytes(counts), &self.path, &what)?;
+        if let Some(chunk) = ds.chunk_dims() {
+            let chunk_bytes = bytes(&chunk);
+            let most = self
+                .len
+                .saturating_mul(MAX_DEFLATE_RATIO)
+                .saturating_add(1 << 20);
+            if chunk_bytes > most {
+                return Err(Error::format(
+                    &self.path,
+                    format!(
+                        "{what} declares chunks of {chunk_bytes} bytes, more than a file of {} \
+                         bytes can hold",
+                        self.len
+                    ),
+                    "the file is corrupt; check that h5py opens it, or re-save it",
+                ));
+            }
+            check_allocation(chunk_bytes, &self.path, &format!("a chunk of {what}"))?;
+        }
+        Ok(())
     }
 
     /// A whole numeric dataset: its shape and its values in C order.

@@ -65,9 +65,7 @@ pub const MAX_DEPTH: usize = 64;
 /// number is capped: a few header bytes must not demand gigabytes.
 const MAX_EMPTY_ITEMS: usize = 1 << 20;
 
-/// Deflate cannot expand data more than 1032-fold (a 258-byte match costs
-/// at least two bits); a compressed element that declares more is corrupt.
-const MAX_DEFLATE_RATIO: u64 = 1032;
+use super::limits::MAX_DEFLATE_RATIO;
 
 /// Compressed data is inflated into a buffer grown by at least this much at
 /// a time (and at most to the size the inner element declares).

@@ -15,6 +15,7 @@ pub mod gifti;
 pub mod gifti_write;
 pub mod hdf5;
 pub mod labels;
+pub mod limits;
 pub mod mat;
 pub mod mat_v5;
 pub mod nifti;

@@ -13,7 +13,7 @@
 //! crate: those pull in a second ndarray and nalgebra for an affine that is
 //! 16 numbers; the gzip layer is flate2, already used by the zip reader.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::data::atomic::write_atomically;
@@ -56,9 +56,8 @@ pub type Extensions = Vec<(i32, Vec<u8>)>;
 /// A volume and its header extensions (`(ecode, content)`, in file order):
 /// CIFTI-2 keeps its XML in the extension with code 32.
 pub fn read_nifti_with_extensions(path: &Path) -> Result<(Volume, Extensions)> {
-    let bytes = read_bytes(path)?;
-    let volume = decode(&bytes, path)?;
-    Ok((volume, extensions(&bytes, path)?))
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_nifti_bytes(raw, path)
 }
 
 /// The extensions between the header and the data: a 4-byte extender
@@ -96,22 +95,25 @@ fn extensions(bytes: &[u8], path: &Path) -> Result<Extensions> {
 /// The file's bytes, gunzipped when they start with gzip's magic.
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::format(
-                    path,
-                    format!("the gzip stream is corrupt ({e})"),
-                    "re-export the volume",
-                )
-            })?;
-        out
-    } else {
-        raw
-    };
-    Ok(bytes)
+    gunzip_if_gzip(raw, path)
+}
+
+/// `raw`, gunzipped when it starts with gzip's magic (the output capped,
+/// [`super::limits::read_inflated`]).
+fn gunzip_if_gzip(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut decoder = flate2::read::MultiGzDecoder::new(&raw[..]);
+    super::limits::read_inflated(&mut decoder, raw.len() as u64, path, "the gzip stream")
+}
+
+/// Decodes the bytes of a `.nii` or `.nii.gz` file (`path` names it in
+/// messages), with its header extensions.
+pub fn decode_nifti_bytes(raw: Vec<u8>, path: &Path) -> Result<(Volume, Extensions)> {
+    let bytes = gunzip_if_gzip(raw, path)?;
+    let volume = decode(&bytes, path)?;
+    Ok((volume, extensions(&bytes, path)?))
 }
 
 /// Little- or big-endian reads at byte offsets of the header.
@@ -266,7 +268,8 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Volume> {
         .iter()
         .map(|&d| d as usize)
         .collect();
-    let n: usize = shape.iter().product();
+    // Checked: a corrupt header's dimensions can overflow a product.
+    let n = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     let (width, convert): (usize, fn(&[u8]) -> f64) = match h.datatype {
         2 => (1, |b| f64::from(b[0])),
         256 => (1, |b| f64::from(b[0] as i8)),
@@ -296,19 +299,26 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Volume> {
             ));
         }
     };
-    let end = h.vox_offset + n * width;
-    if h.vox_offset < NIFTI1_HEADER || bytes.len() < end {
+    let end = n
+        .and_then(|n| n.checked_mul(width))
+        .and_then(|b| b.checked_add(h.vox_offset));
+    let Some(end) = end.filter(|&end| h.vox_offset >= NIFTI1_HEADER && end <= bytes.len()) else {
         return Err(Error::format(
             path,
             format!(
-                "the data ({n} values of {width} bytes from offset {}) extend past the end of \
+                "the data ({} values of {width} bytes from offset {}) extend past the end of \
                  the file ({} bytes)",
+                shape
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" × "),
                 h.vox_offset,
                 bytes.len()
             ),
-            "the file is truncated",
+            "the file is truncated, or its header is corrupt",
         ));
-    }
+    };
     // nibabel's rule: a slope of 0 or NaN means no scaling.
     let (slope, inter) = if h.scl_slope == 0.0 || h.scl_slope.is_nan() {
         (1.0, 0.0)

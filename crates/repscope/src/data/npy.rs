@@ -97,7 +97,7 @@ fn read_numeric_npy(path: &Path, name: &str) -> Result<Option<Mat<f64>>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let header = Header::from_reader(&mut reader).map_err(|e| header_error(e, path, name))?;
+    let header = read_header(&mut reader, Some(file_len), path, name)?;
     let PyValue::String(descr) = &header.type_descriptor else {
         return Ok(None);
     };
@@ -189,16 +189,19 @@ pub fn read_npz_file(path: &Path) -> Result<RepSet> {
 /// Every array of an `.npz` archive, decoded, in archive order.
 pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    npz_arrays_from(path, std::io::BufReader::new(file))
+}
+
+/// [`read_npz_arrays`] of an archive's bytes (`path` names it in messages).
+pub fn decode_npz_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String, NpyArray)>> {
+    npz_arrays_from(path, std::io::Cursor::new(bytes))
+}
+
+fn npz_arrays_from<R: Read + Seek>(path: &Path, reader: R) -> Result<Vec<(String, NpyArray)>> {
     let mut arrays = Vec::new();
-    for_each_npz_entry(path, std::io::BufReader::new(file), |name, entry| {
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).map_err(|e| {
-            Error::format(
-                path,
-                format!("array '{name}' could not be decompressed ({e})"),
-                "the archive is corrupt or truncated; re-save it with numpy.savez",
-            )
-        })?;
+    for_each_npz_entry(path, reader, |name, entry, compressed| {
+        let what = format!("array '{name}'");
+        let bytes = super::limits::read_inflated(entry, compressed, path, &what)?;
         let array = decode_npy(&bytes, path, &name)?;
         arrays.push((name, array));
         Ok(())
@@ -207,11 +210,12 @@ pub fn read_npz_arrays(path: &Path) -> Result<Vec<(String, NpyArray)>> {
 }
 
 /// Visits every entry of an `.npz` archive in order, with its array name
-/// (the entry's name without `.npy`) and its (decompressing) reader.
+/// (the entry's name without `.npy`), its (decompressing) reader and its
+/// compressed size.
 fn for_each_npz_entry<R: Read + Seek>(
     path: &Path,
     reader: R,
-    mut visit: impl FnMut(String, &mut dyn Read) -> Result<()>,
+    mut visit: impl FnMut(String, &mut dyn Read, u64) -> Result<()>,
 ) -> Result<()> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
         Error::format(
@@ -233,7 +237,8 @@ fn for_each_npz_entry<R: Read + Seek>(
             .strip_suffix(".npy")
             .unwrap_or(&entry_name)
             .to_string();
-        visit(name, &mut entry)?;
+        let compressed = entry.compressed_size();
+        visit(name, &mut entry, compressed)?;
     }
     Ok(())
 }
@@ -374,9 +379,82 @@ enum Payload {
     Unsupported(String),
 }
 
+/// The most bytes a `.npy` header may take: numpy writes ~128 (a header is
+/// one flat dict), and version 1 cannot say more than 65,535.
+const MAX_HEADER_BYTES: u64 = 1 << 16;
+/// The deepest nesting of brackets in a header: numpy's are 2 deep (the
+/// dict, the shape tuple); the literal parser's time grows steeply with
+/// depth, so a corrupt header must not nest far.
+const MAX_HEADER_DEPTH: usize = 8;
+
+/// Reads a `.npy` header from `reader`, leaving it at the data. The header
+/// length is checked against `available` (the bytes left, when known) and
+/// [`MAX_HEADER_BYTES`], and its text's bracket nesting against
+/// [`MAX_HEADER_DEPTH`], before the header is allocated and parsed.
+fn read_header(
+    reader: &mut dyn Read,
+    available: Option<u64>,
+    path: &Path,
+    name: &str,
+) -> Result<Header> {
+    let corrupt = |detail: String| {
+        Error::format(
+            path,
+            format!("array '{name}' {detail}"),
+            "the file is truncated or not a numpy file; re-save it with numpy.save",
+        )
+    };
+    let mut prefix = vec![0u8; 10];
+    reader
+        .read_exact(&mut prefix)
+        .map_err(|_| corrupt("ends inside its .npy header".into()))?;
+    if &prefix[..6] != b"\x93NUMPY" {
+        return Err(corrupt("does not start with numpy's magic bytes".into()));
+    }
+    let length = if prefix[6] == 1 {
+        u64::from(u16::from_le_bytes([prefix[8], prefix[9]]))
+    } else {
+        let mut more = [0u8; 2];
+        reader
+            .read_exact(&mut more)
+            .map_err(|_| corrupt("ends inside its .npy header".into()))?;
+        prefix.extend_from_slice(&more);
+        u64::from(u32::from_le_bytes([prefix[8], prefix[9], more[0], more[1]]))
+    };
+    let room = available.map_or(MAX_HEADER_BYTES, |a| {
+        a.saturating_sub(prefix.len() as u64).min(MAX_HEADER_BYTES)
+    });
+    if length > room {
+        return Err(corrupt(format!(
+            "declares a {length}-byte header, more than {room} bytes can hold"
+        )));
+    }
+    let mut text = vec![0u8; length as usize];
+    reader
+        .read_exact(&mut text)
+        .map_err(|_| corrupt("ends inside its .npy header".into()))?;
+    let mut depth = 0usize;
+    for &b in &text {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_HEADER_DEPTH {
+                    return Err(corrupt(format!(
+                        "has a header nested more than {MAX_HEADER_DEPTH} brackets deep"
+                    )));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    prefix.extend_from_slice(&text);
+    Header::from_reader(&mut Cursor::new(prefix)).map_err(|e| header_error(e, path, name))
+}
+
 /// The payload of a `.npy` from its header alone.
 fn read_payload(reader: &mut impl Read, path: &Path, name: &str) -> Result<Payload> {
-    let header = Header::from_reader(reader).map_err(|e| header_error(e, path, name))?;
+    let header = read_header(reader, None, path, name)?;
     Ok(match &header.type_descriptor {
         PyValue::String(d) if d.get(1..2) == Some("U") => Payload::Text,
         PyValue::String(d)
@@ -412,7 +490,7 @@ pub fn array_shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
         };
     }
     let mut shapes = Vec::new();
-    for_each_npz_entry(path, reader, |name, mut entry| {
+    for_each_npz_entry(path, reader, |name, mut entry, _| {
         match read_payload(&mut entry, path, &name)? {
             Payload::Numeric(shape) => shapes.push(two_d(name, shape)?),
             Payload::Text if name == STIMULI_KEY => {}
@@ -432,7 +510,7 @@ pub fn array_shapes(path: &Path) -> Result<Vec<(String, (usize, usize))>> {
 /// Decodes one `.npy` payload, whatever its numeric dtype.
 pub fn decode_npy(bytes: &[u8], path: &Path, name: &str) -> Result<NpyArray> {
     let mut cursor = Cursor::new(bytes);
-    let header = Header::from_reader(&mut cursor).map_err(|e| header_error(e, path, name))?;
+    let header = read_header(&mut cursor, Some(bytes.len() as u64), path, name)?;
     let data = &bytes[cursor.position() as usize..];
     let descr = match &header.type_descriptor {
         PyValue::String(s) => s.clone(),
@@ -455,6 +533,33 @@ pub fn decode_npy(bytes: &[u8], path: &Path, name: &str) -> Result<NpyArray> {
         r.map(NpyArray::Numeric)
             .map_err(|e| data_error(e, &header, data.len(), path, name))
     };
+    // The declared size against the bytes present, before the decoder
+    // allocates the declared shape.
+    let width = match kind {
+        "f8" | "i8" | "u8" => Some(8u64),
+        "f4" | "i4" | "u4" => Some(4),
+        "f2" | "i2" | "u2" => Some(2),
+        "i1" | "u1" | "b1" => Some(1),
+        _ => None,
+    };
+    if let Some(width) = width {
+        let needed = header
+            .shape
+            .iter()
+            .try_fold(width, |n, &d| n.checked_mul(d as u64));
+        if needed.is_none_or(|n| n > data.len() as u64) {
+            return Err(Error::format(
+                path,
+                format!(
+                    "array '{name}' declares shape {:?} of {width}-byte values, more than the {} \
+                     bytes it holds",
+                    header.shape,
+                    data.len()
+                ),
+                "the file is truncated or corrupt; re-save it with numpy.save",
+            ));
+        }
+    }
     match kind {
         "f8" => numeric(read_as::<f64>(bytes, |v| v)),
         "f4" => numeric(read_as::<f32>(bytes, f64::from)),
@@ -546,7 +651,26 @@ fn decode_text(
             shape: header.shape.clone(),
         });
     };
-    let needed = count * width * 4;
+    // Zero-width labels take no bytes, so their count is capped: a header
+    // must not demand gigabytes of empty strings.
+    const MAX_EMPTY_LABELS: usize = 1 << 20;
+    if width == 0 {
+        if count > MAX_EMPTY_LABELS {
+            return Err(Error::format(
+                path,
+                format!("text array '{name}' declares {count} empty labels"),
+                "the file is corrupt; re-save the labels with numpy.savez",
+            ));
+        }
+        return Ok(vec![String::new(); count]);
+    }
+    let Some(needed) = count.checked_mul(width).and_then(|n| n.checked_mul(4)) else {
+        return Err(Error::format(
+            path,
+            format!("text array '{name}' declares {count} labels of {width} characters"),
+            "the file is corrupt; re-save the labels with numpy.savez",
+        ));
+    };
     if data.len() < needed {
         return Err(Error::format(
             path,

@@ -25,6 +25,46 @@ pub struct Coefficients {
 }
 
 impl Coefficients {
+    /// The rows of a coefficient table: lines `block,L1,L2,...` (or
+    /// tab-separated); `#` comments, blank lines and a leading `block...`
+    /// header are skipped. An error names the line (1-based) and what is
+    /// wrong with it.
+    pub fn parse_table(text: &str) -> std::result::Result<Vec<(String, Vec<f64>)>, String> {
+        let mut rows = Vec::new();
+        let mut first = true;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let separator = if line.contains('\t') { '\t' } else { ',' };
+            let (block, rest) = line.split_once(separator).unwrap_or((line, ""));
+            let block = block.trim();
+            let is_header = first && block.eq_ignore_ascii_case("block");
+            first = false;
+            if is_header {
+                continue;
+            }
+            let bad = |detail: String| format!("line {}: {detail}", i + 1);
+            if rest.trim().is_empty() {
+                return Err(bad(format!(
+                    "block '{block}' has no coefficients; write `block,L1,L2,...` with one \
+                     coefficient per task"
+                )));
+            }
+            let values: Vec<f64> = rest
+                .split(separator)
+                .map(|f| {
+                    f.trim()
+                        .parse::<f64>()
+                        .map_err(|_| bad(format!("'{}' is not a number", f.trim())))
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            rows.push((block.to_string(), values));
+        }
+        Ok(rows)
+    }
+
     /// The same λ_t for every block (Ilharco et al.'s task arithmetic).
     pub fn per_task(lambdas: Vec<f64>) -> Coefficients {
         Coefficients {
