@@ -34,7 +34,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args = match cli::Cli::try_parse_from(args) {
+    let raw: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let args = match cli::Cli::try_parse_from(&raw) {
         Ok(args) => args,
         Err(e) => {
             // Printing help or a usage error can only fail on a closed pipe.
@@ -43,6 +44,10 @@ where
         }
     };
     commands::report::mark_start();
+    if let Err(e) = output_is_not_an_input(&raw) {
+        eprintln!("error: {e}");
+        return 2;
+    }
     match commands::run(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -53,6 +58,45 @@ where
             code
         }
     }
+}
+
+/// Refuses an output path (`-o`/`--output`) that names one of the command's
+/// existing input files: the input would be replaced before, or while, it
+/// is read, and lost. Checked on the raw arguments, so every command is
+/// covered the same way.
+fn output_is_not_an_input(raw: &[OsString]) -> Result<(), UsageError> {
+    let mut outputs = Vec::new();
+    let mut others = Vec::new();
+    let mut iter = raw.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if text == "-o" || text == "--output" {
+            if let Some(value) = iter.next() {
+                outputs.push(std::path::PathBuf::from(value));
+            }
+        } else if let Some(value) = text.strip_prefix("--output=") {
+            outputs.push(std::path::PathBuf::from(value));
+        } else {
+            others.push(std::path::PathBuf::from(arg));
+        }
+    }
+    for output in outputs {
+        let Ok(out) = output.canonicalize() else {
+            continue; // a new file cannot be an input
+        };
+        if others
+            .iter()
+            .filter(|p| p.is_file())
+            .any(|p| p.canonicalize().is_ok_and(|p| p == out))
+        {
+            return Err(UsageError(format!(
+                "the output {} is also an input of this command; writing it would destroy the \
+                 input: choose another output path",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Exit status and one-line message for an error.

@@ -174,6 +174,13 @@ pub fn dirichlet_energy(x: MatRef<'_, f64>, graph: &Graph) -> Result<Energy> {
         });
     }
     crate::data::repset::check_finite("representation", x)?;
+    if x.ncols() == 0 {
+        return Err(Error::Empty {
+            array: "representation".into(),
+            rows: x.nrows(),
+            cols: 0,
+        });
+    }
     let n = x.nrows();
     let mut energy = 0.0;
     let mut weight = 0.0;

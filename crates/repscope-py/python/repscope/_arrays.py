@@ -34,7 +34,18 @@ def matrix(x: Any, name: str) -> np.ndarray:
     return a
 
 
-def aligned_f64(x: Any) -> np.ndarray:
+def aligned_f64(x: Any, name: str = "an array argument") -> np.ndarray:
     """x as a float64 array with aligned elements (numpy allows unaligned
-    ones, e.g. after unpickling; the core reads aligned memory)."""
-    return np.require(np.asarray(x, dtype=np.float64), requirements="A")
+    ones, e.g. after unpickling; the core reads aligned memory). Only real
+    numbers convert: complex values would lose their imaginary part, and
+    strings or Python objects are not numbers, so those are errors rather
+    than numpy's silent casts."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}.get(
+            a.dtype.kind, f"dtype {a.dtype}")
+        raise InputError(
+            f"{name} holds {kind}, not real numbers; pass a float or integer array "
+            "(e.g. np.asarray(x, dtype=float), or x.real for complex values)"
+        )
+    return np.require(a.astype(np.float64, copy=False), requirements="A")

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _repscope
+from ._arrays import floats
 
 __all__ = ["sdr_encode", "sdr_false_match", "sdr_union_density", "sdr_union_false_match"]
 
@@ -37,9 +38,7 @@ def sdr_encode(X: Any, k: Optional[int] = None, *, sparsity: float = 0.02) -> np
     >>> rs.sdr_encode(np.array([[0.5, 2.0, 0.0, 2.0, 1.0]]), k=2).astype(int)
     array([[0, 1, 0, 1, 0]])
     """
-    x = np.asarray(X)
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
+    x = floats(X, "X")
     return _repscope.sdr_encode(x, None if k is None else int(k), float(sparsity))
 
 

@@ -108,7 +108,7 @@ def sign_flip_test(
     ``alternative``: ``"greater"`` (effects above 0) or ``"two-sided"``.
     p = (1 + draws at least as extreme) / (1 + n_permutations).
     """
-    v = np.asarray(values, dtype=np.float64)
+    v = _f64(values, "values")
     if v.ndim < 2:
         raise InputError(f"values must be subjects x tests (at least 2-D), got shape {v.shape}")
     flat = np.ascontiguousarray(v.reshape(v.shape[0], -1))
@@ -147,7 +147,7 @@ def _space_time_clusters(values: Any, adjacency: Any, threshold: Optional[float]
                          alternative: str) -> SpatialClusterResult:
     from .rsa.searchlight import channel_adjacency
 
-    v = np.asarray(values, dtype=np.float64)
+    v = _f64(values, "values")
     if v.ndim != 3:
         raise InputError(
             f"with adjacency, values must be subjects x channels x time points, got {v.shape}"
@@ -204,7 +204,7 @@ def cluster_test(
     if adjacency is not None:
         return _space_time_clusters(values, adjacency, threshold, n_permutations, seed,
                                     alternative)
-    v = np.asarray(values, dtype=np.float64)
+    v = _f64(values, "values")
     if v.ndim != 2:
         raise InputError(f"values must be subjects x time points, got shape {v.shape}")
     t, clusters, p = _repscope.cluster_test(

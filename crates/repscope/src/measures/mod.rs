@@ -307,9 +307,18 @@ pub(crate) fn check_same_n(a_rows: usize, b_rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks one representation before it is prepared: non-empty and finite.
+/// Checks one representation before it is prepared: non-empty, at least
+/// two stimuli (one stimulus has no geometry to compare), and finite.
 pub fn check_input(x: RepRef<'_>) -> Result<()> {
     crate::data::check_not_empty(x.name, x.x)?;
+    if x.x.nrows() < 2 {
+        return Err(Error::Invalid {
+            what: format!("representation '{}'", x.name),
+            detail: "it has 1 stimulus (row); similarity measures compare how stimuli relate, \
+                     so they need at least 2"
+                .into(),
+        });
+    }
     crate::data::check_finite(x.name, x.x)
 }
 

@@ -500,6 +500,36 @@ pub fn crossvalidate(
             what: "the data RDM list".into(),
         })?;
     let n = n_conditions(m)?;
+    if models.is_empty() {
+        return Err(Error::NoRepresentations {
+            what: "the model list".into(),
+        });
+    }
+    if let Some(bad) = models
+        .iter()
+        .flat_map(ModelRdm::all_rdms)
+        .find(|v| v.len() != m)
+    {
+        return Err(Error::InvalidRdm {
+            detail: format!(
+                "model and data RDMs of different sizes: {} and {m} dissimilarities",
+                bad.len()
+            ),
+        });
+    }
+    if models
+        .iter()
+        .flat_map(ModelRdm::all_rdms)
+        .chain(data.iter().copied())
+        .any(|v| v.iter().any(|x| !x.is_finite()))
+    {
+        return Err(Error::InvalidRdm {
+            detail: "cross-validation needs complete, finite RDMs (a NaN or infinite \
+                     dissimilarity); leave those conditions out, or use rsa_bootstrap_crossval, \
+                     which leaves missing pairs out"
+                .into(),
+        });
+    }
     if k < 2 || n / k < 3 {
         return Err(Error::InvalidParameter {
             measure: "rsa_crossval".into(),

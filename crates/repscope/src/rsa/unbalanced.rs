@@ -104,6 +104,9 @@ pub fn rdm_unbalanced(
     if k < 2 {
         return Err(bad(format!("needs at least 2 conditions, got {k}")));
     }
+    if p == 0 {
+        return Err(bad("the measurements have no channels (0 columns)".into()));
+    }
     if let Some((i, j)) =
         (0..n).find_map(|i| (0..p).find(|&j| x[(i, j)].is_infinite()).map(|j| (i, j)))
     {

@@ -60,6 +60,7 @@ pub fn sign_flip_test(
             detail: "needs at least 1 permutation".into(),
         });
     }
+    crate::data::repset::check_finite("sign-flip test values", values)?;
     let flips = Flips::new(values);
     let statistic = |signs: &[f64]| -> Vec<f64> {
         let t = flips.t(signs);

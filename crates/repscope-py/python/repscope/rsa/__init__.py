@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _repscope
 from .._arrays import aligned_f64 as _f64
+from .._arrays import floats as _floats
 from .._compat import renamed
 from ..errors import InputError
 from .movie import rdm_movie, temporal_generalization
@@ -188,9 +189,7 @@ def rdm(
         conditions = descriptors[conditions] if isinstance(conditions, str) else conditions
         folds = descriptors[folds] if isinstance(folds, str) else folds
         X = X.measurements
-    X = np.asarray(X)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
+    X = _floats(X, "X")
     per_fold = None
     if noise is not None:
         if isinstance(noise, (list, tuple)) or np.ndim(noise) == 3:
@@ -258,7 +257,7 @@ def cross_rdm(
            [1.5, 1.5, 0. ]])
     """
     def means(x: Any, labels: Any) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        x = _f64(x, "A and B")
         if x.ndim != 2:
             raise InputError(f"cross_rdm takes 2-D arrays (measurements x channels), got shape {x.shape}")
         if labels is None:
@@ -335,7 +334,7 @@ def rdm_unbalanced(
         raise InputError(f"rdm_unbalanced computes {', '.join(methods)} RDMs, not {method!r}")
     if weighting not in ("number", "equal"):
         raise InputError(f"weighting must be 'number' or 'equal', got {weighting!r}")
-    x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    x = np.ascontiguousarray(_f64(X, "X"))
     if method in ("crossnobis", "poisson_cv") and folds is None:
         folds = np.arange(x.shape[0])
     inner = method in ("euclidean", "mahalanobis", "crossnobis")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _repscope
+from .._arrays import aligned_f64
 from ..errors import FormatError, InputError
 
 __all__ = ["rdm_movie", "temporal_generalization"]
@@ -41,7 +42,7 @@ def rdm_movie(
     ``calc_rdm_movie``. Returns (windows x pairs).
     """
     data, conditions = _from_mne(data, conditions)
-    a = np.asarray(data, dtype=np.float64)
+    a = aligned_f64(data, "data")
     if a.ndim != 3:
         raise InputError(
             f"data must be 3-D (measurements x channels x time), got shape {a.shape}"
@@ -109,5 +110,5 @@ def _from_mne(data: Any, conditions: Any) -> tuple[Any, Any]:
 def temporal_generalization(movie: Any, compare: str = "corr") -> np.ndarray:
     """The RDM at every time point against the RDM at every other: a
     (times x times) matrix from an RDM movie (:func:`rdm_movie`)."""
-    m = np.ascontiguousarray(np.asarray(movie, dtype=np.float64))
+    m = np.ascontiguousarray(aligned_f64(movie, "movie"))
     return _repscope.compare_rdms(m, m, compare, None)

@@ -1,0 +1,370 @@
+"""A generated corpus of bad inputs, for the public Python functions and
+the CLI commands (issue: nothing crashes, nothing is lost).
+
+Every public function that takes arrays gets each of its array arguments
+replaced, in turn, by a bad value: empty along either axis, a single row,
+the wrong number of dimensions, complex, object and string dtypes, NaN and
+±Inf in a position, a plain string, None, a mismatched number of rows.
+Scalar and name arguments get negative, huge, NaN and unknown values.
+Every case must raise a `repscope.Error` subclass whose message says
+something (not an IndexError, a numpy error or a panic), and must leave
+its inputs as they were. A case where repscope accepts the value by design
+(NaN entries of RDMs are left out, as rsatoolbox does) is listed in ACCEPTS
+with the reason.
+
+The CLI cases run each file-reading command on unreadable, truncated,
+empty, mistyped and mismatched files and with output paths it cannot
+write: exit status 2, a message on stderr, no partial output, inputs
+unchanged (hash before and after)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import repscope as rs
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(16, 6))
+Y = rng.normal(size=(16, 5))
+COND = np.repeat(np.arange(4), 4)
+FOLDS = np.tile(np.arange(4), 4)
+RDM = rs.rdm(rng.normal(size=(8, 4)), "euclidean")
+RDMS = np.stack([RDM + 0.1 * rng.random(RDM.size) for _ in range(4)])
+LABELS = np.repeat([0, 1], 8)
+
+# name -> (call taking the array arguments by keyword, the array arguments,
+# the kind of each: "matrix" (rows x columns), "rdm" (condensed vectors),
+# "labels" (one per row)).
+FUNCTIONS = {
+    "similarity": (lambda X, Y: rs.similarity(X, Y, "linear_cka"), {"X": X, "Y": Y}),
+    "similarity_procrustes": (lambda X, Y: rs.similarity(X, Y, "procrustes"), {"X": X, "Y": Y}),
+    "similarity_rsa": (lambda X, Y: rs.similarity(X, Y, "rsa"), {"X": X, "Y": Y}),
+    "pairwise": (lambda X, Y: rs.pairwise({"a": X, "b": Y}, progress=False), {"X": X, "Y": Y}),
+    "rdm": (lambda X: rs.rdm(X, "correlation"), {"X": X}),
+    "rdm_crossnobis": (lambda X, conditions, folds: rs.rdm(X, "crossnobis", conditions=conditions,
+                                                           folds=folds),
+                       {"X": X, "conditions": COND, "folds": FOLDS}),
+    "rdm_unbalanced": (lambda X, conditions: rs.rdm_unbalanced(X, conditions),
+                       {"X": X, "conditions": COND}),
+    "cross_rdm": (lambda A, B: rs.cross_rdm(A, B), {"A": X[:8], "B": X[8:]}),
+    "compare_rdms": (lambda a, b: rs.compare_rdms(a, b, "spearman"), {"a": RDMS, "b": RDMS}),
+    "noise_ceiling": (lambda data: rs.noise_ceiling(data), {"data": RDMS}),
+    "rsa_bootstrap": (lambda models, data: rs.rsa_bootstrap(models, data, n_boot=20),
+                      {"models": RDMS[:2], "data": RDMS}),
+    "rsa_crossval": (lambda models, data: rs.rsa_crossval(models, data, k=2),
+                     {"models": RDMS[:2], "data": RDMS}),
+    "fit_weights": (lambda components, data: rs.fit_weights(components, data),
+                    {"components": RDMS[:2], "data": RDMS}),
+    "pool_rdm": (lambda rdms: rs.pool_rdm(rdms), {"rdms": RDMS}),
+    "rank_transform": (lambda rdm: rs.rank_transform(rdm), {"rdm": RDM}),
+    "geodesic": (lambda rdm: rs.geodesic(rdm), {"rdm": RDM}),
+    "mds": (lambda rdm: rs.mds(rdm), {"rdm": RDM}),
+    "noise_precision": (lambda residuals: rs.noise_precision(residuals), {"residuals": X}),
+    "sign_flip_test": (lambda values: rs.sign_flip_test(values, n_permutations=50), {"values": X}),
+    "ridge": (lambda X, Y: rs.ridge(X, Y), {"X": X, "Y": Y}),
+    "regression_scores": (lambda Y, P: rs.regression_scores(Y, P), {"Y": Y, "P": Y + 0.1}),
+    "split_half_reliability": (lambda R: rs.split_half_reliability(R, n_splits=5),
+                               {"R": rng.normal(size=(4, 16, 6))}),
+    "probe": (lambda reps, labels: rs.probe(reps, labels, cv=2), {"reps": X, "labels": LABELS}),
+    "stratified_folds": (lambda labels: rs.stratified_folds(labels, k=2), {"labels": LABELS}),
+    "match_units": (lambda X, Y: rs.match_units(X, Y), {"X": X, "Y": Y}),
+    "unit_correlations": (lambda X, Y: rs.unit_correlations(X, Y), {"X": X, "Y": Y}),
+    "lasso": (lambda X, y: rs.lasso(X, y, 0.1), {"X": X, "y": Y[:, 0]}),
+    "align": (lambda A, B: rs.align(A, B, k=3), {"A": X, "B": Y}),
+    "fit_map": (lambda A, B: rs.fit_map(A, B), {"A": X, "B": Y}),
+    "pca": (lambda X: rs.pca(X), {"X": X}),
+    "quantize": (lambda E: rs.quantize(E), {"E": X}),
+    "quantize_binary": (lambda E: rs.quantize_binary(E), {"E": X}),
+    "search": (lambda q, c: rs.search(q, c, k=3), {"q": X[:4], "c": X}),
+    "sdr_encode": (lambda X: rs.sdr_encode(X, k=2), {"X": X}),
+    "fit_compat_map": (lambda new, old: rs.fit_compat_map(new, old), {"new": X, "old": X[:, ::-1]}),
+    "dirichlet_energy": (lambda X: rs.dirichlet_energy(X, [(0, 1), (1, 2)]), {"X": X}),
+    "feature_variance": (lambda F, R: rs.feature_variance(F, R, cv=2), {"F": X[:, :2], "R": Y}),
+    "temporal_generalization": (lambda movie: rs.temporal_generalization(movie),
+                                {"movie": RDMS}),
+    "fit_interpolate": (lambda rdms, data: rs.fit_interpolate(rdms, data), {"rdms": RDMS[:3], "data": RDMS}),
+    "fit_select": (lambda rdms, data: rs.fit_select(rdms, data), {"rdms": RDMS[:3], "data": RDMS}),
+}
+
+# (function, argument, variant) cases that are not errors, and why.
+ACCEPTS = {
+    # RSA leaves NaN dissimilarities out of comparisons (rsatoolbox's rule).
+    **{(f, a, "nan"): "NaN dissimilarities are left out" for f, a in [
+        ("compare_rdms", "a"), ("compare_rdms", "b"), ("noise_ceiling", "data"),
+        ("rsa_bootstrap", "models"), ("rsa_bootstrap", "data"), ("pool_rdm", "rdms"),
+        ("rank_transform", "rdm"), ("fit_weights", "data"), ("fit_interpolate", "rdms"),
+        ("fit_interpolate", "data"), ("fit_select", "rdms"), ("fit_select", "data"),
+        ("temporal_generalization", "movie"),
+    ]},
+    # Missing channels are NaN in unbalanced designs.
+    ("rdm_unbalanced", "X", "nan"): "NaN marks a missing channel",
+    # Labels may be any hashable values, strings included.
+    **{(f, a, "strings"): "labels may be strings" for f, a in [
+        ("rdm_crossnobis", "conditions"), ("rdm_crossnobis", "folds"), ("rdm_unbalanced", "conditions"),
+        ("probe", "labels"), ("stratified_folds", "labels")]},
+    **{(f, a, v): "labels may be any values, and are flattened (a column vector is common)"
+       for f, a in [("rdm_crossnobis", "conditions"), ("rdm_crossnobis", "folds"),
+                    ("rdm_unbalanced", "conditions"), ("probe", "labels"), ("stratified_folds", "labels")]
+       for v in ("object", "float_labels", "extra_dim")},
+    # No queries is a question with no answers.
+    ("search", "q", "empty"): "zero queries give zero results",
+}
+
+# Which arguments pair rows with another argument (a mismatched row count
+# is an error there), and which take several RDMs or items where one is
+# enough (a single row is fine there).
+PAIRED = {("similarity", "Y"), ("similarity_procrustes", "Y"), ("similarity_rsa", "Y"),
+          ("pairwise", "Y"), ("rdm_crossnobis", "X"), ("rdm_crossnobis", "conditions"),
+          ("rdm_crossnobis", "folds"), ("rdm_unbalanced", "X"), ("rdm_unbalanced", "conditions"),
+          ("ridge", "Y"), ("regression_scores", "P"), ("probe", "labels"),
+          ("match_units", "Y"), ("unit_correlations", "Y"), ("lasso", "y"), ("align", "B"),
+          ("fit_map", "B"), ("fit_compat_map", "old"), ("feature_variance", "R")}
+ONE_IS_FINE = {("compare_rdms", "a"), ("compare_rdms", "b"), ("rsa_bootstrap", "models"),
+               ("rsa_crossval", "models"), ("fit_weights", "components"), ("pool_rdm", "rdms"),
+               ("fit_select", "rdms"), ("search", "q"), ("search", "c"), ("quantize", "E"),
+               ("quantize_binary", "E"), ("sdr_encode", "X"), ("cross_rdm", "A"), ("cross_rdm", "B"),
+               ("temporal_generalization", "movie"), ("rank_transform", "rdm"), ("mds", "rdm"),
+               ("geodesic", "rdm"), ("dirichlet_energy", "X"), ("noise_precision", "residuals"),
+               # One subject's RDM is data enough to fit or evaluate on.
+               ("rsa_crossval", "data"), ("rsa_bootstrap", "data"), ("fit_weights", "data"),
+               ("fit_select", "data"), ("fit_interpolate", "data")}
+
+
+
+def variants(value):
+    """Bad versions of an array argument: (name, value)."""
+    a = np.asarray(value)
+    out = [("string", "not an array"), ("none", None), ("scalar", 3.0)]
+    if a.dtype.kind == "f":
+        nan, inf = a.copy(), a.copy()
+        nan.flat[0] = np.nan
+        inf.flat[-1] = np.inf
+        out += [("nan", nan), ("inf", inf), ("complex", a.astype(complex)),
+                ("object", a.astype(object)), ("strings", a.astype(str))]
+    else:
+        out += [("strings", a.astype(str)), ("object", a.astype(object)),
+                ("float_labels", a.astype(float) + 0.5)]
+    if a.ndim >= 1:
+        out += [("empty", a[:0]), ("one", a[:1]), ("extra_dim", a[None, None]),
+                ("extra_row", np.concatenate([a, a[:1]]))]
+    if a.ndim >= 2:
+        out += [("no_columns", a[:, :0])]
+    return out
+
+
+# Variants that some functions take as they are: fewer rows than others
+# is only wrong where rows pair up, and a float label is a label.
+def is_accepted(function, argument, variant):
+    return (function, argument, variant) in ACCEPTS
+
+
+def applies(function, argument, variant):
+    if variant == "extra_row":
+        return (function, argument) in PAIRED
+    if variant == "one":
+        return (function, argument) not in ONE_IS_FINE
+    return True
+
+
+CASES = [(f, arg, name) for f, (_, arrays) in FUNCTIONS.items() for arg in arrays
+         for name, _ in variants(arrays[arg]) if applies(f, arg, name)]
+
+
+def equal(a, b):
+    try:
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    except TypeError:
+        return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("function,argument,variant", CASES)
+def test_a_bad_argument_is_a_repscope_error(function, argument, variant):
+    call, arrays = FUNCTIONS[function]
+    bad = dict(variants(arrays[argument]))[variant]
+    kwargs = {**arrays, argument: bad}
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    try:
+        call(**kwargs)
+    except rs.Error as e:
+        assert len(str(e)) > 10, f"{function}({argument}={variant}): message {str(e)!r}"
+    except BaseException as e:  # noqa: BLE001 - what the corpus is for
+        pytest.fail(f"{function}({argument}={variant}) raised {type(e).__name__}: {e}")
+    else:
+        if not is_accepted(function, argument, variant):
+            pytest.fail(f"{function}({argument}={variant}) was accepted")
+    for k, v in kwargs.items():
+        if isinstance(v, np.ndarray):
+            assert equal(v, before[k]), f"{function} changed its input {k}"
+
+
+# --- the CLI --------------------------------------------------------------
+
+# Each command with its inputs in slots: A, B (representations), R, S (RDM
+# stacks), L (labels), E (edges); O is the output path.
+COMMANDS = {
+    "info": ["info", "{A}"],
+    "similarity": ["similarity", "{A}", "{B}", "-o", "{O}"],
+    "similarity_one": ["similarity", "{A}", "--measure", "procrustes", "-o", "{O}"],
+    "rdm": ["rdm", "{A}", "-o", "{O}"],
+    "compare": ["compare", "{R}", "{S}", "-o", "{O}"],
+    "match": ["match", "{A}", "{B}", "-o", "{O}"],
+    "align": ["align", "{A}", "{B}", "-o", "{O}"],
+    "probe": ["probe", "{A}", "--labels", "{L}", "--folds", "2", "-o", "{O}"],
+    "compress": ["compress", "{A}", "-o", "{O}"],
+    "encode": ["encode", "{A}", "{B}", "-o", "{O}"],
+    "graph": ["graph", "{A}", "--edges", "{E}", "-o", "{O}"],
+}
+
+
+def good_inputs(folder: Path) -> dict[str, Path]:
+    g = np.random.default_rng(1)
+    paths = {}
+    for slot, array in [("A", g.normal(size=(16, 6))), ("B", g.normal(size=(16, 5))),
+                        ("R", np.stack([rs.rdm(g.normal(size=(8, 3)), "euclidean") for _ in range(3)])),
+                        ("S", np.stack([rs.rdm(g.normal(size=(8, 3)), "euclidean") for _ in range(2)]))]:
+        paths[slot] = folder / f"good_{slot}.npy"
+        np.save(paths[slot], array)
+    paths["L"] = folder / "labels.txt"
+    paths["L"].write_text("\n".join(["cat", "dog"] * 8) + "\n")
+    paths["E"] = folder / "edges.tsv"
+    paths["E"].write_text("0\t1\n1\t2\n2\t3\n")
+    return paths
+
+
+def bad_files(folder: Path, slot: str) -> dict[str, Path]:
+    """Bad stand-ins for the input in `slot`."""
+    g = np.random.default_rng(2)
+    out = {}
+
+    def npy(name, array, **kw):
+        out[name] = folder / f"{slot}_{name}.npy"
+        np.save(out[name], array, **kw)
+
+    out["missing"] = folder / f"{slot}_missing.npy"
+    out["empty_file"] = folder / f"{slot}_empty.npy"
+    out["empty_file"].write_bytes(b"")
+    out["empty_folder"] = folder / f"{slot}_folder"
+    out["empty_folder"].mkdir()
+    out["garbage"] = folder / f"{slot}_garbage.npy"
+    out["garbage"].write_bytes(g.bytes(300))
+    for ext in ("npz", "safetensors", "h5", "mat", "nii.gz", "gii"):
+        p = folder / f"{slot}_garbage.{ext}"
+        p.write_bytes(g.bytes(300))
+        out[f"garbage_{ext}"] = p
+    good = folder / f"good_{slot}.npy"
+    if slot in "ABRS":
+        data = good.read_bytes()
+        out["truncated"] = folder / f"{slot}_truncated.npy"
+        out["truncated"].write_bytes(data[: len(data) // 2])
+        out["text_as_npy"] = folder / f"{slot}_text.npy"
+        out["text_as_npy"].write_text("1 2 3\n4 5 6\n")
+        base = np.load(good)
+        nan, inf = base.copy(), base.copy()
+        nan[0, 0], inf[-1, -1] = np.nan, np.inf
+        npy("nan", nan)
+        npy("inf", inf)
+        npy("complex", base.astype(complex))
+        npy("strings", base.astype(str))
+        npy("three_d", base[None])
+        npy("no_columns", base[:, :0])
+        npy("no_rows", base[:0])
+        if slot in "AB":
+            npy("one_row", base[:1])
+            npy("fewer_rows", base[:-1])
+            npy("constant", np.ones_like(base))
+        else:
+            npy("not_condensed", base[:, :-1])
+    else:
+        out["wrong_count"] = folder / f"{slot}_wrong.txt"
+        out["wrong_count"].write_text("cat\ndog\n" if slot == "L" else "0\t99\n")
+        out["binary"] = folder / f"{slot}_binary.txt"
+        out["binary"].write_bytes(g.bytes(200))
+    return out
+
+
+def digest(paths):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+def cli_cases():
+    cases = []
+    for command, argv in COMMANDS.items():
+        slots = [s for s in "ABRSLE" if "{" + s + "}" in " ".join(argv)]
+        for slot in slots:
+            for bad in ["missing", "empty_file", "empty_folder", "garbage", "garbage_npz",
+                        "garbage_safetensors", "garbage_h5", "garbage_mat", "garbage_nii.gz",
+                        "garbage_gii", "truncated", "text_as_npy", "nan", "inf", "complex",
+                        "strings", "three_d", "no_columns", "no_rows", "one_row", "fewer_rows",
+                        "constant", "not_condensed", "wrong_count", "binary"]:
+                cases.append((command, slot, bad))
+        if "{O}" in argv:
+            for bad_output in ["missing_folder", "unwritable", "over_input"]:
+                cases.append((command, "O", bad_output))
+    return cases
+
+
+# Inputs a command may take as they are: a constant representation is a
+# representation (its similarity is defined as 0 or NaN by the measure), and
+# NaN/Inf in RDMs are left out of comparisons.
+CLI_ACCEPTS = {
+    ("info", "A", b) for b in ("nan", "inf", "complex", "three_d", "no_columns", "no_rows",
+                                 "one_row", "fewer_rows", "constant", "strings")
+} | {("compare", s, "nan") for s in "RS"} | {
+    ("similarity", "B", "constant"), ("similarity", "A", "constant"),
+    ("similarity_one", "A", "constant"), ("rdm", "A", "constant"), ("match", "A", "constant"),
+    ("match", "B", "constant"), ("align", "A", "constant"), ("align", "B", "constant"),
+    ("compress", "A", "constant"), ("encode", "A", "constant"), ("encode", "B", "constant"),
+    ("graph", "A", "constant"), ("probe", "A", "constant"),
+}
+
+
+# Fewer rows is wrong only where rows pair with another input's.
+PAIRED_ROWS = {("similarity", "B"), ("match", "B"), ("align", "B"), ("encode", "B"), ("probe", "A")}
+
+
+@pytest.fixture(scope="module")
+def cli_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_cli")
+    good = good_inputs(folder)
+    bad = {slot: bad_files(folder, slot) for slot in "ABRSLE"}
+    return folder, good, bad
+
+
+@pytest.mark.parametrize("command,slot,bad", cli_cases())
+def test_a_bad_cli_input_exits_2_with_a_message_and_leaves_no_output(cli_folder, command, slot, bad):
+    folder, good, bad_by_slot = cli_folder
+    if slot != "O" and bad not in bad_by_slot[slot]:
+        pytest.skip("not a variant of this input")
+    if bad == "fewer_rows" and (command, slot) not in PAIRED_ROWS:
+        pytest.skip("a lone input may have any number of rows")
+    out = folder / f"out_{command}_{slot}_{bad}.csv"
+    paths = dict(good)
+    if slot == "O":
+        out = {"missing_folder": folder / "no" / "such" / "folder" / "out.csv",
+               "unwritable": Path("/proc/version/out.csv"),
+               "over_input": good["A"] if "{A}" in COMMANDS[command] else good["R"]}[bad]
+    else:
+        paths[slot] = bad_by_slot[slot][bad]
+    argv = [a.format(**{k: str(v) for k, v in paths.items()}, O=str(out)) for a in COMMANDS[command]]
+    watched = [p for p in list(good.values()) + [paths.get(slot)] if isinstance(p, Path)]
+    before = digest(watched)
+    result = subprocess.run([sys.executable, "-m", "repscope", "--quiet", *argv], capture_output=True,
+                            text=True, timeout=120)
+    assert "panicked" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    if (command, slot, bad) in CLI_ACCEPTS:
+        assert result.returncode in (0, 2), result.stderr
+    else:
+        assert result.returncode == 2, (argv, result.returncode, result.stdout[-300:], result.stderr[-300:])
+        assert len(result.stderr.strip()) > 10
+        if slot != "O" or bad != "over_input":
+            assert not out.exists() or out in watched, f"partial output {out}"
+    assert digest(watched) == before, "an input changed"
