@@ -168,13 +168,15 @@ fn bad_inputs_exit_2_with_one_line() {
             vec![&base, &base, "--coef", "1"],
             "add -o composed.safetensors",
         ),
+        // An output over an input is refused before anything else (every
+        // command checks this on its arguments).
         (
             vec![&base, &base, "-o", &base],
-            "give its coefficients with --coef",
+            "is also an input of this command",
         ),
         (
             vec![&base, &base, "--coef", "1", "-o", &base],
-            "is one of the input checkpoints",
+            "is also an input of this command",
         ),
     ];
     for (args, fragment) in cases {

@@ -105,6 +105,8 @@ ACCEPTS = {
         ("fit_interpolate", "data"), ("fit_select", "rdms"), ("fit_select", "data"),
         ("temporal_generalization", "movie"),
     ]},
+    # A mass-univariate test with a NaN gives NaN for that test only.
+    ("sign_flip_test", "values", "nan"): "NaN marks a missing test; its results are NaN",
     # Missing channels are NaN in unbalanced designs.
     ("rdm_unbalanced", "X", "nan"): "NaN marks a missing channel",
     # Labels may be any hashable values, strings included.

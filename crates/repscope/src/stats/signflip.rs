@@ -60,7 +60,18 @@ pub fn sign_flip_test(
             detail: "needs at least 1 permutation".into(),
         });
     }
-    crate::data::repset::check_finite("sign-flip test values", values)?;
+    // NaN marks a missing test (its results are NaN, the others stand);
+    // an infinite value has no t statistic.
+    if let Some((i, j)) =
+        (0..n).find_map(|i| (0..m).find(|&j| values[(i, j)].is_infinite()).map(|j| (i, j)))
+    {
+        return Err(Error::NonFinite {
+            array: "sign-flip test values".into(),
+            row: i,
+            col: j,
+            value: values[(i, j)],
+        });
+    }
     let flips = Flips::new(values);
     let statistic = |signs: &[f64]| -> Vec<f64> {
         let t = flips.t(signs);
