@@ -307,10 +307,16 @@ pub(crate) fn check_same_n(a_rows: usize, b_rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks one representation before it is prepared: non-empty, at least
-/// two stimuli (one stimulus has no geometry to compare), and finite.
+/// Checks one representation before it is prepared: non-empty and finite.
 pub fn check_input(x: RepRef<'_>) -> Result<()> {
     crate::data::check_not_empty(x.name, x.x)?;
+    crate::data::check_finite(x.name, x.x)
+}
+
+/// [`check_input`] for a comparison: also at least two stimuli (one
+/// stimulus has no geometry to compare).
+pub fn check_comparable(x: RepRef<'_>) -> Result<()> {
+    check_input(x)?;
     if x.x.nrows() < 2 {
         return Err(Error::Invalid {
             what: format!("representation '{}'", x.name),
@@ -319,7 +325,7 @@ pub fn check_input(x: RepRef<'_>) -> Result<()> {
                 .into(),
         });
     }
-    crate::data::check_finite(x.name, x.x)
+    Ok(())
 }
 
 /// Compares two representations with one measure: the one-pair function,
@@ -335,8 +341,8 @@ pub fn similarity_with_warnings(
     y: RepRef<'_>,
     measure: &dyn AnyMeasure,
 ) -> Result<(f64, Vec<String>)> {
-    check_input(x)?;
-    check_input(y)?;
+    check_comparable(x)?;
+    check_comparable(y)?;
     crate::data::check_same_stimuli(&[x], &[y])?;
     let ctx = PrepareContext::ONE_PAIR;
     let a = measure.prepare(x, &ctx)?;

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::data::{RepRef, check_same_stimuli};
 use crate::error::{Error, Result, ResultExt};
-use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_input, same_view};
+use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_comparable, same_view};
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -180,7 +180,7 @@ fn run_pairs(
         reps.par_iter()
             .map(|r| {
                 crate::interrupt::check()?;
-                check_input(*r)?;
+                check_comparable(*r)?;
                 let prepared = measure
                     .prepare(*r, &ctx)
                     .with_context(|| format!("preparing '{}' for {name}", r.name))?;

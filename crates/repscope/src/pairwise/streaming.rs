@@ -17,7 +17,7 @@ use super::{PairwiseMatrix, PairwiseOptions, Progress, Stage};
 use crate::data::RepRef;
 use crate::data::source::RepSource;
 use crate::error::{Error, Result, ResultExt};
-use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_input};
+use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_comparable};
 
 fn prepare_from(
     source: &dyn RepSource,
@@ -39,7 +39,7 @@ fn prepare_from(
             b_rows: x.nrows(),
         });
     }
-    check_input(rep)?;
+    check_comparable(rep)?;
     let ctx = PrepareContext {
         par: Par::Seq,
         partners: 1,

@@ -62,9 +62,11 @@ pub fn sign_flip_test(
     }
     // NaN marks a missing test (its results are NaN, the others stand);
     // an infinite value has no t statistic.
-    if let Some((i, j)) =
-        (0..n).find_map(|i| (0..m).find(|&j| values[(i, j)].is_infinite()).map(|j| (i, j)))
-    {
+    if let Some((i, j)) = (0..n).find_map(|i| {
+        (0..m)
+            .find(|&j| values[(i, j)].is_infinite())
+            .map(|j| (i, j))
+    }) {
         return Err(Error::NonFinite {
             array: "sign-flip test values".into(),
             row: i,
