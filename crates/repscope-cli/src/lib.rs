@@ -3,7 +3,8 @@
 //! run [`run_from_args`], so they are one command.
 //!
 //! Exit status: 0 on success, 2 when the input is at fault (one line on
-//! stderr saying why), 1 when repscope itself failed.
+//! stderr saying why), 1 when repscope itself failed, 130 when stopped by
+//! Ctrl-C or SIGTERM (the binary's handler asks the core to stop).
 
 mod cli;
 mod commands;
@@ -103,6 +104,10 @@ fn output_is_not_an_input(raw: &[OsString]) -> Result<(), UsageError> {
 fn classify(e: &anyhow::Error) -> (u8, String) {
     let one_line = |s: String| s.replace('\n', " ");
     if let Some(core) = e.downcast_ref::<repscope::Error>() {
+        if core.is_interrupt() {
+            // The shell's status for a command stopped by SIGINT.
+            return (130, "interrupted; no output was written".into());
+        }
         let code = if core.is_input_error() { 2 } else { 1 };
         return (code, one_line(core.to_string()));
     }

@@ -13,5 +13,26 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    #[cfg(unix)]
+    // SAFETY: as above; the handler only touches atomics and `_exit`, which
+    // are async-signal-safe.
+    unsafe {
+        let handler = on_interrupt as extern "C" fn(libc::c_int);
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    }
     ExitCode::from(repscope_cli::run_from_args(std::env::args_os()))
+}
+
+/// Ctrl-C or SIGTERM: ask the running computation to stop at its next
+/// check, so it unwinds, removes its temporary files and exits with 130
+/// (no output appears: outputs are written atomically at the end). A
+/// second signal exits at once.
+#[cfg(unix)]
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    if repscope::interrupt::requested() {
+        // SAFETY: `_exit` is async-signal-safe and ends the process.
+        unsafe { libc::_exit(130) };
+    }
+    repscope::interrupt::request();
 }
