@@ -216,12 +216,12 @@ COMMANDS = {
     "info": ["info", "{A}"],
     "similarity": ["similarity", "{A}", "{B}", "-o", "{O}"],
     "similarity_one": ["similarity", "{A}", "--measure", "procrustes", "-o", "{O}"],
-    "rdm": ["rdm", "{A}", "-o", "{O}"],
+    "rdm": ["rdm", "{A}", "-o", "{O}.npz"],
     "compare": ["compare", "{R}", "{S}", "-o", "{O}"],
     "match": ["match", "{A}", "{B}", "-o", "{O}"],
     "align": ["align", "{A}", "{B}", "-o", "{O}"],
-    "probe": ["probe", "{A}", "--labels", "{L}", "--folds", "2", "-o", "{O}"],
-    "compress": ["compress", "{A}", "-o", "{O}"],
+    "probe": ["probe", "{A}", "--labels", "{L}", "--cv", "2", "-o", "{O}"],
+    "compress": ["compress", "{A}", "--eval", "{L}", "-o", "{O}"],
     "encode": ["encode", "{A}", "{B}", "-o", "{O}"],
     "graph": ["graph", "{A}", "--edges", "{E}", "-o", "{O}"],
 }
@@ -341,6 +341,21 @@ def cli_folder(tmp_path_factory):
     return folder, good, bad
 
 
+def run_repscope(argv):
+    return subprocess.run([sys.executable, "-m", "repscope", "--quiet", *argv], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_of_the_corpus_succeeds_on_the_good_inputs(cli_folder, command):
+    """The baseline: without it a bad case could pass on a wrong flag."""
+    folder, good, _ = cli_folder
+    out = folder / f"baseline_{command}"
+    argv = [a.format(**{k: str(v) for k, v in good.items()}, O=str(out)) for a in COMMANDS[command]]
+    result = run_repscope(argv)
+    assert result.returncode == 0, (argv, result.stderr)
+
+
 @pytest.mark.parametrize("command,slot,bad", cli_cases())
 def test_a_bad_cli_input_exits_2_with_a_message_and_leaves_no_output(cli_folder, command, slot, bad):
     folder, good, bad_by_slot = cli_folder
@@ -348,7 +363,7 @@ def test_a_bad_cli_input_exits_2_with_a_message_and_leaves_no_output(cli_folder,
         pytest.skip("not a variant of this input")
     if bad == "fewer_rows" and (command, slot) not in PAIRED_ROWS:
         pytest.skip("a lone input may have any number of rows")
-    out = folder / f"out_{command}_{slot}_{bad}.csv"
+    out = folder / f"out_{command}_{slot}_{bad}"
     paths = dict(good)
     if slot == "O":
         out = {"missing_folder": folder / "no" / "such" / "folder" / "out.csv",
@@ -357,10 +372,12 @@ def test_a_bad_cli_input_exits_2_with_a_message_and_leaves_no_output(cli_folder,
     else:
         paths[slot] = bad_by_slot[slot][bad]
     argv = [a.format(**{k: str(v) for k, v in paths.items()}, O=str(out)) for a in COMMANDS[command]]
+    if slot != "O":
+        # The output as the command names it (with its extension).
+        out = Path(next((a for a in argv if a.startswith(str(out))), str(out)))
     watched = [p for p in list(good.values()) + [paths.get(slot)] if isinstance(p, Path)]
     before = digest(watched)
-    result = subprocess.run([sys.executable, "-m", "repscope", "--quiet", *argv], capture_output=True,
-                            text=True, timeout=120)
+    result = run_repscope(argv)
     assert "panicked" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     if (command, slot, bad) in CLI_ACCEPTS:
         assert result.returncode in (0, 2), result.stderr
