@@ -80,3 +80,79 @@ def test_the_cli_and_python_agree_bit_for_bit(repscope_bin, inputs):
     for i in range(3):
         x = np.load(inputs / "reps" / f"layer{i}.npy")
         np.testing.assert_array_equal(saved[f"layer{i}"].ravel(), rs.rdm(x, "correlation").ravel())
+
+
+# Every seeded Python function, run in a fresh process per thread count:
+# the results' bytes are hashed there and compared here.
+SEEDED = r'''
+import hashlib, json, sys
+import numpy as np
+import repscope as rs
+
+g = np.random.default_rng(3)
+truth = g.normal(size=(24, 6))
+X = truth @ g.normal(size=(6, 20)) + g.normal(size=(24, 20))
+Y = truth @ g.normal(size=(6, 15)) + g.normal(size=(24, 15))
+data = np.stack([rs.rdm(truth + g.normal(size=truth.shape), "correlation") for _ in range(5)])
+models = np.stack([rs.rdm(truth, "correlation"), rs.rdm(g.normal(size=truth.shape), "correlation")])
+parts = np.stack([rs.rdm(truth[:, :3], "euclidean"), rs.rdm(truth[:, 3:], "euclidean")])
+labels = (truth[:, 0] > 0).astype(int)
+
+def digest(value):
+    h = hashlib.sha256()
+    def walk(v):
+        if isinstance(v, dict):
+            for k in sorted(v):
+                walk(v[k])
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str):
+            h.update(v.encode())
+        elif isinstance(v, np.ndarray) and v.dtype.kind in "biuf" or np.isscalar(v):
+            h.update(np.ascontiguousarray(np.asarray(v, dtype=float)).tobytes())
+        elif isinstance(v, np.ndarray):
+            h.update(repr(v.tolist()).encode())
+        else:
+            for name in sorted(a for a in dir(v) if not a.startswith("_")):
+                attr = getattr(v, name)
+                if isinstance(attr, (np.ndarray, float, int, str, list, tuple)):
+                    walk(attr)
+    walk(value)
+    return h.hexdigest()
+
+calls = {
+    "rsa_bootstrap": lambda: rs.rsa_bootstrap(models, data, n_boot=200, over="both", seed=4),
+    "rsa_bootstrap_crossval": lambda: rs.rsa_bootstrap_crossval({"m": models[0], "p": parts}, data,
+                                                                 k=2, n_boot=30, seed=4),
+    "rsa_dual_bootstrap": lambda: rs.rsa_dual_bootstrap(models, data, n_boot=100, seed=4),
+    "rsa_crossval": lambda: rs.rsa_crossval({"m": models[0], "p": parts}, data, k=3, seed=4),
+    "rsa_compare_groups": lambda: rs.rsa_compare_groups(models, data[:3], data[2:], n_boot=100, seed=4),
+    "pairwise_boot": lambda: rs.pairwise({"x": X, "y": Y}, measure="linear_cka", n_boot=50,
+                                         n_permutations=50, seed=4, progress=False).values,
+    "sign_flip_test": lambda: rs.sign_flip_test(X, n_permutations=200, seed=4),
+    "split_half": lambda: rs.split_half_reliability(np.stack([X, X + g.normal(size=X.shape)]),
+                                                    n_splits=20, seed=4),
+    "probe": lambda: rs.probe(X, labels, cv=3, seed=4),
+    "stratified_folds": lambda: rs.stratified_folds(labels, k=3, seed=4),
+    "align": lambda: rs.align(X, Y, seed=4, k=3),
+    "fit_weights_spearman": lambda: rs.fit_weights(parts, data, "spearman"),
+}
+print(json.dumps({name: digest(call()) for name, call in calls.items()}))
+'''
+
+
+def test_every_seeded_function_gives_the_same_bytes_on_1_2_and_8_threads():
+    import json
+    import os
+    import sys
+
+    runs = []
+    for threads in (1, 2, 8):
+        env = {**os.environ, "RAYON_NUM_THREADS": str(threads)}
+        out = subprocess.run([sys.executable, "-c", SEEDED], capture_output=True, text=True, env=env,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    differing = [name for name in runs[0] if len({run[name] for run in runs}) > 1]
+    assert not differing, f"differ between 1, 2 and 8 threads: {differing}"
