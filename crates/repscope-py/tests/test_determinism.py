@@ -27,6 +27,13 @@ def inputs(tmp_path_factory):
                                            for _ in range(4)]))
     (folder / "labels.txt").write_text("\n".join(str(int(v > 0)) for v in truth[:, 0]) + "\n")
     (folder / "edges.tsv").write_text("".join(f"{i}\t{i + 1}\n" for i in range(59)))
+    # A small searchlight: 8 conditions x 2 runs of a 6x6x5 volume.
+    betas = g.normal(size=(6, 6, 5, 16))
+    rs.write_nifti(folder / "betas.nii.gz", betas, np.diag([2.0, 2.0, 2.0, 1.0]))
+    rs.write_nifti(folder / "mask.nii.gz", np.ones((6, 6, 5)), np.diag([2.0, 2.0, 2.0, 1.0]))
+    (folder / "conditions.txt").write_text("\n".join(str(c) for c in list(range(8)) * 2) + "\n")
+    np.savez(folder / "models.npz", a=rs.rdm(g.normal(size=(8, 3)), "euclidean"),
+             b=rs.rdm(g.normal(size=(8, 3)), "euclidean"))
     return folder
 
 
@@ -41,6 +48,10 @@ COMMANDS = {
     "compress": ["compress", "{reps}/layer0.npy", "--eval", "{labels}", "-o", "{out}.csv"],
     "encode": ["encode", "{reps}", "{targets}", "-o", "{out}.csv"],
     "graph": ["graph", "{reps}", "--edges", "{edges}", "-o", "{out}.csv"],
+    "searchlight": ["searchlight", "{folder}/betas.nii.gz", "--mask", "{folder}/mask.nii.gz",
+                    "--conditions", "{folder}/conditions.txt", "--models", "{folder}/models.npz",
+                    "--radius", "4", "-o", "{out}.maps"],
+    "sdr_encode": ["sdr", "encode", "{reps}", "--k", "3", "-o", "{out}.npz"],
 }
 
 
@@ -50,14 +61,19 @@ def test_outputs_are_identical_bytes_on_1_2_and_8_threads(repscope_bin, inputs, 
     for run, threads in enumerate([1, 2, 8, 8]):
         out = inputs / f"{command}_{run}"
         argv = [a.format(reps=inputs / "reps", rdms=inputs / "rdms.npy", labels=inputs / "labels.txt",
-                         targets=inputs / "targets.npy", edges=inputs / "edges.tsv", out=out)
+                         targets=inputs / "targets.npy", edges=inputs / "edges.tsv", folder=inputs,
+                         out=out)
                 for a in COMMANDS[command]]
         result = subprocess.run([str(repscope_bin), "--quiet", "--threads", str(threads), *argv],
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         written = [p for p in inputs.iterdir() if p.name.startswith(f"{command}_{run}.")]
         assert len(written) == 1
-        outputs.append(without_timings(written[0].read_bytes()))
+        if written[0].is_dir():  # a folder of maps: every file's bytes, by name
+            outputs.append(b"".join(f.name.encode() + f.read_bytes()
+                                    for f in sorted(written[0].iterdir())))
+        else:
+            outputs.append(without_timings(written[0].read_bytes()))
     assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
 
 
