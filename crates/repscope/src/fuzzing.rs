@@ -10,9 +10,12 @@ use std::path::{Path, PathBuf};
 
 use crate::data;
 
+/// A fuzz target: arbitrary bytes in, nothing out.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the name of its cargo-fuzz target and corpus
 /// folder).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("npy", npy),
     ("npz", npz),
     ("safetensors", safetensors),
