@@ -40,6 +40,10 @@ FOLDS = np.tile(np.arange(4), 4)
 RDM = rs.rdm(rng.normal(size=(8, 4)), "euclidean")
 RDMS = np.stack([RDM + 0.1 * rng.random(RDM.size) for _ in range(4)])
 LABELS = np.repeat([0, 1], 8)
+RDM14 = rs.rdm(rng.normal(size=(14, 3)), "euclidean")
+VOLUMES = rng.normal(size=(4, 4, 3, 8))
+MASK = np.ones((4, 4, 3))
+SENSORS = rng.normal(size=(8, 3, 5))  # conditions x sensors x time
 
 # name -> (call taking the array arguments by keyword, the array arguments,
 # the kind of each: "matrix" (rows x columns), "rdm" (condensed vectors),
@@ -93,6 +97,48 @@ FUNCTIONS = {
                                 {"movie": RDMS}),
     "fit_interpolate": (lambda rdms, data: rs.fit_interpolate(rdms, data), {"rdms": RDMS[:3], "data": RDMS}),
     "fit_select": (lambda rdms, data: rs.fit_select(rdms, data), {"rdms": RDMS[:3], "data": RDMS}),
+    "searchlight": (lambda volumes, mask, conditions: rs.searchlight(volumes, mask, conditions, radius=1),
+                    {"volumes": VOLUMES, "mask": MASK, "conditions": np.arange(8)}),
+    "searchlight_models": (lambda models: rs.searchlight(VOLUMES, MASK, np.arange(8), radius=1,
+                                                         models=models),
+                           {"models": RDMS[:2]}),
+    "decoding_searchlight": (lambda volumes, labels, folds: rs.decoding_searchlight(
+        volumes, MASK, labels, folds, radius=1),
+        {"volumes": VOLUMES, "labels": np.tile([0, 1], 4), "folds": np.repeat([0, 1], 4)}),
+    "searchlight_spheres": (lambda mask: rs.searchlight_spheres(mask, 1), {"mask": MASK}),
+    "sensor_searchlight": (lambda data: rs.sensor_searchlight(data, [[1], [0, 2], [1]],
+                                                              conditions=np.arange(8)),
+                           {"data": SENSORS}),
+    "rdm_movie": (lambda data: rs.rdm_movie(data), {"data": SENSORS}),
+    "cluster_test": (lambda values: rs.cluster_test(values, n_permutations=20), {"values": X}),
+    "noise_normalised": (lambda scores, ceiling: rs.noise_normalised(scores, ceiling),
+                         {"scores": X[:, 0], "ceiling": np.abs(X[:, 1]) + 1}),
+    "hamming_search": (lambda q, c: rs.hamming_search(q, c, k=2),
+                       {"q": rs.quantize_binary(X[:3]), "c": rs.quantize_binary(X)}),
+    "binary_search": (lambda q, c: rs.binary_search(q, c, k=2), {"q": X[:3], "c": rs.quantize_binary(X)}),
+    "adaptive_retrieval": (lambda q, c: rs.adaptive_retrieval(q, c, shortlist_dim=2, shortlist_k=5, k=2),
+                           {"q": X[:3], "c": X}),
+    "retrieval_eval": (lambda q, c: rs.retrieval_eval(q, c, [[0], [1], [2]], k=(1,)),
+                       {"q": X[:3], "c": X}),
+    "compatibility": (lambda oq, og, nq, ng: rs.compatibility(oq, og, nq, ng, np.arange(4),
+                                                              gallery_labels=np.arange(16) % 4),
+                      {"oq": X[:4], "og": X, "nq": X[:4, ::-1], "ng": X[:, ::-1]}),
+    "concept_depth": (lambda accuracy: rs.concept_depth(accuracy), {"accuracy": np.array([0.5, 0.7, 0.9])}),
+    "probe_scores": (lambda y, proba: rs.probe_scores(y, proba),
+                     {"y": LABELS, "proba": np.stack([np.linspace(0.9, 0.1, 16),
+                                                      np.linspace(0.1, 0.9, 16)], axis=1)}),
+    "rsa_compare_groups": (lambda a, b: rs.rsa_compare_groups(RDMS[:2], a, b, n_boot=10),
+                           {"a": RDMS[:2], "b": RDMS[2:]}),
+    "rsa_bootstrap_crossval": (lambda data: rs.rsa_bootstrap_crossval([RDM14], data, k=2, n_boot=5),
+                               {"data": np.stack([RDM14 + 0.1 * rng.random(RDM14.size)
+                                                  for _ in range(3)])}),
+    "rsa_dual_bootstrap": (lambda models, data: rs.rsa_dual_bootstrap(models, data, n_boot=10),
+                           {"models": RDMS[:2], "data": RDMS}),
+    "pool_rdm_corr": (lambda rdms: rs.pool_rdm(rdms, "corr"), {"rdms": RDMS}),
+    "sqrt_transform": (lambda rdm: rs.sqrt_transform(rdm), {"rdm": RDM}),
+    "minmax_transform": (lambda rdm: rs.minmax_transform(rdm), {"rdm": RDM}),
+    "geotopological": (lambda rdm: rs.geotopological(rdm, 0.2, 0.8), {"rdm": RDM}),
+    "noise_covariance": (lambda residuals: rs.noise_covariance(residuals), {"residuals": X}),
 }
 
 # (function, argument, variant) cases that are not errors, and why.
@@ -103,8 +149,15 @@ ACCEPTS = {
         ("rsa_bootstrap", "models"), ("rsa_bootstrap", "data"), ("pool_rdm", "rdms"),
         ("rank_transform", "rdm"), ("fit_weights", "data"), ("fit_interpolate", "rdms"),
         ("fit_interpolate", "data"), ("fit_select", "rdms"), ("fit_select", "data"),
-        ("temporal_generalization", "movie"),
+        ("temporal_generalization", "movie"), ("rsa_dual_bootstrap", "models"),
+        ("rsa_dual_bootstrap", "data"), ("rsa_compare_groups", "a"), ("rsa_compare_groups", "b"),
+        ("pool_rdm_corr", "rdms"), ("sqrt_transform", "rdm"), ("minmax_transform", "rdm"),
+        ("searchlight_models", "models"), ("rsa_bootstrap_crossval", "data"),
     ]},
+    # NaN marks voxels outside a mask (as some NIfTI masks do); any other
+    # non-zero value is inside.
+    **{(f, "mask", v): "NaN is outside a mask, any other non-zero value inside"
+       for f in ("searchlight", "searchlight_spheres", "decoding_searchlight") for v in ("nan", "inf")},
     # A mass-univariate test with a NaN gives NaN for that test only.
     ("sign_flip_test", "values", "nan"): "NaN marks a missing test; its results are NaN",
     # Missing channels are NaN in unbalanced designs.
@@ -115,8 +168,16 @@ ACCEPTS = {
         ("probe", "labels"), ("stratified_folds", "labels")]},
     **{(f, a, v): "labels may be any values, and are flattened (a column vector is common)"
        for f, a in [("rdm_crossnobis", "conditions"), ("rdm_crossnobis", "folds"),
-                    ("rdm_unbalanced", "conditions"), ("probe", "labels"), ("stratified_folds", "labels")]
-       for v in ("object", "float_labels", "extra_dim")},
+                    ("rdm_unbalanced", "conditions"), ("probe", "labels"), ("stratified_folds", "labels"),
+                    ("searchlight", "conditions"), ("decoding_searchlight", "labels"),
+                    ("decoding_searchlight", "folds")]
+       for v in ("object", "float_labels", "extra_dim", "strings")},
+    ("searchlight_models", "models", "none"): "no models: the sphere RDMs themselves",
+    ("adaptive_retrieval", "q", "empty"): "zero queries give zero results",
+    # NaN marks a missing value in these mass-univariate and per-target results.
+    ("cluster_test", "values", "nan"): "NaN marks a missing test",
+    ("noise_normalised", "scores", "nan"): "NaN marks a missing score",
+    ("noise_normalised", "ceiling", "nan"): "NaN marks a missing ceiling",
     # No queries is a question with no answers.
     ("search", "q", "empty"): "zero queries give zero results",
 }
@@ -138,7 +199,15 @@ ONE_IS_FINE = {("compare_rdms", "a"), ("compare_rdms", "b"), ("rsa_bootstrap", "
                ("geodesic", "rdm"), ("dirichlet_energy", "X"), ("noise_precision", "residuals"),
                # One subject's RDM is data enough to fit or evaluate on.
                ("rsa_crossval", "data"), ("rsa_bootstrap", "data"), ("fit_weights", "data"),
-               ("fit_select", "data"), ("fit_interpolate", "data")}
+               ("fit_select", "data"), ("fit_interpolate", "data"),
+               ("sqrt_transform", "rdm"), ("minmax_transform", "rdm"), ("geotopological", "rdm"),
+               ("searchlight_models", "models"), ("rsa_dual_bootstrap", "models"),
+               ("pool_rdm_corr", "rdms"), ("retrieval_eval", "c"), ("hamming_search", "q"),
+               ("binary_search", "q"), ("adaptive_retrieval", "q"), ("retrieval_eval", "q"),
+               ("compatibility", "oq"), ("compatibility", "nq"), ("noise_covariance", "residuals"),
+               ("rsa_compare_groups", "a"), ("rsa_compare_groups", "b"), ("searchlight_spheres", "mask"),
+               ("hamming_search", "c"), ("binary_search", "c"), ("adaptive_retrieval", "c"),
+               ("concept_depth", "accuracy")}
 
 
 
@@ -186,6 +255,13 @@ def equal(a, b):
         return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
     except TypeError:
         return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("function", list(FUNCTIONS))
+def test_every_function_of_the_corpus_succeeds_on_the_good_inputs(function):
+    """The baseline: without it a bad case could pass on a wrong call."""
+    call, arrays = FUNCTIONS[function]
+    call(**arrays)
 
 
 @pytest.mark.parametrize("function,argument,variant", CASES)

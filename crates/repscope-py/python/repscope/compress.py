@@ -141,6 +141,9 @@ def adaptive_retrieval(
     all) to ``k``. ``dims`` and ``shortlists`` give any cascade (``None`` =
     full width). Returns ``(ids, scores)``, queries x k."""
     q, c = _pair(queries, corpus, ("queries", "corpus"))
+    for name, a in (("queries", q), ("corpus", c)):
+        if not np.isfinite(a).all():
+            raise InputError(f"{name} hold NaN or infinite values; embeddings must be finite")
     width = c.shape[1]
     if dims is not None:
         if shortlists is None:

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 
 from . import _repscope
+from ._arrays import aligned_f64
 from ._arrays import matrix
 from ._compat import renamed
 from ._estimator import Params
@@ -67,9 +68,11 @@ def split_half_reliability(repeats: Any, n_splits: int = 100, seed: int = 0) -> 
 def noise_normalised(scores: Any, ceiling: Any) -> np.ndarray:
     """``scores / ceiling`` per target (NaN where the ceiling is not
     positive)."""
-    s, c = np.asarray(scores, dtype=np.float64), np.asarray(ceiling, dtype=np.float64)
+    s, c = aligned_f64(scores, "scores"), aligned_f64(ceiling, "ceiling")
     if s.shape != c.shape:
         raise InputError(f"scores {s.shape} and ceiling {c.shape} must have the same shape")
+    if np.isinf(s).any() or np.isinf(c).any():
+        raise InputError("scores and ceiling must not be infinite (NaN marks a missing value)")
     return _repscope.noise_normalised(s.ravel().tolist(), c.ravel().tolist()).reshape(s.shape)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _repscope
+from ._arrays import aligned_f64
 from ._arrays import matrix
 from .encode import _splits
 from ._estimator import Params
@@ -120,7 +121,10 @@ def probe_scores(y_true: Any, proba: Any) -> tuple[float, float, float]:
     y = np.asarray(y_true)
     if y.ndim != 1 or (y.size and (y.dtype.kind not in "iu" or y.min() < 0)):
         raise InputError("y_true must be a 1-D array of class codes 0, 1, ...")
-    return _repscope.probe_scores(y.astype(np.int64).tolist(), matrix(proba, "proba"))
+    p = matrix(proba, "proba")
+    if not np.isfinite(p).all():
+        raise InputError("proba holds NaN or infinite values; give class probabilities in [0, 1]")
+    return _repscope.probe_scores(y.astype(np.int64).tolist(), p)
 
 
 def stratified_folds(labels: Any, k: int = 5, seed: int = 0) -> np.ndarray:
@@ -145,8 +149,10 @@ def concept_depth(accuracy: Any, fraction: float = 0.9) -> ConceptDepth:
     whose accuracy reaches ``fraction`` x the best accuracy; ``jump_layer``
     is the layer with the largest rise over the previous layer (first on
     ties; None when accuracy never rises)."""
-    acc = [float(a) for a in np.asarray(accuracy, dtype=np.float64).ravel()]
-    return _repscope.concept_depth_of(acc, float(fraction))
+    a = aligned_f64(accuracy, "accuracy")
+    if a.ndim != 1:
+        raise InputError(f"accuracy must be 1-D (one value per layer), got shape {a.shape}")
+    return _repscope.concept_depth_of([float(v) for v in a], float(fraction))
 
 
 @dataclass(frozen=True)

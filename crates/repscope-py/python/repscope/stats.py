@@ -205,6 +205,8 @@ def cluster_test(
         return _space_time_clusters(values, adjacency, threshold, n_permutations, seed,
                                     alternative)
     v = _f64(values, "values")
+    if np.isinf(v).any():
+        raise InputError("values hold an infinite value; NaN marks a missing one")
     if v.ndim != 2:
         raise InputError(f"values must be subjects x time points, got shape {v.shape}")
     t, clusters, p = _repscope.cluster_test(

@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _repscope
+from .._arrays import aligned_f64
 from ..data import _is_path
 from ..errors import InputError
 
@@ -107,9 +108,9 @@ def _model_stack(models: Any) -> tuple[Optional[np.ndarray], Optional[list[str]]
         models = models.get_vectors()
     if isinstance(models, Mapping):
         names = list(models)
-        stack = np.stack([np.asarray(models[n], dtype=np.float64).ravel() for n in names])
+        stack = np.stack([aligned_f64(models[n], f"model '{n}'").ravel() for n in names])
         return np.ascontiguousarray(stack), names, False
-    stack = np.asarray(models, dtype=np.float64)
+    stack = aligned_f64(models, "models")
     return np.ascontiguousarray(np.atleast_2d(stack)), None, stack.ndim == 1
 
 
@@ -139,12 +140,24 @@ def _run(estimate: bool, force: bool, block_mb: Optional[float], extra: list[tup
             "extra": extra}
 
 
+def _mask(mask: Any) -> np.ndarray:
+    """A mask as an array of numbers or booleans (non-zero is inside; NaN is
+    outside, as some NIfTI masks mark it)."""
+    m = np.asarray(mask)
+    if m.dtype.kind not in "biuf":
+        raise InputError(
+            f"the mask holds {m.dtype} values; give numbers or booleans (non-zero is inside)")
+    return m
+
+
 def _stored(a: Any) -> np.ndarray:
     """``a`` as float32 or float64, whichever it is stored in (other types as
     float64): the searchlight core reads float32 in place and computes in
     float64, so large float32 inputs are not copied to twice their size."""
     array: np.ndarray = np.asarray(a)
-    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
+    if array.dtype in (np.float32, np.float64):
+        return array
+    return aligned_f64(array, "the volumes")
 
 
 def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], Optional[np.ndarray]]:
@@ -165,7 +178,7 @@ def _inputs(volumes: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int,
         raise InputError(
             f"volumes must be a 4-D array (x, y, z, volumes) or 3-D for one volume; got shape {v.shape}"
         )
-    m = np.asarray(mask)
+    m = _mask(mask)
     if m.shape != v.shape[:3]:
         raise InputError(
             f"the mask's shape {m.shape} differs from the volumes' grid {v.shape[:3]}; they must "
@@ -434,9 +447,11 @@ def searchlight_spheres(mask: Any, radius: float = 2, threshold: float = 1.0,
     >>> len(centres), len(spheres[13])
     (27, 19)
     """
-    m = np.asarray(mask)
+    m = _mask(mask)
     if m.ndim != 3:
         raise InputError(f"the mask must be a 3-D array, got shape {m.shape}")
+    if not np.any((m != 0) & ~np.isnan(m.astype(np.float64))):
+        raise InputError(f"the mask (shape {m.shape}) has no voxel inside; non-zero marks inside")
     centres, flat, ends = _repscope.sphere_lists(
         np.ascontiguousarray(m != 0).ravel(), list(m.shape), float(radius), float(threshold),
         bool(truncate_at_boundary))
