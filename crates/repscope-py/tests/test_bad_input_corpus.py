@@ -300,6 +300,9 @@ COMMANDS = {
     "compress": ["compress", "{A}", "--eval", "{L}", "-o", "{O}"],
     "encode": ["encode", "{A}", "{B}", "-o", "{O}"],
     "graph": ["graph", "{A}", "--edges", "{E}", "-o", "{O}"],
+    "searchlight": ["searchlight", "{V}", "--mask", "{M}", "--conditions", "{C}", "--models", "{N}",
+                    "--radius", "2", "-o", "{O}.maps"],
+    "sdr_encode": ["sdr", "encode", "{A}", "--k", "2", "-o", "{O}.npz"],
 }
 
 
@@ -315,6 +318,15 @@ def good_inputs(folder: Path) -> dict[str, Path]:
     paths["L"].write_text("\n".join(["cat", "dog"] * 8) + "\n")
     paths["E"] = folder / "edges.tsv"
     paths["E"].write_text("0\t1\n1\t2\n2\t3\n")
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    paths["V"] = folder / "good_V.nii.gz"
+    rs.write_nifti(paths["V"], g.normal(size=(5, 5, 4, 8)), affine)
+    paths["M"] = folder / "good_M.nii.gz"
+    rs.write_nifti(paths["M"], np.ones((5, 5, 4)), affine)
+    paths["C"] = folder / "conditions.txt"
+    paths["C"].write_text("\n".join(str(c) for c in [0, 1, 2, 3] * 2) + "\n")
+    paths["N"] = folder / "models.npz"
+    np.savez(paths["N"], m=rs.rdm(g.normal(size=(4, 3)), "euclidean"))
     return paths
 
 
@@ -361,9 +373,31 @@ def bad_files(folder: Path, slot: str) -> dict[str, Path]:
             npy("constant", np.ones_like(base))
         else:
             npy("not_condensed", base[:, :-1])
+    elif slot in "VMN":
+        data = (folder / {"V": "good_V.nii.gz", "M": "good_M.nii.gz", "N": "models.npz"}[slot]).read_bytes()
+        out["truncated"] = folder / f"{slot}_truncated.{'npz' if slot == 'N' else 'nii.gz'}"
+        out["truncated"].write_bytes(data[: len(data) // 2])
+        affine = np.diag([2.0, 2.0, 2.0, 1.0])
+        if slot == "M":
+            out["other_grid"] = folder / "M_other_grid.nii.gz"
+            rs.write_nifti(out["other_grid"], np.ones((4, 4, 4)), affine)
+            out["no_voxels"] = folder / "M_no_voxels.nii.gz"
+            rs.write_nifti(out["no_voxels"], np.zeros((5, 5, 4)), affine)
+        if slot == "V":
+            out["fewer_rows"] = folder / "V_seven.nii.gz"  # 7 volumes for 8 conditions
+            rs.write_nifti(out["fewer_rows"], g.normal(size=(5, 5, 4, 7)), affine)
+            nan = g.normal(size=(5, 5, 4, 8))
+            nan[2, 2, 2, 0] = np.nan
+            out["nan"] = folder / "V_nan.nii.gz"
+            rs.write_nifti(out["nan"], nan, affine)
+        if slot == "N":
+            out["not_condensed"] = folder / "N_not_condensed.npz"
+            np.savez(out["not_condensed"], m=np.ones(5))
+            out["wrong_count"] = folder / "N_other_size.npz"
+            np.savez(out["wrong_count"], m=rs.rdm(g.normal(size=(5, 3)), "euclidean"))
     else:
         out["wrong_count"] = folder / f"{slot}_wrong.txt"
-        out["wrong_count"].write_text("cat\ndog\n" if slot == "L" else "0\t99\n")
+        out["wrong_count"].write_text("cat\ndog\n" if slot in "LC" else "0\t99\n")
         out["binary"] = folder / f"{slot}_binary.txt"
         out["binary"].write_bytes(g.bytes(200))
     return out
@@ -376,13 +410,14 @@ def digest(paths):
 def cli_cases():
     cases = []
     for command, argv in COMMANDS.items():
-        slots = [s for s in "ABRSLE" if "{" + s + "}" in " ".join(argv)]
+        slots = [s for s in "ABRSLEVMCN" if "{" + s + "}" in " ".join(argv)]
         for slot in slots:
             for bad in ["missing", "empty_file", "empty_folder", "garbage", "garbage_npz",
                         "garbage_safetensors", "garbage_h5", "garbage_mat", "garbage_nii.gz",
                         "garbage_gii", "truncated", "text_as_npy", "nan", "inf", "complex",
                         "strings", "three_d", "no_columns", "no_rows", "one_row", "fewer_rows",
-                        "constant", "not_condensed", "wrong_count", "binary"]:
+                        "constant", "not_condensed", "wrong_count", "binary", "other_grid",
+                        "no_voxels"]:
                 cases.append((command, slot, bad))
         if "{O}" in argv:
             for bad_output in ["missing_folder", "unwritable", "over_input"]:
@@ -401,19 +436,21 @@ CLI_ACCEPTS = {
     ("similarity_one", "A", "constant"), ("rdm", "A", "constant"), ("match", "A", "constant"),
     ("match", "B", "constant"), ("align", "A", "constant"), ("align", "B", "constant"),
     ("compress", "A", "constant"), ("encode", "A", "constant"), ("encode", "B", "constant"),
-    ("graph", "A", "constant"), ("probe", "A", "constant"),
+    ("graph", "A", "constant"), ("probe", "A", "constant"), ("sdr_encode", "A", "constant"),
+    ("sdr_encode", "A", "one_row"),
 }
 
 
 # Fewer rows is wrong only where rows pair with another input's.
-PAIRED_ROWS = {("similarity", "B"), ("match", "B"), ("align", "B"), ("encode", "B"), ("probe", "A")}
+PAIRED_ROWS = {("similarity", "B"), ("match", "B"), ("align", "B"), ("encode", "B"), ("probe", "A"),
+               ("searchlight", "V")}
 
 
 @pytest.fixture(scope="module")
 def cli_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad_cli")
     good = good_inputs(folder)
-    bad = {slot: bad_files(folder, slot) for slot in "ABRSLE"}
+    bad = {slot: bad_files(folder, slot) for slot in "ABRSLEVMCN"}
     return folder, good, bad
 
 
@@ -444,7 +481,7 @@ def test_a_bad_cli_input_exits_2_with_a_message_and_leaves_no_output(cli_folder,
     if slot == "O":
         out = {"missing_folder": folder / "no" / "such" / "folder" / "out.csv",
                "unwritable": Path("/proc/version/out.csv"),
-               "over_input": good["A"] if "{A}" in COMMANDS[command] else good["R"]}[bad]
+               "over_input": next(good[s] for s in "ARV" if "{" + s + "}" in COMMANDS[command])}[bad]
     else:
         paths[slot] = bad_by_slot[slot][bad]
     argv = [a.format(**{k: str(v) for k, v in paths.items()}, O=str(out)) for a in COMMANDS[command]]

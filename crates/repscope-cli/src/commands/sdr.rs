@@ -44,6 +44,8 @@ pub fn run(command: &SdrCommand, g: &Global) -> anyhow::Result<()> {
             let set = repscope::load(path)?;
             let mut codes = RepSet::new();
             for rep in set.views() {
+                // NaN has no rank among the largest units (as in Python).
+                repscope::data::check_finite(rep.name, rep.x)?;
                 let on = repscope::sdr::encode(rep.x, k);
                 let mut m = Mat::zeros(rep.x.nrows(), rep.x.ncols());
                 for (i, row) in on.iter().enumerate() {

@@ -506,19 +506,33 @@ fn search(
     let n = light.n_columns();
     let progress = bar(n as u64, "searchlight", g.quiet);
     let tick = |done: usize, _: usize| progress.set_position(done as u64);
-    std::fs::create_dir_all(&args.output).map_err(|e| repscope::Error::Io {
-        path: args.output.clone(),
-        source: e,
-    })?;
+    // The output folder appears only once the maps are computed, and goes
+    // again if writing them fails (when this run made it): a failed run
+    // leaves nothing behind.
+    let made_folder = !args.output.exists();
+    let make_folder = || {
+        std::fs::create_dir_all(&args.output).map_err(|e| repscope::Error::Io {
+            path: args.output.clone(),
+            source: e,
+        })
+    };
+    let undo = |e: anyhow::Error| {
+        if made_folder {
+            let _ = std::fs::remove_dir_all(&args.output);
+        }
+        e
+    };
     match models {
         Some(models) => {
             let maps = model_maps(light, data, &spec, &models.views(), args.compare, &tick)?;
             progress.finish_and_clear();
-            write_maps(&models.names, &maps).map(Some)
+            make_folder()?;
+            write_maps(&models.names, &maps).map(Some).map_err(undo)
         }
         None => {
             let out = sphere_rdms(light, data, &spec, &tick)?;
             progress.finish_and_clear();
+            make_folder()?;
             let p = out.n_pairs;
             let rdms = Mat::from_fn(out.centres.len(), p, |i, j| out.rdms[i * p + j]);
             let places: Vec<Vec<f64>> = out.centres.iter().map(|&c| place(c)).collect();
@@ -528,7 +542,7 @@ fn search(
             set.push("rdms", rdms)?;
             set.push("centres", centres)?;
             let file = args.output.join("sphere_rdms.npz");
-            repscope::data::npy::write_npz_file(&file, &set, true)?;
+            repscope::data::npy::write_npz_file(&file, &set, true).map_err(|e| undo(e.into()))?;
             Ok(Some(vec![
                 json!({"rdms": file, "centres": out.centres.len()}),
             ]))

@@ -331,13 +331,30 @@ impl Hdf5File {
                 .try_fold(8u64, |b, &d| b.checked_mul(d as u64))
                 .unwrap_or(u64::MAX)
         };
-        check_allocation(bytes(counts), &self.path, &what)?;
+        // What the file can hold: its bytes, compressed at most at deflate's
+        // ratio. A dataset declaring more is mostly fill values (HDF5 allows
+        // it) or corrupt; either way reading it would allocate what no
+        // stored byte backs, so it is refused before the allocation.
+        let most = self
+            .len
+            .saturating_mul(MAX_DEFLATE_RATIO)
+            .saturating_add(1 << 20);
+        let wanted = bytes(counts);
+        if wanted > most {
+            return Err(Error::format(
+                &self.path,
+                format!(
+                    "{what} declares {wanted} bytes of values, more than a file of {} bytes can \
+                     hold even compressed",
+                    self.len
+                ),
+                "the file is corrupt, or the dataset is mostly unwritten fill values: read a \
+                 part of it (rows) or re-save it",
+            ));
+        }
+        check_allocation(wanted, &self.path, &what)?;
         if let Some(chunk) = ds.chunk_dims() {
             let chunk_bytes = bytes(&chunk);
-            let most = self
-                .len
-                .saturating_mul(MAX_DEFLATE_RATIO)
-                .saturating_add(1 << 20);
             if chunk_bytes > most {
                 return Err(Error::format(
                     &self.path,
@@ -393,10 +410,17 @@ impl Hdf5File {
     /// axes flattened; 1-D: one unit), from its header alone.
     pub fn matrix_shape(&self, name: &str) -> Result<(usize, usize)> {
         let shape = self.dataset(name)?.shape();
-        matrix_shape(&shape).ok_or_else(|| Error::NotTwoDimensional {
-            array: format!("{}:/{}", self.path.display(), name.trim_start_matches('/')),
+        let array = format!("{}:/{}", self.path.display(), name.trim_start_matches('/'));
+        let (rows, cols) = matrix_shape(&shape).ok_or_else(|| Error::NotTwoDimensional {
+            array: array.clone(),
             shape,
-        })
+        })?;
+        // An empty dataset has nothing to read (and a zero-row matrix of
+        // 10¹² declared columns would still be walked column by column).
+        if rows == 0 || cols == 0 {
+            return Err(Error::Empty { array, rows, cols });
+        }
+        Ok((rows, cols))
     }
 
     /// A whole dataset as stimuli × units (see [`Hdf5File::read_rows`]).
@@ -509,7 +533,9 @@ pub(crate) fn format_label(v: f64) -> String {
 /// scalar.
 fn matrix_shape(shape: &[usize]) -> Option<(usize, usize)> {
     let (&n, rest) = shape.split_first()?;
-    Some((n, rest.iter().product()))
+    // Checked: a corrupt file's dimensions can overflow a product.
+    let units = rest.iter().try_fold(1usize, |p, &d| p.checked_mul(d))?;
+    Some((n, units))
 }
 
 /// The datasets a whole file is read as: repscope's stored order, else

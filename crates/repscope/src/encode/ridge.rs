@@ -696,6 +696,15 @@ pub fn parse_alphas(spec: &str) -> Result<Vec<f64>> {
     let number = |v: &str| v.trim().parse::<f64>().map_err(|_| bad());
     let alphas = if let [lo, hi, n] = spec.split(':').collect::<Vec<_>>()[..] {
         let n: usize = n.trim().parse().map_err(|_| bad())?;
+        // Each candidate is a full fit; more than this is a typo, not a grid.
+        const MAX_ALPHAS: usize = 10_000;
+        if n > MAX_ALPHAS {
+            return Err(Error::OutOfRange {
+                what: "number of penalties (alphas)".into(),
+                value: n.to_string(),
+                expected: format!("at most {MAX_ALPHAS}"),
+            });
+        }
         log_spaced(number(lo)?, number(hi)?, n).map_err(|_| bad())?
     } else {
         spec.split(',').map(number).collect::<Result<Vec<f64>>>()?
