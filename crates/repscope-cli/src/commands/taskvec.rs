@@ -2,7 +2,7 @@
 //! composition into a new checkpoint.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use repscope::data::atomic::write_atomically;
 use repscope::taskvec::{Coefficients, TaskVectors, compose, task_vectors};
@@ -32,9 +32,8 @@ pub fn run(args: &TaskvecArgs, g: &Global) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    if let Some(out) = &args.output {
-        refuse_to_overwrite_an_input(out, args)?;
-    }
+    // An -o naming an input checkpoint is refused for every command before
+    // it runs (lib.rs, `output_is_not_an_input`).
     let report = task_vectors(&args.base, &args.finetuned, args.names.as_deref())?;
     if let (Some(c), Some(out)) = (&coefficients, &args.output) {
         compose(&args.base, &args.finetuned, c, out)?;
@@ -109,23 +108,6 @@ fn read_coefficient_file(path: &Path) -> anyhow::Result<Vec<(String, Vec<f64>)>>
     })?;
     Coefficients::parse_table(&text)
         .map_err(|detail| UsageError(format!("{}: {detail}", path.display())).into())
-}
-
-fn refuse_to_overwrite_an_input(out: &Path, args: &TaskvecArgs) -> Result<(), UsageError> {
-    let same = |a: &Path, b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if std::iter::once(&args.base)
-        .chain(&args.finetuned)
-        .any(|input| same(out, input))
-    {
-        return Err(UsageError(format!(
-            "-o {} is one of the input checkpoints; write the composition to a new file",
-            out.display()
-        )));
-    }
-    Ok(())
 }
 
 fn present(r: &TaskVectors, args: &TaskvecArgs, g: &Global) -> anyhow::Result<()> {

@@ -14,11 +14,7 @@ def floats(x: Any, name: str) -> np.ndarray:
     untouched, other numeric dtypes are converted to float64 exactly."""
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
-        if a.dtype.kind not in "biuf":
-            raise InputError(
-                f"'{name}' has dtype {a.dtype}, which is not numeric; pass a numeric array"
-            )
-        a = a.astype(np.float64)
+        a = aligned_f64(a, f"'{name}'")
     return a
 
 
@@ -41,7 +37,7 @@ def aligned_f64(x: Any, name: str = "an array argument") -> np.ndarray:
     strings or Python objects are not numbers, so those are errors rather
     than numpy's silent casts."""
     a = np.asarray(x)
-    if a.dtype.kind not in "biuf":
+    if a.dtype.kind not in "biuf":  # the one check of what counts as numbers
         kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}.get(
             a.dtype.kind, f"dtype {a.dtype}")
         raise InputError(
