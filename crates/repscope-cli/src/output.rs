@@ -70,3 +70,39 @@ pub fn matrix_json(values: MatRef<'_, f64>, rows: &[String], cols: &[String]) ->
         .collect();
     serde_json::json!({ "rows": rows, "cols": cols, "values": matrix })
 }
+
+/// An output folder that appears complete or not at all: made on
+/// [`OutputFolder::create`], and removed again when dropped before
+/// [`OutputFolder::keep`] (a failure, an interrupt) if this run made it. A
+/// folder that existed before is left, with whatever it held.
+pub struct OutputFolder {
+    path: std::path::PathBuf,
+    made: bool,
+}
+
+impl OutputFolder {
+    pub fn create(path: &Path) -> repscope::Result<Self> {
+        let made = !path.exists();
+        std::fs::create_dir_all(path).map_err(|e| repscope::Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            made,
+        })
+    }
+
+    /// The run succeeded: the folder stays.
+    pub fn keep(mut self) {
+        self.made = false;
+    }
+}
+
+impl Drop for OutputFolder {
+    fn drop(&mut self) {
+        if self.made {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}

@@ -68,8 +68,16 @@ fn available_memory() -> Option<u64> {
     repscope::memory::available_bytes()
 }
 
+/// Refuses more resamples than one call takes, or than memory holds with
+/// `values_each` float64 kept per resample (for the front end's own draws).
+#[pyfunction]
+fn check_resamples(py: Python<'_>, what: &str, count: usize, values_each: usize) -> PyResult<()> {
+    repscope::preflight::check_resamples(what, count, values_each).map_err(|e| core_error(py, e))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEstimate>()?;
+    m.add_function(wrap_pyfunction!(check_resamples, m)?)?;
     m.add_function(wrap_pyfunction!(available_memory, m)?)?;
     Ok(())
 }

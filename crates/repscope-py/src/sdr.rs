@@ -31,6 +31,7 @@ fn sdr_encode<'py>(
     let on = enter_core(py, move || {
         check_finite(view)?;
         let k = k.unwrap_or_else(|| repscope::sdr::active_units(units, sparsity));
+        repscope::sdr::check_active(k)?;
         Ok(repscope::sdr::encode(view, k))
     })?;
     let mut codes = vec![false; rows * units];

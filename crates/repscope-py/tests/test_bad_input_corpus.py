@@ -23,6 +23,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,12 @@ RDM14 = rs.rdm(rng.normal(size=(14, 3)), "euclidean")
 VOLUMES = rng.normal(size=(4, 4, 3, 8))
 MASK = np.ones((4, 4, 3))
 SENSORS = rng.normal(size=(8, 3, 5))  # conditions x sensors x time
+# An octahedron of radius 1: six vertices, each 1.41 mm from four others.
+MESH = (np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float),
+        np.array([[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]]))
+# Where the writing functions write (the corpus checks they refuse bad data
+# before writing anything).
+OUT = Path(tempfile.mkdtemp(prefix="repscope-corpus-"))
 
 # name -> (call taking the array arguments by keyword, the array arguments,
 # the kind of each: "matrix" (rows x columns), "rdm" (condensed vectors),
@@ -139,6 +146,22 @@ FUNCTIONS = {
     "minmax_transform": (lambda rdm: rs.minmax_transform(rdm), {"rdm": RDM}),
     "geotopological": (lambda rdm: rs.geotopological(rdm, 0.2, 0.8), {"rdm": RDM}),
     "noise_covariance": (lambda residuals: rs.noise_covariance(residuals), {"residuals": X}),
+    "positive_transform": (lambda rdm: rs.positive_transform(rdm), {"rdm": RDM}),
+    "cv_noise_ceiling": (lambda data: rs.cv_noise_ceiling(data, [([0, 1], [2, 3], list(range(8)))]),
+                         {"data": RDMS}),
+    "retrieval_metrics": (lambda ids: rs.retrieval_metrics(ids, [[0], [1], [2]], k=(1, 2)),
+                          {"ids": np.array([[0, 1], [1, 0], [2, 3]])}),
+    "channel_adjacency": (lambda positions: rs.channel_adjacency(positions=positions, distance=1.5),
+                          {"positions": rng.normal(size=(6, 3))}),
+    "surface_searchlight": (lambda data: rs.surface_searchlight(data, MESH, np.arange(8), radius=1.5),
+                            {"data": rng.normal(size=(8, 6))}),
+    "surface_discs": (lambda coords: rs.surface_discs((coords, MESH[1]), 1.5), {"coords": MESH[0]}),
+    "write_nifti": (lambda data: rs.write_nifti(OUT / "volume.nii.gz", data), {"data": VOLUMES}),
+    "write_gifti": (lambda maps: rs.write_gifti(OUT / "maps.func.gii", maps), {"maps": X}),
+    "save": (lambda X: rs.save(OUT / "reps.npz", {"layer": X}), {"X": X}),
+    "save_rdms": (lambda rdms: rs.save_rdms(OUT / "rdms.hdf5", rdms), {"rdms": RDMS}),
+    "save_rsatoolbox_dataset": (lambda measurements: rs.save_rsatoolbox_dataset(
+        OUT / "dataset.hdf5", measurements), {"measurements": X}),
 }
 
 # (function, argument, variant) cases that are not errors, and why.
@@ -153,6 +176,7 @@ ACCEPTS = {
         ("rsa_dual_bootstrap", "data"), ("rsa_compare_groups", "a"), ("rsa_compare_groups", "b"),
         ("pool_rdm_corr", "rdms"), ("sqrt_transform", "rdm"), ("minmax_transform", "rdm"),
         ("searchlight_models", "models"), ("rsa_bootstrap_crossval", "data"),
+        ("positive_transform", "rdm"), ("cv_noise_ceiling", "data"), ("save_rdms", "rdms"),
     ]},
     # NaN marks voxels outside a mask (as some NIfTI masks do); any other
     # non-zero value is inside.
@@ -180,6 +204,15 @@ ACCEPTS = {
     ("noise_normalised", "ceiling", "nan"): "NaN marks a missing ceiling",
     # No queries is a question with no answers.
     ("search", "q", "empty"): "zero queries give zero results",
+    ("retrieval_metrics", "ids", "no_columns"): "an empty ranking retrieves nothing: every metric is 0",
+    ("channel_adjacency", "positions", "empty"): "no channels have no neighbours",
+    # Files store the values they are given: NaN marks missing values in
+    # brain maps and datasets, and one row is a valid file.
+    **{(f, a, v): "a file stores any float, and one row is a file"
+       for f, a in [("write_nifti", "data"), ("write_gifti", "maps"), ("save", "X"),
+                    ("save_rdms", "rdms"), ("save_rsatoolbox_dataset", "measurements")]
+       for v in ("nan", "inf", "one")},
+    ("write_nifti", "data", "extra_dim"): "NIfTI holds up to 7 axes",
 }
 
 # Which arguments pair rows with another argument (a mismatched row count
@@ -207,7 +240,8 @@ ONE_IS_FINE = {("compare_rdms", "a"), ("compare_rdms", "b"), ("rsa_bootstrap", "
                ("compatibility", "oq"), ("compatibility", "nq"), ("noise_covariance", "residuals"),
                ("rsa_compare_groups", "a"), ("rsa_compare_groups", "b"), ("searchlight_spheres", "mask"),
                ("hamming_search", "c"), ("binary_search", "c"), ("adaptive_retrieval", "c"),
-               ("concept_depth", "accuracy")}
+               ("concept_depth", "accuracy"), ("positive_transform", "rdm"),
+               ("channel_adjacency", "positions")}
 
 
 
@@ -270,10 +304,12 @@ def test_a_bad_argument_is_a_repscope_error(function, argument, variant):
     bad = dict(variants(arrays[argument]))[variant]
     kwargs = {**arrays, argument: bad}
     before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    written = set(OUT.iterdir())
     try:
         call(**kwargs)
     except rs.Error as e:
         assert len(str(e)) > 10, f"{function}({argument}={variant}): message {str(e)!r}"
+        assert set(OUT.iterdir()) <= written, f"{function}({argument}={variant}) wrote a file"
     except BaseException as e:  # noqa: BLE001 - what the corpus is for
         pytest.fail(f"{function}({argument}={variant}) raised {type(e).__name__}: {e}")
     else:

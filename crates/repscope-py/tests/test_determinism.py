@@ -5,6 +5,7 @@ compute the same thing."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -34,10 +35,34 @@ def inputs(tmp_path_factory):
     (folder / "conditions.txt").write_text("\n".join(str(c) for c in list(range(8)) * 2) + "\n")
     np.savez(folder / "models.npz", a=rs.rdm(g.normal(size=(8, 3)), "euclidean"),
              b=rs.rdm(g.normal(size=(8, 3)), "euclidean"))
+    # Checkpoints for taskvec, and a table for report.
+    from safetensors.numpy import save_file
+
+    base = {"w": g.normal(size=(64, 32)).astype(np.float32), "b": g.normal(size=64).astype(np.float32)}
+    save_file(base, str(folder / "base.safetensors"))
+    for task in ("t1", "t2"):
+        save_file({k: v + 0.1 * g.normal(size=v.shape).astype(np.float32) for k, v in base.items()},
+                  str(folder / f"{task}.safetensors"))
+    (folder / "table.csv").write_text("a,b\n0.5,0.25\n0.125,1\n")
+    # A BIDS derivatives tree: two runs of four conditions.
+    func = folder / "bids" / "sub-01" / "func"
+    func.mkdir(parents=True)
+    for run in (1, 2):
+        stem = f"sub-01_task-objects_run-{run}"
+        rs.write_nifti(func / f"{stem}_beta.nii.gz", g.normal(size=(4, 4, 3, 4)),
+                       np.diag([2.0, 2.0, 2.0, 1.0]))
+        (func / f"{stem}_events.tsv").write_text(
+            "onset\tduration\ttrial_type\n" + "".join(f"{2 * i}\t1\tc{(i + run) % 4}\n" for i in range(4)))
     return folder
 
 
 COMMANDS = {
+    "taskvec": ["taskvec", "{folder}/base.safetensors", "{folder}/t1.safetensors",
+                "{folder}/t2.safetensors", "--coef", "0.3,0.7", "-o", "{out}.safetensors"],
+    "taskvec_table": ["taskvec", "{folder}/base.safetensors", "{folder}/t1.safetensors",
+                      "{folder}/t2.safetensors", "--table", "{out}.csv"],
+    "report": ["report", "{folder}/table.csv", "-o", "{out}.html"],
+    "bids": ["bids", "{folder}/bids", "--subject", "01", "--task", "objects", "-o", "{out}.nii.gz"],
     "similarity": ["similarity", "{reps}", "--measure", "linear_cka", "--n-boot", "50", "-o", "{out}.csv"],
     "similarity_procrustes": ["similarity", "{reps}", "--measure", "procrustes", "-o", "{out}.csv"],
     "rdm": ["rdm", "{reps}", "-o", "{out}.npz"],
@@ -67,19 +92,21 @@ def test_outputs_are_identical_bytes_on_1_2_and_8_threads(repscope_bin, inputs, 
         result = subprocess.run([str(repscope_bin), "--quiet", "--threads", str(threads), *argv],
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
-        written = [p for p in inputs.iterdir() if p.name.startswith(f"{command}_{run}.")]
-        assert len(written) == 1
-        if written[0].is_dir():  # a folder of maps: every file's bytes, by name
-            outputs.append(b"".join(f.name.encode() + f.read_bytes()
-                                    for f in sorted(written[0].iterdir())))
-        else:
-            outputs.append(without_timings(written[0].read_bytes()))
+        written = sorted(p for p in inputs.iterdir() if p.name.startswith(f"{command}_{run}."))
+        assert written
+        files = [f for w in written for f in (sorted(w.iterdir()) if w.is_dir() else [w])]
+        # Every file's bytes, by name (less the run's own prefix).
+        outputs.append(b"".join(f.name.removeprefix(f"{command}_{run}").encode()
+                                + without_timings(f.read_bytes()) for f in files))
     assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
 
 
 def without_timings(data: bytes) -> bytes:
     """The bytes, less a CSV's measured-time column (compress reports its
-    search time, which no seed fixes)."""
+    search time, which no seed fixes) and a report's provenance (the
+    command line and the time it was written)."""
+    if data.startswith(b"<!doctype html"):
+        return re.sub(rb'<section class="result" id="provenance">.*?</section>', b"", data, flags=re.S)
     lines = data.decode(errors="replace").splitlines()
     if not lines or "search_ms" not in lines[0].split(","):
         return data

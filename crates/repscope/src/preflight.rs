@@ -120,6 +120,31 @@ pub fn check_fits(what: &str, needed: u64, available: Option<u64>, lower: &str) 
     }
 }
 
+/// The most resamples (bootstrap draws, permutations, random splits) one
+/// call takes: 10⁸ already resolves p-values to 1e-8, and a larger count is
+/// a typo that would run for days or ask for terabytes.
+pub const MAX_RESAMPLES: usize = 100_000_000;
+
+/// Refuses `count` resamples whose kept results (`values_each` float64 per
+/// resample) are more than [`MAX_RESAMPLES`] or would not fit in memory:
+/// an error in microseconds rather than an allocation failure.
+pub fn check_resamples(what: &str, count: usize, values_each: usize) -> Result<()> {
+    if count > MAX_RESAMPLES {
+        return Err(Error::OutOfRange {
+            what: format!("{what}: the number of resamples"),
+            value: count.to_string(),
+            expected: format!("at most {MAX_RESAMPLES} (p-values resolved to 1e-8)"),
+        });
+    }
+    let needed = f64s(values_each).saturating_mul(count as u64);
+    check_fits(
+        what,
+        needed,
+        crate::memory::available_bytes(),
+        "draw fewer resamples",
+    )
+}
+
 /// Bytes as MB or GB.
 pub fn human(bytes: u64) -> String {
     let mb = bytes as f64 / (1u64 << 20) as f64;

@@ -16,6 +16,19 @@ pub fn active_units(units: usize, sparsity: f64) -> usize {
     ((sparsity * units as f64).round() as usize).clamp(1, units.max(1))
 }
 
+/// Refuses codes with no active unit (`k` = 0): every code would be empty
+/// and every overlap zero. A `k` above the units turns every unit on.
+pub fn check_active(k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::OutOfRange {
+            what: "k (active units per code)".into(),
+            value: "0".into(),
+            expected: "at least 1".into(),
+        });
+    }
+    Ok(())
+}
+
 /// The SDR of each row of a dense representation: the indices of its `k`
 /// largest entries, ascending. Ties go to the lower index, so the code is
 /// deterministic (e.g. for ReLU outputs with many equal zeros).

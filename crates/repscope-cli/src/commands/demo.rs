@@ -39,10 +39,7 @@ pub fn run(out: &Path, report: Option<&Path>, g: &Global) -> anyhow::Result<()> 
         Path::new("<bundled minilm_corpus.safetensors>"),
     )?;
     let topics = topic_labels(CORPUS);
-    std::fs::create_dir_all(out).map_err(|e| repscope::Error::Io {
-        path: out.to_path_buf(),
-        source: e,
-    })?;
+    let folder = crate::output::OutputFolder::create(out)?;
     let n = reps.n_stimuli().unwrap_or(0);
     let (topic_names, one_hot) = one_hot(&topics);
     if !g.json {
@@ -173,6 +170,7 @@ pub fn run(out: &Path, report: Option<&Path>, g: &Global) -> anyhow::Result<()> 
         g,
     )?;
     written.push(report_path);
+    folder.keep();
     if g.json {
         json.insert(
             "topic_alignment".into(),

@@ -59,14 +59,28 @@ pub fn run(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Texts, one per non-empty line; from a `.tsv`, the `sentence` or `text`
-/// column (the first line is the header).
+/// Texts, one per line; from a `.tsv`, the `sentence` or `text` column
+/// (the first line is the header). An empty line is an error, not skipped:
+/// every line is one stimulus, and a silently dropped one would shift every
+/// row after it against the user's labels. Blank lines at the end are fine.
 fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
     let content = std::fs::read_to_string(path).map_err(|e| repscope::Error::Io {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mut lines = content.lines().map(|l| l.trim_end_matches('\r'));
+    let mut all: Vec<&str> = content.lines().map(|l| l.trim_end_matches('\r')).collect();
+    while all.last().is_some_and(|l| l.trim().is_empty()) {
+        all.pop();
+    }
+    if let Some(i) = all.iter().position(|l| l.trim().is_empty()) {
+        return Err(UsageError(format!(
+            "{}: line {} is empty; every line is one stimulus, so remove the line or put its text there",
+            path.display(),
+            i + 1
+        ))
+        .into());
+    }
+    let mut lines = all.into_iter();
     let is_tsv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
@@ -84,7 +98,6 @@ fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
             })?;
         lines
             .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| {
                 l.split('\t')
                     .nth(column)
@@ -100,10 +113,7 @@ fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
             })
             .collect::<Result<_, _>>()?
     } else {
-        lines
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect()
+        lines.map(str::to_string).collect()
     };
     if texts.is_empty() {
         return Err(UsageError(format!("{}: no texts found", path.display())).into());

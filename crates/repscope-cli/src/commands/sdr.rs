@@ -41,6 +41,7 @@ pub fn run(command: &SdrCommand, g: &Global) -> anyhow::Result<()> {
             k,
             ref output,
         } => {
+            repscope::sdr::check_active(k)?;
             let set = repscope::load(path)?;
             let mut codes = RepSet::new();
             for rep in set.views() {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::output::OutputFolder;
 use faer::{Mat, MatRef};
 use repscope::data::gifti::read_gifti;
 use repscope::data::gifti_write::write_gifti_maps;
@@ -509,30 +510,19 @@ fn search(
     // The output folder appears only once the maps are computed, and goes
     // again if writing them fails (when this run made it): a failed run
     // leaves nothing behind.
-    let made_folder = !args.output.exists();
-    let make_folder = || {
-        std::fs::create_dir_all(&args.output).map_err(|e| repscope::Error::Io {
-            path: args.output.clone(),
-            source: e,
-        })
-    };
-    let undo = |e: anyhow::Error| {
-        if made_folder {
-            let _ = std::fs::remove_dir_all(&args.output);
-        }
-        e
-    };
     match models {
         Some(models) => {
             let maps = model_maps(light, data, &spec, &models.views(), args.compare, &tick)?;
             progress.finish_and_clear();
-            make_folder()?;
-            write_maps(&models.names, &maps).map(Some).map_err(undo)
+            let folder = OutputFolder::create(&args.output)?;
+            let written = write_maps(&models.names, &maps)?;
+            folder.keep();
+            Ok(Some(written))
         }
         None => {
             let out = sphere_rdms(light, data, &spec, &tick)?;
             progress.finish_and_clear();
-            make_folder()?;
+            let folder = OutputFolder::create(&args.output)?;
             let p = out.n_pairs;
             let rdms = Mat::from_fn(out.centres.len(), p, |i, j| out.rdms[i * p + j]);
             let places: Vec<Vec<f64>> = out.centres.iter().map(|&c| place(c)).collect();
@@ -542,7 +532,8 @@ fn search(
             set.push("rdms", rdms)?;
             set.push("centres", centres)?;
             let file = args.output.join("sphere_rdms.npz");
-            repscope::data::npy::write_npz_file(&file, &set, true).map_err(|e| undo(e.into()))?;
+            repscope::data::npy::write_npz_file(&file, &set, true)?;
+            folder.keep();
             Ok(Some(vec![
                 json!({"rdms": file, "centres": out.centres.len()}),
             ]))

@@ -177,7 +177,11 @@ def retrieval_metrics(
     ``ids`` (one row per query, best first) against ``relevant`` ids.
     ``map="mrl"`` divides AP@k by k, as the Matryoshka paper's code does;
     ``standard`` by min(k, number relevant)."""
-    ranked = [list(map_ids) for map_ids in np.asarray(ids, dtype=np.int64).tolist()]
+    a = np.asarray(ids)
+    if a.ndim != 2 or a.dtype.kind not in "iu":
+        raise InputError(f"ids must be integer corpus ids, one row per query (queries x ranks), got "
+                         f"dtype {a.dtype} and shape {a.shape}")
+    ranked = [list(map_ids) for map_ids in a.astype(np.int64).tolist()]
     return dict(_repscope.retrieval_metrics(ranked, [list(r) for r in relevant], list(k), map))
 
 

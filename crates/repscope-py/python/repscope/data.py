@@ -14,7 +14,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _repscope
-from ._arrays import floats, matrix
+from ._arrays import aligned_f64, floats, matrix
 from .errors import InputError
 
 __all__ = [
@@ -389,7 +389,9 @@ def read_nifti(path: _Path) -> tuple[np.ndarray, np.ndarray]:
 def write_nifti(path: _Path, data: Any, affine: Any = None) -> None:
     """Writes ``data`` (1 to 7 dimensions) as a float64 NIfTI-1 file, gzipped
     when the name ends in ``.gz``; ``affine`` defaults to the identity."""
-    a = np.asarray(data, dtype=np.float64)
+    a = aligned_f64(data, "'data'")
+    if a.ndim == 0 or 0 in a.shape:
+        raise InputError(f"a NIfTI volume needs at least one value along 1 to 7 axes, got shape {a.shape}")
     aff = np.eye(4) if affine is None else np.ascontiguousarray(affine, dtype=np.float64)
     _repscope.write_nifti_volume(
         os.fspath(path), np.ascontiguousarray(a.ravel(order="F")), list(a.shape), aff
@@ -404,10 +406,12 @@ def write_gifti(path: _Path, maps: Any, names: Optional[Sequence[str]] = None) -
     result); ``names`` default to ``map0``, ``map1`` ..."""
     if isinstance(maps, Mapping):
         names = list(maps) if names is None else list(names)
-        maps = np.stack([np.asarray(v, dtype=np.float64).ravel() for v in maps.values()])
-    a = np.atleast_2d(np.asarray(maps, dtype=np.float64))
-    if a.ndim != 2:
-        raise InputError(f"maps must be 1-D or (maps x vertices), got shape {a.shape}")
+        maps = np.stack([aligned_f64(v, f"map '{k}'").ravel() for k, v in maps.items()])
+    a = aligned_f64(maps, "'maps'")
+    if a.ndim not in (1, 2) or a.shape[-1] == 0:
+        raise InputError(f"maps must be one map (vertices,) or (maps x vertices) with at least one "
+                         f"vertex, got shape {a.shape}")
+    a = np.atleast_2d(a)
     names = [f"map{i}" for i in range(len(a))] if names is None else [str(n) for n in names]
     _repscope.write_gifti_file(os.fspath(path), names, np.ascontiguousarray(a))
 

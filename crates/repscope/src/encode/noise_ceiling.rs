@@ -41,6 +41,7 @@ pub fn split_half_reliability(
     seed: u64,
 ) -> Result<Reliability> {
     let r = repeats.len();
+    crate::preflight::check_resamples("split-half reliability", n_splits, r)?;
     if r < 2 || n_splits == 0 {
         return Err(Error::Invalid {
             what: "noise ceiling".into(),

@@ -917,6 +917,11 @@ pub fn rsa_bootstrap(
             detail: format!("ci must be in (0, 1), got {}", options.ci),
         });
     }
+    crate::preflight::check_resamples(
+        "rsa_bootstrap",
+        options.n_boot,
+        n + data.len() + models.len() + 2,
+    )?;
     let samples = draw_samples(n, data.len(), options.over, options.n_boot, options.seed);
     let result = evaluate_samples(models, data, options.method, &samples)?;
     let n_effective = match options.over {

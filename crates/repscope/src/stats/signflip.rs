@@ -48,6 +48,7 @@ pub fn sign_flip_test(
     alternative: Alternative,
 ) -> Result<SignFlipResult> {
     let (n, m) = (values.nrows(), values.ncols());
+    crate::preflight::check_resamples("sign-flip test", n_perm, n + 1)?;
     if n < 2 || m == 0 {
         return Err(Error::Invalid {
             what: "sign-flip test".into(),
@@ -250,6 +251,7 @@ pub fn cluster_test(
     alternative: Alternative,
 ) -> Result<ClusterResult> {
     let (n, m) = (values.nrows(), values.ncols());
+    crate::preflight::check_resamples("cluster test", n_perm, n + 1)?;
     if n < 2 || m == 0 || n_perm == 0 {
         return Err(Error::Invalid {
             what: "cluster test".into(),
@@ -317,6 +319,7 @@ pub fn graph_clusters(
     alternative: Alternative,
 ) -> Result<GraphClusterResult> {
     let (n, m) = (values.nrows(), values.ncols());
+    crate::preflight::check_resamples("cluster test", n_perm, n + 1)?;
     if n < 2 || m == 0 || n_perm == 0 {
         return Err(Error::Invalid {
             what: "cluster test".into(),

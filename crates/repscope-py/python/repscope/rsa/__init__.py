@@ -648,6 +648,11 @@ def cv_noise_ceiling(
                 f"a fold's test conditions must be at least 3 of the {n} conditions, got {conds}")
         positions = [i * n - i * (i + 1) // 2 + (j - i - 1)
                      for a, i in enumerate(conds) for j in conds[a + 1:]]
+        subjects = [np.asarray(s).ravel() for s in (ceiling, test_subjects)]
+        for s in subjects:
+            if s.size == 0 or s.dtype.kind not in "iu" or s.min() < 0 or s.max() >= len(data):
+                raise InputError(f"a fold's subjects must be indices of the {len(data)} subjects "
+                                 f"(0 to {len(data) - 1}), got {s.tolist()}")
         test = data[np.asarray(test_subjects, dtype=np.int64)][:, positions]
         ceil = pool_rdm(data[np.asarray(ceiling, dtype=np.int64)], compare)[positions]
         lows.append(float(np.mean(compare_rdms(ceil, test, compare))))
@@ -896,6 +901,7 @@ def rsa_compare_groups(
     if int(n_boot) < 2:
         raise InputError(f"n_boot must be at least 2, got {n_boot}")
     n_cond = _n_conditions(a)
+    _check_draws("rsa_compare_groups", int(n_boot), n_cond + len(a) + len(b))
     rng = np.random.default_rng(int(seed))
     patterns = [rng.integers(0, n_cond, n_cond).tolist() for _ in range(int(n_boot))] \
         if over == "both" else None
@@ -1194,6 +1200,7 @@ def rsa_bootstrap_crossval(
             f"{usable} distinct ones per sample{'' if over == 'rdms' else ' (a bootstrap over conditions draws about 63%)'}; "
             "use fewer folds or resample subjects only (over='rdms')"
         )
+    _check_draws("rsa_bootstrap_crossval", int(n_boot) * int(n_cv), n_cond + n_subjects)
     patterns, subjects, test_sets = _crossval_draws(n_cond, n_subjects, int(k), int(n_boot), over,
                                                     int(seed), int(n_cv))
     n_effective = {"both": min(n_subjects, n_cond), "patterns": n_cond, "rdms": n_subjects}[over]
@@ -1242,6 +1249,12 @@ def _model_kind(model: Any) -> tuple[str, Any]:
         return model[0], model[1]
     a = _f64(model)
     return ("weighted" if a.ndim == 2 else "fixed"), a
+
+
+def _check_draws(what: str, count: int, values_each: int) -> None:
+    """Refuses more draws than one call takes or memory holds, before
+    drawing them: a Python list keeps about 5 float64s' worth per index."""
+    _repscope.check_resamples(what, min(count, 2**63), 5 * values_each)
 
 
 def _crossval_draws(n_cond: int, n_subjects: int, k: int, n_boot: int, over: str, seed: int,
@@ -1342,6 +1355,7 @@ def rsa_dual_bootstrap(
             f"{k} folds need at least 3 distinct conditions each: {n_cond} conditions give about "
             f"{int(0.63 * n_cond)} distinct ones per sample (a bootstrap over conditions draws about "
             "63%); use fewer folds, or k=1 for fixed models")
+    _check_draws("rsa_dual_bootstrap", 3 * int(n_boot) * int(n_cv), n_cond + n_subjects)
     rng = np.random.default_rng(int(seed))
     patterns: list[list[int]] = []
     subjects: list[list[int]] = []

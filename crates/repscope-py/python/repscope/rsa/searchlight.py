@@ -374,7 +374,7 @@ def _mesh(mesh: Any) -> tuple[np.ndarray, np.ndarray, list[int]]:
     coords, faces, sizes, offset = [], [], [], 0
     for part in parts:
         c, f = read_surface(part) if _is_path(part) else part
-        c = np.asarray(c, dtype=np.float64)
+        c = aligned_f64(c, "mesh coordinates")
         f = np.asarray(f)
         if c.ndim != 2 or c.shape[1] != 3 or f.ndim != 2 or f.shape[1] != 3:
             raise InputError(
@@ -610,7 +610,7 @@ def channel_adjacency(adjacency: Any = None, *, positions: Any = None,
         return [[int(j) for j in np.flatnonzero(a[i] | a[:, i])] for i in range(len(a))]
     if positions is None or distance is None:
         raise InputError("give an adjacency matrix, or positions= and distance=")
-    p = np.asarray(positions, dtype=np.float64)
+    p = aligned_f64(positions, "'positions'")
     if p.ndim != 2 or p.shape[1] not in (2, 3) or not np.all(np.isfinite(p)):
         raise InputError(f"positions must be finite (channels x 2 or 3), got shape {p.shape}")
     if not (np.isfinite(distance) and distance >= 0):
