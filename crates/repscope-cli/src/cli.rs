@@ -116,8 +116,14 @@ pub enum Command {
     /// One self-contained HTML page of tables and figures that repscope
     /// wrote (heatmaps with hover and sorting, CSV downloads).
     Report(ReportArgs),
-    /// List the similarity measures.
-    Measures,
+    /// List the similarity measures, or show property sheets (--sheet).
+    Measures {
+        /// Show the property sheet of one measure (or `all`): kind, range,
+        /// value for identical inputs, axioms, invariances, parameters, cost,
+        /// reference.
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+    },
     /// RDMs (condensed, scipy pdist order) of every representation.
     Rdm(RdmArgs),
     /// Compare RDMs: every RDM of A against every RDM of B (or of A).
@@ -609,7 +615,8 @@ pub struct SimilarityArgs {
     /// A measure parameter, NAME=VALUE (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Write every pair as CSV, long format: a, b, measure, value, ci_low, ci_high, p.
+    /// Write every pair as CSV, long format: a, b, measure, value, ci_low, ci_high, p,
+    /// calibrated, threshold.
     #[arg(short, long, value_name = "CSV")]
     pub output: Option<PathBuf>,
     /// Draw the matrix as a heatmap (.png or .svg).
@@ -621,12 +628,18 @@ pub struct SimilarityArgs {
     /// Deprecated spelling of --n-boot.
     #[arg(long, value_name = "N", hide = true)]
     pub boot: Option<usize>,
-    /// Permutations for a p-value per cell.
+    /// Permutations for a p-value and a calibrated score per cell (the stimuli
+    /// of B shuffled; the calibrated score is 0 at or below the null's
+    /// 1 − alpha order statistic and 1 at the value of identical inputs).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub n_permutations: usize,
     /// Deprecated spelling of --n-permutations.
     #[arg(long, value_name = "N", hide = true)]
     pub permutations: Option<usize>,
+    /// The calibration threshold's level: a null pair scores above it with
+    /// probability at most alpha.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.05)]
+    pub calibration_alpha: f64,
     /// Seed of the bootstrap and permutation draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

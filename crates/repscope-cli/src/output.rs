@@ -46,7 +46,17 @@ pub fn long_table(r: &repscope::PairwiseMatrix) -> Table {
     let cell = |m: &Option<faer::Mat<f64>>, i: usize, j: usize| {
         Cell::number(m.as_ref().map(|m| m[(i, j)]))
     };
-    let mut table = Table::new(["a", "b", "measure", "value", "ci_low", "ci_high", "p"]);
+    let mut table = Table::new([
+        "a",
+        "b",
+        "measure",
+        "value",
+        "ci_low",
+        "ci_high",
+        "p",
+        "calibrated",
+        "threshold",
+    ]);
     for (i, a) in r.names_a.iter().enumerate() {
         for (j, b) in r.names_b.iter().enumerate() {
             table.push(vec![
@@ -57,6 +67,8 @@ pub fn long_table(r: &repscope::PairwiseMatrix) -> Table {
                 cell(&r.ci_low, i, j),
                 cell(&r.ci_high, i, j),
                 cell(&r.p_values, i, j),
+                cell(&r.calibrated, i, j),
+                cell(&r.thresholds, i, j),
             ]);
         }
     }

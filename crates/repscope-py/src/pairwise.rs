@@ -23,7 +23,9 @@ use repscope::pairwise::{PairwiseMatrix, PairwiseOptions, estimate_pairwise};
 /// Attributes: ``values`` (len(A) x len(B)), ``names_a``, ``names_b``,
 /// ``measure``, ``ci_low``/``ci_high`` (bootstrap percentile interval of
 /// each cell, or None), ``p_values`` (permutation p-value of each cell, or
-/// None), ``warnings`` (caveats the measure raised).
+/// None), ``calibrated`` and ``thresholds`` (each cell's calibrated score and
+/// the permutation-null threshold it is measured from, with the p-values),
+/// ``warnings`` (caveats the measure raised).
 #[pyclass(frozen, name = "PairwiseResult", module = "repscope.pairwise")]
 pub struct PyPairwiseResult(pub PairwiseMatrix);
 
@@ -40,7 +42,7 @@ fn optional<'py>(py: Python<'py>, m: &Option<Mat<f64>>) -> Option<Bound<'py, PyA
 #[pymethods]
 impl PyPairwiseResult {
     #[new]
-    #[pyo3(signature = (values, names_a, names_b, measure, ci_low=None, ci_high=None, p_values=None, warnings=None))]
+    #[pyo3(signature = (values, names_a, names_b, measure, ci_low=None, ci_high=None, p_values=None, warnings=None, calibrated=None, thresholds=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         values: &Bound<'_, PyAny>,
@@ -51,6 +53,8 @@ impl PyPairwiseResult {
         ci_high: Option<&Bound<'_, PyAny>>,
         p_values: Option<&Bound<'_, PyAny>>,
         warnings: Option<Vec<String>>,
+        calibrated: Option<&Bound<'_, PyAny>>,
+        thresholds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         Ok(PyPairwiseResult(PairwiseMatrix {
             values: Input::from_py(values)?.view().to_owned(),
@@ -60,6 +64,8 @@ impl PyPairwiseResult {
             ci_low: owned(ci_low)?,
             ci_high: owned(ci_high)?,
             p_values: owned(p_values)?,
+            calibrated: owned(calibrated)?,
+            thresholds: owned(thresholds)?,
             warnings: warnings.unwrap_or_default(),
         }))
     }
@@ -100,6 +106,16 @@ impl PyPairwiseResult {
     }
 
     #[getter]
+    fn calibrated<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        optional(py, &self.0.calibrated)
+    }
+
+    #[getter]
+    fn thresholds<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        optional(py, &self.0.thresholds)
+    }
+
+    #[getter]
     fn warnings(&self) -> Vec<String> {
         self.0.warnings.clone()
     }
@@ -124,7 +140,7 @@ impl PyPairwiseResult {
     }
 
     /// Long format: one row per pair (a, b, measure, value, ci_low,
-    /// ci_high, p), NaN where not computed. Needs pandas.
+    /// ci_high, p, calibrated, threshold), NaN where not computed. Needs pandas.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let r = &self.0;
         let cells: Vec<(usize, usize)> = (0..r.names_a.len())
@@ -172,6 +188,14 @@ impl PyPairwiseResult {
                     "p",
                     column(r.p_values.as_ref()).into_pyobject(py)?.into_any(),
                 ),
+                (
+                    "calibrated",
+                    column(r.calibrated.as_ref()).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    "threshold",
+                    column(r.thresholds.as_ref()).into_pyobject(py)?.into_any(),
+                ),
             ],
         )
     }
@@ -214,7 +238,7 @@ fn with_bar<T>(
 /// The A × B matrix of one measure; B = None compares A with itself.
 /// `partners` = (for A, for B) makes a block prepare as its whole matrix would.
 #[pyfunction]
-#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, n_permutations=0, seed=0, ci=0.95, partners=None, progress=false, estimate=false, force=false))]
+#[pyo3(signature = (names_a, arrays_a, names_b, arrays_b, measure, params=None, threads=None, n_boot=0, n_permutations=0, seed=0, ci=0.95, partners=None, progress=false, estimate=false, force=false, calibration_alpha=0.05))]
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'py>(
     py: Python<'py>,
@@ -233,6 +257,7 @@ fn pairwise<'py>(
     progress: bool,
     estimate: bool,
     force: bool,
+    calibration_alpha: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let params = params_from_dict(params)?;
     let inputs_a = inputs(&arrays_a)?;
@@ -244,6 +269,7 @@ fn pairwise<'py>(
         threads,
         n_boot,
         n_permutations,
+        alpha: calibration_alpha,
         seed,
         ci,
         partners,
@@ -322,9 +348,26 @@ fn pairwise_stream<'py>(
     Ok(Bound::new(py, PyPairwiseResult(result))?.into_any())
 }
 
+/// The row orders of the permutation null of :func:`repscope.pairwise`
+/// (one list per permutation): with them, any tool reproduces its null.
+#[pyfunction]
+fn permutation_orders(
+    py: Python<'_>,
+    n: usize,
+    n_permutations: usize,
+    seed: u64,
+) -> PyResult<Vec<Vec<usize>>> {
+    repscope::preflight::check_resamples("permutation_orders", n_permutations, 2 * n)
+        .map_err(|e| core_error(py, e))?;
+    Ok((0..n_permutations)
+        .map(|s| repscope::pairwise::permuted_rows(n, seed, s))
+        .collect())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPairwiseResult>()?;
     m.add_function(wrap_pyfunction!(pairwise, m)?)?;
+    m.add_function(wrap_pyfunction!(permutation_orders, m)?)?;
     m.add_function(wrap_pyfunction!(pairwise_stream, m)?)?;
     Ok(())
 }

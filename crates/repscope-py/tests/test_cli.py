@@ -13,7 +13,7 @@ def test_info_and_similarity_succeed(tmp_path, run_cli):
     out = tmp_path / "t.csv"
     p = run_cli("similarity", tmp_path / "a.npz", "-o", out, "--plot", tmp_path / "h.svg", check=0)
     lines = out.read_text().splitlines()
-    assert lines[0] == "a,b,measure,value,ci_low,ci_high,p"
+    assert lines[0] == "a,b,measure,value,ci_low,ci_high,p,calibrated,threshold"
     assert lines[1].startswith("l1,l1,linear_cka,")
     assert float(lines[1].split(",")[3]) == pytest.approx(1.0, rel=1e-12)
     assert len(lines) == 1 + 4

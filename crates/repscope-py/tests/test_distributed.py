@@ -50,11 +50,11 @@ def test_a_by_b_with_bootstrap_and_permutations_equals_local(client):
     kw = dict(n_boot=20, n_permutations=20, seed=4)
     local = rs.pairwise(reps, other, measure="debiased_cka", **kw)
     remote = dpairwise(reps, other, measure="debiased_cka", client=client, block=3, **kw)
-    for attr in ["values", "ci_low", "ci_high", "p_values"]:
+    for attr in ["values", "ci_low", "ci_high", "p_values", "calibrated", "thresholds"]:
         assert same(getattr(remote, attr), getattr(local, attr)), attr
     sym_local = rs.pairwise(reps, measure="linear_cka", **kw)
     sym_remote = dpairwise(reps, measure="linear_cka", client=client, block=3, **kw)
-    for attr in ["values", "ci_low", "ci_high", "p_values"]:
+    for attr in ["values", "ci_low", "ci_high", "p_values", "calibrated", "thresholds"]:
         assert same(getattr(sym_remote, attr), getattr(sym_local, attr)), attr
 
 

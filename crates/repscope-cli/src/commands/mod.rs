@@ -56,7 +56,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         .into()),
         Command::Demo { out, report } => demo::run(&out, report.as_deref(), g),
         Command::Report(args) => report::run(&args, g),
-        Command::Measures => measures::run(g),
+        Command::Measures { sheet } => measures::run(sheet.as_deref(), g),
         Command::Rdm(args) if args.time => movie::run(&args, g),
         Command::Rdm(args) => rsa::run_rdm(&args, g),
         Command::Compare(args) => rsa::run_compare(&args, g),

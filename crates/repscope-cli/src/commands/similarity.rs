@@ -30,6 +30,7 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
     let options = PairwiseOptions {
         n_boot,
         n_permutations,
+        alpha: args.calibration_alpha,
         seed: args.seed,
         ci: args.ci,
         ..PairwiseOptions::default()
@@ -92,6 +93,7 @@ pub fn run(args: &SimilarityArgs, g: &Global) -> anyhow::Result<()> {
         recorder.parameter("params", args.params.join(" "));
         recorder.parameter("n_boot", n_boot);
         recorder.parameter("n_permutations", n_permutations);
+        recorder.parameter("calibration_alpha", args.calibration_alpha);
         recorder.parameter("ci", args.ci);
         recorder.seed(args.seed);
         let chart = repscope_plot::Chart::pairwise(&result, "A", "B");
@@ -145,6 +147,8 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
         doc["ci_low"] = optional(&result.ci_low).into();
         doc["ci_high"] = optional(&result.ci_high).into();
         doc["p"] = optional(&result.p_values).into();
+        doc["calibrated"] = optional(&result.calibrated).into();
+        doc["threshold"] = optional(&result.thresholds).into();
         doc["warnings"] = result.warnings.clone().into();
         println!("{}", serde_json::to_string(&doc)?);
     } else {
@@ -153,6 +157,13 @@ pub fn present(result: &PairwiseMatrix, g: &Global) -> anyhow::Result<()> {
             "{}",
             matrix_table(result.values.as_ref(), &result.names_a, &result.names_b)
         );
+        if let Some(calibrated) = &result.calibrated {
+            println!("\ncalibrated (0: no better than the permutation null, 1: identical)");
+            print!(
+                "{}",
+                matrix_table(calibrated.as_ref(), &result.names_a, &result.names_b)
+            );
+        }
     }
     Ok(())
 }

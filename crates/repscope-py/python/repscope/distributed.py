@@ -67,10 +67,10 @@ def _score_block(
     r = _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, options["threads"],
         options["n_boot"], options["n_permutations"], options["seed"], options["ci"],
-        partners,
+        partners, calibration_alpha=options["calibration_alpha"],
     )
     # Plain arrays travel between processes; the result class stays local.
-    return r.values, r.ci_low, r.ci_high, r.p_values, r.warnings
+    return r.values, r.ci_low, r.ci_high, r.p_values, r.calibrated, r.thresholds, r.warnings
 
 
 class _Side:
@@ -117,6 +117,7 @@ def pairwise(
     ci: float = 0.95,
     threads: Optional[int] = None,
     timeout: Optional[float] = None,
+    calibration_alpha: float = 0.05,
     **params: Any,
 ) -> PairwiseResult:
     """:func:`repscope.pairwise` on a Dask cluster, block by block.
@@ -128,7 +129,7 @@ def pairwise(
         reads) must be readable at the same location by every worker.
         ``B=None`` compares A with itself (one triangle of blocks for
         symmetric measures).
-    measure, n_boot, n_permutations, seed, ci, **params
+    measure, n_boot, n_permutations, seed, ci, calibration_alpha, **params
         As in :func:`repscope.pairwise`; the result is identical.
     client : dask.distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
@@ -178,7 +179,7 @@ def pairwise(
     right = a if b is None else b
     partners = (len(right), len(a))
     options = {"threads": threads, "n_boot": int(n_boot), "n_permutations": int(n_permutations),
-               "seed": int(seed), "ci": float(ci)}
+               "seed": int(seed), "ci": float(ci), "calibration_alpha": float(calibration_alpha)}
 
     tasks = []
     for bi, rows in enumerate(_blocks(len(a), block)):
@@ -194,13 +195,15 @@ def pairwise(
 
     shape = (len(a), len(right))
     values = np.full(shape, np.nan)
-    extra: dict[str, Optional[np.ndarray]] = {"low": None, "high": None, "p": None}
+    extra: dict[str, Optional[np.ndarray]] = {
+        "low": None, "high": None, "p": None, "calibrated": None, "thresholds": None}
     notes: list[str] = []
     futures = [f for _, _, f in tasks]
     wait(futures, timeout=timeout)  # type: ignore[no-untyped-call]
     results = client.gather(futures)
-    for (rows, cols, _), (v, low, high, p, warn) in zip(tasks, results):
-        for key, part in (("values", v), ("low", low), ("high", high), ("p", p)):
+    for (rows, cols, _), (v, low, high, p, calibrated, thresholds, warn) in zip(tasks, results):
+        for key, part in (("values", v), ("low", low), ("high", high), ("p", p),
+                          ("calibrated", calibrated), ("thresholds", thresholds)):
             if part is None:
                 continue
             target = values if key == "values" else extra[key]
@@ -211,4 +214,5 @@ def pairwise(
                 target[cols.start:cols.stop, rows.start:rows.stop] = part.T
         notes.extend(w for w in warn if w not in notes)
     return PairwiseResult(values, a.names, right.names, measure,
-                          extra["low"], extra["high"], extra["p"], notes)
+                          extra["low"], extra["high"], extra["p"], notes,
+                          extra["calibrated"], extra["thresholds"])

@@ -13,13 +13,15 @@ from ._compat import renamed
 from .data import Reps, _reps, load
 from .errors import InputError
 
-__all__ = ["PairwiseResult", "pairwise"]
+__all__ = ["PairwiseResult", "pairwise", "permutation_orders"]
 
 #: The len(A) x len(B) matrix of one measure, returned by :func:`pairwise`
 #: and :func:`repscope.distributed.pairwise`: ``values``, ``names_a``,
 #: ``names_b``, ``measure``, ``ci_low``/``ci_high`` (bootstrap percentile
 #: interval per cell, ``n_boot > 0``), ``p_values`` (permutation p-value per
-#: cell, ``n_permutations > 0``), ``warnings``; ``to_pandas()`` (long
+#: cell, ``n_permutations > 0``), ``calibrated`` and ``thresholds`` (the
+#: calibrated score per cell and its null threshold, with the p-values),
+#: ``warnings``; ``to_pandas()`` (long
 #: format) and ``plot(path)`` (heatmap, ``.png`` or ``.svg``).
 PairwiseResult = _repscope.PairwiseResult
 
@@ -39,6 +41,7 @@ def pairwise(
     stream: bool = False,
     estimate: bool = False,
     force: bool = False,
+    calibration_alpha: float = 0.05,
     **params: Any,
 ) -> Any:
     """Every representation of A against every representation of B.
@@ -49,8 +52,15 @@ def pairwise(
 
     ``n_boot`` > 0 adds a bootstrap percentile interval per cell (stimuli
     resampled with replacement); ``n_permutations`` > 0 a permutation p-value
-    per cell (rows of the second representation shuffled). Seeded: the same
-    ``seed`` gives the same numbers on any number of threads.
+    per cell (rows of the second representation shuffled) and, from the same
+    null, a calibrated score per cell (``calibrated``, with its threshold in
+    ``thresholds``): 0 for a score no better than the null's
+    ``1 - calibration_alpha`` order statistic τ, rising to 1 at the value of
+    identical inputs, ``(s - τ) / (s_identical - τ)`` (Gröger, Wen & Brbić
+    2026; distances on the reversed scale). Raw scores grow with width and
+    fall with stimulus count for unrelated data; calibrated ones do not.
+    Seeded: the same ``seed`` gives the same numbers on any number of
+    threads.
 
     Parameters
     ----------
@@ -103,5 +113,22 @@ def pairwise(
     return _repscope.pairwise(
         names_a, arrays_a, names_b, arrays_b, measure, params, threads,
         int(n_boot), int(n_permutations), int(seed), float(ci), None, bool(progress),
-        bool(estimate), bool(force),
+        bool(estimate), bool(force), float(calibration_alpha),
     )
+
+
+def permutation_orders(n: int, n_permutations: int, seed: int = 0) -> list[list[int]]:
+    """The row orders of the permutation null that :func:`pairwise` (and
+    :func:`repscope.similarity` with ``n_permutations``) draws for ``n``
+    stimuli and ``seed``: in permutation s, the second representation's row
+    i is row ``orders[s][i]`` of the original. With them any tool can
+    reproduce the null and its calibration.
+
+    Examples
+    --------
+    >>> import repscope as rs
+    >>> orders = rs.permutation_orders(5, 2, seed=1)
+    >>> len(orders), sorted(orders[0])
+    (2, [0, 1, 2, 3, 4])
+    """
+    return _repscope.permutation_orders(int(n), int(n_permutations), int(seed))

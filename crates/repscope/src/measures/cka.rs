@@ -150,6 +150,8 @@ pub(crate) const LINEAR_CKA_INFO: MeasureInfo = MeasureInfo {
     summary: "centered kernel alignment with a linear kernel, in [0, 1]",
     reference: "Kornblith et al. 2019, ICML, eq. (3)-(4)",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d² per pair) as features, O(n²·d + n² per pair) as Gram matrices",
 };
 
 pub(crate) const DEBIASED_CKA_INFO: MeasureInfo = MeasureInfo {
@@ -161,6 +163,8 @@ pub(crate) const DEBIASED_CKA_INFO: MeasureInfo = MeasureInfo {
     summary: "linear CKA from unbiased (U-centred) HSIC estimates; can be negative",
     reference: "Kornblith et al. 2019 (debiased=True); Song et al. 2012, JMLR 13, eq. (5)",
     range: None,
+    identical: Some(1.0),
+    cost: "O(n²·d) to prepare, O(n²) per pair",
 };
 
 /// The shared prepared state: one centred representation.
@@ -239,6 +243,16 @@ impl Centered {
     /// which costs as much as preparing again).
     fn resample(&self, rows: &[usize], measure: &str) -> Option<Result<Self>> {
         match &self.form {
+            // A permutation of a double-centred matrix is double-centred,
+            // with the same norm and trace: only the selection is needed
+            // (a permutation test's whole cost per pair is then O(n²)).
+            Form::Gram(k) if is_permutation(rows, k.n()) => Some(Ok(Self {
+                name: self.name.clone(),
+                form: Form::Gram(k.select(rows)),
+                self_dot: self.self_dot,
+                diag: rows.iter().map(|&r| self.diag[r]).collect(),
+                trace: self.trace,
+            })),
             Form::Gram(k) => {
                 let mut k = k.select(rows);
                 k.double_centre();

@@ -40,6 +40,8 @@ pub(crate) const HARD_MATCH_INFO: MeasureInfo = MeasureInfo {
     summary: "mean correlation of units matched one-to-one (Hungarian, maximising the summed correlation)",
     reference: "Li et al. 2016, ICLR (convergent learning)",
     range: Some((-1.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³) per pair (assignment)",
 };
 
 pub(crate) const SOFT_MATCH_INFO: MeasureInfo = MeasureInfo {
@@ -51,6 +53,8 @@ pub(crate) const SOFT_MATCH_INFO: MeasureInfo = MeasureInfo {
     summary: "mean of each unit's best correlation with the other network, averaged over both directions",
     reference: "Li et al. 2016, ICLR (semi-matching, symmetrised)",
     range: Some((-1.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d²·iterations) per pair",
 };
 
 /// Units as centred, unit-length columns (constant units become zero).

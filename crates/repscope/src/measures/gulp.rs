@@ -44,6 +44,8 @@ pub(crate) const GULP_INFO: MeasureInfo = MeasureInfo {
     summary: "distance between the best ridge (lambda) linear predictions from each representation",
     reference: "Boix-Adsera et al. 2022, NeurIPS, Theorem 1",
     range: None,
+    identical: Some(0.0),
+    cost: "O(n·d² + d³) to prepare, O(d²) per pair",
 };
 
 impl Gulp {

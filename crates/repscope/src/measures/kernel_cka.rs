@@ -68,6 +68,8 @@ pub(crate) const RBF_CKA_INFO: MeasureInfo = MeasureInfo {
     summary: "CKA with a Gaussian kernel, sigma = threshold * sqrt(median squared distance)",
     reference: "Kornblith et al. 2019, ICML (gram_rbf)",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n²·d) to prepare, O(n²) per pair",
 };
 
 impl RbfCka {
@@ -195,6 +197,8 @@ pub(crate) const MINIBATCH_CKA_INFO: MeasureInfo = MeasureInfo {
     summary: "linear CKA from unbiased HSIC summed over minibatches of stimuli (batch_size)",
     reference: "Nguyen, Raghu & Kornblith 2021, ICLR, eq. (3)",
     range: None,
+    identical: Some(1.0),
+    cost: "O(n·b·d) with batches of b stimuli",
 };
 
 impl MinibatchCka {

@@ -12,6 +12,7 @@
 
 pub mod cka;
 pub mod correlation_match;
+pub mod grounding;
 pub mod gulp;
 pub mod kernel_cka;
 pub mod neighbours;
@@ -31,7 +32,7 @@ use std::any::Any;
 use faer::Par;
 
 pub use params::{ParamValue, Params};
-pub use registry::{build, measures};
+pub use registry::{Sheet, build, measures, sheet, sheets};
 
 use crate::data::RepRef;
 use crate::error::{Error, Result};
@@ -84,6 +85,12 @@ pub struct MeasureInfo {
     /// The values the measure can take, when bounded (figures use it as
     /// their colour range).
     pub range: Option<(f64, f64)>,
+    /// The value of a representation compared with itself, where the
+    /// measure has one (the best value: calibrated scores rescale towards
+    /// it). Checked numerically for every measure.
+    pub identical: Option<f64>,
+    /// The work for n stimuli × d units, to leading order.
+    pub cost: &'static str,
 }
 
 /// What `prepare` knows about the job it prepares for.

@@ -70,6 +70,8 @@ macro_rules! info {
             summary: $summary,
             reference: $reference,
             range: Some((0.0, 1.0)),
+            identical: Some(1.0),
+            cost: "O(n²·d) to prepare (the k nearest neighbours), O(n·k) per pair",
         };
     };
 }
@@ -108,6 +110,8 @@ pub(crate) const CKNNA_INFO: MeasureInfo = MeasureInfo {
     summary: "centred kernel alignment restricted to mutual nearest neighbours (unbiased HSIC)",
     reference: "Huh et al. 2024, ICML (code version)",
     range: None,
+    identical: Some(1.0),
+    cost: "O(n²·d) to prepare, O(n²) per pair",
 };
 
 impl NeighbourMeasure {

@@ -174,3 +174,43 @@ fn resampled_states_score_as_prepared_rows() {
         assert!(derived.contains(&name), "{name} derives no resampled state");
     }
 }
+
+/// Every sheet's value for identical inputs is what the measure gives for
+/// a representation against itself, and the best value it takes: no pair
+/// scores above it (similarities) or below it (distances), and bounded
+/// measures stay in their range.
+#[test]
+fn identical_values_and_ranges_hold() {
+    for info in measures() {
+        let best = info
+            .identical
+            .unwrap_or_else(|| panic!("{}: no value for identical inputs", info.name));
+        for seed in 0..3 {
+            let (x, y) = related_for(&info, 40, 6, 9, 50 + seed);
+            let own = value(info.name, &x, &x);
+            assert!(
+                (own - best).abs() <= 1e-6,
+                "{}: itself gives {own}, the sheet says {best}",
+                info.name
+            );
+            let other = value(info.name, &x, &y);
+            let better = match info.kind {
+                Kind::Similarity => other > best + 1e-9,
+                Kind::Distance => other < best - 1e-9,
+            };
+            assert!(
+                !better,
+                "{}: a pair scores {other}, beyond {best}",
+                info.name
+            );
+            if let Some((low, high)) = info.range {
+                assert!(
+                    (low - 1e-9..=high + 1e-9).contains(&other),
+                    "{}: {other} outside [{low}, {high}]",
+                    info.name
+                );
+            }
+        }
+        assert!(!info.cost.is_empty(), "{}: no cost", info.name);
+    }
+}

@@ -126,15 +126,67 @@ pub fn measures() -> Vec<MeasureInfo> {
     ENTRIES.iter().map(|e| e.info.clone()).collect()
 }
 
-/// The measure called `name`, configured with `params`.
-pub fn build(name: &str, params: &Params) -> Result<Box<dyn AnyMeasure>> {
-    let entry = ENTRIES
+/// A measure's property sheet: what the registry says about it, the
+/// parameters it takes, and the axioms it claims. Every claim is checked
+/// numerically over the whole registry (`measures::properties`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Sheet {
+    #[serde(flatten)]
+    pub info: MeasureInfo,
+    pub params: &'static [&'static str],
+    pub axioms: Vec<&'static str>,
+}
+
+/// The axioms a measure claims, from what the registry says of it:
+/// symmetry; its value for identical inputs being its best (no pair scores
+/// above a similarity's, or below a distance's, 0); and for symmetric
+/// distances the triangle inequality, which with the two others makes them
+/// (pseudo-)metrics over the declared invariances.
+fn axioms(info: &MeasureInfo) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if info.symmetric {
+        out.push("symmetry");
+    }
+    if info.identical.is_some() {
+        out.push("identical_is_best");
+    }
+    if info.symmetric && info.kind == super::Kind::Distance {
+        out.push("triangle_inequality");
+    }
+    out
+}
+
+fn sheet_of(entry: &Entry) -> Sheet {
+    Sheet {
+        info: entry.info.clone(),
+        params: entry.params,
+        axioms: axioms(entry.info),
+    }
+}
+
+/// The property sheet of the measure called `name`.
+pub fn sheet(name: &str) -> Result<Sheet> {
+    find(name).map(sheet_of)
+}
+
+/// Every measure's property sheet, in registry order.
+pub fn sheets() -> Vec<Sheet> {
+    ENTRIES.iter().map(sheet_of).collect()
+}
+
+fn find(name: &str) -> Result<&'static Entry> {
+    ENTRIES
         .iter()
         .find(|e| e.info.name == name)
         .ok_or_else(|| Error::UnknownMeasure {
             name: name.to_string(),
             known: ENTRIES.iter().map(|e| e.info.name.to_string()).collect(),
-        })?;
+        })
+}
+
+/// The measure called `name`, configured with `params`.
+pub fn build(name: &str, params: &Params) -> Result<Box<dyn AnyMeasure>> {
+    let entry = find(name)?;
     check_known(params, name, entry.params)?;
     (entry.build)(params)
 }

@@ -35,6 +35,8 @@ pub(crate) const RSA_INFO: MeasureInfo = MeasureInfo {
     summary: "comparison of the two RDMs (rdm_method, compare_method; default correlation, spearman)",
     reference: "Kriegeskorte et al. 2008, Front. Syst. Neurosci. 2:4",
     range: None,
+    identical: Some(1.0),
+    cost: "O(n²·d) to prepare (+ O(n² log n) for ranks), O(n²) per pair",
 };
 
 impl Rsa {

@@ -47,6 +47,8 @@ pub(crate) const DISTANCE_CORRELATION_INFO: MeasureInfo = MeasureInfo {
     summary: "distance correlation (V-statistic) of the stimuli under the two representations",
     reference: "Székely, Rizzo & Bakirov 2007, Ann. Stat. 35",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n²·d) to prepare, O(n²) per pair",
 };
 
 /// A double-centred distance matrix.
@@ -126,6 +128,8 @@ pub(crate) const RSM_NORM_DIFF_INFO: MeasureInfo = MeasureInfo {
     summary: "Frobenius norm of the difference of the Euclidean distance matrices",
     reference: "Klabunde et al. 2023 survey (RSM norm difference)",
     range: None,
+    identical: Some(0.0),
+    cost: "O(n²·d) to prepare, O(n²) per pair",
 };
 
 /// A distance matrix, packed.

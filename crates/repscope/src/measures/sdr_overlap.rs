@@ -22,6 +22,8 @@ pub(crate) const SDR_OVERLAP_INFO: MeasureInfo = MeasureInfo {
     summary: "mean overlap of the top-k active units per stimulus (k-sparse binary codes), in [0, 1]",
     reference: "Ahmad & Hawkins 2016 (SDR overlap); top-k binarisation as in k-WTA",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d) to prepare, O(n·k) per pair",
 };
 
 /// Default fraction of active units when neither `k` nor `sparsity` is given

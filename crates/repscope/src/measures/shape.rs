@@ -82,6 +82,8 @@ pub(crate) const PROCRUSTES_INFO: MeasureInfo = MeasureInfo {
     summary: "shape metric after partial whitening (alpha in [0,1]: 1 Procrustes, 0 CCA-like), score angular|euclidean",
     reference: "Williams et al. 2021, NeurIPS; netrep LinearMetric",
     range: None,
+    identical: Some(0.0),
+    cost: "O(n·d²) per pair (+ O(n·d² + d³) to whiten when alpha < 1)",
 };
 
 impl Procrustes {
@@ -243,6 +245,8 @@ pub(crate) const PROCRUSTES_SIZE_SHAPE_INFO: MeasureInfo = MeasureInfo {
     summary: "sqrt(‖X‖² + ‖Y‖² − 2‖XᵀY‖_*) on centred data: Procrustes distance keeping scale",
     reference: "Dryden & Mardia 2016; Williams et al. 2021",
     range: None,
+    identical: Some(0.0),
+    cost: "O(n·d² + d³) per pair",
 };
 
 impl Measure for ProcrustesSizeShape {
@@ -296,6 +300,8 @@ pub(crate) const PERMUTATION_INFO: MeasureInfo = MeasureInfo {
     summary: "shape metric after the best one-to-one matching of units (Hungarian), score angular|euclidean",
     reference: "Williams et al. 2021, NeurIPS; netrep PermutationMetric",
     range: None,
+    identical: Some(0.0),
+    cost: "O(n·d² + d³) per pair (assignment)",
 };
 
 impl Permutation {
@@ -369,6 +375,8 @@ pub(crate) const ALIGNED_COSINE_INFO: MeasureInfo = MeasureInfo {
     summary: "mean cosine between matching rows after rotating X onto Y (orthogonal Procrustes, uncentred)",
     reference: "Klabunde et al. 2023 survey (aligned cosine similarity)",
     range: Some((-1.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³) per pair",
 };
 
 /// A representation and its row norms.

@@ -37,7 +37,7 @@ pub struct StatisticDifference {
 }
 
 macro_rules! info {
-    ($name:ident, $id:literal, $inv:expr, $summary:literal, $reference:literal) => {
+    ($name:ident, $id:literal, $inv:expr, $summary:literal, $reference:literal, $cost:literal) => {
         pub(crate) const $name: MeasureInfo = MeasureInfo {
             name: $id,
             kind: Kind::Distance,
@@ -47,6 +47,8 @@ macro_rules! info {
             summary: $summary,
             reference: $reference,
             range: None,
+            identical: Some(0.0),
+            cost: $cost,
         };
     };
 }
@@ -56,7 +58,8 @@ info!(
     "magnitude",
     &[Invariance::Permutation, Invariance::Orthogonal],
     "absolute difference of the lengths of the mean representations",
-    "Klabunde et al. 2023 survey"
+    "Klabunde et al. 2023 survey",
+    "O(n·d) to prepare, O(1) per pair"
 );
 info!(
     CONCENTRICITY_INFO,
@@ -67,7 +70,8 @@ info!(
         Invariance::IsotropicScaling
     ],
     "absolute difference of the mean cosine of each stimulus to the mean representation",
-    "Klabunde et al. 2023 survey"
+    "Klabunde et al. 2023 survey",
+    "O(n·d) to prepare, O(1) per pair"
 );
 info!(
     UNIFORMITY_INFO,
@@ -78,7 +82,8 @@ info!(
         Invariance::IsotropicScaling
     ],
     "absolute difference of Wang & Isola's uniformity of the unit-length rows (t = 2)",
-    "Wang & Isola 2020, ICML, eq. (9)"
+    "Wang & Isola 2020, ICML, eq. (9)",
+    "O(n²·d) to prepare, O(1) per pair"
 );
 
 impl StatisticDifference {

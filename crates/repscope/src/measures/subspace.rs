@@ -138,6 +138,8 @@ pub(crate) const CCA_INFO: MeasureInfo = MeasureInfo {
     summary: "mean squared (kind=yanai) or mean (kind=mean) canonical correlation",
     reference: "Yanai 1974; Kornblith et al. 2019, ICML, eq. (9)",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³) to prepare, O(n·d²) per pair",
 };
 
 impl Cca {
@@ -215,6 +217,8 @@ pub(crate) const SVCCA_INFO: MeasureInfo = MeasureInfo {
     summary: "mean canonical correlation of the principal components explaining `keep` (0.99) of the variance",
     reference: "Raghu et al. 2017, NeurIPS",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³)",
 };
 
 impl Svcca {
@@ -293,6 +297,8 @@ pub(crate) const PWCCA_INFO: MeasureInfo = MeasureInfo {
     summary: "canonical correlations weighted by how much of the units each canonical variate accounts for",
     reference: "Morcos, Raghu & Bengio 2018, NeurIPS, sec. 2.2 (paper definition)",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³)",
 };
 
 impl Measure for Pwcca {
@@ -366,6 +372,8 @@ pub(crate) const LINEAR_REGRESSION_INFO: MeasureInfo = MeasureInfo {
     summary: "R² of predicting Y from X by least squares with an intercept, pooled over Y's units (asymmetric)",
     reference: "Klabunde et al. 2023 survey (ReSi); Kornblith et al. 2019",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d² + d³) per pair",
 };
 
 impl Measure for LinearRegression {
@@ -411,6 +419,8 @@ pub(crate) const EIGENSPACE_OVERLAP_INFO: MeasureInfo = MeasureInfo {
     summary: "‖U_Xᵀ U_Y‖² / max(rank X, rank Y) for orthonormal bases of the column spaces",
     reference: "May et al. 2019, NeurIPS",
     range: Some((0.0, 1.0)),
+    identical: Some(1.0),
+    cost: "O(n·d²) to prepare, O(n·d) per pair",
 };
 
 impl Measure for EigenspaceOverlap {

@@ -21,6 +21,7 @@ mod resampling;
 pub mod streaming;
 
 pub use preflight::estimate_pairwise;
+pub use resampling::permuted_rows;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,6 +31,7 @@ use rayon::prelude::*;
 use crate::data::{RepRef, check_same_stimuli};
 use crate::error::{Error, Result, ResultExt};
 use crate::measures::{AnyMeasure, PrepareContext, Prepared, check_comparable, same_view};
+use crate::stats::calibration::Calibration;
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -39,8 +41,11 @@ pub struct PairwiseOptions {
     pub threads: Option<usize>,
     /// Bootstrap samples over stimuli for confidence intervals (0: none).
     pub n_boot: usize,
-    /// Permutations for p-values (0: none).
+    /// Permutations for p-values and calibrated scores (0: none).
     pub n_permutations: usize,
+    /// Level of the calibration threshold: a null pair scores above it with
+    /// probability at most `alpha`.
+    pub alpha: f64,
     /// Seed of the bootstrap and permutation draws.
     pub seed: u64,
     /// Confidence level of the bootstrap intervals.
@@ -55,7 +60,11 @@ pub struct PairwiseOptions {
 impl PairwiseOptions {
     /// The partners each representation of A and of B is prepared for:
     /// `partners` when given, otherwise the size of the other set (A's own
-    /// size when B is absent).
+    /// size when B is absent). Permutations do not count: a permuted state
+    /// is derived anew for each one (for CKA's Gram form a selection of n²
+    /// values, dearer than the product it would save), so the form that
+    /// suits the partners suits the null too (measured in
+    /// bench/calibration.py).
     pub fn partners_for(&self, a: usize, b: Option<usize>) -> (usize, usize) {
         self.partners.unwrap_or((b.unwrap_or(a), a))
     }
@@ -67,6 +76,7 @@ impl Default for PairwiseOptions {
             threads: None,
             n_boot: 0,
             n_permutations: 0,
+            alpha: 0.05,
             seed: 0,
             ci: 0.95,
             partners: None,
@@ -111,6 +121,10 @@ pub struct PairwiseMatrix {
     pub ci_high: Option<Mat<f64>>,
     /// Permutation p-value of every cell, when requested.
     pub p_values: Option<Mat<f64>>,
+    /// The calibrated score of every cell and the null threshold it is
+    /// measured from (`stats::calibration`), with the p-values.
+    pub calibrated: Option<Mat<f64>>,
+    pub thresholds: Option<Mat<f64>>,
     /// Caveats the measure raised about representations (distinct).
     pub warnings: Vec<String>,
 }
@@ -263,7 +277,14 @@ fn run_pairs(
         result.ci_high = Some(assemble(a, right_reps, mirror, &pairs, &high, name).values);
     }
     if options.n_permutations > 0 {
-        let p = resampling::permutation_p_values(
+        if !(options.alpha > 0.0 && options.alpha < 1.0) {
+            return Err(Error::OutOfRange {
+                what: "the calibration level alpha".into(),
+                value: options.alpha.to_string(),
+                expected: "in (0, 1), e.g. 0.05".into(),
+            });
+        }
+        let calibration = resampling::permutation_calibration(
             a,
             b,
             &left,
@@ -272,11 +293,17 @@ fn run_pairs(
             &pairs,
             &scores,
             measure,
-            options.n_permutations,
+            (options.n_permutations, options.alpha),
             options.seed,
             &|| step(Stage::Permutation),
         )?;
-        result.p_values = Some(assemble(a, right_reps, mirror, &pairs, &p, name).values);
+        let cells = |f: fn(&Calibration) -> f64| {
+            let values: Vec<f64> = calibration.iter().map(f).collect();
+            Some(assemble(a, right_reps, mirror, &pairs, &values, name).values)
+        };
+        result.p_values = cells(|c| c.p_value);
+        result.calibrated = cells(|c| c.calibrated);
+        result.thresholds = cells(|c| c.threshold);
     }
     Ok(result)
 }
@@ -331,6 +358,8 @@ fn assemble(
         ci_low: None,
         ci_high: None,
         p_values: None,
+        calibrated: None,
+        thresholds: None,
         warnings: Vec::new(),
     }
 }

@@ -9,6 +9,8 @@
 //!   are shuffled, which breaks the stimulus correspondence; p = (1 + number
 //!   of null values at least as extreme as observed) / (1 + permutations),
 //!   "at least as extreme" meaning ≥ for similarities and ≤ for distances.
+//!   The same null gives each pair's calibrated score and its threshold
+//!   (`stats::calibration`).
 //!
 //! Sample s draws from a generator seeded by (seed, s) alone, and samples
 //! land in fixed slots, so results do not depend on the number of threads.
@@ -21,8 +23,9 @@ use rayon::prelude::*;
 use crate::data::RepRef;
 use crate::error::Result;
 use crate::linalg::gather_rows;
-use crate::measures::{AnyMeasure, Kind, PrepareContext, Prepared};
+use crate::measures::{AnyMeasure, PrepareContext, Prepared};
 use crate::rng::{Purpose, substream};
+use crate::stats::calibration::{Calibration, calibrate};
 use crate::stats::quantile::percentile_interval;
 
 /// Every representation's state on the drawn rows: derived from its full
@@ -133,9 +136,22 @@ pub(crate) fn bootstrap_intervals(
     Ok((low, high))
 }
 
-/// Permutation p-values of every pair given its observed value.
+/// The row order of permutation `s` (of n stimuli) under `seed`: the
+/// second representation's rows in the null's s-th pair are these rows of
+/// the original.
+pub fn permuted_rows(n: usize, seed: u64, s: usize) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..n).collect();
+    rows.shuffle(&mut substream(seed, Purpose::Permutation, s as u64));
+    rows
+}
+
+/// The permutation null of every pair, calibrated against its observed
+/// value ([`crate::stats::calibration`]): p-value, threshold and calibrated
+/// score. The null is scored from the prepared states of A and the states of
+/// B derived for each permutation (`Measure::resample`), so measures that
+/// derive states never prepare again.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn permutation_p_values(
+pub(crate) fn permutation_calibration(
     a: &[RepRef<'_>],
     b: Option<&[RepRef<'_>]>,
     prepared_a: &[&Prepared],
@@ -144,23 +160,22 @@ pub(crate) fn permutation_p_values(
     pairs: &[(usize, usize)],
     observed: &[f64],
     measure: &dyn AnyMeasure,
-    n_permutations: usize,
+    (n_permutations, alpha): (usize, f64),
     seed: u64,
     step: &(dyn Fn() + Sync),
-) -> Result<Vec<f64>> {
+) -> Result<Vec<Calibration>> {
+    crate::preflight::check_resamples("the permutation null", n_permutations, pairs.len())?;
     let n = a[0].x.nrows();
     let second = b.unwrap_or(a);
-    let distance = measure.info().kind == Kind::Distance;
-    let exceed: Vec<Vec<bool>> = (0..n_permutations)
+    let nulls: Vec<Vec<f64>> = (0..n_permutations)
         .into_par_iter()
         .map(|s| {
             crate::interrupt::check()?;
-            let mut rows: Vec<usize> = (0..n).collect();
-            rows.shuffle(&mut substream(seed, Purpose::Permutation, s as u64));
+            let rows = permuted_rows(n, seed, s);
             let shuffled = prepare_on_rows(second, prepared_b, &rows, measure, partners_b);
             let right: Vec<Option<&Prepared>> = shuffled.iter().map(Option::as_ref).collect();
             let left: Vec<Option<&Prepared>> = prepared_a.iter().map(|p| Some(*p)).collect();
-            let values: Vec<f64> = pairs
+            let values = pairs
                 .iter()
                 .map(|&(i, j)| match (left[i], right[j]) {
                     (Some(x), Some(y)) => measure.score(x, y, Par::Seq).unwrap_or(f64::NAN),
@@ -168,15 +183,17 @@ pub(crate) fn permutation_p_values(
                 })
                 .collect();
             step();
-            Ok(values
-                .iter()
-                .zip(observed)
-                .map(|(null, obs)| if distance { null <= obs } else { null >= obs })
-                .collect())
+            Ok(values)
         })
         .collect::<Result<_>>()?;
-    Ok((0..pairs.len())
-        .map(|p| (1 + exceed.iter().filter(|e| e[p]).count()) as f64 / (1 + n_permutations) as f64)
+    let info = measure.info();
+    Ok(observed
+        .iter()
+        .enumerate()
+        .map(|(p, &obs)| {
+            let null: Vec<f64> = nulls.iter().map(|values| values[p]).collect();
+            calibrate(obs, &null, info.kind, info.identical, alpha)
+        })
         .collect())
 }
 

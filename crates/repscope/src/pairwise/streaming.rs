@@ -148,6 +148,8 @@ pub fn pairwise_streaming(
         ci_low: None,
         ci_high: None,
         p_values: None,
+        calibrated: None,
+        thresholds: None,
         warnings: warnings.into_inner().unwrap_or_default(),
     })
 }

@@ -1,6 +1,7 @@
-//! Statistics support: seeded random numbers, covariance estimation,
+//! Statistics support: seeded random numbers, calibrated scores, covariance estimation,
 //! derivative-free minimisation, ranks, quantiles, and the Pearson correlation of two samples.
 
+pub mod calibration;
 pub mod covariance;
 pub mod optimize;
 pub mod quantile;
