@@ -21,6 +21,7 @@ mod report;
 mod results;
 mod rsa;
 mod sdr;
+mod shape_space;
 mod stats;
 mod taskvec;
 mod units;
@@ -64,6 +65,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     report::register(m)?;
     rsa::register(m)?;
     sdr::register(m)?;
+    shape_space::register(m)?;
     stats::register(m)?;
     taskvec::register(m)?;
     units::register(m)?;

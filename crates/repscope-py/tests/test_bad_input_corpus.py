@@ -45,6 +45,7 @@ RDM14 = rs.rdm(rng.normal(size=(14, 3)), "euclidean")
 VOLUMES = rng.normal(size=(4, 4, 3, 8))
 MASK = np.ones((4, 4, 3))
 SENSORS = rng.normal(size=(8, 3, 5))  # conditions x sensors x time
+COVS = np.stack([np.eye(3) * (1 + i % 3) for i in range(16)])
 # An octahedron of radius 1: six vertices, each 1.41 mm from four others.
 MESH = (np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float),
         np.array([[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]]))
@@ -162,6 +163,16 @@ FUNCTIONS = {
     "save_rdms": (lambda rdms: rs.save_rdms(OUT / "rdms.hdf5", rdms), {"rdms": RDMS}),
     "save_rsatoolbox_dataset": (lambda measurements: rs.save_rsatoolbox_dataset(
         OUT / "dataset.hdf5", measurements), {"measurements": X}),
+    "fit_alignment": (lambda X, Y: rs.fit_alignment(X, Y, alpha=0.5), {"X": X, "Y": Y}),
+    "fitted_alignment_distance": (lambda X, Y: rs.fit_alignment(X, Y).distance(X, Y), {"X": X, "Y": Y}),
+    "cross_validated_distance": (lambda X, Y: rs.cross_validated_distance(X, Y, cv=4), {"X": X, "Y": Y}),
+    "shape_distances": (lambda a, b: rs.shape_distances([a, b, X[::-1]]), {"a": X, "b": X[:, ::-1]}),
+    "frechet_mean": (lambda a, b: rs.frechet_mean([a, b]), {"a": X, "b": X[:, ::-1]}),
+    "shape_kmeans": (lambda a, b: rs.shape_kmeans([a, b, X + 1], 2), {"a": X, "b": X[:, ::-1]}),
+    "gaussian_shape_distance": (lambda means, covs: rs.gaussian_shape_distance(
+        (means, covs), (X[:, 2::-1], COVS), niter=20), {"means": X[:, :3], "covs": COVS}),
+    "energy_shape_distance": (lambda x: rs.energy_shape_distance(x, SENSORS[:, ::-1], niter=10),
+                              {"x": SENSORS}),
 }
 
 # (function, argument, variant) cases that are not errors, and why.

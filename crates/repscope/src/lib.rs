@@ -57,6 +57,7 @@ pub mod probe;
 pub mod rng;
 pub mod rsa;
 pub mod sdr;
+pub mod shape_space;
 pub mod stats;
 pub mod taskvec;
 #[cfg(test)]

@@ -38,6 +38,7 @@ from . import (
     report as _report_module,
     rsa,
     sdr,
+    shape_space,
     stats,
     taskvec,
     units,
@@ -57,6 +58,7 @@ from .probe import *  # noqa: F401,F403
 from .report import *  # noqa: F401,F403
 from .rsa import *  # noqa: F401,F403
 from .sdr import *  # noqa: F401,F403
+from .shape_space import *  # noqa: F401,F403
 from .stats import *  # noqa: F401,F403
 from .taskvec import *  # noqa: F401,F403
 from .units import *  # noqa: F401,F403
@@ -65,7 +67,8 @@ from .units import *  # noqa: F401,F403
 #: order of layers (data in, measures, analyses, compression, helpers).
 _SUBMODULES: tuple[_ModuleType, ...] = (
     data, bids, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
-    units, alignment, graph, linalg, compress, sdr, taskvec, preflight, _report_module, errors,
+    units, alignment, shape_space, graph, linalg, compress, sdr, taskvec, preflight, _report_module,
+    errors,
 )
 
 __all__ = [name for module in _SUBMODULES for name in module.__all__]

@@ -1,0 +1,334 @@
+//! Bindings of `repscope::shape_space`: fitted shape metrics (fit on some
+//! stimuli, score on others), many networks' distances, Fréchet means,
+//! k-means in shape space, and the stochastic (Gaussian, energy) metrics.
+//! `repscope.netrep` builds netrep's classes on these.
+
+use faer::MatRef;
+use pyo3::prelude::*;
+
+use crate::convert::{Input, inputs, matrix_to_numpy};
+use crate::errors::{core_error, enter_core};
+use repscope::measures::shape::ShapeScore;
+use repscope::shape_space::fit::{Alignment, AlignmentSpec, Group};
+use repscope::shape_space::{fit, many, stochastic};
+
+fn spec(
+    py: Python<'_>,
+    group: &str,
+    alpha: f64,
+    center: bool,
+    score: &str,
+) -> PyResult<AlignmentSpec> {
+    let parsed = (|| {
+        Ok::<_, repscope::Error>(AlignmentSpec {
+            group: Group::from_name(group)?,
+            alpha,
+            center,
+            score: ShapeScore::from_name(score)?,
+        })
+    })();
+    let spec = parsed.map_err(|e| core_error(py, e))?;
+    spec.check().map_err(|e| core_error(py, e))?;
+    Ok(spec)
+}
+
+fn vector(m: &[f64]) -> Vec<f64> {
+    m.to_vec()
+}
+
+type FittedParts<'py> = (Vec<f64>, Vec<f64>, Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+/// Fits the alignment of X to Y: (mean_x, mean_y, map_x, map_y).
+#[pyfunction]
+fn alignment_fit<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    group: &str,
+    alpha: f64,
+    center: bool,
+    score: &str,
+) -> PyResult<FittedParts<'py>> {
+    let spec = spec(py, group, alpha, center, score)?;
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    let a = enter_core(py, move || fit::fit(xv, yv, &spec))?;
+    Ok((
+        vector(&a.mean_x),
+        vector(&a.mean_y),
+        matrix_to_numpy(py, a.map_x.as_ref()).into_any(),
+        matrix_to_numpy(py, a.map_y.as_ref()).into_any(),
+    ))
+}
+
+fn fitted(
+    mean_x: Vec<f64>,
+    mean_y: Vec<f64>,
+    map_x: &Input<'_>,
+    map_y: &Input<'_>,
+    score: ShapeScore,
+) -> Alignment {
+    Alignment {
+        mean_x,
+        mean_y,
+        map_x: map_x.view().to_owned(),
+        map_y: map_y.view().to_owned(),
+        score,
+    }
+}
+
+/// A fitted alignment's map of X and Y: ((X − mean_x) map_x, (Y − mean_y) map_y).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn alignment_transform<'py>(
+    py: Python<'py>,
+    mean_x: Vec<f64>,
+    mean_y: Vec<f64>,
+    map_x: &Bound<'py, PyAny>,
+    map_y: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let (mx, my) = (Input::from_py(map_x)?, Input::from_py(map_y)?);
+    let a = fitted(mean_x, mean_y, &mx, &my, ShapeScore::Angular);
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    let (tx, ty) = enter_core(py, move || a.transform(xv, yv))?;
+    Ok((
+        matrix_to_numpy(py, tx.as_ref()).into_any(),
+        matrix_to_numpy(py, ty.as_ref()).into_any(),
+    ))
+}
+
+/// A fitted alignment's distance between X and Y.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn alignment_score<'py>(
+    py: Python<'py>,
+    mean_x: Vec<f64>,
+    mean_y: Vec<f64>,
+    map_x: &Bound<'py, PyAny>,
+    map_y: &Bound<'py, PyAny>,
+    score: &str,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<f64> {
+    let score = ShapeScore::from_name(score).map_err(|e| core_error(py, e))?;
+    let (mx, my) = (Input::from_py(map_x)?, Input::from_py(map_y)?);
+    let a = fitted(mean_x, mean_y, &mx, &my, score);
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    enter_core(py, move || a.score(xv, yv))
+}
+
+/// Held-out distances, one per fold.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn alignment_cross_validated<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    folds: Vec<usize>,
+    group: &str,
+    alpha: f64,
+    center: bool,
+    score: &str,
+) -> PyResult<Vec<f64>> {
+    let spec = spec(py, group, alpha, center, score)?;
+    let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
+    let (xv, yv) = (x.view(), y.view());
+    enter_core(py, move || fit::cross_validated(xv, yv, &folds, &spec))
+}
+
+fn views<'a>(list: &'a [Input<'_>]) -> Vec<MatRef<'a, f64>> {
+    list.iter().map(Input::view).collect()
+}
+
+/// The K × K training distances, and the test distances under the
+/// training fits when `test` is given.
+#[pyfunction]
+#[pyo3(signature = (train, test, group, alpha, center, score))]
+fn alignment_pairwise<'py>(
+    py: Python<'py>,
+    train: Vec<Bound<'py, PyAny>>,
+    test: Option<Vec<Bound<'py, PyAny>>>,
+    group: &str,
+    alpha: f64,
+    center: bool,
+    score: &str,
+) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
+    let spec = spec(py, group, alpha, center, score)?;
+    let train = inputs(&train)?;
+    let test = test.as_deref().map(inputs).transpose()?;
+    let (tv, sv) = (views(&train), test.as_deref().map(views));
+    let (d_train, d_test) = enter_core(py, move || {
+        many::pairwise_distances(&tv, sv.as_deref(), &spec, &|| {})
+    })?;
+    Ok((
+        matrix_to_numpy(py, d_train.as_ref()).into_any(),
+        d_test.map(|m| matrix_to_numpy(py, m.as_ref()).into_any()),
+    ))
+}
+
+type MeanParts<'py> = (Bound<'py, PyAny>, Vec<Bound<'py, PyAny>>, usize, bool);
+
+/// The Fréchet mean: (mean, aligned networks, rounds, converged).
+#[pyfunction]
+fn frechet_mean<'py>(
+    py: Python<'py>,
+    xs: Vec<Bound<'py, PyAny>>,
+    group: &str,
+    start: &Bound<'py, PyAny>,
+    tol: f64,
+    max_iter: usize,
+) -> PyResult<MeanParts<'py>> {
+    let group = Group::from_name(group).map_err(|e| core_error(py, e))?;
+    let xs = inputs(&xs)?;
+    let start = Input::from_py(start)?;
+    let (v, sv) = (views(&xs), start.view());
+    let m = enter_core(py, move || many::frechet_mean(&v, group, sv, tol, max_iter))?;
+    Ok((
+        matrix_to_numpy(py, m.mean.as_ref()).into_any(),
+        m.aligned
+            .iter()
+            .map(|a| matrix_to_numpy(py, a.as_ref()).into_any())
+            .collect(),
+        m.iterations,
+        m.converged,
+    ))
+}
+
+type KMeansParts<'py> = (Vec<usize>, Vec<Bound<'py, PyAny>>, Bound<'py, PyAny>, usize);
+
+/// k-means in shape space: (labels, centroids, distances, rounds).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn shape_kmeans<'py>(
+    py: Python<'py>,
+    xs: Vec<Bound<'py, PyAny>>,
+    init: Vec<usize>,
+    group: &str,
+    alpha: f64,
+    score: &str,
+    max_iter: usize,
+    mean_iter: usize,
+) -> PyResult<KMeansParts<'py>> {
+    let spec = spec(py, group, alpha, true, score)?;
+    let xs = inputs(&xs)?;
+    let v = views(&xs);
+    let k = enter_core(py, move || {
+        many::shape_kmeans(&v, &init, &spec, max_iter, mean_iter)
+    })?;
+    Ok((
+        k.labels,
+        k.centroids
+            .iter()
+            .map(|c| matrix_to_numpy(py, c.as_ref()).into_any())
+            .collect(),
+        matrix_to_numpy(py, k.distances.as_ref()).into_any(),
+        k.iterations,
+    ))
+}
+
+fn gaussian<'a>(means: &'a Input<'_>, covariances: &'a [Input<'_>]) -> stochastic::Gaussian<'a> {
+    stochastic::Gaussian {
+        means: means.view(),
+        covariances: views(covariances),
+    }
+}
+
+/// Fits the Gaussian metric's alignment: (T, loss per round).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn gaussian_fit<'py>(
+    py: Python<'py>,
+    means_x: &Bound<'py, PyAny>,
+    covs_x: Vec<Bound<'py, PyAny>>,
+    means_y: &Bound<'py, PyAny>,
+    covs_y: Vec<Bound<'py, PyAny>>,
+    alpha: f64,
+    group: &str,
+    niter: usize,
+    tol: f64,
+) -> PyResult<(Bound<'py, PyAny>, Vec<f64>)> {
+    let group = Group::from_name(group).map_err(|e| core_error(py, e))?;
+    let (mx, my) = (Input::from_py(means_x)?, Input::from_py(means_y)?);
+    let (cx, cy) = (inputs(&covs_x)?, inputs(&covs_y)?);
+    let (gx, gy) = (gaussian(&mx, &cx), gaussian(&my, &cy));
+    let spec = stochastic::GaussianSpec {
+        alpha,
+        group,
+        niter,
+        tol,
+    };
+    let f = enter_core(py, move || stochastic::gaussian_fit(&gx, &gy, &spec))?;
+    Ok((matrix_to_numpy(py, f.transform.as_ref()).into_any(), f.loss))
+}
+
+/// The Gaussian distance with Y aligned by T.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn gaussian_score<'py>(
+    py: Python<'py>,
+    means_x: &Bound<'py, PyAny>,
+    covs_x: Vec<Bound<'py, PyAny>>,
+    means_y: &Bound<'py, PyAny>,
+    covs_y: Vec<Bound<'py, PyAny>>,
+    t: &Bound<'py, PyAny>,
+    alpha: f64,
+) -> PyResult<f64> {
+    let (mx, my) = (Input::from_py(means_x)?, Input::from_py(means_y)?);
+    let (cx, cy) = (inputs(&covs_x)?, inputs(&covs_y)?);
+    let t = Input::from_py(t)?;
+    let tv = t.view();
+    let (gx, gy) = (gaussian(&mx, &cx), gaussian(&my, &cy));
+    enter_core(py, move || stochastic::gaussian_score(&gx, &gy, tv, alpha))
+}
+
+/// Fits the energy distance's alignment: (Q, loss per round).
+#[pyfunction]
+fn energy_fit<'py>(
+    py: Python<'py>,
+    x: Vec<Bound<'py, PyAny>>,
+    y: Vec<Bound<'py, PyAny>>,
+    group: &str,
+    niter: usize,
+    tol: f64,
+) -> PyResult<(Bound<'py, PyAny>, Vec<f64>)> {
+    let group = Group::from_name(group).map_err(|e| core_error(py, e))?;
+    let (x, y) = (inputs(&x)?, inputs(&y)?);
+    let (xv, yv) = (views(&x), views(&y));
+    let f = enter_core(py, move || {
+        stochastic::energy_fit(&xv, &yv, group, niter, tol)
+    })?;
+    Ok((matrix_to_numpy(py, f.transform.as_ref()).into_any(), f.loss))
+}
+
+/// The energy distance with Y aligned by Q.
+#[pyfunction]
+fn energy_score<'py>(
+    py: Python<'py>,
+    x: Vec<Bound<'py, PyAny>>,
+    y: Vec<Bound<'py, PyAny>>,
+    q: &Bound<'py, PyAny>,
+) -> PyResult<f64> {
+    let (x, y) = (inputs(&x)?, inputs(&y)?);
+    let q = Input::from_py(q)?;
+    let (xv, yv, qv) = (views(&x), views(&y), q.view());
+    enter_core(py, move || stochastic::energy_score(&xv, &yv, qv))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(alignment_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(alignment_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(alignment_score, m)?)?;
+    m.add_function(wrap_pyfunction!(alignment_cross_validated, m)?)?;
+    m.add_function(wrap_pyfunction!(alignment_pairwise, m)?)?;
+    m.add_function(wrap_pyfunction!(frechet_mean, m)?)?;
+    m.add_function(wrap_pyfunction!(shape_kmeans, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian_score, m)?)?;
+    m.add_function(wrap_pyfunction!(energy_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(energy_score, m)?)?;
+    Ok(())
+}
