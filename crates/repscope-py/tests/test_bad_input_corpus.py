@@ -171,6 +171,7 @@ FUNCTIONS = {
     "shape_kmeans": (lambda a, b: rs.shape_kmeans([a, b, X + 1], 2), {"a": X, "b": X[:, ::-1]}),
     "gaussian_shape_distance": (lambda means, covs: rs.gaussian_shape_distance(
         (means, covs), (X[:, 2::-1], COVS), niter=20), {"means": X[:, :3], "covs": COVS}),
+    "shape_embedding": (lambda d: rs.shape_embedding(d), {"d": np.abs(X[:6, :6] + X[:6, :6].T)}),
     "energy_shape_distance": (lambda x: rs.energy_shape_distance(x, SENSORS[:, ::-1], niter=10),
                               {"x": SENSORS}),
 }

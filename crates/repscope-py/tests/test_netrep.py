@@ -341,3 +341,16 @@ def test_bad_inputs_are_repscope_errors():
         multiset.procrustes_kmeans([x, y], 3)
     with pytest.raises(rs.Error, match="repeats"):
         EnergyStochasticMetric().fit(np.zeros((3, 1, 2)), np.zeros((3, 1, 2)))
+
+
+def test_an_embedding_of_networks_recovers_their_layout():
+    g = np.random.default_rng(9)
+    points = g.normal(size=(8, 2))
+    d = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    coords = rs.shape_embedding(d, dims=2)
+    np.testing.assert_allclose(np.linalg.norm(coords[:, None] - coords[None], axis=-1), d, atol=1e-9)
+    nets = networks(5)
+    d_train, _ = rs.shape_distances(nets)
+    assert rs.shape_embedding(d_train, dims=3).shape == (5, 3)
+    with pytest.raises(rs.Error, match="square"):
+        rs.shape_embedding(d_train[:3])

@@ -18,7 +18,7 @@ from .errors import InputError
 
 __all__ = ["FittedAlignment", "fit_alignment", "cross_validated_distance", "shape_distances",
            "FrechetMean", "frechet_mean", "ShapeKMeans", "shape_kmeans", "StochasticDistance",
-           "gaussian_shape_distance", "energy_shape_distance"]
+           "gaussian_shape_distance", "energy_shape_distance", "shape_embedding"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,21 @@ def shape_distances(train: Sequence[Any], test: Optional[Sequence[Any]] = None, 
     te = None if test is None else [matrix(x, f"test[{i}]") for i, x in enumerate(test)]
     d_train, d_test = _repscope.alignment_pairwise(tr, te, group, float(alpha), bool(center), score)
     return d_train, d_test
+
+
+def shape_embedding(distances: Any, dims: int = 2) -> np.ndarray:
+    """Classical MDS of networks from their K × K distance matrix (e.g.
+    :func:`shape_distances`'s): a (K, dims) map of shape space, centred,
+    each axis's sign fixed (as :func:`repscope.mds`, which it uses)."""
+    d = floats(distances, "distances")
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+        raise InputError(f"distances must be a square K x K matrix, got shape {d.shape}")
+    if not np.all(np.isfinite(d)):
+        raise InputError("distances must be finite (NaN or Inf found)")
+    if not np.allclose(d, d.T, rtol=0, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(d))))):
+        raise InputError("distances must be symmetric")
+    upper = d[np.triu_indices(len(d), k=1)]
+    return _repscope.mds(np.ascontiguousarray(upper, dtype=np.float64), int(dims))
 
 
 @dataclass(frozen=True)
