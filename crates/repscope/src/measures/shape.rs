@@ -23,7 +23,7 @@
 //!   matching rows (rows that are zero on either side are skipped).
 
 use super::Footprint;
-use faer::{Mat, Par, Side};
+use faer::{Mat, MatRef, Par, Side};
 
 use super::params::{choice_param, number_param};
 use super::{Invariance, Kind, Measure, MeasureInfo, Params, PrepareContext, is_permutation};
@@ -58,7 +58,33 @@ fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 
 }
 
 /// Eigenvalue floor of netrep's whitening.
-const EIGENVALUE_FLOOR: f64 = 1e-7;
+pub(crate) const EIGENVALUE_FLOOR: f64 = 1e-7;
+
+/// The eigenvalues (floored at [`EIGENVALUE_FLOOR`]) and eigenvectors of
+/// the scatter cᵀc of centred `c`: the spectrum partial whitening reweighs.
+pub(crate) fn floored_scatter_eigen(c: MatRef<'_, f64>, par: Par) -> Result<(Vec<f64>, Mat<f64>)> {
+    let scatter = cross_product(c, c, par);
+    let eig = scatter
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;
+    let lambda = eig
+        .S()
+        .column_vector()
+        .iter()
+        .map(|v| v.max(EIGENVALUE_FLOOR))
+        .collect();
+    Ok((lambda, eig.U().to_owned()))
+}
+
+/// V diag(weights) Vᵀ.
+pub(crate) fn spectral_transform(v: MatRef<'_, f64>, weights: &[f64]) -> Mat<f64> {
+    let p = v.nrows();
+    Mat::from_fn(p, p, |i, j| {
+        (0..p)
+            .map(|k| v[(i, k)] * weights[k] * v[(j, k)])
+            .sum::<f64>()
+    })
+}
 
 /// Generalised (partially whitened) Procrustes distance.
 #[derive(Clone, Debug)]
@@ -168,24 +194,9 @@ impl Measure for Procrustes {
                 width,
             });
         }
-        let scatter = cross_product(c.as_ref(), c.as_ref(), ctx.par);
-        let eig = scatter
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;
-        let lambda: Vec<f64> = eig
-            .S()
-            .column_vector()
-            .iter()
-            .map(|v| v.max(EIGENVALUE_FLOOR))
-            .collect();
+        let (lambda, v) = floored_scatter_eigen(c.as_ref(), ctx.par)?;
         let d: Vec<f64> = lambda.iter().map(|&l| self.d(l)).collect();
-        let v = eig.U();
-        let transform = Mat::from_fn(width, width, |i, j| {
-            (0..width)
-                .map(|k| v[(i, k)] * d[k] * v[(j, k)])
-                .sum::<f64>()
-        });
-        let w = &c * &transform;
+        let w = &c * &spectral_transform(v.as_ref(), &d);
         Ok(Whitened {
             norm_sq: sum_of_squares(w.as_ref()),
             sum_eig: lambda.iter().sum(),

@@ -14,15 +14,14 @@
 //! or ‖tX − tY‖ (euclidean). On the training stimuli at α = 1 this is the
 //! `procrustes` measure.
 
-use faer::{Mat, MatRef, Par, Side};
+use faer::{Mat, MatRef, Par};
 
 use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
 use crate::linalg::{cross_product, sum_of_squares, thin_svd};
-use crate::measures::shape::ShapeScore;
-
-/// Eigenvalue floor of the whitening (netrep's).
-const EIGENVALUE_FLOOR: f64 = 1e-7;
+use crate::measures::shape::{
+    EIGENVALUE_FLOOR, ShapeScore, floored_scatter_eigen, spectral_transform,
+};
 
 crate::choice! {
     /// The transforms an alignment may use.
@@ -132,27 +131,16 @@ fn whitening(c: MatRef<'_, f64>, alpha: f64) -> Result<Mat<f64>> {
     if alpha > 1.0 - EIGENVALUE_FLOOR {
         return Ok(Mat::identity(p, p));
     }
-    let scatter = cross_product(c, c, Par::Seq);
-    let eig = scatter
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::internal(format!("eigendecomposition failed: {e:?}")))?;
-    let lambda: Vec<f64> = eig
-        .S()
-        .column_vector()
-        .iter()
-        .map(|v| v.max(EIGENVALUE_FLOOR))
-        .collect();
+    let (lambda, v) = floored_scatter_eigen(c, Par::Seq)?;
     let d: Vec<f64> = lambda
         .iter()
         .map(|l| alpha + (1.0 - alpha) / l.sqrt())
         .collect();
+    // The constant that keeps the total variance: √(Σλ / Σλd²).
     let kept: f64 =
         lambda.iter().sum::<f64>() / lambda.iter().zip(&d).map(|(l, d)| l * d * d).sum::<f64>();
-    let scale = kept.sqrt();
-    let v = eig.U();
-    Ok(Mat::from_fn(p, p, |i, j| {
-        (0..p).map(|k| v[(i, k)] * d[k] * scale * v[(j, k)]).sum()
-    }))
+    let weights: Vec<f64> = d.iter().map(|d| d * kept.sqrt()).collect();
+    Ok(spectral_transform(v.as_ref(), &weights))
 }
 
 /// One side's training state at `width` columns.
@@ -332,4 +320,85 @@ pub fn cross_validated(
             fitted.score(rows(x, &test).as_ref(), rows(y, &test).as_ref())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{gaussian, rotation};
+
+    fn spec(group: Group, alpha: f64) -> AlignmentSpec {
+        AlignmentSpec {
+            group,
+            alpha,
+            center: true,
+            score: ShapeScore::Angular,
+        }
+    }
+
+    #[test]
+    fn a_rotated_copy_is_at_distance_zero_on_held_out_stimuli() {
+        let x = gaussian(60, 5, 1);
+        let y = &x * rotation(5, 2) + Mat::from_fn(60, 5, |_, j| j as f64);
+        for alpha in [1.0, 0.5] {
+            let fitted = fit(
+                x.subrows(0, 40),
+                y.subrows(0, 40),
+                &spec(Group::Orthogonal, alpha),
+            )
+            .unwrap();
+            let d = fitted.score(x.subrows(40, 20), y.subrows(40, 20)).unwrap();
+            assert!(d.abs() < 1e-6, "alpha {alpha}: {d}");
+        }
+    }
+
+    #[test]
+    fn training_distance_is_the_procrustes_measure() {
+        use crate::measures::{ParamValue, Params, build, similarity};
+        let (x, y) = (gaussian(50, 4, 3), gaussian(50, 6, 4));
+        for alpha in [1.0, 0.3] {
+            let fitted = fit(x.as_ref(), y.as_ref(), &spec(Group::Orthogonal, alpha)).unwrap();
+            let params = Params::from([("alpha".to_string(), ParamValue::Number(alpha))]);
+            let m = build("procrustes", &params).unwrap();
+            let want = similarity(
+                crate::data::RepRef {
+                    name: "x",
+                    x: x.as_ref(),
+                },
+                crate::data::RepRef {
+                    name: "y",
+                    x: y.as_ref(),
+                },
+                m.as_ref(),
+            )
+            .unwrap();
+            let got = fitted.score(x.as_ref(), y.as_ref()).unwrap();
+            assert!((got - want).abs() < 1e-9, "alpha {alpha}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn permutations_are_found_and_folds_checked() {
+        let x = gaussian(30, 4, 5);
+        let y = Mat::from_fn(30, 4, |i, j| x[(i, [2, 0, 3, 1][j])]);
+        let fitted = fit(x.as_ref(), y.as_ref(), &spec(Group::Permutation, 1.0)).unwrap();
+        assert!(fitted.score(x.as_ref(), y.as_ref()).unwrap() < 1e-7);
+        let folds: Vec<usize> = (0..30).map(|i| i % 3).collect();
+        let cv = cross_validated(
+            x.as_ref(),
+            y.as_ref(),
+            &folds,
+            &spec(Group::Permutation, 1.0),
+        );
+        assert_eq!(cv.unwrap().len(), 3);
+        assert!(
+            cross_validated(
+                x.as_ref(),
+                y.as_ref(),
+                &[0; 30],
+                &spec(Group::Orthogonal, 1.0)
+            )
+            .is_err()
+        );
+    }
 }
