@@ -5,7 +5,8 @@ Every public function that takes arrays gets each of its array arguments
 replaced, in turn, by a bad value: empty along either axis, a single row,
 the wrong number of dimensions, complex, object and string dtypes, NaN and
 ±Inf in a position, a plain string, None, a mismatched number of rows.
-Scalar and name arguments get negative, huge, NaN and unknown values.
+Scalar arguments, files and output paths are swept in
+test_bad_input_files.py.
 Every case must raise a `repscope.Error` subclass whose message says
 something (not an IndexError, a numpy error or a panic), and must leave
 its inputs as they were. A case where repscope accepts the value by design
