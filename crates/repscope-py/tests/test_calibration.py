@@ -129,6 +129,17 @@ def test_the_cli_python_and_pairwise_agree(tmp_path, repscope_bin):
     assert frame["calibrated"][0] == one.calibrated
 
 
+def test_a_calibrated_score_is_a_float_that_pickles_whole():
+    import pickle
+
+    g = np.random.default_rng(6)
+    x = g.normal(size=(20, 3))
+    s = rs.similarity(x, x + g.normal(size=(20, 3)), n_permutations=19)
+    again = pickle.loads(pickle.dumps(s))
+    assert isinstance(s, float) and s + 0 == float(s)
+    assert (float(again), again.calibrated, again.p_value) == (float(s), s.calibrated, s.p_value)
+
+
 def test_bad_calibration_settings_are_errors():
     x = np.random.default_rng(0).normal(size=(10, 3))
     with pytest.raises(rs.Error, match="alpha"):

@@ -37,6 +37,11 @@ class CalibratedScore(float):
         score.p_value, score.n_permutations = float(p_value), int(n_permutations)
         return score
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles (multiprocessing, joblib) keep the calibration, not just the float.
+        return (CalibratedScore, (float(self), self.calibrated, self.threshold, self.p_value,
+                                  self.n_permutations))
+
     def __repr__(self) -> str:
         return (f"CalibratedScore(raw={float(self)!r}, calibrated={self.calibrated!r}, "
                 f"threshold={self.threshold!r}, p_value={self.p_value!r})")
