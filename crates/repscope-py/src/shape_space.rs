@@ -230,31 +230,45 @@ fn shape_kmeans<'py>(
     ))
 }
 
-fn gaussian<'a>(means: &'a Input<'_>, covariances: &'a [Input<'_>]) -> stochastic::Gaussian<'a> {
-    stochastic::Gaussian {
-        means: means.view(),
-        covariances: views(covariances),
+/// A Gaussian representation from Python: (means, [covariance per stimulus]).
+type GaussianArg<'py> = (Bound<'py, PyAny>, Vec<Bound<'py, PyAny>>);
+
+/// The arrays of a Gaussian representation, held while the core reads them.
+struct GaussianInput<'py> {
+    means: Input<'py>,
+    covariances: Vec<Input<'py>>,
+}
+
+impl<'py> GaussianInput<'py> {
+    fn from_py(arg: &'py GaussianArg<'py>) -> PyResult<Self> {
+        Ok(Self {
+            means: Input::from_py(&arg.0)?,
+            covariances: inputs(&arg.1)?,
+        })
+    }
+
+    fn view(&self) -> stochastic::Gaussian<'_> {
+        stochastic::Gaussian {
+            means: self.means.view(),
+            covariances: views(&self.covariances),
+        }
     }
 }
 
 /// Fits the Gaussian metric's alignment: (T, loss per round).
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 fn gaussian_fit<'py>(
     py: Python<'py>,
-    means_x: &Bound<'py, PyAny>,
-    covs_x: Vec<Bound<'py, PyAny>>,
-    means_y: &Bound<'py, PyAny>,
-    covs_y: Vec<Bound<'py, PyAny>>,
+    x: GaussianArg<'py>,
+    y: GaussianArg<'py>,
     alpha: f64,
     group: &str,
     niter: usize,
     tol: f64,
 ) -> PyResult<(Bound<'py, PyAny>, Vec<f64>)> {
     let group = Group::from_name(group).map_err(|e| core_error(py, e))?;
-    let (mx, my) = (Input::from_py(means_x)?, Input::from_py(means_y)?);
-    let (cx, cy) = (inputs(&covs_x)?, inputs(&covs_y)?);
-    let (gx, gy) = (gaussian(&mx, &cx), gaussian(&my, &cy));
+    let (x, y) = (GaussianInput::from_py(&x)?, GaussianInput::from_py(&y)?);
+    let (gx, gy) = (x.view(), y.view());
     let spec = stochastic::GaussianSpec {
         alpha,
         group,
@@ -267,21 +281,16 @@ fn gaussian_fit<'py>(
 
 /// The Gaussian distance with Y aligned by T.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 fn gaussian_score<'py>(
     py: Python<'py>,
-    means_x: &Bound<'py, PyAny>,
-    covs_x: Vec<Bound<'py, PyAny>>,
-    means_y: &Bound<'py, PyAny>,
-    covs_y: Vec<Bound<'py, PyAny>>,
+    x: GaussianArg<'py>,
+    y: GaussianArg<'py>,
     t: &Bound<'py, PyAny>,
     alpha: f64,
 ) -> PyResult<f64> {
-    let (mx, my) = (Input::from_py(means_x)?, Input::from_py(means_y)?);
-    let (cx, cy) = (inputs(&covs_x)?, inputs(&covs_y)?);
+    let (x, y) = (GaussianInput::from_py(&x)?, GaussianInput::from_py(&y)?);
     let t = Input::from_py(t)?;
-    let tv = t.view();
-    let (gx, gy) = (gaussian(&mx, &cx), gaussian(&my, &cy));
+    let (gx, gy, tv) = (x.view(), y.view(), t.view());
     enter_core(py, move || stochastic::gaussian_score(&gx, &gy, tv, alpha))
 }
 

@@ -219,10 +219,10 @@ def gaussian_shape_distance(X: Any, Y: Any, alpha: float = 1.0, group: str = "or
     (mx, cx), (my, cy) = _gaussian(X, "X"), _gaussian(Y, "Y")
     loss: list[float] = []
     if transform is None:
-        t, loss = _repscope.gaussian_fit(mx, cx, my, cy, float(alpha), group, int(niter), float(tol))
+        t, loss = _repscope.gaussian_fit((mx, cx), (my, cy), float(alpha), group, int(niter), float(tol))
     else:
         t = matrix(transform, "transform")
-    return StochasticDistance(_repscope.gaussian_score(mx, cx, my, cy, t, float(alpha)), t, loss)
+    return StochasticDistance(_repscope.gaussian_score((mx, cx), (my, cy), t, float(alpha)), t, loss)
 
 
 def _repeats(data: Any, name: str) -> list[np.ndarray]:
