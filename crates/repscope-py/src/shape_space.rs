@@ -61,36 +61,36 @@ fn alignment_fit<'py>(
     ))
 }
 
-fn fitted(
-    mean_x: Vec<f64>,
-    mean_y: Vec<f64>,
-    map_x: &Input<'_>,
-    map_y: &Input<'_>,
-    score: ShapeScore,
-) -> Alignment {
-    Alignment {
+/// A fitted alignment from Python: (mean_x, mean_y, map_x, map_y, score),
+/// as `alignment_fit` returns it with the score named.
+type AlignmentArg<'py> = (
+    Vec<f64>,
+    Vec<f64>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    String,
+);
+
+fn fitted(py: Python<'_>, arg: AlignmentArg<'_>) -> PyResult<Alignment> {
+    let (mean_x, mean_y, map_x, map_y, score) = arg;
+    Ok(Alignment {
         mean_x,
         mean_y,
-        map_x: map_x.view().to_owned(),
-        map_y: map_y.view().to_owned(),
-        score,
-    }
+        map_x: Input::from_py(&map_x)?.view().to_owned(),
+        map_y: Input::from_py(&map_y)?.view().to_owned(),
+        score: ShapeScore::from_name(&score).map_err(|e| core_error(py, e))?,
+    })
 }
 
 /// A fitted alignment's map of X and Y: ((X − mean_x) map_x, (Y − mean_y) map_y).
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 fn alignment_transform<'py>(
     py: Python<'py>,
-    mean_x: Vec<f64>,
-    mean_y: Vec<f64>,
-    map_x: &Bound<'py, PyAny>,
-    map_y: &Bound<'py, PyAny>,
+    alignment: AlignmentArg<'py>,
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let (mx, my) = (Input::from_py(map_x)?, Input::from_py(map_y)?);
-    let a = fitted(mean_x, mean_y, &mx, &my, ShapeScore::Angular);
+    let a = fitted(py, alignment)?;
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     let (tx, ty) = enter_core(py, move || a.transform(xv, yv))?;
@@ -102,20 +102,13 @@ fn alignment_transform<'py>(
 
 /// A fitted alignment's distance between X and Y.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 fn alignment_score<'py>(
     py: Python<'py>,
-    mean_x: Vec<f64>,
-    mean_y: Vec<f64>,
-    map_x: &Bound<'py, PyAny>,
-    map_y: &Bound<'py, PyAny>,
-    score: &str,
+    alignment: AlignmentArg<'py>,
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
 ) -> PyResult<f64> {
-    let score = ShapeScore::from_name(score).map_err(|e| core_error(py, e))?;
-    let (mx, my) = (Input::from_py(map_x)?, Input::from_py(map_y)?);
-    let a = fitted(mean_x, mean_y, &mx, &my, score);
+    let a = fitted(py, alignment)?;
     let (x, y) = (Input::from_py(x)?, Input::from_py(y)?);
     let (xv, yv) = (x.view(), y.view());
     enter_core(py, move || a.score(xv, yv))

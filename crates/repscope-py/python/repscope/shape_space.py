@@ -32,15 +32,17 @@ class FittedAlignment:
     map_y: np.ndarray
     score: str
 
+    def _parts(self) -> tuple[Any, ...]:
+        """The alignment as the core's functions take it."""
+        return (list(self.mean_x), list(self.mean_y), self.map_x, self.map_y, self.score)
+
     def transform(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         """((X − mean_x) map_x, (Y − mean_y) map_y)."""
-        return _repscope.alignment_transform(list(self.mean_x), list(self.mean_y), self.map_x,
-                                             self.map_y, matrix(X, "X"), matrix(Y, "Y"))
+        return _repscope.alignment_transform(self._parts(), matrix(X, "X"), matrix(Y, "Y"))
 
     def distance(self, X: Any, Y: Any) -> float:
         """The distance of X and Y (e.g. held-out stimuli) under this alignment."""
-        return _repscope.alignment_score(list(self.mean_x), list(self.mean_y), self.map_x,
-                                         self.map_y, self.score, matrix(X, "X"), matrix(Y, "Y"))
+        return _repscope.alignment_score(self._parts(), matrix(X, "X"), matrix(Y, "Y"))
 
 
 def fit_alignment(X: Any, Y: Any, group: str = "orth", alpha: float = 1.0, center: bool = True,

@@ -48,7 +48,9 @@ fn shape_score(params: &Params, measure: &str) -> Result<ShapeScore> {
     choice_param(params, measure, "score", ShapeScore::Angular)
 }
 
-fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 {
+/// The score of an aligned pair from its inner product ⟨X̃, Ỹ⟩ and squared
+/// norms (shared with the fitted alignments of `shape_space::fit`).
+pub(crate) fn finish(score: ShapeScore, inner: f64, norm_a_sq: f64, norm_b_sq: f64) -> f64 {
     match score {
         ShapeScore::Angular => (inner / (norm_a_sq.sqrt() * norm_b_sq.sqrt()))
             .clamp(-1.0, 1.0)

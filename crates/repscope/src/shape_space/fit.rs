@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::linalg::assignment::linear_sum_assignment;
 use crate::linalg::{cross_product, sum_of_squares, thin_svd};
 use crate::measures::shape::{
-    EIGENVALUE_FLOOR, ShapeScore, floored_scatter_eigen, spectral_transform,
+    EIGENVALUE_FLOOR, ShapeScore, finish, floored_scatter_eigen, spectral_transform,
 };
 
 crate::choice! {
@@ -102,9 +102,15 @@ pub struct PreparedSide {
     pub whitened: Mat<f64>,
 }
 
-fn padded(x: MatRef<'_, f64>, width: usize) -> Mat<f64> {
+/// x − mean, padded with zero columns to `width` (`mean` holds at least
+/// x's columns).
+fn centred_padded(x: MatRef<'_, f64>, mean: &[f64], width: usize) -> Mat<f64> {
     Mat::from_fn(x.nrows(), width, |i, j| {
-        if j < x.ncols() { x[(i, j)] } else { 0.0 }
+        if j < x.ncols() {
+            x[(i, j)] - mean[j]
+        } else {
+            0.0
+        }
     })
 }
 
@@ -119,10 +125,6 @@ fn column_means(x: MatRef<'_, f64>, center: bool) -> Vec<f64> {
             }
         })
         .collect()
-}
-
-fn minus_means(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
-    Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - mean[j])
 }
 
 /// The partial whitening of centred `c` (netrep's, variance kept).
@@ -150,7 +152,7 @@ pub fn prepare_side(
     spec: &AlignmentSpec,
 ) -> Result<PreparedSide> {
     let mean = column_means(x, spec.center);
-    let c = padded(minus_means(x, &mean).as_ref(), width);
+    let c = centred_padded(x, &mean, width);
     let alpha = match spec.group {
         Group::Orthogonal => spec.alpha,
         Group::Permutation | Group::Identity => 1.0,
@@ -245,16 +247,8 @@ impl Alignment {
                 });
             }
         }
-        let map = |m: MatRef<'_, f64>, mean: &[f64], w: &Mat<f64>| {
-            let c = Mat::from_fn(m.nrows(), width, |i, j| {
-                if j < m.ncols() {
-                    m[(i, j)] - mean[j]
-                } else {
-                    0.0
-                }
-            });
-            &c * w
-        };
+        let map =
+            |m: MatRef<'_, f64>, mean: &[f64], w: &Mat<f64>| centred_padded(m, mean, width) * w;
         Ok((
             map(x, &self.mean_x, &self.map_x),
             map(y, &self.mean_y, &self.map_y),
@@ -275,10 +269,7 @@ impl Alignment {
             })
             .sum();
         let (nx, ny) = (sum_of_squares(tx.as_ref()), sum_of_squares(ty.as_ref()));
-        Ok(match self.score {
-            ShapeScore::Angular => (inner / (nx.sqrt() * ny.sqrt())).clamp(-1.0, 1.0).acos(),
-            ShapeScore::Euclidean => (nx + ny - 2.0 * inner).max(0.0).sqrt(),
-        })
+        Ok(finish(self.score, inner, nx, ny))
     }
 }
 

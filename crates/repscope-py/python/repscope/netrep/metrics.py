@@ -44,6 +44,22 @@ def _pair(X: Any, Y: Any, zero_pad: bool) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _fit_score_pairs(metric: Any, train: Sequence[Any], test: Optional[Sequence[Any]]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(D_train, D_test) of a metric the core cannot run over all pairs at
+    once: each pair fitted on ``train`` and scored there and on ``test``.
+    Without test data D_test is inf off the diagonal, as netrep's."""
+    k = len(train)
+    d_train, d_test = np.zeros((k, k)), np.full((k, k), np.inf)
+    np.fill_diagonal(d_test, 0.0)
+    for i, j in itertools.combinations(range(k), 2):
+        metric.fit(train[i], train[j])
+        d_train[i, j] = d_train[j, i] = metric.score(train[i], train[j])
+        if test is not None:
+            d_test[i, j] = d_test[j, i] = metric.score(test[i], test[j])
+    return d_train, d_test
+
+
 class _AlignmentMetric:
     """fit/transform/score of an alignment fitted in the core
     (:func:`repscope.fit_alignment`)."""
@@ -205,15 +221,8 @@ class GaussianStochasticMetric:
                            ) -> tuple[np.ndarray, np.ndarray]:
         """(D_train, D_test), netrep's: eps·I regularises the training
         covariances; without test data D_test is inf off the diagonal."""
-        k = len(train_data)
-        d_train, d_test = np.zeros((k, k)), np.zeros((k, k))
         regular = [(m, np.asarray(c) + eps * np.eye(np.asarray(c).shape[1])) for m, c in train_data]
-        for i, j in itertools.combinations(range(k), 2):
-            self.fit(regular[i], regular[j])
-            d_train[i, j] = d_train[j, i] = self.score(regular[i], regular[j])
-            d_test[i, j] = d_test[j, i] = (np.inf if test_data is None
-                                           else self.score(test_data[i], test_data[j]))
-        return d_train, d_test
+        return _fit_score_pairs(self, regular, test_data)
 
 
 class EnergyStochasticMetric:

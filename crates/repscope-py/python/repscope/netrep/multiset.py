@@ -5,7 +5,6 @@ distances of one pair."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -13,7 +12,7 @@ import numpy as np
 from ..errors import InputError, _public
 from ..shape_space import _fold_ids, cross_validated_distance, shape_kmeans
 from ..shape_space import frechet_mean as _frechet_mean
-from .metrics import _AlignmentMetric, _pair
+from .metrics import _AlignmentMetric, _fit_score_pairs, _pair
 
 __all__ = ["pairwise_distances", "frechet_mean", "procrustes_kmeans", "cross_val_score"]
 
@@ -30,13 +29,7 @@ def pairwise_distances(metric: Any, traindata: Sequence[Any], testdata: Optional
     if isinstance(metric, _AlignmentMetric):
         d_train, d_test = metric.pairwise_distances(traindata, testdata)
         return d_train if testdata is None else (d_train, d_test)
-    k = len(traindata)
-    d_train, d_test = np.zeros((k, k)), np.zeros((k, k))
-    for i, j in itertools.combinations(range(k), 2):
-        metric.fit(traindata[i], traindata[j])
-        d_train[i, j] = d_train[j, i] = metric.score(traindata[i], traindata[j])
-        if testdata is not None:
-            d_test[i, j] = d_test[j, i] = metric.score(testdata[i], testdata[j])
+    d_train, d_test = _fit_score_pairs(metric, traindata, testdata)
     return d_train if testdata is None else (d_train, d_test)
 
 
