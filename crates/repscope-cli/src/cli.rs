@@ -659,23 +659,67 @@ pub struct SimilarityArgs {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Model folder: config.json, model.safetensors, tokenizer.json.
-    pub model_dir: PathBuf,
+    /// The model: an .onnx graph (any framework's export), or a Hugging
+    /// Face BERT folder (config.json, model.safetensors, tokenizer.json).
+    pub model: PathBuf,
     /// Texts: one per line, or a .tsv with a `sentence` or `text` column.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["images", "arrays"])]
+    pub texts: Option<PathBuf>,
+    /// Images (ONNX): a folder of .png/.jpg/.jpeg (sorted by file name) or
+    /// a list file (one path per line, relative to the list).
+    #[arg(long, value_name = "DIR|FILE", conflicts_with = "arrays")]
+    pub images: Option<PathBuf>,
+    /// Inputs (ONNX) as one .npy array, stimuli first: audio, precomputed
+    /// features, token ids, anything the graph takes.
     #[arg(long, value_name = "FILE")]
-    pub texts: PathBuf,
-    /// Output: .safetensors (float32), .npz (float64).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
-    /// How token states become one vector per text.
-    #[cfg(feature = "extract")]
-    #[arg(long, value_parser = pick::<repscope::extract::Pooling>(), default_value = "mean")]
-    pub pool: repscope::extract::Pooling,
-    /// How token states become one vector per text.
-    #[cfg(not(feature = "extract"))]
-    #[arg(long, default_value = "mean")]
-    pub pool: String,
-    /// Texts per forward pass.
+    pub arrays: Option<PathBuf>,
+    /// Output: .safetensors (float32; an ONNX run is streamed to it batch by
+    /// batch), or .npz (float64, BERT folders).
+    #[arg(short, long, value_name = "FILE", required_unless_present = "list")]
+    pub output: Option<PathBuf>,
+    /// List the graph's inputs and every capturable tensor with its shape
+    /// and PyTorch module, then stop.
+    #[arg(long)]
+    pub list: bool,
+    /// Layers to capture in one pass (ONNX): tensor, node or PyTorch module
+    /// names (`layer1.0`), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub layers: Vec<String>,
+    /// Pooling: one for every layer, or LAYER=POOL for one. ONNX: auto,
+    /// flatten, mean, max, cls, token_mean, last, project (auto: mean for
+    /// feature maps, token_mean for sequences). BERT folders: mean, cls.
+    #[arg(long, value_name = "POOL", default_value = "auto")]
+    pub pool: Vec<String>,
+    /// Image preprocessing preset: imagenet (torchvision's: resize 256,
+    /// crop 224, ImageNet mean/std) or none (pixels / 255 at their size).
+    #[arg(long, default_value = "imagenet", value_parser = ["imagenet", "none"])]
+    pub preset: String,
+    /// Resize the short side to N pixels (Pillow's bilinear, as torchvision).
+    #[arg(long, value_name = "N")]
+    pub resize: Option<usize>,
+    /// Centre crop: N or HxW pixels.
+    #[arg(long, value_name = "N|HxW")]
+    pub crop: Option<String>,
+    /// Channel means subtracted (after / 255): R,G,B.
+    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "R,G,B")]
+    pub mean: Option<Vec<f32>>,
+    /// Channel standard deviations divided by: R,G,B.
+    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "R,G,B")]
+    pub std: Option<Vec<f32>>,
+    /// Feed channels in blue, green, red order (OpenCV-trained models).
+    #[arg(long)]
+    pub bgr: bool,
+    /// tokenizer.json for texts into an ONNX graph (inputs input_ids,
+    /// attention_mask, token_type_ids).
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+    /// Width of `project` pooling.
+    #[arg(long, default_value_t = 1024)]
+    pub projection_width: usize,
+    /// Seed of `project` pooling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Stimuli per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     #[command(flatten)]

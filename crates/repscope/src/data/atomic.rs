@@ -39,7 +39,7 @@ pub fn write_path_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()
 
 /// A temporary file in `path`'s folder (so the final rename stays on one
 /// file system), named after it and ending in `.partial`.
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+pub(crate) fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

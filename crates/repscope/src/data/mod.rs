@@ -23,6 +23,7 @@ pub mod npy;
 pub mod repset;
 pub mod rsatoolbox;
 pub mod safetensors_io;
+pub mod safetensors_stream;
 pub mod source;
 pub mod surface;
 

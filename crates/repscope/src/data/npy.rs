@@ -467,6 +467,89 @@ fn read_payload(reader: &mut impl Read, path: &Path, name: &str) -> Result<Paylo
     })
 }
 
+/// A numeric `.npy` file of any rank read a block of leading-axis rows
+/// at a time (model inputs: images, audio, token ids), so that memory
+/// holds one batch whatever the file's size.
+pub struct NpyRows {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    data_start: u64,
+    /// The array's shape; `shape[0]` rows of `row_len` elements.
+    pub shape: Vec<usize>,
+    row_len: usize,
+    width: usize,
+    decode: Decode,
+    big_endian: bool,
+}
+
+impl NpyRows {
+    /// Opens `path` and checks that its header describes a C-order numeric
+    /// array whose data fit the file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let name = array_name_from_path(path);
+        let header = read_header(&mut file, Some(size), path, &name)?;
+        let bad = |detail: String| {
+            Error::format(
+                path,
+                detail,
+                "re-save the inputs with numpy.save as a C-order numeric array",
+            )
+        };
+        let PyValue::String(descr) = &header.type_descriptor else {
+            return Err(bad("holds a structured dtype, not numbers".into()));
+        };
+        let (width, decode) = element_decoder(descr)
+            .ok_or_else(|| bad(format!("has dtype '{descr}'; model inputs must be numeric")))?;
+        if header.layout == Layout::Fortran && header.shape.len() > 1 {
+            return Err(bad("is stored in Fortran order".into()));
+        }
+        if header.shape.is_empty() || header.shape[0] == 0 {
+            return Err(bad(format!(
+                "has shape {:?}; inputs need one row per stimulus",
+                header.shape
+            )));
+        }
+        let row_len: usize = header.shape[1..].iter().product();
+        let data_start = file.stream_position().map_err(|e| Error::io(path, e))?;
+        let needed = (header.shape[0] as u128) * (row_len as u128) * (width as u128);
+        if u128::from(size - data_start) < needed {
+            return Err(bad(format!(
+                "declares {:?} but holds only {} bytes of data",
+                header.shape,
+                size - data_start
+            )));
+        }
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            data_start,
+            shape: header.shape,
+            row_len,
+            width,
+            decode,
+            big_endian: descr.starts_with('>'),
+        })
+    }
+
+    /// Rows `start..start + count` as float32, row-major.
+    pub fn read(&mut self, start: usize, count: usize) -> Result<Vec<f32>> {
+        let row_bytes = (self.row_len * self.width) as u64;
+        let mut bytes = vec![0u8; count * self.row_len * self.width];
+        self.file
+            .seek(std::io::SeekFrom::Start(
+                self.data_start + start as u64 * row_bytes,
+            ))
+            .and_then(|_| self.file.read_exact(&mut bytes))
+            .map_err(|e| Error::io(&self.path, e))?;
+        Ok(bytes
+            .chunks_exact(self.width)
+            .map(|b| (self.decode)(b, self.big_endian) as f32)
+            .collect())
+    }
+}
+
 /// The 2-D shape of every numeric array of a `.npy` or `.npz` file, read
 /// from the headers alone (an `.npz` entry is decompressed only as far as
 /// its header); a text array under [`STIMULI_KEY`] is skipped.
