@@ -11,6 +11,7 @@ mod convert;
 mod data;
 mod encode;
 mod errors;
+mod extract;
 mod graph;
 mod linalg;
 mod measures;
@@ -56,6 +57,7 @@ fn _repscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     data::register(m)?;
     encode::register(m)?;
+    extract::register(m)?;
     graph::register(m)?;
     linalg::register(m)?;
     measures::register(m)?;

@@ -29,6 +29,7 @@ from . import (
     data,
     encode,
     errors,
+    extract as _extract_module,
     graph,
     linalg,
     measures as _measures_module,
@@ -49,6 +50,7 @@ from .compress import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .encode import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
+from .extract import *  # noqa: F401,F403
 from .graph import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .measures import *  # noqa: F401,F403
@@ -66,7 +68,7 @@ from .units import *  # noqa: F401,F403
 #: The submodules whose public names make up the package's, in the core's
 #: order of layers (data in, measures, analyses, compression, helpers).
 _SUBMODULES: tuple[_ModuleType, ...] = (
-    data, bids, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
+    data, bids, _extract_module, _measures_module, _pairwise_module, rsa, stats, encode, _probe_module,
     units, alignment, shape_space, graph, linalg, compress, sdr, taskvec, preflight, _report_module,
     errors,
 )

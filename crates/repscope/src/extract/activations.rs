@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use super::onnx::OnnxModel;
+use super::onnx::{LayerOutput, OnnxModel};
 use super::pool::{Captured, Projection, TensorPool, pool_batch, pooled_units};
 use super::stimuli::Stimuli;
 use crate::data::safetensors_stream::StreamedSafetensors;
@@ -73,111 +73,168 @@ pub struct Written {
     pub passes: usize,
 }
 
-/// Runs `model` on every stimulus and writes the pooled layers to `out`
-/// (`.safetensors`); `progress(done, total)` after each batch.
-pub fn extract_to_file(
-    model: &OnnxModel,
-    stimuli: &mut Stimuli,
-    options: &CaptureOptions,
-    out: &Path,
-    progress: &dyn Fn(usize, usize),
-) -> Result<Written> {
-    if options.layers.is_empty() {
-        return Err(Error::Invalid {
-            what: "layers".into(),
-            detail: "name at least one layer to capture".into(),
-        });
+impl CaptureOptions {
+    /// Checks the options before anything runs.
+    pub fn validate(&self) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::Invalid {
+                what: "layers".into(),
+                detail: "name at least one layer to capture".into(),
+            });
+        }
+        if self.pools.len() != self.layers.len() {
+            return Err(Error::internal("one pooling per layer"));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::OutOfRange {
+                what: "batch size".into(),
+                value: "0".into(),
+                expected: "at least 1".into(),
+            });
+        }
+        if self.pools.contains(&TensorPool::Project) && self.projection_width == 0 {
+            return Err(Error::OutOfRange {
+                what: "projection width".into(),
+                value: "0".into(),
+                expected: "at least 1".into(),
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = self.layers.iter().find(|l| !seen.insert(*l)) {
+            return Err(Error::Invalid {
+                what: format!("layer '{dup}'"),
+                detail: "is named twice".into(),
+            });
+        }
+        Ok(())
     }
-    if options.pools.len() != options.layers.len() {
-        return Err(Error::internal("one pooling per layer"));
+}
+
+/// Pools each batch's captured layers and streams them to a
+/// `.safetensors` file: the one writer behind the ONNX path and PyTorch's
+/// forward hooks (the Python binding), so both store the same units in the
+/// same order. The file is laid out from the first batch's shapes.
+pub struct ActivationSink {
+    out: std::path::PathBuf,
+    options: CaptureOptions,
+    labels: Vec<String>,
+    writer: Option<StreamedSafetensors>,
+    units: Vec<usize>,
+    projections: Vec<Option<Projection>>,
+    rows_written: usize,
+    passes: usize,
+}
+
+impl ActivationSink {
+    /// A sink for `labels.len()` stimuli; nothing is written before the
+    /// first batch.
+    pub fn new(out: &Path, options: CaptureOptions, labels: Vec<String>) -> Result<Self> {
+        options.validate()?;
+        if labels.is_empty() {
+            return Err(Error::Invalid {
+                what: "stimuli".into(),
+                detail: "there are none".into(),
+            });
+        }
+        Ok(Self {
+            out: out.to_path_buf(),
+            options,
+            labels,
+            writer: None,
+            units: Vec::new(),
+            projections: Vec::new(),
+            rows_written: 0,
+            passes: 0,
+        })
     }
-    if options.batch_size == 0 {
-        return Err(Error::OutOfRange {
-            what: "batch size".into(),
-            value: "0".into(),
-            expected: "at least 1".into(),
-        });
+
+    /// Stimuli written so far.
+    pub fn rows_written(&self) -> usize {
+        self.rows_written
     }
-    if options.pools.contains(&TensorPool::Project) && options.projection_width == 0 {
-        return Err(Error::OutOfRange {
-            what: "projection width".into(),
-            value: "0".into(),
-            expected: "at least 1".into(),
-        });
-    }
-    let mut seen = std::collections::HashSet::new();
-    if let Some(dup) = options.layers.iter().find(|l| !seen.insert(*l)) {
-        return Err(Error::Invalid {
-            what: format!("layer '{dup}'"),
-            detail: "is named twice".into(),
-        });
-    }
-    let inputs = model.inputs().to_vec();
-    stimuli.check(&inputs)?;
-    let capture = model.capture(&options.layers)?;
-    let n = stimuli.len();
-    let labels = stimuli.labels();
-    let mut writer: Option<StreamedSafetensors> = None;
-    let mut projections: Vec<Option<Projection>> = Vec::new();
-    let mut units: Vec<usize> = Vec::new();
-    let mut passes = 0;
-    let mut start = 0;
-    while start < n {
-        crate::interrupt::check()?;
-        let count = options.batch_size.min(n - start);
-        let batch = stimuli.batch(&inputs, start, count)?;
-        let outputs = capture.run(&batch.feeds, options.threads)?;
-        passes += 1;
-        if writer.is_none() {
-            for (i, (layer, out)) in options.layers.iter().zip(&outputs).enumerate() {
-                let pool = options.pools[i];
-                units.push(pooled_units(
-                    layer,
-                    pool,
-                    &out.shape,
-                    options.projection_width,
-                )?);
-                projections.push(if pool == TensorPool::Project {
+
+    /// Pools and appends one forward pass's layers (in the options' order,
+    /// batch first); `tokens`, per stimulus, its real tokens.
+    pub fn write_batch(&mut self, outputs: &[LayerOutput], tokens: Option<&[usize]>) -> Result<()> {
+        let o = &self.options;
+        if outputs.len() != o.layers.len() {
+            return Err(Error::internal(format!(
+                "{} layer outputs for {} layers",
+                outputs.len(),
+                o.layers.len()
+            )));
+        }
+        let count = outputs[0].shape.first().copied().unwrap_or(0);
+        for (layer, out) in o.layers.iter().zip(outputs) {
+            let expected: usize = out.shape.iter().product();
+            if out.shape.first() != Some(&count) || out.values.len() != expected {
+                return Err(Error::Invalid {
+                    what: format!("layer '{layer}'"),
+                    detail: format!(
+                        "its output is {} with {} values; every captured layer needs the batch's {count} stimuli first",
+                        super::pool::format_shape(&out.shape),
+                        out.values.len()
+                    ),
+                });
+            }
+        }
+        if tokens.is_some_and(|t| t.len() != count) {
+            return Err(Error::internal("one token count per stimulus"));
+        }
+        if self.rows_written + count > self.labels.len() {
+            return Err(Error::Invalid {
+                what: "stimuli".into(),
+                detail: format!(
+                    "more than the {} announced were run through the model",
+                    self.labels.len()
+                ),
+            });
+        }
+        if self.writer.is_none() {
+            for (i, (layer, out)) in o.layers.iter().zip(outputs).enumerate() {
+                let pool = o.pools[i];
+                self.units
+                    .push(pooled_units(layer, pool, &out.shape, o.projection_width)?);
+                self.projections.push(if pool == TensorPool::Project {
                     let d: usize = out.shape[1..].iter().product();
                     Some(Projection::new(
                         d,
-                        options.projection_width,
-                        options.seed.wrapping_add(i as u64),
+                        o.projection_width,
+                        o.seed.wrapping_add(i as u64),
                     )?)
                 } else {
                     None
                 });
             }
-            let layout: Vec<(String, usize)> = options
+            let layout: Vec<(String, usize)> = o
                 .layers
                 .iter()
                 .cloned()
-                .zip(units.iter().copied())
+                .zip(self.units.iter().copied())
                 .collect();
-            writer = Some(StreamedSafetensors::create(out, &layout, n, Some(&labels))?);
+            self.writer = Some(StreamedSafetensors::create(
+                &self.out,
+                &layout,
+                self.labels.len(),
+                Some(&self.labels),
+            )?);
         }
-        let w = writer
-            .as_mut()
-            .ok_or_else(|| Error::internal("no writer"))?;
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(Error::internal("no writer"));
+        };
         let mut rows = Vec::new();
         for (i, out) in outputs.iter().enumerate() {
-            let first = units[i];
             // Shapes that change between batches (a text batch's length)
             // must still pool to the first batch's width.
-            let now = pooled_units(
-                &options.layers[i],
-                options.pools[i],
-                &out.shape,
-                options.projection_width,
-            )?;
+            let now = pooled_units(&o.layers[i], o.pools[i], &out.shape, o.projection_width)?;
             let per_stimulus: usize = out.shape[1..].iter().product();
-            let projected_from = projections[i].as_ref().map(Projection::input_units);
-            if now != first || projected_from.is_some_and(|d| d != per_stimulus) {
+            let projected_from = self.projections[i].as_ref().map(Projection::input_units);
+            if now != self.units[i] || projected_from.is_some_and(|d| d != per_stimulus) {
                 return Err(Error::Invalid {
-                    what: format!("layer '{}'", options.layers[i]),
+                    what: format!("layer '{}'", o.layers[i]),
                     detail: format!(
-                        "its output is {} in this batch, a different size from the first batch's; \
-                         pool token sequences with cls, token_mean or last",
+                        "its output is {} in this batch, a different size from the first \
+                         batch's; pool token sequences with cls, token_mean or last",
                         super::pool::format_shape(&out.shape)
                     ),
                 });
@@ -188,24 +245,74 @@ pub fn extract_to_file(
                     values: &out.values,
                     shape: &out.shape,
                 },
-                options.pools[i],
-                batch.tokens.as_deref(),
-                projections[i].as_ref(),
+                o.pools[i],
+                tokens,
+                self.projections[i].as_ref(),
                 &mut rows,
             );
-            w.append(i, &rows)?;
+            writer.append(i, &rows)?;
         }
-        start += count;
-        progress(start, n);
+        self.rows_written += count;
+        self.passes += 1;
+        Ok(())
     }
-    let writer = writer.ok_or_else(|| Error::Invalid {
-        what: "stimuli".into(),
-        detail: "there are none".into(),
-    })?;
-    writer.finish()?;
-    Ok(Written {
-        stimuli: n,
-        layers: options.layers.iter().cloned().zip(units).collect(),
-        passes,
-    })
+
+    /// Publishes the file; an error if any stimulus is missing.
+    pub fn finish(self) -> Result<Written> {
+        let Some(writer) = self.writer else {
+            return Err(Error::Invalid {
+                what: "extraction".into(),
+                detail: "no batch was written".into(),
+            });
+        };
+        if self.rows_written != self.labels.len() {
+            return Err(Error::Invalid {
+                what: "extraction".into(),
+                detail: format!(
+                    "{} of {} stimuli were run; the output was not written",
+                    self.rows_written,
+                    self.labels.len()
+                ),
+            });
+        }
+        writer.finish()?;
+        Ok(Written {
+            stimuli: self.rows_written,
+            layers: self
+                .options
+                .layers
+                .iter()
+                .cloned()
+                .zip(self.units)
+                .collect(),
+            passes: self.passes,
+        })
+    }
+}
+
+/// Runs `model` on every stimulus and writes the pooled layers to `out`
+/// (`.safetensors`); `progress(done, total)` after each batch.
+pub fn extract_to_file(
+    model: &OnnxModel,
+    stimuli: &mut Stimuli,
+    options: &CaptureOptions,
+    out: &Path,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Written> {
+    options.validate()?;
+    let inputs = model.inputs().to_vec();
+    stimuli.check(&inputs)?;
+    let capture = model.capture(&options.layers)?;
+    let n = stimuli.len();
+    let mut sink = ActivationSink::new(out, options.clone(), stimuli.labels())?;
+    while sink.rows_written() < n {
+        crate::interrupt::check()?;
+        let start = sink.rows_written();
+        let count = options.batch_size.min(n - start);
+        let batch = stimuli.batch(&inputs, start, count)?;
+        let outputs = capture.run(&batch.feeds, options.threads)?;
+        sink.write_batch(&outputs, batch.tokens.as_deref())?;
+        progress(start + count, n);
+    }
+    sink.finish()
 }

@@ -27,6 +27,11 @@ pub enum Stimuli {
         prep: ImagePrep,
     },
     Arrays(NpyRows),
+    /// Rows already in memory (a numpy array from Python), row-major.
+    Memory {
+        values: Vec<f32>,
+        shape: Vec<usize>,
+    },
     Texts {
         texts: Vec<String>,
         tokenizer: Box<Tokenizer>,
@@ -98,6 +103,7 @@ impl Stimuli {
         match self {
             Stimuli::Images { paths, .. } => paths.len(),
             Stimuli::Arrays(rows) => rows.shape[0],
+            Stimuli::Memory { shape, .. } => shape[0],
             Stimuli::Texts { texts, .. } => texts.len(),
         }
     }
@@ -119,7 +125,9 @@ impl Stimuli {
                     )
                 })
                 .collect(),
-            Stimuli::Arrays(rows) => (0..rows.shape[0]).map(|i| i.to_string()).collect(),
+            Stimuli::Arrays(_) | Stimuli::Memory { .. } => {
+                (0..self.len()).map(|i| i.to_string()).collect()
+            }
             Stimuli::Texts { texts, .. } => texts.clone(),
         }
     }
@@ -178,7 +186,7 @@ impl Stimuli {
                 }
                 Ok(())
             }
-            Stimuli::Arrays(rows) => {
+            Stimuli::Arrays(NpyRows { shape, .. }) | Stimuli::Memory { shape, .. } => {
                 if inputs.len() != 1 {
                     return Err(Error::Invalid {
                         what: "array stimuli".into(),
@@ -190,7 +198,7 @@ impl Stimuli {
                     });
                 }
                 let expected = &inputs[0].shape;
-                let given = &rows.shape[1..];
+                let given = &shape[1..];
                 let fits = expected.len() == given.len() + 1
                     && expected[1..]
                         .iter()
@@ -259,13 +267,12 @@ impl Stimuli {
             }
             Stimuli::Arrays(rows) => {
                 let values = rows.read(start, count)?;
-                let mut shape = vec![count];
-                shape.extend_from_slice(&rows.shape[1..]);
-                let t = tensor(&shape, values)?;
-                Ok(Batch {
-                    feeds: vec![cast_for(t, &inputs[0])?],
-                    tokens: None,
-                })
+                array_batch(values, &rows.shape, count, &inputs[0])
+            }
+            Stimuli::Memory { values, shape } => {
+                let per: usize = shape[1..].iter().product();
+                let values = values[start * per..(start + count) * per].to_vec();
+                array_batch(values, shape, count, &inputs[0])
             }
             Stimuli::Texts { texts, tokenizer } => {
                 let encodings = tokenizer
@@ -304,6 +311,22 @@ impl Stimuli {
             }
         }
     }
+}
+
+/// A batch of `count` rows of an array of `shape` (stimuli first).
+fn array_batch(
+    values: Vec<f32>,
+    shape: &[usize],
+    count: usize,
+    input: &GraphInput,
+) -> Result<Batch> {
+    let mut batch_shape = vec![count];
+    batch_shape.extend_from_slice(&shape[1..]);
+    let t = tensor(&batch_shape, values)?;
+    Ok(Batch {
+        feeds: vec![cast_for(t, input)?],
+        tokens: None,
+    })
 }
 
 /// Which tokenizer field feeds a graph input named `name`.
