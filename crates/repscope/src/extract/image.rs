@@ -36,7 +36,8 @@ pub struct ImagePrep {
     pub crop: Option<(usize, usize)>,
     pub mean: [f32; 3],
     pub std: [f32; 3],
-    /// Blue, green, red channel order (OpenCV-trained models).
+    /// Blue, green, red channel order (OpenCV-trained models); `mean` and
+    /// `std` stay in R, G, B order and follow their channels.
     pub bgr: bool,
 }
 
@@ -303,7 +304,7 @@ pub fn preprocess(img: &Rgb8, prep: &ImagePrep) -> Vec<f32> {
                     // torchvision pads a too-large crop with zeros before ToTensor.
                     0.0
                 };
-                out[(c * ch + y) * cw + x] = (v - prep.mean[c]) / prep.std[c];
+                out[(c * ch + y) * cw + x] = (v - prep.mean[source]) / prep.std[source];
             }
         }
     }
