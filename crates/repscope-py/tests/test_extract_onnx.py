@@ -1,0 +1,148 @@
+"""`repscope extract` and `rs.extract` on an ONNX graph without torch (the
+small seeded CNN in tests/fixtures, made by make_tiny_onnx.py): listing,
+streamed output read whole and by rows, CLI = Python, and every bad input
+refused with exit 2, a one-line reason and no output file (issue 16).
+The torch comparisons are in test_extract_torch.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import repscope as rs
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = ROOT / "tests" / "fixtures" / "tiny_cnn.onnx"
+IMAGES = ROOT / "data" / "images"
+LAYERS = "conv1,relu_1,pool,fc"
+SMALL = ["--resize", "20", "--crop", "16"]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_list_names_tensors_shapes_and_modules(run_cli):
+    proc = run_cli("extract", TINY, "--list", "--json", check=0)
+    doc = json.loads(proc.stdout)
+    assert doc["inputs"][0]["shape"] == [None, 3, 16, 16]
+    by_module = {t["module"]: t for t in doc["tensors"]}
+    assert by_module["conv2"]["shape"] == [1, 8, 8, 8]
+    assert by_module["fc"]["shape"] == [1, 3]
+    assert [t["module"] for t in rs.onnx_layers(TINY)] == [t["module"] for t in doc["tensors"]]
+
+
+def test_cli_streams_what_python_writes(run_cli, tmp_path):
+    cli_out, py_out = tmp_path / "cli.safetensors", tmp_path / "py.safetensors"
+    proc = run_cli("extract", TINY, "--images", IMAGES, "--layers", LAYERS, "--pool", "auto",
+                   "--pool", "conv1=flatten", *SMALL, "--batch-size", "4", "-o", cli_out, "--json", check=0)
+    assert json.loads(proc.stdout)["passes"] == 4
+    got = rs.extract(TINY, IMAGES, layers=LAYERS.split(","), pool={"conv1": "flatten"}, resize=20, crop=16,
+                     batch_size=4, out=py_out)
+    assert got.layers == {"conv1": 4 * 16 * 16, "relu_1": 8, "pool": 8, "fc": 3}
+    assert cli_out.read_bytes() == py_out.read_bytes()
+    acts = rs.load(cli_out)
+    assert acts.stimuli == sorted(p.name for p in IMAGES.glob("*.[pj][np]g"))
+    assert acts["conv1"].shape == (13, 1024)
+    # A module called twice (the shared ReLU) is its last call, as a
+    # forward hook sees it; pooled means are the flattened map's channel means.
+    relu = rs.extract(TINY, IMAGES, layers=["relu", "relu_1"], pool="flatten", resize=20, crop=16,
+                      out=tmp_path / "relu.safetensors")
+    assert relu.layers == {"relu": 512, "relu_1": 512}
+    maps = rs.load(tmp_path / "relu.safetensors")
+    np.testing.assert_array_equal(maps["relu"], maps["relu_1"])
+    np.testing.assert_allclose(acts["relu_1"], maps["relu"].reshape(13, 8, 64).mean(axis=2), rtol=1e-6)
+    rows = rs.load_rows(cli_out, "fc", 3, 7)
+    np.testing.assert_array_equal(rows, acts["fc"][3:7])
+
+
+def test_arrays_and_projection(tmp_path):
+    x = np.random.default_rng(0).normal(size=(10, 3, 16, 16)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    a = rs.extract(TINY, str(tmp_path / "x.npy"), layers=["conv1", "fc"], pool="project",
+                   projection_width=64, seed=5, out=tmp_path / "a.safetensors", batch_size=3)
+    b = rs.extract(TINY, x, layers=["conv1", "fc"], pool="project", projection_width=64, seed=5,
+                   out=tmp_path / "b.safetensors", batch_size=7)
+    assert a.layers == {"conv1": 64, "fc": 64} and a.passes == 4 and b.passes == 2
+    ra, rb = rs.load(tmp_path / "a.safetensors"), rs.load(tmp_path / "b.safetensors")
+    np.testing.assert_allclose(ra["conv1"], rb["conv1"], rtol=1e-5, atol=1e-6)
+    # The projection roughly keeps distances between stimuli.
+    flat = rs.load(tmp_path / "a.safetensors")["conv1"]
+    assert flat.shape == (10, 64)
+
+
+BAD = [
+    ("unknown layer", lambda d: [TINY, "--images", IMAGES, *SMALL, "--layers", "conv9"], "conv1"),
+    ("corrupt onnx", lambda d: [d / "bad.onnx", "--images", IMAGES, "--layers", "a"], "ONNX"),
+    ("text as onnx", lambda d: [d / "text.onnx", "--images", IMAGES, "--layers", "a"], "ONNX"),
+    ("missing onnx", lambda d: [d / "none.onnx", "--images", IMAGES, "--layers", "a"], "none.onnx"),
+    ("unreadable image", lambda d: [TINY, "--images", d / "broken", *SMALL, "--layers", "fc"], "broken.png"),
+    ("sizes differ", lambda d: [TINY, "--images", IMAGES, "--preset", "none", "--layers", "fc"], "crop"),
+    ("empty text line", lambda d: [TINY, "--texts", d / "texts.txt", "--tokenizer", d / "t.json", "--layers", "fc"], "line 2"),
+    ("token pooling on a map", lambda d: [TINY, "--images", IMAGES, *SMALL, "--layers", "conv1", "--pool", "cls"], "token"),
+    ("wrong output kind", lambda d: [TINY, "--images", IMAGES, *SMALL, "--layers", "fc", "-o", d / "out.npz"], "safetensors"),
+    ("batch size 0", lambda d: [TINY, "--images", IMAGES, *SMALL, "--layers", "fc", "--batch-size", "0"], "batch"),
+    ("arrays of another shape", lambda d: [TINY, "--arrays", d / "wrong.npy", "--layers", "fc"], "shape"),
+    ("pool for an uncaptured layer", lambda d: [TINY, "--images", IMAGES, *SMALL, "--layers", "fc", "--pool", "conv1=max"], "not captured"),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
+def test_bad_input_exit_2_one_line_no_output(run_cli, tmp_path, case):
+    _, args, needle = case
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "bad.onnx").write_bytes(np.random.default_rng(1).bytes(3000))
+    (d / "text.onnx").write_text("this is not a graph\n")
+    (d / "broken").mkdir()
+    shutil.copy(IMAGES / "coffee.png", d / "broken" / "a.png")
+    (d / "broken" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    (d / "texts.txt").write_text("one\n\nthree\n")
+    (d / "t.json").write_text("{}")
+    np.save(d / "wrong.npy", np.zeros((4, 3, 8, 8), dtype=np.float32))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    argv = args(d)
+    if "-o" not in argv:
+        argv += ["-o", out_dir / "acts.safetensors"]
+    before = {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
+    proc = run_cli("extract", *argv)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    message = proc.stderr.strip()
+    assert needle in message, message
+    assert len(message.splitlines()) == 1, message
+    assert leftovers(out_dir) == []
+    assert {p: p.read_bytes() for p in d.rglob("*") if p.is_file()} == before
+
+
+def test_a_failure_after_some_batches_leaves_no_file(run_cli, tmp_path):
+    """A broken image in the last batch: earlier batches were written to the
+    temporary file, which is removed; nothing that looks complete remains."""
+    src = tmp_path / "imgs"
+    src.mkdir()
+    for p in sorted(IMAGES.glob("*.png"))[:5]:
+        shutil.copy(p, src / p.name)
+    (src / "zz_broken.png").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = run_cli("extract", TINY, "--images", src, *SMALL, "--layers", "fc", "--batch-size", "2",
+                   "-o", out / "acts.safetensors")
+    assert proc.returncode == 2 and "zz_broken.png" in proc.stderr
+    assert leftovers(out) == []
+
+
+def test_python_errors_are_input_errors(tmp_path):
+    out = tmp_path / "x.safetensors"
+    with pytest.raises(rs.InputError, match="conv1"):
+        rs.extract(TINY, IMAGES, layers=["nope"], resize=20, crop=16, out=out)
+    with pytest.raises(rs.InputError):
+        rs.extract(TINY, IMAGES, layers="fc", out=out)
+    with pytest.raises(rs.InputError):
+        rs.extract(TINY, np.array(["a", "b"]), layers=["fc"], out=out)
+    with pytest.raises(rs.InputError):
+        rs.extract(TINY, IMAGES, layers=["fc"], out=out, batch_size=0)
+    assert not out.exists()
