@@ -146,3 +146,83 @@ def test_python_errors_are_input_errors(tmp_path):
     with pytest.raises(rs.InputError):
         rs.extract(TINY, IMAGES, layers=["fc"], out=out, batch_size=0)
     assert not out.exists()
+
+
+def _features(seed: int = 0) -> dict[str, np.ndarray]:
+    g = np.random.default_rng(seed)
+    return {"features.3": g.standard_normal((3, 8)).astype(np.float32),
+            "classifier.6": g.standard_normal((3, 2, 2, 2)).astype(np.float32)}
+
+
+NAMES = ["img_01.jpg", "img_02.jpg", "img_10.jpg"]
+
+
+@pytest.mark.parametrize("fmt", ["npy", "hdf5", "mat", "txt"])
+def test_thingsvision_save_features_folders(tmp_path, fmt):
+    """thingsvision's example layout: features_<model>_<module>/features.<ext>
+    beside the ImageDataset's file_names.txt (2.7.3)."""
+    h5py = pytest.importorskip("h5py")
+    scipy_io = pytest.importorskip("scipy.io")
+    X = _features()
+    (tmp_path / "file_names.txt").write_text("".join(n + "\n" for n in NAMES))
+    for module, F in X.items():
+        d = tmp_path / f"features_alexnet_{module}"
+        d.mkdir()
+        F2 = F.reshape(3, -1) if fmt == "txt" else F
+        if fmt == "npy":
+            np.save(d / "features.npy", F2)
+        elif fmt == "txt":
+            np.savetxt(d / "features.txt", F2)
+        elif fmt == "mat":
+            scipy_io.savemat(d / "features.mat", {"features": F2})
+        else:
+            with h5py.File(d / "features.hdf5", "w") as h:
+                h.create_dataset("features", data=F2)
+    reps = rs.read_thingsvision(tmp_path, model_name="alexnet")
+    assert sorted(reps) == sorted(X)
+    assert reps.stimuli == NAMES
+    for module, F in X.items():
+        np.testing.assert_allclose(reps[module], F.reshape(3, -1), rtol=1e-6)
+
+
+def test_thingsvision_output_dir_chunks(tmp_path):
+    """extract_features(output_dir=...): <module>/features_<start>-<end>.npy,
+    with 2.7.3's start bug on the second module (files sort by end)."""
+    X = _features(1)
+    for j, (module, F) in enumerate(X.items()):
+        d = tmp_path / module
+        d.mkdir()
+        for a, b in [(2, 3), (0, 2)]:
+            np.save(d / f"features_{a if j == 0 else b}-{b}.npy", F[a:b])
+    reps = rs.read_thingsvision(tmp_path)
+    for module, F in X.items():
+        np.testing.assert_allclose(reps[module], F.reshape(3, -1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("consolidated", [True, False])
+def test_net2brain_layouts(tmp_path, consolidated):
+    g = np.random.default_rng(2)
+    X = {"layer1": g.standard_normal((3, 4, 2, 2)).astype(np.float32),
+         "fc": g.standard_normal((3, 5)).astype(np.float32)}
+    stems = ["img_10", "img_2", "img_1"]  # natural order: img_1, img_2, img_10
+    order = [2, 1, 0]
+    if consolidated:
+        for layer, F in X.items():
+            np.savez_compressed(tmp_path / f"consolidated_{layer}.npz", **{s: F[i][None] for i, s in enumerate(stems)})
+    else:
+        for i, s in enumerate(stems):
+            np.savez(tmp_path / f"{s}.npz", **{layer: F[i][None] for layer, F in X.items()})
+    reps = rs.read_net2brain(tmp_path)
+    assert reps.stimuli == ["img_1", "img_2", "img_10"]
+    for layer, F in X.items():
+        np.testing.assert_array_equal(reps[layer], F[order].reshape(3, -1).astype(np.float64))
+
+
+def test_readers_refuse_what_they_cannot_read(tmp_path):
+    with pytest.raises(rs.InputError):
+        rs.read_net2brain(tmp_path)
+    with pytest.raises(rs.InputError):
+        rs.read_thingsvision(tmp_path / "missing")
+    (tmp_path / "mod").mkdir()
+    with pytest.raises(rs.InputError, match="thingsvision"):
+        rs.read_thingsvision(tmp_path)

@@ -342,11 +342,17 @@ def _thingsvision_layer(folder: str) -> np.ndarray:
                 return _flat(np.load(path, allow_pickle=False))
             if ext == "txt":
                 return _flat(np.loadtxt(path, ndmin=2))
-            arrays = load(path if ext == "mat" else path + ":/features")
-            if "features" in arrays:
-                return _flat(arrays["features"])
-            # A .mat keyed by stimulus (file_names.txt beside it): one row each.
-            return np.vstack([_flat(v, 1) for v in arrays.values()])
+            if ext == "hdf5":
+                return _flat(load(path + ":/features")["features"])
+            # thingsvision writes .mat with scipy (MAT v5), whose reader
+            # restores arrays of any rank in C order.
+            import scipy.io
+
+            variables = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+            if "features" in variables:
+                return _flat(variables["features"])
+            # Keyed by stimulus (file_names.txt beside it): one row each.
+            return np.vstack([_flat(v, 1) for v in variables.values()])
     chunks = sorted((f for f in files if _chunk_end(f) >= 0), key=_chunk_end)
     if chunks:
         return np.vstack([_flat(np.load(os.path.join(folder, c), allow_pickle=False)) for c in chunks])
