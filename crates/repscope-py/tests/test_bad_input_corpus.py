@@ -57,7 +57,12 @@ OUT = Path(tempfile.mkdtemp(prefix="repscope-corpus-"))
 # name -> (call taking the array arguments by keyword, the array arguments,
 # the kind of each: "matrix" (rows x columns), "rdm" (condensed vectors),
 # "labels" (one per row)).
+TINY_ONNX = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "tiny_cnn.onnx"
+TINY_INPUTS = rng.normal(size=(4, 3, 16, 16)).astype(np.float32)
+
 FUNCTIONS = {
+    "extract": (lambda inputs: rs.extract(TINY_ONNX, inputs, layers=["fc"], out=OUT / "acts.safetensors"),
+                {"inputs": TINY_INPUTS}),
     "similarity": (lambda X, Y: rs.similarity(X, Y, "linear_cka"), {"X": X, "Y": Y}),
     "similarity_procrustes": (lambda X, Y: rs.similarity(X, Y, "procrustes"), {"X": X, "Y": Y}),
     "similarity_rsa": (lambda X, Y: rs.similarity(X, Y, "rsa"), {"X": X, "Y": Y}),
@@ -237,7 +242,7 @@ PAIRED = {("similarity", "Y"), ("similarity_procrustes", "Y"), ("similarity_rsa"
           ("ridge", "Y"), ("regression_scores", "P"), ("probe", "labels"),
           ("match_units", "Y"), ("unit_correlations", "Y"), ("lasso", "y"), ("align", "B"),
           ("fit_map", "B"), ("fit_compat_map", "old"), ("feature_variance", "R")}
-ONE_IS_FINE = {("compare_rdms", "a"), ("compare_rdms", "b"), ("rsa_bootstrap", "models"),
+ONE_IS_FINE = {("extract", "inputs"), ("compare_rdms", "a"), ("compare_rdms", "b"), ("rsa_bootstrap", "models"),
                ("rsa_crossval", "models"), ("fit_weights", "components"), ("pool_rdm", "rdms"),
                ("fit_select", "rdms"), ("search", "q"), ("search", "c"), ("quantize", "E"),
                ("quantize_binary", "E"), ("sdr_encode", "X"), ("cross_rdm", "A"), ("cross_rdm", "B"),

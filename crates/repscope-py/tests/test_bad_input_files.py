@@ -83,6 +83,13 @@ READERS = {
     "surface_searchlight_data": lambda p: rs.surface_searchlight(
         p, (np.eye(3), np.array([[0, 1, 2]])), np.arange(3), radius=2.0),
     "pairwise_file": lambda p: rs.pairwise(rs.load(p), progress=False),
+    "onnx_layers": lambda p: rs.onnx_layers(p),
+    "extract_model": lambda p: rs.extract(p, np.zeros((2, 3, 16, 16)), layers=["fc"],
+                                          out=p.parent / "acts.safetensors"),
+    "extract_arrays": lambda p: rs.extract(Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "tiny_cnn.onnx", p, layers=["fc"],
+                                           out=p.parent / "acts.safetensors"),
+    "read_thingsvision": lambda p: rs.read_thingsvision(p),
+    "read_net2brain": lambda p: rs.read_net2brain(p),
 }
 
 # A reader that takes a value as it is by design, and why.

@@ -274,6 +274,8 @@ def _onnx_inputs(inputs: Any, prep: tuple[Any, ...], tokenizer: Optional[Path]) 
             raise InputError(f"inputs must be numbers, not {a.dtype}")
         if a.ndim < 1 or a.shape[0] == 0:
             raise InputError(f"inputs need one row per stimulus, not shape {a.shape}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise InputError("inputs hold NaN or infinite values; a model's activations of them mean nothing")
         return {"arrays": np.ascontiguousarray(a, dtype=np.float32)}
     if isinstance(inputs, Sequence) and len(inputs) > 0:
         items = list(inputs)
