@@ -78,7 +78,7 @@ fn run_bert_folder(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
     bar.finish_and_clear();
     repscope::save(output, &set, StoreAs::F32)?;
     let units = set.views().first().map(|r| r.x.ncols());
-    report(g, output, texts.len(), &set.names(), units, None);
+    report(g, output, texts.len(), set.names(), units, None);
     Ok(())
 }
 
@@ -119,7 +119,7 @@ fn report(
 fn run_onnx(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
     let model = OnnxModel::load(&args.model)?;
     if args.list {
-        return list(&model, args, g);
+        return list(&model, g);
     }
     let output = output_path(args)?;
     if repscope::data::Format::from_path(output) != Some(repscope::data::Format::Safetensors) {
@@ -209,7 +209,7 @@ fn stimuli(args: &ExtractArgs) -> anyhow::Result<Stimuli> {
 }
 
 /// `--list`: the inputs and every capturable tensor.
-fn list(model: &OnnxModel, args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
+fn list(model: &OnnxModel, g: &Global) -> anyhow::Result<()> {
     let shapes: Vec<Vec<usize>> = model
         .inputs()
         .iter()
@@ -221,7 +221,6 @@ fn list(model: &OnnxModel, args: &ExtractArgs, g: &Global) -> anyhow::Result<()>
             s
         })
         .collect();
-    let _ = args;
     let tensors = model.tensors(&shapes)?;
     if g.json {
         let doc = serde_json::json!({
