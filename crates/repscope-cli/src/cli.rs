@@ -112,6 +112,14 @@ pub enum Command {
         /// Where to write the HTML report [default: OUT/report.html].
         #[arg(long, value_name = "PATH.html")]
         report: Option<PathBuf>,
+        /// Run a vision network (.onnx) on the 13 bundled images instead:
+        /// its stages' layer × layer CKA and an RDM per layer
+        /// (`scripts/demo-vision` fetches a pretrained one).
+        #[arg(long, value_name = "MODEL.onnx")]
+        vision: Option<PathBuf>,
+        /// With --vision: feed channels in BGR order (OpenCV-trained models).
+        #[arg(long, requires = "vision")]
+        bgr: bool,
     },
     /// One self-contained HTML page of tables and figures that repscope
     /// wrote (heatmaps with hover and sorting, CSV downloads).

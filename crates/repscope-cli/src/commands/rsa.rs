@@ -179,7 +179,7 @@ pub fn run_rdm(args: &RdmArgs, g: &Global) -> anyhow::Result<()> {
 const MAX_INTERACTIVE: usize = 300;
 
 /// The RDM `d` (condensed) as a labelled heatmap.
-fn rdm_chart(
+pub(super) fn rdm_chart(
     name: &str,
     d: &[f64],
     conditions: &[String],

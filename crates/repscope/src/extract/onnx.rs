@@ -191,6 +191,14 @@ impl OnnxModel {
             .unwrap_or_else(|| format!("{}:{}", self.graph.node(outlet.node).name, outlet.slot))
     }
 
+    /// The graph's declared outputs, by tensor name.
+    pub fn output_names(&self) -> Vec<String> {
+        self.graph
+            .output_outlets()
+            .map(|o| o.iter().map(|&o| self.outlet_name(o)).collect())
+            .unwrap_or_default()
+    }
+
     /// The outlet a layer name refers to (see the module documentation);
     /// an unknown name lists the valid ones.
     fn resolve(&self, layer: &str) -> Result<OutletId> {
@@ -301,6 +309,19 @@ impl OnnxModel {
                 ),
             ));
         }
+        // Exporters record symbolic shapes of intermediate values (Paddle's
+        // `DynamicDimension.0`); they would clash with the concrete batch,
+        // so every shape past the inputs is inferred afresh.
+        for id in 0..g.nodes().len() {
+            if matches!(g.node(id).op.name().as_ref(), "Source" | "Const") {
+                continue;
+            }
+            for slot in 0..g.node(id).outputs.len() {
+                if let Ok(fact) = g.outlet_fact_mut(OutletId::new(id, slot)) {
+                    fact.shape = Default::default();
+                }
+            }
+        }
         for (i, shape) in input_shapes.iter().enumerate() {
             let dt = g
                 .input_fact(i)
@@ -335,6 +356,26 @@ impl OnnxModel {
             plans: std::sync::Mutex::new(HashMap::new()),
         })
     }
+}
+
+/// A convolutional network's stages: the last feature map (batch ×
+/// channels × H × W) at each spatial resolution, in graph order, from
+/// [`OnnxModel::tensors`]' listing. Any CNN's stage outputs, whatever its
+/// exporter named them.
+pub fn stage_outputs(tensors: &[GraphTensor]) -> Vec<String> {
+    let mut stages: Vec<(Vec<usize>, String)> = Vec::new();
+    for t in tensors {
+        let Some(shape) = &t.shape else { continue };
+        if shape.len() != 4 {
+            continue;
+        }
+        let size = shape[2..].to_vec();
+        match stages.iter_mut().find(|(s, _)| *s == size) {
+            Some(stage) => stage.1 = t.name.clone(),
+            None => stages.push((size, t.name.clone())),
+        }
+    }
+    stages.into_iter().map(|(_, name)| name).collect()
 }
 
 /// The PyTorch module path a node name's scope spells, if any
