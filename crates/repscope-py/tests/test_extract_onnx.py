@@ -259,3 +259,17 @@ def test_vision_demo_runs_a_real_network(run_cli, tmp_path, vision_model):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     for f in ["linear_cka.csv", "linear_cka.png", "rdm_0.png", "rdm_6.csv", "report.html"]:
         assert (out / f).is_file(), f
+
+
+def test_dry_run_predicts_and_writes_nothing(run_cli, tmp_path):
+    out = tmp_path / "acts.safetensors"
+    proc = run_cli("extract", TINY, "--images", IMAGES, *SMALL, "--layers", "conv1,fc", "--pool", "flatten",
+                   "--dry-run", "--json", "-o", out, check=0)
+    doc = json.loads(proc.stdout)["dry_run"]
+    parts = {p["part"]: p["bytes"] for p in doc["parts"]}
+    assert doc["peak_bytes"] == sum(parts.values()) > 24 << 20
+    assert doc["seconds"] is not None and doc["seconds"] >= 0
+    # 13 images of 3 x 16 x 16 inputs and 4 x 16 x 16 + 3 captured values, float32.
+    batch = next(v for k, v in parts.items() if k.startswith("one batch"))
+    assert batch == 4 * 13 * (2 * 768 + 2 * (1024 + 3) + 1024 + 3)
+    assert not out.exists()

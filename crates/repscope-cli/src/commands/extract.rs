@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use repscope::data::StoreAs;
-use repscope::extract::activations::{CaptureOptions, extract_to_file};
+use repscope::extract::activations::{CaptureOptions, estimate, extract_to_file};
 use repscope::extract::image::{ImagePrep, parse_crop};
 use repscope::extract::onnx::OnnxModel;
 use repscope::extract::stimuli::{Stimuli, image_paths};
@@ -145,14 +145,8 @@ fn run_onnx(args: &ExtractArgs, g: &Global) -> anyhow::Result<()> {
         seed: args.seed,
         threads: rayon::current_num_threads(),
     };
-    if args.preflight.dry_run {
-        eprintln!(
-            "would run {} on {} stimuli in batches of {}, capturing {}",
-            args.model.display(),
-            stimuli.len(),
-            args.batch_size,
-            args.layers.join(", ")
-        );
+    let prediction = estimate(&model, &mut stimuli, &options, args.preflight.dry_run)?;
+    if super::preflight::gate(prediction, args.preflight, g)? {
         return Ok(());
     }
     let bar = progress::bar(stimuli.len() as u64, "extracting", g.quiet);

@@ -290,6 +290,77 @@ impl ActivationSink {
     }
 }
 
+/// The predicted peak memory of [`extract_to_file`] (and, with
+/// `calibrate`, its time, from one stimulus's forward pass, timed). The
+/// shapes come from running the capture on the first stimulus:
+///
+/// ```text
+/// graph      3 × the file (the parsed graph, the typed copy, the plan's packed weights)
+/// states     threads × every intermediate tensor of one stimulus (an upper bound:
+///            tract reuses buffers)
+/// batch      B × (inputs, twice: decoded and as a tensor)
+///            + B × captured values, twice (copied out, merged) + B × pooled units
+/// ```
+///
+/// all float32; the output goes to disk, not memory.
+pub fn estimate(
+    model: &OnnxModel,
+    stimuli: &mut Stimuli,
+    options: &CaptureOptions,
+    calibrate: bool,
+) -> Result<crate::preflight::Estimate> {
+    options.validate()?;
+    let inputs = model.inputs().to_vec();
+    stimuli.check(&inputs)?;
+    let n = stimuli.len();
+    let one = stimuli.batch(&inputs, 0, 1)?;
+    let shapes: Vec<Vec<usize>> = one.feeds.iter().map(|t| t.shape().to_vec()).collect();
+    let values = |shape: &[usize]| shape.iter().product::<usize>() as u64;
+    let every_tensor: u64 = model
+        .tensors(&shapes)?
+        .iter()
+        .filter_map(|t| t.shape.as_deref())
+        .map(values)
+        .sum();
+    let capture = model.capture(&options.layers)?;
+    let clock = std::time::Instant::now();
+    let outputs = capture.run(&one.feeds, 1)?;
+    let seconds = clock.elapsed().as_secs_f64();
+    let captured: u64 = outputs.iter().map(|o| values(&o.shape)).sum();
+    let mut pooled = 0u64;
+    for ((layer, pool), out) in options.layers.iter().zip(&options.pools).zip(&outputs) {
+        pooled += pooled_units(layer, *pool, &out.shape, options.projection_width)? as u64;
+    }
+    let input_values: u64 = shapes.iter().map(|s| values(s)).sum();
+    let (b, threads) = (
+        options.batch_size.min(n) as u64,
+        options.threads.max(1) as u64,
+    );
+    let graph_bytes = std::fs::metadata(model.path()).map_or(0, |m| m.len());
+    let mut e = crate::preflight::Estimate::new(
+        format!("extract ({n} stimuli, {} layers)", options.layers.len()),
+        "a smaller --batch-size, fewer threads, or pooled layers (mean, project) instead of flatten; \
+         or force it (--force)",
+    );
+    e.add("the graph, loaded and optimised", 3 * graph_bytes);
+    e.add(
+        "each thread's running state (every intermediate tensor of one stimulus)",
+        4 * threads * every_tensor,
+    );
+    e.add(
+        "one batch: its inputs, its captured layers and their pooled rows",
+        4 * b * (2 * input_values + 2 * captured + pooled),
+    );
+    e.add(
+        "the stimulus labels",
+        stimuli.labels().iter().map(|l| l.len() as u64 + 24).sum(),
+    );
+    if calibrate {
+        e.seconds = Some(seconds * n as f64 / threads as f64);
+    }
+    Ok(e)
+}
+
 /// Runs `model` on every stimulus and writes the pooled layers to `out`
 /// (`.safetensors`); `progress(done, total)` after each batch.
 pub fn extract_to_file(
