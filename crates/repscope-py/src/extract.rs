@@ -13,7 +13,7 @@ use crate::errors::enter_core;
 use repscope::extract::activations::{
     ActivationSink, CaptureOptions, Written, extract_to_file, pools_for,
 };
-use repscope::extract::image::{ImagePrep, decode, preprocess};
+use repscope::extract::image::{ImagePrep, preprocess_files};
 use repscope::extract::onnx::{LayerOutput, OnnxModel};
 use repscope::extract::stimuli::{Stimuli, image_paths};
 use repscope::extract::{ExtractOptions, Extractor, Pooling};
@@ -54,17 +54,7 @@ fn onnx_graph(
 )> {
     enter_core(py, move || {
         let model = OnnxModel::load(&path)?;
-        let shapes: Vec<Vec<usize>> = model
-            .inputs()
-            .iter()
-            .map(|i| {
-                let mut s: Vec<usize> = i.shape.iter().map(|d| d.unwrap_or(1)).collect();
-                if let Some(first) = s.first_mut() {
-                    *first = 1;
-                }
-                s
-            })
-            .collect();
+        let shapes = model.one_stimulus_shapes();
         let tensors = model.tensors(&shapes)?;
         Ok((
             model
@@ -236,29 +226,7 @@ fn preprocess_images<'py>(
     prep_args: PrepArgs,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
     let (values, shape) = enter_core(py, move || {
-        let prep = prep(prep_args)?;
-        let mut values = Vec::new();
-        let mut size = None;
-        for p in &paths {
-            let img = decode(p)?;
-            let x = preprocess(&img, &prep);
-            let (w, h) = match prep.resize {
-                Some(s) => repscope::extract::image::resized_size(img.width, img.height, s),
-                None => (img.width, img.height),
-            };
-            let hw = prep.crop.unwrap_or((h, w));
-            if *size.get_or_insert(hw) != hw {
-                return Err(repscope::Error::Invalid {
-                    what: "image sizes".into(),
-                    detail: format!(
-                        "{} differs in size from the images before it; give a crop",
-                        p.display()
-                    ),
-                });
-            }
-            values.extend(x);
-        }
-        let (h, w) = size.unwrap_or((0, 0));
+        let (values, (h, w)) = preprocess_files(&paths, &prep(prep_args)?)?;
         Ok((values, vec![paths.len(), 3, h, w]))
     })?;
     let array = numpy::ndarray::ArrayD::from_shape_vec(shape, values)

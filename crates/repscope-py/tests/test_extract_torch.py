@@ -297,3 +297,62 @@ def test_a_real_pretrained_network_agrees_with_onnxruntime(tmp_path):
     acts = rs.load(out)
     for name in stages:
         close(acts[name], flat(reference[name]), name)
+
+
+WORDS = ["[UNK]", "the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far"]
+
+
+def word_tokenizer(path: Path) -> Path:
+    """A whitespace word-level tokenizer.json (the tokenizers format), no
+    padding or special tokens: ids are the words' positions in WORDS."""
+    doc = {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
+        "normalizer": None, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": None,
+        "decoder": None,
+        "model": {"type": "WordLevel", "vocab": {w: i for i, w in enumerate(WORDS)}, "unk_token": "[UNK]"},
+    }
+    import json
+
+    path.write_text(json.dumps(doc))
+    return path
+
+
+class TextEncoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(4)
+        self.embed = torch.nn.Embedding(len(WORDS), 6)
+        self.block = torch.nn.Linear(6, 6)
+
+    def forward(self, input_ids, attention_mask):
+        h = self.embed(input_ids) * attention_mask.unsqueeze(-1).float()
+        return torch.tanh(self.block(h))
+
+
+def test_texts_into_an_onnx_graph_pool_by_the_attention_mask(tmp_path):
+    """Texts of different lengths, padded per batch by the core's
+    tokenizer: token_mean, cls and last use each text's real tokens."""
+    model = TextEncoder().eval()
+    path = tmp_path / "text.onnx"
+    torch.onnx.export(
+        model, (torch.ones(2, 3, dtype=torch.long), torch.ones(2, 3, dtype=torch.long)), str(path),
+        opset_version=13, input_names=["input_ids", "attention_mask"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
+    )
+    texts = ["the cat sat on a mat", "a dog ran", "the dog ran far", "cat"]
+    tokenizer = word_tokenizer(tmp_path / "tokenizer.json")
+    for pool in ("token_mean", "cls", "last"):
+        out = tmp_path / f"{pool}.safetensors"
+        rs.extract(path, texts, tokenizer=tokenizer, layers=["block"], pool=pool, out=out, batch_size=3)
+        got = rs.load(out)["block"]
+        assert rs.load(out).stimuli == texts
+        for i, t in enumerate(texts):
+            ids = torch.tensor([[WORDS.index(w) for w in t.split()]])
+            seen = {}
+            handle = model.block.register_forward_hook(lambda _m, _i, o: seen.__setitem__("h", o))
+            with torch.no_grad():
+                model(ids, torch.ones_like(ids))
+            handle.remove()
+            h = seen["h"][0].numpy()
+            expected = {"token_mean": h.mean(0), "cls": h[0], "last": h[-1]}[pool]
+            close(got[i][None], expected[None], f"{pool} of {t!r}")

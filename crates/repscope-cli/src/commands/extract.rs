@@ -204,17 +204,7 @@ fn stimuli(args: &ExtractArgs) -> anyhow::Result<Stimuli> {
 
 /// `--list`: the inputs and every capturable tensor.
 fn list(model: &OnnxModel, g: &Global) -> anyhow::Result<()> {
-    let shapes: Vec<Vec<usize>> = model
-        .inputs()
-        .iter()
-        .map(|i| {
-            let mut s: Vec<usize> = i.shape.iter().map(|d| d.unwrap_or(1)).collect();
-            if let Some(first) = s.first_mut() {
-                *first = 1;
-            }
-            s
-        })
-        .collect();
+    let shapes = model.one_stimulus_shapes();
     let tensors = model.tensors(&shapes)?;
     if g.json {
         let doc = serde_json::json!({

@@ -14,14 +14,18 @@ For a ``transformers`` model with ``layers=None``, every hidden state
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from . import _repscope
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .extract import Extraction
 
 
 def _first_tensor(output: Any, torch: Any) -> Any:
@@ -142,8 +146,8 @@ def extract_module(
     prep: tuple[Any, ...],
     projection_width: int,
     seed: int,
-) -> Any:
-    import torch
+) -> Extraction:
+    torch = importlib.import_module("torch")
 
     from .extract import _written
 

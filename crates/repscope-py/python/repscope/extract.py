@@ -31,6 +31,7 @@ grey levels on some pixels.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -127,7 +128,7 @@ def onnx_layers(model: Path) -> list[dict[str, Any]]:
     >>> rs.onnx_layers("no/such.onnx")
     Traceback (most recent call last):
     ...
-    repscope.errors.InputError: no/such.onnx: no such ONNX file
+    repscope.errors.IoError: no/such.onnx: no such ONNX file
     """
     _, tensors = _repscope.onnx_graph(os.fspath(model))
     return [
@@ -244,7 +245,7 @@ def extract(
     if layers is None or isinstance(layers, str):
         raise InputError("layers must be a list of layer names (rs.onnx_layers lists them)")
     n_threads = threads if threads is not None else (os.cpu_count() or 1)
-    common = dict(
+    common: dict[str, Any] = dict(
         model=os.fspath(model), out=os.fspath(out), layers=list(layers), pools=pools,
         batch_size=batch_size, projection_width=projection_width, seed=seed, threads=n_threads,
     )
@@ -348,9 +349,8 @@ def _thingsvision_layer(folder: str) -> np.ndarray:
                 return _flat(load(path + ":/features")["features"])
             # thingsvision writes .mat with scipy (MAT v5), whose reader
             # restores arrays of any rank in C order.
-            import scipy.io
-
-            variables = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+            scipy_io = importlib.import_module("scipy.io")
+            variables = {k: v for k, v in scipy_io.loadmat(path).items() if not k.startswith("__")}
             if "features" in variables:
                 return _flat(variables["features"])
             # Keyed by stimulus (file_names.txt beside it): one row each.

@@ -311,9 +311,34 @@ pub fn preprocess(img: &Rgb8, prep: &ImagePrep) -> Vec<f32> {
     out
 }
 
-/// The (height, width) every image of this preparation has, if fixed.
-pub fn output_size(prep: &ImagePrep) -> Option<(usize, usize)> {
-    prep.crop
+/// Image files as one channels-first float32 batch (n × 3 × H × W, values
+/// and `(H, W)`); images that come out at different sizes (no crop) are
+/// an error naming the first that differs.
+pub fn preprocess_files(
+    paths: &[std::path::PathBuf],
+    prep: &ImagePrep,
+) -> Result<(Vec<f32>, (usize, usize))> {
+    let mut values = Vec::new();
+    let mut size = None;
+    for p in paths {
+        let img = decode(p)?;
+        let (w, h) = match prep.resize {
+            Some(s) => resized_size(img.width, img.height, s),
+            None => (img.width, img.height),
+        };
+        let hw = prep.crop.unwrap_or((h, w));
+        if *size.get_or_insert(hw) != hw {
+            return Err(Error::Invalid {
+                what: "image sizes".into(),
+                detail: format!(
+                    "{} differs in size from the images before it; give a crop",
+                    p.display()
+                ),
+            });
+        }
+        values.extend(preprocess(&img, prep));
+    }
+    Ok((values, size.unwrap_or((0, 0))))
 }
 
 #[cfg(test)]

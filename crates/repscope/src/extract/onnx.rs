@@ -127,6 +127,22 @@ impl OnnxModel {
         &self.inputs
     }
 
+    /// The inputs' shapes for one stimulus: batch 1, and 1 for any other
+    /// symbolic dimension (a text's length, say): what [`Self::tensors`]
+    /// lists shapes for by default.
+    pub fn one_stimulus_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs
+            .iter()
+            .map(|i| {
+                let mut s: Vec<usize> = i.shape.iter().map(|d| d.unwrap_or(1)).collect();
+                if let Some(first) = s.first_mut() {
+                    *first = 1;
+                }
+                s
+            })
+            .collect()
+    }
+
     /// Every node output with its per-stimulus shape, inferred for
     /// `input_shapes` (batch 1; the graph's own where it has fixed ones).
     pub fn tensors(&self, input_shapes: &[Vec<usize>]) -> Result<Vec<GraphTensor>> {
@@ -379,7 +395,9 @@ pub fn stage_outputs(tensors: &[GraphTensor]) -> Vec<String> {
 }
 
 /// The PyTorch module path a node name's scope spells, if any
-/// (`/layer1/layer1.0/relu_1/Relu` → `layer1.0.relu`).
+/// (`/layer1/layer1.0/relu_1/Relu` → `layer1.0.relu_1`: the exporter's
+/// name for the module's second call, which [`OnnxModel::capture`] takes
+/// too; `layer1.0.relu` is its last call).
 fn module_of(node: &str) -> Option<String> {
     let mut parts: Vec<&str> = node.strip_prefix('/')?.split('/').collect();
     parts.pop();
@@ -573,9 +591,11 @@ mod tests {
 
     #[test]
     fn module_paths_from_scopes() {
+        // The listing keeps the exporter's name for a second call
+        // (`relu_1`), which also works as a layer name.
         assert_eq!(
             module_of("/layer1/layer1.0/relu_1/Relu").as_deref(),
-            Some("layer1.0.relu")
+            Some("layer1.0.relu_1")
         );
         assert_eq!(
             module_of("/encoder/layers/encoder_layer_0/mlp/mlp.0/MatMul").as_deref(),

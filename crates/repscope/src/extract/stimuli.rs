@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tokenizers::Tokenizer;
 use tract_onnx::prelude::{DatumType, Tensor};
 
-use super::image::{ImagePrep, decode, preprocess, resized_size};
+use super::image::{ImagePrep, preprocess_files, resized_size};
 use super::onnx::GraphInput;
 use crate::data::npy::NpyRows;
 use crate::error::{Error, Result};
@@ -238,27 +238,7 @@ impl Stimuli {
     pub fn batch(&mut self, inputs: &[GraphInput], start: usize, count: usize) -> Result<Batch> {
         match self {
             Stimuli::Images { paths, prep } => {
-                let mut values = Vec::new();
-                let mut size = None;
-                for p in &paths[start..start + count] {
-                    let img = decode(p)?;
-                    let (w, h) = match prep.resize {
-                        Some(s) => resized_size(img.width, img.height, s),
-                        None => (img.width, img.height),
-                    };
-                    let hw = prep.crop.unwrap_or((h, w));
-                    if *size.get_or_insert(hw) != hw {
-                        return Err(Error::Invalid {
-                            what: "image sizes".into(),
-                            detail: format!(
-                                "{} differs in size from the images before it; give a crop",
-                                p.display()
-                            ),
-                        });
-                    }
-                    values.extend(preprocess(&img, prep));
-                }
-                let (h, w) = size.unwrap_or((0, 0));
+                let (values, (h, w)) = preprocess_files(&paths[start..start + count], prep)?;
                 let t = tensor(&[count, 3, h, w], values)?;
                 Ok(Batch {
                     feeds: vec![cast_for(t, &inputs[0])?],
