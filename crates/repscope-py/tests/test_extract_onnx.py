@@ -273,3 +273,30 @@ def test_dry_run_predicts_and_writes_nothing(run_cli, tmp_path):
     batch = next(v for k, v in parts.items() if k.startswith("one batch"))
     assert batch == 4 * 13 * (2 * 768 + 2 * (1024 + 3) + 1024 + 3)
     assert not out.exists()
+
+
+def test_an_interrupted_extraction_leaves_no_file(repscope_bin, tmp_path):
+    """Ctrl-C between batches: exit 130, and neither the output nor its
+    temporary file (rows already written to it) is left."""
+    import signal
+    import subprocess
+    import time
+
+    x = np.random.default_rng(3).normal(size=(40_000, 3, 16, 16)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    # About 5 s on one thread in the test build: one stimulus per batch,
+    # six layers written each time.
+    job = subprocess.Popen([str(repscope_bin), "--quiet", "--threads", "1", "extract", str(TINY), "--arrays",
+                            str(tmp_path / "x.npy"), "--layers", "conv1,relu,conv2,relu_1,pool,fc",
+                            "--pool", "flatten", "--batch-size", "1",
+                            "-o", str(out_dir / "acts.safetensors")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.7)
+    assert job.poll() is None, "the job ended before the signal: make it longer"
+    assert leftovers(out_dir), "the temporary file exists while rows are written"
+    job.send_signal(signal.SIGINT)
+    _, stderr = job.communicate(timeout=60)
+    assert job.returncode == 130, stderr
+    assert leftovers(out_dir) == []
