@@ -34,3 +34,23 @@ def test_bundled_demo_data_is_what_extract_gives(tmp_path, run_cli, minilm_dir):
     fresh, bundled = load_file(str(out)), load_file(str(ROOT / "data" / "minilm_corpus.safetensors"))
     for k in bundled:
         np.testing.assert_allclose(fresh[k], bundled[k], rtol=0, atol=1e-5)
+
+
+def test_python_extract_of_a_bert_folder_is_the_cli(tmp_path, run_cli, minilm_dir):
+    """rs.extract(folder, texts) takes the same path as the CLI: the same
+    values and labels, every hidden state. (Not the same bytes: the
+    safetensors crate writes the metadata map in hash order.)"""
+    import repscope as rs
+
+    texts = (FIXTURES / "minilm_sentences.txt").read_text().splitlines()
+    cli_out, py_out = tmp_path / "cli.safetensors", tmp_path / "py.safetensors"
+    run_cli("extract", minilm_dir, "--texts", FIXTURES / "minilm_sentences.txt", "-o", cli_out,
+            "--pool", "cls", "--quiet", "--batch-size", "7", check=0)
+    got = rs.extract(minilm_dir, texts, out=py_out, pool="cls", batch_size=7)
+    assert got.stimuli == 24 and list(got.layers) == [f"layer{i}" for i in range(7)]
+    a, b = rs.load(cli_out), rs.load(py_out)
+    assert list(a) == list(b) and a.stimuli == b.stimuli == texts
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(rs.InputError, match="hidden state"):
+        rs.extract(minilm_dir, texts, out=tmp_path / "x.safetensors", layers=["layer1"])

@@ -300,3 +300,15 @@ def test_an_interrupted_extraction_leaves_no_file(repscope_bin, tmp_path):
     _, stderr = job.communicate(timeout=60)
     assert job.returncode == 130, stderr
     assert leftovers(out_dir) == []
+
+
+def test_thread_counts_give_the_same_bytes(tmp_path):
+    """One thread, the global pool's two, or a private pool of three: the
+    same file."""
+    files = []
+    for threads in (1, 2, 3):
+        out = tmp_path / f"t{threads}.safetensors"
+        rs.extract(TINY, IMAGES, layers=["conv1", "fc"], pool="flatten", resize=20, crop=16, out=out,
+                   batch_size=5, threads=threads)
+        files.append(out.read_bytes())
+    assert files[0] == files[1] == files[2]
