@@ -38,8 +38,7 @@ def test_bundled_demo_data_is_what_extract_gives(tmp_path, run_cli, minilm_dir):
 
 def test_python_extract_of_a_bert_folder_is_the_cli(tmp_path, run_cli, minilm_dir):
     """rs.extract(folder, texts) takes the same path as the CLI: the same
-    values and labels, every hidden state. (Not the same bytes: the
-    safetensors crate writes the metadata map in hash order.)"""
+    bytes, every hidden state."""
     import repscope as rs
 
     texts = (FIXTURES / "minilm_sentences.txt").read_text().splitlines()
@@ -48,6 +47,7 @@ def test_python_extract_of_a_bert_folder_is_the_cli(tmp_path, run_cli, minilm_di
             "--pool", "cls", "--quiet", "--batch-size", "7", check=0)
     got = rs.extract(minilm_dir, texts, out=py_out, pool="cls", batch_size=7)
     assert got.stimuli == 24 and list(got.layers) == [f"layer{i}" for i in range(7)]
+    assert cli_out.read_bytes() == py_out.read_bytes()
     a, b = rs.load(cli_out), rs.load(py_out)
     assert list(a) == list(b) and a.stimuli == b.stimuli == texts
     for k in a:

@@ -208,7 +208,36 @@ pub fn write_safetensors_file(path: &Path, set: &RepSet, store_as: StoreAs) -> R
     }
     let bytes = safetensors::serialize(views, Some(info))
         .map_err(|e| Error::internal(format!("serialising safetensors: {e}")))?;
+    let bytes = with_sorted_header(bytes)?;
     write_atomically(path, |w| w.write_all(&bytes))
+}
+
+/// The safetensors crate writes its metadata map in hash order, which
+/// differs from run to run, so the same set would not give the same bytes;
+/// the header is rewritten with every key in sorted order. It holds the
+/// same entries, so it has the same length and every offset stays valid.
+fn with_sorted_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let broken = || Error::internal("the safetensors crate wrote an unreadable header");
+    let len = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(broken)? as usize;
+    let text = bytes.get(8..8 + len).ok_or_else(broken)?;
+    let mut header: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(text).map_err(|_| broken())?;
+    if let Some(meta) = header.get_mut("__metadata__") {
+        let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_value(meta.take()).map_err(|_| broken())?;
+        *meta = serde_json::to_value(sorted).map_err(|_| broken())?;
+    }
+    let mut sorted = serde_json::to_vec(&header).map_err(|_| broken())?;
+    if sorted.len() > len {
+        return Err(broken());
+    }
+    sorted.resize(len, b' ');
+    bytes[8..8 + len].copy_from_slice(&sorted);
+    Ok(bytes)
 }
 
 fn to_json(list: &[String]) -> Result<String> {
@@ -415,6 +444,16 @@ mod tests {
         assert_eq!(back.names(), ["layer10", "layer2"]);
         assert_eq!(back.get("layer10").unwrap(), set.get("layer10").unwrap());
         assert_eq!(back.stimuli().unwrap(), ["a", "b"]);
+        // The same set gives the same bytes (the crate's metadata map is
+        // written in hash order; the header is sorted).
+        let again = dir.path().join("again.safetensors");
+        for _ in 0..8 {
+            write_safetensors_file(&again, &set, StoreAs::F64).unwrap();
+            assert_eq!(
+                std::fs::read(&again).unwrap(),
+                std::fs::read(&path).unwrap()
+            );
+        }
     }
 
     #[test]
