@@ -553,11 +553,20 @@ impl Capture<'_> {
         for r in results {
             let part = r?;
             match &mut merged {
-                None => merged = Some(part),
+                None => {
+                    // Room for the whole batch, so each stimulus is copied once.
+                    let mut first = part;
+                    for layer in &mut first {
+                        layer
+                            .values
+                            .reserve(layer.values.len() * (batch.max(1) - 1));
+                    }
+                    merged = Some(first);
+                }
                 Some(m) => {
                     for (acc, p) in m.iter_mut().zip(part) {
                         acc.shape[0] += p.shape[0];
-                        acc.values.extend(p.values);
+                        acc.values.extend_from_slice(&p.values);
                     }
                 }
             }
@@ -573,12 +582,14 @@ fn to_layer_output(t: &TValue, layer: &str) -> Result<LayerOutput> {
             t.datum_type()
         ))
     })?;
-    let values = t
+    let view = t
         .to_plain_array_view::<f32>()
-        .map_err(|e| Error::internal(format!("reading layer '{layer}': {e}")))?
-        .iter()
-        .copied()
-        .collect();
+        .map_err(|e| Error::internal(format!("reading layer '{layer}': {e}")))?;
+    // A contiguous output (the usual case) is one copy of memory.
+    let values = match view.as_slice() {
+        Some(slice) => slice.to_vec(),
+        None => view.iter().copied().collect(),
+    };
     Ok(LayerOutput {
         shape: t.shape().to_vec(),
         values,
