@@ -15,7 +15,7 @@ use repscope::extract::activations::{
 };
 use repscope::extract::image::{ImagePrep, preprocess_files};
 use repscope::extract::onnx::{LayerOutput, OnnxModel};
-use repscope::extract::stimuli::{Stimuli, image_paths};
+use repscope::extract::stimuli::Stimuli;
 use repscope::extract::{ExtractOptions, Extractor, Pooling};
 
 /// `(preset, resize, crop, mean, std, bgr)` as Python passes them.
@@ -108,7 +108,7 @@ fn extract_onnx(
         };
         let mut stimuli = if let Some(source) = images {
             Stimuli::Images {
-                paths: image_paths(&source)?,
+                paths: repscope::extract::stimuli::image_paths(&source)?,
                 prep: prep_for(prep_args)?,
             }
         } else if let Some(paths) = image_list {
@@ -234,6 +234,13 @@ fn preprocess_images<'py>(
     Ok(array.into_pyarray(py))
 }
 
+/// The images of a folder (sorted by file name) or a list file, in the
+/// order the ONNX path takes them.
+#[pyfunction]
+fn image_paths(py: Python<'_>, source: PathBuf) -> PyResult<Vec<PathBuf>> {
+    enter_core(py, move || repscope::extract::stimuli::image_paths(&source))
+}
+
 /// Every hidden state of a BERT folder's model per text, saved to `out`.
 #[pyfunction]
 fn extract_bert(
@@ -271,6 +278,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(onnx_graph, m)?)?;
     m.add_function(wrap_pyfunction!(extract_onnx, m)?)?;
     m.add_function(wrap_pyfunction!(preprocess_images, m)?)?;
+    m.add_function(wrap_pyfunction!(image_paths, m)?)?;
     m.add_function(wrap_pyfunction!(extract_bert, m)?)?;
     Ok(())
 }

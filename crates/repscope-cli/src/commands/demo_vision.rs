@@ -93,9 +93,11 @@ pub fn run(
         })?;
         paths.push(p);
     }
+    // The ImageNet preset's proportions: resize 256 for a 224 crop.
+    let resize = h.max(w) * 256 / 224;
     let prep = ImagePrep {
         crop: Some((h, w)),
-        resize: Some(h.max(w) * 256 / 224),
+        resize: Some(resize),
         bgr,
         ..ImagePrep::imagenet()
     };
@@ -185,8 +187,7 @@ pub fn run(
     recorder.parameter(
         "preprocessing",
         format!(
-            "resize {}, crop {h}×{w}, ImageNet mean/std{}",
-            h.max(w) * 256 / 224,
+            "resize {resize}, crop {h}×{w}, ImageNet mean/std{}",
             if bgr { ", BGR" } else { "" }
         ),
     );

@@ -76,14 +76,10 @@ def _batches(
                 return _array_batches(arr, batch_size, to_model)
             if not os.path.isdir(folder):
                 raise InputError(f"{folder}: not a folder of images or a .npy file")
-            paths = sorted(
-                (os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith(_IMAGE_SUFFIXES)),
-                key=lambda p: os.path.basename(p).encode(),
-            )
+            # The core's scan, so both paths take a folder's images in one order.
+            paths = [os.fspath(p) for p in _repscope.image_paths(folder)]
         else:
             paths = [os.fspath(p) for p in inputs]
-        if not paths:
-            raise InputError(f"{inputs}: no .png, .jpg or .jpeg images")
 
         def images() -> Iterator[Any]:
             for s in range(0, len(paths), batch_size):

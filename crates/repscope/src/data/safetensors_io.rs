@@ -240,7 +240,8 @@ fn with_sorted_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn to_json(list: &[String]) -> Result<String> {
+/// A list of strings as the JSON text a metadata entry holds.
+pub(crate) fn to_json(list: &[String]) -> Result<String> {
     serde_json::to_string(list).map_err(|e| Error::internal(format!("encoding JSON: {e}")))
 }
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::safetensors_io::{ORDER_KEY, STIMULI_KEY};
+use super::safetensors_io::{ORDER_KEY, STIMULI_KEY, to_json};
 use crate::error::{Error, Result};
 
 /// One representation's rows, streamed.
@@ -95,9 +95,9 @@ impl StreamedSafetensors {
         }
         let names: Vec<String> = layout.iter().map(|(n, _)| n.clone()).collect();
         let mut metadata = BTreeMap::new();
-        metadata.insert(ORDER_KEY, json_list(&names)?);
+        metadata.insert(ORDER_KEY, to_json(&names)?);
         if let Some(s) = stimuli {
-            metadata.insert(STIMULI_KEY, json_list(s)?);
+            metadata.insert(STIMULI_KEY, to_json(s)?);
         }
         tensors.insert(
             "__metadata__".into(),
@@ -189,10 +189,6 @@ impl StreamedSafetensors {
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
     }
-}
-
-fn json_list(list: &[String]) -> Result<String> {
-    serde_json::to_string(list).map_err(|e| Error::internal(format!("encoding JSON: {e}")))
 }
 
 #[cfg(test)]

@@ -147,7 +147,6 @@ impl OnnxModel {
     /// `input_shapes` (batch 1; the graph's own where it has fixed ones).
     pub fn tensors(&self, input_shapes: &[Vec<usize>]) -> Result<Vec<GraphTensor>> {
         let typed = self.typed(input_shapes, None)?;
-        let typed = Some(typed);
         let live = self.fed_by_inputs();
         let mut out = Vec::new();
         for node in self.graph.nodes() {
@@ -157,16 +156,16 @@ impl OnnxModel {
             for ix in 0..node.outputs.len() {
                 let outlet = OutletId::new(node.id, ix);
                 let name = self.outlet_name(outlet);
-                let shape = typed.as_ref().and_then(|t| {
-                    t.find_outlet_label(&name)
-                        .or_else(|| {
-                            t.node_id_by_name(&node.name)
-                                .ok()
-                                .map(|id| OutletId::new(id, ix))
-                        })
-                        .and_then(|o| t.outlet_fact(o).ok())
-                        .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()))
-                });
+                let shape = typed
+                    .find_outlet_label(&name)
+                    .or_else(|| {
+                        typed
+                            .node_id_by_name(&node.name)
+                            .ok()
+                            .map(|id| OutletId::new(id, ix))
+                    })
+                    .and_then(|o| typed.outlet_fact(o).ok())
+                    .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()));
                 out.push(GraphTensor {
                     name,
                     node: node.name.clone(),
@@ -238,7 +237,6 @@ impl OnnxModel {
             .iter()
             .filter_map(|n| module_of(&n.name))
             .collect();
-        modules.dedup();
         let mut seen = std::collections::HashSet::new();
         modules.retain(|m| seen.insert(m.clone()));
         let tensors: Vec<String> = g
@@ -503,14 +501,14 @@ impl Capture<'_> {
         let batch = feeds
             .first()
             .map_or(0, |t| t.shape().first().copied().unwrap_or(0));
-        let bounds: Vec<(usize, usize)> = (0..batch).map(|i| (i, i + 1)).collect();
+        let stimuli: Vec<usize> = (0..batch).collect();
         // Each worker keeps its running state (the plan's buffers) from one
         // stimulus to the next; a new input shape spawns a new one.
         type Worker = Option<(Vec<Vec<usize>>, TypedSimpleState)>;
-        let run_part = |worker: &mut Worker, (a, b): (usize, usize)| -> Result<Vec<LayerOutput>> {
+        let run_one = |worker: &mut Worker, i: usize| -> Result<Vec<LayerOutput>> {
             let part: Vec<Tensor> = feeds
                 .iter()
-                .map(|t| t.slice(0, a, b))
+                .map(|t| t.slice(0, i, i + 1))
                 .collect::<TractResult<_>>()
                 .map_err(|e| Error::internal(format!("slicing a batch: {e}")))?;
             let shapes: Vec<Vec<usize>> = part.iter().map(|t| t.shape().to_vec()).collect();
@@ -532,15 +530,15 @@ impl Capture<'_> {
                 .map(|(t, layer)| to_layer_output(&t, layer))
                 .collect()
         };
-        let results: Vec<Result<Vec<LayerOutput>>> = if threads <= 1 || bounds.len() == 1 {
+        let results: Vec<Result<Vec<LayerOutput>>> = if threads <= 1 || batch == 1 {
             let mut worker = None;
-            bounds.iter().map(|&b| run_part(&mut worker, b)).collect()
+            stimuli.iter().map(|&i| run_one(&mut worker, i)).collect()
         } else {
             use rayon::prelude::*;
             let run_all = || {
-                bounds
+                stimuli
                     .par_iter()
-                    .map_init(|| None, |worker, &b| run_part(worker, b))
+                    .map_init(|| None, |worker, &i| run_one(worker, i))
                     .collect()
             };
             if threads == rayon::current_num_threads() {
